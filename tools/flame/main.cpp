@@ -13,6 +13,14 @@ std::vector<Setup>& registry() {
   static std::vector<Setup> r;
   return r;
 }
+
+CLI::App* group(CLI::App& parent, const std::string& name, const std::string& description) {
+  for (CLI::App* sub : parent.get_subcommands([](CLI::App*) { return true; }))
+    if (sub->get_name() == name) return sub;
+  CLI::App* g = parent.add_subcommand(name, description);
+  g->require_subcommand(1);
+  return g;
+}
 }  // namespace flame::cli
 
 int main(int argc, char** argv) {

@@ -22,10 +22,10 @@ struct SegmentFeatures {
 
 struct Segment {
   SegmentKind kind = SegmentKind::Glue;
-  std::string name;  // module path for calls, empty for glue
-  std::string type;  // module class for calls (Conv2d, Linear, ...)
-  double cpu_ns = 0; // host span: dispatch and kernel launches
-  double gpu_ns = 0; // device time of the kernels/memcpys/memsets this span launched
+  std::string name;   // module path for calls, empty for glue
+  std::string type;   // module class for calls (Conv2d, Linear, ...)
+  double cpu_ns = 0;  // host span: dispatch and kernel launches
+  double gpu_ns = 0;  // device time of the kernels/memcpys/memsets this span launched
   int n_kernels = 0;
   std::optional<SegmentFeatures> features;
 };

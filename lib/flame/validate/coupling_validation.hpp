@@ -1,0 +1,48 @@
+#pragma once
+// `flame validate coupling`: predict every sweep of a coupling dataset from its configuration's
+// reference (slowdown 1) profile and the sweep's effective CPU speed ratio, and compare with the
+// measured median end-to-end time — for the timeline model and for the baselines.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "flame/io/coupling_dataset.hpp"
+#include "flame/model/coupling_calibration.hpp"
+#include "flame/validate/error_stats.hpp"
+
+namespace flame {
+
+inline constexpr const char* kBaselineNames[] = {"scaled_e2e", "max_of_sums", "sum_of_max"};
+
+struct CouplingCase {
+  std::string tag;
+  double slowdown = 1;
+  double cpu_ratio = 1;  // k = sum(cpu at this sweep) / sum(cpu at the reference)
+  double measured_ns = 0;
+  double predicted_ns = 0;
+  bool band = false;  // total CPU and total GPU within a factor of 2
+  double bubble_ns = 0;
+  int launch_bound = 0;
+  int execution_bound = 0;
+  std::map<std::string, double> baseline_ns;
+};
+
+struct ErrorPair {
+  ErrorStats s_gt_1;
+  ErrorStats band;
+};
+
+struct CouplingReport {
+  std::vector<CouplingCase> cases;
+  ErrorPair ours;
+  std::map<std::string, ErrorPair> baselines;
+  MachineCalibration machine;
+  std::map<std::string, TimelineCosts> costs;  // per configuration tag
+};
+
+// A configuration's reference measurements as a calibration input.
+ProfiledRun reference_run(const CouplingConfig& config);
+
+CouplingReport validate_coupling(const CouplingDataset& dataset);
+
+}  // namespace flame

@@ -1,0 +1,17 @@
+#pragma once
+// Absolute percentage error summaries used by every validation report.
+#include <vector>
+
+namespace flame {
+
+struct ErrorStats {
+  double mean_ape_pct = 0;
+  double p95_ape_pct = 0;
+  double max_ape_pct = 0;
+  int n = 0;
+};
+
+double ape_pct(double predicted, double measured);
+ErrorStats summarize_ape(const std::vector<double>& ape_pct_values);
+
+}  // namespace flame
