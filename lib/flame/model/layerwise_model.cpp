@@ -1,0 +1,75 @@
+#include "flame/model/layerwise_model.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace flame {
+namespace {
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+}  // namespace
+
+LayerwiseModel::LayerwiseModel(std::vector<std::string> names, std::vector<CpuCurve> cpu,
+                               std::vector<GpuCurve> gpu, TimelineCosts costs)
+    : names_(std::move(names)), cpu_(std::move(cpu)), gpu_(std::move(gpu)), costs_(costs) {
+  if (cpu_.size() != gpu_.size())
+    throw std::invalid_argument("layer-wise model: host and device curve counts differ");
+  if (!names_.empty() && names_.size() != cpu_.size())
+    throw std::invalid_argument("layer-wise model: segment name count differs from curve count");
+}
+
+TimelineResult LayerwiseModel::simulate(const Clocks& clocks, bool per_segment) const {
+  if (!(clocks.cpu_khz > 0 && clocks.gpu_hz > 0 && clocks.emc_hz > 0))
+    throw std::invalid_argument("layer-wise model: CPU, GPU and EMC clocks must all be set");
+  std::vector<double> cpu(cpu_.size()), gpu(gpu_.size());
+  for (size_t i = 0; i < cpu_.size(); ++i) {
+    cpu[i] = cpu_[i].at(clocks.cpu_khz);
+    gpu[i] = gpu_[i].at(clocks.gpu_hz, clocks.emc_hz);
+  }
+  return simulate_timeline(cpu, gpu, costs_, 1.0, per_segment);
+}
+
+LayerwiseModel fit_layerwise(std::span<const ProfiledPoint> points, std::span<const double> emc_levels,
+                             std::vector<std::string> names) {
+  if (points.empty()) throw std::invalid_argument("layer-wise fit: no profiled points");
+  const size_t n = points.front().run.cpu_ns.size();
+  for (const auto& p : points)
+    if (p.run.cpu_ns.size() != n || p.run.gpu_ns.size() != n)
+      throw std::invalid_argument("layer-wise fit: profiles have different segment structures");
+
+  std::vector<CpuCurve> cpu(n);
+  std::vector<GpuCurve> gpu(n);
+  std::vector<CurveSample> cs(points.size()), gs(points.size());
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t j = 0; j < points.size(); ++j) {
+      cs[j] = {points[j].clocks, points[j].run.cpu_ns[i]};
+      gs[j] = {points[j].clocks, points[j].run.gpu_ns[i]};
+    }
+    cpu[i] = fit_cpu_curve(cs);
+    gpu[i] = fit_gpu_curve(gs, emc_levels);
+  }
+
+  // Hidden timeline costs: each run calibrated at its own clocks, then the median of each cost.
+  std::vector<ProfiledRun> runs;
+  for (const auto& p : points) runs.push_back(p.run);
+  const MachineCalibration machine = calibrate_machine(runs);
+  std::vector<double> offset, scale, sync;
+  for (const auto& r : runs) {
+    const TimelineCosts c = calibrate_costs(r, machine);
+    offset.push_back(c.cpu_offset_ns);
+    scale.push_back(c.gpu_scale);
+    sync.push_back(c.sync_latency_ns);
+  }
+  TimelineCosts costs;
+  costs.cpu_offset_ns = median(offset);
+  costs.gpu_scale = median(scale);
+  costs.sync_latency_ns = median(sync);
+  return LayerwiseModel(std::move(names), std::move(cpu), std::move(gpu), costs);
+}
+
+}  // namespace flame

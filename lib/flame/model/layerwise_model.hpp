@@ -1,0 +1,49 @@
+#pragma once
+// FLAME's layer-wise latency model: per-segment host and device curves, aggregated through the
+// launch-queue timeline at any clock combination (bubbles included).
+#include <span>
+#include <string>
+#include <vector>
+
+#include "flame/model/clocks.hpp"
+#include "flame/model/coupling_calibration.hpp"
+#include "flame/model/segment_curves.hpp"
+#include "flame/model/timeline.hpp"
+
+namespace flame {
+
+// One profiled run of the model at one clock combination.
+struct ProfiledPoint {
+  Clocks clocks;
+  ProfiledRun run;
+};
+
+class LayerwiseModel {
+ public:
+  LayerwiseModel() = default;
+  LayerwiseModel(std::vector<std::string> names, std::vector<CpuCurve> cpu, std::vector<GpuCurve> gpu,
+                 TimelineCosts costs);
+
+  size_t segments() const { return cpu_.size(); }
+  const std::vector<std::string>& names() const { return names_; }
+  const std::vector<CpuCurve>& cpu_curves() const { return cpu_; }
+  const std::vector<GpuCurve>& gpu_curves() const { return gpu_; }
+  const TimelineCosts& costs() const { return costs_; }
+
+  TimelineResult simulate(const Clocks& clocks, bool per_segment = false) const;
+  double latency_ns(const Clocks& clocks) const { return simulate(clocks).e2e_ns; }
+
+ private:
+  std::vector<std::string> names_;
+  std::vector<CpuCurve> cpu_;
+  std::vector<GpuCurve> gpu_;
+  TimelineCosts costs_;
+};
+
+// Fits every segment's curves from runs at several clock combinations (all with the same segment
+// structure) and the timeline costs as the median of each run's calibration. emc_levels are the
+// board's EMC points.
+LayerwiseModel fit_layerwise(std::span<const ProfiledPoint> points, std::span<const double> emc_levels,
+                             std::vector<std::string> names = {});
+
+}  // namespace flame

@@ -1,0 +1,148 @@
+#include "flame/validate/layerwise_recovery.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <stdexcept>
+
+#include "flame/model/layerwise_model.hpp"
+#include "flame/model/layerwise_plan.hpp"
+
+namespace flame {
+namespace {
+
+// --- The synthetic board (ground truth). Independent of segment_curves/timeline on purpose. ---
+
+// Share of a segment's device time that is compute (vs memory traffic), from arithmetic
+// intensity against a ridge point of 20 FLOP/byte; feature-less segments count as memory-bound.
+double compute_share(const Segment& s) {
+  if (!s.features) return 0.3;
+  const double bytes = s.features->bytes_in + s.features->bytes_out + s.features->param_bytes;
+  const double flops = s.features->macs > 0 ? 2 * s.features->macs : s.features->flops;
+  if (bytes <= 0 || flops <= 0) return 0.3;
+  const double ai = flops / bytes;
+  return ai / (ai + 20.0);
+}
+
+struct TruthTimes {
+  std::vector<double> host, device;
+};
+
+TruthTimes truth_times(const CouplingConfig& config, const ClockGrid& grid, const Clocks& c,
+                       const RecoveryOptions& o) {
+  const double cpu_max = grid.cpu_khz.back(), gpu_max = grid.gpu_hz.back(), emc_max = grid.emc_hz.back();
+  TruthTimes t;
+  for (const Segment& s : config.profile.segments) {
+    // Host: 15 % of dispatch time does not scale with the core clock (uncore, driver waits).
+    t.host.push_back(s.cpu_ns * o.host_factor * (0.15 + 0.85 * cpu_max / c.cpu_khz));
+    // Device: compute scales with the GPU clock; memory time follows sustained bandwidth, which
+    // grows sub-linearly with the EMC clock. Compute and memory overlap partly (roofline-like).
+    const double phi = compute_share(s);
+    const double base = s.gpu_ns * o.device_factor;
+    const double compute = base * phi * gpu_max / c.gpu_hz;
+    const double memory = base * (1 - phi) * std::pow(emc_max / c.emc_hz, 0.6);
+    t.device.push_back(std::max(compute, memory) + 0.3 * std::min(compute, memory));
+  }
+  return t;
+}
+
+constexpr double kTruthSyncNs = 20'000;
+
+double truth_e2e(const TruthTimes& t, bool* host_bound) {
+  double host = 0, device = 0;
+  bool waited = false;  // did the last device work wait for its launch?
+  for (size_t i = 0; i < t.host.size(); ++i) {
+    host += t.host[i];
+    if (t.device[i] > 0) {
+      waited = host >= device;
+      device = std::max(device, host) + t.device[i];
+    }
+  }
+  if (host_bound) *host_bound = waited;
+  return std::max(host, device) + kTruthSyncNs;
+}
+
+}  // namespace
+
+ClockGrid orin_nano_super_grid() {
+  // ../shared/docs/jetson-sysfs.md §9 "Frequency tables seen in sources": Orin Nano Super, JetPack 6.
+  ClockGrid g;
+  for (int k = 0; k < 22; ++k) g.cpu_khz.push_back(115200 + 76800.0 * k);
+  g.gpu_hz = {306e6, 408e6, 510e6, 612e6, 714e6, 816e6, 918e6, 1020e6};
+  g.emc_hz = {665.6e6, 2133e6, 3199e6};
+  return g;
+}
+
+double synthetic_truth_ns(const CouplingConfig& config, const ClockGrid& grid, const Clocks& clocks,
+                          const RecoveryOptions& options, bool* host_bound) {
+  return truth_e2e(truth_times(config, grid, clocks, options), host_bound);
+}
+
+RecoveryReport recover_layerwise(const CouplingConfig& config, const ClockGrid& grid,
+                                 const RecoveryOptions& o) {
+  grid.validate();
+  RecoveryReport rep;
+  rep.tag = config.tag;
+  std::mt19937_64 rng(o.seed);
+  std::normal_distribution<double> gauss(0.0, 1.0);
+  auto noisy = [&](double v) { return v * std::max(0.0, 1.0 + o.noise * gauss(rng)); };
+
+  // Profile the plan: noisy per-segment spans and a noisy end-to-end time, as a profiler would.
+  const auto plan = plan_layerwise(grid, o.budget, o.seed);
+  std::vector<ProfiledPoint> points;
+  for (const Clocks& c : plan) {
+    const TruthTimes t = truth_times(config, grid, c, o);
+    ProfiledPoint p;
+    p.clocks = c;
+    for (size_t i = 0; i < t.host.size(); ++i) {
+      p.run.cpu_ns.push_back(noisy(t.host[i]));
+      p.run.gpu_ns.push_back(noisy(t.device[i]));
+    }
+    p.run.e2e_median_ns = truth_e2e(t, nullptr) * (1.0 + 0.3 * o.noise * gauss(rng));
+    double host = 0;
+    for (double h : p.run.cpu_ns) host += h;
+    p.run.sync_ns = std::max(0.0, p.run.e2e_median_ns - host);
+    points.push_back(std::move(p));
+  }
+  rep.profiled = points.size();
+  const LayerwiseModel model = fit_layerwise(points, grid.emc_hz);
+
+  // The max-clock profile (always in the plan) for the 1/f baseline.
+  const ProfiledPoint& at_max = points.front();
+  const Clocks top = at_max.clocks;
+  double max_host = 0, max_dev = 0;
+  for (size_t i = 0; i < at_max.run.cpu_ns.size(); ++i)
+    max_host += at_max.run.cpu_ns[i], max_dev += at_max.run.gpu_ns[i];
+  const double max_off = at_max.run.e2e_median_ns - std::max(max_host, max_dev);
+
+  std::vector<double> ours, sum, mx, scaled;
+  int host_bound_points = 0;
+  const size_t combos = grid.cpu_khz.size() * grid.gpu_hz.size() * grid.emc_hz.size();
+  for (size_t k = 0; k < combos; ++k) {
+    const Clocks c = grid.at(k);
+    bool host_bound = false;
+    const double truth = synthetic_truth_ns(config, grid, c, o, &host_bound);
+    host_bound_points += host_bound;
+    ours.push_back(ape_pct(model.latency_ns(c), truth));
+    double h = 0, d = 0, s = 0;
+    for (size_t i = 0; i < model.segments(); ++i) {
+      const double hi = model.cpu_curves()[i].at(c.cpu_khz);
+      const double di = model.gpu_curves()[i].at(c.gpu_hz, c.emc_hz) * model.costs().gpu_scale;
+      h += hi, d += di, s += hi + di;
+    }
+    sum.push_back(ape_pct(s + model.costs().sync_latency_ns, truth));
+    mx.push_back(
+        ape_pct(std::max(h + model.costs().cpu_offset_ns, d) + model.costs().sync_latency_ns, truth));
+    const double sh = max_host * top.cpu_khz / c.cpu_khz, sd = max_dev * top.gpu_hz / c.gpu_hz;
+    scaled.push_back(ape_pct(std::max(sh, sd) + max_off, truth));
+  }
+  rep.grid_points = combos;
+  rep.timeline = summarize_ape(ours);
+  rep.sum_model = summarize_ape(sum);
+  rep.max_model = summarize_ape(mx);
+  rep.scaled_max = summarize_ape(scaled);
+  rep.launch_bound_share = static_cast<double>(host_bound_points) / static_cast<double>(combos);
+  return rep;
+}
+
+}  // namespace flame

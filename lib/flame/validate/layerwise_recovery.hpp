@@ -1,0 +1,46 @@
+#pragma once
+// Recovery test of the layer-wise model. No public data has per-layer profiles across GPU/EMC
+// clocks, so a synthetic Jetson is built from real H200 segments: each segment gets known host and
+// device curves (documented in docs/layerwise-model.md; deliberately NOT the estimator's form), the
+// model is fitted from noisy profiles at a sparse plan, and its predictions are compared with the
+// noise-free truth at every grid point.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "flame/io/coupling_dataset.hpp"
+#include "flame/model/clock_grid.hpp"
+#include "flame/validate/error_stats.hpp"
+
+namespace flame {
+
+struct RecoveryOptions {
+  size_t budget = 12;
+  double noise = 0.03;  // relative per-segment measurement noise (1 sigma)
+  uint64_t seed = 1;
+  double host_factor = 2.0;     // Jetson host at max clock vs the H200 host
+  double device_factor = 15.0;  // Jetson GPU at max clocks vs the H200
+};
+
+struct RecoveryReport {
+  std::string tag;
+  size_t profiled = 0;
+  size_t grid_points = 0;
+  ErrorStats timeline;            // the layer-wise model
+  ErrorStats sum_model;           // same fitted curves, summed per segment
+  ErrorStats max_model;           // same fitted curves, max(total host, total device)
+  ErrorStats scaled_max;          // one profile at max clocks scaled by 1/f per domain
+  double launch_bound_share = 0;  // of grid points whose truth ends host-bound
+};
+
+// The synthetic board's truth at one operating point (exposed for tests).
+double synthetic_truth_ns(const CouplingConfig& config, const ClockGrid& grid, const Clocks& clocks,
+                          const RecoveryOptions& options, bool* host_bound = nullptr);
+
+RecoveryReport recover_layerwise(const CouplingConfig& config, const ClockGrid& grid,
+                                 const RecoveryOptions& options);
+
+// Orin Nano Super (JetPack 6) tables from docs: 22 CPU, 8 GPU and 3 EMC points.
+ClockGrid orin_nano_super_grid();
+
+}  // namespace flame
