@@ -1,0 +1,69 @@
+#include "arbiter.hpp"
+
+#include <algorithm>
+
+namespace flamed {
+
+void Arbiter::add(Hold hold) {
+  for (auto& h : holds_)
+    if (h.client == hold.client && h.id == hold.id) {
+      h = std::move(hold);
+      return;
+    }
+  holds_.push_back(std::move(hold));
+}
+
+std::optional<Hold> Arbiter::remove(uint64_t client, int64_t id) {
+  for (auto it = holds_.begin(); it != holds_.end(); ++it)
+    if (it->client == client && it->id == id) {
+      Hold h = std::move(*it);
+      holds_.erase(it);
+      return h;
+    }
+  return std::nullopt;
+}
+
+std::vector<Hold> Arbiter::remove_client(uint64_t client) {
+  std::vector<Hold> out;
+  std::erase_if(holds_, [&](Hold& h) {
+    if (h.client != client) return false;
+    out.push_back(std::move(h));
+    return true;
+  });
+  return out;
+}
+
+std::vector<Hold> Arbiter::expire(SteadyTime now) {
+  std::vector<Hold> out;
+  std::erase_if(holds_, [&](Hold& h) {
+    if (h.expires > now) return false;
+    out.push_back(std::move(h));
+    return true;
+  });
+  return out;
+}
+
+std::optional<flame::Clocks> Arbiter::combined() const {
+  if (holds_.empty()) return std::nullopt;
+  flame::Clocks c = holds_.front().clocks;
+  for (const auto& h : holds_) {
+    c.cpu_khz = std::max(c.cpu_khz, h.clocks.cpu_khz);
+    c.cpu_cores = std::max(c.cpu_cores, h.clocks.cpu_cores);
+    c.gpu_hz = std::max(c.gpu_hz, h.clocks.gpu_hz);
+    c.emc_hz = std::max(c.emc_hz, h.clocks.emc_hz);
+  }
+  return c;
+}
+
+std::optional<SteadyTime> Arbiter::next_expiry() const {
+  std::optional<SteadyTime> t;
+  for (const auto& h : holds_)
+    if (!t || h.expires < *t) t = h.expires;
+  return t;
+}
+
+size_t Arbiter::count(uint64_t client) const {
+  return static_cast<size_t>(std::count_if(holds_.begin(), holds_.end(), [&](const Hold& h) { return h.client == client; }));
+}
+
+}  // namespace flamed

@@ -1,0 +1,47 @@
+#pragma once
+// Arbitration between overlapping requests: every active request holds the clocks its search
+// chose, and the board runs at the per-domain maximum of the holds, which satisfies all of them
+// (latency is non-increasing in every clock). Pure: time comes in as a parameter.
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "flame/model/clocks.hpp"
+
+namespace flamed {
+
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+struct Hold {
+  uint64_t client = 0;
+  int64_t id = 0;
+  flame::Clocks clocks;
+  SteadyTime expires;
+  std::string model;
+  std::string calibration_key;
+  double model_ms = 0;      // uncorrected prediction at the chosen clocks
+  double predicted_ms = 0;  // after the calibration factor
+  double deadline_ms = 0;
+  bool feasible = true;
+};
+
+class Arbiter {
+ public:
+  // Adds a hold, replacing an existing one with the same client and id.
+  void add(Hold hold);
+  std::optional<Hold> remove(uint64_t client, int64_t id);
+  std::vector<Hold> remove_client(uint64_t client);
+  std::vector<Hold> expire(SteadyTime now);
+
+  std::optional<flame::Clocks> combined() const;  // none when nothing is active
+  std::optional<SteadyTime> next_expiry() const;
+  size_t count(uint64_t client) const;
+  const std::vector<Hold>& holds() const { return holds_; }
+
+ private:
+  std::vector<Hold> holds_;
+};
+
+}  // namespace flamed

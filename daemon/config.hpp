@@ -1,0 +1,73 @@
+#pragma once
+// flamed's configuration: /etc/flame/flamed.yaml parsed into a typed, validated struct with
+// compiled-in defaults. Unknown keys, wrong types and out-of-range values are errors that name
+// file:line:column and the key (docs/config.md).
+#include <cstdint>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+
+namespace flamed {
+
+enum class IdlePolicy { Restore, Lowest, Max };
+
+struct DomainLimits {
+  bool enabled = true;
+  double min = 0;  // 0 = no limit; kHz for the CPU, Hz for GPU and EMC
+  double max = 0;
+};
+
+struct Config {
+  std::filesystem::path sysfs_root = "/";
+  std::filesystem::path socket_path = "/run/flame/flamed.sock";
+  std::string socket_group = "flame";  // empty: leave the group alone
+  uint32_t socket_mode = 0660;
+  std::filesystem::path models_dir = "/var/lib/flame/models";
+  std::filesystem::path state_dir = "/var/lib/flame";
+  std::filesystem::path runtime_dir = "/run/flame";
+  std::filesystem::path board_file;  // empty: discover the board from sysfs_root
+  std::string log_level = "info";
+  double safety_margin_pct = 5;
+  IdlePolicy idle_policy = IdlePolicy::Restore;
+  double request_expiry_ms = 10'000;
+  bool dry_run = false;
+
+  struct Limits {
+    size_t max_line_bytes = 64 * 1024;
+    size_t max_connections = 64;
+    size_t max_requests_per_client = 256;
+    double rate_per_s = 2000;  // token bucket per connection
+    double rate_burst = 500;
+  } limits;
+
+  DomainLimits cpu, gpu, emc;
+
+  struct Recalibration {
+    bool enabled = true;
+    double alpha = 0.2;          // EWMA weight of a new measured/predicted ratio
+    double outlier_ratio = 3.0;  // ratios beyond [1/x, x] of the current factor are ignored
+    double min_factor = 0.5, max_factor = 3.0;
+    double persist_interval_s = 30;
+  } recalibration;
+
+  struct Metrics {
+    std::filesystem::path textfile;  // node_exporter textfile collector; empty = off
+    double interval_s = 15;
+  } metrics;
+
+  bool dbus = true;
+};
+
+struct ConfigError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Parses YAML text; `source` names the file in messages. Missing keys keep their defaults.
+Config parse_config(const std::string& yaml, const std::string& source);
+Config load_config(const std::filesystem::path& path);
+// The effective configuration as YAML that parse_config accepts.
+std::string dump_config(const Config& config);
+
+const char* to_string(IdlePolicy p);
+
+}  // namespace flamed

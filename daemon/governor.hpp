@@ -1,0 +1,100 @@
+#pragma once
+// The per-request decision logic of flamed, independent of sockets and event loops: begin runs the
+// search on the loaded model and applies the arbitrated clocks before answering; end feeds the
+// calibrator; expiry and disconnects release holds; with nothing active the idle policy applies.
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "arbiter.hpp"
+#include "config.hpp"
+#include "flame/calibrate/calibrator.hpp"
+#include "flame/model/clock_grid.hpp"
+#include "flame/model/latency_model.hpp"
+#include "protocol.hpp"
+
+namespace flamed {
+
+// The hardware side as the governor sees it (the board layer in production).
+class ClockActuator {
+ public:
+  virtual ~ClockActuator() = default;
+  virtual flame::ClockGrid grid() const = 0;  // what the board offers, within configured limits
+  virtual flame::Clocks apply(const flame::Clocks& target) = 0;  // returns what was applied; throws on failure
+  virtual void restore() = 0;                                     // back to the baseline
+  virtual flame::Clocks current() const = 0;
+};
+
+struct Decision {
+  flame::Clocks clocks;
+  double model_ms = 0;  // uncorrected model latency at clocks
+  double power_w = 0;
+  bool feasible = false;
+  int evaluations = 0;
+};
+
+// Chooses clocks whose model latency is at most target_model_ms (the deadline with the safety
+// margin and the calibration factor already folded in), lowest predicted energy first.
+using Planner = std::function<Decision(const flame::LatencyModel&, const flame::Workload&, const flame::ClockGrid&,
+                                       double target_model_ms)>;
+
+using ModelSet = std::map<std::string, std::shared_ptr<const flame::LatencyModel>>;
+
+struct GovernorOptions {
+  double safety_margin_pct = 5;
+  double expiry_ms = 10'000;
+  IdlePolicy idle = IdlePolicy::Restore;
+  size_t max_requests_per_client = 256;
+  bool recalibrate = true;
+};
+
+class Governor {
+ public:
+  Governor(GovernorOptions options, ClockActuator& actuator, Planner planner, flame::Calibrator& calibrator);
+
+  void set_models(ModelSet models);  // atomic swap on reload; active holds keep their clocks
+  void set_options(const GovernorOptions& options) { o_ = options; }
+  const ModelSet& models() const { return models_; }
+
+  nlohmann::json begin(uint64_t client, const Begin& request, SteadyTime now);
+  nlohmann::json end(uint64_t client, const End& request, SteadyTime now);
+  nlohmann::json status(SteadyTime now) const;
+
+  void disconnect(uint64_t client);
+  void expire(SteadyTime now);
+  std::optional<SteadyTime> next_expiry() const { return arbiter_.next_expiry(); }
+
+  // Release every hold and leave the board as the idle policy says (restore on shutdown).
+  void release_all(bool restore_baseline);
+
+  const flame::Clocks& applied() const { return applied_; }
+  bool holding() const { return holding_; }
+
+  struct Counters {
+    uint64_t begins = 0, ends = 0, errors = 0, expired = 0, infeasible = 0, deadline_met = 0, deadline_missed = 0;
+    uint64_t clock_changes = 0;
+    double abs_error_pct_sum = 0;  // |measured - predicted| / measured, over ends with a latency
+  };
+  const Counters& counters() const { return counters_; }
+  const flame::Calibrator& calibrator() const { return calibrator_; }
+
+ private:
+  void reapply();
+
+  GovernorOptions o_;
+  ClockActuator& actuator_;
+  Planner planner_;
+  flame::Calibrator& calibrator_;
+  ModelSet models_;
+  Arbiter arbiter_;
+  flame::Clocks applied_{};
+  flame::Clocks target_{};  // last target written (applied_ is what the board accepted)
+  bool holding_ = false;  // clocks currently set by us (false: baseline or never touched)
+  Counters counters_;
+};
+
+nlohmann::json clocks_json(const flame::Clocks& c);
+
+}  // namespace flamed

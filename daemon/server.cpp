@@ -1,0 +1,225 @@
+#include "server.hpp"
+
+#include <grp.h>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <cstring>
+
+namespace flamed {
+
+namespace asio = boost::asio;
+using local = asio::local::stream_protocol;
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(Server& server, local::socket socket, uint64_t client)
+      : server_(server), socket_(std::move(socket)), client_(client), buffer_(server.limits_.max_line_bytes) {
+    tokens_ = server_.limits_.rate_burst;
+    last_refill_ = std::chrono::steady_clock::now();
+  }
+
+  void start() {
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    if (getsockopt(socket_.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
+      spdlog::info("client {} connected: pid {} uid {} gid {}", client_, cred.pid, cred.uid, cred.gid);
+    read();
+  }
+
+  void refuse(const std::string& why) {
+    auto self = shared_from_this();
+    reply_ = error_reply(nullptr, why).dump() + "\n";
+    asio::async_write(socket_, asio::buffer(reply_), [self](auto, auto) { self->close(); });
+  }
+
+  void close() {
+    boost::system::error_code ec;
+    socket_.shutdown(local::socket::shutdown_both, ec);
+    socket_.close(ec);
+  }
+
+  uint64_t client() const { return client_; }
+
+ private:
+  void read() {
+    auto self = shared_from_this();
+    asio::async_read_until(socket_, buffer_, '\n', [self](const boost::system::error_code& ec, size_t n) {
+      if (ec == asio::error::not_found) {  // the line outgrew max_line_bytes
+        self->reply_ = error_reply(nullptr, "request line too long").dump() + "\n";
+        asio::async_write(self->socket_, asio::buffer(self->reply_), [self](auto, auto) { self->finish(); });
+        return;
+      }
+      if (ec) return self->finish();
+      std::string line(asio::buffers_begin(self->buffer_.data()), asio::buffers_begin(self->buffer_.data()) + n - 1);
+      self->buffer_.consume(n);
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line.find_first_not_of(" \t") == std::string::npos) return self->read();  // blank line: nothing to answer
+      self->respond(self->handle(line));
+    });
+  }
+
+  bool take_token() {
+    const auto now = std::chrono::steady_clock::now();
+    const double dt = std::chrono::duration<double>(now - last_refill_).count();
+    last_refill_ = now;
+    tokens_ = std::min(server_.limits_.rate_burst, tokens_ + dt * server_.limits_.rate_per_s);
+    if (tokens_ < 1) return false;
+    tokens_ -= 1;
+    return true;
+  }
+
+  nlohmann::json handle(const std::string& line) {
+    if (!take_token()) {
+      if (++throttled_ > 1000) close_after_reply_ = true;  // a client that ignores errors is cut off
+      return error_reply(nullptr, "rate limit exceeded");
+    }
+    throttled_ = 0;
+    const Parsed p = parse_request(line);
+    if (!p.request) return error_reply(p.id, p.error);
+    const auto now = std::chrono::steady_clock::now();
+    Governor& g = server_.governor_;
+    try {
+      return std::visit(
+          [&](const auto& r) -> nlohmann::json {
+            using T = std::decay_t<decltype(r)>;
+            if constexpr (std::is_same_v<T, Hello>) {
+              app_ = r.app;
+              return {{"ok", true}, {"proto", kProtocolVersion}, {"daemon", "flamed"}, {"client", client_}};
+            } else if constexpr (std::is_same_v<T, Begin>) {
+              auto out = g.begin(client_, r, now);
+              server_.on_change_();
+              return out;
+            } else if constexpr (std::is_same_v<T, End>) {
+              auto out = g.end(client_, r, now);
+              server_.on_change_();
+              return out;
+            } else {
+              auto s = g.status(now);
+              s["connections"] = server_.sessions_.size();
+              return s;
+            }
+          },
+          *p.request);
+    } catch (const std::exception& e) {
+      spdlog::error("client {}: request failed: {}", client_, e.what());
+      return error_reply(p.id, std::string("internal error: ") + e.what());
+    }
+  }
+
+  void respond(const nlohmann::json& reply) {
+    auto self = shared_from_this();
+    reply_ = reply.dump() + "\n";
+    server_.schedule_expiry();
+    asio::async_write(socket_, asio::buffer(reply_), [self](const boost::system::error_code& ec, size_t) {
+      if (ec || self->close_after_reply_) return self->finish();
+      self->read();
+    });
+  }
+
+  void finish() {
+    close();
+    server_.closed(shared_from_this());
+  }
+
+  Server& server_;
+  local::socket socket_;
+  uint64_t client_;
+  asio::streambuf buffer_;
+  std::string reply_;
+  std::string app_;
+  double tokens_ = 0;
+  std::chrono::steady_clock::time_point last_refill_;
+  int throttled_ = 0;
+  bool close_after_reply_ = false;
+};
+
+Server::Server(asio::io_context& io, const Config::Limits& limits, Governor& governor, Hook on_change)
+    : io_(io), limits_(limits), governor_(governor), on_change_(std::move(on_change)), acceptor_(io), expiry_(io) {}
+
+Server::~Server() { stop(); }
+
+void Server::listen(const std::filesystem::path& path, uint32_t mode, const std::string& group_name) {
+  std::error_code ec;
+  std::filesystem::create_directories(path.parent_path(), ec);
+  std::filesystem::remove(path, ec);  // a stale socket from a previous instance
+  acceptor_.open(local());
+  acceptor_.bind(local::endpoint(path.string()));
+  acceptor_.listen(asio::socket_base::max_listen_connections);
+  bound_path_ = path;
+  if (::chmod(path.c_str(), mode) != 0) spdlog::warn("cannot chmod {}: {}", path.string(), std::strerror(errno));
+  if (!group_name.empty()) {
+    if (const struct group* gr = ::getgrnam(group_name.c_str())) {
+      if (::chown(path.c_str(), static_cast<uid_t>(-1), gr->gr_gid) != 0)
+        spdlog::warn("cannot give {} to group {}: {}", path.string(), group_name, std::strerror(errno));
+    } else {
+      spdlog::warn("socket group '{}' does not exist; {} keeps its group", group_name, path.string());
+    }
+  }
+  spdlog::info("listening on {}", path.string());
+  accept();
+}
+
+void Server::adopt(int fd) {
+  acceptor_.assign(local(), fd);
+  spdlog::info("listening on the socket passed by systemd (fd {})", fd);
+  accept();
+}
+
+void Server::accept() {
+  acceptor_.async_accept([this](const boost::system::error_code& ec, local::socket socket) {
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+    if (!ec) {
+      auto s = std::make_shared<Session>(*this, std::move(socket), next_client_++);
+      if (sessions_.size() >= limits_.max_connections) {
+        spdlog::warn("refusing client {}: {} connections already", s->client(), sessions_.size());
+        s->refuse("too many connections");
+      } else {
+        sessions_.insert(s);
+        s->start();
+      }
+    } else {
+      spdlog::warn("accept failed: {}", ec.message());
+    }
+    accept();
+  });
+}
+
+void Server::closed(const std::shared_ptr<Session>& s) {
+  if (sessions_.erase(s) == 0) return;
+  spdlog::info("client {} disconnected", s->client());
+  governor_.disconnect(s->client());
+  on_change_();
+  schedule_expiry();
+}
+
+void Server::schedule_expiry() {
+  const auto next = governor_.next_expiry();
+  if (!next) {
+    expiry_.cancel();
+    return;
+  }
+  expiry_.expires_at(*next);
+  expiry_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    governor_.expire(std::chrono::steady_clock::now());
+    on_change_();
+    schedule_expiry();
+  });
+}
+
+void Server::stop() {
+  boost::system::error_code ec;
+  expiry_.cancel();
+  if (acceptor_.is_open()) acceptor_.close(ec);
+  for (const auto& s : std::set<std::shared_ptr<Session>>(sessions_)) s->close();
+  sessions_.clear();
+  if (!bound_path_.empty()) {
+    std::error_code fec;
+    std::filesystem::remove(bound_path_, fec);
+    bound_path_.clear();
+  }
+}
+
+}  // namespace flamed

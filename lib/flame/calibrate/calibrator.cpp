@@ -1,0 +1,75 @@
+#include "flame/calibrate/calibrator.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace flame {
+
+Calibrator::Calibrator(CalibratorOptions options) : o_(options) {}
+
+std::string Calibrator::key(const std::string& model, const std::string& phase, int ctx) {
+  if (phase.empty() && ctx <= 0) return model;
+  int bucket = 1;
+  while (bucket < ctx && bucket < (1 << 30)) bucket <<= 1;
+  return model + "/" + (phase.empty() ? "any" : phase) + (ctx > 0 ? "/ctx" + std::to_string(bucket) : "");
+}
+
+double Calibrator::factor(const std::string& key) const {
+  auto it = states_.find(key);
+  return it == states_.end() ? 1.0 : it->second.factor;
+}
+
+bool Calibrator::observe(const std::string& key, double model_ms, double measured_ms) {
+  if (!(model_ms > 0) || !(measured_ms > 0) || !std::isfinite(model_ms) || !std::isfinite(measured_ms))
+    return false;
+  CalibrationState& s = states_[key];
+  const double ratio = measured_ms / model_ms;
+  s.last_ratio = ratio;
+  const double rel = ratio / s.factor;
+  if (rel > o_.outlier_ratio || rel < 1.0 / o_.outlier_ratio) {
+    ++s.rejected;
+    const bool same_side = s.pending.empty() || ((s.pending.back() > s.factor) == (ratio > s.factor));
+    if (!same_side) s.pending.clear();
+    s.pending.push_back(ratio);
+    if (static_cast<int>(s.pending.size()) < o_.regime_change_run) return false;
+    std::vector<double> v = s.pending;
+    std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+    s.factor = std::clamp(v[v.size() / 2], o_.min_factor, o_.max_factor);
+    s.pending.clear();
+    ++s.samples;
+    return true;
+  }
+  s.pending.clear();
+  s.factor = std::clamp((1 - o_.alpha) * s.factor + o_.alpha * ratio, o_.min_factor, o_.max_factor);
+  ++s.samples;
+  return true;
+}
+
+nlohmann::json Calibrator::to_json() const {
+  nlohmann::json buckets = nlohmann::json::object();
+  for (const auto& [k, s] : states_)
+    buckets[k] = {{"factor", s.factor}, {"samples", s.samples}, {"rejected", s.rejected}, {"last_ratio", s.last_ratio}};
+  return {{"version", 1}, {"buckets", buckets}};
+}
+
+void Calibrator::load_json(const nlohmann::json& j) {
+  if (!j.is_object() || j.value("version", 0) != 1 || !j.contains("buckets") || !j["buckets"].is_object())
+    throw std::runtime_error("calibration state: expected {\"version\": 1, \"buckets\": {...}}");
+  std::map<std::string, CalibrationState> next;
+  for (const auto& [k, v] : j["buckets"].items()) {
+    if (!v.is_object() || !v.contains("factor") || !v["factor"].is_number())
+      throw std::runtime_error("calibration state: bucket '" + k + "' has no numeric factor");
+    CalibrationState s;
+    s.factor = v["factor"].get<double>();
+    if (!std::isfinite(s.factor) || s.factor < o_.min_factor || s.factor > o_.max_factor)
+      throw std::runtime_error("calibration state: bucket '" + k + "' factor out of range");
+    s.samples = v.value("samples", 0L);
+    s.rejected = v.value("rejected", 0L);
+    s.last_ratio = v.value("last_ratio", 0.0);
+    next[k] = s;
+  }
+  states_ = std::move(next);
+}
+
+}  // namespace flame

@@ -1,0 +1,55 @@
+#pragma once
+// Online adaptation: per model (and per SLM phase/context bucket) a correction factor on the
+// predicted latency, learned from the latencies applications report. An EWMA of measured /
+// predicted, robust to outliers: a ratio far from the current factor is ignored unless several in
+// a row agree (then the world changed and the factor jumps to their median).
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace flame {
+
+struct CalibratorOptions {
+  double alpha = 0.2;
+  double outlier_ratio = 3.0;
+  double min_factor = 0.5;
+  double max_factor = 3.0;
+  int regime_change_run = 5;  // consecutive same-side outliers that force a reset
+};
+
+struct CalibrationState {
+  double factor = 1.0;
+  long samples = 0;
+  long rejected = 0;
+  double last_ratio = 0;
+  std::vector<double> pending;  // current run of same-side outliers
+};
+
+class Calibrator {
+ public:
+  explicit Calibrator(CalibratorOptions options = {});
+
+  // Key of a model's calibration bucket: SLM contexts share a bucket per power of two.
+  static std::string key(const std::string& model, const std::string& phase = {}, int ctx = 0);
+
+  double factor(const std::string& key) const;
+  // model_ms is the uncorrected model prediction for the run that took measured_ms. Returns true
+  // when the observation moved the factor (false: ignored as an outlier or invalid).
+  bool observe(const std::string& key, double model_ms, double measured_ms);
+
+  const std::map<std::string, CalibrationState>& states() const { return states_; }
+  void clear() { states_.clear(); }
+
+  nlohmann::json to_json() const;
+  // Replaces the state; throws std::runtime_error on malformed input and changes nothing then.
+  void load_json(const nlohmann::json& j);
+
+ private:
+  CalibratorOptions o_;
+  std::map<std::string, CalibrationState> states_;
+};
+
+}  // namespace flame

@@ -1,0 +1,73 @@
+#include <catch2/catch.hpp>
+
+#include "config.hpp"
+
+using flamed::ConfigError;
+using flamed::parse_config;
+using Catch::Contains;
+
+TEST_CASE("config: defaults when the file is empty") {
+  const auto c = parse_config("", "empty.yaml");
+  CHECK(c.sysfs_root == "/");
+  CHECK(c.socket_path == "/run/flame/flamed.sock");
+  CHECK(c.socket_mode == 0660);
+  CHECK(c.idle_policy == flamed::IdlePolicy::Restore);
+  CHECK(c.limits.max_line_bytes == 65536);
+}
+
+TEST_CASE("config: every documented key parses") {
+  const auto c = parse_config(R"(
+sysfs_root: /tmp/fake
+socket_path: /tmp/f.sock
+socket_group: ""
+socket_mode: 0600
+models_dir: /tmp/models
+state_dir: /tmp/state
+runtime_dir: /tmp/run
+log_level: debug
+safety_margin_pct: 10
+idle_policy: lowest
+request_expiry_ms: 500
+dry_run: true
+dbus: false
+limits: {max_line_bytes: 4096, max_connections: 8, max_requests_per_client: 4, rate_per_s: 100, rate_burst: 10}
+domains:
+  cpu: {enabled: true, min_khz: 345600, max_khz: 2035200}
+  gpu: {enabled: false}
+  emc: {max_hz: 1866000000}
+recalibration: {enabled: false, alpha: 0.5, outlier_ratio: 2, min_factor: 0.8, max_factor: 2, persist_interval_s: 5}
+metrics: {textfile: /tmp/flamed.prom, interval_s: 2}
+)",
+                              "full.yaml");
+  CHECK(c.sysfs_root == "/tmp/fake");
+  CHECK(c.socket_group.empty());
+  CHECK(c.socket_mode == 0600);
+  CHECK(c.idle_policy == flamed::IdlePolicy::Lowest);
+  CHECK(c.limits.max_connections == 8);
+  CHECK(c.cpu.min == 345600);
+  CHECK_FALSE(c.gpu.enabled);
+  CHECK(c.emc.max == 1866000000);
+  CHECK(c.recalibration.alpha == 0.5);
+  CHECK(c.metrics.textfile == "/tmp/flamed.prom");
+  // dump -> parse round trip keeps every value.
+  const auto again = parse_config(flamed::dump_config(c), "dump");
+  CHECK(flamed::dump_config(again) == flamed::dump_config(c));
+}
+
+TEST_CASE("config: errors name file:line:column and the key") {
+  CHECK_THROWS_WITH(parse_config("sysfs_root: /\nsocket_pth: /x\n", "f.yaml"),
+                    Contains("f.yaml:2:1: unknown key 'socket_pth'"));
+  CHECK_THROWS_WITH(parse_config("safety_margin_pct: lots\n", "f.yaml"),
+                    Contains("f.yaml:1:20: safety_margin_pct: expected a number, got 'lots'"));
+  CHECK_THROWS_WITH(parse_config("safety_margin_pct: 150\n", "f.yaml"), Contains("out of range"));
+  CHECK_THROWS_WITH(parse_config("idle_policy: sleepy\n", "f.yaml"), Contains("'sleepy' is not one of"));
+  CHECK_THROWS_WITH(parse_config("domains:\n  cpu: {min_khz: 2000, max_khz: 1000}\n", "f.yaml"),
+                    Contains("domains.cpu: min_khz (2000) is above max_khz (1000)"));
+  CHECK_THROWS_WITH(parse_config("domains:\n  npu: {}\n", "f.yaml"), Contains("f.yaml:2:3: unknown key 'domains.npu'"));
+  CHECK_THROWS_WITH(parse_config("limits: 5\n", "f.yaml"), Contains("expected a mapping"));
+  CHECK_THROWS_WITH(parse_config("models_dir: relative/path\n", "f.yaml"), Contains("expected an absolute path"));
+  CHECK_THROWS_WITH(parse_config("socket_mode: 999\n", "f.yaml"), Contains("octal mode"));
+  CHECK_THROWS_WITH(parse_config("dry_run: maybe\n", "f.yaml"), Contains("expected true or false"));
+  CHECK_THROWS_WITH(parse_config("a: [1, 2\n", "f.yaml"), Contains("f.yaml:"));
+  CHECK_THROWS_WITH(flamed::load_config("/nonexistent/flamed.yaml"), Contains("cannot open"));
+}
