@@ -239,12 +239,13 @@ void read_events(od::array events, EventCollector& collector, std::size_t& n_eve
   }
 }
 
-std::string location_note(od::document& doc, const std::string& json) {
+// Byte offset of the parser's position; npos when it has none.
+std::size_t error_offset(od::document& doc, const std::string& json) {
   const char* at = nullptr;
-  if (doc.current_location().get(at) != simdjson::SUCCESS || at == nullptr) return {};
+  if (doc.current_location().get(at) != simdjson::SUCCESS || at == nullptr) return std::string::npos;
   const auto offset = at - json.data();
-  if (offset < 0 || static_cast<std::size_t>(offset) > json.size()) return {};
-  return " near byte " + std::to_string(offset) + " of " + std::to_string(json.size());
+  if (offset < 0) return std::string::npos;
+  return std::min(static_cast<std::size_t>(offset), json.size());
 }
 
 }  // namespace
@@ -257,10 +258,12 @@ TraceEvents parse_trace_events(std::string json, std::string_view source) {
   EventCollector collector(source);
   std::size_t n_events = 0;
   bool in_events = false;  // where a JSON error happened, for the message
+  bool iterating = false;  // a default-constructed document has no position to report
   od::parser parser;
   od::document doc;
   try {
     doc = parser.iterate(simdjson::padded_string_view(json.data(), size, json.capacity()));
+    iterating = true;
     bool found = false;
     switch (doc.type().value()) {
       case od::json_type::array:  // the bare-array form of the Chrome trace format
@@ -292,11 +295,27 @@ TraceEvents parse_trace_events(std::string json, std::string_view source) {
     if (!found)
       throw TraceError(source, "no \"traceEvents\" array: not a Chrome trace (torch.profiler export)");
   } catch (const simdjson::simdjson_error& e) {
-    std::string what = "malformed or truncated JSON";
-    if (e.error() == simdjson::INCORRECT_TYPE) what = "unexpected JSON type";
+    // simdjson checks up front that the root value is closed at the end of the text, so a cut-off
+    // file fails here before any event is read.
+    if (e.error() == simdjson::INCOMPLETE_ARRAY_OR_OBJECT || e.error() == simdjson::UNCLOSED_STRING) {
+      throw TraceError(source,
+                       "truncated JSON: the text (" + std::to_string(size) +
+                           " bytes) ends before its objects, arrays or strings are closed, or has content "
+                           "after its end (" +
+                           e.what() + ")");
+    }
+    const std::size_t offset = iterating ? error_offset(doc, json) : std::string::npos;
     const std::string where =
         in_events ? " in traceEvents[" + std::to_string(n_events) + "]" : std::string(" outside traceEvents");
-    throw TraceError(source, what + where + " (" + e.what() + ")" + location_note(doc, json));
+    if (offset == size) {  // cut right after a complete event: the array never closes
+      throw TraceError(source, "truncated JSON: the text (" + std::to_string(size) + " bytes) ends" + where);
+    }
+    const std::string what =
+        e.error() == simdjson::INCORRECT_TYPE ? "unexpected JSON type" : "malformed JSON";
+    throw TraceError(source, what + where + " (" + e.what() + ")" +
+                                 (offset != std::string::npos
+                                      ? " near byte " + std::to_string(offset) + " of " + std::to_string(size)
+                                      : std::string()));
   }
   TraceEvents out = std::move(collector).take();
   out.n_events = n_events;
