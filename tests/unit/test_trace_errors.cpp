@@ -1,6 +1,7 @@
 // Broken inputs must give a TraceError that names the file and says what is wrong.
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <random>
 
 #include "flame/trace/trace_error.hpp"
 #include "flame/trace/trace_events.hpp"
@@ -144,4 +145,49 @@ TEST_CASE("trace files: gzip is recognised by its magic bytes, not by the name")
   }
   CHECK(flame::looks_gzipped(gz));
   CHECK_FALSE(flame::looks_gzipped(json));
+}
+
+TEST_CASE("trace errors: mutated traces either parse or fail with a TraceError, never anything else") {
+  // Deterministic byte-level damage to a small valid trace: flips, deletions, cuts.
+  const std::string base = kineto_trace({
+      x_event("user_annotation", "iter0", "1000.5", "1000"),
+      x_event("user_annotation", "u0:features.0", "1100", "200"),
+      x_event("cuda_runtime", "cudaLaunchKernel", "1200", "5", 2),
+      x_event("kernel", "void k<\\\"x\\\">()", "1210", "20.25", 2),
+      x_event("gpu_memcpy", "Memcpy HtoD", "1300", "1", 3),
+      x_event("cuda_runtime", "cudaMemcpyAsync", "1250", "5", 3),
+  });
+  std::mt19937 rng(12345);
+  const std::string specials = "{}[]:,\"\\0123456789.-eE tnf";
+  int parsed = 0, rejected = 0;
+  for (int round = 0; round < 3000; ++round) {
+    std::string s = base;
+    const int edits = 1 + static_cast<int>(rng() % 3);
+    for (int e = 0; e < edits && !s.empty(); ++e) {
+      const std::size_t pos = rng() % s.size();
+      switch (rng() % 4) {
+        case 0:
+          s[pos] = specials[rng() % specials.size()];
+          break;
+        case 1:
+          s.erase(pos, 1 + rng() % 8);
+          break;
+        case 2:
+          s.resize(pos);
+          break;
+        default:
+          s.insert(pos, 1, specials[rng() % specials.size()]);
+          break;
+      }
+    }
+    try {
+      flame::build_trace_summary(flame::parse_trace_events(s, "fuzz.json"));
+      ++parsed;
+    } catch (const flame::TraceError& e) {
+      ++rejected;
+      REQUIRE_THAT(e.what(), Contains("fuzz.json: "));
+    }
+  }
+  CHECK(parsed + rejected == 3000);
+  CHECK(rejected > 1000);
 }
