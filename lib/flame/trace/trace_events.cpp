@@ -33,7 +33,7 @@ struct Category {
 // Kineto names; the capitalised ones are what torch < 1.10 wrote.
 Category classify(std::string_view cat) {
   if (cat == "user_annotation") return {Role::Annotation};
-  if (cat == "cpu_op" || cat == "operator") return {Role::CpuOp};
+  if (cat == "cpu_op" || cat == "Operator") return {Role::CpuOp};
   if (cat == "cuda_runtime" || cat == "cuda_driver" || cat == "Runtime") return {Role::Launch};
   if (cat == "kernel" || cat == "Kernel") return {Role::Gpu, GpuOpKind::Kernel};
   if (cat == "gpu_memcpy" || cat == "Memcpy") return {Role::Gpu, GpuOpKind::Memcpy};
