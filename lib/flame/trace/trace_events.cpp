@@ -253,6 +253,14 @@ std::size_t error_offset(od::document& doc, const std::string& json) {
 TraceEvents parse_trace_events(std::string json, std::string_view source) {
   if (trim_right(json).empty()) throw TraceError(source, "empty trace (no JSON text)");
   const std::size_t size = json.size();
+  if (const auto first = json.find_first_not_of(" \t\r\n"); json[first] != '{' && json[first] != '[') {
+    // Not even the start of a JSON document: say so rather than quote a parser error.
+    const unsigned char c = static_cast<unsigned char>(json[first]);
+    const std::string shown =
+        c >= 0x20 && c < 0x7f ? "'" + std::string(1, json[first]) + "'" : "byte " + std::to_string(c);
+    throw TraceError(source, "not a JSON trace: the text starts with " + shown +
+                                 ", expected a Chrome-trace JSON object or array (or its gzip)");
+  }
   if (json.capacity() < size + simdjson::SIMDJSON_PADDING) json.reserve(size + simdjson::SIMDJSON_PADDING);
 
   EventCollector collector(source);
