@@ -156,6 +156,23 @@ TEST_CASE("trace: ProfilerStep#N ranges delimit iterations when there are no ite
   CHECK(s.profile.segments[1].n_kernels == 1);  // median 1.5, truncated like the reference script
 }
 
+TEST_CASE("trace: a call starting where one step ends and the next begins belongs to the next step") {
+  const std::string json = kineto_trace({
+      x_event("user_annotation", "ProfilerStep#0", "0", "100"),
+      x_event("user_annotation", "ProfilerStep#1", "100", "100"),
+      x_event("user_annotation", "u0:m", "10", "10"),
+      x_event("user_annotation", "u0:m", "100", "10"),  // on the boundary
+      x_event("cuda_runtime", "cudaLaunchKernel", "105", "1", 1),
+      x_event("kernel", "k", "120", "4", 1),
+  });
+  const auto s = summarize(json);
+  REQUIRE(s.iterations() == 2);
+  CHECK(s.per_iteration[0].gpu_ns == 0);
+  CHECK(s.per_iteration[1].gpu_ns == 4000);
+  REQUIRE(s.profile.segments.size() == 3);
+  CHECK(s.profile.segments[1].cpu_ns == 10000);
+}
+
 TEST_CASE("trace: iter<k> ranges win over ProfilerStep#N") {
   const std::string json = kineto_trace({
       x_event("user_annotation", "ProfilerStep#0", "0", "1000"),

@@ -172,11 +172,14 @@ TraceSummary build_trace_summary(const TraceEvents& ev) {
   const RangeIndex iter_index = index_of(iters);
   const std::size_t n_iter = iters.size();
 
-  // Layer calls belong to the first iteration containing their start.
+  // Layer calls belong to the first iteration containing their start; with touching ranges
+  // (ProfilerStep#N ends where #N+1 begins) a call starting on the boundary belongs to the later one.
   std::vector<IterationCalls> per_iter(n_iter);
   for (const auto& c : ev.calls) {
-    const auto hit = iter_index.find(c.start_ns);
-    if (hit.containing != kNone) per_iter[hit.containing].calls.push_back(c);
+    std::size_t k = iter_index.find(c.start_ns).containing;
+    if (k == kNone) continue;
+    while (k + 1 < n_iter && iters[k].end_ns < c.end_ns && iters[k + 1].start_ns <= c.start_ns) ++k;
+    per_iter[k].calls.push_back(c);
   }
   int n_calls = 0;
   std::map<int, std::string> module_of;  // call index -> module path, identical in every iteration
