@@ -1,0 +1,58 @@
+#pragma once
+// A segment profile built from a profiler trace alone: iterations, leaf-module calls and the
+// glue between them, with each GPU op attributed to the segment whose host span launched it.
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "flame/model/segment_profile.hpp"
+#include "flame/trace/trace_events.hpp"
+
+namespace flame {
+
+// What delimits iterations in the trace.
+enum class IterationMarker {
+  IterAnnotation,  // `iter<k>` ranges (as profile_coupling.py writes them)
+  ProfilerStep,    // `ProfilerStep#N` ranges (torch.profiler schedule + prof.step())
+  WholeTrace,      // neither: the whole host extent is one iteration
+};
+
+const char* to_string(IterationMarker m);
+
+struct IterationTotals {
+  std::int64_t cpu_ns = 0;  // host span of the iteration
+  std::int64_t gpu_ns = 0;  // durations of the GPU ops launched inside it
+  int n_gpu_ops = 0;
+};
+
+struct TraceSummary {
+  std::string source;
+  IterationMarker marker = IterationMarker::WholeTrace;
+  // Segments glue0, call0, glue1, ..., glueN. cpu_ns, gpu_ns and n_kernels are medians over
+  // iterations (n_kernels truncated to an integer, like the reference script). `type` is empty:
+  // the trace does not name module classes.
+  SegmentProfile profile;
+  std::vector<IterationTotals> per_iteration;
+  double total_cpu_ns = 0;             // median over iterations of the iteration's host span
+  double total_gpu_ns = 0;             // median over iterations of the iteration's attributed GPU time
+  int gpu_ops_total = 0;               // kernel + memcpy + memset events in the whole trace
+  int kernels_unattributed = 0;        // no launch event carries their correlation id
+  int kernels_outside_iterations = 0;  // launched, but outside every iteration
+
+  int iterations() const { return static_cast<int>(per_iteration.size()); }
+};
+
+// Pure: builds the summary from parsed events. Throws TraceError (naming events.source) when
+// the trace has no GPU ops, or when layer-call ranges cannot form a partition (a call index
+// twice in one iteration, calls out of index order or overlapping, a call crossing the end of
+// its iteration, one index naming different modules in different iterations).
+TraceSummary build_trace_summary(const TraceEvents& events);
+
+// read_trace_text + parse_trace_events + build_trace_summary.
+TraceSummary summarize_trace_file(const std::filesystem::path& path);
+
+// "dir/resnet50_b1.json.gz" -> "resnet50_b1".
+std::string trace_tag(std::string_view source);
+
+}  // namespace flame
