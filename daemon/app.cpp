@@ -42,7 +42,9 @@ App::App(Config config, std::optional<std::filesystem::path> config_path)
 
 App::~App() = default;
 
-void App::notify(const std::string& state) { sd_notify(0, state.c_str()); }
+void App::notify(const std::string& state) {
+  sd_notify(0, state.c_str());
+}
 
 void App::start() {
   actuator_ = make_actuator(config_);  // restores a stale baseline left by a crash first
@@ -50,7 +52,8 @@ void App::start() {
   if (config_.recalibration.enabled && std::filesystem::exists(cal_path)) {
     try {
       calibrator_.load_json(nlohmann::json::parse(read_file(cal_path)));
-      spdlog::info("loaded calibration for {} buckets from {}", calibrator_.states().size(), cal_path.string());
+      spdlog::info("loaded calibration for {} buckets from {}", calibrator_.states().size(),
+                   cal_path.string());
     } catch (const std::exception& e) {
       spdlog::warn("ignoring calibration state {}: {}", cal_path.string(), e.what());
     }
@@ -89,7 +92,8 @@ void App::reload() {
     Config next = config_path_ ? load_config(*config_path_) : config_;
     if (next.sysfs_root != config_.sysfs_root || next.socket_path != config_.socket_path ||
         next.runtime_dir != config_.runtime_dir || next.board_file != config_.board_file)
-      spdlog::warn("reload: sysfs_root, socket_path, runtime_dir and board_file need a restart; keeping the old ones");
+      spdlog::warn(
+          "reload: sysfs_root, socket_path, runtime_dir and board_file need a restart; keeping the old ones");
     next.sysfs_root = config_.sysfs_root;
     next.socket_path = config_.socket_path;
     next.runtime_dir = config_.runtime_dir;
@@ -162,7 +166,8 @@ void App::arm_watchdog(uint64_t usec) {
 }
 
 void App::arm_persist() {
-  persist_.expires_after(std::chrono::milliseconds(static_cast<int64_t>(config_.recalibration.persist_interval_s * 1000)));
+  persist_.expires_after(
+      std::chrono::milliseconds(static_cast<int64_t>(config_.recalibration.persist_interval_s * 1000)));
   persist_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
     persist_calibration();

@@ -2,11 +2,11 @@
 // flamed's lifecycle: one Asio loop drives the socket server, timers, signals and systemd
 // notifications. SIGTERM/SIGINT restore the baseline and exit 0; SIGHUP reloads the config and
 // models (parse -> validate -> load -> atomic swap; a bad reload keeps the old state).
-#include <utility>
 #include <boost/asio.hpp>
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <utility>
 
 #include "config.hpp"
 #include "flame/calibrate/calibrator.hpp"

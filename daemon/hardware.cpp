@@ -29,7 +29,8 @@ std::vector<double> selectable(std::vector<uint64_t> table, const DomainLimits& 
   std::vector<double> out;
   if (limits.enabled)
     for (uint64_t f : table)
-      if ((limits.min <= 0 || f >= limits.min) && (limits.max <= 0 || f <= limits.max)) out.push_back(double(f));
+      if ((limits.min <= 0 || f >= limits.min) && (limits.max <= 0 || f <= limits.max))
+        out.push_back(double(f));
   if (out.empty()) out.push_back(double(current > 0 ? current : 1));
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
@@ -38,8 +39,10 @@ std::vector<double> selectable(std::vector<uint64_t> table, const DomainLimits& 
 
 }  // namespace
 
-BoardActuator::BoardActuator(const Config& config) : config_(config), controller_(controller_options(config)) {
-  if (!config.board_file.empty()) description_ = flame::board::load_board_description(config.board_file.string());
+BoardActuator::BoardActuator(const Config& config)
+    : config_(config), controller_(controller_options(config)) {
+  if (!config.board_file.empty())
+    description_ = flame::board::load_board_description(config.board_file.string());
   if (controller_.has_baseline()) {
     spdlog::warn("a clock baseline from a previous run was found in {}: restoring it first",
                  controller_.baseline_file());
@@ -88,7 +91,8 @@ flame::Clocks BoardActuator::apply(const flame::Clocks& target) {
   double cpu = 0;  // policies may round differently: report the highest
   for (const auto& d : report.domains) {
     if (d.outcome == flame::board::Outcome::Failed || d.outcome == flame::board::Outcome::Mismatch)
-      throw std::runtime_error(fmt::format("{}: {} ({})", d.domain.id(), flame::board::to_string(d.outcome), d.message));
+      throw std::runtime_error(
+          fmt::format("{}: {} ({})", d.domain.id(), flame::board::to_string(d.outcome), d.message));
     const double v = double(d.actual ? d.actual : d.target);
     switch (d.domain.kind) {
       case flame::board::DomainKind::Cpu:
@@ -116,9 +120,13 @@ void BoardActuator::restore() {
   if (!r.ok()) throw std::runtime_error("restore incomplete:\n" + flame::board::to_text(r));
 }
 
-flame::Clocks BoardActuator::current() const { return last_; }
+flame::Clocks BoardActuator::current() const {
+  return last_;
+}
 
-std::unique_ptr<ClockActuator> make_actuator(const Config& config) { return std::make_unique<BoardActuator>(config); }
+std::unique_ptr<ClockActuator> make_actuator(const Config& config) {
+  return std::make_unique<BoardActuator>(config);
+}
 
 bool restore_baseline(const Config& config) {
   try {

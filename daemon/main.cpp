@@ -1,9 +1,9 @@
 // flamed: deadline-aware DVFS governor for NVIDIA Jetson. Thin main: parse arguments, hand over.
-#include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/sinks/systemd_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <iostream>
 
@@ -17,7 +17,8 @@ namespace {
 void setup_logging(const std::string& level) {
   // Under systemd stdout/stderr already go to the journal; the native sink keeps priorities.
   if (std::getenv("JOURNAL_STREAM"))
-    spdlog::set_default_logger(std::make_shared<spdlog::logger>("flamed", std::make_shared<spdlog::sinks::systemd_sink_mt>()));
+    spdlog::set_default_logger(
+        std::make_shared<spdlog::logger>("flamed", std::make_shared<spdlog::sinks::systemd_sink_mt>()));
   else
     spdlog::set_default_logger(spdlog::stderr_color_mt("flamed"));
   spdlog::set_level(spdlog::level::from_str(level));

@@ -25,7 +25,8 @@ ModelSet load_models(const std::filesystem::path& dir, std::vector<std::string>&
     try {
       auto m = flame::load_model_file(f);
       if (models.count(m.name)) {
-        errors.push_back(fmt::format("{}: model name '{}' already loaded from another file; skipped", f.string(), m.name));
+        errors.push_back(
+            fmt::format("{}: model name '{}' already loaded from another file; skipped", f.string(), m.name));
         continue;
       }
       models[m.name] = m.model;

@@ -7,7 +7,8 @@ namespace flamed {
 Planner make_planner() {
   return [](const flame::LatencyModel& model, const flame::Workload& w, const flame::ClockGrid& grid,
             double target_ms) {
-    const auto r = flame::greedy_search(grid, [&](const flame::Clocks& c) { return model.estimate(c, w); }, target_ms);
+    const auto r = flame::greedy_search(
+        grid, [&](const flame::Clocks& c) { return model.estimate(c, w); }, target_ms);
     Decision d;
     d.clocks = r.clocks;
     d.model_ms = r.estimate.latency_ms;

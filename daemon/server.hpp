@@ -2,12 +2,12 @@
 // The Unix-socket front end: newline-delimited JSON, one request per line, every request answered.
 // Each connection is a lease: when it closes, its requests are released. Per-connection limits
 // (line size, token-bucket rate) and a global connection cap protect the daemon from clients.
-#include <utility>  // Boost 1.74's asio/awaitable.hpp needs std::exchange before <boost/asio.hpp>
 #include <boost/asio.hpp>
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <set>
+#include <utility>  // Boost 1.74's asio/awaitable.hpp needs std::exchange before <boost/asio.hpp>
 
 #include "config.hpp"
 #include "governor.hpp"

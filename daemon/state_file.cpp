@@ -1,8 +1,8 @@
 #include "state_file.hpp"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -25,7 +25,9 @@ void write_file_atomic(const std::filesystem::path& path, const std::string& con
   std::filesystem::create_directories(path.parent_path());
   std::string tmp = path.string() + ".XXXXXX";
   const int fd = ::mkstemp(tmp.data());
-  if (fd < 0) throw std::runtime_error(fmt::format("{}: cannot create a temporary file: {}", path.string(), std::strerror(errno)));
+  if (fd < 0)
+    throw std::runtime_error(
+        fmt::format("{}: cannot create a temporary file: {}", path.string(), std::strerror(errno)));
   auto fail = [&](const char* what) {
     const int err = errno;
     ::close(fd);

@@ -53,7 +53,8 @@ std::shared_ptr<const LatencyModel> parse_layerwise(const YAML::Node& root, cons
   costs.gpu_scale = r.number(r.need(c, "gpu_scale"), "costs.gpu_scale", 1e-6);
   costs.sync_latency_ns = r.number(r.need(c, "sync_latency_ns"), "costs.sync_latency_ns");
   const auto emc = r.numbers(r.need(root, "emc_hz"), "emc_hz");
-  if (emc.empty() || !std::is_sorted(emc.begin(), emc.end())) r.fail(root["emc_hz"], "emc_hz: expected ascending levels");
+  if (emc.empty() || !std::is_sorted(emc.begin(), emc.end()))
+    r.fail(root["emc_hz"], "emc_hz: expected ascending levels");
   const YAML::Node segs = r.need(root, "segments");
   if (!segs.IsSequence() || segs.size() == 0) r.fail(segs, "segments: expected a non-empty list");
   std::vector<std::string> names;
@@ -72,10 +73,12 @@ std::shared_ptr<const LatencyModel> parse_layerwise(const YAML::Node& root, cons
     gc.work_ns_hz = r.number(r.need(g, "work_ns_hz"), where + ".gpu.work_ns_hz");
     gc.memory_ns = r.numbers(r.need(g, "memory_ns"), where + ".gpu.memory_ns");
     if (gc.memory_ns.size() != emc.size())
-      r.fail(g["memory_ns"], fmt::format("{}.gpu.memory_ns: expected {} values (one per EMC level)", where, emc.size()));
+      r.fail(g["memory_ns"],
+             fmt::format("{}.gpu.memory_ns: expected {} values (one per EMC level)", where, emc.size()));
     gpu.push_back(std::move(gc));
   }
-  return std::make_shared<LayerwiseLatencyModel>(LayerwiseModel(std::move(names), std::move(cpu), std::move(gpu), costs));
+  return std::make_shared<LayerwiseLatencyModel>(
+      LayerwiseModel(std::move(names), std::move(cpu), std::move(gpu), costs));
 }
 
 }  // namespace
@@ -85,14 +88,17 @@ LoadedModel parse_model_file(const std::string& yaml, const std::string& source)
   try {
     root = YAML::Load(yaml);
   } catch (const YAML::ParserException& e) {
-    throw ModelFileError(fmt::format("{}:{}:{}: invalid YAML: {}", source, e.mark.line + 1, e.mark.column + 1, e.msg));
+    throw ModelFileError(
+        fmt::format("{}:{}:{}: invalid YAML: {}", source, e.mark.line + 1, e.mark.column + 1, e.msg));
   }
   const Reader r{source};
   if (!root.IsMap()) r.fail(root, "a model file must be a mapping");
-  if (r.text(r.need(root, "format"), "format") != "flame-model") r.fail(root["format"], "format: expected 'flame-model'");
+  if (r.text(r.need(root, "format"), "format") != "flame-model")
+    r.fail(root["format"], "format: expected 'flame-model'");
   const double version = r.number(r.need(root, "version"), "version");
   if (version != kModelFileVersion)
-    r.fail(root["version"], fmt::format("version {} is not supported (this build reads {})", version, kModelFileVersion));
+    r.fail(root["version"],
+           fmt::format("version {} is not supported (this build reads {})", version, kModelFileVersion));
   LoadedModel m;
   m.kind = r.text(r.need(root, "kind"), "kind");
   m.name = r.text(r.need(root, "name"), "name");
@@ -140,7 +146,8 @@ std::string layerwise_to_yaml(const LayerwiseModel& m, const std::string& name, 
   e << YAML::Key << "segments" << YAML::Value << YAML::BeginSeq;
   for (size_t i = 0; i < m.segments(); ++i) {
     e << YAML::Flow << YAML::BeginMap;
-    if (i < m.names().size() && !m.names()[i].empty()) e << YAML::Key << "name" << YAML::Value << m.names()[i];
+    if (i < m.names().size() && !m.names()[i].empty())
+      e << YAML::Key << "name" << YAML::Value << m.names()[i];
     e << YAML::Key << "cpu" << YAML::Value << YAML::Flow
       << std::vector<double>{m.cpu_curves()[i].fixed_ns, m.cpu_curves()[i].work_ns_khz};
     e << YAML::Key << "gpu" << YAML::Value << YAML::Flow << YAML::BeginMap;
