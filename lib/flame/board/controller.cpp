@@ -47,6 +47,7 @@ Controller::Controller(ControllerOptions opts, std::shared_ptr<FileAccess> io)
       io_(io ? std::move(io) : std::make_shared<SysfsFileAccess>(root_)),
       baseline_file_(baseline_path(opts_.runtime_dir)) {
   board_ = discover(root_, *io_);
+  board_.emc.available_hz = opts_.emc_rates;
   baseline_ = load_baseline(baseline_file_);
   if (baseline_) {
     check_root(*baseline_, root_.root(), baseline_file_);
@@ -117,6 +118,7 @@ RestoreReport Controller::restore() {
 
 void Controller::rediscover() {
   board_ = discover(root_, *io_);
+  board_.emc.available_hz = opts_.emc_rates;
   make_writer();
 }
 
