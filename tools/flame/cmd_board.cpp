@@ -86,13 +86,29 @@ void set(const BoardArgs& a) {
                                a.sysfs_root != "/" ? " --sysfs-root " + a.sysfs_root : "",
                                a.runtime_dir != fb::kDefaultRuntimeDir ? " --runtime-dir " + a.runtime_dir : "");
   }
+  // An explicitly requested domain that could not be set anywhere is a failure for an operator command
+  // (the daemon sees the same report and degrades instead).
+  bool missing = false;
+  for (auto [kind, asked] : {std::pair{fb::DomainKind::Cpu, a.cpu_khz.has_value()},
+                             std::pair{fb::DomainKind::Gpu, a.gpu_hz.has_value()},
+                             std::pair{fb::DomainKind::Emc, a.emc_hz.has_value()}}) {
+    if (!asked) continue;
+    bool done = false;
+    for (const auto& d : report.domains)
+      if (d.domain.kind == kind && (d.outcome == fb::Outcome::Applied || d.outcome == fb::Outcome::Unchanged))
+        done = true;
+    if (!done) {
+      std::cerr << fmt::format("flame board set: no {} domain could be set (see above)\n", fb::to_string(kind));
+      missing = true;
+    }
+  }
   std::cout.flush();
   if (a.hold_seconds > 0) {
     // Test hook for crash recovery: keep the lock (and the changed clocks) like a live controller would.
     std::cout << fmt::format("holding clocks for {} s (pid {})\n", a.hold_seconds, ::getpid()) << std::flush;
     std::this_thread::sleep_for(std::chrono::duration<double>(a.hold_seconds));
   }
-  if (!report.ok()) throw flame::cli::Exit{kExitFailed};
+  if (!report.ok() || missing) throw flame::cli::Exit{kExitFailed};
 }
 
 void restore(const BoardArgs& a) {
