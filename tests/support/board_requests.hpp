@@ -6,7 +6,8 @@
 
 namespace flame::test {
 
-inline flame::board::ClockRequest pin(std::optional<std::uint64_t> cpu_khz, std::optional<std::uint64_t> gpu_hz = {},
+inline flame::board::ClockRequest pin(std::optional<std::uint64_t> cpu_khz,
+                                      std::optional<std::uint64_t> gpu_hz = {},
                                       std::optional<std::uint64_t> emc_hz = {}) {
   flame::board::ClockRequest r;
   r.cpu_khz = cpu_khz;

@@ -28,7 +28,8 @@ std::string join_values(const U64s& v, bool trailing_space) {
 const U64s kOrinCpu = {115200,  192000,  268800,  345600,  422400,  499200,  576000,  652800,
                        729600,  806400,  883200,  960000,  1036800, 1113600, 1190400, 1267200,
                        1344000, 1420800, 1497600, 1574400, 1651200, 1728000};
-const U64s kOrinGpu = {306000000, 408000000, 510000000, 612000000, 714000000, 816000000, 918000000, 1020000000};
+const U64s kOrinGpu = {306000000, 408000000, 510000000, 612000000,
+                       714000000, 816000000, 918000000, 1020000000};
 // Supported EMC rates for the kernel model: 204 MHz (min_rate in §11.2) plus the rates observed on
 // Orin Nano Super (§4).
 const U64s kOrinEmc = {204000000, 665600000, 2133000000, 3199000000};
@@ -36,8 +37,9 @@ const U64s kOrinEmc = {204000000, 665600000, 2133000000, 3199000000};
 const U64s kXavierCpu = {115200,  192000,  268800,  345600,  422400,  499200,  576000,  652800,  729600,
                          806400,  883200,  960000,  1036800, 1113600, 1190400, 1267200, 1344000, 1420800,
                          1497600, 1574400, 1651200, 1728000, 1804800, 1881600, 1907200};
-const U64s kXavierGpu = {114750000, 204000000, 306000000, 408000000,  510000000,  599250000,  701250000, 752250000,
-                         803250000, 854250000, 905250000, 956250000, 1007250000, 1058250000, 1109250000};
+const U64s kXavierGpu = {114750000, 204000000, 306000000,  408000000,  510000000,
+                         599250000, 701250000, 752250000,  803250000,  854250000,
+                         905250000, 956250000, 1007250000, 1058250000, 1109250000};
 // Xavier NX EMC: only the nvpmodel caps 1600/1866 MHz are documented; the lower rates are model-only.
 const U64s kXavierEmc = {204000000, 665600000, 1065600000, 1600000000, 1866000000};
 
@@ -53,7 +55,8 @@ void build_cpus(FakeTree& t, const Layout& l, const FixtureOptions& o) {
   const std::string cpu = "/sys/devices/system/cpu";
   std::vector<int> online;
   for (int c = 0; c < l.cpus; ++c)
-    if (std::find(o.offline_cpus.begin(), o.offline_cpus.end(), c) == o.offline_cpus.end()) online.push_back(c);
+    if (std::find(o.offline_cpus.begin(), o.offline_cpus.end(), c) == o.offline_cpus.end())
+      online.push_back(c);
   auto ranges = [](const std::vector<int>& v) {
     std::string out;
     for (std::size_t i = 0; i < v.size();) {
@@ -114,7 +117,7 @@ struct Gpu {
   U64s table;
   std::uint64_t cur, min, max;
   std::string governors;
-  bool name_attr;  // devfreq "name"/"timer" exist (5.10+)
+  bool name_attr;                  // devfreq "name"/"timer" exist (5.10+)
   std::vector<std::string> links;  // gpu.0 and friends
 };
 
@@ -191,7 +194,8 @@ void build_thermal(FakeTree& t, const std::vector<std::pair<std::string, std::st
   }
 }
 
-void build_hwmon(FakeTree& t, const std::string& i2c_dev, const std::string& dev, int index, const FixtureOptions& o) {
+void build_hwmon(FakeTree& t, const std::string& i2c_dev, const std::string& dev, int index,
+                 const FixtureOptions& o) {
   t.attr(i2c_dev + "/name", "ina3221");
   const std::string h = fmt::format("{}/hwmon/hwmon{}", i2c_dev, index);
   t.attr(h + "/name", "ina3221");
@@ -260,10 +264,13 @@ void orin_nano_jp6(FakeTree& t, const FixtureOptions& o) {
         dt({"nvidia,p3768-0000+p3767-0005-super", "nvidia,p3767-0005", "nvidia,tegra234"}));
   t.raw("/proc/device-tree/model", dt({"NVIDIA Jetson Orin Nano Engineering Reference Developer Kit Super"}));
   t.attr("/etc/nv_tegra_release",
-         "# R36 (release), REVISION: 4.3, GCID: 00000000, BOARD: generic, EABI: aarch64, DATE: Wed Jan  8 01:49:37 UTC 2025");
+         "# R36 (release), REVISION: 4.3, GCID: 00000000, BOARD: generic, EABI: aarch64, DATE: Wed Jan  8 "
+         "01:49:37 UTC 2025");
   t.attr("/var/lib/nvpmodel/status", "pmode:0002 fmode:quiet");
-  build_cpus(t, {{{0, {0, 1, 2, 3}}, {4, {4, 5}}}, 6, kOrinCpu, 115200, 1728000, 115200, 1728000, 1190400, "tegra194"},
-             o);
+  build_cpus(
+      t,
+      {{{0, {0, 1, 2, 3}}, {4, {4, 5}}}, 6, kOrinCpu, 115200, 1728000, 115200, 1728000, 1190400, "tegra194"},
+      o);
   const std::string bus = "/sys/devices/platform/bus@0";
   build_gpu(t,
             {bus + "/17000000.gpu",
@@ -297,16 +304,18 @@ void orin_nano_jp6(FakeTree& t, const FixtureOptions& o) {
                  {"soc2-thermal", "44968"},
                  {"tj-thermal", "47500"}},
                 o);
-  if (o.nvpmodel_conf) nvpmodel_conf(t, "CPU_A78_0", bus + "/17000000.gpu/devfreq/17000000.gpu", 2, "MAXN_SUPER");
+  if (o.nvpmodel_conf)
+    nvpmodel_conf(t, "CPU_A78_0", bus + "/17000000.gpu/devfreq/17000000.gpu", 2, "MAXN_SUPER");
 }
 
 void xavier_nx(FakeTree& t, const FixtureOptions& o, bool jp5) {
   t.raw("/proc/device-tree/compatible",
         dt({"nvidia,p3449-0000+p3668-0001", "nvidia,jetson-xavier-nx", "nvidia,tegra194"}));
   t.raw("/proc/device-tree/model", dt({"NVIDIA Jetson Xavier NX Developer Kit"}));
-  t.attr("/etc/nv_tegra_release",
-         jp5 ? "# R35 (release), REVISION: 4.1, GCID: 00000000, BOARD: t186ref, EABI: aarch64, DATE: Tue Aug  1 19:57:35 UTC 2023"
-             : "# R32 (release), REVISION: 7.4, GCID: 00000000, BOARD: t186ref, EABI: aarch64, DATE: Tue Jun 20 12:38:27 UTC 2023");
+  t.attr("/etc/nv_tegra_release", jp5 ? "# R35 (release), REVISION: 4.1, GCID: 00000000, BOARD: t186ref, "
+                                        "EABI: aarch64, DATE: Tue Aug  1 19:57:35 UTC 2023"
+                                      : "# R32 (release), REVISION: 7.4, GCID: 00000000, BOARD: t186ref, "
+                                        "EABI: aarch64, DATE: Tue Jun 20 12:38:27 UTC 2023");
   t.attr("/var/lib/nvpmodel/status", "pmode:0008 fmode:quiet");
   build_cpus(t,
              {{{0, {0, 1}}, {2, {2, 3}}, {4, {4, 5}}},
@@ -327,7 +336,8 @@ void xavier_nx(FakeTree& t, const FixtureOptions& o, bool jp5) {
              kXavierGpu, 114750000, 114750000, 1109250000,
              "wmark_active nvhost_podgov userspace performance simple_ondemand", jp5, links},
             o);
-  if (o.vic_decoy) build_vic(t, jp5 ? "/sys/devices/platform" : "/sys/devices", "/sys/firmware/devicetree/base");
+  if (o.vic_decoy)
+    build_vic(t, jp5 ? "/sys/devices/platform" : "/sys/devices", "/sys/firmware/devicetree/base");
   build_emc(t, 1866000000, 1866000000, o);
   if (jp5) {
     build_hwmon(t, "/sys/devices/platform/c250000.i2c/i2c-7/7-0040", "7-0040", 1, o);
@@ -362,7 +372,8 @@ void xavier_nx(FakeTree& t, const FixtureOptions& o, bool jp5) {
                  {"PMIC-Die", "100000"},
                  {"thermal-fan-est", "39900"}},
                 o);
-  if (o.nvpmodel_conf) nvpmodel_conf(t, "CPU_DENVER_0", gdir + "/devfreq/17000000.gv11b", 8, "MODE_20W_6CORE");
+  if (o.nvpmodel_conf)
+    nvpmodel_conf(t, "CPU_DENVER_0", gdir + "/devfreq/17000000.gv11b", 8, "MODE_20W_6CORE");
 }
 
 }  // namespace
@@ -385,7 +396,9 @@ std::optional<Profile> parse_profile(const std::string& name) {
   return std::nullopt;
 }
 
-std::vector<Profile> all_profiles() { return {Profile::OrinNanoJp6, Profile::XavierNxJp4, Profile::XavierNxJp5}; }
+std::vector<Profile> all_profiles() {
+  return {Profile::OrinNanoJp6, Profile::XavierNxJp4, Profile::XavierNxJp5};
+}
 
 void build(Profile p, FakeTree& t, const FixtureOptions& o) {
   switch (p) {
@@ -402,19 +415,43 @@ ProfileFacts facts(Profile p) {
   ProfileFacts f;
   switch (p) {
     case Profile::OrinNanoJp6:
-      f = {"tegra234", "R36.4.3", true, {"policy0", "policy4"}, kOrinCpu, kOrinGpu, kOrinEmc, "17000000.gpu",
-           "/sys/devices/platform/bus@0/17000000.gpu/devfreq/17000000.gpu", "/sys/kernel/debug/bpmp/debug/clk/emc",
+      f = {"tegra234",
+           "R36.4.3",
+           true,
+           {"policy0", "policy4"},
+           kOrinCpu,
+           kOrinGpu,
+           kOrinEmc,
+           "17000000.gpu",
+           "/sys/devices/platform/bus@0/17000000.gpu/devfreq/17000000.gpu",
+           "/sys/kernel/debug/bpmp/debug/clk/emc",
            3199000000};
       break;
     case Profile::XavierNxJp4:
-      f = {"tegra194", "R32.7.4", false, {"policy0", "policy2", "policy4"}, kXavierCpu, kXavierGpu, kXavierEmc,
-           "17000000.gv11b", "/sys/devices/17000000.gv11b/devfreq/17000000.gv11b",
-           "/sys/kernel/debug/bpmp/debug/clk/emc", 1866000000};
+      f = {"tegra194",
+           "R32.7.4",
+           false,
+           {"policy0", "policy2", "policy4"},
+           kXavierCpu,
+           kXavierGpu,
+           kXavierEmc,
+           "17000000.gv11b",
+           "/sys/devices/17000000.gv11b/devfreq/17000000.gv11b",
+           "/sys/kernel/debug/bpmp/debug/clk/emc",
+           1866000000};
       break;
     case Profile::XavierNxJp5:
-      f = {"tegra194", "R35.4.1", true, {"policy0", "policy2", "policy4"}, kXavierCpu, kXavierGpu, kXavierEmc,
-           "17000000.gv11b", "/sys/devices/platform/17000000.gv11b/devfreq/17000000.gv11b",
-           "/sys/kernel/debug/bpmp/debug/clk/emc", 1866000000};
+      f = {"tegra194",
+           "R35.4.1",
+           true,
+           {"policy0", "policy2", "policy4"},
+           kXavierCpu,
+           kXavierGpu,
+           kXavierEmc,
+           "17000000.gv11b",
+           "/sys/devices/platform/17000000.gv11b/devfreq/17000000.gv11b",
+           "/sys/kernel/debug/bpmp/debug/clk/emc",
+           1866000000};
       break;
   }
   return f;

@@ -72,7 +72,9 @@ void FakeTree::raw(std::string_view path, std::string_view bytes) {
   if (!f) throw std::runtime_error("cannot write " + h.string());
 }
 
-void FakeTree::dir(std::string_view path) { fs::create_directories(host(path)); }
+void FakeTree::dir(std::string_view path) {
+  fs::create_directories(host(path));
+}
 
 void FakeTree::link(std::string_view path, std::string_view target) {
   auto from = parts(path);

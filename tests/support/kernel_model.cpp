@@ -27,7 +27,8 @@ std::pair<std::string, std::string> split_attr(const std::string& path) {
 }
 }  // namespace
 
-KernelModel::KernelModel(const std::string& root, Config cfg) : root_(root), files_(root_), cfg_(std::move(cfg)) {
+KernelModel::KernelModel(const std::string& root, Config cfg)
+    : root_(root), files_(root_), cfg_(std::move(cfg)) {
   const std::string cpufreq = "/sys/devices/system/cpu/cpufreq";
   for (const auto& name : root_.list(cpufreq)) {
     auto dir = root_.resolve(join(cpufreq, name));
@@ -67,7 +68,9 @@ std::uint64_t KernelModel::file_u64(const std::string& path) {
   return r.ok() ? parse_u64(r.text).value_or(0) : 0;
 }
 
-int KernelModel::raw_write(const std::string& path, const std::string& text) { return files_.write(path, text); }
+int KernelModel::raw_write(const std::string& path, const std::string& text) {
+  return files_.write(path, text);
+}
 
 void KernelModel::clear_faults() {
   once_.clear();
@@ -76,7 +79,8 @@ void KernelModel::clear_faults() {
 }
 
 std::size_t KernelModel::successful_writes() const {
-  return static_cast<std::size_t>(std::count_if(log_.begin(), log_.end(), [](const Event& e) { return e.error == 0; }));
+  return static_cast<std::size_t>(
+      std::count_if(log_.begin(), log_.end(), [](const Event& e) { return e.error == 0; }));
 }
 
 ReadResult KernelModel::read(const std::string& path) {
@@ -99,7 +103,7 @@ int KernelModel::write(const std::string& path, std::string_view text) {
   if (auto it = sticky_.find(path); it != sticky_.end()) return finish(it->second);
 
   // The attribute itself must be writable in the tree (missing -> ENOENT, made a directory -> EISDIR).
-  struct stat st{};
+  struct stat st {};
   if (::lstat(root_.host(path).c_str(), &st) != 0) return finish(errno);
   if (S_ISDIR(st.st_mode)) return finish(EISDIR);
 
@@ -116,7 +120,8 @@ int KernelModel::write(const std::string& path, std::string_view text) {
       return finish(write_range(r, is_min, *value));
     }
     if (attr == (r.cpufreq ? "scaling_governor" : "governor")) {
-      auto govs = parse_words(files_.read(join(dir, r.cpufreq ? "scaling_available_governors" : "available_governors")).text);
+      auto govs = parse_words(
+          files_.read(join(dir, r.cpufreq ? "scaling_available_governors" : "available_governors")).text);
       if (std::find(govs.begin(), govs.end(), ev.value) == govs.end()) return finish(EINVAL);
       if (r.cpufreq && policy_offline(r)) return finish(EINVAL);
       return finish(raw_write(path, ev.value + "\n"));
@@ -172,8 +177,8 @@ int KernelModel::write_range(Range& r, bool is_min, std::uint64_t v) {
       r.req_max = v == 0 ? kNoLimit : (v + 999) / 1000 * 1000;  // max rounds up; 0 = no limit
     }
     if (r.req_min > r.req_max && !crossed_before)
-      violations_.push_back(fmt::format("{} <- {}: min request {} now above max request {}", name, v, r.req_min,
-                                        r.req_max));
+      violations_.push_back(
+          fmt::format("{} <- {}: min request {} now above max request {}", name, v, r.req_min, r.req_max));
   }
   publish(r);
   return 0;

@@ -1,14 +1,13 @@
 // Baseline capture/persist/restore, the controller lock, and the Controller facade.
 #include <catch2/catch.hpp>
-#include <nlohmann/json.hpp>
-
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "board_requests.hpp"
 #include "fake_board.hpp"
 #include "flame/board/controller.hpp"
-#include "flame/board/text.hpp"
 #include "flame/board/discovery.hpp"
+#include "flame/board/text.hpp"
 #include "kernel_model.hpp"
 
 using namespace flame::board;
@@ -31,7 +30,8 @@ struct Rig {
     flame::test::build(p, tree, o);
     const auto f = flame::test::facts(p);
     model = std::make_shared<KernelModel>(
-        tree.root(), KernelModel::Config{f.qos ? KernelModel::Rules::Qos : KernelModel::Rules::Strict, f.emc_hz});
+        tree.root(),
+        KernelModel::Config{f.qos ? KernelModel::Rules::Qos : KernelModel::Rules::Strict, f.emc_hz});
   }
   ControllerOptions opts() const {
     ControllerOptions o;
@@ -90,7 +90,8 @@ TEST_CASE("board baseline: set then restore returns every file byte for byte", "
   }
 }
 
-TEST_CASE("board baseline: restore from the file alone, in a new controller, idempotently", "[board][baseline]") {
+TEST_CASE("board baseline: restore from the file alone, in a new controller, idempotently",
+          "[board][baseline]") {
   Rig r(Profile::XavierNxJp4);
   const auto before = r.tree.snapshot();
   {
@@ -145,7 +146,8 @@ TEST_CASE("board baseline: restore clamps to the current ceilings", "[board][bas
   CHECK(res.domains[0].message.find("clamped") != std::string::npos);
 }
 
-TEST_CASE("board baseline: after an nvpmodel mode switch the limits nvpmodel set are kept", "[board][baseline]") {
+TEST_CASE("board baseline: after an nvpmodel mode switch the limits nvpmodel set are kept",
+          "[board][baseline]") {
   Rig r(Profile::XavierNxJp5, flame::test::option(&flame::test::FixtureOptions::nvpmodel_conf));
   const auto gpu = flame::test::facts(Profile::XavierNxJp5).gpu_devfreq_dir;
   {
@@ -166,7 +168,8 @@ TEST_CASE("board baseline: after an nvpmodel mode switch the limits nvpmodel set
   CHECK(r.u(kEmc + "/mrq_rate_locked") == 0);  // the EMC lock is still ours to undo
 }
 
-TEST_CASE("board baseline: a controller started after a mode switch adopts nvpmodel's limits", "[board][baseline]") {
+TEST_CASE("board baseline: a controller started after a mode switch adopts nvpmodel's limits",
+          "[board][baseline]") {
   Rig r(Profile::XavierNxJp5, flame::test::option(&flame::test::FixtureOptions::nvpmodel_conf));
   {
     Controller c(r.opts(), r.model);
@@ -186,7 +189,8 @@ TEST_CASE("board baseline: a controller started after a mode switch adopts nvpmo
   CHECK(r.u(kP0 + "/scaling_max_freq") == 1190400);
 }
 
-TEST_CASE("board baseline: restore overwrites a stale QoS request (forced second pass)", "[board][baseline]") {
+TEST_CASE("board baseline: restore overwrites a stale QoS request (forced second pass)",
+          "[board][baseline]") {
   Rig r(Profile::OrinNanoJp6);
   r.model->seed(kP0, 806400, 1728000);  // the user's range
   const auto before = r.tree.snapshot();
@@ -261,14 +265,13 @@ TEST_CASE("board baseline: JSON round trip and malformed files", "[board][baseli
   bad = j;
   bad["domains"][0]["attributes"][0]["path"] = "relative/path";
   CHECK_THROWS_WITH(baseline_from_json(bad), Catch::Contains("absolute"));
-  {
-    std::ofstream(r.baseline_file()) << "{ not json";
-  }
+  { std::ofstream(r.baseline_file()) << "{ not json"; }
   CHECK_THROWS_WITH(load_baseline(r.baseline_file()), Catch::Contains("not valid JSON"));
   CHECK_THROWS_WITH(restore_from_file(r.ropts()), Catch::Contains("not valid JSON"));
 }
 
-TEST_CASE("board baseline: a domain whose state cannot be read is neither written nor saved", "[board][baseline]") {
+TEST_CASE("board baseline: a domain whose state cannot be read is neither written nor saved",
+          "[board][baseline]") {
   Rig r(Profile::OrinNanoJp6);
   const auto gpu = flame::test::facts(Profile::OrinNanoJp6).gpu_devfreq_dir;
   Controller c(r.opts(), r.model);
@@ -329,4 +332,18 @@ TEST_CASE("board lock: one controller at a time, released on exit", "[board][loc
   }
   CHECK_NOTHROW(Controller(r.opts(), r.model));
   CHECK_NOTHROW(ControllerLock::acquire(r.run.root() + "/nested/dir", "x"));  // creates the directory
+}
+
+TEST_CASE("board baseline: governors changed behind our back are put back", "[board][baseline]") {
+  Rig r(Profile::OrinNanoJp6);
+  const auto before = r.tree.snapshot();
+  {
+    Controller c(r.opts(), r.model);
+    CHECK(c.set(flame::test::pin(806400, 408000000)).ok());
+  }
+  const auto gpu = flame::test::facts(Profile::OrinNanoJp6).gpu_devfreq_dir;
+  CHECK(r.model->write(kP0 + "/scaling_governor", "performance\n") == 0);
+  CHECK(r.model->write(gpu + "/governor", "userspace\n") == 0);
+  CHECK(restore_from_file(r.ropts()).ok());
+  CHECK(r.tree.snapshot() == before);
 }

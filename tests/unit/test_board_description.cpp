@@ -1,8 +1,7 @@
 // Board description files (docs/board-format.md): loading with clear file:line errors, dumping from
 // fake trees, and the shipped config/boards files against their documented sources.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -65,11 +64,13 @@ TEST_CASE("board description: malformed files name the file, line and column", "
         "b.yaml:8:12: ceilings.cpu_khz = 50 is below the lowest table entry 100");
   std::string bad_freq = kMinimal;
   bad_freq.replace(bad_freq.find("[100, 200]"), 10, "[100, fast]");
-  CHECK(error_of(bad_freq) == "b.yaml:6:26: cpu.frequencies_khz entry must be a non-negative integer, got 'fast'");
+  CHECK(error_of(bad_freq) ==
+        "b.yaml:6:26: cpu.frequencies_khz entry must be a non-negative integer, got 'fast'");
   CHECK(error_of("format: flame-board\nversion: 2\nname: x\n") ==
         "b.yaml:2:10: version 2 is not supported (expected 1)");
   CHECK(error_of("format: other\n").find("format must be 'flame-board'") != std::string::npos);
-  CHECK(error_of("format: flame-board\nversion: 1\nname: x\n") == "b.yaml:1:1: the board description is missing 'cpu'");
+  CHECK(error_of("format: flame-board\nversion: 1\nname: x\n") ==
+        "b.yaml:1:1: the board description is missing 'cpu'");
   CHECK(error_of("") == "empty board description");
   CHECK(error_of(with("  core_options: [3]\n")).find("cpu.core_options entry must be between 1 and 2") !=
         std::string::npos);
@@ -78,7 +79,8 @@ TEST_CASE("board description: malformed files name the file, line and column", "
   CHECK(error_of(with("  policies:\n    - {name: p0, cpus: [0, 1]}\n    - {name: p1, cpus: [1]}\n"))
             .find("cpu 1 belongs to two policies") != std::string::npos);
   // A file that does not exist.
-  CHECK_THROWS_WITH(load_board_description("/nonexistent/b.yaml"), Catch::Contains("/nonexistent/b.yaml: cannot open"));
+  CHECK_THROWS_WITH(load_board_description("/nonexistent/b.yaml"),
+                    Catch::Contains("/nonexistent/b.yaml: cannot open"));
 }
 
 TEST_CASE("board description: dump from each fake tree loads back", "[board][description]") {

@@ -12,7 +12,9 @@ using flame::test::FixtureOptions;
 using flame::test::Profile;
 
 namespace {
-Board discover_tree(const FakeTree& t) { return discover(t.root()); }
+Board discover_tree(const FakeTree& t) {
+  return discover(t.root());
+}
 }  // namespace
 
 TEST_CASE("board discovery: every profile", "[board][discovery]") {
@@ -128,7 +130,8 @@ TEST_CASE("board discovery: a partially offline policy stays active", "[board][d
 TEST_CASE("board discovery: unreadable or missing debugfs disables only the EMC", "[board][discovery]") {
   SECTION("unreadable rate") {
     FakeTree t;
-    flame::test::build(Profile::OrinNanoJp6, t, flame::test::option(&flame::test::FixtureOptions::debugfs_unreadable));
+    flame::test::build(Profile::OrinNanoJp6, t,
+                       flame::test::option(&flame::test::FixtureOptions::debugfs_unreadable));
     const Board b = discover_tree(t);
     CHECK(b.emc.health.status == DomainStatus::Unavailable);
     CHECK(b.emc.health.reason.find("EISDIR") != std::string::npos);
@@ -137,7 +140,8 @@ TEST_CASE("board discovery: unreadable or missing debugfs disables only the EMC"
   }
   SECTION("not mounted") {
     FakeTree t;
-    flame::test::build(Profile::XavierNxJp4, t, flame::test::option(&flame::test::FixtureOptions::no_debugfs));
+    flame::test::build(Profile::XavierNxJp4, t,
+                       flame::test::option(&flame::test::FixtureOptions::no_debugfs));
     const Board b = discover_tree(t);
     CHECK(b.emc.health.status == DomainStatus::Unavailable);
     CHECK(b.emc.health.reason.find("debugfs") != std::string::npos);
@@ -160,9 +164,11 @@ TEST_CASE("board discovery: an unreadable attribute disables only its domain", "
   CHECK(b2.emc.health.status == DomainStatus::Unavailable);
 }
 
-TEST_CASE("board discovery: a GPU without devfreq is deferred, not mistaken for the VIC", "[board][discovery]") {
+TEST_CASE("board discovery: a GPU without devfreq is deferred, not mistaken for the VIC",
+          "[board][discovery]") {
   FakeTree t;
-  flame::test::build(Profile::OrinNanoJp6, t, flame::test::option(&flame::test::FixtureOptions::gpu_unregistered));
+  flame::test::build(Profile::OrinNanoJp6, t,
+                     flame::test::option(&flame::test::FixtureOptions::gpu_unregistered));
   const Board b = discover_tree(t);
   CHECK(b.gpu.health.status == DomainStatus::Deferred);
   CHECK(b.gpu.device_dir == "/sys/devices/platform/bus@0/17000000.gpu");
@@ -182,9 +188,11 @@ TEST_CASE("board discovery: an empty root is a board with nothing usable", "[boa
   CHECK_NOTHROW(to_text(b));
 }
 
-TEST_CASE("board discovery: thermal zones in another order and an unreadable sensorless zone", "[board][discovery]") {
+TEST_CASE("board discovery: thermal zones in another order and an unreadable sensorless zone",
+          "[board][discovery]") {
   FakeTree t;
-  flame::test::build(Profile::OrinNanoJp6, t, flame::test::option(&flame::test::FixtureOptions::sensorless_unreadable));
+  flame::test::build(Profile::OrinNanoJp6, t,
+                     flame::test::option(&flame::test::FixtureOptions::sensorless_unreadable));
   // Swap two zones' types: matching is by type, never by index.
   t.attr("/sys/devices/virtual/thermal/thermal_zone0/type", "gpu-thermal");
   t.attr("/sys/devices/virtual/thermal/thermal_zone1/type", "cpu-thermal");
@@ -194,9 +202,11 @@ TEST_CASE("board discovery: thermal zones in another order and an unreadable sen
   CHECK_FALSE(b.thermal[2].temp_c);
 }
 
-TEST_CASE("board discovery: nvpmodel caps from the conf resolve to policies and the GPU", "[board][discovery]") {
+TEST_CASE("board discovery: nvpmodel caps from the conf resolve to policies and the GPU",
+          "[board][discovery]") {
   FakeTree t;
-  flame::test::build(Profile::XavierNxJp4, t, flame::test::option(&flame::test::FixtureOptions::nvpmodel_conf));
+  flame::test::build(Profile::XavierNxJp4, t,
+                     flame::test::option(&flame::test::FixtureOptions::nvpmodel_conf));
   t.attr("/var/lib/nvpmodel/status", "pmode:0000 fmode:quiet");
   const Board b = discover_tree(t);
   CHECK(b.nvpmodel.mode_id == 0);

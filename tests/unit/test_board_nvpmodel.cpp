@@ -40,9 +40,9 @@ EMC MAX_FREQ 1065600000  # trailing comment
   CHECK(c.mode(1)->name == "MODE_10W");
   CHECK(c.mode(1)->settings.size() == 7);
   CHECK(c.mode(1)->settings.back().value == "1065600000");
-  CHECK(c.paths("GPU", "MAX_FREQ") == std::vector<std::string>{
-                                          "/sys/devices/17000000.gv11b/devfreq/17000000.gv11b/max_freq",
-                                          "/sys/devices/17000000.gv11b/devfreq_dev/max_freq"});
+  CHECK(c.paths("GPU", "MAX_FREQ") ==
+        std::vector<std::string>{"/sys/devices/17000000.gv11b/devfreq/17000000.gv11b/max_freq",
+                                 "/sys/devices/17000000.gv11b/devfreq_dev/max_freq"});
   CHECK(c.param("EMC")->type == "CLOCK");
   CHECK_FALSE(c.mode(3));
 }
@@ -50,7 +50,8 @@ EMC MAX_FREQ 1065600000  # trailing comment
 TEST_CASE("board nvpmodel: malformed conf and status", "[board][nvpmodel]") {
   CHECK_THROWS_WITH(parse_nvpmodel_conf("CPU MAX 1\n"), Catch::Contains("line 1"));
   CHECK_THROWS_WITH(parse_nvpmodel_conf("< POWER_MODEL NAME=x >\n"), Catch::Contains("without ID="));
-  CHECK_THROWS_WITH(parse_nvpmodel_conf("< PARAM TYPE=CLOCK NAME=GPU >\nMAX_FREQ\n"), Catch::Contains("line 2"));
+  CHECK_THROWS_WITH(parse_nvpmodel_conf("< PARAM TYPE=CLOCK NAME=GPU >\nMAX_FREQ\n"),
+                    Catch::Contains("line 2"));
   CHECK_THROWS_WITH(parse_nvpmodel_conf("< PARAM TYPE=CLOCK\n"), Catch::Contains("unterminated"));
   CHECK(parse_nvpmodel_status("pmode:0002 fmode:quiet\n") == 2);
   CHECK(parse_nvpmodel_status("fmode:quiet pmode:0015") == 15);

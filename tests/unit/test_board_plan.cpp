@@ -12,10 +12,10 @@ const std::vector<std::uint64_t> kTable = {115200, 192000, 268800, 345600, 11904
 
 TEST_CASE("board clamp: requests round up to the next allowed entry", "[board][clamp]") {
   auto b = make_bounds(115200, 1907200, kTable, {});
-  CHECK(clamp_frequency(192000, b) == 192000u);      // on the table
-  CHECK(clamp_frequency(200000, b) == 268800u);      // off-table: next entry up
-  CHECK(clamp_frequency(1, b) == 115200u);           // below the floor
-  CHECK(clamp_frequency(99999999, b) == 1907200u);   // above the ceiling
+  CHECK(clamp_frequency(192000, b) == 192000u);     // on the table
+  CHECK(clamp_frequency(200000, b) == 268800u);     // off-table: next entry up
+  CHECK(clamp_frequency(1, b) == 115200u);          // below the floor
+  CHECK(clamp_frequency(99999999, b) == 1907200u);  // above the ceiling
   CHECK(highest_frequency(b) == 1907200u);
 }
 
@@ -107,10 +107,12 @@ TEST_CASE("board plan: EMC restore writes the rate while locked, then the saved 
   // Was unlocked: put the rate back while still locked, then hand it to DVFS.
   CHECK(plan_emc_restore("lock", "rate", true, 665, false, 3199) ==
         std::vector<PlannedWrite>{{"rate", "3199"}, {"lock", "0"}});
-  CHECK(plan_emc_restore("lock", "rate", true, 3199, false, 3199) == std::vector<PlannedWrite>{{"lock", "0"}});
+  CHECK(plan_emc_restore("lock", "rate", true, 3199, false, 3199) ==
+        std::vector<PlannedWrite>{{"lock", "0"}});
   CHECK(plan_emc_restore("lock", "rate", false, 665, false, 3199).empty());
   // Was locked at a rate: lock (if needed), then the rate.
   CHECK(plan_emc_restore("lock", "rate", false, 665, true, 2133) ==
         std::vector<PlannedWrite>{{"lock", "1"}, {"rate", "2133"}});
-  CHECK(plan_emc_restore("lock", "rate", true, 665, true, 2133) == std::vector<PlannedWrite>{{"rate", "2133"}});
+  CHECK(plan_emc_restore("lock", "rate", true, 665, true, 2133) ==
+        std::vector<PlannedWrite>{{"rate", "2133"}});
 }

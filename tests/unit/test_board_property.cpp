@@ -1,9 +1,8 @@
 // Property test (issue 4): from random current states to random targets, under each kernel's rules,
 // every intermediate state is valid, the final state is the clamped target, and restore returns the
 // original state exactly.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <random>
 #include <set>
 
@@ -44,7 +43,9 @@ std::uint64_t nearest(const U64s& rates, std::uint64_t lo, std::uint64_t hi, std
   return *best;
 }
 
-std::uint64_t pick(std::mt19937& g, const U64s& v) { return v[std::uniform_int_distribution<std::size_t>(0, v.size() - 1)(g)]; }
+std::uint64_t pick(std::mt19937& g, const U64s& v) {
+  return v[std::uniform_int_distribution<std::size_t>(0, v.size() - 1)(g)];
+}
 
 std::optional<std::uint64_t> random_request(std::mt19937& g, const U64s& table) {
   std::uniform_int_distribution<int> kind(0, 9);
@@ -54,7 +55,9 @@ std::optional<std::uint64_t> random_request(std::mt19937& g, const U64s& table) 
   return std::uniform_int_distribution<std::uint64_t>(table.front() / 2, table.back() + table.back() / 5)(g);
 }
 
-std::uint64_t u(const FakeTree& t, const std::string& p) { return std::stoull(t.read(p)); }
+std::uint64_t u(const FakeTree& t, const std::string& p) {
+  return std::stoull(t.read(p));
+}
 
 }  // namespace
 
@@ -67,10 +70,12 @@ TEST_CASE("board property: random states and targets, valid steps, exact restore
         FakeTree tree;
         flame::test::FixtureOptions o;
         // Xavier: sometimes whole clusters are offline (nvpmodel 2/4-core modes).
-        if (profile != Profile::OrinNanoJp6 && g() % 4 == 0) o.offline_cpus = g() % 2 ? std::vector<int>{4, 5} : std::vector<int>{2, 3, 4, 5};
+        if (profile != Profile::OrinNanoJp6 && g() % 4 == 0)
+          o.offline_cpus = g() % 2 ? std::vector<int>{4, 5} : std::vector<int>{2, 3, 4, 5};
         flame::test::build(profile, tree, o);
         auto model = std::make_shared<KernelModel>(
-            tree.root(), KernelModel::Config{f.qos ? KernelModel::Rules::Qos : KernelModel::Rules::Strict, f.emc_hz});
+            tree.root(),
+            KernelModel::Config{f.qos ? KernelModel::Rules::Qos : KernelModel::Rules::Strict, f.emc_hz});
 
         // Random current state (one the kernel could be in).
         std::map<std::string, std::uint64_t> ceiling;  // effective max before our first write
@@ -78,14 +83,18 @@ TEST_CASE("board property: random states and targets, valid steps, exact restore
           const std::string dir = "/sys/devices/system/cpu/cpufreq/" + pol;
           auto a = pick(g, f.cpu_khz), b = pick(g, f.cpu_khz);
           auto lo = std::min(a, b), hi = std::max(a, b);
-          if (f.qos && g() % 5 == 0 && lo != hi) model->seed(dir, hi, lo);  // stale crossing request
-          else model->seed(dir, lo, hi);
+          if (f.qos && g() % 5 == 0 && lo != hi)
+            model->seed(dir, hi, lo);  // stale crossing request
+          else
+            model->seed(dir, lo, hi);
           ceiling[pol] = u(tree, dir + "/scaling_max_freq");
         }
         {
           auto a = pick(g, f.gpu_hz), b = pick(g, f.gpu_hz);
-          if (f.qos && g() % 5 == 0 && a != b) model->seed(f.gpu_devfreq_dir, std::max(a, b), std::min(a, b));
-          else model->seed(f.gpu_devfreq_dir, std::min(a, b), std::max(a, b));
+          if (f.qos && g() % 5 == 0 && a != b)
+            model->seed(f.gpu_devfreq_dir, std::max(a, b), std::min(a, b));
+          else
+            model->seed(f.gpu_devfreq_dir, std::min(a, b), std::max(a, b));
           ceiling["gpu"] = u(tree, f.gpu_devfreq_dir + "/max_freq");
         }
         const std::uint64_t emc_rate = pick(g, f.emc_hz);
@@ -111,7 +120,7 @@ TEST_CASE("board property: random states and targets, valid steps, exact restore
         {
           Controller c(opts, model);
           std::map<std::string, std::uint64_t> last;  // expected pinned values so far
-          std::set<std::string> written;               // domains this controller has written to
+          std::set<std::string> written;              // domains this controller has written to
           const int sets = 1 + static_cast<int>(g() % 3);
           for (int s = 0; s < sets; ++s) {
             ClockRequest req;
@@ -149,7 +158,8 @@ TEST_CASE("board property: random states and targets, valid steps, exact restore
               CHECK(u(tree, f.gpu_devfreq_dir + "/max_freq") == last["gpu"]);
             }
             if (req.emc_hz || req.max) {
-              const std::uint64_t want = std::clamp(req.emc_hz.value_or(emc_ceiling), std::uint64_t{204000000}, emc_ceiling);
+              const std::uint64_t want =
+                  std::clamp(req.emc_hz.value_or(emc_ceiling), std::uint64_t{204000000}, emc_ceiling);
               last["emc"] = emc_table_known ? expected_pin(f.emc_hz, emc_ceiling, want)
                                             : nearest(f.emc_hz, 204000000, emc_ceiling, want);
             }

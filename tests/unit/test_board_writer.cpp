@@ -6,6 +6,7 @@
 #include "fake_board.hpp"
 #include "flame/board/clock_writer.hpp"
 #include "flame/board/discovery.hpp"
+#include "flame/board/text.hpp"
 #include "kernel_model.hpp"
 
 using namespace flame::board;
@@ -28,7 +29,8 @@ struct Rig {
     flame::test::build(p, tree, o);
     const auto f = flame::test::facts(p);
     model = std::make_unique<KernelModel>(
-        tree.root(), KernelModel::Config{f.qos ? KernelModel::Rules::Qos : KernelModel::Rules::Strict, f.emc_hz});
+        tree.root(),
+        KernelModel::Config{f.qos ? KernelModel::Rules::Qos : KernelModel::Rules::Strict, f.emc_hz});
     SysfsRoot root(tree.root());
     board = discover(root, *model);
     w.retry.backoff = std::chrono::milliseconds(0);
@@ -39,7 +41,8 @@ struct Rig {
 
 }  // namespace
 
-TEST_CASE("board writer: pin down and up on every profile without a single invalid write", "[board][writer]") {
+TEST_CASE("board writer: pin down and up on every profile without a single invalid write",
+          "[board][writer]") {
   for (auto p : flame::test::all_profiles()) {
     DYNAMIC_SECTION(flame::test::profile_name(p)) {
       Rig r(p);
@@ -68,7 +71,8 @@ TEST_CASE("board writer: pin down and up on every profile without a single inval
   }
 }
 
-TEST_CASE("board writer: a naive max-then-min order would fail on 4.9 (the model catches it)", "[board][writer]") {
+TEST_CASE("board writer: a naive max-then-min order would fail on 4.9 (the model catches it)",
+          "[board][writer]") {
   Rig r(Profile::XavierNxJp4);
   // What a careless writer does to go down: max first.
   CHECK(r.model->write(kP0 + "/scaling_max_freq", "345600\n") == EINVAL);
@@ -137,7 +141,7 @@ TEST_CASE("board writer: emc_iso_cap and nvpmodel conf caps bound the targets", 
   CHECK(seen_old == "pmode:0008 fmode:quiet");
   CHECK(seen_new == "pmode:0000 fmode:quiet");
   CHECK(rep.notes.size() == 1);
-  CHECK(rep.find("cpu:policy0")->target == 1190400);         // conf cap 1200000 snapped down
+  CHECK(rep.find("cpu:policy0")->target == 1190400);           // conf cap 1200000 snapped down
   CHECK(rep.find("gpu:17000000.gv11b")->target == 510000000);  // conf cap 520000000 -> 510000000
   CHECK(rep.find("emc")->target == 1065600000);
   CHECK(r.model->violations().empty());
@@ -165,7 +169,8 @@ TEST_CASE("board writer: offline policies are skipped, the rest applied", "[boar
   CHECK(r.u("/sys/devices/system/cpu/cpufreq/policy2/scaling_min_freq") == 1190400);  // untouched
 }
 
-TEST_CASE("board writer: a policy that went offline after discovery drops its target (EINVAL)", "[board][writer]") {
+TEST_CASE("board writer: a policy that went offline after discovery drops its target (EINVAL)",
+          "[board][writer]") {
   Rig r(Profile::XavierNxJp4);
   r.tree.attr("/sys/devices/system/cpu/cpu2/online", "0");
   r.tree.attr("/sys/devices/system/cpu/cpu3/online", "0");
@@ -291,4 +296,44 @@ TEST_CASE("board writer: ClockRequest from the model's Clocks", "[board][writer]
   CHECK_FALSE(r.emc_hz);
   CHECK_FALSE(r.max);
   CHECK(ClockRequest{}.empty());
+}
+
+namespace {
+// T210 (Nano) EMC: writes go to override.emc/clk_update_rate, the rate reads back from clk_rate.
+class T210Emc : public FileAccess {
+ public:
+  explicit T210Emc(const std::string& root) : files_(SysfsRoot(root)) {}
+  ReadResult read(const std::string& p) override { return files_.read(p); }
+  int write(const std::string& p, std::string_view text) override {
+    log.push_back(p + "=" + std::string(flame::board::trim(text)));
+    if (p.ends_with("/clk_update_rate") && std::stoi(files_.read(kDir + "/clk_state").text) == 1)
+      return files_.write(kDir + "/clk_rate", text);
+    return files_.write(p, text);
+  }
+  std::vector<std::string> log;
+  inline static const std::string kDir = "/sys/kernel/debug/clk/override.emc";
+
+ private:
+  SysfsFileAccess files_;
+};
+}  // namespace
+
+TEST_CASE("board writer: T210 EMC override interface", "[board][writer]") {
+  FakeTree t;
+  t.attr(T210Emc::kDir + "/clk_rate", "1600000000");
+  t.attr(T210Emc::kDir + "/clk_update_rate", "0");
+  t.attr(T210Emc::kDir + "/clk_state", "0");
+  t.attr("/sys/kernel/debug/tegra_bwmgr/emc_min_rate", "204000000");
+  t.attr("/sys/kernel/debug/tegra_bwmgr/emc_max_rate", "1600000000");
+  T210Emc io(t.root());
+  SysfsRoot root(t.root());
+  Board b = discover(root, io);
+  CHECK(b.emc.interface == "t210-override");
+  REQUIRE(b.emc.health.status == DomainStatus::Active);
+  ClockWriter w(b, root, io);
+  auto rep = w.apply(flame::test::pin({}, {}, 800000000));
+  CHECK(rep.ok());
+  CHECK(io.log == std::vector<std::string>{T210Emc::kDir + "/clk_state=1",
+                                           T210Emc::kDir + "/clk_update_rate=800000000"});
+  CHECK(t.read(T210Emc::kDir + "/clk_rate") == "800000000\n");
 }
