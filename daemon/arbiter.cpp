@@ -63,7 +63,8 @@ std::optional<SteadyTime> Arbiter::next_expiry() const {
 }
 
 size_t Arbiter::count(uint64_t client) const {
-  return static_cast<size_t>(std::count_if(holds_.begin(), holds_.end(), [&](const Hold& h) { return h.client == client; }));
+  return static_cast<size_t>(
+      std::count_if(holds_.begin(), holds_.end(), [&](const Hold& h) { return h.client == client; }));
 }
 
 }  // namespace flamed

@@ -53,7 +53,8 @@ class Section {
     } catch (const YAML::Exception&) {
       fail(v, fmt::format("{}: expected a number, got '{}'", key, v.Scalar()));
     }
-    if (!std::isfinite(d) || d < lo || d > hi) fail(v, fmt::format("{}: {} is out of range [{}, {}]", key, d, lo, hi));
+    if (!std::isfinite(d) || d < lo || d > hi)
+      fail(v, fmt::format("{}: {} is out of range [{}, {}]", key, d, lo, hi));
     return d;
   }
 
@@ -62,7 +63,8 @@ class Section {
       if (v.IsScalar()) return v.as<bool>();
     } catch (const YAML::Exception&) {
     }
-    fail(v, fmt::format("{}: expected true or false, got '{}'", key, v.IsScalar() ? v.Scalar() : "a collection"));
+    fail(v, fmt::format("{}: expected true or false, got '{}'", key,
+                        v.IsScalar() ? v.Scalar() : "a collection"));
   }
 
   std::string string(const YAML::Node& v, const std::string& key) const {
@@ -72,7 +74,8 @@ class Section {
 
   std::filesystem::path absolute_path(const YAML::Node& v, const std::string& key) const {
     std::string s = string(v, key);
-    if (s.empty() || s.front() != '/') fail(v, fmt::format("{}: expected an absolute path, got '{}'", key, s));
+    if (s.empty() || s.front() != '/')
+      fail(v, fmt::format("{}: expected an absolute path, got '{}'", key, s));
     return s;
   }
 
@@ -117,14 +120,16 @@ Config parse_config(const std::string& yaml, const std::string& source) {
   try {
     root = YAML::Load(yaml);
   } catch (const YAML::ParserException& e) {
-    throw ConfigError(fmt::format("{}:{}:{}: invalid YAML: {}", source, e.mark.line + 1, e.mark.column + 1, e.msg));
+    throw ConfigError(
+        fmt::format("{}:{}:{}: invalid YAML: {}", source, e.mark.line + 1, e.mark.column + 1, e.msg));
   }
   Config c;
   Section top(root, "", source);
   top.key("sysfs_root", [&](auto& v, auto& k) { c.sysfs_root = top.absolute_path(v, k); });
   top.key("socket_path", [&](auto& v, auto& k) {
     c.socket_path = top.absolute_path(v, k);
-    if (c.socket_path.string().size() >= 108) top.fail(v, k + ": longer than a Unix socket path may be (107 bytes)");
+    if (c.socket_path.string().size() >= 108)
+      top.fail(v, k + ": longer than a Unix socket path may be (107 bytes)");
   });
   top.key("socket_group", [&](auto& v, auto& k) { c.socket_group = top.string(v, k); });
   top.key("socket_mode", [&](auto& v, auto& k) {
@@ -140,7 +145,8 @@ Config parse_config(const std::string& yaml, const std::string& source) {
   top.key("board_file", [&](auto& v, auto& k) { c.board_file = top.absolute_path(v, k); });
   top.key("log_level", [&](auto& v, auto& k) {
     c.log_level = top.string(v, k);
-    static const std::vector<std::string> levels{"trace", "debug", "info", "warn", "error", "critical", "off"};
+    static const std::vector<std::string> levels{"trace", "debug",    "info", "warn",
+                                                 "error", "critical", "off"};
     if (std::find(levels.begin(), levels.end(), c.log_level) == levels.end())
       top.fail(v, fmt::format("{}: '{}' is not one of {}", k, c.log_level, fmt::join(levels, ", ")));
   });
@@ -156,13 +162,16 @@ Config parse_config(const std::string& yaml, const std::string& source) {
     else
       top.fail(v, fmt::format("{}: '{}' is not one of restore, lowest, max", k, s));
   });
-  top.key("request_expiry_ms", [&](auto& v, auto& k) { c.request_expiry_ms = top.number(v, k, 1, 86'400'000); });
+  top.key("request_expiry_ms",
+          [&](auto& v, auto& k) { c.request_expiry_ms = top.number(v, k, 1, 86'400'000); });
   top.key("dry_run", [&](auto& v, auto& k) { c.dry_run = top.boolean(v, k); });
   top.key("dbus", [&](auto& v, auto& k) { c.dbus = top.boolean(v, k); });
   top.key("limits", [&](const YAML::Node& v, const std::string& path) {
     Section s(v, path, source);
-    s.key("max_line_bytes", [&](auto& x, auto& k) { c.limits.max_line_bytes = size_t(s.number(x, k, 256, 16 << 20)); });
-    s.key("max_connections", [&](auto& x, auto& k) { c.limits.max_connections = size_t(s.number(x, k, 1, 65536)); });
+    s.key("max_line_bytes",
+          [&](auto& x, auto& k) { c.limits.max_line_bytes = size_t(s.number(x, k, 256, 16 << 20)); });
+    s.key("max_connections",
+          [&](auto& x, auto& k) { c.limits.max_connections = size_t(s.number(x, k, 1, 65536)); });
     s.key("max_requests_per_client",
           [&](auto& x, auto& k) { c.limits.max_requests_per_client = size_t(s.number(x, k, 1, 65536)); });
     s.key("rate_per_s", [&](auto& x, auto& k) { c.limits.rate_per_s = s.number(x, k, 1, 1e7); });
@@ -215,7 +224,8 @@ std::string dump_config(const Config& c) {
   e << YAML::Key << "sysfs_root" << YAML::Value << c.sysfs_root.string();
   e << YAML::Key << "socket_path" << YAML::Value << c.socket_path.string();
   e << YAML::Key << "socket_group" << YAML::Value << c.socket_group;
-  e << YAML::Key << "socket_mode" << YAML::Value << YAML::DoubleQuoted << fmt::format("{:04o}", c.socket_mode);
+  e << YAML::Key << "socket_mode" << YAML::Value << YAML::DoubleQuoted
+    << fmt::format("{:04o}", c.socket_mode);
   e << YAML::Key << "models_dir" << YAML::Value << c.models_dir.string();
   e << YAML::Key << "state_dir" << YAML::Value << c.state_dir.string();
   e << YAML::Key << "runtime_dir" << YAML::Value << c.runtime_dir.string();

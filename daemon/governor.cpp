@@ -11,10 +11,13 @@ nlohmann::json clocks_json(const flame::Clocks& c) {
   return {{"cpu_khz", c.cpu_khz}, {"cpu_cores", c.cpu_cores}, {"gpu_hz", c.gpu_hz}, {"emc_hz", c.emc_hz}};
 }
 
-Governor::Governor(GovernorOptions options, ClockActuator& actuator, Planner planner, flame::Calibrator& calibrator)
+Governor::Governor(GovernorOptions options, ClockActuator& actuator, Planner planner,
+                   flame::Calibrator& calibrator)
     : o_(options), actuator_(actuator), planner_(std::move(planner)), calibrator_(calibrator) {}
 
-void Governor::set_models(ModelSet models) { models_ = std::move(models); }
+void Governor::set_models(ModelSet models) {
+  models_ = std::move(models);
+}
 
 nlohmann::json Governor::begin(uint64_t client, const Begin& r, SteadyTime now) {
   auto it = models_.find(r.model);
@@ -70,8 +73,12 @@ nlohmann::json Governor::begin(uint64_t client, const Begin& r, SteadyTime now) 
   }
   ++counters_.begins;
   if (!d.feasible) ++counters_.infeasible;
-  return {{"id", r.id},         {"ok", true},           {"clocks", clocks_json(d.clocks)},
-          {"applied", clocks_json(applied_)}, {"predicted_ms", h.predicted_ms}, {"feasible", d.feasible},
+  return {{"id", r.id},
+          {"ok", true},
+          {"clocks", clocks_json(d.clocks)},
+          {"applied", clocks_json(applied_)},
+          {"predicted_ms", h.predicted_ms},
+          {"feasible", d.feasible},
           {"calibration", factor}};
 }
 
@@ -94,7 +101,8 @@ nlohmann::json Governor::end(uint64_t client, const End& r, SteadyTime) {
   ++counters_.ends;
   reapply();
   nlohmann::json out = {{"id", r.id}, {"ok", true}, {"applied", clocks_json(applied_)}};
-  if (r.latency_ms) out["calibration"] = {{"factor", calibrator_.factor(h->calibration_key)}, {"updated", updated}};
+  if (r.latency_ms)
+    out["calibration"] = {{"factor", calibrator_.factor(h->calibration_key)}, {"updated", updated}};
   return out;
 }
 
@@ -134,8 +142,8 @@ void Governor::reapply() {
         return;
       case IdlePolicy::Lowest: {
         const auto g = actuator_.grid();
-        target = flame::Clocks{g.cpu_khz.front(), g.cpu_cores.empty() ? 0 : g.cpu_cores.back(), g.gpu_hz.front(),
-                               g.emc_hz.front()};
+        target = flame::Clocks{g.cpu_khz.front(), g.cpu_cores.empty() ? 0 : g.cpu_cores.back(),
+                               g.gpu_hz.front(), g.emc_hz.front()};
         break;
       }
       case IdlePolicy::Max:
@@ -164,7 +172,8 @@ nlohmann::json Governor::status(SteadyTime now) const {
                       {"expires_in_ms", left}});
   }
   nlohmann::json models = nlohmann::json::object();
-  for (const auto& [name, m] : models_) models[name] = {{"kind", m->kind()}, {"needs_workload", m->needs_workload()}};
+  for (const auto& [name, m] : models_)
+    models[name] = {{"kind", m->kind()}, {"needs_workload", m->needs_workload()}};
   return {{"ok", true},
           {"active", active},
           {"applied", clocks_json(applied_)},

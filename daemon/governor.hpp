@@ -22,8 +22,9 @@ class ClockActuator {
  public:
   virtual ~ClockActuator() = default;
   virtual flame::ClockGrid grid() const = 0;  // what the board offers, within configured limits
-  virtual flame::Clocks apply(const flame::Clocks& target) = 0;  // returns what was applied; throws on failure
-  virtual void restore() = 0;                                     // back to the baseline
+  virtual flame::Clocks apply(
+      const flame::Clocks& target) = 0;  // returns what was applied; throws on failure
+  virtual void restore() = 0;            // back to the baseline
   virtual flame::Clocks current() const = 0;
 };
 
@@ -37,8 +38,8 @@ struct Decision {
 
 // Chooses clocks whose model latency is at most target_model_ms (the deadline with the safety
 // margin and the calibration factor already folded in), lowest predicted energy first.
-using Planner = std::function<Decision(const flame::LatencyModel&, const flame::Workload&, const flame::ClockGrid&,
-                                       double target_model_ms)>;
+using Planner = std::function<Decision(const flame::LatencyModel&, const flame::Workload&,
+                                       const flame::ClockGrid&, double target_model_ms)>;
 
 using ModelSet = std::map<std::string, std::shared_ptr<const flame::LatencyModel>>;
 
@@ -73,7 +74,8 @@ class Governor {
   bool holding() const { return holding_; }
 
   struct Counters {
-    uint64_t begins = 0, ends = 0, errors = 0, expired = 0, infeasible = 0, deadline_met = 0, deadline_missed = 0;
+    uint64_t begins = 0, ends = 0, errors = 0, expired = 0, infeasible = 0, deadline_met = 0,
+             deadline_missed = 0;
     uint64_t clock_changes = 0;
     double abs_error_pct_sum = 0;  // |measured - predicted| / measured, over ends with a latency
   };
@@ -91,7 +93,7 @@ class Governor {
   Arbiter arbiter_;
   flame::Clocks applied_{};
   flame::Clocks target_{};  // last target written (applied_ is what the board accepted)
-  bool holding_ = false;  // clocks currently set by us (false: baseline or never touched)
+  bool holding_ = false;    // clocks currently set by us (false: baseline or never touched)
   Counters counters_;
 };
 

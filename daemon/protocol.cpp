@@ -46,7 +46,8 @@ std::string text(const json& j, const char* key, bool required, size_t max_len =
   }
   if (!v->is_string()) throw Bad{fmt::format("\"{}\" must be a string", key)};
   auto s = v->get<std::string>();
-  if (s.empty() || s.size() > max_len) throw Bad{fmt::format("\"{}\" must have 1 to {} characters", key, max_len)};
+  if (s.empty() || s.size() > max_len)
+    throw Bad{fmt::format("\"{}\" must have 1 to {} characters", key, max_len)};
   return s;
 }
 
@@ -61,7 +62,8 @@ Request parse_object(const json& j) {
     if (!p || !p->is_number_integer()) throw Bad{"\"proto\" must be an integer"};
     h.proto = p->get<int>();
     if (h.proto != kProtocolVersion)
-      throw Bad{fmt::format("unsupported protocol version {} (this daemon speaks {})", h.proto, kProtocolVersion)};
+      throw Bad{
+          fmt::format("unsupported protocol version {} (this daemon speaks {})", h.proto, kProtocolVersion)};
     h.app = text(j, "app", false);
     return h;
   }
@@ -77,7 +79,8 @@ Request parse_object(const json& j) {
     }
     if (field(j, "phase")) {
       b.phase = text(j, "phase", true);
-      if (*b.phase != "prefill" && *b.phase != "decode") throw Bad{"\"phase\" must be \"prefill\" or \"decode\""};
+      if (*b.phase != "prefill" && *b.phase != "decode")
+        throw Bad{"\"phase\" must be \"prefill\" or \"decode\""};
     }
     return b;
   }

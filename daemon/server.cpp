@@ -52,10 +52,12 @@ class Session : public std::enable_shared_from_this<Session> {
         return;
       }
       if (ec) return self->finish();
-      std::string line(asio::buffers_begin(self->buffer_.data()), asio::buffers_begin(self->buffer_.data()) + n - 1);
+      std::string line(asio::buffers_begin(self->buffer_.data()),
+                       asio::buffers_begin(self->buffer_.data()) + n - 1);
       self->buffer_.consume(n);
       if (!line.empty() && line.back() == '\r') line.pop_back();
-      if (line.find_first_not_of(" \t") == std::string::npos) return self->read();  // blank line: nothing to answer
+      if (line.find_first_not_of(" \t") == std::string::npos)
+        return self->read();  // blank line: nothing to answer
       self->respond(self->handle(line));
     });
   }
@@ -136,9 +138,16 @@ class Session : public std::enable_shared_from_this<Session> {
 };
 
 Server::Server(asio::io_context& io, const Config::Limits& limits, Governor& governor, Hook on_change)
-    : io_(io), limits_(limits), governor_(governor), on_change_(std::move(on_change)), acceptor_(io), expiry_(io) {}
+    : io_(io),
+      limits_(limits),
+      governor_(governor),
+      on_change_(std::move(on_change)),
+      acceptor_(io),
+      expiry_(io) {}
 
-Server::~Server() { stop(); }
+Server::~Server() {
+  stop();
+}
 
 void Server::listen(const std::filesystem::path& path, uint32_t mode, const std::string& group_name) {
   std::error_code ec;
@@ -148,7 +157,8 @@ void Server::listen(const std::filesystem::path& path, uint32_t mode, const std:
   acceptor_.bind(local::endpoint(path.string()));
   acceptor_.listen(asio::socket_base::max_listen_connections);
   bound_path_ = path;
-  if (::chmod(path.c_str(), mode) != 0) spdlog::warn("cannot chmod {}: {}", path.string(), std::strerror(errno));
+  if (::chmod(path.c_str(), mode) != 0)
+    spdlog::warn("cannot chmod {}: {}", path.string(), std::strerror(errno));
   if (!group_name.empty()) {
     if (const struct group* gr = ::getgrnam(group_name.c_str())) {
       if (::chown(path.c_str(), static_cast<uid_t>(-1), gr->gr_gid) != 0)

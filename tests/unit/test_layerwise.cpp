@@ -98,3 +98,30 @@ TEST_CASE("layer-wise recovery on a real configuration stays accurate and beats 
     CHECK(r.launch_bound_share < 0.95);
   }
 }
+
+TEST_CASE("layer-wise model: the fast path equals the full timeline at every grid point") {
+  const auto ds = load_coupling_dataset(std::string(FLAME_SOURCE_DIR) + "/data/h200-coupling/coupling.json");
+  const auto grid = orin_nano_super_grid();
+  RecoveryOptions o;
+  // Fit a real model through the recovery pipeline, then compare both evaluation paths.
+  std::vector<ProfiledPoint> points;
+  for (const auto& c : plan_layerwise(grid, 8, 3)) {
+    ProfiledPoint p;
+    p.clocks = c;
+    for (const auto& s : ds.configs[2].profile.segments) {
+      p.run.cpu_ns.push_back(s.cpu_ns * 1.7e6 / c.cpu_khz);
+      p.run.gpu_ns.push_back(s.gpu_ns * (0.5 + 1.02e9 / c.gpu_hz) * (1 + 3199e6 / c.emc_hz) / 3);
+    }
+    p.run.e2e_median_ns = 1.05 * std::max(p.run.cpu_ns.size() * 1.0, 1.0) +
+                          simulate_timeline(p.run.cpu_ns, p.run.gpu_ns, {}).e2e_ns;
+    p.run.sync_ns = 20000;
+    points.push_back(p);
+  }
+  const auto m = fit_layerwise(points, grid.emc_hz);
+  for (size_t k = 0; k < grid.size(); k += 7) {
+    const auto c = grid.at(k);
+    CHECK(m.latency_ns(c) == Approx(m.simulate(c).e2e_ns).epsilon(1e-12));
+  }
+  CHECK(m.latency_ns({1e6, 0, 5e8, 1000e6}) ==
+        Approx(m.simulate({1e6, 0, 5e8, 1000e6}).e2e_ns).epsilon(1e-12));
+}

@@ -31,13 +31,15 @@ class LayerwiseModel {
   const TimelineCosts& costs() const { return costs_; }
 
   TimelineResult simulate(const Clocks& clocks, bool per_segment = false) const;
-  double latency_ns(const Clocks& clocks) const { return simulate(clocks).e2e_ns; }
+  // Same end-to-end time as simulate(), in one allocation-free pass: the search calls this.
+  double latency_ns(const Clocks& clocks) const;
 
  private:
   std::vector<std::string> names_;
   std::vector<CpuCurve> cpu_;
   std::vector<GpuCurve> gpu_;
   TimelineCosts costs_;
+  double fixed_sum_ = 0, work_sum_ = 0;  // host total at f: fixed_sum + work_sum / f
 };
 
 // Fits every segment's curves from runs at several clock combinations (all with the same segment

@@ -1,0 +1,150 @@
+#include "hardware.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace flamed {
+namespace {
+
+flame::board::ControllerOptions controller_options(const Config& c) {
+  flame::board::ControllerOptions o;
+  o.sysfs_root = c.sysfs_root.string();
+  o.runtime_dir = c.runtime_dir.string();
+  o.owner = "flamed";
+  auto limit = [](const DomainLimits& d) {
+    flame::board::Limit l;
+    if (d.min > 0) l.min = static_cast<uint64_t>(d.min);
+    if (d.max > 0) l.max = static_cast<uint64_t>(d.max);
+    return l;
+  };
+  o.writer.limits = {limit(c.cpu), limit(c.gpu), limit(c.emc)};
+  return o;
+}
+
+// A domain's selectable frequencies: the table narrowed to [min, max]; a disabled or table-less
+// domain offers only its current value (the search then leaves it alone).
+std::vector<double> selectable(std::vector<uint64_t> table, const DomainLimits& limits, uint64_t current) {
+  std::vector<double> out;
+  if (limits.enabled)
+    for (uint64_t f : table)
+      if ((limits.min <= 0 || f >= limits.min) && (limits.max <= 0 || f <= limits.max))
+        out.push_back(double(f));
+  if (out.empty()) out.push_back(double(current > 0 ? current : 1));
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+}  // namespace
+
+BoardActuator::BoardActuator(const Config& config)
+    : config_(config), controller_(controller_options(config)) {
+  if (!config.board_file.empty())
+    description_ = flame::board::load_board_description(config.board_file.string());
+  if (controller_.has_baseline()) {
+    spdlog::warn("a clock baseline from a previous run was found in {}: restoring it first",
+                 controller_.baseline_file());
+    const auto r = controller_.restore();
+    if (!r.ok()) spdlog::error("restoring the stale baseline was incomplete:\n{}", flame::board::to_text(r));
+  }
+  build_grid();
+  last_ = controller_.board().current();
+  last_.cpu_cores = 0;
+  for (const auto& note : controller_.board().notes) spdlog::info("board: {}", note);
+}
+
+void BoardActuator::build_grid() {
+  const auto& b = controller_.board();
+  const auto now = b.current();
+  std::vector<uint64_t> cpu, gpu = b.gpu.available_hz, emc = b.emc.available_hz;
+  // Every writable policy gets the same kHz (rounded up to its own table); offer the largest table.
+  for (const auto& p : b.cpu)
+    if (p.health.writable() && p.available_khz.size() > cpu.size()) cpu = p.available_khz;
+  if (description_) {
+    if (cpu.empty()) cpu = description_->cpu.frequencies_khz;
+    if (gpu.empty()) gpu = description_->gpu.frequencies_hz;
+    if (emc.empty()) emc = description_->emc.frequencies_hz;
+  }
+  const bool gpu_ok = b.gpu.health.writable(), emc_ok = b.emc.health.writable();
+  if (!gpu_ok) gpu.clear();
+  if (!emc_ok) emc.clear();
+  grid_.cpu_khz = selectable(cpu, config_.cpu, static_cast<uint64_t>(now.cpu_khz));
+  grid_.gpu_hz = selectable(gpu, config_.gpu, static_cast<uint64_t>(now.gpu_hz));
+  grid_.emc_hz = selectable(emc, config_.emc, static_cast<uint64_t>(now.emc_hz));
+  grid_.cpu_cores.clear();  // online cores belong to nvpmodel; not actuated
+  spdlog::info("clock grid: {} CPU x {} GPU x {} EMC points", grid_.cpu_khz.size(), grid_.gpu_hz.size(),
+               grid_.emc_hz.size());
+}
+
+flame::Clocks BoardActuator::apply(const flame::Clocks& target) {
+  flame::Clocks t = target;
+  // Disabled domains are never written.
+  if (!config_.cpu.enabled) t.cpu_khz = 0;
+  if (!config_.gpu.enabled || grid_.gpu_hz.size() < 2) t.gpu_hz = 0;
+  if (!config_.emc.enabled || grid_.emc_hz.size() < 2) t.emc_hz = 0;
+  const auto req = flame::board::ClockRequest::from(t);
+  const auto report = config_.dry_run ? controller_.plan(req) : controller_.set(req);
+  spdlog::debug("apply {}: {} write(s)", flame::to_string(target), report.write_count());
+  flame::Clocks applied = last_;
+  double cpu = 0;  // policies may round differently: report the highest
+  for (const auto& d : report.domains) {
+    if (d.outcome == flame::board::Outcome::Failed || d.outcome == flame::board::Outcome::Mismatch)
+      throw std::runtime_error(
+          fmt::format("{}: {} ({})", d.domain.id(), flame::board::to_string(d.outcome), d.message));
+    const double v = double(d.actual ? d.actual : d.target);
+    switch (d.domain.kind) {
+      case flame::board::DomainKind::Cpu:
+        cpu = std::max(cpu, v);
+        break;
+      case flame::board::DomainKind::Gpu:
+        applied.gpu_hz = v;
+        break;
+      case flame::board::DomainKind::Emc:
+        applied.emc_hz = v;
+        break;
+    }
+  }
+  if (cpu > 0) applied.cpu_khz = cpu;
+  last_ = applied;
+  return applied;
+}
+
+void BoardActuator::restore() {
+  const auto r = controller_.restore();
+  // Read the board afresh: the restored values are what runs now.
+  controller_.rediscover();
+  last_ = controller_.board().current();
+  last_.cpu_cores = 0;
+  if (!r.ok()) throw std::runtime_error("restore incomplete:\n" + flame::board::to_text(r));
+}
+
+flame::Clocks BoardActuator::current() const {
+  return last_;
+}
+
+std::unique_ptr<ClockActuator> make_actuator(const Config& config) {
+  return std::make_unique<BoardActuator>(config);
+}
+
+bool restore_baseline(const Config& config) {
+  try {
+    flame::board::RestoreOptions o;
+    o.runtime_dir = config.runtime_dir.string();
+    o.sysfs_root = config.sysfs_root.string();
+    o.owner = "flamed --restore";
+    const auto r = flame::board::restore_from_file(o);
+    if (!r.had_baseline) {
+      spdlog::info("no clock baseline in {}: nothing to restore", config.runtime_dir.string());
+      return true;
+    }
+    spdlog::info("restore:\n{}", flame::board::to_text(r));
+    return r.ok();
+  } catch (const std::exception& e) {
+    spdlog::error("restore failed: {}", e.what());
+    return false;
+  }
+}
+
+}  // namespace flamed

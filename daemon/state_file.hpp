@@ -1,0 +1,12 @@
+#pragma once
+// Small files the daemon owns (calibration state, metrics): read whole, written atomically
+// (temp file in the same directory, fsync, rename) so a crash never leaves half a file.
+#include <filesystem>
+#include <string>
+
+namespace flamed {
+
+std::string read_file(const std::filesystem::path& path);
+void write_file_atomic(const std::filesystem::path& path, const std::string& content);
+
+}  // namespace flamed

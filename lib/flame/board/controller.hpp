@@ -1,0 +1,88 @@
+#pragma once
+// Controller: what a process that sets clocks holds. It ties together the controller lock, the
+// discovered board, the clock writer and the baseline, so that no write can happen without the lock
+// and without the domain's original values saved first. Used by `flame board set` and by flamed.
+//
+// Daemon life cycle:
+//   Controller c({.sysfs_root = ..., .runtime_dir = ..., .owner = "flamed"});  // throws LockHeld
+//   c.restore();               // a baseline left by a crashed predecessor is put back first
+//   c.set(ClockRequest::from(clocks));   // per decision; writes nothing when nothing changes
+//   c.restore();               // on stop / disable / idle
+// and `flamed --restore` (ExecStopPost=) calls restore_from_file(), which needs no discovery.
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "flame/board/baseline.hpp"
+#include "flame/board/board.hpp"
+#include "flame/board/clock_writer.hpp"
+#include "flame/board/controller_lock.hpp"
+#include "flame/board/file_access.hpp"
+#include "flame/board/sysfs_root.hpp"
+
+namespace flame::board {
+
+struct ControllerOptions {
+  std::string sysfs_root = "/";
+  std::string runtime_dir = kDefaultRuntimeDir;
+  std::string owner = "flame";  // shown to anyone who finds the lock taken
+  WriterOptions writer;
+  // Supported EMC rates, if known (debugfs does not list them; a board description may). With them, EMC
+  // targets snap to a supported rate before writing; without, BPMP rounds and the read-back is accepted.
+  std::vector<std::uint64_t> emc_rates;
+};
+
+class Controller {
+ public:
+  // Takes the controller lock (throws LockHeld), discovers the board and loads an existing baseline
+  // (throws if it is malformed or belongs to another sysfs root).
+  explicit Controller(ControllerOptions opts);
+  // Same, with all attribute I/O through `io` (tests put a kernel model here).
+  Controller(ControllerOptions opts, std::shared_ptr<FileAccess> io);
+
+  const Board& board() const { return board_; }
+  const SysfsRoot& root() const { return root_; }
+
+  // Clamp, order, write and verify; every domain is added to the baseline before its first write.
+  ApplyReport set(const ClockRequest& req);
+  // The same computation without writing anything (and without touching the baseline).
+  ApplyReport plan(const ClockRequest& req);
+  // Put back everything in the baseline and delete it; a no-op report when there is none.
+  RestoreReport restore();
+
+  bool has_baseline() const { return baseline_.has_value(); }
+  const std::optional<Baseline>& baseline() const { return baseline_; }
+  const std::string& baseline_file() const { return baseline_file_; }
+
+  // Re-probe the board, e.g. after a domain vanished or a deferred GPU devfreq appeared.
+  void rediscover();
+
+ private:
+  void make_writer();
+  bool ensure_saved(const DomainRef& d);
+
+  ControllerOptions opts_;
+  ControllerLock lock_;
+  SysfsRoot root_;
+  std::shared_ptr<FileAccess> io_;
+  Board board_;
+  std::unique_ptr<ClockWriter> writer_;
+  std::string baseline_file_;
+  std::optional<Baseline> baseline_;
+};
+
+struct RestoreOptions {
+  std::string runtime_dir = kDefaultRuntimeDir;
+  std::optional<std::string> sysfs_root;  // if given, must be the root the baseline was taken under
+  std::string owner = "flame board restore";
+  std::shared_ptr<FileAccess> io;  // tests; default: real I/O under the baseline's root
+  RetryPolicy retry;
+};
+
+// Restores from <runtime_dir>/baseline.json alone, under the controller lock (throws LockHeld if a
+// live controller holds it). Idempotent: with no baseline it reports had_baseline = false; the file is
+// deleted only after a complete restore, so an interrupted restore can simply be run again.
+RestoreReport restore_from_file(const RestoreOptions& opts);
+
+}  // namespace flame::board

@@ -1,0 +1,17 @@
+#pragma once
+// Discovery: builds a Board from a SysfsRoot by probing capabilities (which directories exist) rather
+// than by board tables (jetson-sysfs.md §1, §10). Nothing here is fatal: a missing, unreadable or
+// unwritable domain is described in its DomainHealth and in Board::notes.
+#include <string>
+
+#include "flame/board/board.hpp"
+#include "flame/board/file_access.hpp"
+#include "flame/board/sysfs_root.hpp"
+
+namespace flame::board {
+
+Board discover(const SysfsRoot& root, FileAccess& io);
+// Convenience: real I/O under `sysfs_root`.
+Board discover(const std::string& sysfs_root = "/");
+
+}  // namespace flame::board

@@ -1,0 +1,162 @@
+#include "flame/model/model_file.hpp"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+namespace flame {
+namespace {
+
+struct Reader {
+  const std::string& source;
+
+  [[noreturn]] void fail(const YAML::Node& at, const std::string& what) const {
+    const YAML::Mark m = at.Mark();
+    if (m.is_null()) throw ModelFileError(fmt::format("{}: {}", source, what));
+    throw ModelFileError(fmt::format("{}:{}:{}: {}", source, m.line + 1, m.column + 1, what));
+  }
+  YAML::Node need(const YAML::Node& map, const char* key) const {
+    if (!map.IsMap()) fail(map, "expected a mapping");
+    YAML::Node v = map[key];
+    if (!v || v.IsNull()) fail(map, fmt::format("missing '{}'", key));
+    return v;
+  }
+  double number(const YAML::Node& v, const std::string& what, double lo = 0) const {
+    double d = 0;
+    try {
+      d = v.as<double>();
+    } catch (const YAML::Exception&) {
+      fail(v, what + ": expected a number");
+    }
+    if (!std::isfinite(d) || d < lo) fail(v, fmt::format("{}: {} is out of range", what, d));
+    return d;
+  }
+  std::vector<double> numbers(const YAML::Node& v, const std::string& what) const {
+    if (!v.IsSequence()) fail(v, what + ": expected a list of numbers");
+    std::vector<double> out;
+    for (const auto& x : v) out.push_back(number(x, what));
+    return out;
+  }
+  std::string text(const YAML::Node& v, const std::string& what) const {
+    if (!v.IsScalar()) fail(v, what + ": expected a string");
+    return v.Scalar();
+  }
+};
+
+std::shared_ptr<const LatencyModel> parse_layerwise(const YAML::Node& root, const Reader& r) {
+  const YAML::Node c = r.need(root, "costs");
+  TimelineCosts costs;
+  costs.cpu_offset_ns = r.number(r.need(c, "cpu_offset_ns"), "costs.cpu_offset_ns", -1e12);
+  costs.gpu_scale = r.number(r.need(c, "gpu_scale"), "costs.gpu_scale", 1e-6);
+  costs.sync_latency_ns = r.number(r.need(c, "sync_latency_ns"), "costs.sync_latency_ns");
+  const auto emc = r.numbers(r.need(root, "emc_hz"), "emc_hz");
+  if (emc.empty() || !std::is_sorted(emc.begin(), emc.end()))
+    r.fail(root["emc_hz"], "emc_hz: expected ascending levels");
+  const YAML::Node segs = r.need(root, "segments");
+  if (!segs.IsSequence() || segs.size() == 0) r.fail(segs, "segments: expected a non-empty list");
+  std::vector<std::string> names;
+  std::vector<CpuCurve> cpu;
+  std::vector<GpuCurve> gpu;
+  for (size_t i = 0; i < segs.size(); ++i) {
+    const YAML::Node s = segs[i];
+    const std::string where = fmt::format("segments[{}]", i);
+    names.push_back(s["name"] ? r.text(s["name"], where + ".name") : std::string{});
+    const auto h = r.numbers(r.need(s, "cpu"), where + ".cpu");
+    if (h.size() != 2) r.fail(s["cpu"], where + ".cpu: expected [fixed_ns, work_ns_khz]");
+    cpu.push_back({h[0], h[1]});
+    const YAML::Node g = r.need(s, "gpu");
+    GpuCurve gc;
+    gc.emc_hz = emc;
+    gc.work_ns_hz = r.number(r.need(g, "work_ns_hz"), where + ".gpu.work_ns_hz");
+    gc.memory_ns = r.numbers(r.need(g, "memory_ns"), where + ".gpu.memory_ns");
+    if (gc.memory_ns.size() != emc.size())
+      r.fail(g["memory_ns"],
+             fmt::format("{}.gpu.memory_ns: expected {} values (one per EMC level)", where, emc.size()));
+    gpu.push_back(std::move(gc));
+  }
+  return std::make_shared<LayerwiseLatencyModel>(
+      LayerwiseModel(std::move(names), std::move(cpu), std::move(gpu), costs));
+}
+
+}  // namespace
+
+LoadedModel parse_model_file(const std::string& yaml, const std::string& source) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml);
+  } catch (const YAML::ParserException& e) {
+    throw ModelFileError(
+        fmt::format("{}:{}:{}: invalid YAML: {}", source, e.mark.line + 1, e.mark.column + 1, e.msg));
+  }
+  const Reader r{source};
+  if (!root.IsMap()) r.fail(root, "a model file must be a mapping");
+  if (r.text(r.need(root, "format"), "format") != "flame-model")
+    r.fail(root["format"], "format: expected 'flame-model'");
+  const double version = r.number(r.need(root, "version"), "version");
+  if (version != kModelFileVersion)
+    r.fail(root["version"],
+           fmt::format("version {} is not supported (this build reads {})", version, kModelFileVersion));
+  LoadedModel m;
+  m.kind = r.text(r.need(root, "kind"), "kind");
+  m.name = r.text(r.need(root, "name"), "name");
+  if (m.name.empty() || m.name.size() > 128) r.fail(root["name"], "name: must have 1 to 128 characters");
+  if (root["board"]) m.board = r.text(root["board"], "board");
+  try {
+    if (m.kind == "layerwise")
+      m.model = parse_layerwise(root, r);
+    else
+      r.fail(root["kind"], fmt::format("kind '{}' is not known (known: layerwise)", m.kind));
+  } catch (const YAML::Exception& e) {
+    r.fail(root, std::string("malformed: ") + e.what());
+  } catch (const std::invalid_argument& e) {
+    r.fail(root, e.what());
+  }
+  return m;
+}
+
+LoadedModel load_model_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) throw ModelFileError(fmt::format("{}: cannot open model file", path.string()));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return parse_model_file(ss.str(), path.string());
+}
+
+std::string layerwise_to_yaml(const LayerwiseModel& m, const std::string& name, const std::string& board,
+                              const std::string& provenance) {
+  YAML::Emitter e;
+  e.SetDoublePrecision(8);
+  if (!provenance.empty()) e << YAML::Comment(provenance);
+  e << YAML::BeginMap;
+  e << YAML::Key << "format" << YAML::Value << "flame-model";
+  e << YAML::Key << "version" << YAML::Value << kModelFileVersion;
+  e << YAML::Key << "kind" << YAML::Value << "layerwise";
+  e << YAML::Key << "name" << YAML::Value << name;
+  if (!board.empty()) e << YAML::Key << "board" << YAML::Value << board;
+  e << YAML::Key << "costs" << YAML::Value << YAML::BeginMap;
+  e << YAML::Key << "cpu_offset_ns" << YAML::Value << m.costs().cpu_offset_ns;
+  e << YAML::Key << "gpu_scale" << YAML::Value << m.costs().gpu_scale;
+  e << YAML::Key << "sync_latency_ns" << YAML::Value << m.costs().sync_latency_ns;
+  e << YAML::EndMap;
+  const auto& emc = m.gpu_curves().empty() ? std::vector<double>{} : m.gpu_curves().front().emc_hz;
+  e << YAML::Key << "emc_hz" << YAML::Value << YAML::Flow << emc;
+  e << YAML::Key << "segments" << YAML::Value << YAML::BeginSeq;
+  for (size_t i = 0; i < m.segments(); ++i) {
+    e << YAML::Flow << YAML::BeginMap;
+    if (i < m.names().size() && !m.names()[i].empty())
+      e << YAML::Key << "name" << YAML::Value << m.names()[i];
+    e << YAML::Key << "cpu" << YAML::Value << YAML::Flow
+      << std::vector<double>{m.cpu_curves()[i].fixed_ns, m.cpu_curves()[i].work_ns_khz};
+    e << YAML::Key << "gpu" << YAML::Value << YAML::Flow << YAML::BeginMap;
+    e << YAML::Key << "work_ns_hz" << YAML::Value << m.gpu_curves()[i].work_ns_hz;
+    e << YAML::Key << "memory_ns" << YAML::Value << YAML::Flow << m.gpu_curves()[i].memory_ns;
+    e << YAML::EndMap << YAML::EndMap;
+  }
+  e << YAML::EndSeq << YAML::EndMap;
+  return std::string(e.c_str()) + "\n";
+}
+
+}  // namespace flame

@@ -1,0 +1,48 @@
+#pragma once
+// Versioned YAML model files (docs/model-format.md): what `flame fit` writes and flamed loads.
+// Top level: format: flame-model, version: 1, kind: <kind>, name: <served name>; the rest depends
+// on the kind. Loading dispatches on kind; errors name file:line:column.
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "flame/model/latency_model.hpp"
+#include "flame/model/layerwise_model.hpp"
+
+namespace flame {
+
+inline constexpr int kModelFileVersion = 1;
+
+struct ModelFileError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct LoadedModel {
+  std::string name;
+  std::string kind;
+  std::string board;  // informational: the board the model was fitted for
+  std::shared_ptr<const LatencyModel> model;
+};
+
+LoadedModel load_model_file(const std::filesystem::path& path);
+LoadedModel parse_model_file(const std::string& yaml, const std::string& source);
+
+// kind: layerwise
+class LayerwiseLatencyModel : public LatencyModel {
+ public:
+  explicit LayerwiseLatencyModel(LayerwiseModel m) : m_(std::move(m)) {}
+  Estimate estimate(const Clocks& clocks, const Workload&) const override {
+    return {m_.latency_ns(clocks) / 1e6, 0.0};
+  }
+  std::string kind() const override { return "layerwise"; }
+  const LayerwiseModel& layerwise() const { return m_; }
+
+ private:
+  LayerwiseModel m_;
+};
+
+std::string layerwise_to_yaml(const LayerwiseModel& m, const std::string& name, const std::string& board,
+                              const std::string& provenance);
+
+}  // namespace flame

@@ -1,0 +1,166 @@
+#include "flame/search/greedy_search.hpp"
+
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <vector>
+
+namespace flame {
+namespace {
+
+// Grid points by index, with every prediction memoised: the phases revisit points.
+struct Space {
+  const ClockGrid& grid;
+  const Predictor& predict;
+  double target;
+  int evaluations = 0;
+  std::vector<Estimate> memo = std::vector<Estimate>(grid.size(), Estimate{-1, 0});  // latency < 0: not yet
+
+  size_t cores_n() const { return grid.cpu_cores.empty() ? 1 : grid.cpu_cores.size(); }
+  Clocks clocks(size_t c, size_t k, size_t g, size_t e) const {
+    return {grid.cpu_khz[c], grid.cpu_cores.empty() ? 0 : grid.cpu_cores[k], grid.gpu_hz[g], grid.emc_hz[e]};
+  }
+  const Estimate& at(size_t c, size_t k, size_t g, size_t e) {
+    Estimate& slot = memo[((k * grid.cpu_khz.size() + c) * grid.gpu_hz.size() + g) * grid.emc_hz.size() + e];
+    if (slot.latency_ms < 0) {
+      ++evaluations;
+      slot = predict(clocks(c, k, g, e));
+    }
+    return slot;
+  }
+  bool meets(const Estimate& est) const { return est.latency_ms <= target; }
+  double energy(size_t c, size_t k, size_t g, size_t e) {
+    return comparable_energy(clocks(c, k, g, e), at(c, k, g, e), grid);
+  }
+};
+
+struct Point {
+  size_t c, k, g, e;
+  bool operator==(const Point&) const = default;
+};
+
+// Lowest index in [0, n) for which feasible() holds, assuming it is monotone; n when none.
+template <typename F>
+size_t lowest_feasible(size_t n, F&& feasible) {
+  size_t lo = 0, hi = n;
+  while (lo < hi) {
+    const size_t mid = (lo + hi) / 2;
+    if (feasible(mid))
+      hi = mid;
+    else
+      lo = mid + 1;
+  }
+  return lo;
+}
+
+// Along one domain (index i in [0, n), others fixed): the lowest feasible index, then upwards while
+// predicted energy keeps falling (race-to-idle can make a faster clock cheaper). Returns the best
+// feasible index and its energy, or n when nothing is feasible.
+template <typename Feasible, typename Energy>
+std::pair<size_t, double> best_along(size_t n, Feasible&& feasible, Energy&& energy) {
+  const size_t lo = lowest_feasible(n, feasible);
+  if (lo == n) return {n, std::numeric_limits<double>::infinity()};
+  size_t best = lo;
+  double best_e = energy(lo);
+  for (size_t i = lo + 1; i < n; ++i) {
+    const double e = energy(i);
+    if (e >= best_e) break;
+    best = i, best_e = e;
+  }
+  return {best, best_e};
+}
+
+}  // namespace
+
+double comparable_energy(const Clocks& c, const Estimate& e, const ClockGrid& grid) {
+  if (e.power_w > 0) return e.power_w * e.latency_ms;
+  auto rel = [](double f, double fmax) { return fmax > 0 ? f / fmax : 0.0; };
+  const double cores =
+      grid.cpu_cores.empty() ? 1.0 : static_cast<double>(c.cpu_cores) / grid.cpu_cores.back();
+  const double proxy = 1.0 + 0.5 * cores * std::pow(rel(c.cpu_khz, grid.cpu_khz.back()), 3) +
+                       std::pow(rel(c.gpu_hz, grid.gpu_hz.back()), 3) +
+                       0.3 * std::pow(rel(c.emc_hz, grid.emc_hz.back()), 3);
+  return proxy * e.latency_ms;
+}
+
+SearchResult greedy_search(const ClockGrid& grid, const Predictor& predict, double target_ms) {
+  grid.validate();
+  if (!(target_ms > 0)) throw std::invalid_argument("search: the latency target must be positive");
+  Space s{grid, predict, target_ms};
+  const size_t nc = grid.cpu_khz.size(), nk = s.cores_n(), ng = grid.gpu_hz.size(), ne = grid.emc_hz.size();
+  Point p{nc - 1, nk - 1, ng - 1, ne - 1};
+  auto result = [&](const Point& q, bool feasible) {
+    SearchResult r;
+    r.clocks = s.clocks(q.c, q.k, q.g, q.e);
+    r.estimate = s.at(q.c, q.k, q.g, q.e);
+    r.feasible = feasible;
+    r.evaluations = s.evaluations;
+    return r;
+  };
+  if (!s.meets(s.at(p.c, p.k, p.g, p.e))) return result(p, false);  // run as fast as possible, flagged
+  double best_e = s.energy(p.c, p.k, p.g, p.e);
+
+  // Host block: for every core count, the CPU clock of lowest energy that still meets the target.
+  auto host_block = [&](Point q, double& q_e) {
+    for (size_t k = 0; k < nk; ++k) {
+      auto [c, en] = best_along(
+          nc, [&](size_t i) { return s.meets(s.at(i, k, q.g, q.e)); },
+          [&](size_t i) { return s.energy(i, k, q.g, q.e); });
+      if (c < nc && en < q_e) q.c = c, q.k = k, q_e = en;
+    }
+    return q;
+  };
+  // Device block: for every EMC level, the GPU clock of lowest energy that still meets the target.
+  auto device_block = [&](Point q, double& q_e, bool all_levels) {
+    const Point from = q;
+    for (size_t e = 0; e < ne; ++e) {
+      if (!all_levels && (e + 1 < from.e || e > from.e + 1)) continue;
+      auto [g, en] = best_along(
+          ng, [&](size_t i) { return s.meets(s.at(from.c, from.k, i, e)); },
+          [&](size_t i) { return s.energy(from.c, from.k, i, e); });
+      if (g < ng && en < q_e) q.g = g, q.e = e, q_e = en;
+    }
+    return q;
+  };
+
+  // Decoupled rounds, as in FLAME: the device side with the host at its maximum, then the host side
+  // with the device fixed, repeated until a round changes nothing.
+  for (int round = 0; round < 4; ++round) {
+    const Point before = p;
+    p = device_block(p, best_e, round == 0);
+    p = host_block(p, best_e);
+    if (p == before) break;
+  }
+  // Trade-off moves the blocks cannot see: a faster device that lets the host slow down more.
+  for (int step = 0; step < 4 && p.g + 1 < ng; ++step) {
+    Point q = p;
+    q.g += 1;
+    double q_e = s.meets(s.at(q.c, q.k, q.g, q.e)) ? s.energy(q.c, q.k, q.g, q.e)
+                                                   : std::numeric_limits<double>::infinity();
+    q = host_block(q, q_e);
+    if (q_e >= best_e) break;
+    p = q, best_e = q_e;
+  }
+  return result(p, true);
+}
+
+SearchResult exhaustive_search(const ClockGrid& grid, const Predictor& predict, double target_ms) {
+  grid.validate();
+  SearchResult best;
+  best.clocks = grid.max();
+  double best_energy = std::numeric_limits<double>::infinity();
+  int n = 0;
+  for (size_t k = 0; k < grid.size(); ++k) {
+    const Clocks c = grid.at(k);
+    const Estimate e = predict(c);
+    ++n;
+    if (e.latency_ms > target_ms) continue;
+    const double energy = comparable_energy(c, e, grid);
+    if (energy < best_energy) best = {c, e, true, 0}, best_energy = energy;
+  }
+  if (!best.feasible) best.estimate = predict(best.clocks), ++n;
+  best.evaluations = n;
+  return best;
+}
+
+}  // namespace flame

@@ -1,0 +1,232 @@
+// flame board: inspect a Jetson board and set/restore its clocks (everything that touches hardware
+// goes through lib/flame/board).
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "command.hpp"
+#include "flame/board/controller.hpp"
+#include "flame/board/description.hpp"
+#include "flame/board/discovery.hpp"
+#include "flame/version.hpp"
+
+namespace {
+
+namespace fb = flame::board;
+
+constexpr int kExitFailed = 1;
+constexpr int kExitLockHeld = 3;
+
+struct BoardArgs {
+  std::string sysfs_root = "/";
+  std::string runtime_dir = fb::kDefaultRuntimeDir;
+  bool json = false;
+  // show
+  // set
+  std::optional<std::uint64_t> cpu_khz, gpu_hz, emc_hz;
+  bool max = false;
+  bool dry_run = false;
+  double hold_seconds = 0;
+  // restore
+  bool root_given = false;
+  // dump / check
+  std::string out;
+  std::string name;
+  std::string file;
+};
+
+void show(const BoardArgs& a) {
+  auto board = fb::discover(a.sysfs_root);
+  if (a.json)
+    std::cout << fb::to_json(board).dump(2) << "\n";
+  else
+    std::cout << fb::to_text(board);
+}
+
+void set(const BoardArgs& a) {
+  fb::ClockRequest req;
+  req.cpu_khz = a.cpu_khz;
+  req.gpu_hz = a.gpu_hz;
+  req.emc_hz = a.emc_hz;
+  req.max = a.max;
+  if (req.empty()) {
+    std::cerr << "flame board set: nothing to set; give --cpu-khz, --gpu-hz, --emc-hz or --max\n";
+    throw flame::cli::Exit{2};
+  }
+  if (a.dry_run) {
+    // No lock and no baseline: a dry run reads only.
+    fb::SysfsRoot root(a.sysfs_root);
+    fb::SysfsFileAccess io(root);
+    auto board = fb::discover(root, io);
+    fb::ClockWriter writer(board, root, io);
+    auto report = writer.apply(req, /*dry_run=*/true);
+    std::cout << (a.json ? fb::to_json(report).dump(2) + "\n" : fb::to_text(report));
+    return;
+  }
+  fb::ControllerOptions opts;
+  opts.sysfs_root = a.sysfs_root;
+  opts.runtime_dir = a.runtime_dir;
+  opts.owner = "flame board set";
+  fb::Controller controller(opts);
+  auto report = controller.set(req);
+  if (a.json) {
+    auto j = fb::to_json(report);
+    j["baseline"] = controller.has_baseline() ? controller.baseline_file() : "";
+    std::cout << j.dump(2) << "\n";
+  } else {
+    std::cout << fb::to_text(report);
+    if (controller.has_baseline())
+      std::cout << fmt::format(
+          "baseline: {} (put everything back with: flame board restore{}{})\n", controller.baseline_file(),
+          a.sysfs_root != "/" ? " --sysfs-root " + a.sysfs_root : "",
+          a.runtime_dir != fb::kDefaultRuntimeDir ? " --runtime-dir " + a.runtime_dir : "");
+  }
+  // An explicitly requested domain that could not be set anywhere is a failure for an operator command
+  // (the daemon sees the same report and degrades instead).
+  bool missing = false;
+  for (auto [kind, asked] : {std::pair{fb::DomainKind::Cpu, a.cpu_khz.has_value()},
+                             std::pair{fb::DomainKind::Gpu, a.gpu_hz.has_value()},
+                             std::pair{fb::DomainKind::Emc, a.emc_hz.has_value()}}) {
+    if (!asked) continue;
+    bool done = false;
+    for (const auto& d : report.domains)
+      if (d.domain.kind == kind && (d.outcome == fb::Outcome::Applied || d.outcome == fb::Outcome::Unchanged))
+        done = true;
+    if (!done) {
+      std::cerr << fmt::format("flame board set: no {} domain could be set (see above)\n",
+                               fb::to_string(kind));
+      missing = true;
+    }
+  }
+  std::cout.flush();
+  if (a.hold_seconds > 0) {
+    // Test hook for crash recovery: keep the lock (and the changed clocks) like a live controller would.
+    std::cout << fmt::format("holding clocks for {} s (pid {})\n", a.hold_seconds, ::getpid()) << std::flush;
+    std::this_thread::sleep_for(std::chrono::duration<double>(a.hold_seconds));
+  }
+  if (!report.ok() || missing) throw flame::cli::Exit{kExitFailed};
+}
+
+void restore(const BoardArgs& a) {
+  fb::RestoreOptions opts;
+  opts.runtime_dir = a.runtime_dir;
+  if (a.root_given) opts.sysfs_root = a.sysfs_root;
+  auto report = fb::restore_from_file(opts);
+  std::cout << (a.json ? fb::to_json(report).dump(2) + "\n" : fb::to_text(report));
+  if (!report.ok()) throw flame::cli::Exit{kExitFailed};
+}
+
+void dump(const BoardArgs& a) {
+  auto board = fb::discover(a.sysfs_root);
+  auto d = fb::describe(board, a.name);
+  std::vector<std::string> header = {
+      fmt::format("Board description dumped by flame {} from sysfs root {}", flame::kVersion, a.sysfs_root),
+      "Format: docs/board-format.md. EMC rates are not listed by debugfs; add emc.frequencies_hz if known."};
+  if (d.cpu.frequencies_khz.empty()) {
+    std::cerr << "flame board dump: no CPU frequency table under " << a.sysfs_root
+              << " (is it a Jetson sysfs tree?)\n";
+    throw flame::cli::Exit{kExitFailed};
+  }
+  const std::string text = fb::to_yaml(d, header);
+  fb::parse_board_description(text, "dump");  // never write a file our own loader would reject
+  if (a.out.empty()) {
+    std::cout << text;
+    return;
+  }
+  std::ofstream f(a.out);
+  f << text;
+  f.close();
+  if (!f) {
+    std::cerr << "flame board dump: cannot write " << a.out << "\n";
+    throw flame::cli::Exit{kExitFailed};
+  }
+  std::cerr << "wrote " << a.out << "\n";
+}
+
+void check(const BoardArgs& a) {
+  auto d = fb::load_board_description(a.file);
+  std::cout << fmt::format("{}: {} ({}), {} CPUs, cores {}, CPU {} entries {}..{} kHz", a.file, d.name,
+                           d.soc.empty() ? "soc unknown" : d.soc, d.cpu.cores,
+                           fmt::join(d.cpu.core_options, "/"), d.cpu.frequencies_khz.size(),
+                           d.cpu.frequencies_khz.front(), d.cpu.frequencies_khz.back());
+  if (!d.gpu.frequencies_hz.empty())
+    std::cout << fmt::format(", GPU {} entries {}..{} Hz", d.gpu.frequencies_hz.size(),
+                             d.gpu.frequencies_hz.front(), d.gpu.frequencies_hz.back());
+  if (!d.emc.frequencies_hz.empty())
+    std::cout << fmt::format(", EMC {} entries {}..{} Hz", d.emc.frequencies_hz.size(),
+                             d.emc.frequencies_hz.front(), d.emc.frequencies_hz.back());
+  else if (d.emc.max_hz)
+    std::cout << fmt::format(", EMC up to {} Hz (rates unknown)", *d.emc.max_hz);
+  std::cout << "\n";
+}
+
+template <class F>
+void run(F&& f, const BoardArgs& a) {
+  try {
+    f(a);
+  } catch (const fb::LockHeld& e) {
+    std::cerr << "flame board: " << e.what() << "\n";
+    throw flame::cli::Exit{kExitLockHeld};
+  } catch (const fb::DescriptionError& e) {
+    std::cerr << "flame board: " << e.what() << "\n";
+    throw flame::cli::Exit{kExitFailed};
+  }
+}
+
+flame::cli::Registrar reg([](CLI::App& root) {
+  auto args = std::make_shared<BoardArgs>();
+  auto* board = root.add_subcommand("board", "Inspect a Jetson board; set and restore its clocks");
+  board->require_subcommand(1);
+  auto add_root = [&](CLI::App* c) {
+    return c->add_option("--sysfs-root", args->sysfs_root,
+                         "Directory standing in for / (fake trees in tests)");
+  };
+  auto add_runtime = [&](CLI::App* c) {
+    c->add_option("--runtime-dir", args->runtime_dir, "Where the baseline and the controller lock live")
+        ->capture_default_str();
+  };
+
+  auto* show_cmd = board->add_subcommand("show", "Discover the board and print what was found");
+  add_root(show_cmd);
+  show_cmd->add_flag("--json", args->json, "Print JSON");
+  show_cmd->callback([args] { run(show, *args); });
+
+  auto* set_cmd = board->add_subcommand(
+      "set", "Pin clocks (saving the original values first) and exit; undo with `flame board restore`");
+  add_root(set_cmd);
+  add_runtime(set_cmd);
+  set_cmd->add_option("--cpu-khz", args->cpu_khz, "CPU frequency for every online policy (kHz)");
+  set_cmd->add_option("--gpu-hz", args->gpu_hz, "GPU frequency (Hz)");
+  set_cmd->add_option("--emc-hz", args->emc_hz, "Memory (EMC) clock (Hz)");
+  set_cmd->add_flag("--max", args->max, "Pin every domain not given explicitly at its ceiling");
+  set_cmd->add_flag("--dry-run", args->dry_run, "Print the writes that would be made; write nothing");
+  set_cmd->add_flag("--json", args->json, "Print the report as JSON");
+  set_cmd
+      ->add_option("--hold-seconds", args->hold_seconds,
+                   "Test hook: keep the lock for this long after setting")
+      ->group("");
+  set_cmd->callback([args] { run(set, *args); });
+
+  auto* restore_cmd = board->add_subcommand("restore", "Put back every value saved by `flame board set`");
+  add_root(restore_cmd)->each([args](const std::string&) { args->root_given = true; });
+  add_runtime(restore_cmd);
+  restore_cmd->add_flag("--json", args->json, "Print the report as JSON");
+  restore_cmd->callback([args] { run(restore, *args); });
+
+  auto* dump_cmd = board->add_subcommand("dump", "Write a board description (YAML) from a sysfs tree");
+  add_root(dump_cmd);
+  dump_cmd->add_option("--out", args->out, "Output file (default: stdout)");
+  dump_cmd->add_option("--name", args->name, "Board name (default: from the device-tree model)");
+  dump_cmd->callback([args] { run(dump, *args); });
+
+  auto* check_cmd = board->add_subcommand("check", "Validate a board description file");
+  check_cmd->add_option("file", args->file, "Board description (YAML)")->required();
+  check_cmd->callback([args] { run(check, *args); });
+});
+
+}  // namespace
