@@ -8,7 +8,9 @@ cd "$(dirname "$0")/.."
 PACKAGES=(build-essential cmake ninja-build pkg-config git
   libboost-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libsystemd-dev catch2
   libeigen3-dev nlohmann-json3-dev libcli11-dev libbenchmark-dev libsimdjson-dev zlib1g-dev
-  dbus systemd python3)
+  dbus systemd python3
+  # system integration tests: bus policy (xmllint, dbus-test-tool), .deb build and checks
+  libxml2-utils dbus-tests dpkg-dev lintian man-db)
 
 install_packages() {
   local missing=()
