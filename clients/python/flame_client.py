@@ -110,29 +110,42 @@ class Client:
         with self._lock:
             if self._sock is not None and self._pid != os.getpid():
                 self._sock = None  # forked: the parent's connection is not ours to use
+            reused = self._sock is not None
             if self._sock is None:
                 self._connect()
             try:
-                self._sock.sendall(line)
-                while b"\n" not in self._buf:
-                    chunk = self._sock.recv(65536)
-                    if not chunk:
-                        raise DaemonUnavailable("flamed closed the connection", "closed")
-                    self._buf += chunk
-            except socket.timeout:
-                self.close()
-                raise DaemonUnavailable("flamed did not answer within %g s" % self.timeout, "timeout") from None
-            except DaemonUnavailable:
-                self.close()
-                raise
-            except OSError as e:
-                self.close()
-                raise DaemonUnavailable("lost the connection to flamed: %s" % (e.strerror or e), "closed") from None
-            reply, self._buf = self._buf.split(b"\n", 1)
+                reply = self._exchange(line)
+            except DaemonUnavailable as e:
+                # A daemon restart closes old connections while the (activation) socket stays:
+                # a connection that worked before gets one fresh try; a silent daemon gets none.
+                if not reused or e.reason == "timeout":
+                    raise
+                self._connect()
+                reply = self._exchange(line)
         try:
             return json.loads(reply)
         except ValueError:
             raise FlameError("flamed sent a reply that is not JSON: %r" % reply[:200]) from None
+
+    def _exchange(self, line):
+        try:
+            self._sock.sendall(line)
+            while b"\n" not in self._buf:
+                chunk = self._sock.recv(65536)
+                if not chunk:
+                    raise DaemonUnavailable("flamed closed the connection", "closed")
+                self._buf += chunk
+        except socket.timeout:
+            self.close()
+            raise DaemonUnavailable("flamed did not answer within %g s" % self.timeout, "timeout") from None
+        except DaemonUnavailable:
+            self.close()
+            raise
+        except OSError as e:
+            self.close()
+            raise DaemonUnavailable("lost the connection to flamed: %s" % (e.strerror or e), "closed") from None
+        reply, self._buf = self._buf.split(b"\n", 1)
+        return reply
 
     def _checked(self, obj):
         r = self.request(obj)

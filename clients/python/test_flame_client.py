@@ -86,6 +86,30 @@ class NoDaemon(unittest.TestCase):
         finally:
             s.close()
 
+    def test_restarted_daemon_gets_one_fresh_try(self):
+        # A server that answers one request per connection, then hangs up (a daemon restart).
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        srv.bind(self.path)
+        srv.listen(4)
+
+        def serve():
+            for _ in range(2):
+                conn, _ = srv.accept()
+                with conn:
+                    conn.recv(4096)
+                    conn.sendall(b'{"ok":true,"active":[],"counters":{}}\n')
+
+        t = threading.Thread(target=serve)
+        t.start()
+        try:
+            c = flame_client.Client(self.path, timeout=2)
+            self.assertTrue(c.status()["ok"])
+            self.assertTrue(c.status()["ok"])  # first connection closed: reconnected once
+            c.close()
+        finally:
+            t.join()
+            srv.close()
+
     @unittest.skipIf(os.geteuid() == 0, "root is never denied by file permissions")
     def test_denied(self):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

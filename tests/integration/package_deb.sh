@@ -12,6 +12,9 @@ fail() {
   exit 1
 }
 
+prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$FLAME_BUILD_DIR/CMakeCache.txt")
+[[ $prefix == /usr ]] || fail "the build tree installs to '$prefix'; a Debian package needs -DCMAKE_INSTALL_PREFIX=/usr (the default of a fresh build directory)"
+
 (cd "$tmp" && cpack -G DEB --config "$FLAME_BUILD_DIR/CPackConfig.cmake" -B "$tmp/out" >"$tmp/cpack.log" 2>&1) || {
   cat "$tmp/cpack.log" >&2
   fail "cpack"
@@ -43,7 +46,7 @@ for want in /usr/bin/flame /usr/bin/flamectl /usr/sbin/flamed \
   /lib/systemd/system/flamed.service /lib/systemd/system/flamed.socket \
   /usr/lib/sysusers.d/flame.conf /usr/lib/tmpfiles.d/flame.conf /usr/share/dbus-1/system.d/org.flame.Flamed1.conf \
   /etc/flame/flamed.yaml /usr/share/man/man8/flamed.8.gz /usr/share/man/man1/flamectl.1.gz \
-  /usr/share/man/man5/flamed.yaml.5.gz /usr/share/doc/flame/copyright /usr/share/doc/flame/changelog.gz \
+  /usr/share/man/man5/flamed.yaml.5.gz /usr/share/man/man1/flame.1.gz /usr/share/doc/flame/copyright /usr/share/doc/flame/changelog.gz \
   /usr/share/doc/flame/examples/flamed.yaml /usr/share/flame/data/h200-coupling/coupling.json \
   /usr/share/flame/boards/orin-nano-8gb-super.yaml /usr/include/flame/client.hpp \
   /usr/lib/python3/dist-packages/flame_client.py /usr/share/lintian/overrides/flame; do
@@ -54,7 +57,7 @@ echo "contents: $(grep -vc '/$' "$tmp/files") files: ok"
 
 # The units run binaries the package ships; no build-tree path leaked into any text file.
 dpkg-deb -x "$deb" "$tmp/root"
-for unit in "$tmp/root/lib/systemd/system/"flamed.*; do
+for unit in "$tmp/root/lib/systemd/system/flamed.service"; do
   grep -E '^Exec[A-Za-z]*=' "$unit" | sed -E 's/^[^=]+=[-@:+!]*//; s/ .*//' | while read -r bin; do
     [[ $bin == /bin/kill ]] && continue
     [[ -x "$tmp/root$bin" ]] || fail "$(basename "$unit") runs $bin, which the package does not ship"
@@ -66,7 +69,7 @@ fi
 cmp "$tmp/root/etc/flame/flamed.yaml" "$tmp/root/usr/share/doc/flame/examples/flamed.yaml"
 "$tmp/root/usr/sbin/flamed" --check-config "$tmp/root/etc/flame/flamed.yaml" >/dev/null ||
   fail "the packaged config does not pass flamed --check-config"
-for page in man8/flamed.8 man1/flamectl.1 man5/flamed.yaml.5; do
+for page in man1/flame.1 man8/flamed.8 man1/flamectl.1 man5/flamed.yaml.5; do
   zcat "$tmp/root/usr/share/man/$page.gz" | grep -q '^\.TH "[A-Z.]*" "[158]" "" "flame [0-9]' ||
     fail "$page has no proper .TH line"
   if command -v man >/dev/null; then
@@ -107,7 +110,7 @@ fi
 
 # lintian: no error or warning beyond packaging/debian/lintian-overrides (each override explained there).
 if command -v lintian >/dev/null; then
-  lintian --no-tag-display-limit --fail-on error,warning --display-info "$deb" >"$tmp/lintian.txt" 2>&1 || {
+  lintian --tag-display-limit 0 --fail-on error,warning --display-info "$deb" >"$tmp/lintian.txt" 2>&1 || {
     cat "$tmp/lintian.txt" >&2
     fail "lintian"
   }

@@ -286,15 +286,21 @@ class Client {
   // reachable (see last_failure()). A timeout drops the connection, which releases its requests.
   std::optional<Reply> request(std::string_view json_line) {
     std::lock_guard lock(mutex_);
+    const bool reused = fd_ >= 0;
     if (!ensure_connected()) return std::nullopt;
-    std::string line(json_line);
-    line += '\n';
-    if (!send_all(line) || !read_line(line)) {
-      drop(failure_ == Unavailable::None ? Unavailable::Closed : failure_,
-           "the daemon closed the connection");
-      return std::nullopt;
+    const std::string line = std::string(json_line) + '\n';
+    std::string reply;
+    if (send_all(line) && read_line(reply)) return Reply(std::move(reply));
+    // A daemon restart closes old connections while the (activation) socket stays: a connection
+    // that worked before gets one fresh try. A daemon that does not answer in time gets none.
+    if (reused && failure_ != Unavailable::Timeout) {
+      close_fd();
+      failed_once_ = false;
+      if (!ensure_connected()) return std::nullopt;
+      if (send_all(line) && read_line(reply)) return Reply(std::move(reply));
     }
-    return Reply(std::move(line));
+    drop(failure_ == Unavailable::None ? Unavailable::Closed : failure_, "the daemon closed the connection");
+    return std::nullopt;
   }
 
   std::optional<Reply> hello(std::string_view app) {
