@@ -27,13 +27,15 @@ NnlsResult active_set(const Eigen::MatrixXd& g, const Eigen::VectorXd& h) {
   NnlsResult r;
   r.x = Eigen::VectorXd::Zero(n);
   std::vector<bool> passive(n, false);
+  std::vector<bool> blocked(n, false);  // rounding made it useless to free this column just now
   const double tol = 1e-12 * std::max(1.0, h.cwiseAbs().maxCoeff());
   const int max_outer = 3 * n + 10;
   for (;;) {
     const Eigen::VectorXd w = h - g * r.x;  // negative gradient of the objective
     int enter = -1;
     for (int j = 0; j < n; ++j)
-      if (!passive[j] && g(j, j) > 0 && w(j) > tol && (enter < 0 || w(j) > w(enter))) enter = j;
+      if (!passive[j] && !blocked[j] && g(j, j) > 0 && w(j) > tol && (enter < 0 || w(j) > w(enter)))
+        enter = j;
     if (enter < 0) break;
     if (r.iterations >= max_outer) {
       r.converged = false;
@@ -55,6 +57,14 @@ NnlsResult active_set(const Eigen::MatrixXd& g, const Eigen::VectorXd& h) {
       }
       if (feasible) {
         r.x = z;
+        std::fill(blocked.begin(), blocked.end(), false);
+        break;
+      }
+      if (inner == 0 && !(z(enter) > 0)) {
+        // In exact arithmetic a column with a positive gradient enters with a positive value;
+        // when rounding says otherwise, skip it rather than cycle.
+        passive[enter] = false;
+        blocked[enter] = true;
         break;
       }
       double alpha = 1;
