@@ -5,7 +5,7 @@
 # on a fake tree, or the protocol double when the binary is absent.
 set -euo pipefail
 : "${FLAME_BUILD_DIR:?}" "${FLAME_SOURCE_DIR:?}"
-source "$FLAME_SOURCE_DIR/tests/integration/lib/flamed_env.sh"
+source "$FLAME_SOURCE_DIR/tests/integration/lib/client_env.sh"
 tmp=$(mktemp -d)
 trap 'flamed_stop; rm -rf "$tmp"' EXIT
 cd "$FLAME_SOURCE_DIR/clients/python"

@@ -7,7 +7,7 @@
 set -euo pipefail
 : "${FLAME_BUILD_DIR:?}" "${FLAME_SOURCE_DIR:?}"
 CTL="$FLAME_BUILD_DIR/tools/flamectl/flamectl"
-source "$FLAME_SOURCE_DIR/tests/integration/lib/flamed_env.sh"
+source "$FLAME_SOURCE_DIR/tests/integration/lib/client_env.sh"
 tmp=$(mktemp -d)
 export XDG_RUNTIME_DIR="$tmp/xdg"
 mkdir -m 700 "$XDG_RUNTIME_DIR"

@@ -11,7 +11,7 @@ if [[ -z "${FLAMED:-}" ]]; then
 fi
 command -v systemd-socket-activate >/dev/null || { echo "systemd-socket-activate missing (package systemd)" >&2; exit 1; }
 CTL="$FLAME_BUILD_DIR/tools/flamectl/flamectl"
-source "$FLAME_SOURCE_DIR/tests/integration/lib/flamed_env.sh"
+source "$FLAME_SOURCE_DIR/tests/integration/lib/client_env.sh"
 tmp=$(mktemp -d)
 act=""
 trap '[[ -n "$act" ]] && kill "$act" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
