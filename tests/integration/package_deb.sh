@@ -48,7 +48,8 @@ for want in /usr/bin/flame /usr/bin/flamectl /usr/sbin/flamed \
   /etc/flame/flamed.yaml /usr/share/man/man8/flamed.8.gz /usr/share/man/man1/flamectl.1.gz \
   /usr/share/man/man5/flamed.yaml.5.gz /usr/share/man/man1/flame.1.gz /usr/share/doc/flame/copyright /usr/share/doc/flame/changelog.gz \
   /usr/share/doc/flame/examples/flamed.yaml /usr/share/flame/data/h200-coupling/coupling.json \
-  /usr/share/flame/boards/orin-nano-8gb-super.yaml /usr/include/flame/client.hpp \
+  /usr/share/flame/config/boards/orin-nano-8gb-super.yaml /usr/share/flame/config/models/resnet50.yaml \
+  /usr/include/flame/client.hpp \
   /usr/lib/python3/dist-packages/flame_client.py /usr/share/lintian/overrides/flame; do
   grep -qxF "$want" "$tmp/files" || fail "$want is not in the package"
 done
@@ -96,11 +97,18 @@ for cmd in deb-systemd-helper deb-systemd-invoke systemctl systemd-sysusers syst
   chmod +x "$tmp/stubs/$cmd"
 done
 if [[ ! -d /run/systemd/system ]]; then
-  PATH="$tmp/stubs:$PATH" sh -e "$tmp/control/postinst" configure "" || fail "postinst configure"
+  DPKG_ROOT="$tmp/root" PATH="$tmp/stubs:$PATH" sh -e "$tmp/control/postinst" configure "" || fail "postinst configure"
+  [[ -f "$tmp/root/var/lib/flame/models/resnet50.yaml" ]] || fail "a first install did not install the example models"
   grep -q "^systemd-sysusers flame.conf$" "$tmp/calls" || fail "postinst did not run systemd-sysusers"
   grep -q "^deb-systemd-helper enable flamed.socket$" "$tmp/calls" || fail "flamed.socket not enabled"
   grep -q "^deb-systemd-helper enable flamed.service$" "$tmp/calls" || fail "flamed.service not enabled"
   if grep -q "^deb-systemd-invoke\|^systemctl" "$tmp/calls"; then fail "postinst started units without systemd"; fi
+  rm "$tmp/root/var/lib/flame/models/"*.yaml
+  DPKG_ROOT="$tmp/root" PATH="$tmp/stubs:$PATH" sh -e "$tmp/control/postinst" configure 0.1.0 || fail "postinst upgrade"
+  if ls "$tmp/root/var/lib/flame/models/"*.yaml 2>/dev/null; then fail "an upgrade put example models back"; fi
+  : >"$tmp/calls"
+  DPKG_ROOT="$tmp/root" PATH="$tmp/stubs:$PATH" sh -e "$tmp/control/postrm" purge || fail "postrm purge"
+  [[ ! -e "$tmp/root/var/lib/flame" ]] || fail "purge left /var/lib/flame"
   : >"$tmp/calls"
   PATH="$tmp/stubs:$PATH" sh -e "$tmp/control/prerm" remove || fail "prerm remove"
   PATH="$tmp/stubs:$PATH" sh -e "$tmp/control/postrm" remove || fail "postrm remove"
