@@ -36,9 +36,9 @@ echo "status/models/clocks: ok"
 
 counters() { "$CTL" --json status | json "d['counters']['$1']"; }
 
-# run: the request is active while the child runs, longer than request_expiry_ms (1 s).
+# run: the request is active while the child runs, longer than request_expiry_ms (1.5 s).
 ends0=$(counters ends) met0=$(($(counters deadline_met) + $(counters deadline_missed)))
-"$CTL" run --model resnet50 --deadline-ms 1000 -- sh -c "sleep 2.2; \"$CTL\" --json status >'$tmp/inside.json'" ||
+"$CTL" run --model resnet50 --deadline-ms 1000 -- sh -c "sleep 3.5; \"$CTL\" --json status >'$tmp/inside.json'" ||
   fail "run exit $?"
 [[ $(json 'len([a for a in d["active"] if a["model"] == "resnet50"])' <"$tmp/inside.json") == 1 ]] ||
   fail "no active request during the child: $(cat "$tmp/inside.json")"
@@ -71,7 +71,7 @@ echo "run exit statuses and summaries: ok"
 # begin / end through the holder, renewed past the expiry.
 "$CTL" begin -m resnet50 -d 500 --id 9 >"$tmp/begin.out" || fail "begin"
 grep -q "^request 9: " "$tmp/begin.out" && grep -q "flamectl end --id 9" "$tmp/begin.out" || fail "$(cat "$tmp/begin.out")"
-sleep 2.2
+sleep 3.5
 [[ $("$CTL" --json status | json '[a["id"] for a in d["active"]]') == "[9]" ]] || fail "begin's request did not stay"
 set +e
 "$CTL" begin -m resnet50 -d 500 --id 9 2>"$tmp/err"

@@ -27,7 +27,7 @@ void Lease::learn_expiry() {
     if (link_.client_number() >= 0 && a.value("client", -1) != link_.client_number()) continue;
     const double left = a.value("expires_in_ms", 0.0);
     if (left > 0)
-      interval_ = std::chrono::milliseconds(std::max<int64_t>(50, static_cast<int64_t>(left / 2)));
+      interval_ = std::chrono::milliseconds(std::max<int64_t>(50, static_cast<int64_t>(left / 3)));
     return;
   }
 }

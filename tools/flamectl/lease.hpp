@@ -1,7 +1,8 @@
 #pragma once
 // A deadline request that flamectl holds for longer than one exchange (`run`, `begin`): the
 // daemon expires requests after request_expiry_ms, so the lease re-sends the same begin (which
-// replaces the request) at half the remaining expiry until it is ended.
+// replaces the request) every third of the remaining expiry until it is ended, so a stalled
+// flamectl still has two thirds of the expiry in hand.
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -27,7 +28,7 @@ class Lease {
 
   // Sends begin; the reply (ok or not), or nothing when the daemon is unreachable (reported).
   std::optional<nlohmann::json> begin();
-  // How long until the next renewal: half the expiry the daemon reports for this request.
+  // How long until the next renewal: a third of the expiry the daemon reports for this request.
   std::chrono::milliseconds renew_interval() const { return interval_; }
   // Re-sends begin; false when the daemon no longer answers or refuses.
   bool renew();

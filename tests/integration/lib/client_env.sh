@@ -36,7 +36,7 @@ state_dir: $dir/state
 runtime_dir: $dir/run
 dbus: false
 log_level: info
-request_expiry_ms: 1000
+request_expiry_ms: 1500
 YAML
 }
 
@@ -51,7 +51,7 @@ flamed_start() {
   if [[ $kind == real ]]; then
     "$FLAMED" --config "$dir/flamed.yaml" >"$dir/flamed.log" 2>&1 &
   else
-    python3 "$_flamed_env_dir/fake_flamed.py" --socket "$FLAMED_SOCK" --expiry-ms 1000 >"$dir/flamed.log" 2>&1 &
+    python3 "$_flamed_env_dir/fake_flamed.py" --socket "$FLAMED_SOCK" --expiry-ms 1500 >"$dir/flamed.log" 2>&1 &
   fi
   FLAMED_PID=$!
   local i
