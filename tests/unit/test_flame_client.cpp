@@ -231,7 +231,8 @@ TEST_CASE("client: protocol against flamed's server and governor") {
     const auto s = status_of(c);
     CHECK(s["active"].empty());
     CHECK(s["counters"]["ends"] == 1);
-    CHECK(s["counters"]["deadline_met"] == 1);  // the latency was reported
+    // The latency was reported: counted as met or missed (a loaded machine can miss 10 ms).
+    CHECK(s["counters"]["deadline_met"].get<int>() + s["counters"]["deadline_missed"].get<int>() == 1);
   }
   SECTION("a scope left by an exception ends without a latency") {
     try {
