@@ -2,11 +2,13 @@
 // flamed's lifecycle: one Asio loop drives the socket server, timers, signals and systemd
 // notifications. SIGTERM/SIGINT restore the baseline and exit 0; SIGHUP reloads the config and
 // models (parse -> validate -> load -> atomic swap; a bad reload keeps the old state).
+// clang-format off
+#include <utility>  // Boost 1.74 asio/awaitable.hpp uses std::exchange without including it
 #include <boost/asio.hpp>
+// clang-format on
 #include <filesystem>
 #include <memory>
 #include <optional>
-#include <utility>
 
 #include "config.hpp"
 #include "flame/calibrate/calibrator.hpp"

@@ -2,12 +2,14 @@
 // The Unix-socket front end: newline-delimited JSON, one request per line, every request answered.
 // Each connection is a lease: when it closes, its requests are released. Per-connection limits
 // (line size, token-bucket rate) and a global connection cap protect the daemon from clients.
+// clang-format off
+#include <utility>  // Boost 1.74 asio/awaitable.hpp uses std::exchange without including it
 #include <boost/asio.hpp>
+// clang-format on
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <set>
-#include <utility>  // Boost 1.74's asio/awaitable.hpp needs std::exchange before <boost/asio.hpp>
 
 #include "config.hpp"
 #include "governor.hpp"

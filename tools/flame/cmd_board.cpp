@@ -81,10 +81,27 @@ void set(const BoardArgs& a) {
   } else {
     std::cout << fb::to_text(report);
     if (controller.has_baseline())
-      std::cout << fmt::format("baseline: {} (put everything back with: flame board restore{}{})\n",
-                               controller.baseline_file(),
-                               a.sysfs_root != "/" ? " --sysfs-root " + a.sysfs_root : "",
-                               a.runtime_dir != fb::kDefaultRuntimeDir ? " --runtime-dir " + a.runtime_dir : "");
+      std::cout << fmt::format(
+          "baseline: {} (put everything back with: flame board restore{}{})\n", controller.baseline_file(),
+          a.sysfs_root != "/" ? " --sysfs-root " + a.sysfs_root : "",
+          a.runtime_dir != fb::kDefaultRuntimeDir ? " --runtime-dir " + a.runtime_dir : "");
+  }
+  // An explicitly requested domain that could not be set anywhere is a failure for an operator command
+  // (the daemon sees the same report and degrades instead).
+  bool missing = false;
+  for (auto [kind, asked] : {std::pair{fb::DomainKind::Cpu, a.cpu_khz.has_value()},
+                             std::pair{fb::DomainKind::Gpu, a.gpu_hz.has_value()},
+                             std::pair{fb::DomainKind::Emc, a.emc_hz.has_value()}}) {
+    if (!asked) continue;
+    bool done = false;
+    for (const auto& d : report.domains)
+      if (d.domain.kind == kind && (d.outcome == fb::Outcome::Applied || d.outcome == fb::Outcome::Unchanged))
+        done = true;
+    if (!done) {
+      std::cerr << fmt::format("flame board set: no {} domain could be set (see above)\n",
+                               fb::to_string(kind));
+      missing = true;
+    }
   }
   std::cout.flush();
   if (a.hold_seconds > 0) {
@@ -92,7 +109,7 @@ void set(const BoardArgs& a) {
     std::cout << fmt::format("holding clocks for {} s (pid {})\n", a.hold_seconds, ::getpid()) << std::flush;
     std::this_thread::sleep_for(std::chrono::duration<double>(a.hold_seconds));
   }
-  if (!report.ok()) throw flame::cli::Exit{kExitFailed};
+  if (!report.ok() || missing) throw flame::cli::Exit{kExitFailed};
 }
 
 void restore(const BoardArgs& a) {
@@ -134,14 +151,15 @@ void dump(const BoardArgs& a) {
 void check(const BoardArgs& a) {
   auto d = fb::load_board_description(a.file);
   std::cout << fmt::format("{}: {} ({}), {} CPUs, cores {}, CPU {} entries {}..{} kHz", a.file, d.name,
-                           d.soc.empty() ? "soc unknown" : d.soc, d.cpu.cores, fmt::join(d.cpu.core_options, "/"),
-                           d.cpu.frequencies_khz.size(), d.cpu.frequencies_khz.front(), d.cpu.frequencies_khz.back());
+                           d.soc.empty() ? "soc unknown" : d.soc, d.cpu.cores,
+                           fmt::join(d.cpu.core_options, "/"), d.cpu.frequencies_khz.size(),
+                           d.cpu.frequencies_khz.front(), d.cpu.frequencies_khz.back());
   if (!d.gpu.frequencies_hz.empty())
-    std::cout << fmt::format(", GPU {} entries {}..{} Hz", d.gpu.frequencies_hz.size(), d.gpu.frequencies_hz.front(),
-                             d.gpu.frequencies_hz.back());
+    std::cout << fmt::format(", GPU {} entries {}..{} Hz", d.gpu.frequencies_hz.size(),
+                             d.gpu.frequencies_hz.front(), d.gpu.frequencies_hz.back());
   if (!d.emc.frequencies_hz.empty())
-    std::cout << fmt::format(", EMC {} entries {}..{} Hz", d.emc.frequencies_hz.size(), d.emc.frequencies_hz.front(),
-                             d.emc.frequencies_hz.back());
+    std::cout << fmt::format(", EMC {} entries {}..{} Hz", d.emc.frequencies_hz.size(),
+                             d.emc.frequencies_hz.front(), d.emc.frequencies_hz.back());
   else if (d.emc.max_hz)
     std::cout << fmt::format(", EMC up to {} Hz (rates unknown)", *d.emc.max_hz);
   std::cout << "\n";
@@ -165,7 +183,8 @@ flame::cli::Registrar reg([](CLI::App& root) {
   auto* board = root.add_subcommand("board", "Inspect a Jetson board; set and restore its clocks");
   board->require_subcommand(1);
   auto add_root = [&](CLI::App* c) {
-    return c->add_option("--sysfs-root", args->sysfs_root, "Directory standing in for / (fake trees in tests)");
+    return c->add_option("--sysfs-root", args->sysfs_root,
+                         "Directory standing in for / (fake trees in tests)");
   };
   auto add_runtime = [&](CLI::App* c) {
     c->add_option("--runtime-dir", args->runtime_dir, "Where the baseline and the controller lock live")
@@ -187,7 +206,9 @@ flame::cli::Registrar reg([](CLI::App& root) {
   set_cmd->add_flag("--max", args->max, "Pin every domain not given explicitly at its ceiling");
   set_cmd->add_flag("--dry-run", args->dry_run, "Print the writes that would be made; write nothing");
   set_cmd->add_flag("--json", args->json, "Print the report as JSON");
-  set_cmd->add_option("--hold-seconds", args->hold_seconds, "Test hook: keep the lock for this long after setting")
+  set_cmd
+      ->add_option("--hold-seconds", args->hold_seconds,
+                   "Test hook: keep the lock for this long after setting")
       ->group("");
   set_cmd->callback([args] { run(set, *args); });
 

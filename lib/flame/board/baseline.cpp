@@ -66,7 +66,8 @@ nlohmann::json to_json(const Baseline& b) {
 
 Baseline baseline_from_json(const nlohmann::json& j) {
   auto fail = [](const std::string& what) { throw std::runtime_error("malformed baseline: " + what); };
-  if (!j.is_object() || j.value("format", "") != "flame-baseline") fail("not a flame baseline (format field)");
+  if (!j.is_object() || j.value("format", "") != "flame-baseline")
+    fail("not a flame baseline (format field)");
   Baseline b;
   b.version = j.value("version", 0);
   if (b.version != kBaselineVersion)
@@ -99,7 +100,8 @@ Baseline baseline_from_json(const nlohmann::json& j) {
         a.path = aj.at("path").get<std::string>();
         a.write_path = aj.value("write_path", "");
         a.value = aj.at("value").get<std::string>();
-        if (a.path.empty() || a.path.front() != '/') fail("attribute path must be absolute: '" + a.path + "'");
+        if (a.path.empty() || a.path.front() != '/')
+          fail("attribute path must be absolute: '" + a.path + "'");
         d.attributes.push_back(std::move(a));
       }
       b.domains.push_back(std::move(d));
@@ -110,7 +112,9 @@ Baseline baseline_from_json(const nlohmann::json& j) {
   return b;
 }
 
-std::string baseline_path(const std::string& runtime_dir) { return join(runtime_dir, "baseline.json"); }
+std::string baseline_path(const std::string& runtime_dir) {
+  return join(runtime_dir, "baseline.json");
+}
 
 namespace {
 
@@ -211,7 +215,8 @@ SavedDomain capture_domain(const Board& board, const DomainRef& ref, FileAccess&
   SavedDomain d;
   d.id = ref.id();
   d.kind = to_string(ref.kind);
-  auto save = [&](const std::string& role, const std::string& path, bool required, const std::string& write_path = "") {
+  auto save = [&](const std::string& role, const std::string& path, bool required,
+                  const std::string& write_path = "") {
     auto r = io.read(path);
     if (!r.ok()) {
       if (!required) return;
@@ -266,7 +271,8 @@ void adopt_nvpmodel_change(Baseline& b, FileAccess& io, const std::string& new_s
 
 bool RestoreReport::ok() const {
   for (const auto& d : domains)
-    if (d.outcome == Outcome::Failed || d.outcome == Outcome::Mismatch || d.outcome == Outcome::Dropped) return false;
+    if (d.outcome == Outcome::Failed || d.outcome == Outcome::Mismatch || d.outcome == Outcome::Dropped)
+      return false;
   return true;
 }
 
@@ -277,12 +283,8 @@ std::size_t RestoreReport::write_count() const {
 }
 
 nlohmann::json to_json(const RestoreReport& r) {
-  nlohmann::json j{{"ok", r.ok()},
-                   {"had_baseline", r.had_baseline},
-                   {"baseline", r.baseline_path},
-                   {"removed", r.removed},
-                   {"writes", r.write_count()},
-                   {"notes", r.notes}};
+  nlohmann::json j{{"ok", r.ok()},         {"had_baseline", r.had_baseline}, {"baseline", r.baseline_path},
+                   {"removed", r.removed}, {"writes", r.write_count()},      {"notes", r.notes}};
   j["domains"] = nlohmann::json::array();
   for (const auto& d : r.domains) {
     nlohmann::json dj{{"domain", d.domain}, {"outcome", to_string(d.outcome)}};
@@ -387,7 +389,8 @@ void restore_range(const SavedDomain& d, FileAccess& io, const RetryPolicy& retr
       auto cur_hi = cur_lo ? read_value(io, mx->path, &err) : std::nullopt;
       if (!cur_lo || !cur_hi || *cur_lo != lo || *cur_hi != hi) {
         res.outcome = Outcome::Mismatch;
-        res.message = fmt::format("read back {}..{}, expected {}..{}", cur_lo.value_or(0), cur_hi.value_or(0), lo, hi);
+        res.message =
+            fmt::format("read back {}..{}, expected {}..{}", cur_lo.value_or(0), cur_hi.value_or(0), lo, hi);
         spdlog::warn("board: restore {}: {}", res.domain, res.message);
         return;
       }
@@ -428,7 +431,8 @@ void restore_emc(const SavedDomain& d, const Baseline& b, FileAccess& io, const 
   if (!b.emc_iso_cap_path.empty()) iso = read_value(io, b.emc_iso_cap_path, &err);
   const auto bounds = make_bounds(hw_min.value_or(0), hw_max.value_or(0), {}, {iso});
   const std::uint64_t want = clamp_value(*base_rate, bounds);
-  if (want != *base_rate) res.message = fmt::format("saved rate {} clamped to current cap {}", *base_rate, want);
+  if (want != *base_rate)
+    res.message = fmt::format("saved rate {} clamped to current cap {}", *base_rate, want);
 
   auto cur_lock = read_value(io, lock->path, &err);
   auto cur_rate = cur_lock ? read_value(io, rate->path, &err) : std::nullopt;
@@ -465,9 +469,10 @@ RestoreReport restore_baseline(const Baseline& b, FileAccess& io, const RetryPol
     const std::string now = r.ok() ? std::string(trim(r.text)) : "";
     if (now != b.nvpmodel_status) {
       keep_limits = true;
-      report.notes.push_back(fmt::format(
-          "nvpmodel status changed since the baseline ('{}' -> '{}'): keeping the CPU/GPU limits nvpmodel set",
-          b.nvpmodel_status, now));
+      report.notes.push_back(
+          fmt::format("nvpmodel status changed since the baseline ('{}' -> '{}'): keeping the CPU/GPU limits "
+                      "nvpmodel set",
+                      b.nvpmodel_status, now));
     }
   }
   for (const auto& d : b.domains) {

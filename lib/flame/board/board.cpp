@@ -99,7 +99,9 @@ nlohmann::json opt(const std::optional<T>& v) {
   return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
 }
 
-std::string mhz(std::uint64_t hz) { return fmt::format("{:g}", static_cast<double>(hz) / 1e6); }
+std::string mhz(std::uint64_t hz) {
+  return fmt::format("{:g}", static_cast<double>(hz) / 1e6);
+}
 
 std::string list_mhz(const std::vector<std::uint64_t>& v, double scale) {
   std::string out;
@@ -113,8 +115,12 @@ nlohmann::json to_json(const Board& b) {
   nlohmann::json j;
   j["sysfs_root"] = b.sysfs_root;
   const auto& id = b.identity;
-  j["identity"] = {{"compatible", id.compatible}, {"model", id.model},  {"soc", id.soc},
-                   {"l4t", id.l4t},               {"chip_id", opt(id.chip_id)}, {"kernel_rules", to_string(id.rules)}};
+  j["identity"] = {{"compatible", id.compatible},
+                   {"model", id.model},
+                   {"soc", id.soc},
+                   {"l4t", id.l4t},
+                   {"chip_id", opt(id.chip_id)},
+                   {"kernel_rules", to_string(id.rules)}};
   j["cpu"] = nlohmann::json::array();
   for (const auto& p : b.cpu) {
     j["cpu"].push_back({{"policy", p.name},
@@ -152,8 +158,12 @@ nlohmann::json to_json(const Board& b) {
               {"ignored_devfreq", g.ignored_devfreq},
               {"health", health_json(g.health)}};
   const auto& e = b.emc;
-  j["emc"] = {{"interface", e.interface}, {"dir", e.dir},       {"rate_hz", e.rate_hz},
-              {"min_hz", e.min_hz},       {"max_hz", e.max_hz}, {"locked", e.locked},
+  j["emc"] = {{"interface", e.interface},
+              {"dir", e.dir},
+              {"rate_hz", e.rate_hz},
+              {"min_hz", e.min_hz},
+              {"max_hz", e.max_hz},
+              {"locked", e.locked},
               {"health", health_json(e.health)}};
   const auto& n = b.nvpmodel;
   j["nvpmodel"] = {{"status", n.status},
@@ -164,7 +174,8 @@ nlohmann::json to_json(const Board& b) {
                    {"emc_max_hz", opt(n.emc_max_hz)}};
   j["rails"] = nlohmann::json::array();
   for (const auto& r : b.rails)
-    j["rails"].push_back({{"name", r.name}, {"device", r.device}, {"kind", r.kind}, {"power_mw", opt(r.power_mw)}});
+    j["rails"].push_back(
+        {{"name", r.name}, {"device", r.device}, {"kind", r.kind}, {"power_mw", opt(r.power_mw)}});
   j["total_rail"] = b.total_rail;
   j["total_power_mw"] = opt(b.total_power_mw());
   j["thermal"] = nlohmann::json::array();
@@ -191,34 +202,39 @@ std::string to_text(const Board& b) {
   const auto& n = b.nvpmodel;
   o += fmt::format("nvpmodel  {}{}{}\n", n.status.empty() ? "(no status)" : n.status,
                    n.mode_name.empty() ? "" : " = " + n.mode_name,
-                   n.emc_iso_cap_hz ? fmt::format("   emc_iso_cap {} MHz", mhz(*n.emc_iso_cap_hz)) : "");
+                   !n.emc_iso_cap_hz        ? ""
+                   : *n.emc_iso_cap_hz == 0 ? "   emc_iso_cap none"
+                                            : fmt::format("   emc_iso_cap {} MHz", mhz(*n.emc_iso_cap_hz)));
   o += "\nCPU\n";
   for (const auto& p : b.cpu) {
-    o += fmt::format("  {:<8} cpus {:<5} online {:<5} {:<12} {}\n", p.name, format_cpu_list(p.related_cpus),
+    o += fmt::format("  {:<8} cpus {:<5} online {:<5} {}{}\n", p.name, format_cpu_list(p.related_cpus),
                      p.online_cpus.empty() ? "-" : format_cpu_list(p.online_cpus), to_string(p.health.status),
-                     p.health.reason);
+                     p.health.reason.empty() ? "" : ": " + p.health.reason);
     o += fmt::format("           min {} max {} cur {} kHz (hw {}..{}{}), governor {}\n", p.min_khz, p.max_khz,
                      p.cur_khz, p.cpuinfo_min_khz, p.cpuinfo_max_khz,
-                     p.nvpmodel_max_khz ? fmt::format(", nvpmodel cap {}", *p.nvpmodel_max_khz) : "", p.governor);
-    o += fmt::format("           table ({}) MHz: {}\n", p.available_khz.size(), list_mhz(p.available_khz, 1e3));
+                     p.nvpmodel_max_khz ? fmt::format(", nvpmodel cap {}", *p.nvpmodel_max_khz) : "",
+                     p.governor);
+    o += fmt::format("           table ({}) MHz: {}\n", p.available_khz.size(),
+                     list_mhz(p.available_khz, 1e3));
   }
   const auto& g = b.gpu;
   o += fmt::format("\nGPU       {} {}{}\n", g.name.empty() ? "-" : g.name, to_string(g.health.status),
                    g.health.reason.empty() ? "" : ": " + g.health.reason);
   if (!g.devfreq_dir.empty()) {
     o += fmt::format("  devfreq {} (matched by {})\n", g.devfreq_dir, g.matched_by);
-    o += fmt::format("  min {} max {} cur {} MHz, governor {}, load {}\n", mhz(g.min_hz), mhz(g.max_hz),
-                     mhz(g.cur_hz), g.governor,
-                     g.load_permille ? fmt::format("{:.1f}%", static_cast<double>(*g.load_permille) / 10.0) : "?");
+    o += fmt::format(
+        "  min {} max {} cur {} MHz, governor {}, load {}\n", mhz(g.min_hz), mhz(g.max_hz), mhz(g.cur_hz),
+        g.governor,
+        g.load_permille ? fmt::format("{:.1f}%", static_cast<double>(*g.load_permille) / 10.0) : "?");
     o += fmt::format("  table ({}) MHz: {}\n", g.available_hz.size(), list_mhz(g.available_hz, 1e6));
   }
   for (const auto& ign : g.ignored_devfreq) o += fmt::format("  ignored devfreq: {}\n", ign);
   const auto& e = b.emc;
-  o += fmt::format("\nEMC       {} {}{}\n", e.interface.empty() ? "-" : e.interface, to_string(e.health.status),
-                   e.health.reason.empty() ? "" : ": " + e.health.reason);
+  o += fmt::format("\nEMC       {} {}{}\n", e.interface.empty() ? "-" : e.interface,
+                   to_string(e.health.status), e.health.reason.empty() ? "" : ": " + e.health.reason);
   if (e.health.status != DomainStatus::Unavailable)
-    o += fmt::format("  rate {} MHz (range {}..{}), locked {}\n", mhz(e.rate_hz), mhz(e.min_hz), mhz(e.max_hz),
-                     e.locked ? "yes" : "no");
+    o += fmt::format("  rate {} MHz (range {}..{}), locked {}\n", mhz(e.rate_hz), mhz(e.min_hz),
+                     mhz(e.max_hz), e.locked ? "yes" : "no");
   o += "\nPower rails\n";
   for (const auto& r : b.rails)
     o += fmt::format("  {:<16} {:<7} {:<5} {}\n", r.name, r.device, r.kind,
@@ -227,7 +243,8 @@ std::string to_text(const Board& b) {
     o += fmt::format("  total {:.0f} mW ({})\n", *tot, b.total_rail.empty() ? "sum of rails" : b.total_rail);
   o += "\nThermal\n";
   for (const auto& t : b.thermal)
-    o += fmt::format("  {:<14} {:<16} {}\n", t.zone, t.type, t.temp_c ? fmt::format("{:.1f} C", *t.temp_c) : t.note);
+    o += fmt::format("  {:<14} {:<16} {}\n", t.zone, t.type,
+                     t.temp_c ? fmt::format("{:.1f} C", *t.temp_c) : t.note);
   if (!b.notes.empty()) {
     o += "\nNotes\n";
     for (const auto& note : b.notes) o += "  - " + note + "\n";

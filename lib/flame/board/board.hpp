@@ -55,16 +55,16 @@ struct CpuPolicy {
   std::string name;  // "policy0"
   std::string dir;   // resolved, e.g. /sys/devices/system/cpu/cpufreq/policy0
   std::vector<int> related_cpus;
-  std::vector<int> online_cpus;  // from cpuK/online (cpu without an online file counts as online)
+  std::vector<int> online_cpus;              // from cpuK/online (cpu without an online file counts as online)
   std::vector<std::uint64_t> available_khz;  // ascending; empty if the driver has no table
   std::vector<std::string> available_governors;
   std::string governor;
   std::string driver;
   std::uint64_t cpuinfo_min_khz = 0;
   std::uint64_t cpuinfo_max_khz = 0;
-  std::uint64_t min_khz = 0;  // scaling_min_freq
-  std::uint64_t max_khz = 0;  // scaling_max_freq
-  std::uint64_t cur_khz = 0;  // scaling_cur_freq
+  std::uint64_t min_khz = 0;                      // scaling_min_freq
+  std::uint64_t max_khz = 0;                      // scaling_max_freq
+  std::uint64_t cur_khz = 0;                      // scaling_cur_freq
   std::optional<std::uint64_t> nvpmodel_max_khz;  // cap of the current nvpmodel mode, if known
   DomainHealth health;
 };

@@ -29,8 +29,8 @@ std::optional<std::uint64_t> clamp_frequency(std::uint64_t request, const Freque
 
 std::optional<std::uint64_t> highest_frequency(const FrequencyBounds& b) {
   if (b.floor > b.ceiling) return std::nullopt;
-  if (b.table.empty()) return b.ceiling == std::numeric_limits<std::uint64_t>::max() ? std::nullopt
-                                                                                     : std::optional(b.ceiling);
+  if (b.table.empty())
+    return b.ceiling == std::numeric_limits<std::uint64_t>::max() ? std::nullopt : std::optional(b.ceiling);
   auto it = std::upper_bound(b.table.begin(), b.table.end(), b.ceiling);
   if (it == b.table.begin()) return std::nullopt;
   --it;

@@ -24,7 +24,8 @@ struct FrequencyBounds {
 // Bounds from the hardware range (0 = unknown), the table, any number of caps (nullopt or 0 = no cap)
 // and a configured limit.
 FrequencyBounds make_bounds(std::uint64_t hw_min, std::uint64_t hw_max, std::vector<std::uint64_t> table,
-                            std::initializer_list<std::optional<std::uint64_t>> caps, const Limit& limit = {});
+                            std::initializer_list<std::optional<std::uint64_t>> caps,
+                            const Limit& limit = {});
 
 // The frequency to set for a request. A request is a minimum speed (a deadline planner asks for the
 // slowest clock that is fast enough), so an off-table request rounds *up* to the next allowed entry;

@@ -59,7 +59,8 @@ ClockRequest ClockRequest::from(const Clocks& c) {
 
 bool ApplyReport::ok() const {
   for (const auto& d : domains)
-    if (d.outcome == Outcome::Mismatch || d.outcome == Outcome::Dropped || d.outcome == Outcome::Failed) return false;
+    if (d.outcome == Outcome::Mismatch || d.outcome == Outcome::Dropped || d.outcome == Outcome::Failed)
+      return false;
   return true;
 }
 
@@ -108,7 +109,8 @@ std::string to_text(const ApplyReport& r) {
     o += fmt::format("{:<20} {:<9}", d.domain.id(), to_string(d.outcome));
     if (d.target) o += fmt::format(" target {}", d.target);
     if (d.requested && d.requested != d.target) o += fmt::format(" (requested {})", d.requested);
-    if (d.outcome == Outcome::Applied || d.outcome == Outcome::Mismatch) o += fmt::format(" read back {}", d.actual);
+    if (d.outcome == Outcome::Applied || d.outcome == Outcome::Mismatch)
+      o += fmt::format(" read back {}", d.actual);
     if (!d.writes.empty()) o += fmt::format(", {} write{}", d.writes.size(), d.writes.size() == 1 ? "" : "s");
     if (!d.message.empty()) o += ": " + d.message;
     o += "\n";
@@ -138,7 +140,11 @@ struct RangeFiles {
 }  // namespace
 
 ClockWriter::ClockWriter(Board& board, SysfsRoot root, FileAccess& io, WriterOptions opts)
-    : board_(board), root_(std::move(root)), io_(io), opts_(std::move(opts)), nvpmodel_status_(board.nvpmodel.status) {}
+    : board_(board),
+      root_(std::move(root)),
+      io_(io),
+      opts_(std::move(opts)),
+      nvpmodel_status_(board.nvpmodel.status) {}
 
 DomainHealth* ClockWriter::health(const DomainRef& d) {
   switch (d.kind) {
@@ -160,7 +166,8 @@ void ClockWriter::mark_failure(const DomainRef& d, int err, DomainResult& r) {
   switch (r.error) {
     case ErrorClass::DomainGone:
       r.outcome = Outcome::Failed;
-      if (h) *h = {DomainStatus::Unavailable, "vanished: " + errno_name(err) + " (rediscover to use it again)"};
+      if (h)
+        *h = {DomainStatus::Unavailable, "vanished: " + errno_name(err) + " (rediscover to use it again)"};
       break;
     case ErrorClass::NotPermitted:
       r.outcome = Outcome::Failed;
@@ -178,7 +185,8 @@ void ClockWriter::mark_failure(const DomainRef& d, int err, DomainResult& r) {
 }
 
 void ClockWriter::check_nvpmodel(ApplyReport& report) {
-  auto now = io_.read(board_.nvpmodel.status_path.empty() ? kNvpmodelStatusPath : board_.nvpmodel.status_path);
+  auto now =
+      io_.read(board_.nvpmodel.status_path.empty() ? kNvpmodelStatusPath : board_.nvpmodel.status_path);
   const std::string status = now.ok() ? std::string(trim(now.text)) : "";
   if (status == nvpmodel_status_) return;
   const std::string old = nvpmodel_status_;
@@ -197,7 +205,8 @@ void ClockWriter::check_nvpmodel(ApplyReport& report) {
   board_.gpu.nvpmodel_max_hz = it == caps.max_by_dir.end() ? std::nullopt : std::optional(it->second);
   // nvpmodel just rewrote min/max: the values in place now are the new ceilings, not our old ones.
   reference_max_.clear();
-  report.notes.push_back(fmt::format("nvpmodel status changed ('{}' -> '{}'): ceilings re-read", old, status));
+  report.notes.push_back(
+      fmt::format("nvpmodel status changed ('{}' -> '{}'): ceilings re-read", old, status));
   spdlog::info("board: nvpmodel status changed ('{}' -> '{}'), re-reading ceilings", old, status);
   if (nvpmodel_changed_) nvpmodel_changed_(old, status);
 }
@@ -208,8 +217,10 @@ std::optional<FrequencyBounds> ClockWriter::bounds(const DomainRef& d) {
       const CpuPolicy* p = board_.policy(d.name);
       if (!p) return std::nullopt;
       std::optional<std::uint64_t> ref;
-      if (auto it = reference_max_.find(d.id()); it != reference_max_.end()) ref = it->second;
-      else ref = read_u64(io_, join(p->dir, "scaling_max_freq"));
+      if (auto it = reference_max_.find(d.id()); it != reference_max_.end())
+        ref = it->second;
+      else
+        ref = read_u64(io_, join(p->dir, "scaling_max_freq"));
       return make_bounds(p->cpuinfo_min_khz, p->cpuinfo_max_khz, p->available_khz, {p->nvpmodel_max_khz, ref},
                          opts_.limits.cpu_khz);
     }
@@ -217,30 +228,35 @@ std::optional<FrequencyBounds> ClockWriter::bounds(const DomainRef& d) {
       const GpuDevice& g = board_.gpu;
       if (g.available_hz.empty()) return std::nullopt;
       std::optional<std::uint64_t> ref;
-      if (auto it = reference_max_.find(d.id()); it != reference_max_.end()) ref = it->second;
-      else ref = read_u64(io_, join(g.devfreq_dir, "max_freq"));
-      return make_bounds(g.available_hz.front(), g.available_hz.back(), g.available_hz, {g.nvpmodel_max_hz, ref},
-                         opts_.limits.gpu_hz);
+      if (auto it = reference_max_.find(d.id()); it != reference_max_.end())
+        ref = it->second;
+      else
+        ref = read_u64(io_, join(g.devfreq_dir, "max_freq"));
+      return make_bounds(g.available_hz.front(), g.available_hz.back(), g.available_hz,
+                         {g.nvpmodel_max_hz, ref}, opts_.limits.gpu_hz);
     }
     case DomainKind::Emc: {
       const EmcClock& e = board_.emc;
       std::optional<std::uint64_t> iso;
       if (!board_.nvpmodel.emc_iso_cap_path.empty()) iso = read_u64(io_, board_.nvpmodel.emc_iso_cap_path);
       auto hw_max = read_u64(io_, e.max_path).value_or(e.max_hz);
-      return make_bounds(e.min_hz, hw_max, e.available_hz, {iso, board_.nvpmodel.emc_max_hz}, opts_.limits.emc_hz);
+      return make_bounds(e.min_hz, hw_max, e.available_hz, {iso, board_.nvpmodel.emc_max_hz},
+                         opts_.limits.emc_hz);
     }
   }
   return std::nullopt;
 }
 
-DomainResult ClockWriter::apply_range(const DomainRef& d, std::optional<std::uint64_t> value, bool max, bool dry_run) {
+DomainResult ClockWriter::apply_range(const DomainRef& d, std::optional<std::uint64_t> value, bool max,
+                                      bool dry_run) {
   DomainResult r;
   r.domain = d;
   r.requested = value.value_or(0);
   DomainHealth* h = health(d);
   if (!h || !h->writable()) {
     r.outcome = Outcome::Skipped;
-    r.message = h ? std::string(to_string(h->status)) + (h->reason.empty() ? "" : ": " + h->reason) : "unknown domain";
+    r.message = h ? std::string(to_string(h->status)) + (h->reason.empty() ? "" : ": " + h->reason)
+                  : "unknown domain";
     return r;
   }
   RangeFiles f;
@@ -304,7 +320,8 @@ DomainResult ClockWriter::apply_range(const DomainRef& d, std::optional<std::uin
       return r;
     }
     r.actual = lo.value_or(0);
-    r.message = fmt::format("read back min {} max {}", lo ? std::to_string(*lo) : "?", hi ? std::to_string(*hi) : "?");
+    r.message = fmt::format("read back min {} max {}", lo ? std::to_string(*lo) : "?",
+                            hi ? std::to_string(*hi) : "?");
     if (!lo || !hi) break;
     // A stale QoS request (5.10+) can hide behind equal effective values; rewrite both, in order.
     r.planned = plan_range(f.min_path, f.max_path, *lo, *hi, *target, *target, /*force=*/true);
@@ -322,7 +339,8 @@ DomainResult ClockWriter::apply_emc(std::optional<std::uint64_t> value, bool max
   EmcClock& e = board_.emc;
   if (!e.health.writable()) {
     r.outcome = Outcome::Skipped;
-    r.message = std::string(to_string(e.health.status)) + (e.health.reason.empty() ? "" : ": " + e.health.reason);
+    r.message =
+        std::string(to_string(e.health.status)) + (e.health.reason.empty() ? "" : ": " + e.health.reason);
     return r;
   }
   int err = 0;
@@ -395,11 +413,10 @@ ApplyReport ClockWriter::apply(const ClockRequest& req, bool dry_run) {
   if (req.cpu_khz || req.max)
     for (const auto& p : board_.cpu)
       report.domains.push_back(apply_range({DomainKind::Cpu, p.name}, req.cpu_khz, req.max, dry_run));
-  if ((req.gpu_hz || req.max) && board_.gpu.health.status != DomainStatus::Unavailable)
-    report.domains.push_back(apply_range({DomainKind::Gpu, board_.gpu.name}, req.gpu_hz, req.max, dry_run));
-  else if (req.gpu_hz)
-    report.domains.push_back({{DomainKind::Gpu, "gpu"}, Outcome::Skipped, *req.gpu_hz, 0, 0, ErrorClass::None,
-                              board_.gpu.health.reason, {}, {}});
+  // A GPU without a devfreq device has no name yet; report it as plain "gpu".
+  const DomainRef gpu{DomainKind::Gpu, board_.gpu.name.empty() ? "gpu" : board_.gpu.name};
+  if (req.gpu_hz || (req.max && !board_.gpu.devfreq_dir.empty()))
+    report.domains.push_back(apply_range(gpu, req.gpu_hz, req.max, dry_run));
   if (req.emc_hz || req.max) report.domains.push_back(apply_emc(req.emc_hz, req.max, dry_run));
   return report;
 }

@@ -20,11 +20,13 @@ std::string canonical_root(const std::string& root) {
 
 void check_root(const Baseline& b, const std::string& root, const std::string& file) {
   if (canonical_root(b.sysfs_root) != canonical_root(root))
-    throw std::runtime_error(fmt::format("{} was taken under sysfs root '{}', not '{}'; restore it under that root first",
-                                         file, b.sysfs_root, root));
+    throw std::runtime_error(
+        fmt::format("{} was taken under sysfs root '{}', not '{}'; restore it under that root first", file,
+                    b.sysfs_root, root));
 }
 
-RestoreReport restore_locked(const std::string& file, const Baseline& b, FileAccess& io, const RetryPolicy& retry) {
+RestoreReport restore_locked(const std::string& file, const Baseline& b, FileAccess& io,
+                             const RetryPolicy& retry) {
   RestoreReport report = restore_baseline(b, io, retry);
   report.baseline_path = file;
   if (report.ok()) {
@@ -47,6 +49,7 @@ Controller::Controller(ControllerOptions opts, std::shared_ptr<FileAccess> io)
       io_(io ? std::move(io) : std::make_shared<SysfsFileAccess>(root_)),
       baseline_file_(baseline_path(opts_.runtime_dir)) {
   board_ = discover(root_, *io_);
+  board_.emc.available_hz = opts_.emc_rates;
   baseline_ = load_baseline(baseline_file_);
   if (baseline_) {
     check_root(*baseline_, root_.root(), baseline_file_);
@@ -97,9 +100,13 @@ bool Controller::ensure_saved(const DomainRef& d) {
   }
 }
 
-ApplyReport Controller::set(const ClockRequest& req) { return writer_->apply(req, /*dry_run=*/false); }
+ApplyReport Controller::set(const ClockRequest& req) {
+  return writer_->apply(req, /*dry_run=*/false);
+}
 
-ApplyReport Controller::plan(const ClockRequest& req) { return writer_->apply(req, /*dry_run=*/true); }
+ApplyReport Controller::plan(const ClockRequest& req) {
+  return writer_->apply(req, /*dry_run=*/true);
+}
 
 RestoreReport Controller::restore() {
   if (!baseline_) {
@@ -117,6 +124,7 @@ RestoreReport Controller::restore() {
 
 void Controller::rediscover() {
   board_ = discover(root_, *io_);
+  board_.emc.available_hz = opts_.emc_rates;
   make_writer();
 }
 
@@ -130,7 +138,8 @@ RestoreReport restore_from_file(const RestoreOptions& opts) {
     return r;
   }
   if (opts.sysfs_root) check_root(*b, *opts.sysfs_root, file);
-  std::shared_ptr<FileAccess> io = opts.io ? opts.io : std::make_shared<SysfsFileAccess>(SysfsRoot(b->sysfs_root));
+  std::shared_ptr<FileAccess> io =
+      opts.io ? opts.io : std::make_shared<SysfsFileAccess>(SysfsRoot(b->sysfs_root));
   return restore_locked(file, *b, *io, opts.retry);
 }
 

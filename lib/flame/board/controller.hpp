@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "flame/board/baseline.hpp"
 #include "flame/board/board.hpp"
@@ -27,6 +28,9 @@ struct ControllerOptions {
   std::string runtime_dir = kDefaultRuntimeDir;
   std::string owner = "flame";  // shown to anyone who finds the lock taken
   WriterOptions writer;
+  // Supported EMC rates, if known (debugfs does not list them; a board description may). With them, EMC
+  // targets snap to a supported rate before writing; without, BPMP rounds and the read-back is accepted.
+  std::vector<std::uint64_t> emc_rates;
 };
 
 class Controller {

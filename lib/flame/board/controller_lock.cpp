@@ -22,10 +22,11 @@ void ensure_runtime_dir(const std::string& dir) {
     if (j == std::string::npos) j = dir.size();
     path = dir.substr(0, j);
     if (!path.empty() && ::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST)
-      throw std::runtime_error(fmt::format("cannot create runtime directory {}: {}", path, std::strerror(errno)));
+      throw std::runtime_error(
+          fmt::format("cannot create runtime directory {}: {}", path, std::strerror(errno)));
     i = j + 1;
   }
-  struct stat st{};
+  struct stat st {};
   if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     throw std::runtime_error(fmt::format("runtime directory {} is not a directory", dir));
 }
@@ -43,7 +44,8 @@ ControllerLock ControllerLock::acquire(const std::string& runtime_dir, const std
     ::close(fd);
     if (err != EWOULDBLOCK)
       throw std::runtime_error(fmt::format("cannot lock {}: {}", path, std::strerror(err)));
-    const std::string holder = n > 0 ? std::string(trim(std::string_view(buf, static_cast<std::size_t>(n)))) : "";
+    const std::string holder =
+        n > 0 ? std::string(trim(std::string_view(buf, static_cast<std::size_t>(n)))) : "";
     int pid = 0;
     std::string who = "another process";
     if (!holder.empty()) {
@@ -51,10 +53,11 @@ ControllerLock ControllerLock::acquire(const std::string& runtime_dir, const std
       if (auto v = parse_u64(holder.substr(0, sp))) pid = static_cast<int>(*v);
       who = fmt::format("pid {} ({})", pid, sp == std::string::npos ? "?" : holder.substr(sp + 1));
     }
-    throw LockHeld(fmt::format("clocks are already controlled by {}: lock {} is held; stop it (or wait for it) "
-                               "before setting or restoring clocks",
-                               who, path),
-                   pid);
+    throw LockHeld(
+        fmt::format("clocks are already controlled by {}: lock {} is held; stop it (or wait for it) "
+                    "before setting or restoring clocks",
+                    who, path),
+        pid);
   }
   const std::string me = fmt::format("{} {}\n", ::getpid(), owner);
   if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, me.data(), me.size(), 0) != static_cast<ssize_t>(me.size())) {

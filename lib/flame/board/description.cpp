@@ -23,7 +23,8 @@ class Parser {
 
   [[noreturn]] void fail(const YAML::Node& at, const std::string& msg) const {
     const YAML::Mark m = at.Mark();
-    if (m.line >= 0) throw DescriptionError(fmt::format("{}:{}:{}: {}", origin_, m.line + 1, m.column + 1, msg));
+    if (m.line >= 0)
+      throw DescriptionError(fmt::format("{}:{}:{}: {}", origin_, m.line + 1, m.column + 1, msg));
     throw DescriptionError(fmt::format("{}: {}", origin_, msg));
   }
 
@@ -84,7 +85,8 @@ class Parser {
     std::vector<int> out;
     for (const auto& e : n) {
       int v = small_int(e, what + " entry", lo, hi);
-      if (std::find(out.begin(), out.end(), v) != out.end()) fail(e, fmt::format("{} lists {} twice", what, v));
+      if (std::find(out.begin(), out.end(), v) != out.end())
+        fail(e, fmt::format("{} lists {} twice", what, v));
       out.push_back(v);
     }
     return out;
@@ -96,11 +98,13 @@ class Parser {
 
 BoardDescription parse(const YAML::Node& root, const Parser& p) {
   if (!root || root.IsNull()) throw DescriptionError("empty board description");
-  p.keys(root, "the board description", {"format", "version", "name", "soc", "source", "cpu", "gpu", "emc", "ceilings"});
+  p.keys(root, "the board description",
+         {"format", "version", "name", "soc", "source", "cpu", "gpu", "emc", "ceilings"});
   BoardDescription d;
   if (auto f = p.str(p.required(root, "format", "the board description"), "format"); f != kDescriptionFormat)
     p.fail(root["format"], fmt::format("format must be '{}', got '{}'", kDescriptionFormat, f));
-  if (auto v = p.u64(p.required(root, "version", "the board description"), "version"); v != kDescriptionVersion)
+  if (auto v = p.u64(p.required(root, "version", "the board description"), "version");
+      v != kDescriptionVersion)
     p.fail(root["version"], fmt::format("version {} is not supported (expected {})", v, kDescriptionVersion));
   d.name = p.str(p.required(root, "name", "the board description"), "name");
   if (d.name.empty()) p.fail(root["name"], "name must not be empty");
@@ -124,10 +128,12 @@ BoardDescription parse(const YAML::Node& root, const Parser& p) {
       p.keys(pn, "a cpu policy", {"name", "cpus", "frequencies_khz"});
       DescribedPolicy pol;
       pol.name = p.str(p.required(pn, "name", "a cpu policy"), "policy name");
-      pol.cpus = p.ints(p.required(pn, "cpus", "cpu policy " + pol.name), "cpus of " + pol.name, 0, d.cpu.cores - 1);
+      pol.cpus =
+          p.ints(p.required(pn, "cpus", "cpu policy " + pol.name), "cpus of " + pol.name, 0, d.cpu.cores - 1);
       for (int c : pol.cpus)
         if (!seen.insert(c).second) p.fail(pn["cpus"], fmt::format("cpu {} belongs to two policies", c));
-      if (pn["frequencies_khz"]) pol.frequencies_khz = p.table(pn["frequencies_khz"], pol.name + ".frequencies_khz");
+      if (pn["frequencies_khz"])
+        pol.frequencies_khz = p.table(pn["frequencies_khz"], pol.name + ".frequencies_khz");
       d.cpu.policies.push_back(std::move(pol));
     }
     if (static_cast<int>(seen.size()) != d.cpu.cores)
@@ -150,16 +156,19 @@ BoardDescription parse(const YAML::Node& root, const Parser& p) {
   }
   if (const YAML::Node c = root["ceilings"]) {
     p.keys(c, "ceilings", {"cpu_khz", "gpu_hz", "emc_hz"});
-    auto check = [&](const char* key, const std::vector<std::uint64_t>& table) -> std::optional<std::uint64_t> {
+    auto check = [&](const char* key,
+                     const std::vector<std::uint64_t>& table) -> std::optional<std::uint64_t> {
       if (!c[key]) return std::nullopt;
       auto v = p.u64(c[key], std::string("ceilings.") + key);
       if (!table.empty() && v < table.front())
-        p.fail(c[key], fmt::format("ceilings.{} = {} is below the lowest table entry {}", key, v, table.front()));
+        p.fail(c[key],
+               fmt::format("ceilings.{} = {} is below the lowest table entry {}", key, v, table.front()));
       return v;
     };
     d.ceilings.cpu_khz = check("cpu_khz", d.cpu.frequencies_khz);
     d.ceilings.gpu_hz = check("gpu_hz", d.gpu.frequencies_hz);
-    if (c["gpu_hz"] && d.gpu.frequencies_hz.empty()) p.fail(c["gpu_hz"], "ceilings.gpu_hz without a gpu table");
+    if (c["gpu_hz"] && d.gpu.frequencies_hz.empty())
+      p.fail(c["gpu_hz"], "ceilings.gpu_hz without a gpu table");
     d.ceilings.emc_hz = check("emc_hz", d.emc.frequencies_hz);
   }
   return d;
@@ -284,7 +293,8 @@ BoardDescription describe(const Board& b, const std::string& name) {
     DescribedPolicy pol;
     pol.name = p.name;
     pol.cpus = p.related_cpus;
-    if (!p.available_khz.empty() && p.available_khz != d.cpu.frequencies_khz) pol.frequencies_khz = p.available_khz;
+    if (!p.available_khz.empty() && p.available_khz != d.cpu.frequencies_khz)
+      pol.frequencies_khz = p.available_khz;
     d.cpu.cores += static_cast<int>(p.related_cpus.size());
     d.cpu.policies.push_back(std::move(pol));
     const std::uint64_t cap = p.nvpmodel_max_khz.value_or(p.max_khz);

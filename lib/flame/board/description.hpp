@@ -17,8 +17,8 @@ inline constexpr const char* kDescriptionFormat = "flame-board";
 inline constexpr int kDescriptionVersion = 1;
 
 struct DescribedPolicy {
-  std::string name;                           // "policy0"
-  std::vector<int> cpus;                      // related CPUs
+  std::string name;                            // "policy0"
+  std::vector<int> cpus;                       // related CPUs
   std::vector<std::uint64_t> frequencies_khz;  // only when it differs from the CPU-wide table
   bool operator==(const DescribedPolicy&) const = default;
 };

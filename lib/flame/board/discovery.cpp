@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
-#include <regex>
 
 #include "flame/board/nvpmodel.hpp"
 #include "flame/board/text.hpp"
@@ -24,8 +24,8 @@ constexpr const char* kT210BwmgrDir = "/sys/kernel/debug/tegra_bwmgr";
 
 // GPU device-tree identities (jetson-sysfs.md §3.2): jetson_clocks matches compatible strings, jtop node
 // names. A devfreq device whose node matches neither (e.g. a host1x engine like "vic") is not the GPU.
-const std::vector<std::string> kGpuCompatible = {"nvidia,ga10b", "nvidia,gv11b", "nvidia,gp10b", "nvidia,gb10b",
-                                                 "nvidia,tegra210-gm20b", "nvidia,gm20b"};
+const std::vector<std::string> kGpuCompatible = {"nvidia,ga10b", "nvidia,gv11b",          "nvidia,gp10b",
+                                                 "nvidia,gb10b", "nvidia,tegra210-gm20b", "nvidia,gm20b"};
 const std::vector<std::string> kGpuNodeNames = {"gpu", "ga10b", "gv11b", "gp10b", "gb10b"};
 const std::vector<std::string> kGpuLinks = {"/sys/devices/platform/gpu.0", "/sys/devices/gpu.0",
                                             "/sys/devices/platform/bus@0/gpu.0"};
@@ -37,7 +37,8 @@ long trailing_number(const std::string& s, const std::string& prefix) {
   return v ? static_cast<long>(*v) : -1;
 }
 
-std::vector<std::string> numbered_entries(const SysfsRoot& root, const std::string& dir, const std::string& prefix) {
+std::vector<std::string> numbered_entries(const SysfsRoot& root, const std::string& dir,
+                                          const std::string& prefix) {
   std::vector<std::pair<long, std::string>> found;
   for (const auto& name : root.list(dir)) {
     long n = trailing_number(name, prefix);
@@ -86,14 +87,33 @@ struct Reader {
 DomainHealth check_writable(const SysfsRoot& root, const std::vector<std::string>& paths) {
   for (const auto& p : paths) {
     const std::string h = root.host(p);
-    struct stat st{};
+    struct stat st {};
     if (::stat(h.c_str(), &st) != 0)
       return {DomainStatus::Unavailable, fmt::format("{}: {}", p, errno_name(errno))};
-    if (!S_ISREG(st.st_mode)) return {DomainStatus::ObserveOnly, fmt::format("{} is not a writable attribute", p)};
+    if (!S_ISREG(st.st_mode))
+      return {DomainStatus::ObserveOnly, fmt::format("{} is not a writable attribute", p)};
     if (::access(h.c_str(), W_OK) != 0)
       return {DomainStatus::ObserveOnly, fmt::format("{} not writable: {}", p, errno_name(errno))};
   }
   return {DomainStatus::Active, ""};
+}
+
+// "# R36 (release), REVISION: 4.3, GCID: ..." -> {"R36.4.3", 36}. (Hand-written: std::regex trips
+// GCC 12's -Wmaybe-uninitialized under the sanitizer build.)
+std::optional<std::pair<std::string, int>> parse_l4t_release(std::string_view line) {
+  auto r = line.find('R');
+  if (r == std::string_view::npos) return std::nullopt;
+  std::size_t i = r + 1, j = i;
+  while (j < line.size() && std::isdigit(static_cast<unsigned char>(line[j]))) ++j;
+  auto major = parse_u64(line.substr(i, j - i));
+  auto rev = line.find("REVISION:", j);
+  if (!major || rev == std::string_view::npos) return std::nullopt;
+  i = rev + 9;
+  while (i < line.size() && line[i] == ' ') ++i;
+  j = i;
+  while (j < line.size() && (std::isdigit(static_cast<unsigned char>(line[j])) || line[j] == '.')) ++j;
+  if (j == i) return std::nullopt;
+  return std::pair{fmt::format("R{}.{}", *major, line.substr(i, j - i)), static_cast<int>(*major)};
 }
 
 void discover_identity(Reader& rd, Board& b) {
@@ -108,20 +128,20 @@ void discover_identity(Reader& rd, Board& b) {
       if (c.find(soc) != std::string::npos) id.soc = soc;
     if (!id.soc.empty()) break;
   }
-  if (id.compatible.empty()) b.notes.push_back("no device-tree compatible string (not a Jetson, or no device tree)");
+  if (id.compatible.empty())
+    b.notes.push_back("no device-tree compatible string (not a Jetson, or no device tree)");
 
   if (auto rel = rd.io.read("/etc/nv_tegra_release"); rel.ok()) {
-    std::string first = rel.text.substr(0, rel.text.find('\n'));
-    static const std::regex re(R"(R(\d+)\s*\(release\),\s*REVISION:\s*([0-9.]+))");
-    std::smatch m;
-    if (std::regex_search(first, m, re)) {
-      id.l4t = "R" + m[1].str() + "." + m[2].str();
-      id.l4t_major = std::stoi(m[1].str());
+    const std::string first = rel.text.substr(0, rel.text.find('\n'));
+    if (auto l4t = parse_l4t_release(first)) {
+      id.l4t = l4t->first;
+      id.l4t_major = l4t->second;
     } else {
       b.notes.push_back("unrecognised /etc/nv_tegra_release: " + first);
     }
   }
-  if (auto chip = rd.u64("/sys/module/tegra_fuse/parameters/tegra_chip_id")) id.chip_id = static_cast<int>(*chip);
+  if (auto chip = rd.u64("/sys/module/tegra_fuse/parameters/tegra_chip_id"))
+    id.chip_id = static_cast<int>(*chip);
 
   if (id.l4t_major == 32) {
     id.rules = KernelRules::Strict;
@@ -195,7 +215,8 @@ void discover_gpu(Reader& rd, Board& b) {
         score = 3;
         why = "of_node compatible " + c;
       }
-    if (score == 0 && std::find(kGpuNodeNames.begin(), kGpuNodeNames.end(), node_name) != kGpuNodeNames.end()) {
+    if (score == 0 &&
+        std::find(kGpuNodeNames.begin(), kGpuNodeNames.end(), node_name) != kGpuNodeNames.end()) {
       score = 2;
       why = "of_node name " + node_name;
     }
@@ -224,9 +245,10 @@ void discover_gpu(Reader& rd, Board& b) {
   if (best == 0) {
     if (!linked.empty()) {
       g.device_dir = linked;
-      g.health = {DomainStatus::Deferred,
-                  fmt::format("GPU {} has no devfreq device yet (nvgpu registers it once the GPU has powered up)",
-                              linked)};
+      g.health = {
+          DomainStatus::Deferred,
+          fmt::format("GPU {} has no devfreq device yet (nvgpu registers it once the GPU has powered up)",
+                      linked)};
     } else {
       g.health = {DomainStatus::Unavailable, fmt::format("no GPU devfreq device in {}", kDevfreqClass)};
     }
@@ -282,8 +304,9 @@ void discover_emc(Reader& rd, Board& b) {
   auto mx = rd.u64(e.max_path);
   if (!rate.ok() || !lock.ok()) {
     const auto& bad = !rate.ok() ? rate : lock;
-    e.health = {DomainStatus::Unavailable, fmt::format("cannot read {}: {}", !rate.ok() ? e.rate_path : e.lock_path,
-                                                       errno_name(bad.error))};
+    e.health = {
+        DomainStatus::Unavailable,
+        fmt::format("cannot read {}: {}", !rate.ok() ? e.rate_path : e.lock_path, errno_name(bad.error))};
   } else if (!parse_u64(rate.text) || !parse_u64(lock.text) || !mn || !mx) {
     e.health = {DomainStatus::Unavailable, "unparsable EMC rate, lock or min/max rate"};
   } else {

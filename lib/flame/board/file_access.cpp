@@ -92,22 +92,53 @@ const char* to_string(ErrorClass c) {
 std::string errno_name(int err) {
   const char* name = nullptr;
   switch (err) {
-    case ENOENT: name = "ENOENT"; break;
-    case ENODEV: name = "ENODEV"; break;
-    case ENXIO: name = "ENXIO"; break;
-    case EACCES: name = "EACCES"; break;
-    case EPERM: name = "EPERM"; break;
-    case EROFS: name = "EROFS"; break;
-    case EISDIR: name = "EISDIR"; break;
-    case ELOOP: name = "ELOOP"; break;
-    case EINVAL: name = "EINVAL"; break;
-    case ERANGE: name = "ERANGE"; break;
-    case EBUSY: name = "EBUSY"; break;
-    case EAGAIN: name = "EAGAIN"; break;
-    case EINTR: name = "EINTR"; break;
-    case EIO: name = "EIO"; break;
-    case ENODATA: name = "ENODATA"; break;
-    default: break;
+    case ENOENT:
+      name = "ENOENT";
+      break;
+    case ENODEV:
+      name = "ENODEV";
+      break;
+    case ENXIO:
+      name = "ENXIO";
+      break;
+    case EACCES:
+      name = "EACCES";
+      break;
+    case EPERM:
+      name = "EPERM";
+      break;
+    case EROFS:
+      name = "EROFS";
+      break;
+    case EISDIR:
+      name = "EISDIR";
+      break;
+    case ELOOP:
+      name = "ELOOP";
+      break;
+    case EINVAL:
+      name = "EINVAL";
+      break;
+    case ERANGE:
+      name = "ERANGE";
+      break;
+    case EBUSY:
+      name = "EBUSY";
+      break;
+    case EAGAIN:
+      name = "EAGAIN";
+      break;
+    case EINTR:
+      name = "EINTR";
+      break;
+    case EIO:
+      name = "EIO";
+      break;
+    case ENODATA:
+      name = "ENODATA";
+      break;
+    default:
+      break;
   }
   std::string out = name ? name : ("errno " + std::to_string(err));
   return out + " (" + std::strerror(err) + ")";

@@ -18,7 +18,8 @@ struct Header {
 
 std::optional<Header> parse_header(std::string_view line, int lineno) {
   if (line.empty() || line.front() != '<') return std::nullopt;
-  if (line.back() != '>') throw std::runtime_error(fmt::format("line {}: unterminated '<' block header", lineno));
+  if (line.back() != '>')
+    throw std::runtime_error(fmt::format("line {}: unterminated '<' block header", lineno));
   auto words = parse_words(line.substr(1, line.size() - 2));
   if (words.empty()) throw std::runtime_error(fmt::format("line {}: empty block header", lineno));
   Header h;
@@ -26,7 +27,8 @@ std::optional<Header> parse_header(std::string_view line, int lineno) {
   for (std::size_t i = 1; i < words.size(); ++i) {
     auto eq = words[i].find('=');
     if (eq == std::string::npos)
-      throw std::runtime_error(fmt::format("line {}: expected KEY=VALUE in header, got '{}'", lineno, words[i]));
+      throw std::runtime_error(
+          fmt::format("line {}: expected KEY=VALUE in header, got '{}'", lineno, words[i]));
     h.attrs[words[i].substr(0, eq)] = words[i].substr(eq + 1);
   }
   return h;
@@ -34,7 +36,8 @@ std::optional<Header> parse_header(std::string_view line, int lineno) {
 
 int parse_int_attr(const Header& h, const std::string& key, int lineno) {
   auto it = h.attrs.find(key);
-  if (it == h.attrs.end()) throw std::runtime_error(fmt::format("line {}: {} without {}=", lineno, h.kind, key));
+  if (it == h.attrs.end())
+    throw std::runtime_error(fmt::format("line {}: {} without {}=", lineno, h.kind, key));
   auto v = parse_i64(it->second);
   if (!v) throw std::runtime_error(fmt::format("line {}: {}={} is not a number", lineno, key, it->second));
   return static_cast<int>(*v);
@@ -82,7 +85,8 @@ NvpmodelConf parse_nvpmodel_conf(std::string_view text) {
       if (h->kind == "PARAM") {
         NvpmodelParam p;
         p.type = h->attrs.count("TYPE") ? h->attrs["TYPE"] : "";
-        if (!h->attrs.count("NAME")) throw std::runtime_error(fmt::format("line {}: PARAM without NAME=", lineno));
+        if (!h->attrs.count("NAME"))
+          throw std::runtime_error(fmt::format("line {}: PARAM without NAME=", lineno));
         p.name = h->attrs["NAME"];
         conf.params.push_back(std::move(p));
         section = Section::Param;
@@ -109,7 +113,8 @@ NvpmodelConf parse_nvpmodel_conf(std::string_view text) {
         break;
       case Section::Mode:
         if (words.size() != 3)
-          throw std::runtime_error(fmt::format("line {}: expected 'PARAM ARG VALUE' in POWER_MODEL block", lineno));
+          throw std::runtime_error(
+              fmt::format("line {}: expected 'PARAM ARG VALUE' in POWER_MODEL block", lineno));
         conf.modes.back().settings.push_back({words[0], words[1], words[2], lineno});
         break;
       case Section::None:
@@ -150,7 +155,8 @@ NvpmodelCaps read_nvpmodel_caps(const SysfsRoot& root, FileAccess& io, const std
     return caps;
   }
   if (!caps.mode_id) {
-    caps.conf_error = caps.status.empty() ? "no nvpmodel status" : "unrecognised nvpmodel status: " + caps.status;
+    caps.conf_error =
+        caps.status.empty() ? "no nvpmodel status" : "unrecognised nvpmodel status: " + caps.status;
     return caps;
   }
   const auto* mode = conf.mode(*caps.mode_id);

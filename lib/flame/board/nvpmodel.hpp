@@ -15,8 +15,8 @@
 namespace flame::board {
 
 struct NvpmodelParam {
-  std::string name;  // "CPU_DENVER_0", "GPU", "EMC", "CPU_ONLINE"
-  std::string type;  // "CLOCK" or "FILE"
+  std::string name;                                       // "CPU_DENVER_0", "GPU", "EMC", "CPU_ONLINE"
+  std::string type;                                       // "CLOCK" or "FILE"
   std::vector<std::pair<std::string, std::string>> args;  // ARG_NAME -> sysfs path, in file order
 };
 
@@ -61,10 +61,10 @@ struct NvpmodelCaps {
   std::string status;  // raw status text (trimmed), "" if absent
   std::optional<int> mode_id;
   std::string mode_name;
-  std::string conf_error;                        // why the conf could not be used, if it exists
+  std::string conf_error;                           // why the conf could not be used, if it exists
   std::map<std::string, std::uint64_t> max_by_dir;  // resolved attribute dir -> MAX_FREQ (CPU kHz, GPU Hz)
-  std::optional<std::uint64_t> emc_max_hz;       // EMC MAX_FREQ of the mode; 0 = no cap
-  std::optional<std::uint64_t> emc_iso_cap_hz;   // live emc_iso_cap; 0 = no cap
+  std::optional<std::uint64_t> emc_max_hz;          // EMC MAX_FREQ of the mode; 0 = no cap
+  std::optional<std::uint64_t> emc_iso_cap_hz;      // live emc_iso_cap; 0 = no cap
 };
 
 NvpmodelCaps read_nvpmodel_caps(const SysfsRoot& root, FileAccess& io,

@@ -56,7 +56,7 @@ std::optional<std::string> SysfsRoot::resolve(std::string_view path) const {
     }
     done.push_back(c);
     const std::string h = host(join_all(done));
-    struct stat st{};
+    struct stat st {};
     if (::lstat(h.c_str(), &st) != 0) return std::nullopt;
     if (!S_ISLNK(st.st_mode)) continue;
     if (++links > 40) return std::nullopt;
@@ -93,7 +93,7 @@ bool SysfsRoot::exists(std::string_view path) const {
 bool SysfsRoot::is_dir(std::string_view path) const {
   auto r = resolve(path);
   if (!r) return false;
-  struct stat st{};
+  struct stat st {};
   return ::stat(host(*r).c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 

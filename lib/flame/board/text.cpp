@@ -6,7 +6,9 @@
 namespace flame::board {
 
 namespace {
-bool is_space(char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\0'; }
+bool is_space(char c) {
+  return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\0';
+}
 }  // namespace
 
 std::string_view trim(std::string_view s) {

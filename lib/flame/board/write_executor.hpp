@@ -19,8 +19,8 @@ struct WriteRecord {
 };
 
 struct RetryPolicy {
-  int busy_attempts = 3;                      // total attempts for ErrorClass::Busy
-  std::chrono::milliseconds backoff{5};       // doubled after each busy attempt
+  int busy_attempts = 3;                 // total attempts for ErrorClass::Busy
+  std::chrono::milliseconds backoff{5};  // doubled after each busy attempt
 };
 
 std::vector<WriteRecord> execute_writes(FileAccess& io, const std::vector<PlannedWrite>& plan,

@@ -2,8 +2,9 @@
 
 namespace flame::board {
 
-std::vector<PlannedWrite> plan_range(const std::string& min_path, const std::string& max_path, std::uint64_t cur_lo,
-                                     std::uint64_t cur_hi, std::uint64_t lo, std::uint64_t hi, bool force) {
+std::vector<PlannedWrite> plan_range(const std::string& min_path, const std::string& max_path,
+                                     std::uint64_t cur_lo, std::uint64_t cur_hi, std::uint64_t lo,
+                                     std::uint64_t hi, bool force) {
   std::vector<PlannedWrite> out;
   const bool write_min = force || cur_lo != lo;
   const bool write_max = force || cur_hi != hi;
@@ -21,8 +22,9 @@ std::vector<PlannedWrite> plan_range(const std::string& min_path, const std::str
   return out;
 }
 
-std::vector<PlannedWrite> plan_emc_rate(const std::string& lock_path, const std::string& rate_path, bool cur_locked,
-                                        std::uint64_t cur_rate, std::uint64_t rate, bool force) {
+std::vector<PlannedWrite> plan_emc_rate(const std::string& lock_path, const std::string& rate_path,
+                                        bool cur_locked, std::uint64_t cur_rate, std::uint64_t rate,
+                                        bool force) {
   std::vector<PlannedWrite> out;
   if (!cur_locked) out.push_back({lock_path, "1"});
   if (force || !cur_locked || cur_rate != rate) out.push_back({rate_path, std::to_string(rate)});

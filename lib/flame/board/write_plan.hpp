@@ -20,12 +20,14 @@ struct PlannedWrite {
 
 // From the current (cur_lo, cur_hi) to (lo, hi), lo <= hi. Writes of values already in place are
 // skipped unless `force` (used to overwrite a stale QoS request that the effective values hide).
-std::vector<PlannedWrite> plan_range(const std::string& min_path, const std::string& max_path, std::uint64_t cur_lo,
-                                     std::uint64_t cur_hi, std::uint64_t lo, std::uint64_t hi, bool force = false);
+std::vector<PlannedWrite> plan_range(const std::string& min_path, const std::string& max_path,
+                                     std::uint64_t cur_lo, std::uint64_t cur_hi, std::uint64_t lo,
+                                     std::uint64_t hi, bool force = false);
 
 // Pin the EMC at `rate`: lock first (if not locked), then the rate (if different, or forced).
-std::vector<PlannedWrite> plan_emc_rate(const std::string& lock_path, const std::string& rate_path, bool cur_locked,
-                                        std::uint64_t cur_rate, std::uint64_t rate, bool force = false);
+std::vector<PlannedWrite> plan_emc_rate(const std::string& lock_path, const std::string& rate_path,
+                                        bool cur_locked, std::uint64_t cur_rate, std::uint64_t rate,
+                                        bool force = false);
 
 // Put the EMC back: if it is to stay locked, lock then rate; if it was unlocked, write the saved rate
 // while still locked (so the clock does not jump to a stale override) and then unlock, handing the

@@ -1,64 +1,112 @@
 #include "flame/fit/nnls.hpp"
 
-#include <limits>
+#include <algorithm>
+#include <cmath>
 #include <stdexcept>
 #include <vector>
 
 namespace flame {
+namespace {
 
-NnlsResult nnls(const Eigen::MatrixXd& A, const Eigen::VectorXd& b, int max_iterations) {
-  const Eigen::Index n = A.cols();
-  if (A.rows() != b.size()) throw std::invalid_argument("nnls: A and b have different row counts");
-  if (max_iterations <= 0) max_iterations = static_cast<int>(3 * n + 10);
+// Least squares on the passive set P: G_PP z = h_P. Complete orthogonal decomposition gives the
+// minimum-norm solution when passive columns are collinear (a constant feature next to the intercept).
+Eigen::VectorXd solve_passive(const Eigen::MatrixXd& g, const Eigen::VectorXd& h, const std::vector<int>& p) {
+  const int k = static_cast<int>(p.size());
+  Eigen::MatrixXd gp(k, k);
+  Eigen::VectorXd hp(k);
+  for (int i = 0; i < k; ++i) {
+    hp(i) = h(p[i]);
+    for (int j = 0; j < k; ++j) gp(i, j) = g(p[i], p[j]);
+  }
+  return gp.completeOrthogonalDecomposition().solve(hp);
+}
+
+// Lawson–Hanson on scaled normal equations (unit diagonal, or zero for empty columns).
+NnlsResult active_set(const Eigen::MatrixXd& g, const Eigen::VectorXd& h) {
+  const int n = static_cast<int>(h.size());
   NnlsResult r;
   r.x = Eigen::VectorXd::Zero(n);
-  std::vector<bool> passive(static_cast<size_t>(n), false);
-  const double tol = 1e-12 * std::max(1.0, A.norm() * b.norm());
-
-  auto solve_passive = [&](Eigen::VectorXd& z) {
-    std::vector<Eigen::Index> idx;
-    for (Eigen::Index j = 0; j < n; ++j)
-      if (passive[static_cast<size_t>(j)]) idx.push_back(j);
-    z = Eigen::VectorXd::Zero(n);
-    if (idx.empty()) return;
-    Eigen::MatrixXd Ap(A.rows(), static_cast<Eigen::Index>(idx.size()));
-    for (size_t k = 0; k < idx.size(); ++k) Ap.col(static_cast<Eigen::Index>(k)) = A.col(idx[k]);
-    const Eigen::VectorXd zp = Ap.colPivHouseholderQr().solve(b);
-    for (size_t k = 0; k < idx.size(); ++k) z(idx[k]) = zp(static_cast<Eigen::Index>(k));
-  };
-
-  for (r.iterations = 0; r.iterations < max_iterations; ++r.iterations) {
-    const Eigen::VectorXd w = A.transpose() * (b - A * r.x);
-    Eigen::Index best = -1;
-    double best_w = tol;
-    for (Eigen::Index j = 0; j < n; ++j)
-      if (!passive[static_cast<size_t>(j)] && w(j) > best_w) best_w = w(j), best = j;
-    if (best < 0) {
-      r.converged = true;
+  std::vector<bool> passive(n, false);
+  std::vector<bool> blocked(n, false);  // rounding made it useless to free this column just now
+  const double tol = 1e-12 * std::max(1.0, h.cwiseAbs().maxCoeff());
+  const int max_outer = 3 * n + 10;
+  for (;;) {
+    const Eigen::VectorXd w = h - g * r.x;  // negative gradient of the objective
+    int enter = -1;
+    for (int j = 0; j < n; ++j)
+      if (!passive[j] && !blocked[j] && g(j, j) > 0 && w(j) > tol && (enter < 0 || w(j) > w(enter)))
+        enter = j;
+    if (enter < 0) break;
+    if (r.iterations >= max_outer) {
+      r.converged = false;
       break;
     }
-    passive[static_cast<size_t>(best)] = true;
-    for (int inner = 0; inner < 3 * n + 10; ++inner) {
-      Eigen::VectorXd z;
-      solve_passive(z);
+    ++r.iterations;
+    passive[enter] = true;
+    // Inner loop: step towards the unconstrained passive solution, dropping columns that hit zero.
+    for (int inner = 0; inner <= n; ++inner) {
+      std::vector<int> p;
+      for (int j = 0; j < n; ++j)
+        if (passive[j]) p.push_back(j);
+      const Eigen::VectorXd zp = solve_passive(g, h, p);
+      Eigen::VectorXd z = Eigen::VectorXd::Zero(n);
       bool feasible = true;
-      for (Eigen::Index j = 0; j < n; ++j)
-        if (passive[static_cast<size_t>(j)] && z(j) <= 0) feasible = false;
+      for (size_t i = 0; i < p.size(); ++i) {
+        z(p[i]) = zp(static_cast<int>(i));
+        if (!(z(p[i]) > 0)) feasible = false;
+      }
       if (feasible) {
         r.x = z;
+        std::fill(blocked.begin(), blocked.end(), false);
         break;
       }
-      // Step back towards the last feasible point until a passive coefficient hits zero.
-      double alpha = std::numeric_limits<double>::infinity();
-      for (Eigen::Index j = 0; j < n; ++j)
-        if (passive[static_cast<size_t>(j)] && z(j) <= 0) alpha = std::min(alpha, r.x(j) / (r.x(j) - z(j)));
+      if (inner == 0 && !(z(enter) > 0)) {
+        // In exact arithmetic a column with a positive gradient enters with a positive value;
+        // when rounding says otherwise, skip it rather than cycle.
+        passive[enter] = false;
+        blocked[enter] = true;
+        break;
+      }
+      double alpha = 1;
+      for (int j : p)
+        if (!(z(j) > 0)) alpha = std::min(alpha, r.x(j) / (r.x(j) - z(j)));
       r.x += alpha * (z - r.x);
-      for (Eigen::Index j = 0; j < n; ++j)
-        if (passive[static_cast<size_t>(j)] && r.x(j) <= tol)
-          passive[static_cast<size_t>(j)] = false, r.x(j) = 0;
+      for (int j : p)
+        if (r.x(j) <= tol * 1e-3) {
+          r.x(j) = 0;
+          passive[j] = false;
+        }
+      if (std::none_of(passive.begin(), passive.end(), [](bool b) { return b; })) break;
     }
   }
-  r.residual_norm = (A * r.x - b).norm();
+  return r;
+}
+
+void check_normal(const Eigen::MatrixXd& g, const Eigen::VectorXd& h) {
+  if (g.rows() != g.cols() || g.rows() != h.size())
+    throw std::invalid_argument("nnls: normal equations have mismatched sizes");
+  if (!g.allFinite() || !h.allFinite()) throw std::invalid_argument("nnls: non-finite input");
+}
+
+}  // namespace
+
+NnlsResult solve_nnls_normal(const Eigen::MatrixXd& g, const Eigen::VectorXd& h) {
+  check_normal(g, h);
+  const int n = static_cast<int>(h.size());
+  Eigen::VectorXd scale(n);
+  for (int j = 0; j < n; ++j) scale(j) = g(j, j) > 0 ? 1.0 / std::sqrt(g(j, j)) : 0.0;
+  const Eigen::MatrixXd gs = scale.asDiagonal() * g * scale.asDiagonal();
+  const Eigen::VectorXd hs = scale.cwiseProduct(h);
+  NnlsResult r = active_set(gs, hs);
+  r.x = scale.cwiseProduct(r.x);
+  return r;
+}
+
+NnlsResult solve_nnls(const Eigen::MatrixXd& a, const Eigen::VectorXd& b) {
+  if (a.rows() != b.size()) throw std::invalid_argument("nnls: A and b have different row counts");
+  if (!a.allFinite() || !b.allFinite()) throw std::invalid_argument("nnls: non-finite input");
+  NnlsResult r = solve_nnls_normal(a.transpose() * a, a.transpose() * b);
+  r.residual_norm = (a * r.x - b).norm();
   return r;
 }
 

@@ -62,7 +62,7 @@ CpuCurve fit_cpu_curve(std::span<const CurveSample> samples) {
     A(r, 1) = f_ref / samples[i].clocks.cpu_khz;
     b(r) = samples[i].ns;
   }
-  const auto x = nnls(A, b).x;
+  const auto x = solve_nnls(A, b).x;
   c.fixed_ns = x(0);
   c.work_ns_khz = x(1) * f_ref;
   return c;
@@ -99,7 +99,7 @@ GpuCurve fit_gpu_curve(std::span<const CurveSample> samples, std::span<const dou
     A(r, levels) = f_ref / samples[i].clocks.gpu_hz;
     b(r) = samples[i].ns;
   }
-  const auto x = nnls(A, b).x;
+  const auto x = solve_nnls(A, b).x;
   for (Eigen::Index l = 0; l < levels; ++l) g.memory_ns[static_cast<size_t>(l)] = x(l);
   g.work_ns_hz = x(levels) * f_ref;
   // Levels without samples: interpolate in 1/f_emc from the nearest sampled neighbours.

@@ -1,0 +1,460 @@
+#include "fake_board.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+namespace flame::test {
+
+namespace {
+
+using U64s = std::vector<std::uint64_t>;
+
+// A device-tree string list: NUL-separated, NUL-terminated.
+std::string dt(std::initializer_list<const char*> items) {
+  std::string out;
+  for (const char* i : items) out += std::string(i) + '\0';
+  return out;
+}
+
+std::string join_values(const U64s& v, bool trailing_space) {
+  std::string out;
+  for (std::size_t i = 0; i < v.size(); ++i) out += (i ? " " : "") + std::to_string(v[i]);
+  if (trailing_space) out += " ";
+  return out;
+}
+
+const U64s kOrinCpu = {115200,  192000,  268800,  345600,  422400,  499200,  576000,  652800,
+                       729600,  806400,  883200,  960000,  1036800, 1113600, 1190400, 1267200,
+                       1344000, 1420800, 1497600, 1574400, 1651200, 1728000};
+const U64s kOrinGpu = {306000000, 408000000, 510000000, 612000000,
+                       714000000, 816000000, 918000000, 1020000000};
+// Supported EMC rates for the kernel model: 204 MHz (min_rate in §11.2) plus the rates observed on
+// Orin Nano Super (§4).
+const U64s kOrinEmc = {204000000, 665600000, 2133000000, 3199000000};
+
+const U64s kXavierCpu = {115200,  192000,  268800,  345600,  422400,  499200,  576000,  652800,  729600,
+                         806400,  883200,  960000,  1036800, 1113600, 1190400, 1267200, 1344000, 1420800,
+                         1497600, 1574400, 1651200, 1728000, 1804800, 1881600, 1907200};
+const U64s kXavierGpu = {114750000, 204000000, 306000000,  408000000,  510000000,
+                         599250000, 701250000, 752250000,  803250000,  854250000,
+                         905250000, 956250000, 1007250000, 1058250000, 1109250000};
+// Xavier NX EMC: only the nvpmodel caps 1600/1866 MHz are documented; the lower rates are model-only.
+const U64s kXavierEmc = {204000000, 665600000, 1065600000, 1600000000, 1866000000};
+
+struct Layout {
+  std::vector<std::pair<int, std::vector<int>>> policies;  // first cpu -> related cpus
+  int cpus;
+  U64s cpu_table;
+  std::uint64_t cpu_min, cpu_max, scaling_min, scaling_max, scaling_cur;
+  std::string driver;
+};
+
+void build_cpus(FakeTree& t, const Layout& l, const FixtureOptions& o) {
+  const std::string cpu = "/sys/devices/system/cpu";
+  std::vector<int> online;
+  for (int c = 0; c < l.cpus; ++c)
+    if (std::find(o.offline_cpus.begin(), o.offline_cpus.end(), c) == o.offline_cpus.end())
+      online.push_back(c);
+  auto ranges = [](const std::vector<int>& v) {
+    std::string out;
+    for (std::size_t i = 0; i < v.size();) {
+      std::size_t j = i;
+      while (j + 1 < v.size() && v[j + 1] == v[j] + 1) ++j;
+      out += (out.empty() ? "" : ",") + std::to_string(v[i]) + (j > i ? "-" + std::to_string(v[j]) : "");
+      i = j + 1;
+    }
+    return out;
+  };
+  std::vector<int> offline = o.offline_cpus;
+  std::sort(offline.begin(), offline.end());
+  t.attr(cpu + "/online", ranges(online));
+  t.attr(cpu + "/offline", ranges(offline));
+  t.attr(cpu + "/possible", fmt::format("0-{}", l.cpus - 1));
+  t.attr(cpu + "/present", fmt::format("0-{}", l.cpus - 1));
+  for (const auto& [first, related] : l.policies) {
+    const std::string pdir = fmt::format("{}/cpufreq/policy{}", cpu, first);
+    std::vector<int> affected;
+    for (int c : related)
+      if (std::find(online.begin(), online.end(), c) != online.end()) affected.push_back(c);
+    std::string rel, aff;
+    for (int c : related) rel += (rel.empty() ? "" : " ") + std::to_string(c);
+    for (int c : affected) aff += (aff.empty() ? "" : " ") + std::to_string(c);
+    t.attr(pdir + "/related_cpus", rel);
+    t.attr(pdir + "/affected_cpus", aff);
+    t.attr(pdir + "/cpuinfo_min_freq", std::to_string(l.cpu_min));
+    t.attr(pdir + "/cpuinfo_max_freq", std::to_string(l.cpu_max));
+    t.attr(pdir + "/cpuinfo_cur_freq", std::to_string(l.cpu_max));
+    t.attr(pdir + "/cpuinfo_transition_latency", "300000");
+    t.attr(pdir + "/scaling_available_frequencies", join_values(l.cpu_table, /*trailing_space=*/true));
+    t.attr(pdir + "/scaling_available_governors",
+           "interactive conservative ondemand userspace powersave performance schedutil ");
+    t.attr(pdir + "/scaling_driver", l.driver);
+    t.attr(pdir + "/scaling_governor", "schedutil");
+    t.attr(pdir + "/scaling_min_freq", std::to_string(l.scaling_min));
+    t.attr(pdir + "/scaling_max_freq", std::to_string(l.scaling_max));
+    t.attr(pdir + "/scaling_cur_freq", std::to_string(l.scaling_cur));
+    t.attr(pdir + "/scaling_setspeed", "<unsupported>");
+    for (int c : related) {
+      const std::string cdir = fmt::format("{}/cpu{}", cpu, c);
+      const bool is_online = std::find(online.begin(), online.end(), c) != online.end();
+      t.attr(cdir + "/online", is_online ? "1" : "0");
+      t.link(cdir + "/cpufreq", pdir);
+      t.attr(cdir + "/cpuidle/state0/name", "WFI");
+      t.attr(cdir + "/cpuidle/state0/disable", "0");
+      t.attr(cdir + "/cpuidle/state1/name", "c7");
+      t.attr(cdir + "/cpuidle/state1/disable", "0");
+    }
+  }
+}
+
+struct Gpu {
+  std::string dir;  // real GPU device dir
+  std::string name;
+  std::string of_node;  // device-tree node dir
+  std::string of_name, of_compat;
+  U64s table;
+  std::uint64_t cur, min, max;
+  std::string governors;
+  bool name_attr;                  // devfreq "name"/"timer" exist (5.10+)
+  std::vector<std::string> links;  // gpu.0 and friends
+};
+
+void build_gpu(FakeTree& t, const Gpu& g, const FixtureOptions& o) {
+  t.attr(g.dir + "/load", "236");
+  t.attr(g.dir + "/railgate_enable", "1");
+  t.attr(g.dir + "/is_railgated", "0");
+  t.attr(g.dir + "/tpc_pg_mask", "0");
+  t.attr(g.dir + "/power/control", "auto");
+  t.raw(g.of_node + "/name", g.of_name + std::string(1, '\0'));
+  t.raw(g.of_node + "/compatible", g.of_compat + std::string(1, '\0'));
+  t.link(g.dir + "/of_node", g.of_node);
+  for (const auto& l : g.links) t.link(l, g.dir);
+  if (o.gpu_unregistered) return;
+  const std::string df = g.dir + "/devfreq/" + g.name;
+  t.attr(df + "/available_frequencies", join_values(g.table, false));
+  t.attr(df + "/available_governors", g.governors);
+  t.attr(df + "/governor", "nvhost_podgov");
+  t.attr(df + "/cur_freq", std::to_string(g.cur));
+  t.attr(df + "/target_freq", std::to_string(g.cur));
+  t.attr(df + "/min_freq", std::to_string(g.min));
+  t.attr(df + "/max_freq", std::to_string(g.max));
+  t.attr(df + "/polling_interval", "25");
+  t.attr(df + "/trans_stat", "     From  :   To\n");
+  if (g.name_attr) {
+    t.attr(df + "/name", g.name);
+    t.attr(df + "/timer", "deferrable");
+    t.link(g.dir + "/devfreq_dev", df);
+  }
+  t.link(df + "/device", g.dir);
+  t.link("/sys/class/devfreq/" + g.name, df);
+}
+
+// A host1x engine with its own devfreq device: must not be mistaken for the GPU.
+void build_vic(FakeTree& t, const std::string& parent, const std::string& dt_parent) {
+  const std::string dir = parent + "/13e00000.host1x/15340000.vic";
+  const std::string node = dt_parent + "/host1x@13e00000/vic@15340000";
+  t.raw(node + "/name", std::string("vic") + '\0');
+  t.raw(node + "/compatible", std::string("nvidia,tegra234-vic") + '\0');
+  t.link(dir + "/of_node", node);
+  const std::string df = dir + "/devfreq/15340000.vic";
+  t.attr(df + "/available_frequencies", "115200000 268800000 435200000 729600000");
+  t.attr(df + "/available_governors", "nvhost_podgov userspace performance");
+  t.attr(df + "/governor", "nvhost_podgov");
+  t.attr(df + "/cur_freq", "115200000");
+  t.attr(df + "/min_freq", "115200000");
+  t.attr(df + "/max_freq", "729600000");
+  t.link(df + "/device", dir);
+  t.link("/sys/class/devfreq/15340000.vic", df);
+}
+
+void build_emc(FakeTree& t, std::uint64_t rate, std::uint64_t max, const FixtureOptions& o) {
+  t.attr("/sys/kernel/nvpmodel_emc_cap/emc_iso_cap", "0");
+  if (o.no_debugfs) {
+    t.dir("/sys/kernel/debug");  // mount point without debugfs mounted
+    return;
+  }
+  const std::string emc = "/sys/kernel/debug/bpmp/debug/clk/emc";
+  t.attr(emc + "/rate", std::to_string(rate));
+  t.attr(emc + "/min_rate", "204000000");
+  t.attr(emc + "/max_rate", std::to_string(max));
+  t.attr(emc + "/mrq_rate_locked", "0");
+  if (o.debugfs_unreadable) t.make_directory(emc + "/rate");
+}
+
+void build_thermal(FakeTree& t, const std::vector<std::pair<std::string, std::string>>& zones,
+                   const FixtureOptions& o) {
+  for (std::size_t i = 0; i < zones.size(); ++i) {
+    const std::string z = fmt::format("/sys/devices/virtual/thermal/thermal_zone{}", i);
+    t.attr(z + "/type", zones[i].first);
+    t.attr(z + "/temp", zones[i].second);
+    if (o.sensorless_unreadable && zones[i].second == "-256000") t.make_directory(z + "/temp");
+    t.link(fmt::format("/sys/class/thermal/thermal_zone{}", i), z);
+  }
+}
+
+void build_hwmon(FakeTree& t, const std::string& i2c_dev, const std::string& dev, int index,
+                 const FixtureOptions& o) {
+  t.attr(i2c_dev + "/name", "ina3221");
+  const std::string h = fmt::format("{}/hwmon/hwmon{}", i2c_dev, index);
+  t.attr(h + "/name", "ina3221");
+  const char* labels[] = {"VDD_IN", "VDD_CPU_GPU_CV", "VDD_SOC"};
+  const char* mv[] = {"5048", "5040", "5040"};
+  const char* ma[] = {"1412", "380", "612"};
+  for (int ch = 1; ch <= 3; ++ch) {
+    t.attr(fmt::format("{}/in{}_label", h, ch), labels[ch - 1]);
+    t.attr(fmt::format("{}/in{}_input", h, ch), mv[ch - 1]);
+    t.attr(fmt::format("{}/curr{}_input", h, ch), ma[ch - 1]);
+    t.attr(fmt::format("{}/in{}_enable", h, ch), "1");
+    t.attr(fmt::format("{}/shunt{}_resistor", h, ch), "5000");
+  }
+  t.attr(h + "/in4_input", "7060");
+  t.attr(h + "/in5_input", "1900");
+  t.attr(h + "/in6_input", "3060");
+  t.attr(h + "/in7_input", "12020");
+  t.attr(h + "/in7_label", "sum of shunt voltages");
+  t.attr(h + "/curr4_input", "2404");
+  if (o.nc_rail) {
+    // Relabel channel 3 as unused: jtop and we skip "NC" channels.
+    t.attr(h + "/in3_label", "NC");
+  }
+  t.link(fmt::format("/sys/class/hwmon/hwmon{}", index), h);
+  t.link("/sys/bus/i2c/devices/" + dev, i2c_dev);
+  t.link("/sys/bus/i2c/drivers/ina3221/" + dev, i2c_dev);
+}
+
+void nvpmodel_conf(FakeTree& t, const std::string& cpu_param, const std::string& gpu_devfreq, int mode_id,
+                   const std::string& mode_name) {
+  // Illustrative test configuration in the §8 format; the caps of mode 0 are made up for tests.
+  t.raw("/etc/nvpmodel.conf", fmt::format(R"(# test nvpmodel.conf (illustrative values)
+< PARAM TYPE=FILE NAME=CPU_ONLINE >
+CORE_0 /sys/devices/system/cpu/cpu0/online
+< PARAM TYPE=CLOCK NAME={0} >
+FREQ_TABLE /sys/devices/system/cpu/cpu0/cpufreq/scaling_available_frequencies
+MAX_FREQ /sys/devices/system/cpu/cpu0/cpufreq/scaling_max_freq
+MIN_FREQ /sys/devices/system/cpu/cpu0/cpufreq/scaling_min_freq
+< PARAM TYPE=CLOCK NAME=GPU >
+FREQ_TABLE {1}/available_frequencies
+MAX_FREQ {1}/max_freq
+MIN_FREQ {1}/min_freq
+< PARAM TYPE=CLOCK NAME=EMC >
+MAX_FREQ /sys/kernel/nvpmodel_emc_cap/emc_iso_cap
+< POWER_MODEL ID=0 NAME=TEST_LOW >
+CPU_ONLINE CORE_0 1
+{0} MIN_FREQ 0
+{0} MAX_FREQ 1200000
+GPU MIN_FREQ 0
+GPU MAX_FREQ 520000000
+EMC MAX_FREQ 1600000000
+< POWER_MODEL ID={2} NAME={3} >
+CPU_ONLINE CORE_0 1
+{0} MIN_FREQ 0
+{0} MAX_FREQ -1
+GPU MIN_FREQ 0
+GPU MAX_FREQ -1
+EMC MAX_FREQ 0
+< PM_CONFIG DEFAULT={2} >
+)",
+                                          cpu_param, gpu_devfreq, mode_id, mode_name));
+}
+
+void orin_nano_jp6(FakeTree& t, const FixtureOptions& o) {
+  t.raw("/proc/device-tree/compatible",
+        dt({"nvidia,p3768-0000+p3767-0005-super", "nvidia,p3767-0005", "nvidia,tegra234"}));
+  t.raw("/proc/device-tree/model", dt({"NVIDIA Jetson Orin Nano Engineering Reference Developer Kit Super"}));
+  t.attr("/etc/nv_tegra_release",
+         "# R36 (release), REVISION: 4.3, GCID: 00000000, BOARD: generic, EABI: aarch64, DATE: Wed Jan  8 "
+         "01:49:37 UTC 2025");
+  t.attr("/var/lib/nvpmodel/status", "pmode:0002 fmode:quiet");
+  build_cpus(
+      t,
+      {{{0, {0, 1, 2, 3}}, {4, {4, 5}}}, 6, kOrinCpu, 115200, 1728000, 115200, 1728000, 1190400, "tegra194"},
+      o);
+  const std::string bus = "/sys/devices/platform/bus@0";
+  build_gpu(t,
+            {bus + "/17000000.gpu",
+             "17000000.gpu",
+             "/sys/firmware/devicetree/base/bus@0/gpu@17000000",
+             "gpu",
+             "nvidia,ga10b",
+             kOrinGpu,
+             612000000,
+             306000000,
+             1020000000,
+             "wmark_simple nvhost_podgov userspace performance simple_ondemand",
+             true,
+             {bus + "/gpu.0", "/sys/devices/platform/gpu.0", "/sys/devices/platform/17000000.gpu"}},
+            o);
+  if (o.vic_decoy) build_vic(t, bus, "/sys/firmware/devicetree/base/bus@0");
+  build_emc(t, 3199000000, 3199000000, o);
+  if (!o.no_debugfs) {
+    t.attr("/sys/kernel/debug/bpmp/debug/clk/nafll_gpc0/pto_counter", "612000000");
+    t.attr("/sys/kernel/debug/cactmon/mc_all", "0");
+  }
+  build_hwmon(t, bus + "/c240000.i2c/i2c-1/1-0040", "1-0040", 3, o);
+  build_thermal(t,
+                {{"cpu-thermal", "47500"},
+                 {"gpu-thermal", "46281"},
+                 {"cv0-thermal", "-256000"},
+                 {"cv1-thermal", "-256000"},
+                 {"cv2-thermal", "-256000"},
+                 {"soc0-thermal", "45093"},
+                 {"soc1-thermal", "46125"},
+                 {"soc2-thermal", "44968"},
+                 {"tj-thermal", "47500"}},
+                o);
+  if (o.nvpmodel_conf)
+    nvpmodel_conf(t, "CPU_A78_0", bus + "/17000000.gpu/devfreq/17000000.gpu", 2, "MAXN_SUPER");
+}
+
+void xavier_nx(FakeTree& t, const FixtureOptions& o, bool jp5) {
+  t.raw("/proc/device-tree/compatible",
+        dt({"nvidia,p3449-0000+p3668-0001", "nvidia,jetson-xavier-nx", "nvidia,tegra194"}));
+  t.raw("/proc/device-tree/model", dt({"NVIDIA Jetson Xavier NX Developer Kit"}));
+  t.attr("/etc/nv_tegra_release", jp5 ? "# R35 (release), REVISION: 4.1, GCID: 00000000, BOARD: t186ref, "
+                                        "EABI: aarch64, DATE: Tue Aug  1 19:57:35 UTC 2023"
+                                      : "# R32 (release), REVISION: 7.4, GCID: 00000000, BOARD: t186ref, "
+                                        "EABI: aarch64, DATE: Tue Jun 20 12:38:27 UTC 2023");
+  t.attr("/var/lib/nvpmodel/status", "pmode:0008 fmode:quiet");
+  build_cpus(t,
+             {{{0, {0, 1}}, {2, {2, 3}}, {4, {4, 5}}},
+              6,
+              kXavierCpu,
+              115200,
+              1907200,
+              1190400,
+              1907200,
+              1907200,
+              jp5 ? "tegra194" : "tegra_cpufreq"},
+             o);
+  const std::string gdir = jp5 ? "/sys/devices/platform/17000000.gv11b" : "/sys/devices/17000000.gv11b";
+  std::vector<std::string> links = {"/sys/devices/gpu.0"};
+  if (jp5) links = {"/sys/devices/platform/gpu.0", "/sys/devices/gpu.0", "/sys/devices/17000000.gv11b"};
+  build_gpu(t,
+            {gdir, "17000000.gv11b", "/sys/firmware/devicetree/base/gv11b@17000000", "gv11b", "nvidia,gv11b",
+             kXavierGpu, 114750000, 114750000, 1109250000,
+             "wmark_active nvhost_podgov userspace performance simple_ondemand", jp5, links},
+            o);
+  if (o.vic_decoy)
+    build_vic(t, jp5 ? "/sys/devices/platform" : "/sys/devices", "/sys/firmware/devicetree/base");
+  build_emc(t, 1866000000, 1866000000, o);
+  if (jp5) {
+    build_hwmon(t, "/sys/devices/platform/c250000.i2c/i2c-7/7-0040", "7-0040", 1, o);
+  } else {
+    const std::string dev = "/sys/devices/c250000.i2c/i2c-7/7-0040";
+    t.attr(dev + "/name", "ina3221x");
+    const std::string iio = dev + "/iio:device0";
+    t.attr(iio + "/name", "ina3221x");
+    const char* rails[] = {"VDD_IN", "VDD_CPU_GPU_CV", o.nc_rail ? "NC" : "VDD_SOC"};
+    const char* mv[] = {"5048", "5040", "5040"};
+    const char* ma[] = {"724", "120", "400"};
+    const char* mw[] = {"3654", "604", "2016"};
+    for (int ch = 0; ch < 3; ++ch) {
+      t.attr(fmt::format("{}/rail_name_{}", iio, ch), rails[ch]);
+      t.attr(fmt::format("{}/in_voltage{}_input", iio, ch), mv[ch]);
+      t.attr(fmt::format("{}/in_current{}_input", iio, ch), ma[ch]);
+      t.attr(fmt::format("{}/in_power{}_input", iio, ch), mw[ch]);
+      t.attr(fmt::format("{}/warn_current_limit_{}", iio, ch), "3000 ma");
+      t.attr(fmt::format("{}/crit_current_limit_{}", iio, ch), "4000 ma");
+      t.attr(fmt::format("{}/ui_input_{}", iio, ch), fmt::format("{} {}", mv[ch], ma[ch]));
+    }
+    t.attr(iio + "/running_mode", "1");
+    t.link("/sys/bus/i2c/devices/7-0040", dev);
+    t.link("/sys/bus/i2c/drivers/ina3221x/7-0040", dev);
+  }
+  t.attr("/sys/kernel/actmon_avg_activity/mc_all", "0");
+  build_thermal(t,
+                {{"AO-therm", "38500"},
+                 {"CPU-therm", "41000"},
+                 {"GPU-therm", "39500"},
+                 {"AUX-therm", "39000"},
+                 {"PMIC-Die", "100000"},
+                 {"thermal-fan-est", "39900"}},
+                o);
+  if (o.nvpmodel_conf)
+    nvpmodel_conf(t, "CPU_DENVER_0", gdir + "/devfreq/17000000.gv11b", 8, "MODE_20W_6CORE");
+}
+
+}  // namespace
+
+const char* profile_name(Profile p) {
+  switch (p) {
+    case Profile::OrinNanoJp6:
+      return "orin-nano-jp6";
+    case Profile::XavierNxJp4:
+      return "xavier-nx-jp4";
+    case Profile::XavierNxJp5:
+      return "xavier-nx-jp5";
+  }
+  return "?";
+}
+
+std::optional<Profile> parse_profile(const std::string& name) {
+  for (auto p : all_profiles())
+    if (name == profile_name(p)) return p;
+  return std::nullopt;
+}
+
+std::vector<Profile> all_profiles() {
+  return {Profile::OrinNanoJp6, Profile::XavierNxJp4, Profile::XavierNxJp5};
+}
+
+void build(Profile p, FakeTree& t, const FixtureOptions& o) {
+  switch (p) {
+    case Profile::OrinNanoJp6:
+      return orin_nano_jp6(t, o);
+    case Profile::XavierNxJp4:
+      return xavier_nx(t, o, false);
+    case Profile::XavierNxJp5:
+      return xavier_nx(t, o, true);
+  }
+}
+
+ProfileFacts facts(Profile p) {
+  ProfileFacts f;
+  switch (p) {
+    case Profile::OrinNanoJp6:
+      f = {"tegra234",
+           "R36.4.3",
+           true,
+           {"policy0", "policy4"},
+           kOrinCpu,
+           kOrinGpu,
+           kOrinEmc,
+           "17000000.gpu",
+           "/sys/devices/platform/bus@0/17000000.gpu/devfreq/17000000.gpu",
+           "/sys/kernel/debug/bpmp/debug/clk/emc",
+           3199000000};
+      break;
+    case Profile::XavierNxJp4:
+      f = {"tegra194",
+           "R32.7.4",
+           false,
+           {"policy0", "policy2", "policy4"},
+           kXavierCpu,
+           kXavierGpu,
+           kXavierEmc,
+           "17000000.gv11b",
+           "/sys/devices/17000000.gv11b/devfreq/17000000.gv11b",
+           "/sys/kernel/debug/bpmp/debug/clk/emc",
+           1866000000};
+      break;
+    case Profile::XavierNxJp5:
+      f = {"tegra194",
+           "R35.4.1",
+           true,
+           {"policy0", "policy2", "policy4"},
+           kXavierCpu,
+           kXavierGpu,
+           kXavierEmc,
+           "17000000.gv11b",
+           "/sys/devices/platform/17000000.gv11b/devfreq/17000000.gv11b",
+           "/sys/kernel/debug/bpmp/debug/clk/emc",
+           1866000000};
+      break;
+  }
+  return f;
+}
+
+}  // namespace flame::test
