@@ -56,7 +56,8 @@ nlohmann::json report_json(const GridValidation& v) {
                       {"energy_vs_oracle", v.deadlines->energy_vs_oracle},
                       {"energy_vs_max", v.deadlines->energy_vs_max},
                       {"worst_vs_oracle", v.deadlines->worst_vs_oracle},
-                      {"infeasible", v.deadlines->infeasible}};
+                      {"infeasible", v.deadlines->infeasible},
+                      {"margin", v.deadlines->margin}};
   } else {
     j["deadlines"] = nullptr;
     j["deadlines_note"] = v.deadlines_note;
@@ -120,11 +121,12 @@ void print_text(const GridValidation& v, const flame::grid::GridValidationOption
              v.grid_cost_s, v.grid_cost_s > 0 ? 100 * v.profiled_cost_s / v.grid_cost_s : 0.0);
   if (v.deadlines)
     fmt::print(
-        "deadlines: {} decisions, {:.1f}% met, energy {:.3f} x oracle (worst {:.3f}), {:.3f} x max clocks, "
-        "{} "
-        "infeasible\n",
-        v.deadlines->decisions, v.deadlines->met_pct, v.deadlines->energy_vs_oracle,
-        v.deadlines->worst_vs_oracle, v.deadlines->energy_vs_max, v.deadlines->infeasible);
+        "deadlines (margin {:.1f}%): {} decisions, {:.1f}% met, energy {:.3f} x oracle (worst {:.3f}), "
+        "{:.3f} x "
+        "max clocks, {} infeasible\n",
+        100 * v.deadlines->margin, v.deadlines->decisions, v.deadlines->met_pct,
+        v.deadlines->energy_vs_oracle, v.deadlines->worst_vs_oracle, v.deadlines->energy_vs_max,
+        v.deadlines->infeasible);
   else
     fmt::print("deadlines: not evaluated ({})\n", v.deadlines_note);
   if (!v.excluded_eval.empty() || !v.excluded_eval_rows.empty()) {
@@ -161,8 +163,8 @@ const flame::cli::Registrar reg([](CLI::App& root) {
   sub->add_option("--deadlines", a->options.deadlines,
                   "Deadlines as multiples of the fastest measured latency per core setting")
       ->delimiter(',');
-  sub->add_option("--margin", a->options.safety_margin, "Safety margin of the search (0.05 = 5 %)")
-      ->capture_default_str()
+  sub->add_option("--margin", a->options.safety_margin,
+                  "Safety margin of the search (0.05 = 5 %); default: twice the fit's robust error spread")
       ->check(CLI::Range(0.0, 1.0));
   sub->add_flag("--no-curve", a->no_curve, "Skip the error-versus-budget curve and the floor");
   sub->add_flag("--json", a->json, "Print a JSON report");

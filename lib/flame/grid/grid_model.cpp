@@ -18,6 +18,10 @@ Estimate SeriesModel::estimate(const Clocks& c) const {
   return e;
 }
 
+double SeriesModel::suggested_margin() const {
+  return std::clamp(2 * residual_sigma, 0.02, 0.15);
+}
+
 const SeriesModel& GridModel::find(const std::string& name) const {
   for (const auto& s : series)
     if (s.name == name) return s;
@@ -53,7 +57,7 @@ SeriesModel fit_series(const std::string& name, const std::vector<Point>& points
   lo.robust_scale = robust_scale;
   const LatencyFit lf = fit_latency(cs, ts, ref, lo);
   if (free_parameters) *free_parameters = lf.free_parameters;
-  SeriesModel s{name, lf.model, std::nullopt};
+  SeriesModel s{name, lf.model, std::nullopt, lf.residual_sigma};
   if (power && !ps.empty()) {
     std::vector<double> predicted;
     for (const auto& c : cs) predicted.push_back(lf.model.latency_ms(c));

@@ -19,8 +19,11 @@ struct SeriesModel {
   std::string name;  // workload; "" for single-workload profiles
   CoupledLatency latency;
   std::optional<PowerModel> power;
+  double residual_sigma = 0;  // robust spread of the fit's relative errors on its samples
 
   Estimate estimate(const Clocks& c) const;
+  // A safety margin for deadlines that covers the model's typical error: 2 sigma, 2 % to 15 %.
+  double suggested_margin() const;
 };
 
 struct GridModel {

@@ -195,8 +195,11 @@ GridValidation validate_grid(const Dataset& d, const GridValidationOptions& o) {
   } else {
     DeadlineEvaluation de;
     double sum_oracle = 0, sum_max = 0;
+    double margin_sum = 0;
     for (const auto& sd : series) {
       const SeriesModel& model = fit.model.find(sd.name);
+      const double margin = o.safety_margin >= 0 ? o.safety_margin : model.suggested_margin();
+      margin_sum += margin;
       for (int cores : L.cores) {
         std::vector<const Point*> pts;
         for (const auto& p : sd.all)
@@ -223,7 +226,7 @@ GridValidation validate_grid(const Dataset& d, const GridValidationOptions& o) {
             ++de.oracle_infeasible;
             continue;
           }
-          const SearchResult r = greedy_search(grid, predict, deadline / (1 + o.safety_margin));
+          const SearchResult r = greedy_search(grid, predict, deadline / (1 + margin));
           const Point* chosen = nullptr;
           for (const Point* p : pts)
             if (p->clocks == r.clocks) chosen = p;
@@ -242,6 +245,7 @@ GridValidation validate_grid(const Dataset& d, const GridValidationOptions& o) {
       de.met_pct = 100.0 * static_cast<double>(de.met) / static_cast<double>(de.decisions);
       de.energy_vs_oracle = sum_oracle / static_cast<double>(de.decisions);
       de.energy_vs_max = sum_max / static_cast<double>(de.decisions);
+      de.margin = margin_sum / static_cast<double>(series.size());
       v.deadlines = de;
     } else {
       v.deadlines_note = "no deadline could be evaluated";

@@ -18,7 +18,8 @@ struct GridValidationOptions {
   size_t budget = 32;
   uint64_t seed = 1;
   std::vector<double> deadlines;  // multiples of the fastest measured latency per core setting
-  double safety_margin = 0.05;    // predicted latency x (1 + margin) must meet the deadline
+  double safety_margin =
+      -1;  // predicted latency x (1 + margin) must meet the deadline; < 0: the fit's suggestion
   std::vector<size_t> curve = {16, 32, 64, 96, 128};
   bool floor = true;  // also fit on every point (the form's floor)
 };
@@ -42,6 +43,7 @@ struct DeadlineEvaluation {
   double energy_vs_max = 0;     // mean of measured energy / energy at the maximum clocks
   double worst_vs_oracle = 0;
   size_t oracle_infeasible = 0;  // no measured point meets the deadline (skipped)
+  double margin = 0;             // the safety margin used (mean over series when chosen per series)
 };
 
 struct GridValidation {

@@ -316,11 +316,17 @@ LatencyFit fit_latency(const std::vector<Clocks>& clocks, const std::vector<doub
     fit.model = CoupledLatency(ref, p);
   }
   double ss = 0;
+  std::vector<double> absr;
   for (size_t i = 0; i < n; ++i) {
     const double z = std::log(fit.model.latency_ms(clocks[i])) - log_t[i];
     ss += z * z;
+    absr.push_back(std::abs(z));
   }
-  fit.rms_log_residual = std::sqrt(ss / n);
+  fit.rms_log_residual = std::sqrt(ss / static_cast<double>(n));
+  std::nth_element(absr.begin(), absr.begin() + static_cast<long>(n / 2), absr.end());
+  // In-sample residuals understate the error at unseen clocks by about sqrt((n - k) / n).
+  const double dof = static_cast<double>(n) - static_cast<double>(active.size());
+  fit.residual_sigma = 1.4826 * absr[n / 2] * std::sqrt(static_cast<double>(n) / std::max(1.0, dof));
   fit.points = combos.size();
   std::set<std::string> names;
   for (size_t s : active) names.insert(info(s, L).name);

@@ -78,6 +78,7 @@ struct LatencyFit {
   CoupledLatency model;
   Coupling coupling = Coupling::SmoothMax;
   double rms_log_residual = 0;
+  double residual_sigma = 0;  // robust spread of the log residuals, corrected for the fitted parameters
   std::vector<std::string> free_parameters;  // which terms the data determined
   size_t points = 0;
 };
