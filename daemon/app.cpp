@@ -19,6 +19,7 @@ GovernorOptions governor_options(const Config& c) {
   o.idle = c.idle_policy;
   o.max_requests_per_client = c.limits.max_requests_per_client;
   o.recalibrate = c.recalibration.enabled;
+  o.idle_delay_ms = c.idle_delay_ms;
   return o;
 }
 

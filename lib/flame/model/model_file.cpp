@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "flame/model/grid_model_file.hpp"
+
 namespace flame {
 namespace {
 
@@ -107,8 +109,10 @@ LoadedModel parse_model_file(const std::string& yaml, const std::string& source)
   try {
     if (m.kind == "layerwise")
       m.model = parse_layerwise(root, r);
+    else if (m.kind == "grid")
+      m.model = parse_grid_model(root, source);
     else
-      r.fail(root["kind"], fmt::format("kind '{}' is not known (known: layerwise)", m.kind));
+      r.fail(root["kind"], fmt::format("kind '{}' is not known (known: layerwise, grid)", m.kind));
   } catch (const YAML::Exception& e) {
     r.fail(root, std::string("malformed: ") + e.what());
   } catch (const std::invalid_argument& e) {

@@ -141,6 +141,20 @@ SearchResult greedy_search(const ClockGrid& grid, const Predictor& predict, doub
     if (q_e >= best_e) break;
     p = q, best_e = q_e;
   }
+  // The memory clock can also slow the host side (CPU stalls on DRAM): a faster EMC may let the CPU
+  // drop further than the device block, run with the CPU at its maximum, could see. Try every other
+  // EMC level with its best GPU clock at the current host setting, then the host block.
+  for (size_t e = 0; e < ne && ne > 1; ++e) {
+    if (e == p.e) continue;
+    auto [g, en] = best_along(
+        ng, [&](size_t i) { return s.meets(s.at(p.c, p.k, i, e)); },
+        [&](size_t i) { return s.energy(p.c, p.k, i, e); });
+    if (g == ng) continue;
+    Point q{p.c, p.k, g, e};
+    double q_e = en;
+    q = host_block(q, q_e);
+    if (q_e < best_e) p = q, best_e = q_e;
+  }
   return result(p, true);
 }
 

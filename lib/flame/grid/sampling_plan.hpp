@@ -1,0 +1,23 @@
+#pragma once
+// Which clock combinations to profile for a grid fit, given a budget. Deterministic for a seed.
+// Every core option gets an equal share; within a share the most finely divided clock domain is
+// stratified over its whole range (both ends included) and the others are balanced over their
+// levels; among many such designs the most spread out (maximin) wins. The all-maximum combination
+// is always profiled: baselines, the search and the reference clocks start from it.
+#include <cstdint>
+#include <vector>
+
+#include "flame/grid/clock_levels.hpp"
+#include "flame/model/clocks.hpp"
+
+namespace flame::grid {
+
+// Smallest budget for which the grid fit is well-posed: two points beyond one per varying domain
+// and one per extra core option.
+size_t min_plan_budget(const ClockLevels& levels);
+
+// Indices into `available` (distinct combinations). Throws std::invalid_argument naming the
+// minimum when the budget is too small.
+std::vector<size_t> plan_samples(const std::vector<Clocks>& available, size_t budget, uint64_t seed);
+
+}  // namespace flame::grid
