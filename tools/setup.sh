@@ -10,6 +10,9 @@ PACKAGES=(build-essential cmake ninja-build pkg-config git
   libeigen3-dev nlohmann-json3-dev libcli11-dev libbenchmark-dev libsimdjson-dev zlib1g-dev
   dbus systemd python3)
 
+# D-Bus API test (tests/integration/dbus_api.sh): dbus-daemon, dbus-send; busctl comes with systemd.
+PACKAGES+=(dbus-daemon dbus-bin)
+
 install_packages() {
   local missing=()
   for p in "${PACKAGES[@]}"; do
