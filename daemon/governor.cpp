@@ -13,13 +13,21 @@ nlohmann::json clocks_json(const flame::Clocks& c) {
 
 Governor::Governor(GovernorOptions options, ClockActuator& actuator, Planner planner,
                    flame::Calibrator& calibrator)
-    : o_(options), actuator_(actuator), planner_(std::move(planner)), calibrator_(calibrator) {}
+    : o_(options),
+      actuator_(actuator),
+      planner_(std::move(planner)),
+      calibrator_(calibrator),
+      applied_(actuator.current()) {}
 
 void Governor::set_models(ModelSet models) {
   models_ = std::move(models);
 }
 
 nlohmann::json Governor::begin(uint64_t client, const Begin& r, SteadyTime now) {
+  if (!enabled_) {
+    ++counters_.errors;
+    return error_reply(r.id, "disabled");
+  }
   auto it = models_.find(r.model);
   if (it == models_.end()) {
     ++counters_.errors;
@@ -128,11 +136,22 @@ void Governor::release_all(bool restore_baseline) {
   for (const auto& h : std::vector<Hold>(arbiter_.holds())) arbiter_.remove(h.client, h.id);
   idle_at_.reset();
   if (restore_baseline) {
-    if (holding_) actuator_.restore();
+    if (holding_) {
+      actuator_.restore();
+      ++counters_.clock_changes;
+    }
     holding_ = false;
+    applied_ = actuator_.current();
     return;
   }
   apply_idle();
+}
+
+void Governor::set_enabled(bool enabled) {
+  if (enabled == enabled_) return;
+  enabled_ = enabled;
+  spdlog::info("governor {}", enabled ? "enabled" : "disabled: holds released, baseline restored");
+  if (!enabled) release_all(/*restore_baseline=*/true);
 }
 
 void Governor::reapply(SteadyTime now) {
@@ -202,6 +221,7 @@ nlohmann::json Governor::status(SteadyTime now) const {
           {"active", active},
           {"applied", clocks_json(applied_)},
           {"holding", holding_},
+          {"enabled", enabled_},
           {"models", models},
           {"calibration", calibrator_.to_json()["buckets"]},
           {"counters",

@@ -73,6 +73,12 @@ class Governor {
   // Release every hold and leave the board as the idle policy says (restore on shutdown).
   void release_all(bool restore_baseline);
 
+  // Operator switch (D-Bus SetEnabled): disabling releases every hold and restores the baseline;
+  // until re-enabled, begin is answered with the error "disabled". Enabling changes no clocks.
+  void set_enabled(bool enabled);
+  bool enabled() const { return enabled_; }
+  size_t active_requests() const { return arbiter_.holds().size(); }
+
   const flame::Clocks& applied() const { return applied_; }
   bool holding() const { return holding_; }
 
@@ -100,6 +106,7 @@ class Governor {
   flame::Clocks target_{};             // last target written (applied_ is what the board accepted)
   bool holding_ = false;               // clocks currently set by us (false: baseline or never touched)
   std::optional<SteadyTime> idle_at_;  // when the idle policy applies, if nothing begins before
+  bool enabled_ = true;
   Counters counters_;
 };
 

@@ -12,6 +12,9 @@ PACKAGES=(build-essential cmake ninja-build pkg-config git
   # system integration tests: bus policy (xmllint, dbus-test-tool), .deb build and checks
   libxml2-utils dbus-tests dpkg-dev lintian man-db)
 
+# D-Bus API test (tests/integration/dbus_api.sh): dbus-daemon, dbus-send; busctl comes with systemd.
+PACKAGES+=(dbus-daemon dbus-bin)
+
 install_packages() {
   local missing=()
   for p in "${PACKAGES[@]}"; do
