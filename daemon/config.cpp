@@ -31,8 +31,12 @@ class Section {
 
   void finish() const {
     if (!node_ || node_.IsNull()) return;
+    std::vector<std::string> seen;
     for (const auto& kv : node_) {
       const auto k = kv.first.as<std::string>();
+      if (std::find(seen.begin(), seen.end(), k) != seen.end())
+        fail(kv.first, fmt::format("duplicate key '{}'", qualified(k)));
+      seen.push_back(k);
       if (std::find(known_.begin(), known_.end(), k) == known_.end())
         fail(kv.first, fmt::format("unknown key '{}' (known: {})", qualified(k), fmt::join(known_, ", ")));
     }

@@ -80,6 +80,7 @@ class Governor {
     double abs_error_pct_sum = 0;  // |measured - predicted| / measured, over ends with a latency
   };
   const Counters& counters() const { return counters_; }
+  void count_rejected() { ++counters_.errors; }  // requests refused before they reached the governor
   const flame::Calibrator& calibrator() const { return calibrator_; }
 
  private:

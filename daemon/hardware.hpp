@@ -27,8 +27,8 @@ class BoardActuator : public ClockActuator {
   void build_grid();
 
   Config config_;
-  flame::board::Controller controller_;
   std::optional<flame::board::BoardDescription> description_;
+  flame::board::Controller controller_;
   flame::ClockGrid grid_;
   flame::Clocks last_;  // what the board runs, as last written or read
 };

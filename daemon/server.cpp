@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <array>
 #include <cstring>
 
 namespace flamed {
@@ -47,8 +48,9 @@ class Session : public std::enable_shared_from_this<Session> {
     auto self = shared_from_this();
     asio::async_read_until(socket_, buffer_, '\n', [self](const boost::system::error_code& ec, size_t n) {
       if (ec == asio::error::not_found) {  // the line outgrew max_line_bytes
+        self->server_.governor_.count_rejected();
         self->reply_ = error_reply(nullptr, "request line too long").dump() + "\n";
-        asio::async_write(self->socket_, asio::buffer(self->reply_), [self](auto, auto) { self->finish(); });
+        asio::async_write(self->socket_, asio::buffer(self->reply_), [self](auto, auto) { self->drain(); });
         return;
       }
       if (ec) return self->finish();
@@ -73,15 +75,19 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   nlohmann::json handle(const std::string& line) {
+    Governor& g = server_.governor_;
     if (!take_token()) {
       if (++throttled_ > 1000) close_after_reply_ = true;  // a client that ignores errors is cut off
+      g.count_rejected();
       return error_reply(nullptr, "rate limit exceeded");
     }
     throttled_ = 0;
     const Parsed p = parse_request(line);
-    if (!p.request) return error_reply(p.id, p.error);
+    if (!p.request) {
+      g.count_rejected();
+      return error_reply(p.id, p.error);
+    }
     const auto now = std::chrono::steady_clock::now();
-    Governor& g = server_.governor_;
     try {
       return std::visit(
           [&](const auto& r) -> nlohmann::json {
@@ -120,6 +126,19 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
+  // After refusing a line, read and discard what the client is still sending before closing:
+  // closing with unread data would reset the connection and the client could lose our reply.
+  void drain() {
+    boost::system::error_code ec;
+    socket_.shutdown(local::socket::shutdown_send, ec);
+    auto self = shared_from_this();
+    socket_.async_read_some(asio::buffer(discard_), [self](const boost::system::error_code& e, size_t n) {
+      self->drained_ += n;
+      if (e || self->drained_ > (1u << 20)) return self->finish();
+      self->drain();
+    });
+  }
+
   void finish() {
     close();
     server_.closed(shared_from_this());
@@ -135,6 +154,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::chrono::steady_clock::time_point last_refill_;
   int throttled_ = 0;
   bool close_after_reply_ = false;
+  std::array<char, 4096> discard_{};
+  size_t drained_ = 0;
 };
 
 Server::Server(asio::io_context& io, const Config::Limits& limits, Governor& governor, Hook on_change)

@@ -337,3 +337,14 @@ TEST_CASE("board writer: T210 EMC override interface", "[board][writer]") {
                                            T210Emc::kDir + "/clk_update_rate=800000000"});
   CHECK(t.read(T210Emc::kDir + "/clk_rate") == "800000000\n");
 }
+
+TEST_CASE("board writer: a deferred or missing GPU is reported as skipped", "[board][writer]") {
+  Rig r(Profile::OrinNanoJp6, flame::test::option(&flame::test::FixtureOptions::gpu_unregistered));
+  auto rep = r.writer->apply(flame::test::pin(806400, 408000000));
+  const auto* g = rep.find("gpu:gpu");
+  REQUIRE(g);
+  CHECK(g->outcome == Outcome::Skipped);
+  CHECK(g->message.find("deferred") != std::string::npos);
+  CHECK(rep.ok());  // nothing failed; the caller decides whether a skipped domain matters
+  CHECK(r.writer->apply(flame::test::at_max()).find("gpu:gpu") == nullptr);
+}

@@ -2,9 +2,9 @@
 
 #include "config.hpp"
 
+using Catch::Contains;
 using flamed::ConfigError;
 using flamed::parse_config;
-using Catch::Contains;
 
 TEST_CASE("config: defaults when the file is empty") {
   const auto c = parse_config("", "empty.yaml");
@@ -63,11 +63,15 @@ TEST_CASE("config: errors name file:line:column and the key") {
   CHECK_THROWS_WITH(parse_config("idle_policy: sleepy\n", "f.yaml"), Contains("'sleepy' is not one of"));
   CHECK_THROWS_WITH(parse_config("domains:\n  cpu: {min_khz: 2000, max_khz: 1000}\n", "f.yaml"),
                     Contains("domains.cpu: min_khz (2000) is above max_khz (1000)"));
-  CHECK_THROWS_WITH(parse_config("domains:\n  npu: {}\n", "f.yaml"), Contains("f.yaml:2:3: unknown key 'domains.npu'"));
+  CHECK_THROWS_WITH(parse_config("domains:\n  npu: {}\n", "f.yaml"),
+                    Contains("f.yaml:2:3: unknown key 'domains.npu'"));
   CHECK_THROWS_WITH(parse_config("limits: 5\n", "f.yaml"), Contains("expected a mapping"));
-  CHECK_THROWS_WITH(parse_config("models_dir: relative/path\n", "f.yaml"), Contains("expected an absolute path"));
+  CHECK_THROWS_WITH(parse_config("models_dir: relative/path\n", "f.yaml"),
+                    Contains("expected an absolute path"));
   CHECK_THROWS_WITH(parse_config("socket_mode: 999\n", "f.yaml"), Contains("octal mode"));
   CHECK_THROWS_WITH(parse_config("dry_run: maybe\n", "f.yaml"), Contains("expected true or false"));
   CHECK_THROWS_WITH(parse_config("a: [1, 2\n", "f.yaml"), Contains("f.yaml:"));
+  CHECK_THROWS_WITH(parse_config("log_level: info\nlog_level: debug\n", "f.yaml"),
+                    Contains("f.yaml:2:1: duplicate key 'log_level'"));
   CHECK_THROWS_WITH(flamed::load_config("/nonexistent/flamed.yaml"), Contains("cannot open"));
 }

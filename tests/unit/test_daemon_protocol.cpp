@@ -60,16 +60,23 @@ TEST_CASE("protocol: every malformed request gets a reason and keeps a usable id
 
 TEST_CASE("protocol: random bytes and mutations never throw") {
   std::mt19937 rng(42);
-  const std::string seed = R"({"op":"begin","id":7,"model":"resnet50","deadline_ms":30,"ctx":128,"phase":"decode"})";
+  const std::string seed =
+      R"({"op":"begin","id":7,"model":"resnet50","deadline_ms":30,"ctx":128,"phase":"decode"})";
   for (int i = 0; i < 20000; ++i) {
     std::string s = seed;
     const int edits = 1 + static_cast<int>(rng() % 6);
     for (int e = 0; e < edits; ++e) {
       const size_t at = rng() % s.size();
       switch (rng() % 3) {
-        case 0: s[at] = static_cast<char>(rng() % 256); break;
-        case 1: s.erase(at, 1 + rng() % 4); break;
-        default: s.insert(at, 1, "{}[]\":,0-e."[rng() % 11]); break;
+        case 0:
+          s[at] = static_cast<char>(rng() % 256);
+          break;
+        case 1:
+          s.erase(at, 1 + rng() % 4);
+          break;
+        default:
+          s.insert(at, 1, "{}[]\":,0-e."[rng() % 11]);
+          break;
       }
       if (s.empty()) s.push_back('{');
     }

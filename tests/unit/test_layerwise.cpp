@@ -2,11 +2,19 @@
 #include <random>
 #include <set>
 
+#include "flame/board/description_grid.hpp"
 #include "flame/model/layerwise_model.hpp"
 #include "flame/model/layerwise_plan.hpp"
 #include "flame/validate/layerwise_recovery.hpp"
 
 using namespace flame;
+
+namespace {
+ClockGrid orin_nano_super_grid() {
+  return board::clock_grid(board::load_board_description(std::string(FLAME_SOURCE_DIR) +
+                                                         "/config/boards/orin-nano-8gb-super.yaml"));
+}
+}  // namespace
 
 TEST_CASE("segment curves: fits recover known host and device curves from noisy samples") {
   const std::vector<double> emc{665.6e6, 2133e6, 3199e6};

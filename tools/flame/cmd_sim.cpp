@@ -65,7 +65,7 @@ void tree(const SimArgs& a) {
 
 std::string grid_dir(const SimArgs& a) {
   if (!a.data.empty()) return a.data;
-  return sim::find_data("jetson-public/flexibo-tx2");
+  return sim::tx2_grid_dir();
 }
 
 void require_tx2(const SimArgs& a, const char* cmd) {

@@ -5,7 +5,9 @@
 #include <nlohmann/json.hpp>
 
 #include "command.hpp"
+#include "flame/board/description_grid.hpp"
 #include "flame/io/coupling_dataset.hpp"
+#include "flame/io/data_path.hpp"
 #include "flame/validate/layerwise_recovery.hpp"
 
 namespace {
@@ -19,6 +21,7 @@ nlohmann::json stats_json(const flame::ErrorStats& s) {
 
 struct Args {
   std::string file = "data/h200-coupling/run2/coupling.json";
+  std::string board = "config/boards/orin-nano-8gb-super.yaml";
   std::vector<std::string> tags;
   flame::RecoveryOptions options;
   bool json = false;
@@ -32,6 +35,8 @@ const flame::cli::Registrar reg([](CLI::App& root) {
   auto a = std::make_shared<Args>();
   sub->add_option("FILE", a->file, "Coupling dataset whose segments seed the synthetic board")
       ->capture_default_str();
+  sub->add_option("--board", a->board, "Board description whose clock tables form the grid")
+      ->capture_default_str();
   sub->add_option("--config", a->tags, "Only these configuration tags")->delimiter(',');
   sub->add_option("--budget", a->options.budget, "Profiled clock combinations")->capture_default_str();
   sub->add_option("--noise", a->options.noise, "Relative measurement noise (1 sigma)")
@@ -40,12 +45,14 @@ const flame::cli::Registrar reg([](CLI::App& root) {
   sub->add_option("--seed", a->options.seed, "Random seed")->capture_default_str();
   sub->add_flag("--json", a->json, "Print a JSON report");
   sub->callback([a] {
-    const auto dataset = flame::load_coupling_dataset(a->file);
-    const auto grid = flame::orin_nano_super_grid();
+    const auto dataset = flame::load_coupling_dataset(flame::find_data(a->file));
+    const auto desc = flame::board::load_board_description(flame::find_data(a->board).string());
+    const auto grid = flame::board::clock_grid(desc);
     nlohmann::json out = nlohmann::json::array();
     if (!a->json)
-      fmt::print("{:<38} {:>4} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}\n", "configuration (Orin Nano Super grid)",
-                 "N", "mean", "p95", "max", "sum", "max-mod", "1/f");
+      fmt::print("{:<38} {:>4} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}\n",
+                 fmt::format("configuration ({})", desc.name), "N", "mean", "p95", "max", "sum", "max-mod",
+                 "1/f");
     size_t matched = 0;
     for (const auto& config : dataset.configs) {
       if (!a->tags.empty() && std::find(a->tags.begin(), a->tags.end(), config.tag) == a->tags.end())

@@ -413,18 +413,10 @@ ApplyReport ClockWriter::apply(const ClockRequest& req, bool dry_run) {
   if (req.cpu_khz || req.max)
     for (const auto& p : board_.cpu)
       report.domains.push_back(apply_range({DomainKind::Cpu, p.name}, req.cpu_khz, req.max, dry_run));
-  if ((req.gpu_hz || req.max) && board_.gpu.health.status != DomainStatus::Unavailable)
-    report.domains.push_back(apply_range({DomainKind::Gpu, board_.gpu.name}, req.gpu_hz, req.max, dry_run));
-  else if (req.gpu_hz)
-    report.domains.push_back({{DomainKind::Gpu, "gpu"},
-                              Outcome::Skipped,
-                              *req.gpu_hz,
-                              0,
-                              0,
-                              ErrorClass::None,
-                              board_.gpu.health.reason,
-                              {},
-                              {}});
+  // A GPU without a devfreq device has no name yet; report it as plain "gpu".
+  const DomainRef gpu{DomainKind::Gpu, board_.gpu.name.empty() ? "gpu" : board_.gpu.name};
+  if (req.gpu_hz || (req.max && !board_.gpu.devfreq_dir.empty()))
+    report.domains.push_back(apply_range(gpu, req.gpu_hz, req.max, dry_run));
   if (req.emc_hz || req.max) report.domains.push_back(apply_emc(req.emc_hz, req.max, dry_run));
   return report;
 }

@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
-#include <regex>
 
 #include "flame/board/nvpmodel.hpp"
 #include "flame/board/text.hpp"
@@ -98,6 +98,24 @@ DomainHealth check_writable(const SysfsRoot& root, const std::vector<std::string
   return {DomainStatus::Active, ""};
 }
 
+// "# R36 (release), REVISION: 4.3, GCID: ..." -> {"R36.4.3", 36}. (Hand-written: std::regex trips
+// GCC 12's -Wmaybe-uninitialized under the sanitizer build.)
+std::optional<std::pair<std::string, int>> parse_l4t_release(std::string_view line) {
+  auto r = line.find('R');
+  if (r == std::string_view::npos) return std::nullopt;
+  std::size_t i = r + 1, j = i;
+  while (j < line.size() && std::isdigit(static_cast<unsigned char>(line[j]))) ++j;
+  auto major = parse_u64(line.substr(i, j - i));
+  auto rev = line.find("REVISION:", j);
+  if (!major || rev == std::string_view::npos) return std::nullopt;
+  i = rev + 9;
+  while (i < line.size() && line[i] == ' ') ++i;
+  j = i;
+  while (j < line.size() && (std::isdigit(static_cast<unsigned char>(line[j])) || line[j] == '.')) ++j;
+  if (j == i) return std::nullopt;
+  return std::pair{fmt::format("R{}.{}", *major, line.substr(i, j - i)), static_cast<int>(*major)};
+}
+
 void discover_identity(Reader& rd, Board& b) {
   auto& id = b.identity;
   id.compatible = rd.dt_strings("/proc/device-tree/compatible");
@@ -114,12 +132,10 @@ void discover_identity(Reader& rd, Board& b) {
     b.notes.push_back("no device-tree compatible string (not a Jetson, or no device tree)");
 
   if (auto rel = rd.io.read("/etc/nv_tegra_release"); rel.ok()) {
-    std::string first = rel.text.substr(0, rel.text.find('\n'));
-    static const std::regex re(R"(R(\d+)\s*\(release\),\s*REVISION:\s*([0-9.]+))");
-    std::smatch m;
-    if (std::regex_search(first, m, re)) {
-      id.l4t = "R" + m[1].str() + "." + m[2].str();
-      id.l4t_major = std::stoi(m[1].str());
+    const std::string first = rel.text.substr(0, rel.text.find('\n'));
+    if (auto l4t = parse_l4t_release(first)) {
+      id.l4t = l4t->first;
+      id.l4t_major = l4t->second;
     } else {
       b.notes.push_back("unrecognised /etc/nv_tegra_release: " + first);
     }

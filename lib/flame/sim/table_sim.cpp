@@ -9,6 +9,8 @@
 #include <limits>
 #include <sstream>
 
+#include "flame/io/data_path.hpp"
+
 namespace flame::sim {
 namespace {
 
@@ -314,6 +316,10 @@ std::vector<GridTable> load_tx2_tables(const std::string& dir) {
   std::vector<GridTable> out;
   for (const auto& f : files) out.push_back(GridTable::load_csv(f));
   return out;
+}
+
+std::string tx2_grid_dir() {
+  return flame::find_data("data/jetson-public/flexibo-tx2").string();
 }
 
 }  // namespace flame::sim

@@ -110,8 +110,7 @@ class TableSimulator {
 
 // Loads every FlexiBO grid CSV (tx2_sampled_output_*.csv) in a directory.
 std::vector<GridTable> load_tx2_tables(const std::string& dir);
-// Where the product's data lives: $FLAME_DATA_DIR, else <exe>/../share/flame/data, else the source
-// tree's data/ (development builds). Returns the first that holds `relative`; throws if none does.
-std::string find_data(const std::string& relative);
+// The shipped TX2 grids: data/jetson-public/flexibo-tx2 found by flame::find_data (io/data_path.hpp).
+std::string tx2_grid_dir();
 
 }  // namespace flame::sim

@@ -64,25 +64,14 @@ double truth_e2e(const TruthTimes& t, bool* host_bound) {
 
 }  // namespace
 
-ClockGrid orin_nano_super_grid() {
-  // ../shared/docs/jetson-sysfs.md §9 "Frequency tables seen in sources": Orin Nano Super, JetPack 6.
-  ClockGrid g;
-  for (int k = 0; k < 22; ++k) g.cpu_khz.push_back(115200 + 76800.0 * k);
-  g.gpu_hz = {306e6, 408e6, 510e6, 612e6, 714e6, 816e6, 918e6, 1020e6};
-  g.emc_hz = {665.6e6, 2133e6, 3199e6};
-  return g;
-}
-
 double synthetic_truth_ns(const CouplingConfig& config, const ClockGrid& grid, const Clocks& clocks,
                           const RecoveryOptions& options, bool* host_bound) {
   return truth_e2e(truth_times(config, grid, clocks, options), host_bound);
 }
 
-RecoveryReport recover_layerwise(const CouplingConfig& config, const ClockGrid& grid,
-                                 const RecoveryOptions& o) {
+std::vector<ProfiledPoint> synthetic_profiles(const CouplingConfig& config, const ClockGrid& grid,
+                                              const RecoveryOptions& o) {
   grid.validate();
-  RecoveryReport rep;
-  rep.tag = config.tag;
   std::mt19937_64 rng(o.seed);
   std::normal_distribution<double> gauss(0.0, 1.0);
   auto noisy = [&](double v) { return v * std::max(0.0, 1.0 + o.noise * gauss(rng)); };
@@ -104,6 +93,15 @@ RecoveryReport recover_layerwise(const CouplingConfig& config, const ClockGrid& 
     p.run.sync_ns = std::max(0.0, p.run.e2e_median_ns - host);
     points.push_back(std::move(p));
   }
+  return points;
+}
+
+RecoveryReport recover_layerwise(const CouplingConfig& config, const ClockGrid& grid,
+                                 const RecoveryOptions& o) {
+  grid.validate();
+  RecoveryReport rep;
+  rep.tag = config.tag;
+  const std::vector<ProfiledPoint> points = synthetic_profiles(config, grid, o);
   rep.profiled = points.size();
   const LayerwiseModel model = fit_layerwise(points, grid.emc_hz);
 

@@ -10,6 +10,7 @@
 
 #include "flame/io/coupling_dataset.hpp"
 #include "flame/model/clock_grid.hpp"
+#include "flame/model/layerwise_model.hpp"
 #include "flame/validate/error_stats.hpp"
 
 namespace flame {
@@ -37,10 +38,12 @@ struct RecoveryReport {
 double synthetic_truth_ns(const CouplingConfig& config, const ClockGrid& grid, const Clocks& clocks,
                           const RecoveryOptions& options, bool* host_bound = nullptr);
 
+// Noisy profiles of the synthetic board at the sampling plan's combinations, as a profiler would
+// record them (per-segment spans, end-to-end median, sync wait).
+std::vector<ProfiledPoint> synthetic_profiles(const CouplingConfig& config, const ClockGrid& grid,
+                                              const RecoveryOptions& options);
+
 RecoveryReport recover_layerwise(const CouplingConfig& config, const ClockGrid& grid,
                                  const RecoveryOptions& options);
-
-// Orin Nano Super (JetPack 6) tables from docs: 22 CPU, 8 GPU and 3 EMC points.
-ClockGrid orin_nano_super_grid();
 
 }  // namespace flame

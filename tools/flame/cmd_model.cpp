@@ -1,0 +1,80 @@
+// flame model show|synth: inspect model files; fit a layer-wise model for a board from real
+// segments on the synthetic board (the demo and examples; real boards use `flame profile`).
+#include <fmt/format.h>
+
+#include <fstream>
+#include <iostream>
+
+#include "command.hpp"
+#include "flame/board/description_grid.hpp"
+#include "flame/io/coupling_dataset.hpp"
+#include "flame/io/data_path.hpp"
+#include "flame/model/model_file.hpp"
+#include "flame/validate/layerwise_recovery.hpp"
+
+namespace {
+
+struct SynthArgs {
+  std::string data = "data/h200-coupling/run2/coupling.json";
+  std::string tag;
+  std::string board = "config/boards/orin-nano-8gb-super.yaml";
+  std::string name;
+  std::string out;
+  flame::RecoveryOptions options;
+};
+
+void show(const std::string& path) {
+  const auto m = flame::load_model_file(path);
+  fmt::print("{}: model '{}' (kind {}{})\n", path, m.name, m.kind,
+             m.board.empty() ? "" : ", board " + m.board);
+  if (const auto* lw = dynamic_cast<const flame::LayerwiseLatencyModel*>(m.model.get())) {
+    const auto& l = lw->layerwise();
+    fmt::print("  {} segments; host offset {:.0f} us, GPU scale {:.3f}, sync latency {:.0f} us\n",
+               l.segments(), l.costs().cpu_offset_ns / 1e3, l.costs().gpu_scale,
+               l.costs().sync_latency_ns / 1e3);
+  }
+}
+
+const flame::cli::Registrar reg([](CLI::App& root) {
+  CLI::App* model = flame::cli::group(root, "model", "Inspect and build model files");
+  auto* show_cmd = model->add_subcommand("show", "Print what a model file contains");
+  auto path = std::make_shared<std::string>();
+  show_cmd->add_option("MODEL", *path, "Model file")->required();
+  show_cmd->callback([path] { show(*path); });
+
+  auto* synth = model->add_subcommand(
+      "synth",
+      "Fit a layer-wise model on the synthetic board built from real segments (docs/layerwise-model.md)");
+  auto a = std::make_shared<SynthArgs>();
+  synth->add_option("--data", a->data, "Coupling dataset with the real segments")->capture_default_str();
+  synth->add_option("--config", a->tag, "Configuration tag in the dataset")->required();
+  synth->add_option("--board", a->board, "Board description")->capture_default_str();
+  synth->add_option("--name", a->name, "Name the daemon serves the model under")->required();
+  synth->add_option("--out", a->out, "Model file to write")->required();
+  synth->add_option("--budget", a->options.budget, "Profiled clock combinations")->capture_default_str();
+  synth->add_option("--seed", a->options.seed, "Random seed")->capture_default_str();
+  synth->callback([a] {
+    const auto ds = flame::load_coupling_dataset(flame::find_data(a->data));
+    const auto it =
+        std::find_if(ds.configs.begin(), ds.configs.end(), [&](const auto& c) { return c.tag == a->tag; });
+    if (it == ds.configs.end())
+      throw std::runtime_error(fmt::format("{}: no configuration '{}'", a->data, a->tag));
+    const auto desc = flame::board::load_board_description(flame::find_data(a->board).string());
+    const auto grid = flame::board::clock_grid(desc);
+    const auto points = flame::synthetic_profiles(*it, grid, a->options);
+    std::vector<std::string> names;
+    for (const auto& s : it->profile.segments) names.push_back(s.name);
+    const auto fitted = flame::fit_layerwise(points, grid.emc_hz, names);
+    const std::string text = flame::layerwise_to_yaml(
+        fitted, a->name, desc.name,
+        fmt::format("Layer-wise model of {} on the synthetic {} (segments from {}), fitted from {} profiles "
+                    "(seed {}). Written by `flame model synth`.",
+                    a->tag, desc.name, a->data, points.size(), a->options.seed));
+    flame::parse_model_file(text, a->out);  // never write a file the daemon could not load
+    std::ofstream out(a->out);
+    if (!(out << text)) throw std::runtime_error(fmt::format("{}: cannot write", a->out));
+    fmt::print("wrote {} ({} segments, {} profiles)\n", a->out, fitted.segments(), points.size());
+  });
+});
+
+}  // namespace
