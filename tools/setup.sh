@@ -38,8 +38,8 @@ build() {  # build DIR [cmake args...]
 case "${1:-}" in
   demo)
     install_packages
-    build build -DCMAKE_BUILD_TYPE=Release -DFLAME_BUILD_TESTS=OFF
-    ./build/tools/flame validate coupling data/h200-coupling/coupling.json
+    build build -DCMAKE_BUILD_TYPE=Release -DFLAME_BUILD_TESTS=OFF -DFLAME_BUILD_BENCH=OFF
+    ./tools/demo.sh build
     ;;
   test)
     install_packages
