@@ -1,8 +1,9 @@
 // The simulator's ground truth: parsing the FlexiBO grids, exact lookup, snapping, the TX2 profile
 // whose tables are the grid's, and the TX2 tree as the board layer discovers it.
+#include <fmt/format.h>
+
 #include <catch2/catch.hpp>
 #include <cmath>
-#include <fmt/format.h>
 
 #include "flame/board/description.hpp"
 #include "flame/board/discovery.hpp"
@@ -30,8 +31,8 @@ std::string small_csv(bool drop_last = false, bool duplicate = false) {
           if (drop_last && cores == 2 && cpu == 400 && gpu == 20 && emc == 7) continue;
           const double lat = 1.0 / cpu + 1.0 / gpu + 1.0 / emc + 0.01 * cores;
           const double pow = cpu + gpu + emc + cores;
-          out += fmt::format("{},m,img,32x32,TX2,Config{},1,{},0,0,{},1,{},1,{},{},{}\n", row, row, cores == 2 ? 1 : 0,
-                             cpu, gpu, emc, lat, pow);
+          out += fmt::format("{},m,img,32x32,TX2,Config{},1,{},0,0,{},1,{},1,{},{},{}\n", row, row,
+                             cores == 2 ? 1 : 0, cpu, gpu, emc, lat, pow);
           ++row;
         }
   if (duplicate) out += fmt::format("{},m,img,32x32,TX2,ConfigX,1,0,0,0,100,1,10,1,5,1.0,1.0\n", row);
@@ -78,7 +79,8 @@ TEST_CASE("sim grid: malformed files are refused with a location", "[sim][grid]"
                     Catch::Contains("cols.csv:1: missing column 'core0_status'"));
   std::string bad = small_csv();
   bad.replace(bad.find("0.2"), 3, "abc");
-  CHECK_THROWS_WITH(GridTable::parse_csv(bad, "bad.csv"), Catch::Contains("bad.csv:") && Catch::Contains("inference_time"));
+  CHECK_THROWS_WITH(GridTable::parse_csv(bad, "bad.csv"),
+                    Catch::Contains("bad.csv:") && Catch::Contains("inference_time"));
   CHECK_THROWS_WITH(GridTable::load_csv("/nonexistent/g.csv"), Catch::Contains("cannot open"));
 }
 
@@ -97,7 +99,8 @@ TEST_CASE("sim grid: the FlexiBO TX2 files are the TX2 profile's tables", "[sim]
   CHECK(g.at(*i).latency_s == 0.22558922237820095);
   CHECK(g.at(*i).power_mw == Approx(1955.5555555555557));
   // And the shipped board description lists the same clocks.
-  const auto d = flame::board::load_board_description(std::string(FLAME_SOURCE_DIR) + "/config/boards/tx2-flexibo.yaml");
+  const auto d =
+      flame::board::load_board_description(std::string(FLAME_SOURCE_DIR) + "/config/boards/tx2-flexibo.yaml");
   CHECK(d.cpu.frequencies_khz == f.cpu_khz);
   CHECK(d.gpu.frequencies_hz == f.gpu_hz);
   CHECK(d.emc.frequencies_hz == f.emc_hz);

@@ -23,8 +23,9 @@ std::vector<GridTable> tables() {
 }
 
 const GridTable& table() {
-  static const auto t = GridTable::load_csv(std::string(FLAME_SOURCE_DIR) +
-                                            "/data/jetson-public/flexibo-tx2/tx2_sampled_output_inceptionv3_200x200.csv");
+  static const auto t =
+      GridTable::load_csv(std::string(FLAME_SOURCE_DIR) +
+                          "/data/jetson-public/flexibo-tx2/tx2_sampled_output_inceptionv3_200x200.csv");
   return t;
 }
 
@@ -149,9 +150,9 @@ TEST_CASE("sim: a clock change takes effect after its actuation delay", "[sim][s
     pin(r.tree, 2035200, 1300500000, 1866000000);  // straight back up 2 ms later
     r.sim->observe(12);
     CHECK(r.sim->effective(11) == SimClocks{4, 345600, 1300500000, 1866000000});
-    CHECK(r.sim->effective(13) == kMax);  // CPU back up at 12 + 1
-    CHECK(r.sim->effective(15.5) == SimClocks{4, 2035200, 140250000, 1866000000});  // GPU down at 15
-    CHECK(r.sim->effective(17) == kMax);                                           // GPU up at 17
+    CHECK(r.sim->effective(13) == kMax);                                             // CPU back up at 12 + 1
+    CHECK(r.sim->effective(15.5) == SimClocks{4, 2035200, 140250000, 1866000000});   // GPU down at 15
+    CHECK(r.sim->effective(17) == kMax);                                             // GPU up at 17
     CHECK(r.sim->effective(18.5) == SimClocks{4, 2035200, 1300500000, 1062400000});  // EMC down at 18
     CHECK(r.sim->effective(20) == kMax);                                             // EMC up at 20
   }
@@ -167,7 +168,8 @@ TEST_CASE("sim: a clock change takes effect after its actuation delay", "[sim][s
   }
 }
 
-TEST_CASE("sim: noise is sized from the grid, mean-preserving, deterministic per seed", "[sim][simulator][noise]") {
+TEST_CASE("sim: noise is sized from the grid, mean-preserving, deterministic per seed",
+          "[sim][simulator][noise]") {
   SimOptions o;
   o.seed = 7;
   Rig r(o);
@@ -182,7 +184,9 @@ TEST_CASE("sim: noise is sized from the grid, mean-preserving, deterministic per
     ll.push_back(std::log(x.latency_ms / lat_ms(kMax)));
     lp.push_back(std::log(x.avg_power_w / pow_w(kMax)));
   }
-  auto mean = [](const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0) / double(v.size()); };
+  auto mean = [](const std::vector<double>& v) {
+    return std::accumulate(v.begin(), v.end(), 0.0) / double(v.size());
+  };
   auto sd = [&](const std::vector<double>& v) {
     const double m = mean(v);
     double s = 0;

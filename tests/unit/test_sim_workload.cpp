@@ -95,17 +95,17 @@ TEST_CASE("sim workload: malformed files name the place", "[sim][workload]") {
   const std::string head = "format: flame-workload\nversion: 1\nname: x\n";
   CHECK_THROWS_WITH(parse_workload("format: other\nversion: 1\n", "w.yaml"), Catch::Contains("w.yaml:1:9"));
   CHECK_THROWS_WITH(parse_workload(head + "requests: []\n", "w.yaml"), Catch::Contains("non-empty list"));
-  CHECK_THROWS_WITH(parse_workload(head +
-                                       "requests:\n  - {t_ms: 5, model: m, deadline_ms: 10}\n"
-                                       "  - {t_ms: 4, model: m, deadline_ms: 10}\n",
+  CHECK_THROWS_WITH(parse_workload(head + "requests:\n  - {t_ms: 5, model: m, deadline_ms: 10}\n"
+                                          "  - {t_ms: 4, model: m, deadline_ms: 10}\n",
                                    "w.yaml"),
                     Catch::Contains("w.yaml:6") && Catch::Contains("arrival order"));
   CHECK_THROWS_WITH(parse_workload(head + "requests:\n  - {t_ms: 5, model: m, deadline_ms: 0}\n", "w.yaml"),
                     Catch::Contains("deadline_ms: must be > 0"));
-  CHECK_THROWS_WITH(parse_workload(head + "generator: {kind: camera, fps: 0}\nrequests:\n  - {t_ms: 5, model: m, "
-                                          "deadline_ms: 1}\n",
-                                   "w.yaml"),
-                    Catch::Contains("fps must be > 0"));
+  CHECK_THROWS_WITH(
+      parse_workload(head + "generator: {kind: camera, fps: 0}\nrequests:\n  - {t_ms: 5, model: m, "
+                            "deadline_ms: 1}\n",
+                     "w.yaml"),
+      Catch::Contains("fps must be > 0"));
   // A hand-written file without a generator is fine (it just cannot regenerate).
   const Workload w = parse_workload(head + "requests:\n  - {t_ms: 5, model: m, deadline_ms: 1}\n", "w.yaml");
   CHECK(w.generator == "manual");
@@ -149,7 +149,8 @@ TEST_CASE("sim replay: without a daemon, at the tree's clocks", "[sim][replay]")
   build(Profile::Tx2Jp4, t);
   SimOptions o;
   o.seed = 3;
-  TableSimulator sim(t.root(), load_tx2_tables(std::string(FLAME_SOURCE_DIR) + "/data/jetson-public/flexibo-tx2"), o);
+  TableSimulator sim(t.root(),
+                     load_tx2_tables(std::string(FLAME_SOURCE_DIR) + "/data/jetson-public/flexibo-tx2"), o);
   // Tight deadlines so that the GPU queue builds up: a request starts when the previous one finishes.
   CameraSpec s;
   s.frames = 120;

@@ -48,7 +48,8 @@ struct SimArgs {
 void tree(const SimArgs& a) {
   const auto p = sim::parse_profile(a.profile);
   if (!p) {
-    std::cerr << fmt::format("flame sim tree: unknown profile '{}' (known: {})\n", a.profile, sim::profile_names());
+    std::cerr << fmt::format("flame sim tree: unknown profile '{}' (known: {})\n", a.profile,
+                             sim::profile_names());
     throw flame::cli::Exit{2};
   }
   std::error_code ec;
@@ -70,7 +71,8 @@ std::string grid_dir(const SimArgs& a) {
 
 void require_tx2(const SimArgs& a, const char* cmd) {
   if (a.board != "tx2") {
-    std::cerr << fmt::format("flame sim {}: unknown board '{}' (known: tx2, the table-driven TX2)\n", cmd, a.board);
+    std::cerr << fmt::format("flame sim {}: unknown board '{}' (known: tx2, the table-driven TX2)\n", cmd,
+                             a.board);
     throw flame::cli::Exit{2};
   }
 }
@@ -86,7 +88,8 @@ void workload(const SimArgs& a) {
       std::cerr << fmt::format("{}: does not match what its generator parameters produce\n", a.check_file);
       throw flame::cli::Exit{1};
     }
-    std::cout << fmt::format("{}: OK ({} requests, regenerates byte for byte)\n", a.check_file, w.requests.size());
+    std::cout << fmt::format("{}: OK ({} requests, regenerates byte for byte)\n", a.check_file,
+                             w.requests.size());
     return;
   }
   if (a.preset.empty()) {
@@ -164,7 +167,8 @@ void run_sim(const SimArgs& a) {
   so.emc_delay_ms = a.delays[2];
   so.power_cap_w = a.power_cap_w;
   if (!fs::is_directory(a.tree)) {
-    std::cerr << fmt::format("flame sim run: {} is not a directory (make one with `flame sim tree`)\n", a.tree);
+    std::cerr << fmt::format("flame sim run: {} is not a directory (make one with `flame sim tree`)\n",
+                             a.tree);
     throw flame::cli::Exit{2};
   }
   sim::TableSimulator s(fs::absolute(a.tree).string(), sim::load_tx2_tables(grid_dir(a)), so);
@@ -179,21 +183,22 @@ void run_sim(const SimArgs& a) {
   }
   const auto& m = r.summary;
   if (a.json) {
-    nlohmann::json j = {{"board", a.board},
-                        {"workload", w.name},
-                        {"workload_file", a.workload},
-                        {"seed", so.seed},
-                        {"daemon", ro.socket ? nlohmann::json(*ro.socket) : nlohmann::json(nullptr)},
-                        {"noise_scale", so.noise_scale},
-                        {"delays_ms", {so.cpu_delay_ms, so.gpu_delay_ms, so.emc_delay_ms}},
-                        {"power_cap_w", so.power_cap_w ? nlohmann::json(*so.power_cap_w) : nlohmann::json(nullptr)},
-                        {"summary", sim::to_json(m)},
-                        {"wall_s", r.wall_s}};
+    nlohmann::json j = {
+        {"board", a.board},
+        {"workload", w.name},
+        {"workload_file", a.workload},
+        {"seed", so.seed},
+        {"daemon", ro.socket ? nlohmann::json(*ro.socket) : nlohmann::json(nullptr)},
+        {"noise_scale", so.noise_scale},
+        {"delays_ms", {so.cpu_delay_ms, so.gpu_delay_ms, so.emc_delay_ms}},
+        {"power_cap_w", so.power_cap_w ? nlohmann::json(*so.power_cap_w) : nlohmann::json(nullptr)},
+        {"summary", sim::to_json(m)},
+        {"wall_s", r.wall_s}};
     std::cout << j.dump(2) << "\n";
     return;
   }
-  std::cout << fmt::format("flame sim run: board {}, workload {} ({} requests), seed {}, {}\n", a.board, w.name,
-                           m.requests, so.seed, ro.socket ? "flamed at " + *ro.socket : "no daemon");
+  std::cout << fmt::format("flame sim run: board {}, workload {} ({} requests), seed {}, {}\n", a.board,
+                           w.name, m.requests, so.seed, ro.socket ? "flamed at " + *ro.socket : "no daemon");
   std::cout << fmt::format("  deadlines met         {} / {} ({:.2f} %)\n", m.met, m.requests, m.met_pct);
   std::cout << fmt::format("  energy                {:.3f} J ({:.4f} J per inference, mean power {:.3f} W)\n",
                            m.energy_j, m.energy_per_inference_j, m.mean_power_w);
@@ -216,10 +221,12 @@ flame::cli::Registrar reg([](CLI::App& root) {
   auto* simc = root.add_subcommand("sim", "Simulated Jetson board: fake sysfs tree, workloads, replay");
   simc->require_subcommand(1);
 
-  auto* tree_cmd = simc->add_subcommand("tree", "Write a fake Jetson sysfs tree (a simulated board) to a directory");
+  auto* tree_cmd =
+      simc->add_subcommand("tree", "Write a fake Jetson sysfs tree (a simulated board) to a directory");
   tree_cmd->add_option("--profile", args->profile, sim::profile_names())->capture_default_str();
   tree_cmd->add_option("--out", args->out, "Directory to create (must be new or empty)")->required();
-  tree_cmd->add_flag("--denver-online", args->denver_online, "TX2: keep the Denver cores (cpu1, cpu2) online");
+  tree_cmd->add_flag("--denver-online", args->denver_online,
+                     "TX2: keep the Denver cores (cpu1, cpu2) online");
   tree_cmd->callback([args] { run(tree, *args); });
 
   auto* wl_cmd = simc->add_subcommand("workload", "Generate a replayable workload file from a seed");
@@ -228,7 +235,8 @@ flame::cli::Registrar reg([](CLI::App& root) {
   wl_cmd->add_option("--frames", args->frames, "camera: camera frames (default 900)");
   wl_cmd->add_option("--bursts", args->bursts, "bursty: number of bursts (default 25)");
   wl_cmd->add_option("--out", args->out, "Output file (default: stdout)");
-  wl_cmd->add_option("--check", args->check_file, "Check that FILE regenerates byte for byte from its parameters");
+  wl_cmd->add_option("--check", args->check_file,
+                     "Check that FILE regenerates byte for byte from its parameters");
   wl_cmd->callback([args] { run(workload, *args); });
 
   auto* grid_cmd = simc->add_subcommand("grid", "Print the simulated board's measured grids and their noise");
@@ -237,19 +245,23 @@ flame::cli::Registrar reg([](CLI::App& root) {
   grid_cmd->add_flag("--json", args->json, "Print JSON");
   grid_cmd->callback([args] { run(grid, *args); });
 
-  auto* run_cmd = simc->add_subcommand("run", "Replay a workload on the simulated board against a running flamed");
+  auto* run_cmd =
+      simc->add_subcommand("run", "Replay a workload on the simulated board against a running flamed");
   run_cmd->add_option("--board", args->board, "tx2 (the table-driven TX2)")->capture_default_str();
-  run_cmd->add_option("--tree", args->tree, "The simulated board's sysfs tree (flamed's sysfs_root)")->required();
+  run_cmd->add_option("--tree", args->tree, "The simulated board's sysfs tree (flamed's sysfs_root)")
+      ->required();
   run_cmd->add_option("--workload", args->workload, "Workload file (config/workloads/*.yaml)")->required();
   run_cmd->add_option("--seed", args->seed, "Simulator seed (noise), default 1");
   run_cmd->add_option("--socket", args->socket, "flamed's socket");
   run_cmd->add_flag("--no-daemon", args->no_daemon, "Replay without flamed, at the clocks the tree holds");
   run_cmd->add_option("--limit", args->limit, "Replay only the first N requests");
-  run_cmd->add_option("--noise", args->noise, "Scale of the grid-derived noise (0 = none)")->capture_default_str();
+  run_cmd->add_option("--noise", args->noise, "Scale of the grid-derived noise (0 = none)")
+      ->capture_default_str();
   run_cmd->add_option("--delays", args->delays, "Actuation delays CPU,GPU,EMC in ms")
       ->delimiter(',')
       ->capture_default_str();
-  run_cmd->add_option("--power-cap-w", args->power_cap_w, "Board power cap (W): throttles GPU, then CPU, then EMC");
+  run_cmd->add_option("--power-cap-w", args->power_cap_w,
+                      "Board power cap (W): throttles GPU, then CPU, then EMC");
   run_cmd->add_option("--data", args->data, "Directory of the grid CSVs (default: the installed data)");
   run_cmd->add_flag("--json", args->json, "Print the summary as JSON");
   run_cmd->add_option("--records", args->records, "Write one JSON line per request to this file");

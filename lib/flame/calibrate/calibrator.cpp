@@ -49,7 +49,8 @@ bool Calibrator::observe(const std::string& key, double model_ms, double measure
 nlohmann::json Calibrator::to_json() const {
   nlohmann::json buckets = nlohmann::json::object();
   for (const auto& [k, s] : states_)
-    buckets[k] = {{"factor", s.factor}, {"samples", s.samples}, {"rejected", s.rejected}, {"last_ratio", s.last_ratio}};
+    buckets[k] = {
+        {"factor", s.factor}, {"samples", s.samples}, {"rejected", s.rejected}, {"last_ratio", s.last_ratio}};
   return {{"version", 1}, {"buckets", buckets}};
 }
 

@@ -4,11 +4,10 @@
 // predicted, robust to outliers: a ratio far from the current factor is ignored unless several in
 // a row agree (then the world changed and the factor jumps to their median).
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace flame {
 

@@ -74,9 +74,9 @@ GridTable GridTable::parse_csv(std::string_view text, const std::string& source)
   const auto header = split(strip(lines[0]), ',');
   std::map<std::string, std::size_t, std::less<>> col;
   for (std::size_t i = 0; i < header.size(); ++i) col[std::string(header[i])] = i;
-  const char* needed[] = {"model_name",    "size",          "core0_status", "core1_status", "core2_status",
-                          "core3_status",  "core_freq",     "gpu_freq",     "emc_freq",     "inference_time",
-                          "power_consumption"};
+  const char* needed[] = {"model_name",   "size",           "core0_status",     "core1_status",
+                          "core2_status", "core3_status",   "core_freq",        "gpu_freq",
+                          "emc_freq",     "inference_time", "power_consumption"};
   for (const char* n : needed)
     if (!col.count(n)) throw GridError(fmt::format("{}:1: missing column '{}'", source, n));
 
@@ -88,7 +88,8 @@ GridTable GridTable::parse_csv(std::string_view text, const std::string& source)
   for (std::size_t ln = 1; ln < lines.size(); ++ln) {
     const auto f = split(strip(lines[ln]), ',');
     if (f.size() != header.size())
-      throw GridError(fmt::format("{}:{}: expected {} fields, found {}", source, ln + 1, header.size(), f.size()));
+      throw GridError(
+          fmt::format("{}:{}: expected {} fields, found {}", source, ln + 1, header.size(), f.size()));
     auto field = [&](const char* name) { return f[col.at(name)]; };
     auto integer = [&](const char* name) {
       const auto s = field(name);
@@ -141,16 +142,18 @@ GridTable GridTable::parse_csv(std::string_view text, const std::string& source)
   uniq(g.emc_);
   const std::size_t n = g.cores_.size() * g.cpu_.size() * g.gpu_.size() * g.emc_.size();
   if (rows.size() != n)
-    throw GridError(fmt::format("{}: {} rows, but the levels span {} configurations: not a full factorial grid",
-                                source, rows.size(), n));
+    throw GridError(
+        fmt::format("{}: {} rows, but the levels span {} configurations: not a full factorial grid", source,
+                    rows.size(), n));
   g.points_.assign(n, GridPoint{});
   std::vector<bool> seen(n, false);
   for (std::size_t k = 0; k < rows.size(); ++k) {
     const auto& c = rows[k].c;
-    const GridIndex i{level_index(g.cores_, c.cores), level_index(g.cpu_, c.cpu_khz), level_index(g.gpu_, c.gpu_hz),
-                      level_index(g.emc_, c.emc_hz)};
+    const GridIndex i{level_index(g.cores_, c.cores), level_index(g.cpu_, c.cpu_khz),
+                      level_index(g.gpu_, c.gpu_hz), level_index(g.emc_, c.emc_hz)};
     const std::size_t f = g.flat(i);
-    if (seen[f]) throw GridError(fmt::format("{}:{}: configuration {} appears twice", source, k + 2, to_string(c)));
+    if (seen[f])
+      throw GridError(fmt::format("{}:{}: configuration {} appears twice", source, k + 2, to_string(c)));
     seen[f] = true;
     g.points_[f] = rows[k].p;
   }
@@ -203,7 +206,8 @@ GridIndex GridTable::fastest() const {
 
 GridIndex GridTable::fastest(int cores) const {
   const auto k = level_index(cores_, cores);
-  if (k >= cores_.size() || cores_[k] != cores) throw GridError(fmt::format("the grid has no {}-core rows", cores));
+  if (k >= cores_.size() || cores_[k] != cores)
+    throw GridError(fmt::format("the grid has no {}-core rows", cores));
   GridIndex best{k, 0, 0, 0};
   for (std::size_t a = 0; a < cpu_.size(); ++a)
     for (std::size_t b = 0; b < gpu_.size(); ++b)
@@ -238,7 +242,8 @@ NoiseEstimate noise_from_neighbours(const std::vector<std::vector<double>>& line
   if (freqs.size() < 3) return out;
   std::vector<double> r;
   for (const auto& y : lines) {
-    if (y.size() != freqs.size()) throw GridError("noise estimate: a line does not match the frequency levels");
+    if (y.size() != freqs.size())
+      throw GridError("noise estimate: a line does not match the frequency levels");
     for (std::size_t i = 1; i + 1 < y.size(); ++i) {
       const double f0 = std::log(freqs[i - 1]), f1 = std::log(freqs[i]), f2 = std::log(freqs[i + 1]);
       const double w = (f2 - f1) / (f2 - f0);

@@ -389,7 +389,6 @@ void xavier_nx(FakeTree& t, const TreeOptions& o, bool jp5) {
     nvpmodel_conf(t, "CPU_DENVER_0", gdir + "/devfreq/17000000.gv11b", 8, "MODE_20W_6CORE");
 }
 
-
 // Jetson TX2 (T186), JetPack 4 (L4T R32.7, kernel 4.9). What is assumed and why (docs/simulator.md):
 // - CPU: two cpufreq policies. policy0 = the A57 cluster (cpu0, cpu3, cpu4, cpu5), policy1 = the
 //   Denver cluster (cpu1, cpu2): the cluster table of the tegra186 cpufreq driver (Denver {1, 2},
@@ -427,9 +426,17 @@ void tx2_jp4(FakeTree& t, const TreeOptions& o) {
               "tegra186"},
              co);
   build_gpu(t,
-            {"/sys/devices/17000000.gp10b", "17000000.gp10b", "/sys/firmware/devicetree/base/gp10b@17000000",
-             "gp10b", "nvidia,gp10b", kTx2Gpu, kTx2Gpu.front(), kTx2Gpu.front(), kTx2Gpu.back(),
-             "wmark_active nvhost_podgov userspace performance simple_ondemand", false,
+            {"/sys/devices/17000000.gp10b",
+             "17000000.gp10b",
+             "/sys/firmware/devicetree/base/gp10b@17000000",
+             "gp10b",
+             "nvidia,gp10b",
+             kTx2Gpu,
+             kTx2Gpu.front(),
+             kTx2Gpu.front(),
+             kTx2Gpu.back(),
+             "wmark_active nvhost_podgov userspace performance simple_ondemand",
+             false,
              {"/sys/devices/gpu.0"}},
             o);
   if (o.vic_decoy) build_vic(t, "/sys/devices", "/sys/firmware/devicetree/base", "nvidia,tegra186-vic");
@@ -441,8 +448,9 @@ void tx2_jp4(FakeTree& t, const TreeOptions& o) {
     std::array<const char*, 3> rails;
     std::array<int, 3> mw;
   };
-  const Dev devs[] = {{"0-0040", 0, {"VDD_SYS_GPU", "VDD_SYS_SOC", o.nc_rail ? "NC" : "VDD_4V0_WIFI"}, {152, 686, 0}},
-                      {"0-0041", 1, {"VDD_IN", "VDD_SYS_CPU", "VDD_SYS_DDR"}, {1984, 229, 381}}};
+  const Dev devs[] = {
+      {"0-0040", 0, {"VDD_SYS_GPU", "VDD_SYS_SOC", o.nc_rail ? "NC" : "VDD_4V0_WIFI"}, {152, 686, 0}},
+      {"0-0041", 1, {"VDD_IN", "VDD_SYS_CPU", "VDD_SYS_DDR"}, {1984, 229, 381}}};
   const int mv = static_cast<int>(tx2_layout().vdd_in_mv);
   for (const auto& d : devs) {
     const std::string dev = i2c + "/" + d.addr;

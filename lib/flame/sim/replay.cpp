@@ -33,7 +33,8 @@ DaemonClient::DaemonClient(const std::string& socket_path, double timeout_s) : p
     const int e = errno;
     ::close(fd_);
     fd_ = -1;
-    throw std::runtime_error(fmt::format("cannot connect to flamed at {}: {}", socket_path, std::strerror(e)));
+    throw std::runtime_error(
+        fmt::format("cannot connect to flamed at {}: {}", socket_path, std::strerror(e)));
   }
   timeval tv{};
   tv.tv_sec = static_cast<time_t>(timeout_s);
@@ -65,7 +66,8 @@ nlohmann::json DaemonClient::call(const nlohmann::json& request) {
       try {
         return nlohmann::json::parse(reply);
       } catch (const nlohmann::json::exception& e) {
-        throw std::runtime_error(fmt::format("flamed at {}: unparsable reply '{}': {}", path_, reply, e.what()));
+        throw std::runtime_error(
+            fmt::format("flamed at {}: unparsable reply '{}': {}", path_, reply, e.what()));
       }
     }
     char buf[4096];
@@ -185,8 +187,10 @@ ReplayResult replay(const Workload& w, TableSimulator& sim, const ReplayOptions&
     if (client) {
       // A request already late still asks (for the fastest clocks); the protocol needs deadline_ms > 0.
       const double budget = std::max(r.budget_ms, 0.1);
-      const auto reply = client->call(
-          {{"op", "begin"}, {"id", i}, {"model", q.model}, {"deadline_ms", std::round(budget * 1000) / 1000}});
+      const auto reply = client->call({{"op", "begin"},
+                                       {"id", i},
+                                       {"model", q.model},
+                                       {"deadline_ms", std::round(budget * 1000) / 1000}});
       if (!reply.value("ok", false))
         throw std::runtime_error(fmt::format("flamed refused request {} ({}): {}", i, q.model,
                                              reply.value("error", reply.dump())));
@@ -205,8 +209,10 @@ ReplayResult replay(const Workload& w, TableSimulator& sim, const ReplayOptions&
     r.pieces = x.pieces;
     r.throttled = x.throttled;
     if (client) {
-      const auto reply = client->call(
-          {{"op", "end"}, {"id", i}, {"latency_ms", std::max(0.001, std::round(x.latency_ms * 1000) / 1000)}});
+      const auto reply =
+          client->call({{"op", "end"},
+                        {"id", i},
+                        {"latency_ms", std::max(0.001, std::round(x.latency_ms * 1000) / 1000)}});
       if (!reply.value("ok", false))
         throw std::runtime_error(fmt::format("flamed refused end of request {}: {}", i, reply.dump()));
     }

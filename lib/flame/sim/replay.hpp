@@ -70,7 +70,7 @@ struct Summary {
   double p99_latency_ms = 0;  // service time
   double p99_response_over_deadline = 0;
   double max_response_over_deadline = 0;
-  double virtual_s = 0;        // last finish (virtual time)
+  double virtual_s = 0;           // last finish (virtual time)
   std::size_t clock_changes = 0;  // requests whose tree clocks differ from the previous request's
   std::size_t throttled = 0;
   std::size_t infeasible = 0;  // flamed answered feasible: false

@@ -86,11 +86,13 @@ TableSimulator::TableSimulator(std::string tree_root, std::vector<GridTable> tab
   for (const auto& [name, t] : tables_)
     if (t.cores() != reference_->cores() || t.cpu_khz() != reference_->cpu_khz() ||
         t.gpu_hz() != reference_->gpu_hz() || t.emc_hz() != reference_->emc_hz())
-      throw GridError(fmt::format("simulator: grid {} has other clock levels than {}", name, reference_->name()));
+      throw GridError(
+          fmt::format("simulator: grid {} has other clock levels than {}", name, reference_->name()));
   if (!(options_.noise_scale >= 0)) throw GridError("simulator: noise scale must be >= 0");
   for (double d : {options_.cpu_delay_ms, options_.gpu_delay_ms, options_.emc_delay_ms})
     if (!(d >= 0)) throw GridError("simulator: actuation delays must be >= 0");
-  if (options_.power_cap_w && !(*options_.power_cap_w > 0)) throw GridError("simulator: power cap must be > 0");
+  if (options_.power_cap_w && !(*options_.power_cap_w > 0))
+    throw GridError("simulator: power cap must be > 0");
   cpu_.delay_ms = options_.cpu_delay_ms;
   gpu_.delay_ms = options_.gpu_delay_ms;
   emc_.delay_ms = options_.emc_delay_ms;

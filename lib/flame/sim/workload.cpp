@@ -146,7 +146,8 @@ Workload generate_bursty(const BurstySpec& s, const std::string& name) {
   w.generator = "bursty";
   w.bursty = s;
   w.description = fmt::format(
-      "{} bursts of {}-{} requests {:g}-{:g} ms apart, idle gaps of {:g} ms on average; deadlines {:g}-{:g} ms",
+      "{} bursts of {}-{} requests {:g}-{:g} ms apart, idle gaps of {:g} ms on average; deadlines {:g}-{:g} "
+      "ms",
       s.bursts, s.burst_min, s.burst_max, s.gap_min_ms, s.gap_max_ms, s.idle_mean_ms, s.deadline_min_ms,
       s.deadline_max_ms);
   Rng rng(s.seed);
@@ -209,8 +210,8 @@ std::string to_yaml(const Workload& w) {
   o << "  kind: " << w.generator << "\n";
   if (w.generator == "camera") {
     const auto& s = w.camera;
-    o << fmt::format("  seed: {}\n  fps: {}\n  frames: {}\n  infer_every: {}\n  jitter_ms: {}\n  model: {}\n", s.seed,
-                     s.fps, s.frames, s.infer_every, s.jitter_ms, quoted(s.model));
+    o << fmt::format("  seed: {}\n  fps: {}\n  frames: {}\n  infer_every: {}\n  jitter_ms: {}\n  model: {}\n",
+                     s.seed, s.fps, s.frames, s.infer_every, s.jitter_ms, quoted(s.model));
   } else if (w.generator == "bursty") {
     const auto& s = w.bursty;
     o << fmt::format(
@@ -224,8 +225,8 @@ std::string to_yaml(const Workload& w) {
   }
   o << "requests:\n";
   for (const auto& r : w.requests)
-    o << fmt::format("  - {{t_ms: {:.3f}, model: {}, deadline_ms: {:.3f}, stream: {}}}\n", r.t_ms, quoted(r.model),
-                     r.deadline_ms, quoted(r.stream));
+    o << fmt::format("  - {{t_ms: {:.3f}, model: {}, deadline_ms: {:.3f}, stream: {}}}\n", r.t_ms,
+                     quoted(r.model), r.deadline_ms, quoted(r.stream));
   return o.str();
 }
 
@@ -280,7 +281,8 @@ Workload parse_workload(const std::string& yaml, const std::string& source) {
         }
         validate(s);
       } else if (w.generator != "manual") {
-        r.fail(g["kind"], fmt::format("generator.kind: '{}' is not known (camera, bursty, manual)", w.generator));
+        r.fail(g["kind"],
+               fmt::format("generator.kind: '{}' is not known (camera, bursty, manual)", w.generator));
       }
     } catch (const WorkloadError& e) {
       r.fail(g, e.what());
