@@ -7,7 +7,7 @@
 # caller, and D-Bus never being fatal: a second daemon that cannot own the name, a bus that does
 # not exist and dbus: false all keep serving the socket. SIGTERM: exit 0 with the files restored.
 set -euo pipefail
-: "${FLAMED:?flamed is not built}" "${FLAME_BUILD_DIR:?}" "${FLAME_SOURCE_DIR:?}"
+: "${FLAMED:?flamed is not built}" "${FLAME:?}" "${FLAME_BUILD_DIR:?}" "${FLAME_SOURCE_DIR:?}"
 for tool in dbus-daemon dbus-send busctl python3; do
   command -v "$tool" >/dev/null || { echo "dbus_api: $tool is missing (tools/setup.sh installs it)" >&2; exit 1; }
 done
@@ -61,22 +61,10 @@ echo "private bus: $DBUS_SYSTEM_BUS_ADDRESS (pid $bus_pid)"
 "$FLAME_BUILD_DIR/tests/flame_fake_sysfs" orin-nano-jp6 "$tmp/root" >/dev/null
 cp -a "$tmp/root" "$tmp/root.orig"
 mkdir -p "$tmp/models" "$tmp/state" "$tmp/run"
-model() {  # model NAME: one segment, ~1-5 ms of CPU, ~5-17 ms of GPU, EMC-dependent memory time
-  cat <<YAML
-format: flame-model
-version: 1
-kind: layerwise
-name: $1
-board: test
-costs: {cpu_offset_ns: 0, gpu_scale: 1, sync_latency_ns: 20000}
-emc_hz: [204000000, 3199000000]
-segments:
-  - name: body
-    cpu: [50000, 2.0e12]
-    gpu: {work_ns_hz: 5.0e15, memory_ns: [4000000, 1000000]}
-YAML
-}
-model resnet50 >"$tmp/models/resnet50.yaml"
+# The served model comes from the CLI (a layer-wise fit on the synthetic Orin Nano from real ResNet-50
+# segments); the one Reload picks up later is a shipped example.
+"$FLAME" model synth --config resnet50_b1_float32 --name resnet50 --out "$tmp/models/resnet50.yaml" >/dev/null \
+  || fail "flame model synth"
 config() {  # config DIR NAME DBUS: a configuration whose paths live in DIR (the board file lists EMC rates)
   cat <<YAML
 sysfs_root: $1/root
@@ -350,9 +338,9 @@ wait_prop Enabled true
 echo "RestoreBaseline: holds released, files restored, still enabled"
 
 # --- Reload: a new model appears; a broken configuration is refused with the reason.
-model mobilenet >"$tmp/models/mobilenet.yaml"
+cp "$FLAME_SOURCE_DIR/config/models/mobilenet_v3_small.yaml" "$tmp/models/"
 "${B[@]}" call "${OBJ[@]}" org.flame.Flamed1 Reload || fail "Reload"
-wait_prop Models '["mobilenet", "resnet50"]'
+wait_prop Models '["mobilenet_v3_small", "resnet50"]'
 cp "$tmp/flamed.yaml" "$tmp/flamed.yaml.good"
 echo "safety_margin_pct: lots" >>"$tmp/flamed.yaml"
 if "${B[@]}" call "${OBJ[@]}" org.flame.Flamed1 Reload >"$tmp/reload.out" 2>&1; then
@@ -360,13 +348,13 @@ if "${B[@]}" call "${OBJ[@]}" org.flame.Flamed1 Reload >"$tmp/reload.out" 2>&1; 
 fi
 grep -q "safety_margin_pct" "$tmp/reload.out" || fail "Reload error does not name the key: $(cat "$tmp/reload.out")"
 cp "$tmp/flamed.yaml.good" "$tmp/flamed.yaml"
-wait_prop Models '["mobilenet", "resnet50"]'
+wait_prop Models '["mobilenet_v3_small", "resnet50"]'
 echo "Reload: models reloaded; a broken file refused with its reason"
 
 # --- D-Bus is never fatal: a second flamed cannot own the name and serves its socket anyway.
 mkdir -p "$tmp/b/models" "$tmp/b/state" "$tmp/b/run"
 "$FLAME_BUILD_DIR/tests/flame_fake_sysfs" orin-nano-jp6 "$tmp/b/root" >/dev/null
-model resnet50 >"$tmp/b/models/resnet50.yaml"
+cp "$tmp/models/resnet50.yaml" "$tmp/b/models/"
 config "$tmp/b" second true >"$tmp/b/flamed.yaml"
 "$FLAMED" --config "$tmp/b/flamed.yaml" >"$tmp/second.log" 2>&1 &
 second=$!
