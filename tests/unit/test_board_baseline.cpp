@@ -347,3 +347,24 @@ TEST_CASE("board baseline: governors changed behind our back are put back", "[bo
   CHECK(restore_from_file(r.ropts()).ok());
   CHECK(r.tree.snapshot() == before);
 }
+
+TEST_CASE("board baseline: a torn write (empty clock file) is written over from the baseline",
+          "[board][baseline]") {
+  for (const std::string& torn :
+       {kEmc + "/rate", kEmc + "/mrq_rate_locked", kP0 + "/scaling_max_freq", kP0 + "/scaling_min_freq"}) {
+    DYNAMIC_SECTION(torn) {
+      Rig r(Profile::OrinNanoJp6);
+      const auto before = r.tree.snapshot();
+      {
+        Controller c(r.opts(), r.model);
+        CHECK(c.set(flame::test::pin(345600, 306000000, 665600000)).ok());
+      }
+      // A process killed between open(O_TRUNC) and write() leaves an empty attribute behind.
+      r.tree.raw(torn, "");
+      auto res = restore_from_file(r.ropts());
+      CHECK(res.ok());
+      CHECK(res.removed);
+      CHECK(r.tree.snapshot() == before);
+    }
+  }
+}

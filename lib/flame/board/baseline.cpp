@@ -1,5 +1,6 @@
 #include "flame/board/baseline.hpp"
 
+#include <cstdint>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -371,15 +372,21 @@ void restore_range(const SavedDomain& d, FileAccess& io, const RetryPolicy& retr
 
     bool done = false;
     for (int attempt = 0; attempt < 2 && !done; ++attempt) {
-      auto cur_lo = read_value(io, mn->path, &err);
-      auto cur_hi = cur_lo ? read_value(io, mx->path, &err) : std::nullopt;
-      if (!cur_lo || !cur_hi) return note_error(res, err, "cannot read current min/max");
-      if (*cur_lo == lo && *cur_hi == hi) {
+      int lo_err = 0, hi_err = 0;
+      auto cur_lo = read_value(io, mn->path, &lo_err);
+      auto cur_hi = read_value(io, mx->path, &hi_err);
+      // A value that reads but does not parse (a write torn by a crash) is overwritten; a file that
+      // cannot be read at all is a real failure.
+      for (int e : {lo_err, hi_err})
+        if (e != 0 && e != EINVAL) return note_error(res, e, "cannot read current min/max");
+      if (cur_lo && cur_hi && *cur_lo == lo && *cur_hi == hi) {
         done = true;
         break;
       }
       // Forced on the second pass: a stale QoS request may hide behind the effective values.
-      auto plan = plan_range(mn->path, mx->path, *cur_lo, *cur_hi, lo, hi, /*force=*/attempt > 0);
+      const bool known = cur_lo && cur_hi;
+      auto plan = plan_range(mn->path, mx->path, cur_lo.value_or(0), cur_hi.value_or(UINT64_MAX), lo, hi,
+                             /*force=*/attempt > 0 || !known);
       auto recs = execute_writes(io, plan, retry);
       res.writes.insert(res.writes.end(), recs.begin(), recs.end());
       if (const auto* bad = first_failure(recs)) return note_error(res, bad->error, "write " + bad->path);
@@ -434,11 +441,18 @@ void restore_emc(const SavedDomain& d, const Baseline& b, FileAccess& io, const 
   if (want != *base_rate)
     res.message = fmt::format("saved rate {} clamped to current cap {}", *base_rate, want);
 
-  auto cur_lock = read_value(io, lock->path, &err);
-  auto cur_rate = cur_lock ? read_value(io, rate->path, &err) : std::nullopt;
-  if (!cur_lock || !cur_rate) return note_error(res, err, "cannot read EMC lock/rate");
+  // An unreadable current state (a write torn by a crash, a value the kernel no longer parses) must
+  // not stop the restore: assume the opposite lock state at another rate, so every saved value is written.
+  int cur_err = 0;
+  auto cur_lock = read_value(io, lock->path, &cur_err);
+  auto cur_rate = read_value(io, rate->path, &cur_err);
+  const bool known = cur_lock && cur_rate;
+  if (!known)
+    res.message += (res.message.empty() ? "" : "; ") + std::string("EMC lock/rate unreadable (") +
+                   errno_name(cur_err) + "), writing the saved values";
   const std::string& rate_write = rate->write_path.empty() ? rate->path : rate->write_path;
-  auto plan = plan_emc_restore(lock->path, rate_write, *cur_lock != 0, *cur_rate, *base_lock != 0, want);
+  auto plan = plan_emc_restore(lock->path, rate_write, known ? *cur_lock != 0 : *base_lock == 0,
+                               known ? *cur_rate : want + 1, *base_lock != 0, want);
   auto recs = execute_writes(io, plan, retry);
   res.writes = recs;
   if (const auto* bad = first_failure(recs)) return note_error(res, bad->error, "write " + bad->path);
