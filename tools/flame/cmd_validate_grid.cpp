@@ -43,6 +43,7 @@ nlohmann::json report_json(const GridValidation& v) {
   j["latency"] = stats_json(v.model.latency);
   if (v.model.power) j["power"] = stats_json(*v.model.power);
   j["profiled"] = v.profiled;
+  j["avoided_combinations"] = v.avoided;
   j["rows"] = v.rows;
   j["points"] = v.points;
   j["clock_combinations"] = v.combos;
@@ -57,7 +58,8 @@ nlohmann::json report_json(const GridValidation& v) {
                       {"energy_vs_max", v.deadlines->energy_vs_max},
                       {"worst_vs_oracle", v.deadlines->worst_vs_oracle},
                       {"infeasible", v.deadlines->infeasible},
-                      {"margin", v.deadlines->margin}};
+                      {"margin", v.deadlines->margin},
+                      {"unmeasured", v.deadlines->unmeasured}};
   } else {
     j["deadlines"] = nullptr;
     j["deadlines_note"] = v.deadlines_note;
@@ -107,7 +109,10 @@ void print_text(const GridValidation& v, const flame::grid::GridValidationOption
     fmt::print("  dropped {} unusable rows (e.g. line {}: {})\n", v.dropped.size(), v.dropped[0].line,
                v.dropped[0].reason);
   if (v.skipped) fmt::print("  skipped {} rows: {}\n", v.skipped, v.skipped_reason);
-  fmt::print("errors on {} of {} points (the rest are glitches, below):\n", v.model.latency.n,
+  if (v.avoided)
+    fmt::print("  {} clock combinations are glitched in most series (below) and were not profiled\n",
+               v.avoided);
+  fmt::print("errors on {} of {} rows (the rest are glitches, below):\n", v.model.latency.n,
              v.model_all.latency.n);
   fmt::print("{}", row("model", v.model));
   for (const auto& [name, e] : v.baselines) fmt::print("{}", row("baseline " + name, e));

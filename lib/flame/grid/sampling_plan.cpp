@@ -71,7 +71,7 @@ std::vector<size_t> stratified(size_t n, size_t levels, bool centred, std::mt199
 
 size_t min_plan_budget(const ClockLevels& levels) {
   const size_t extra_cores = levels.cores.size() > 1 ? levels.cores.size() - 1 : 0;
-  return std::max<size_t>(3, 2 + static_cast<size_t>(levels.varying_domains()) + extra_cores);
+  return std::max<size_t>(3, 1 + static_cast<size_t>(levels.varying_domains()) + extra_cores);
 }
 
 std::vector<size_t> plan_samples(const std::vector<Clocks>& available, size_t budget, uint64_t seed) {
