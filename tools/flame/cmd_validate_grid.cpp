@@ -8,6 +8,7 @@
 #include "command.hpp"
 #include "flame/grid/dataset.hpp"
 #include "flame/grid/grid_validation.hpp"
+#include "flame/io/data_path.hpp"
 
 namespace {
 
@@ -178,7 +179,7 @@ const flame::cli::Registrar reg([](CLI::App& root) {
     for (double m : a->options.deadlines)
       if (!(m >= 1))
         throw std::invalid_argument(fmt::format("--deadlines: {} is below 1 (the fastest latency)", m));
-    const auto dataset = flame::grid::read_dataset(a->file);
+    const auto dataset = flame::grid::read_dataset(flame::find_data(a->file).string());
     const auto v = flame::grid::validate_grid(dataset, a->options);
     if (a->json)
       std::cout << report_json(v).dump(2) << "\n";
