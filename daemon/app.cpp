@@ -6,6 +6,7 @@
 
 #include <fstream>
 
+#include "dbus_service.hpp"
 #include "flame/version.hpp"
 #include "metrics.hpp"
 #include "state_file.hpp"
@@ -19,6 +20,7 @@ GovernorOptions governor_options(const Config& c) {
   o.idle = c.idle_policy;
   o.max_requests_per_client = c.limits.max_requests_per_client;
   o.recalibrate = c.recalibration.enabled;
+  o.idle_delay_ms = c.idle_delay_ms;
   return o;
 }
 
@@ -64,11 +66,15 @@ void App::start() {
   for (const auto& e : errors) spdlog::warn("{}", e);
   spdlog::info("{} model(s) loaded from {}", governor_->models().size(), config_.models_dir.string());
 
-  server_ = std::make_unique<Server>(io_, config_.limits, *governor_, [this] { calibration_dirty_ = true; });
+  server_ = std::make_unique<Server>(io_, config_.limits, *governor_, [this] {
+    calibration_dirty_ = true;
+    bus_changed();
+  });
   if (sd_listen_fds(1) >= 1)
     server_->adopt(SD_LISTEN_FDS_START);
   else
     server_->listen(config_.socket_path, config_.socket_mode, config_.socket_group);
+  start_bus();
 }
 
 void App::wait_signals() {
@@ -83,7 +89,7 @@ void App::wait_signals() {
   });
 }
 
-void App::reload() {
+bool App::reload(std::string* error) {
   notify("RELOADING=1");
   if (!config_path_) {
     spdlog::info("reload: no configuration file; reloading models only");
@@ -91,13 +97,16 @@ void App::reload() {
   try {
     Config next = config_path_ ? load_config(*config_path_) : config_;
     if (next.sysfs_root != config_.sysfs_root || next.socket_path != config_.socket_path ||
-        next.runtime_dir != config_.runtime_dir || next.board_file != config_.board_file)
+        next.runtime_dir != config_.runtime_dir || next.board_file != config_.board_file ||
+        next.dbus != config_.dbus)
       spdlog::warn(
-          "reload: sysfs_root, socket_path, runtime_dir and board_file need a restart; keeping the old ones");
+          "reload: sysfs_root, socket_path, runtime_dir, board_file and dbus need a restart; keeping the old "
+          "ones");
     next.sysfs_root = config_.sysfs_root;
     next.socket_path = config_.socket_path;
     next.runtime_dir = config_.runtime_dir;
     next.board_file = config_.board_file;
+    next.dbus = config_.dbus;
     std::vector<std::string> errors;
     ModelSet models = load_models(next.models_dir, errors);
     for (const auto& e : errors) spdlog::warn("reload: {}", e);
@@ -109,9 +118,13 @@ void App::reload() {
     spdlog::set_level(spdlog::level::from_str(config_.log_level));
     spdlog::info("reloaded: {} model(s)", governor_->models().size());
     notify(fmt::format("READY=1\nSTATUS=serving {} model(s)", governor_->models().size()));
+    bus_changed();
+    return true;
   } catch (const std::exception& e) {
     spdlog::error("reload failed, keeping the previous configuration: {}", e.what());
     notify(fmt::format("READY=1\nSTATUS=reload failed: {}", e.what()));
+    if (error) *error = e.what();
+    return false;
   }
 }
 
@@ -121,6 +134,7 @@ void App::shutdown(const char* why) {
   spdlog::info("{}: restoring clocks and stopping", why);
   notify("STOPPING=1");
   if (server_) server_->stop();
+  stop_bus();
   if (governor_) {
     try {
       governor_->release_all(/*restore_baseline=*/true);

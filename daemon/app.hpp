@@ -17,6 +17,8 @@
 
 namespace flamed {
 
+class DbusService;
+
 // Provided by the board glue (hardware.cpp) and the model registry (model_registry.cpp).
 std::unique_ptr<ClockActuator> make_actuator(const Config& config);
 ModelSet load_models(const std::filesystem::path& dir, std::vector<std::string>& errors);
@@ -30,7 +32,7 @@ class App {
 
  private:
   void start();
-  void reload();
+  bool reload(std::string* error = nullptr);  // false (and why) when the old state was kept
   void shutdown(const char* why);
   void persist_calibration();
   void write_metrics();
@@ -39,6 +41,10 @@ class App {
   void arm_persist();
   void arm_metrics();
   void wait_signals();
+  // D-Bus (app_bus.cpp): optional, never fatal.
+  void start_bus();
+  void bus_changed();
+  void stop_bus();
 
   Config config_;
   std::optional<std::filesystem::path> config_path_;
@@ -49,6 +55,7 @@ class App {
   flame::Calibrator calibrator_;
   std::unique_ptr<Governor> governor_;
   std::unique_ptr<Server> server_;
+  std::unique_ptr<DbusService> bus_;  // null when dbus: false or the bus is unavailable
   bool stopping_ = false;
   bool calibration_dirty_ = false;
 };

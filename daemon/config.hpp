@@ -30,6 +30,7 @@ struct Config {
   double safety_margin_pct = 5;
   IdlePolicy idle_policy = IdlePolicy::Restore;
   double request_expiry_ms = 10'000;
+  double idle_delay_ms = 200;  // the idle policy applies this long after the last request ends
   bool dry_run = false;
 
   struct Limits {

@@ -13,13 +13,21 @@ nlohmann::json clocks_json(const flame::Clocks& c) {
 
 Governor::Governor(GovernorOptions options, ClockActuator& actuator, Planner planner,
                    flame::Calibrator& calibrator)
-    : o_(options), actuator_(actuator), planner_(std::move(planner)), calibrator_(calibrator) {}
+    : o_(options),
+      actuator_(actuator),
+      planner_(std::move(planner)),
+      calibrator_(calibrator),
+      applied_(actuator.current()) {}
 
 void Governor::set_models(ModelSet models) {
   models_ = std::move(models);
 }
 
 nlohmann::json Governor::begin(uint64_t client, const Begin& r, SteadyTime now) {
+  if (!enabled_) {
+    ++counters_.errors;
+    return error_reply(r.id, "disabled");
+  }
   auto it = models_.find(r.model);
   if (it == models_.end()) {
     ++counters_.errors;
@@ -63,7 +71,7 @@ nlohmann::json Governor::begin(uint64_t client, const Begin& r, SteadyTime now) 
   const auto previous = arbiter_.remove(client, r.id);
   arbiter_.add(h);
   try {
-    reapply();
+    reapply(now);
   } catch (const std::exception& e) {
     // The board refused: forget this request so the state matches the hardware.
     arbiter_.remove(client, r.id);
@@ -82,7 +90,7 @@ nlohmann::json Governor::begin(uint64_t client, const Begin& r, SteadyTime now) 
           {"calibration", factor}};
 }
 
-nlohmann::json Governor::end(uint64_t client, const End& r, SteadyTime) {
+nlohmann::json Governor::end(uint64_t client, const End& r, SteadyTime now) {
   auto h = arbiter_.remove(client, r.id);
   if (!h) {
     ++counters_.errors;
@@ -99,38 +107,73 @@ nlohmann::json Governor::end(uint64_t client, const End& r, SteadyTime) {
     if (o_.recalibrate) updated = calibrator_.observe(h->calibration_key, h->model_ms, m);
   }
   ++counters_.ends;
-  reapply();
+  reapply(now);
   nlohmann::json out = {{"id", r.id}, {"ok", true}, {"applied", clocks_json(applied_)}};
   if (r.latency_ms)
     out["calibration"] = {{"factor", calibrator_.factor(h->calibration_key)}, {"updated", updated}};
   return out;
 }
 
-void Governor::disconnect(uint64_t client) {
-  if (!arbiter_.remove_client(client).empty()) reapply();
+void Governor::disconnect(uint64_t client, SteadyTime now) {
+  if (!arbiter_.remove_client(client).empty()) reapply(now);
+}
+
+std::optional<SteadyTime> Governor::next_expiry() const {
+  auto t = arbiter_.next_expiry();
+  if (idle_at_ && (!t || *idle_at_ < *t)) t = idle_at_;
+  return t;
 }
 
 void Governor::expire(SteadyTime now) {
   const auto gone = arbiter_.expire(now);
-  if (gone.empty()) return;
   counters_.expired += gone.size();
   for (const auto& h : gone) spdlog::info("request {} of client {} ({}) expired", h.id, h.client, h.model);
-  reapply();
+  if (!gone.empty()) reapply(now);
+  if (idle_at_ && now >= *idle_at_ && arbiter_.holds().empty()) apply_idle();
 }
 
 void Governor::release_all(bool restore_baseline) {
   for (const auto& h : std::vector<Hold>(arbiter_.holds())) arbiter_.remove(h.client, h.id);
+  idle_at_.reset();
   if (restore_baseline) {
-    if (holding_) actuator_.restore();
+    if (holding_) {
+      actuator_.restore();
+      ++counters_.clock_changes;
+    }
     holding_ = false;
+    applied_ = actuator_.current();
     return;
   }
-  reapply();
+  apply_idle();
 }
 
-void Governor::reapply() {
-  std::optional<flame::Clocks> target = arbiter_.combined();
+void Governor::set_enabled(bool enabled) {
+  if (enabled == enabled_) return;
+  enabled_ = enabled;
+  spdlog::info("governor {}", enabled ? "enabled" : "disabled: holds released, baseline restored");
+  if (!enabled) release_all(/*restore_baseline=*/true);
+}
+
+void Governor::reapply(SteadyTime now) {
+  const std::optional<flame::Clocks> target = arbiter_.combined();
   if (!target) {
+    // Keep the clocks for a short while: the next request usually follows (hysteresis).
+    if (o_.idle_delay_ms <= 0 || !holding_) return apply_idle();
+    if (!idle_at_) idle_at_ = now + std::chrono::microseconds(static_cast<int64_t>(o_.idle_delay_ms * 1000));
+    return;
+  }
+  idle_at_.reset();
+  if (holding_ && *target == target_) return;  // skip writes when nothing changes
+  applied_ = actuator_.apply(*target);
+  target_ = *target;
+  holding_ = true;
+  ++counters_.clock_changes;
+}
+
+void Governor::apply_idle() {
+  idle_at_.reset();
+  std::optional<flame::Clocks> target;
+  {
     switch (o_.idle) {
       case IdlePolicy::Restore:
         if (holding_) {
@@ -151,7 +194,7 @@ void Governor::reapply() {
         break;
     }
   }
-  if (holding_ && *target == target_) return;  // skip writes when nothing changes
+  if (holding_ && *target == target_) return;
   applied_ = actuator_.apply(*target);
   target_ = *target;
   holding_ = true;
@@ -178,6 +221,7 @@ nlohmann::json Governor::status(SteadyTime now) const {
           {"active", active},
           {"applied", clocks_json(applied_)},
           {"holding", holding_},
+          {"enabled", enabled_},
           {"models", models},
           {"calibration", calibrator_.to_json()["buckets"]},
           {"counters",

@@ -49,6 +49,7 @@ struct GovernorOptions {
   IdlePolicy idle = IdlePolicy::Restore;
   size_t max_requests_per_client = 256;
   bool recalibrate = true;
+  double idle_delay_ms = 200;  // hysteresis: keep the clocks this long after the last request ends
 };
 
 class Governor {
@@ -63,12 +64,20 @@ class Governor {
   nlohmann::json end(uint64_t client, const End& request, SteadyTime now);
   nlohmann::json status(SteadyTime now) const;
 
-  void disconnect(uint64_t client);
+  void disconnect(uint64_t client, SteadyTime now);
+  // Releases expired requests and applies the idle policy once the board has been idle long enough.
   void expire(SteadyTime now);
-  std::optional<SteadyTime> next_expiry() const { return arbiter_.next_expiry(); }
+  // When expire() has something to do next: a request's expiry or the end of the idle delay.
+  std::optional<SteadyTime> next_expiry() const;
 
   // Release every hold and leave the board as the idle policy says (restore on shutdown).
   void release_all(bool restore_baseline);
+
+  // Operator switch (D-Bus SetEnabled): disabling releases every hold and restores the baseline;
+  // until re-enabled, begin is answered with the error "disabled". Enabling changes no clocks.
+  void set_enabled(bool enabled);
+  bool enabled() const { return enabled_; }
+  size_t active_requests() const { return arbiter_.holds().size(); }
 
   const flame::Clocks& applied() const { return applied_; }
   bool holding() const { return holding_; }
@@ -84,7 +93,8 @@ class Governor {
   const flame::Calibrator& calibrator() const { return calibrator_; }
 
  private:
-  void reapply();
+  void reapply(SteadyTime now);
+  void apply_idle();
 
   GovernorOptions o_;
   ClockActuator& actuator_;
@@ -93,8 +103,10 @@ class Governor {
   ModelSet models_;
   Arbiter arbiter_;
   flame::Clocks applied_{};
-  flame::Clocks target_{};  // last target written (applied_ is what the board accepted)
-  bool holding_ = false;    // clocks currently set by us (false: baseline or never touched)
+  flame::Clocks target_{};             // last target written (applied_ is what the board accepted)
+  bool holding_ = false;               // clocks currently set by us (false: baseline or never touched)
+  std::optional<SteadyTime> idle_at_;  // when the idle policy applies, if nothing begins before
+  bool enabled_ = true;
   Counters counters_;
 };
 

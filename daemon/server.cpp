@@ -173,21 +173,25 @@ Server::~Server() {
 void Server::listen(const std::filesystem::path& path, uint32_t mode, const std::string& group_name) {
   std::error_code ec;
   std::filesystem::create_directories(path.parent_path(), ec);
-  std::filesystem::remove(path, ec);  // a stale socket from a previous instance
+  // Bind and listen under a temporary name, then rename: a client that sees the socket file can
+  // always connect (no window between bind and listen).
+  const std::filesystem::path tmp = path.string() + ".new";
+  std::filesystem::remove(tmp, ec);
   acceptor_.open(local());
-  acceptor_.bind(local::endpoint(path.string()));
+  acceptor_.bind(local::endpoint(tmp.string()));
   acceptor_.listen(asio::socket_base::max_listen_connections);
-  bound_path_ = path;
-  if (::chmod(path.c_str(), mode) != 0)
+  if (::chmod(tmp.c_str(), mode) != 0)
     spdlog::warn("cannot chmod {}: {}", path.string(), std::strerror(errno));
   if (!group_name.empty()) {
     if (const struct group* gr = ::getgrnam(group_name.c_str())) {
-      if (::chown(path.c_str(), static_cast<uid_t>(-1), gr->gr_gid) != 0)
+      if (::chown(tmp.c_str(), static_cast<uid_t>(-1), gr->gr_gid) != 0)
         spdlog::warn("cannot give {} to group {}: {}", path.string(), group_name, std::strerror(errno));
     } else {
       spdlog::warn("socket group '{}' does not exist; {} keeps its group", group_name, path.string());
     }
   }
+  std::filesystem::rename(tmp, path);  // replaces a stale socket from a previous instance
+  bound_path_ = path;
   spdlog::info("listening on {}", path.string());
   accept();
 }
@@ -220,7 +224,7 @@ void Server::accept() {
 void Server::closed(const std::shared_ptr<Session>& s) {
   if (sessions_.erase(s) == 0) return;
   spdlog::info("client {} disconnected", s->client());
-  governor_.disconnect(s->client());
+  governor_.disconnect(s->client(), std::chrono::steady_clock::now());
   on_change_();
   schedule_expiry();
 }

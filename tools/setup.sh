@@ -8,7 +8,12 @@ cd "$(dirname "$0")/.."
 PACKAGES=(build-essential cmake ninja-build pkg-config git
   libboost-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libsystemd-dev catch2
   libeigen3-dev nlohmann-json3-dev libcli11-dev libbenchmark-dev libsimdjson-dev zlib1g-dev
-  dbus systemd python3)
+  dbus systemd python3
+  # system integration tests: bus policy (xmllint, dbus-test-tool), .deb build and checks
+  libxml2-utils dbus-tests dpkg-dev lintian man-db)
+
+# D-Bus API test (tests/integration/dbus_api.sh): dbus-daemon, dbus-send; busctl comes with systemd.
+PACKAGES+=(dbus-daemon dbus-bin)
 
 install_packages() {
   local missing=()
@@ -33,8 +38,8 @@ build() {  # build DIR [cmake args...]
 case "${1:-}" in
   demo)
     install_packages
-    build build -DCMAKE_BUILD_TYPE=Release -DFLAME_BUILD_TESTS=OFF
-    ./build/tools/flame validate coupling data/h200-coupling/coupling.json
+    build build -DCMAKE_BUILD_TYPE=Release -DFLAME_BUILD_TESTS=OFF -DFLAME_BUILD_BENCH=OFF
+    ./tools/demo.sh build
     ;;
   test)
     install_packages

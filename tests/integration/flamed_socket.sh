@@ -4,7 +4,7 @@
 # disconnect and expiry release, reload (good and bad), SIGTERM restores every file.
 set -euo pipefail
 source "$(dirname "$0")/lib/flamed_env.sh"
-write_config "request_expiry_ms: 1500" "limits: {max_line_bytes: 4096, max_connections: 4}"
+write_config "request_expiry_ms: 1500" "idle_delay_ms: 300" "limits: {max_line_bytes: 4096, max_connections: 4}"
 start_flamed
 
 python3 - "$SOCK" "$ROOT" "$T/root.orig" <<'PY'
@@ -70,12 +70,15 @@ r = b.req(op="end", id=1, latency_ms=3.0)
 assert r["ok"], r
 r = a.req(op="end", id=1, latency_ms=r2["predicted_ms"] * 1.1)
 assert r["ok"] and "calibration" in r, r
-# Nothing active: idle policy "restore" puts the baseline back.
+# Nothing active: the clocks are kept for idle_delay_ms (hysteresis), then "restore" puts the
+# baseline back.
+assert files() != base, "idle delay: clocks should be kept for a moment"
+time.sleep(0.6)
 assert files() == base, (files(), base)
 # Disconnect releases.
 r = b.req(op="begin", id=2, model="resnet50", deadline_ms=0.01)
 assert files() != base
-b.close(); time.sleep(0.3)
+b.close(); time.sleep(0.8)
 assert files() == base, "disconnect did not release"
 # Expiry releases (request_expiry_ms = 1500).
 r = a.req(op="begin", id=3, model="resnet50", deadline_ms=0.01)
@@ -113,14 +116,19 @@ print("still serving after a bad reload")
 PY
 
 # SIGTERM restores every file (the request above was released at disconnect; take a new one).
-python3 - "$SOCK" <<'PY' &
+# The holder runs from a file, not a heredoc: a backgrounded heredoc job is a subshell of this
+# script and could run its EXIT trap.
+cat >"$T/holder.py" <<'PY'
 import socket, sys, time
 s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); f = s.makefile("rwb")
-f.write(b'{"op":"begin","id":1,"model":"resnet50","deadline_ms":0.01}\n'); f.flush(); f.readline()
-time.sleep(5)
+f.write(b'{"op":"begin","id":1,"model":"resnet50","deadline_ms":0.01}\n'); f.flush()
+reply = f.readline()
+open(sys.argv[2], "wb").write(reply)  # tell the test the clocks are held
+time.sleep(30)
 PY
+python3 "$T/holder.py" "$SOCK" "$T/held" &
 holder=$!
-sleep 0.5
+for _ in $(seq 1 200); do [[ -s "$T/held" ]] && break; sleep 0.05; done  # a loaded CI machine starts python slowly
 ! same_tree "$ROOT" "$T/root.orig" || { echo "expected clocks to be held" >&2; exit 1; }
 stop_flamed TERM
 kill "$holder" 2>/dev/null || true

@@ -1,46 +1,10 @@
 #pragma once
-// FakeTree: a temporary directory standing in for "/" in tests (jetson-sysfs.md §11.1). Paths are
-// in-root ("/sys/..."); symlinks are created with relative targets so the tree can be moved and
-// resolved like the real one.
-#include <map>
-#include <string>
-#include <string_view>
+// The tests' name for the library's fake sysfs tree (lib/flame/sim/fake_tree.hpp).
+#include "flame/sim/fake_tree.hpp"
 
 namespace flame::test {
 
-class FakeTree {
- public:
-  FakeTree();  // a fresh mkdtemp directory, removed on destruction
-  // Use an existing directory; removed on destruction only if `owned`.
-  FakeTree(std::string dir, bool owned);
-  ~FakeTree();
-  FakeTree(const FakeTree&) = delete;
-  FakeTree& operator=(const FakeTree&) = delete;
-
-  const std::string& root() const { return root_; }
-  std::string host(std::string_view path) const;
-
-  // Raw bytes, parents created.
-  void raw(std::string_view path, std::string_view bytes);
-  // A sysfs attribute: value followed by one newline.
-  void attr(std::string_view path, std::string_view value) { raw(path, std::string(value) + "\n"); }
-  void dir(std::string_view path);
-  // A symlink at `path` pointing at in-root `target`, stored as a relative link.
-  void link(std::string_view path, std::string_view target);
-  void remove(std::string_view path);  // file, link or whole directory
-  // Turns an attribute into a directory: open() for writing then fails with EISDIR and read() with
-  // EISDIR, even as root (file modes do not stop root).
-  void make_directory(std::string_view path);
-
-  std::string read(std::string_view path) const;  // raw bytes; throws if missing
-  bool exists(std::string_view path) const;
-
-  // Every regular file's bytes and every symlink's target, keyed by in-root path.
-  std::map<std::string, std::string> snapshot() const;
-
- private:
-  std::string root_;
-  bool owned_ = true;
-};
+using flame::sim::FakeTree;
+using flame::sim::temp_base;
 
 }  // namespace flame::test

@@ -10,12 +10,7 @@
 
 namespace {
 
-nlohmann::json stats_json(const flame::ErrorStats& s) {
-  return {{"mean_ape_pct", s.mean_ape_pct},
-          {"p95_ape_pct", s.p95_ape_pct},
-          {"max_ape_pct", s.max_ape_pct},
-          {"n", s.n}};
-}
+using flame::stats_json;
 
 void print_json(const flame::CouplingReport& r) {
   nlohmann::json cases = nlohmann::json::array();

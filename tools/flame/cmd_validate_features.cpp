@@ -11,12 +11,7 @@
 
 namespace {
 
-nlohmann::json stats_json(const flame::ErrorStats& s) {
-  return {{"mean_ape_pct", s.mean_ape_pct},
-          {"p95_ape_pct", s.p95_ape_pct},
-          {"max_ape_pct", s.max_ape_pct},
-          {"n", s.n}};
-}
+using flame::stats_json;
 
 nlohmann::json summary_json(const flame::FeatureSummary& s) {
   return {{"gpu_total_held_out", stats_json(s.gpu_total_held_out)},

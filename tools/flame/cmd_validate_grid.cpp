@@ -15,12 +15,7 @@ namespace {
 using flame::grid::GridValidation;
 using flame::grid::ModelErrors;
 
-nlohmann::json stats_json(const flame::ErrorStats& s) {
-  return {{"mean_ape_pct", s.mean_ape_pct},
-          {"p95_ape_pct", s.p95_ape_pct},
-          {"max_ape_pct", s.max_ape_pct},
-          {"n", s.n}};
-}
+using flame::stats_json;
 
 nlohmann::json errors_json(const ModelErrors& e) {
   nlohmann::json j{{"latency", stats_json(e.latency)}};

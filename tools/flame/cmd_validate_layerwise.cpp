@@ -12,12 +12,7 @@
 
 namespace {
 
-nlohmann::json stats_json(const flame::ErrorStats& s) {
-  return {{"mean_ape_pct", s.mean_ape_pct},
-          {"p95_ape_pct", s.p95_ape_pct},
-          {"max_ape_pct", s.max_ape_pct},
-          {"n", s.n}};
-}
+using flame::stats_json;
 
 struct Args {
   std::string file = "data/h200-coupling/run2/coupling.json";

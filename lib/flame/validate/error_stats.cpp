@@ -24,4 +24,8 @@ ErrorStats summarize_ape(const std::vector<double>& v) {
   return s;
 }
 
+nlohmann::json stats_json(const ErrorStats& s) {
+  return {{"mean_ape_pct", s.mean_ape_pct}, {"p95_ape_pct", s.p95_ape_pct}, {"max_ape_pct", s.max_ape_pct}, {"n", s.n}};
+}
+
 }  // namespace flame

@@ -1,5 +1,6 @@
 #pragma once
 // Absolute percentage error summaries used by every validation report.
+#include <nlohmann/json.hpp>
 #include <vector>
 
 namespace flame {
@@ -13,5 +14,7 @@ struct ErrorStats {
 
 double ape_pct(double predicted, double measured);
 ErrorStats summarize_ape(const std::vector<double>& ape_pct_values);
+// The JSON shape every validation report uses: {mean_ape_pct, p95_ape_pct, max_ape_pct, n}.
+nlohmann::json stats_json(const ErrorStats& s);
 
 }  // namespace flame

@@ -17,7 +17,7 @@ write_config() {  # write_config [extra yaml lines...]
     echo "state_dir: $T/state"
     echo "runtime_dir: $T/run"
     echo "board_file: $FLAME_SOURCE_DIR/config/boards/orin-nano-8gb-super.yaml"
-    echo "log_level: debug"
+    echo "log_level: ${FLAMED_LOG_LEVEL:-debug}"
     echo "dbus: false"
     for line in "$@"; do echo "$line"; done
   } >"$CFG"

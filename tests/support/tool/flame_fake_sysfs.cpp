@@ -1,16 +1,16 @@
 // flame_fake_sysfs PROFILE DIR [options]: writes a fake Jetson sysfs tree (jetson-sysfs.md §11) for the
-// integration tests, using the same builder as the unit tests.
+// integration tests, with the library's builder (the same as `flame sim tree`) plus the test faults.
 #include <CLI/CLI.hpp>
 #include <iostream>
 
-#include "fake_board.hpp"
+#include "flame/sim/profiles.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"Write a fake Jetson sysfs tree for tests"};
   std::string profile, dir;
-  flame::test::FixtureOptions o;
+  flame::sim::TreeOptions o;
   bool no_vic = false;
-  app.add_option("profile", profile, "orin-nano-jp6 | xavier-nx-jp4 | xavier-nx-jp5")->required();
+  app.add_option("profile", profile, flame::sim::profile_names())->required();
   app.add_option("dir", dir, "Directory to fill (created)")->required();
   app.add_option("--offline", o.offline_cpus, "CPUs to mark offline")->delimiter(',');
   app.add_flag("--no-vic", no_vic, "Omit the non-GPU devfreq decoy");
@@ -22,12 +22,12 @@ int main(int argc, char** argv) {
   app.add_flag("--nc-rail", o.nc_rail, "Label one INA3221 channel NC");
   CLI11_PARSE(app, argc, argv);
   o.vic_decoy = !no_vic;
-  auto p = flame::test::parse_profile(profile);
+  auto p = flame::sim::parse_profile(profile);
   if (!p) {
     std::cerr << "unknown profile " << profile << "\n";
     return 2;
   }
-  flame::test::FakeTree tree(dir, /*owned=*/false);
-  flame::test::build(*p, tree, o);
+  flame::sim::FakeTree tree(dir, /*owned=*/false);
+  flame::sim::build(*p, tree, o);
   return 0;
 }

@@ -1,4 +1,4 @@
-#include "fake_tree.hpp"
+#include "flame/sim/fake_tree.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,7 +12,7 @@
 
 namespace fs = std::filesystem;
 
-namespace flame::test {
+namespace flame::sim {
 
 namespace {
 
@@ -72,6 +72,19 @@ void FakeTree::raw(std::string_view path, std::string_view bytes) {
   if (!f) throw std::runtime_error("cannot write " + h.string());
 }
 
+void FakeTree::replace_attr(std::string_view path, std::string_view value) {
+  const fs::path h = host(path);
+  fs::create_directories(h.parent_path());
+  fs::path tmp = h;
+  tmp += ".flame-sim-tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    f << value << '\n';
+    if (!f) throw std::runtime_error("cannot write " + tmp.string());
+  }
+  fs::rename(tmp, h);
+}
+
 void FakeTree::dir(std::string_view path) {
   fs::create_directories(host(path));
 }
@@ -129,4 +142,4 @@ std::map<std::string, std::string> FakeTree::snapshot() const {
   return out;
 }
 
-}  // namespace flame::test
+}  // namespace flame::sim

@@ -1,11 +1,12 @@
-#include "fake_board.hpp"
+#include "flame/sim/profiles.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <map>
 
-namespace flame::test {
+namespace flame::sim {
 
 namespace {
 
@@ -43,6 +44,16 @@ const U64s kXavierGpu = {114750000, 204000000, 306000000,  408000000,  510000000
 // Xavier NX EMC: only the nvpmodel caps 1600/1866 MHz are documented; the lower rates are model-only.
 const U64s kXavierEmc = {204000000, 665600000, 1065600000, 1600000000, 1866000000};
 
+// Jetson TX2 as FlexiBO measured it (softsys4ai/FlexiBO @0b8bbbb, MIT; data/jetson-public/flexibo-tx2):
+// the 12 core_freq values (= the TX2 CPU table in jetson-sysfs.md §9), and the 4 GPU and 4 EMC clocks
+// FlexiBO swept. The real TX2 offers more GPU steps (114.75 MHz ... 1300.5 MHz) and EMC rates down to
+// 40.8 MHz; the simulated board offers exactly the measured grid, so every state it can be put in has
+// a measurement behind it.
+const U64s kTx2Cpu = {345600,  499200,  652800,  806400,  960000,  1113600,
+                      1267200, 1420800, 1574400, 1728000, 1881600, 2035200};
+const U64s kTx2Gpu = {140250000, 497250000, 943500000, 1300500000};
+const U64s kTx2Emc = {1062400000, 1331200000, 1600000000, 1866000000};
+
 struct Layout {
   std::vector<std::pair<int, std::vector<int>>> policies;  // first cpu -> related cpus
   int cpus;
@@ -51,7 +62,7 @@ struct Layout {
   std::string driver;
 };
 
-void build_cpus(FakeTree& t, const Layout& l, const FixtureOptions& o) {
+void build_cpus(FakeTree& t, const Layout& l, const TreeOptions& o) {
   const std::string cpu = "/sys/devices/system/cpu";
   std::vector<int> online;
   for (int c = 0; c < l.cpus; ++c)
@@ -121,7 +132,7 @@ struct Gpu {
   std::vector<std::string> links;  // gpu.0 and friends
 };
 
-void build_gpu(FakeTree& t, const Gpu& g, const FixtureOptions& o) {
+void build_gpu(FakeTree& t, const Gpu& g, const TreeOptions& o) {
   t.attr(g.dir + "/load", "236");
   t.attr(g.dir + "/railgate_enable", "1");
   t.attr(g.dir + "/is_railgated", "0");
@@ -152,11 +163,12 @@ void build_gpu(FakeTree& t, const Gpu& g, const FixtureOptions& o) {
 }
 
 // A host1x engine with its own devfreq device: must not be mistaken for the GPU.
-void build_vic(FakeTree& t, const std::string& parent, const std::string& dt_parent) {
+void build_vic(FakeTree& t, const std::string& parent, const std::string& dt_parent,
+               const char* compat = "nvidia,tegra234-vic") {
   const std::string dir = parent + "/13e00000.host1x/15340000.vic";
   const std::string node = dt_parent + "/host1x@13e00000/vic@15340000";
   t.raw(node + "/name", std::string("vic") + '\0');
-  t.raw(node + "/compatible", std::string("nvidia,tegra234-vic") + '\0');
+  t.raw(node + "/compatible", std::string(compat) + '\0');
   t.link(dir + "/of_node", node);
   const std::string df = dir + "/devfreq/15340000.vic";
   t.attr(df + "/available_frequencies", "115200000 268800000 435200000 729600000");
@@ -169,7 +181,8 @@ void build_vic(FakeTree& t, const std::string& parent, const std::string& dt_par
   t.link("/sys/class/devfreq/15340000.vic", df);
 }
 
-void build_emc(FakeTree& t, std::uint64_t rate, std::uint64_t max, const FixtureOptions& o) {
+void build_emc(FakeTree& t, std::uint64_t rate, std::uint64_t max, const TreeOptions& o,
+               std::uint64_t min = 204000000) {
   t.attr("/sys/kernel/nvpmodel_emc_cap/emc_iso_cap", "0");
   if (o.no_debugfs) {
     t.dir("/sys/kernel/debug");  // mount point without debugfs mounted
@@ -177,14 +190,14 @@ void build_emc(FakeTree& t, std::uint64_t rate, std::uint64_t max, const Fixture
   }
   const std::string emc = "/sys/kernel/debug/bpmp/debug/clk/emc";
   t.attr(emc + "/rate", std::to_string(rate));
-  t.attr(emc + "/min_rate", "204000000");
+  t.attr(emc + "/min_rate", std::to_string(min));
   t.attr(emc + "/max_rate", std::to_string(max));
   t.attr(emc + "/mrq_rate_locked", "0");
   if (o.debugfs_unreadable) t.make_directory(emc + "/rate");
 }
 
 void build_thermal(FakeTree& t, const std::vector<std::pair<std::string, std::string>>& zones,
-                   const FixtureOptions& o) {
+                   const TreeOptions& o) {
   for (std::size_t i = 0; i < zones.size(); ++i) {
     const std::string z = fmt::format("/sys/devices/virtual/thermal/thermal_zone{}", i);
     t.attr(z + "/type", zones[i].first);
@@ -195,7 +208,7 @@ void build_thermal(FakeTree& t, const std::vector<std::pair<std::string, std::st
 }
 
 void build_hwmon(FakeTree& t, const std::string& i2c_dev, const std::string& dev, int index,
-                 const FixtureOptions& o) {
+                 const TreeOptions& o) {
   t.attr(i2c_dev + "/name", "ina3221");
   const std::string h = fmt::format("{}/hwmon/hwmon{}", i2c_dev, index);
   t.attr(h + "/name", "ina3221");
@@ -259,7 +272,7 @@ EMC MAX_FREQ 0
                                           cpu_param, gpu_devfreq, mode_id, mode_name));
 }
 
-void orin_nano_jp6(FakeTree& t, const FixtureOptions& o) {
+void orin_nano_jp6(FakeTree& t, const TreeOptions& o) {
   t.raw("/proc/device-tree/compatible",
         dt({"nvidia,p3768-0000+p3767-0005-super", "nvidia,p3767-0005", "nvidia,tegra234"}));
   t.raw("/proc/device-tree/model", dt({"NVIDIA Jetson Orin Nano Engineering Reference Developer Kit Super"}));
@@ -308,7 +321,7 @@ void orin_nano_jp6(FakeTree& t, const FixtureOptions& o) {
     nvpmodel_conf(t, "CPU_A78_0", bus + "/17000000.gpu/devfreq/17000000.gpu", 2, "MAXN_SUPER");
 }
 
-void xavier_nx(FakeTree& t, const FixtureOptions& o, bool jp5) {
+void xavier_nx(FakeTree& t, const TreeOptions& o, bool jp5) {
   t.raw("/proc/device-tree/compatible",
         dt({"nvidia,p3449-0000+p3668-0001", "nvidia,jetson-xavier-nx", "nvidia,tegra194"}));
   t.raw("/proc/device-tree/model", dt({"NVIDIA Jetson Xavier NX Developer Kit"}));
@@ -376,6 +389,94 @@ void xavier_nx(FakeTree& t, const FixtureOptions& o, bool jp5) {
     nvpmodel_conf(t, "CPU_DENVER_0", gdir + "/devfreq/17000000.gv11b", 8, "MODE_20W_6CORE");
 }
 
+
+// Jetson TX2 (T186), JetPack 4 (L4T R32.7, kernel 4.9). What is assumed and why (docs/simulator.md):
+// - CPU: two cpufreq policies. policy0 = the A57 cluster (cpu0, cpu3, cpu4, cpu5), policy1 = the
+//   Denver cluster (cpu1, cpu2): the cluster table of the tegra186 cpufreq driver (Denver {1, 2},
+//   A57 {0, 3, 4, 5}; jetson-sysfs.md §2.3 marks the split [I]) and FlexiBO's own TX2 config, which
+//   names its core0..core3 cpu0, cpu3, cpu4, cpu5 (src/config.yaml @fc54b4e). The Denver cluster is
+//   offline by default (nvpmodel mode 3, MAXP_CORE_ARM, "4 A57 cores"), so the four cores FlexiBO
+//   switched are the ones the board runs; the grid has no measurement with Denver cores.
+// - GPU: devfreq 17000000.gp10b under /sys/devices (4.9 has no /platform prefix), of_node gp10b,
+//   gpu.0 link, no name/timer attributes (jetson-sysfs.md §3.1-3.3).
+// - EMC: bpmp debugfs clk/emc (§4), its range the grid's (1062.4-1866 MHz).
+// - Power: the L4T iio driver ina3221x (§5.2) at 0-0040 (VDD_SYS_GPU, VDD_SYS_SOC, VDD_4V0_WIFI) and
+//   0-0041 (VDD_IN, VDD_SYS_CPU, VDD_SYS_DDR) under /sys/devices/3160000.i2c/i2c-0 [C: community
+//   power-logging scripts]; thermal zone names from §6.
+void tx2_jp4(FakeTree& t, const TreeOptions& o) {
+  t.raw("/proc/device-tree/compatible", dt({"nvidia,p2771-0000", "nvidia,tegra186"}));
+  t.raw("/proc/device-tree/model", dt({"NVIDIA Jetson TX2 Developer Kit"}));
+  t.attr("/etc/nv_tegra_release",
+         "# R32 (release), REVISION: 7.4, GCID: 00000000, BOARD: t186ref, EABI: aarch64, DATE: Tue Jun 20 "
+         "12:38:27 UTC 2023");
+  t.attr("/var/lib/nvpmodel/status", "pmode:0003 fmode:quiet");
+  TreeOptions co = o;
+  if (!o.tx2_denver_online)
+    for (int c : {1, 2})
+      if (std::find(co.offline_cpus.begin(), co.offline_cpus.end(), c) == co.offline_cpus.end())
+        co.offline_cpus.push_back(c);
+  build_cpus(t,
+             {{{0, {0, 3, 4, 5}}, {1, {1, 2}}},
+              6,
+              kTx2Cpu,
+              kTx2Cpu.front(),
+              kTx2Cpu.back(),
+              kTx2Cpu.front(),
+              kTx2Cpu.back(),
+              kTx2Cpu.back(),
+              "tegra186"},
+             co);
+  build_gpu(t,
+            {"/sys/devices/17000000.gp10b", "17000000.gp10b", "/sys/firmware/devicetree/base/gp10b@17000000",
+             "gp10b", "nvidia,gp10b", kTx2Gpu, kTx2Gpu.front(), kTx2Gpu.front(), kTx2Gpu.back(),
+             "wmark_active nvhost_podgov userspace performance simple_ondemand", false,
+             {"/sys/devices/gpu.0"}},
+            o);
+  if (o.vic_decoy) build_vic(t, "/sys/devices", "/sys/firmware/devicetree/base", "nvidia,tegra186-vic");
+  build_emc(t, kTx2Emc.back(), kTx2Emc.back(), o, kTx2Emc.front());
+  const std::string i2c = "/sys/devices/3160000.i2c/i2c-0";
+  struct Dev {
+    const char* addr;
+    int iio;
+    std::array<const char*, 3> rails;
+    std::array<int, 3> mw;
+  };
+  const Dev devs[] = {{"0-0040", 0, {"VDD_SYS_GPU", "VDD_SYS_SOC", o.nc_rail ? "NC" : "VDD_4V0_WIFI"}, {152, 686, 0}},
+                      {"0-0041", 1, {"VDD_IN", "VDD_SYS_CPU", "VDD_SYS_DDR"}, {1984, 229, 381}}};
+  const int mv = static_cast<int>(tx2_layout().vdd_in_mv);
+  for (const auto& d : devs) {
+    const std::string dev = i2c + "/" + d.addr;
+    t.attr(dev + "/name", "ina3221x");
+    const std::string iio = fmt::format("{}/iio:device{}", dev, d.iio);
+    t.attr(iio + "/name", "ina3221x");
+    for (int ch = 0; ch < 3; ++ch) {
+      const int ma = d.mw[ch] * 1000 / mv;
+      t.attr(fmt::format("{}/rail_name_{}", iio, ch), d.rails[ch]);
+      t.attr(fmt::format("{}/in_voltage{}_input", iio, ch), std::to_string(mv));
+      t.attr(fmt::format("{}/in_current{}_input", iio, ch), std::to_string(ma));
+      t.attr(fmt::format("{}/in_power{}_input", iio, ch), std::to_string(d.mw[ch]));
+      t.attr(fmt::format("{}/warn_current_limit_{}", iio, ch), "3000 ma");
+      t.attr(fmt::format("{}/crit_current_limit_{}", iio, ch), "4000 ma");
+      t.attr(fmt::format("{}/ui_input_{}", iio, ch), fmt::format("{} {}", mv, ma));
+    }
+    t.attr(iio + "/running_mode", "1");
+    t.link(std::string("/sys/bus/i2c/devices/") + d.addr, dev);
+    t.link(std::string("/sys/bus/i2c/drivers/ina3221x/") + d.addr, dev);
+  }
+  t.attr("/sys/kernel/actmon_avg_activity/mc_all", "0");
+  build_thermal(t,
+                {{"BCPU-therm", "36500"},
+                 {"MCPU-therm", "36500"},
+                 {"GPU-therm", "35000"},
+                 {"PLL-therm", "34500"},
+                 {"Tboard_tegra", "32000"},
+                 {"Tdiode_tegra", "33250"},
+                 {"PMIC-Die", "100000"},
+                 {"thermal-fan-est", "35400"}},
+                o);
+  if (o.nvpmodel_conf)
+    nvpmodel_conf(t, "CPU_A57", "/sys/devices/17000000.gp10b/devfreq/17000000.gp10b", 3, "MAXP_CORE_ARM");
+}
 }  // namespace
 
 const char* profile_name(Profile p) {
@@ -386,6 +487,8 @@ const char* profile_name(Profile p) {
       return "xavier-nx-jp4";
     case Profile::XavierNxJp5:
       return "xavier-nx-jp5";
+    case Profile::Tx2Jp4:
+      return "tx2-jp4";
   }
   return "?";
 }
@@ -397,10 +500,16 @@ std::optional<Profile> parse_profile(const std::string& name) {
 }
 
 std::vector<Profile> all_profiles() {
-  return {Profile::OrinNanoJp6, Profile::XavierNxJp4, Profile::XavierNxJp5};
+  return {Profile::OrinNanoJp6, Profile::XavierNxJp4, Profile::XavierNxJp5, Profile::Tx2Jp4};
 }
 
-void build(Profile p, FakeTree& t, const FixtureOptions& o) {
+std::string profile_names() {
+  std::string out;
+  for (auto p : all_profiles()) out += (out.empty() ? "" : " | ") + std::string(profile_name(p));
+  return out;
+}
+
+void build(Profile p, FakeTree& t, const TreeOptions& o) {
   switch (p) {
     case Profile::OrinNanoJp6:
       return orin_nano_jp6(t, o);
@@ -408,6 +517,8 @@ void build(Profile p, FakeTree& t, const FixtureOptions& o) {
       return xavier_nx(t, o, false);
     case Profile::XavierNxJp5:
       return xavier_nx(t, o, true);
+    case Profile::Tx2Jp4:
+      return tx2_jp4(t, o);
   }
 }
 
@@ -453,8 +564,35 @@ ProfileFacts facts(Profile p) {
            "/sys/kernel/debug/bpmp/debug/clk/emc",
            1866000000};
       break;
+    case Profile::Tx2Jp4:
+      f = {"tegra186",
+           "R32.7.4",
+           false,
+           {"policy0", "policy1"},
+           kTx2Cpu,
+           kTx2Gpu,
+           kTx2Emc,
+           "17000000.gp10b",
+           "/sys/devices/17000000.gp10b/devfreq/17000000.gp10b",
+           "/sys/kernel/debug/bpmp/debug/clk/emc",
+           kTx2Emc.back()};
+      break;
   }
   return f;
 }
 
-}  // namespace flame::test
+Tx2Layout tx2_layout() {
+  Tx2Layout l;
+  l.grid_policy = "/sys/devices/system/cpu/cpufreq/policy0";
+  l.grid_cpus = {0, 3, 4, 5};
+  l.policies = {"/sys/devices/system/cpu/cpufreq/policy0", "/sys/devices/system/cpu/cpufreq/policy1"};
+  l.gpu_devfreq = "/sys/devices/17000000.gp10b/devfreq/17000000.gp10b";
+  l.gpu_device = "/sys/devices/17000000.gp10b";
+  l.emc = "/sys/kernel/debug/bpmp/debug/clk/emc";
+  l.emc_iso_cap = "/sys/kernel/nvpmodel_emc_cap/emc_iso_cap";
+  l.vdd_in = "/sys/devices/3160000.i2c/i2c-0/0-0041/iio:device1";
+  l.vdd_in_mv = 19072;  // [I] the devkit feeds the module from its 19 V supply
+  return l;
+}
+
+}  // namespace flame::sim

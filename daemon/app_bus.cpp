@@ -1,0 +1,43 @@
+// App <-> org.flame.Flamed1 (dbus_service.hpp): what the bus object reads and what its privileged
+// methods do. Kept out of app.cpp so that the lifecycle stays readable; App::start() calls
+// start_bus() last, reload() and every state change call bus_changed(), shutdown() stops it.
+#include <spdlog/spdlog.h>
+
+#include "app.hpp"
+#include "bus_state.hpp"
+#include "dbus_service.hpp"
+
+namespace flamed {
+
+void App::start_bus() {
+  if (!config_.dbus) {
+    spdlog::info("D-Bus: off (dbus: false)");
+    return;
+  }
+  DbusService::Handlers h;
+  h.state = [this] { return snapshot(config_, *governor_, *actuator_); };
+  h.reload = [this] {
+    std::string why;
+    if (!reload(&why)) throw std::runtime_error("reload failed, the previous configuration is kept: " + why);
+  };
+  h.set_enabled = [this](bool enabled) {
+    governor_->set_enabled(enabled);
+    server_->schedule_expiry();
+  };
+  h.restore_baseline = [this] {
+    spdlog::info("releasing every request and restoring the clock baseline");
+    governor_->release_all(/*restore_baseline=*/true);
+    server_->schedule_expiry();
+  };
+  bus_ = DbusService::start(io_, std::move(h));
+}
+
+void App::bus_changed() {
+  if (bus_) bus_->changed();
+}
+
+void App::stop_bus() {
+  if (bus_) bus_->stop();
+}
+
+}  // namespace flamed

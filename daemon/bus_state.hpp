@@ -1,0 +1,81 @@
+#pragma once
+// What the D-Bus object org.flame.Flamed1 shows (docs/dbus.md): a plain snapshot of the daemon's
+// state, built from the same JSON the socket's `status` reply uses where one exists, so that the
+// two views cannot disagree. Everything here is pure except snapshot(), which reads the governor,
+// the actuator and the configuration; the sd-bus side (dbus_service.cpp) only marshals it.
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "config.hpp"
+#include "flame/board/board.hpp"
+#include "flame/model/clock_grid.hpp"
+
+namespace flamed {
+
+class Governor;
+class ClockActuator;
+
+// Property names of org.flame.Flamed1.
+inline constexpr const char* kPropVersion = "Version";
+inline constexpr const char* kPropBoard = "Board";
+inline constexpr const char* kPropDomains = "Domains";
+inline constexpr const char* kPropCurrentClocks = "CurrentClocks";
+inline constexpr const char* kPropActiveRequests = "ActiveRequests";
+inline constexpr const char* kPropModels = "Models";
+inline constexpr const char* kPropDegraded = "Degraded";
+inline constexpr const char* kPropCalibration = "Calibration";
+inline constexpr const char* kPropEnabled = "Enabled";
+
+// One DVFS domain, D-Bus signature (ssssbat).
+struct DomainInfo {
+  std::string name;         // "cpu", "gpu", "emc"
+  std::string unit;         // "kHz" (cpu) or "Hz"
+  std::string status;       // active, observe-only, offline, deferred, unavailable (board layer),
+                            // disabled (domains.<name>.enabled: false) or unknown (no board information)
+  std::string reason;       // why it is not active; empty when active
+  bool controlled = false;  // flamed may change it: active and >= 2 selectable clocks
+  std::vector<uint64_t> frequencies;  // what the search may choose (limits applied), ascending
+
+  bool operator==(const DomainInfo&) const = default;
+};
+
+struct BusState {
+  std::string version;                        // Version s
+  std::string board;                          // Board s
+  std::vector<DomainInfo> domains;            // Domains a(ssssbat)
+  std::map<std::string, double> clocks;       // CurrentClocks a{sd}
+  uint32_t active_requests = 0;               // ActiveRequests u
+  std::vector<std::string> models;            // Models as
+  std::string degraded;                       // Degraded s
+  std::map<std::string, double> calibration;  // Calibration a{sd}
+  bool enabled = true;                        // Enabled b
+
+  bool operator==(const BusState&) const = default;
+};
+
+// {"cpu_khz":..,"cpu_cores":..,"gpu_hz":..,"emc_hz":..} (clocks_json) -> a{sd}; non-numbers skipped.
+std::map<std::string, double> clock_map(const nlohmann::json& clocks);
+// The calibrator's {"bucket": {"factor": f, ...}} -> a{sd} of bucket -> factor.
+std::map<std::string, double> calibration_map(const nlohmann::json& buckets);
+// "NVIDIA Jetson Orin Nano Developer Kit (tegra234, L4T R36.4.3)"; "unknown" when nothing is known.
+std::string board_label(const flame::board::Identity& id);
+// The CPU as one domain: active when any policy is writable, else the first policy's status, with
+// every policy's reason.
+flame::board::DomainHealth cpu_health(const std::vector<flame::board::CpuPolicy>& policies);
+// cpu, gpu, emc in that order. board may be null (an actuator that is not the board layer).
+std::vector<DomainInfo> domain_infos(const flame::board::Board* board, const flame::ClockGrid& grid,
+                                     const Config& config);
+// "" when flamed does its whole job, else reasons joined by "; ": "disabled", "dry run",
+// "no models loaded", "<domain>: <status> (<reason>)" for a domain the configuration enables.
+std::string degraded_reason(bool enabled, bool dry_run, size_t models,
+                            const std::vector<DomainInfo>& domains);
+// The properties whose value differs (Version and Board are constant and never listed).
+std::vector<const char*> changed_properties(const BusState& before, const BusState& after);
+
+// The daemon's current state.
+BusState snapshot(const Config& config, const Governor& governor, const ClockActuator& actuator);
+
+}  // namespace flamed

@@ -1,0 +1,69 @@
+#pragma once
+// Fake Jetson sysfs trees following jetson-sysfs.md §11: Orin Nano 8GB Super on JetPack 6.2 (§11.2),
+// Xavier NX on JetPack 4.6 (§11.3) and its JetPack 5 variant, and a Jetson TX2 on JetPack 4 (L4T R32,
+// tegra186) whose clock tables are exactly the FlexiBO measurement grid (the simulated board of
+// `flame sim`, docs/simulator.md). Optional decoys and faults for tests.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "flame/sim/fake_tree.hpp"
+
+namespace flame::sim {
+
+enum class Profile { OrinNanoJp6, XavierNxJp4, XavierNxJp5, Tx2Jp4 };
+
+// "orin-nano-jp6", "xavier-nx-jp4", "xavier-nx-jp5", "tx2-jp4"
+const char* profile_name(Profile p);
+std::optional<Profile> parse_profile(const std::string& name);
+std::vector<Profile> all_profiles();
+std::string profile_names();  // "orin-nano-jp6 | ... ", for help texts
+
+struct TreeOptions {
+  bool vic_decoy = true;               // a non-GPU devfreq device (host1x VIC) next to the GPU
+  std::vector<int> offline_cpus;       // cpuK/online = 0 (cpufreq files stay readable)
+  bool sensorless_unreadable = false;  // a sensorless thermal zone whose temp read fails instead of -256000
+  bool debugfs_unreadable = false;     // the EMC rate attribute cannot be read (a directory: EISDIR)
+  bool no_debugfs = false;             // debugfs not mounted
+  bool gpu_unregistered = false;       // GPU present but its devfreq device not registered yet
+  bool nvpmodel_conf = false;          // a small /etc/nvpmodel.conf (illustrative caps, test only)
+  bool nc_rail = false;                // an extra INA3221 channel labelled "NC" (must be skipped)
+  // TX2 only: CPUs offline unless listed in offline_cpus. The TX2 profile takes the Denver cluster
+  // (cpu1, cpu2) offline by default (nvpmodel mode 3, MAXP_CORE_ARM), see tx2_layout().
+  bool tx2_denver_online = false;
+};
+
+void build(Profile p, FakeTree& t, const TreeOptions& o = {});
+
+// Facts about each profile, for assertions and for the simulator.
+struct ProfileFacts {
+  std::string soc;
+  std::string l4t;
+  bool qos = false;  // 5.10+ write rules
+  std::vector<std::string> policies;
+  std::vector<std::uint64_t> cpu_khz;
+  std::vector<std::uint64_t> gpu_hz;
+  std::vector<std::uint64_t> emc_hz;  // rates the EMC model supports
+  std::string gpu_name;
+  std::string gpu_devfreq_dir;  // resolved
+  std::string emc_dir;
+  std::uint64_t emc_max_hz = 0;
+};
+ProfileFacts facts(Profile p);
+
+// Where the simulator finds what it reads and refreshes in a TX2 tree (all in-root paths).
+struct Tx2Layout {
+  std::string grid_policy;          // cpufreq policy of the grid's cores (the A57 cluster)
+  std::vector<int> grid_cpus;       // FlexiBO's core0..core3 = cpu0, cpu3, cpu4, cpu5
+  std::vector<std::string> policies;  // every policy dir (A57 first)
+  std::string gpu_devfreq;          // devfreq dir of 17000000.gp10b
+  std::string gpu_device;           // GPU device dir (load)
+  std::string emc;                  // bpmp debugfs EMC clock dir
+  std::string emc_iso_cap;          // nvpmodel EMC cap (Hz, 0 = none)
+  std::string vdd_in;               // iio dir holding the VDD_IN rail (channel 0)
+  double vdd_in_mv = 0;             // bus voltage written with the power readings
+};
+Tx2Layout tx2_layout();
+
+}  // namespace flame::sim

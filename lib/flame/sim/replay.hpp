@@ -1,0 +1,97 @@
+#pragma once
+// Replay: drives a workload through the simulated board, asking a running flamed for clocks over its
+// socket before each inference (begin → the simulated inference at the clocks now in the tree → end
+// with the measured latency_ms), and records what happened per request (docs/simulator.md).
+//
+// Execution model: one inference at a time, in arrival order (a single GPU queue). A request starts
+// at max(arrival, previous finish); the deadline it sends is what is left of its own deadline then,
+// and it meets its deadline when finish - arrival <= deadline_ms. Time is virtual: nothing sleeps.
+#include <chrono>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "flame/sim/table_sim.hpp"
+#include "flame/sim/workload.hpp"
+
+namespace flame::sim {
+
+// A blocking newline-delimited JSON client of flamed's socket (docs/protocol.md).
+class DaemonClient {
+ public:
+  explicit DaemonClient(const std::string& socket_path, double timeout_s = 10);
+  ~DaemonClient();
+  DaemonClient(const DaemonClient&) = delete;
+  DaemonClient& operator=(const DaemonClient&) = delete;
+  // Sends one request line, returns the reply line parsed; throws on I/O errors and timeouts.
+  nlohmann::json call(const nlohmann::json& request);
+
+ private:
+  int fd_ = -1;
+  std::string buffer_;
+  std::string path_;
+};
+
+struct FrameRecord {
+  std::size_t index = 0;
+  std::string model;
+  std::string stream;
+  double arrival_ms = 0;
+  double start_ms = 0;
+  double finish_ms = 0;
+  double latency_ms = 0;   // service time: finish - start (reported to flamed)
+  double response_ms = 0;  // finish - arrival (what the deadline is about)
+  double deadline_ms = 0;
+  double budget_ms = 0;  // the deadline sent to flamed: what was left at the start
+  bool met = false;
+  double energy_j = 0;
+  double avg_power_w = 0;
+  SimClocks requested;  // read from the tree after begin
+  SimClocks effective;  // in effect at the start (delays, cap)
+  int pieces = 1;
+  bool throttled = false;
+  // From flamed's begin reply (absent without a daemon).
+  std::optional<double> predicted_ms;
+  std::optional<bool> feasible;
+};
+nlohmann::json to_json(const FrameRecord& r);
+
+struct Summary {
+  std::size_t requests = 0;
+  std::size_t met = 0;
+  double met_pct = 0;
+  double energy_j = 0;  // sum over inferences (idle power is not in the grid and not counted)
+  double energy_per_inference_j = 0;
+  double mean_power_w = 0;  // energy / busy time
+  double mean_latency_ms = 0;
+  double p50_latency_ms = 0;
+  double p99_latency_ms = 0;  // service time
+  double p99_response_over_deadline = 0;
+  double max_response_over_deadline = 0;
+  double virtual_s = 0;        // last finish (virtual time)
+  std::size_t clock_changes = 0;  // requests whose tree clocks differ from the previous request's
+  std::size_t throttled = 0;
+  std::size_t infeasible = 0;  // flamed answered feasible: false
+};
+// Percentiles are nearest-rank: the value at rank ceil(p/100 · n) of the sorted sample.
+double percentile(std::vector<double> v, double p);
+Summary summarize(const std::vector<FrameRecord>& records);
+nlohmann::json to_json(const Summary& s);
+
+struct ReplayOptions {
+  std::optional<std::string> socket;  // flamed's socket; unset = no daemon (clocks as they are)
+  std::size_t limit = 0;              // replay only the first N requests (0 = all)
+  std::string app = "flame-sim";
+};
+
+struct ReplayResult {
+  std::vector<FrameRecord> records;
+  Summary summary;
+  double wall_s = 0;
+};
+
+ReplayResult replay(const Workload& w, TableSimulator& sim, const ReplayOptions& o);
+
+}  // namespace flame::sim

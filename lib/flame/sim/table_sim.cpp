@@ -1,0 +1,325 @@
+#include "flame/sim/table_sim.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+#include "flame/io/data_path.hpp"
+
+namespace flame::sim {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Plain reads of the tree: the simulator does not go through the board layer it is used to test.
+std::optional<std::string> read_text(const std::string& root, const std::string& path) {
+  std::ifstream f(root + path, std::ios::binary);
+  if (!f) return std::nullopt;
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  if (!f.good() && !f.eof()) return std::nullopt;
+  std::string s = ss.str();
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\0')) s.pop_back();
+  return s;
+}
+
+std::optional<std::uint64_t> read_u64(const std::string& root, const std::string& path) {
+  const auto s = read_text(root, path);
+  if (!s || s->empty()) return std::nullopt;
+  std::uint64_t v = 0;
+  for (char c : *s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return v;
+}
+
+// The table entry a busy domain runs at: the governor's target clamped into [lo, hi], then the
+// highest table level not above it (cpufreq/devfreq pick table entries within the limits); if the
+// limits exclude every level below it, the lowest level at or above lo.
+std::uint64_t pick(const std::vector<std::uint64_t>& levels, std::uint64_t lo, std::uint64_t hi,
+                   std::uint64_t target) {
+  if (hi < lo) hi = lo;  // a crossing pair: the min wins (4.9 refuses it; 5.10 clamps it)
+  target = std::clamp(target, lo, hi);
+  const std::size_t i = snap_down(levels, target);
+  if (levels[i] <= target && levels[i] >= lo) return levels[i];
+  const auto up = std::lower_bound(levels.begin(), levels.end(), lo);
+  return up == levels.end() ? levels.back() : *up;
+}
+
+}  // namespace
+
+std::uint64_t TableSimulator::Domain::at(double t) const {
+  std::uint64_t v = current;
+  for (const auto& c : pending) {
+    if (c.at_ms > t) break;
+    v = c.value;
+  }
+  return v;
+}
+
+void TableSimulator::Domain::settle(double t) {
+  while (!pending.empty() && pending.front().at_ms <= t) {
+    current = pending.front().value;
+    pending.pop_front();
+  }
+}
+
+TableSimulator::TableSimulator(std::string tree_root, std::vector<GridTable> tables, SimOptions options)
+    : root_(std::move(tree_root)),
+      tree_(root_, /*owned=*/false),
+      layout_(tx2_layout()),
+      options_(options),
+      rng_(options.seed) {
+  if (tables.empty()) throw GridError("simulator: no grid tables");
+  for (auto& t : tables) {
+    const std::string name = t.name();
+    if (tables_.count(name)) throw GridError(fmt::format("simulator: two grids named {}", name));
+    tables_.emplace(name, std::move(t));
+  }
+  reference_ = &tables_.begin()->second;
+  for (const auto& [name, t] : tables_)
+    if (t.cores() != reference_->cores() || t.cpu_khz() != reference_->cpu_khz() ||
+        t.gpu_hz() != reference_->gpu_hz() || t.emc_hz() != reference_->emc_hz())
+      throw GridError(fmt::format("simulator: grid {} has other clock levels than {}", name, reference_->name()));
+  if (!(options_.noise_scale >= 0)) throw GridError("simulator: noise scale must be >= 0");
+  for (double d : {options_.cpu_delay_ms, options_.gpu_delay_ms, options_.emc_delay_ms})
+    if (!(d >= 0)) throw GridError("simulator: actuation delays must be >= 0");
+  if (options_.power_cap_w && !(*options_.power_cap_w > 0)) throw GridError("simulator: power cap must be > 0");
+  cpu_.delay_ms = options_.cpu_delay_ms;
+  gpu_.delay_ms = options_.gpu_delay_ms;
+  emc_.delay_ms = options_.emc_delay_ms;
+  cores_.delay_ms = 0;  // hotplug is not something flamed actuates; taken as immediate
+}
+
+const GridTable& TableSimulator::table(const std::string& model) const {
+  const auto it = tables_.find(model);
+  if (it == tables_.end()) {
+    std::string known;
+    for (const auto& [n, t] : tables_) known += (known.empty() ? "" : ", ") + n;
+    throw GridError(fmt::format("simulator: no grid for model '{}' (known: {})", model, known));
+  }
+  return it->second;
+}
+
+std::vector<std::string> TableSimulator::models() const {
+  std::vector<std::string> out;
+  for (const auto& [n, t] : tables_) out.push_back(n);
+  return out;
+}
+
+TreeState TableSimulator::read_tree() const {
+  TreeState s;
+  const GridTable& g = *reference_;
+  auto note = [&](std::string n) { s.notes.push_back(std::move(n)); };
+  // Cores: FlexiBO's core0..core3 are cpu0, cpu3, cpu4, cpu5; a CPU without an online file is online.
+  int cores = 0;
+  for (int c : layout_.grid_cpus) {
+    const auto v = read_u64(root_, fmt::format("/sys/devices/system/cpu/cpu{}/online", c));
+    if (!v || *v != 0) ++cores;
+  }
+  s.raw.cores = cores;
+  // CPU: the grid policy.
+  const std::string& p = layout_.grid_policy;
+  const auto cmin = read_u64(root_, p + "/scaling_min_freq"), cmax = read_u64(root_, p + "/scaling_max_freq");
+  const auto cgov = read_text(root_, p + "/scaling_governor");
+  if (!cmin || !cmax) note("cpu: scaling_min_freq/scaling_max_freq unreadable; taking the table's range");
+  std::uint64_t lo = cmin.value_or(g.cpu_khz().front()), hi = cmax.value_or(g.cpu_khz().back());
+  std::uint64_t target = hi;
+  if (cgov && *cgov == "powersave") target = lo;
+  if (cgov && *cgov == "userspace")
+    if (auto sp = read_u64(root_, p + "/scaling_setspeed")) target = *sp;
+  s.raw.cpu_khz = std::clamp(target, std::min(lo, hi), std::max(lo, hi));
+  s.requested.cpu_khz = pick(g.cpu_khz(), lo, hi, target);
+  // GPU: devfreq.
+  const std::string& d = layout_.gpu_devfreq;
+  const auto gmin = read_u64(root_, d + "/min_freq"), gmax = read_u64(root_, d + "/max_freq");
+  const auto ggov = read_text(root_, d + "/governor");
+  if (!gmin || !gmax) note("gpu: min_freq/max_freq unreadable; taking the table's range");
+  lo = gmin.value_or(g.gpu_hz().front());
+  hi = gmax.value_or(g.gpu_hz().back());
+  target = hi;
+  if (ggov && *ggov == "powersave") target = lo;
+  if (ggov && *ggov == "userspace")
+    if (auto sp = read_u64(root_, d + "/userspace/set_freq")) target = *sp;
+  s.raw.gpu_hz = std::clamp(target, std::min(lo, hi), std::max(lo, hi));
+  s.requested.gpu_hz = pick(g.gpu_hz(), lo, hi, target);
+  // EMC: a locked rate is what runs; unlocked, BPMP DVFS runs a busy board at its ceiling.
+  const std::string& e = layout_.emc;
+  const auto locked = read_u64(root_, e + "/mrq_rate_locked");
+  std::optional<std::uint64_t> rate;
+  if (locked && *locked == 1) {
+    rate = read_u64(root_, e + "/rate");
+  } else {
+    rate = read_u64(root_, e + "/max_rate");
+    const auto cap = read_u64(root_, layout_.emc_iso_cap);
+    if (rate && cap && *cap > 0) rate = std::min(*rate, *cap);
+  }
+  if (!rate) note("emc: rate unreadable; taking the table's maximum");
+  s.raw.emc_hz = rate.value_or(g.emc_hz().back());
+  s.requested.emc_hz = g.emc_hz()[snap_down(g.emc_hz(), s.raw.emc_hz)];
+  // Cores snap like the others (the grid has 1..4).
+  std::vector<std::uint64_t> core_levels(g.cores().begin(), g.cores().end());
+  s.requested.cores = g.cores()[snap_down(core_levels, static_cast<std::uint64_t>(cores))];
+  if (s.raw.cpu_khz != s.requested.cpu_khz)
+    note(fmt::format("cpu: {} kHz is not a grid level; runs at {} kHz", s.raw.cpu_khz, s.requested.cpu_khz));
+  if (s.raw.gpu_hz != s.requested.gpu_hz)
+    note(fmt::format("gpu: {} Hz is not a grid level; runs at {} Hz", s.raw.gpu_hz, s.requested.gpu_hz));
+  if (s.raw.emc_hz != s.requested.emc_hz)
+    note(fmt::format("emc: {} Hz is not a grid level; runs at {} Hz", s.raw.emc_hz, s.requested.emc_hz));
+  if (s.raw.cores != s.requested.cores)
+    note(fmt::format("cores: {} grid cores online; runs as {}", s.raw.cores, s.requested.cores));
+  return s;
+}
+
+TreeState TableSimulator::observe(double now_ms) {
+  if (started_ && now_ms < now_)
+    throw GridError(fmt::format("simulator: time went backwards ({} ms after {} ms)", now_ms, now_));
+  TreeState s = read_tree();
+  auto update = [&](Domain& d, std::uint64_t v) {
+    if (!started_) {
+      d.current = v;  // the state the board was in before the simulation started
+      return;
+    }
+    d.settle(now_ms);
+    if (v != d.last_requested()) d.pending.push_back({now_ms + d.delay_ms, v});
+  };
+  update(cores_, static_cast<std::uint64_t>(s.requested.cores));
+  update(cpu_, s.requested.cpu_khz);
+  update(gpu_, s.requested.gpu_hz);
+  update(emc_, s.requested.emc_hz);
+  started_ = true;
+  now_ = now_ms;
+  if (options_.update_tree) refresh_tree(now_ms, std::nullopt);
+  return s;
+}
+
+SimClocks TableSimulator::effective(double t_ms) const {
+  return {static_cast<int>(cores_.at(t_ms)), cpu_.at(t_ms), gpu_.at(t_ms), emc_.at(t_ms)};
+}
+
+SimClocks TableSimulator::capped(const SimClocks& c, const GridTable& table, bool* throttled) const {
+  if (throttled) *throttled = false;
+  if (!options_.power_cap_w) return c;
+  const double cap_mw = *options_.power_cap_w * 1000.0;
+  GridIndex i = table.snap(c);
+  // A crude stand-in for the board's power/thermal throttling: step the GPU down first, then the CPU,
+  // then the EMC, until the table power at the clocks in effect is within the cap (or all are lowest).
+  while (table.at(i).power_mw > cap_mw) {
+    if (i.gpu > 0)
+      --i.gpu;
+    else if (i.cpu > 0)
+      --i.cpu;
+    else if (i.emc > 0)
+      --i.emc;
+    else
+      break;
+    if (throttled) *throttled = true;
+  }
+  return table.clocks(i);
+}
+
+InferenceResult TableSimulator::run(const std::string& model, double start_ms) {
+  const GridTable& g = table(model);
+  const TreeState s = observe(start_ms);
+  InferenceResult r;
+  r.model = model;
+  r.start_ms = start_ms;
+  r.requested = s.requested;
+  // Two draws per inference, always, so that the noise stream does not depend on the clocks.
+  const double zl = rng_.normal(), zp = rng_.normal();
+  const double sl = g.latency_noise().sigma * options_.noise_scale;
+  const double sp = g.power_noise().sigma * options_.noise_scale;
+  r.latency_noise = std::exp(sl * zl - sl * sl / 2);  // mean-preserving log-normal factors
+  r.power_noise = std::exp(sp * zp - sp * sp / 2);
+
+  // Every instant at which some domain's clock changes after the start.
+  std::vector<double> changes;
+  for (const Domain* d : {&cores_, &cpu_, &gpu_, &emc_})
+    for (const auto& c : d->pending)
+      if (c.at_ms > start_ms) changes.push_back(c.at_ms);
+  std::sort(changes.begin(), changes.end());
+  changes.erase(std::unique(changes.begin(), changes.end()), changes.end());
+
+  double t = start_ms, progress = 0, energy_mj = 0;
+  std::size_t next = 0;
+  r.pieces = 0;
+  for (;;) {
+    bool throttled = false;
+    const SimClocks c = capped(effective(t), g, &throttled);
+    r.throttled = r.throttled || throttled;
+    if (r.pieces == 0) r.effective = c;
+    r.effective_end = c;
+    ++r.pieces;
+    const GridPoint& p = g.at(g.snap(c));
+    const double l_ms = p.latency_s * 1000.0 * r.latency_noise;
+    const double w = p.power_mw / 1000.0 * r.power_noise;
+    while (next < changes.size() && changes[next] <= t) ++next;
+    const double until = next < changes.size() ? changes[next] : std::numeric_limits<double>::infinity();
+    const double remaining = (1.0 - progress) * l_ms;
+    if (t + remaining <= until) {
+      energy_mj += w * remaining;
+      t += remaining;
+      break;
+    }
+    const double dt = until - t;
+    progress += dt / l_ms;
+    energy_mj += w * dt;
+    t = until;
+  }
+  r.latency_ms = t - start_ms;
+  r.energy_j = energy_mj / 1000.0;
+  r.avg_power_w = r.latency_ms > 0 ? energy_mj / r.latency_ms : 0;
+  if (options_.update_tree) refresh_tree(t, r);
+  return r;
+}
+
+void TableSimulator::refresh_tree(double t_ms, const std::optional<InferenceResult>& last) {
+  SimClocks c = effective(t_ms);
+  if (last) c = last->effective_end;
+  const std::string cpu = std::to_string(c.cpu_khz), gpu = std::to_string(c.gpu_hz);
+  const std::string& p = layout_.grid_policy;
+  auto put = [&](const std::string& path, const std::string& v) {
+    const auto old = read_text(root_, path);
+    if (old && *old == v) return;
+    if (!fs::exists(root_ + path)) return;  // never create attributes a board does not have
+    tree_.replace_attr(path, v);
+  };
+  put(p + "/scaling_cur_freq", cpu);
+  put(p + "/cpuinfo_cur_freq", cpu);
+  put(layout_.gpu_devfreq + "/cur_freq", gpu);
+  put(layout_.gpu_devfreq + "/target_freq", gpu);
+  if (last) {
+    const double mw = last->avg_power_w * 1000.0, mv = layout_.vdd_in_mv;
+    const auto ma = static_cast<long>(std::lround(mw / mv * 1000.0));
+    put(layout_.vdd_in + "/in_power0_input", std::to_string(std::lround(mw)));
+    put(layout_.vdd_in + "/in_current0_input", std::to_string(ma));
+    put(layout_.vdd_in + "/ui_input_0", fmt::format("{} {}", std::lround(mv), ma));
+  }
+}
+
+std::vector<GridTable> load_tx2_tables(const std::string& dir) {
+  std::vector<fs::path> files;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string n = e.path().filename().string();
+    if (n.rfind("tx2_sampled_output_", 0) == 0 && e.path().extension() == ".csv") files.push_back(e.path());
+  }
+  if (ec) throw GridError(fmt::format("{}: {}", dir, ec.message()));
+  std::sort(files.begin(), files.end());
+  if (files.empty()) throw GridError(fmt::format("{}: no tx2_sampled_output_*.csv grid files", dir));
+  std::vector<GridTable> out;
+  for (const auto& f : files) out.push_back(GridTable::load_csv(f));
+  return out;
+}
+
+std::string tx2_grid_dir() {
+  return flame::find_data("data/jetson-public/flexibo-tx2").string();
+}
+
+}  // namespace flame::sim

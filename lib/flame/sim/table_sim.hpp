@@ -1,0 +1,116 @@
+#pragma once
+// TableSimulator: the table-driven simulated TX2 (docs/simulator.md). It is the ground truth the real
+// flamed is measured against, and it shares no code or formula with the estimator:
+//   - it reads the clocks flamed (or anyone) wrote into the fake sysfs tree: cpufreq scaling_min/max
+//     (and the governor), devfreq min/max, the EMC rate and its lock, cpuN/online;
+//   - a changed clock takes effect only after its actuation delay (default 1 / 5 / 8 ms for CPU / GPU /
+//     EMC); an inference progresses at the speed of the clocks in effect, piece by piece;
+//   - latency and power of an inference come from the measured grid by table lookup, times
+//     multiplicative log-normal noise whose size is estimated from the grid itself;
+//   - an optional power cap throttles the clocks in effect (GPU first, then CPU, then EMC);
+//   - it refreshes cur_freq/scaling_cur_freq and the VDD_IN power reading in the tree.
+// Time is virtual (milliseconds), supplied by the caller; results are deterministic for a seed.
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "flame/sim/fake_tree.hpp"
+#include "flame/sim/grid_table.hpp"
+#include "flame/sim/profiles.hpp"
+#include "flame/sim/rng.hpp"
+
+namespace flame::sim {
+
+struct SimOptions {
+  std::uint64_t seed = 1;
+  double noise_scale = 1.0;  // multiplies the grid-derived sigmas; 0 = no noise
+  double cpu_delay_ms = 1.0;
+  double gpu_delay_ms = 5.0;
+  double emc_delay_ms = 8.0;
+  std::optional<double> power_cap_w;  // board power limit; unset = none
+  bool update_tree = true;            // refresh cur_freq and power readings in the tree
+};
+
+// What the simulator reads from the tree: the clocks the board is asked to run under load.
+struct TreeState {
+  SimClocks requested;             // grid-snapped
+  SimClocks raw;                   // as read (before snapping to the grid)
+  std::vector<std::string> notes;  // off-grid values, unreadable files
+};
+
+struct InferenceResult {
+  std::string model;
+  double start_ms = 0;
+  double latency_ms = 0;
+  double energy_j = 0;
+  double avg_power_w = 0;
+  SimClocks requested;       // in the tree when the inference started
+  SimClocks effective;       // in effect when it started (after delays and the cap)
+  SimClocks effective_end;   // in effect when it finished
+  int pieces = 1;            // clock changes during the inference + 1
+  bool throttled = false;    // the power cap lowered the clocks at some point
+  double latency_noise = 1;  // multiplicative factors drawn for this inference
+  double power_noise = 1;
+};
+
+class TableSimulator {
+ public:
+  // `tables` by name (GridTable::name()); all must share the TX2 grid levels.
+  TableSimulator(std::string tree_root, std::vector<GridTable> tables, SimOptions options = {});
+
+  // Reads the tree at virtual time now_ms (non-decreasing across calls): a domain whose requested
+  // value changed since the last observation gets it after its delay. Returns what was read.
+  TreeState observe(double now_ms);
+  // One inference of `model` starting at start_ms (observes the tree first).
+  InferenceResult run(const std::string& model, double start_ms);
+
+  // The clocks in effect at time t (after delays, before the power cap).
+  SimClocks effective(double t_ms) const;
+  // The same after the power cap, for a model (the cap depends on the model's power).
+  SimClocks capped(const SimClocks& c, const GridTable& table, bool* throttled = nullptr) const;
+
+  const GridTable& table(const std::string& model) const;
+  std::vector<std::string> models() const;
+  const SimOptions& options() const { return options_; }
+  const Tx2Layout& layout() const { return layout_; }
+  double now_ms() const { return now_; }
+
+ private:
+  struct Change {
+    double at_ms;
+    std::uint64_t value;
+  };
+  struct Domain {
+    std::uint64_t current = 0;  // in effect before the first pending change
+    std::deque<Change> pending;
+    double delay_ms = 0;
+    std::uint64_t last_requested() const { return pending.empty() ? current : pending.back().value; }
+    std::uint64_t at(double t) const;
+    void settle(double t);  // fold changes that took effect by t into `current`
+  };
+
+  TreeState read_tree() const;
+  void refresh_tree(double t_ms, const std::optional<InferenceResult>& last);
+
+  std::string root_;
+  FakeTree tree_;  // not owned: only used to write refreshed attributes
+  Tx2Layout layout_;
+  std::map<std::string, GridTable> tables_;
+  const GridTable* reference_ = nullptr;  // the levels (shared by all tables)
+  SimOptions options_;
+  Rng rng_;
+  Domain cores_, cpu_, gpu_, emc_;
+  bool started_ = false;
+  double now_ = 0;
+};
+
+// Loads every FlexiBO grid CSV (tx2_sampled_output_*.csv) in a directory.
+std::vector<GridTable> load_tx2_tables(const std::string& dir);
+// The shipped TX2 grids: data/jetson-public/flexibo-tx2 found by flame::find_data (io/data_path.hpp).
+std::string tx2_grid_dir();
+
+}  // namespace flame::sim

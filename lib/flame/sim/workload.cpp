@@ -1,0 +1,320 @@
+#include "flame/sim/workload.hpp"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "flame/sim/rng.hpp"
+
+namespace flame::sim {
+namespace {
+
+// Times and deadlines are stored to the microsecond, so that a file regenerates byte for byte.
+double round3(double v) {
+  return std::round(v * 1000.0) / 1000.0;
+}
+
+std::string quoted(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+void check(bool ok, const std::string& what) {
+  if (!ok) throw WorkloadError(what);
+}
+
+void validate(const CameraSpec& s) {
+  check(s.fps > 0 && std::isfinite(s.fps), "camera: fps must be > 0");
+  check(s.frames >= 1, "camera: frames must be >= 1");
+  check(s.infer_every >= 1, "camera: infer_every must be >= 1");
+  check(s.jitter_ms >= 0 && s.jitter_ms < 500.0 / s.fps, "camera: jitter_ms must be in [0, half a frame)");
+  check(!s.model.empty(), "camera: model must be set");
+}
+
+void validate(const BurstySpec& s) {
+  check(s.bursts >= 1, "bursty: bursts must be >= 1");
+  check(s.burst_min >= 1 && s.burst_max >= s.burst_min, "bursty: need 1 <= burst_min <= burst_max");
+  check(s.gap_min_ms >= 0 && s.gap_max_ms >= s.gap_min_ms, "bursty: need 0 <= gap_min_ms <= gap_max_ms");
+  check(s.idle_mean_ms >= 0 && s.idle_min_ms >= 0, "bursty: idle times must be >= 0");
+  check(s.deadline_min_ms > 0 && s.deadline_max_ms >= s.deadline_min_ms,
+        "bursty: need 0 < deadline_min_ms <= deadline_max_ms");
+  check(!s.models.empty(), "bursty: models must not be empty");
+  for (const auto& m : s.models) check(!m.empty(), "bursty: empty model name");
+}
+
+struct Reader {
+  const std::string& source;
+  [[noreturn]] void fail(const YAML::Node& at, const std::string& what) const {
+    const YAML::Mark m = at.Mark();
+    if (m.is_null()) throw WorkloadError(fmt::format("{}: {}", source, what));
+    throw WorkloadError(fmt::format("{}:{}:{}: {}", source, m.line + 1, m.column + 1, what));
+  }
+  YAML::Node need(const YAML::Node& map, const char* key) const {
+    if (!map.IsMap()) fail(map, "expected a mapping");
+    YAML::Node v = map[key];
+    if (!v || v.IsNull()) fail(map, fmt::format("missing '{}'", key));
+    return v;
+  }
+  double number(const YAML::Node& v, const std::string& what) const {
+    double d = 0;
+    try {
+      d = v.as<double>();
+    } catch (const YAML::Exception&) {
+      fail(v, what + ": expected a number");
+    }
+    if (!std::isfinite(d)) fail(v, what + ": expected a finite number");
+    return d;
+  }
+  long integer(const YAML::Node& v, const std::string& what) const {
+    long i = 0;
+    try {
+      i = v.as<long>();
+    } catch (const YAML::Exception&) {
+      fail(v, what + ": expected an integer");
+    }
+    return i;
+  }
+  std::string text(const YAML::Node& v, const std::string& what) const {
+    if (!v.IsScalar()) fail(v, what + ": expected a string");
+    return v.Scalar();
+  }
+  // Optional keys keep the default.
+  void opt(const YAML::Node& m, const char* key, double& out) const {
+    if (m[key]) out = number(m[key], key);
+  }
+  void opt(const YAML::Node& m, const char* key, int& out) const {
+    if (m[key]) out = static_cast<int>(integer(m[key], key));
+  }
+  void opt(const YAML::Node& m, const char* key, std::uint64_t& out) const {
+    if (m[key]) {
+      const long v = integer(m[key], key);
+      if (v < 0) fail(m[key], std::string(key) + ": must be >= 0");
+      out = static_cast<std::uint64_t>(v);
+    }
+  }
+  void opt(const YAML::Node& m, const char* key, std::string& out) const {
+    if (m[key]) out = text(m[key], key);
+  }
+};
+
+}  // namespace
+
+std::vector<std::string> Workload::models() const {
+  std::set<std::string> s;
+  for (const auto& r : requests) s.insert(r.model);
+  return {s.begin(), s.end()};
+}
+
+Workload generate_camera(const CameraSpec& s, const std::string& name) {
+  validate(s);
+  Workload w;
+  w.name = name;
+  w.generator = "camera";
+  w.camera = s;
+  const double period = 1000.0 / s.fps;
+  w.description = fmt::format(
+      "{:g} FPS camera, {} frames; {} runs on every {}th frame and must finish before the next one it runs "
+      "on ({:.3f} ms)",
+      s.fps, s.frames, s.model, s.infer_every, s.infer_every * period);
+  Rng rng(s.seed);
+  for (int k = 0; k < s.frames; ++k) {
+    const double jitter = rng.uniform(-s.jitter_ms, s.jitter_ms);  // drawn for every frame
+    if (k % s.infer_every != 0) continue;
+    Request r;
+    r.t_ms = round3(std::max(0.0, k * period + jitter));
+    r.model = s.model;
+    r.deadline_ms = round3(s.infer_every * period);
+    r.stream = "camera";
+    w.requests.push_back(r);
+  }
+  return w;
+}
+
+Workload generate_bursty(const BurstySpec& s, const std::string& name) {
+  validate(s);
+  Workload w;
+  w.name = name;
+  w.generator = "bursty";
+  w.bursty = s;
+  w.description = fmt::format(
+      "{} bursts of {}-{} requests {:g}-{:g} ms apart, idle gaps of {:g} ms on average; deadlines {:g}-{:g} ms",
+      s.bursts, s.burst_min, s.burst_max, s.gap_min_ms, s.gap_max_ms, s.idle_mean_ms, s.deadline_min_ms,
+      s.deadline_max_ms);
+  Rng rng(s.seed);
+  double t = 0;
+  for (int b = 0; b < s.bursts; ++b) {
+    t += std::max(s.idle_min_ms, rng.exponential(s.idle_mean_ms));
+    const long n = rng.integer(s.burst_min, s.burst_max);
+    for (long j = 0; j < n; ++j) {
+      if (j > 0) t += rng.uniform(s.gap_min_ms, s.gap_max_ms);
+      Request r;
+      r.t_ms = round3(t);
+      r.deadline_ms = round3(rng.uniform(s.deadline_min_ms, s.deadline_max_ms));
+      r.model = s.models[static_cast<std::size_t>(rng.integer(0, static_cast<long>(s.models.size()) - 1))];
+      r.stream = fmt::format("burst{}", b);
+      w.requests.push_back(r);
+    }
+  }
+  return w;
+}
+
+std::vector<std::string> preset_names() {
+  return {"camera30", "bursty"};
+}
+
+Workload generate_preset(const std::string& preset, std::uint64_t seed) {
+  if (preset == "camera30") {
+    CameraSpec s;
+    s.seed = seed;
+    return generate_camera(s, "camera30");
+  }
+  if (preset == "bursty") {
+    BurstySpec s;
+    s.seed = seed;
+    return generate_bursty(s, "bursty");
+  }
+  throw WorkloadError(fmt::format("unknown workload preset '{}' (known: camera30, bursty)", preset));
+}
+
+Workload regenerate(const Workload& w) {
+  Workload out;
+  if (w.generator == "camera")
+    out = generate_camera(w.camera, w.name);
+  else if (w.generator == "bursty")
+    out = generate_bursty(w.bursty, w.name);
+  else
+    throw WorkloadError(fmt::format("workload {}: generator '{}' cannot regenerate", w.name, w.generator));
+  out.board = w.board;
+  return out;
+}
+
+std::string to_yaml(const Workload& w) {
+  std::ostringstream o;
+  o << "# flame workload (docs/workloads.md). Generated by `flame sim workload`; regenerate, do not edit.\n";
+  o << "format: flame-workload\n";
+  o << "version: " << kWorkloadVersion << "\n";
+  o << "name: " << quoted(w.name) << "\n";
+  o << "board: " << quoted(w.board) << "\n";
+  o << "description: " << quoted(w.description) << "\n";
+  o << "generator:\n";
+  o << "  kind: " << w.generator << "\n";
+  if (w.generator == "camera") {
+    const auto& s = w.camera;
+    o << fmt::format("  seed: {}\n  fps: {}\n  frames: {}\n  infer_every: {}\n  jitter_ms: {}\n  model: {}\n", s.seed,
+                     s.fps, s.frames, s.infer_every, s.jitter_ms, quoted(s.model));
+  } else if (w.generator == "bursty") {
+    const auto& s = w.bursty;
+    o << fmt::format(
+        "  seed: {}\n  bursts: {}\n  burst_min: {}\n  burst_max: {}\n  gap_min_ms: {}\n  gap_max_ms: {}\n"
+        "  idle_mean_ms: {}\n  idle_min_ms: {}\n  deadline_min_ms: {}\n  deadline_max_ms: {}\n",
+        s.seed, s.bursts, s.burst_min, s.burst_max, s.gap_min_ms, s.gap_max_ms, s.idle_mean_ms, s.idle_min_ms,
+        s.deadline_min_ms, s.deadline_max_ms);
+    o << "  models: [";
+    for (std::size_t i = 0; i < s.models.size(); ++i) o << (i ? ", " : "") << quoted(s.models[i]);
+    o << "]\n";
+  }
+  o << "requests:\n";
+  for (const auto& r : w.requests)
+    o << fmt::format("  - {{t_ms: {:.3f}, model: {}, deadline_ms: {:.3f}, stream: {}}}\n", r.t_ms, quoted(r.model),
+                     r.deadline_ms, quoted(r.stream));
+  return o.str();
+}
+
+Workload parse_workload(const std::string& yaml, const std::string& source) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml);
+  } catch (const YAML::ParserException& e) {
+    throw WorkloadError(
+        fmt::format("{}:{}:{}: invalid YAML: {}", source, e.mark.line + 1, e.mark.column + 1, e.msg));
+  }
+  const Reader r{source};
+  if (!root.IsMap()) r.fail(root, "a workload file must be a mapping");
+  if (r.text(r.need(root, "format"), "format") != "flame-workload")
+    r.fail(root["format"], "format: expected 'flame-workload'");
+  const long version = r.integer(r.need(root, "version"), "version");
+  if (version != kWorkloadVersion)
+    r.fail(root["version"],
+           fmt::format("version {} is not supported (this build reads {})", version, kWorkloadVersion));
+  Workload w;
+  w.name = r.text(r.need(root, "name"), "name");
+  if (root["board"]) w.board = r.text(root["board"], "board");
+  if (root["description"]) w.description = r.text(root["description"], "description");
+  if (const YAML::Node g = root["generator"]) {
+    w.generator = r.text(r.need(g, "kind"), "generator.kind");
+    try {
+      if (w.generator == "camera") {
+        auto& s = w.camera;
+        r.opt(g, "seed", s.seed);
+        r.opt(g, "fps", s.fps);
+        r.opt(g, "frames", s.frames);
+        r.opt(g, "infer_every", s.infer_every);
+        r.opt(g, "jitter_ms", s.jitter_ms);
+        r.opt(g, "model", s.model);
+        validate(s);
+      } else if (w.generator == "bursty") {
+        auto& s = w.bursty;
+        r.opt(g, "seed", s.seed);
+        r.opt(g, "bursts", s.bursts);
+        r.opt(g, "burst_min", s.burst_min);
+        r.opt(g, "burst_max", s.burst_max);
+        r.opt(g, "gap_min_ms", s.gap_min_ms);
+        r.opt(g, "gap_max_ms", s.gap_max_ms);
+        r.opt(g, "idle_mean_ms", s.idle_mean_ms);
+        r.opt(g, "idle_min_ms", s.idle_min_ms);
+        r.opt(g, "deadline_min_ms", s.deadline_min_ms);
+        r.opt(g, "deadline_max_ms", s.deadline_max_ms);
+        if (g["models"]) {
+          if (!g["models"].IsSequence()) r.fail(g["models"], "generator.models: expected a list");
+          s.models.clear();
+          for (const auto& m : g["models"]) s.models.push_back(r.text(m, "generator.models"));
+        }
+        validate(s);
+      } else if (w.generator != "manual") {
+        r.fail(g["kind"], fmt::format("generator.kind: '{}' is not known (camera, bursty, manual)", w.generator));
+      }
+    } catch (const WorkloadError& e) {
+      r.fail(g, e.what());
+    }
+  } else {
+    w.generator = "manual";
+  }
+  const YAML::Node reqs = r.need(root, "requests");
+  if (!reqs.IsSequence() || reqs.size() == 0) r.fail(reqs, "requests: expected a non-empty list");
+  double last = 0;
+  for (std::size_t i = 0; i < reqs.size(); ++i) {
+    const YAML::Node q = reqs[i];
+    const std::string where = fmt::format("requests[{}]", i);
+    Request x;
+    x.t_ms = r.number(r.need(q, "t_ms"), where + ".t_ms");
+    x.model = r.text(r.need(q, "model"), where + ".model");
+    x.deadline_ms = r.number(r.need(q, "deadline_ms"), where + ".deadline_ms");
+    if (q["stream"]) x.stream = r.text(q["stream"], where + ".stream");
+    if (x.t_ms < 0) r.fail(q["t_ms"], where + ".t_ms: must be >= 0");
+    if (x.t_ms < last) r.fail(q["t_ms"], where + ".t_ms: requests must be in arrival order");
+    if (!(x.deadline_ms > 0)) r.fail(q["deadline_ms"], where + ".deadline_ms: must be > 0");
+    if (x.model.empty()) r.fail(q["model"], where + ".model: must not be empty");
+    last = x.t_ms;
+    w.requests.push_back(std::move(x));
+  }
+  return w;
+}
+
+Workload load_workload(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) throw WorkloadError(fmt::format("{}: cannot open workload file", path.string()));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return parse_workload(ss.str(), path.string());
+}
+
+}  // namespace flame::sim

@@ -1,0 +1,81 @@
+#pragma once
+// Replayable workloads (docs/workloads.md): a list of inference requests (arrival time, model,
+// deadline), generated deterministically from a seed by a named generator, stored as YAML
+// (config/workloads/*.yaml) with the generator's parameters so that the file can be regenerated
+// byte for byte.
+#include <cstdint>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace flame::sim {
+
+struct WorkloadError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+inline constexpr int kWorkloadVersion = 1;
+
+struct Request {
+  double t_ms = 0;         // arrival, virtual milliseconds from the start of the run
+  std::string model;       // a model the simulated board has a grid for, and flamed serves
+  double deadline_ms = 0;  // relative to the arrival
+  std::string stream;      // which source the request belongs to (informational)
+};
+
+// camera: a camera at `fps` delivers `frames` frames (capture jitter uniform in ±jitter_ms); the app
+// runs the model on every `infer_every`-th frame (DeepStream's "interval" = infer_every - 1), and each
+// inference must finish before the next inferred frame arrives: deadline = infer_every / fps.
+struct CameraSpec {
+  std::uint64_t seed = 1;
+  double fps = 30;
+  int frames = 900;
+  int infer_every = 6;
+  double jitter_ms = 0.5;
+  std::string model = "inceptionv3-200";
+};
+
+// bursty: `bursts` bursts separated by idle gaps (exponential, mean idle_mean_ms, at least idle_min_ms);
+// a burst has burst_min..burst_max requests arriving gap_min_ms..gap_max_ms apart (uniform); each
+// request's deadline is uniform in [deadline_min_ms, deadline_max_ms]; models are drawn uniformly from
+// `models`.
+struct BurstySpec {
+  std::uint64_t seed = 1;
+  int bursts = 25;
+  int burst_min = 3;
+  int burst_max = 8;
+  double gap_min_ms = 150;
+  double gap_max_ms = 300;
+  double idle_mean_ms = 1500;
+  double idle_min_ms = 300;
+  double deadline_min_ms = 220;
+  double deadline_max_ms = 420;
+  std::vector<std::string> models = {"inceptionv3-200"};
+};
+
+struct Workload {
+  std::string name;
+  std::string description;
+  std::string board = "tx2";
+  std::string generator;  // "camera" or "bursty"
+  CameraSpec camera;      // valid when generator == "camera"
+  BurstySpec bursty;      // valid when generator == "bursty"
+  std::vector<Request> requests;
+
+  std::vector<std::string> models() const;  // distinct, sorted
+};
+
+Workload generate_camera(const CameraSpec& s, const std::string& name = "camera");
+Workload generate_bursty(const BurstySpec& s, const std::string& name = "bursty");
+// The shipped presets: "camera30", "bursty" (with the given seed).
+Workload generate_preset(const std::string& preset, std::uint64_t seed);
+std::vector<std::string> preset_names();
+// Regenerate from the generator parameters stored in a workload.
+Workload regenerate(const Workload& w);
+
+std::string to_yaml(const Workload& w);
+Workload parse_workload(const std::string& yaml, const std::string& source);
+Workload load_workload(const std::filesystem::path& path);
+
+}  // namespace flame::sim

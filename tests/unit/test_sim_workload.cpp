@@ -1,0 +1,175 @@
+// Workload generation (deterministic per seed), the file format, and replay without a daemon with a
+// summary that agrees with its per-request records.
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <sstream>
+
+#include "flame/sim/profiles.hpp"
+#include "flame/sim/replay.hpp"
+#include "flame/sim/table_sim.hpp"
+#include "flame/sim/workload.hpp"
+
+using namespace flame::sim;
+
+namespace {
+
+std::string slurp(const std::string& path) {
+  std::ifstream f(path);
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+TEST_CASE("sim workload: camera generation is deterministic and periodic", "[sim][workload]") {
+  CameraSpec s;
+  s.seed = 5;
+  s.frames = 300;
+  const Workload a = generate_camera(s, "cam"), b = generate_camera(s, "cam");
+  CHECK(to_yaml(a) == to_yaml(b));
+  s.seed = 6;
+  CHECK(to_yaml(generate_camera(s, "cam")) != to_yaml(a));
+  REQUIRE(a.requests.size() == 50);  // every 6th of 300 frames
+  const double period = 1000.0 / 30;
+  for (std::size_t i = 0; i < a.requests.size(); ++i) {
+    const auto& r = a.requests[i];
+    CHECK(r.model == "inceptionv3-200");
+    CHECK(r.deadline_ms == Approx(6 * period).margin(0.001));
+    CHECK(std::abs(r.t_ms - 6.0 * period * double(i)) <= 0.5 + 0.001);  // jitter
+    if (i) CHECK(r.t_ms > a.requests[i - 1].t_ms);
+  }
+  // The file round-trips and regenerates byte for byte from its own parameters.
+  const Workload p = parse_workload(to_yaml(a), "a.yaml");
+  CHECK(to_yaml(p) == to_yaml(a));
+  CHECK(to_yaml(regenerate(p)) == to_yaml(a));
+  CHECK(p.models() == std::vector<std::string>{"inceptionv3-200"});
+}
+
+TEST_CASE("sim workload: bursty generation", "[sim][workload]") {
+  BurstySpec s;
+  s.seed = 2;
+  s.bursts = 10;
+  s.models = {"inceptionv3-200", "xception-200"};
+  const Workload w = generate_bursty(s);
+  CHECK(to_yaml(w) == to_yaml(generate_bursty(s)));
+  CHECK(w.requests.size() >= 10 * 3);
+  CHECK(w.requests.size() <= 10 * 8);
+  std::map<std::string, int> per_burst;
+  for (std::size_t i = 0; i < w.requests.size(); ++i) {
+    const auto& r = w.requests[i];
+    CHECK(r.deadline_ms >= 220);
+    CHECK(r.deadline_ms <= 420);
+    ++per_burst[r.stream];
+    if (i && r.stream == w.requests[i - 1].stream) {
+      CHECK(r.t_ms - w.requests[i - 1].t_ms >= 150 - 0.002);
+      CHECK(r.t_ms - w.requests[i - 1].t_ms <= 300 + 0.002);
+    } else if (i) {
+      CHECK(r.t_ms - w.requests[i - 1].t_ms >= 300 - 0.002);  // idle_min_ms
+    }
+  }
+  CHECK(per_burst.size() == 10);
+  for (const auto& [k, n] : per_burst) {
+    CHECK(n >= 3);
+    CHECK(n <= 8);
+  }
+  CHECK(w.models().size() == 2);
+  CHECK(to_yaml(regenerate(parse_workload(to_yaml(w), "b.yaml"))) == to_yaml(w));
+}
+
+TEST_CASE("sim workload: the shipped files regenerate from their seeds", "[sim][workload]") {
+  for (const char* name : {"camera30", "bursty"}) {
+    DYNAMIC_SECTION(name) {
+      const std::string path = std::string(FLAME_SOURCE_DIR) + "/config/workloads/" + name + ".yaml";
+      const std::string text = slurp(path);
+      const Workload w = load_workload(path);
+      CHECK(w.name == name);
+      CHECK(to_yaml(regenerate(w)) == text);
+      CHECK(to_yaml(generate_preset(name, w.generator == "camera" ? w.camera.seed : w.bursty.seed)) == text);
+    }
+  }
+  CHECK_THROWS_WITH(generate_preset("nope", 1), Catch::Contains("unknown workload preset"));
+}
+
+TEST_CASE("sim workload: malformed files name the place", "[sim][workload]") {
+  const std::string head = "format: flame-workload\nversion: 1\nname: x\n";
+  CHECK_THROWS_WITH(parse_workload("format: other\nversion: 1\n", "w.yaml"), Catch::Contains("w.yaml:1:9"));
+  CHECK_THROWS_WITH(parse_workload(head + "requests: []\n", "w.yaml"), Catch::Contains("non-empty list"));
+  CHECK_THROWS_WITH(parse_workload(head +
+                                       "requests:\n  - {t_ms: 5, model: m, deadline_ms: 10}\n"
+                                       "  - {t_ms: 4, model: m, deadline_ms: 10}\n",
+                                   "w.yaml"),
+                    Catch::Contains("w.yaml:6") && Catch::Contains("arrival order"));
+  CHECK_THROWS_WITH(parse_workload(head + "requests:\n  - {t_ms: 5, model: m, deadline_ms: 0}\n", "w.yaml"),
+                    Catch::Contains("deadline_ms: must be > 0"));
+  CHECK_THROWS_WITH(parse_workload(head + "generator: {kind: camera, fps: 0}\nrequests:\n  - {t_ms: 5, model: m, "
+                                          "deadline_ms: 1}\n",
+                                   "w.yaml"),
+                    Catch::Contains("fps must be > 0"));
+  // A hand-written file without a generator is fine (it just cannot regenerate).
+  const Workload w = parse_workload(head + "requests:\n  - {t_ms: 5, model: m, deadline_ms: 1}\n", "w.yaml");
+  CHECK(w.generator == "manual");
+  CHECK_THROWS(regenerate(w));
+}
+
+TEST_CASE("sim replay: summary statistics", "[sim][replay]") {
+  CHECK(percentile({}, 99) == 0);
+  CHECK(percentile({3, 1, 2}, 50) == 2);
+  CHECK(percentile({1, 2, 3, 4}, 50) == 2);
+  std::vector<double> h(100);
+  for (int i = 0; i < 100; ++i) h[i] = i + 1;
+  CHECK(percentile(h, 99) == 99);
+  CHECK(percentile(h, 100) == 100);
+  std::vector<FrameRecord> rs(4);
+  for (int i = 0; i < 4; ++i) {
+    rs[i].latency_ms = 10.0 * (i + 1);
+    rs[i].response_ms = 10.0 * (i + 1);
+    rs[i].deadline_ms = 25;
+    rs[i].met = rs[i].response_ms <= rs[i].deadline_ms;
+    rs[i].energy_j = 0.5;
+    rs[i].finish_ms = 100.0 * (i + 1);
+    rs[i].requested = {4, 345600, 1, 1};
+  }
+  rs[3].requested.cpu_khz = 499200;
+  rs[2].feasible = false;
+  const Summary s = summarize(rs);
+  CHECK(s.met == 2);
+  CHECK(s.met_pct == Approx(50));
+  CHECK(s.energy_j == Approx(2.0));
+  CHECK(s.mean_power_w == Approx(2.0 / 0.1));
+  CHECK(s.p99_latency_ms == 40);
+  CHECK(s.p99_response_over_deadline == Approx(40.0 / 25));
+  CHECK(s.virtual_s == Approx(0.4));
+  CHECK(s.clock_changes == 1);
+  CHECK(s.infeasible == 1);
+}
+
+TEST_CASE("sim replay: without a daemon, at the tree's clocks", "[sim][replay]") {
+  FakeTree t;
+  build(Profile::Tx2Jp4, t);
+  SimOptions o;
+  o.seed = 3;
+  TableSimulator sim(t.root(), load_tx2_tables(std::string(FLAME_SOURCE_DIR) + "/data/jetson-public/flexibo-tx2"), o);
+  // Tight deadlines so that the GPU queue builds up: a request starts when the previous one finishes.
+  CameraSpec s;
+  s.frames = 120;
+  s.infer_every = 4;  // 133 ms apart, slower than the fastest inference at 4 cores (137 ms)
+  const Workload w = generate_camera(s);
+  ReplayOptions ro;
+  ro.limit = 25;
+  const auto r = replay(w, sim, ro);
+  REQUIRE(r.records.size() == 25);
+  for (std::size_t i = 0; i < r.records.size(); ++i) {
+    const auto& x = r.records[i];
+    CHECK(x.start_ms >= x.arrival_ms);
+    if (i) CHECK(x.start_ms == Approx(std::max(x.arrival_ms, r.records[i - 1].finish_ms)));
+    CHECK(x.response_ms == Approx(x.finish_ms - x.arrival_ms));
+    CHECK(x.budget_ms == Approx(x.deadline_ms - (x.start_ms - x.arrival_ms)));
+    CHECK(x.met == (x.response_ms <= x.deadline_ms));
+    CHECK_FALSE(x.predicted_ms.has_value());
+  }
+  CHECK(r.records.back().start_ms > r.records.back().arrival_ms);  // the queue built up
+  const Summary again = summarize(r.records);
+  CHECK(to_json(again) == to_json(r.summary));
+  CHECK(r.summary.met < r.summary.requests);
+}

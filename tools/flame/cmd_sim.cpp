@@ -1,0 +1,259 @@
+// flame sim: the simulated board (docs/simulator.md). `tree` writes a fake Jetson sysfs tree,
+// `workload` generates a replayable workload file, `run` replays a workload against a running flamed
+// on the table-driven TX2, `grid` prints what the simulator knows about its measured grids.
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "command.hpp"
+#include "flame/sim/profiles.hpp"
+#include "flame/sim/replay.hpp"
+#include "flame/sim/table_sim.hpp"
+#include "flame/sim/workload.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace sim = flame::sim;
+
+struct SimArgs {
+  // tree
+  std::string profile = "tx2-jp4";
+  std::string out;
+  bool denver_online = false;
+  // workload
+  std::string preset;
+  std::optional<std::uint64_t> seed;
+  std::optional<int> frames;
+  std::optional<int> bursts;
+  std::string check_file;
+  // run / grid
+  std::string board = "tx2";
+  std::string tree;
+  std::string workload;
+  std::string data;
+  std::optional<std::string> socket;
+  bool no_daemon = false;
+  std::size_t limit = 0;
+  double noise = 1.0;
+  std::vector<double> delays = {1, 5, 8};
+  std::optional<double> power_cap_w;
+  bool json = false;
+  std::string records;
+};
+
+void tree(const SimArgs& a) {
+  const auto p = sim::parse_profile(a.profile);
+  if (!p) {
+    std::cerr << fmt::format("flame sim tree: unknown profile '{}' (known: {})\n", a.profile, sim::profile_names());
+    throw flame::cli::Exit{2};
+  }
+  std::error_code ec;
+  if (fs::exists(a.out, ec) && !fs::is_empty(a.out, ec)) {
+    std::cerr << fmt::format("flame sim tree: {} exists and is not empty; give a new directory\n", a.out);
+    throw flame::cli::Exit{2};
+  }
+  sim::TreeOptions o;
+  o.tx2_denver_online = a.denver_online;
+  sim::FakeTree t(fs::absolute(a.out).string(), /*owned=*/false);
+  sim::build(*p, t, o);
+  std::cout << fmt::format("wrote a {} tree to {}\n", sim::profile_name(*p), t.root());
+}
+
+std::string grid_dir(const SimArgs& a) {
+  if (!a.data.empty()) return a.data;
+  return sim::tx2_grid_dir();
+}
+
+void require_tx2(const SimArgs& a, const char* cmd) {
+  if (a.board != "tx2") {
+    std::cerr << fmt::format("flame sim {}: unknown board '{}' (known: tx2, the table-driven TX2)\n", cmd, a.board);
+    throw flame::cli::Exit{2};
+  }
+}
+
+void workload(const SimArgs& a) {
+  if (!a.check_file.empty()) {
+    const auto w = sim::load_workload(a.check_file);
+    const auto again = sim::regenerate(w);
+    std::ifstream in(a.check_file);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    if (sim::to_yaml(again) != ss.str()) {
+      std::cerr << fmt::format("{}: does not match what its generator parameters produce\n", a.check_file);
+      throw flame::cli::Exit{1};
+    }
+    std::cout << fmt::format("{}: OK ({} requests, regenerates byte for byte)\n", a.check_file, w.requests.size());
+    return;
+  }
+  if (a.preset.empty()) {
+    std::cerr << "flame sim workload: give --preset (camera30, bursty) or --check FILE\n";
+    throw flame::cli::Exit{2};
+  }
+  sim::Workload w = sim::generate_preset(a.preset, a.seed.value_or(1));
+  if (a.frames || a.bursts) {
+    sim::Workload base = w;
+    if (a.frames) base.camera.frames = *a.frames;
+    if (a.bursts) base.bursty.bursts = *a.bursts;
+    w = sim::regenerate(base);
+  }
+  const std::string text = sim::to_yaml(w);
+  if (a.out.empty()) {
+    std::cout << text;
+    return;
+  }
+  std::ofstream f(a.out);
+  f << text;
+  if (!f) throw std::runtime_error("cannot write " + a.out);
+  std::cerr << fmt::format("wrote {} ({} requests)\n", a.out, w.requests.size());
+}
+
+void grid(const SimArgs& a) {
+  require_tx2(a, "grid");
+  const auto tables = sim::load_tx2_tables(grid_dir(a));
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& t : tables) {
+    const auto f = t.fastest(), f4 = t.fastest(t.cores().back());
+    const auto& fp = t.at(f);
+    const auto& f4p = t.at(f4);
+    if (a.json) {
+      out.push_back({{"name", t.name()},
+                     {"source", t.source()},
+                     {"rows", t.size()},
+                     {"fastest_ms", fp.latency_s * 1e3},
+                     {"fastest_clocks", sim::to_string(t.clocks(f))},
+                     {"fastest_all_cores_ms", f4p.latency_s * 1e3},
+                     {"latency_sigma", t.latency_noise().sigma},
+                     {"latency_sigma_plain", t.latency_noise().sigma_plain},
+                     {"power_sigma", t.power_noise().sigma},
+                     {"power_sigma_plain", t.power_noise().sigma_plain},
+                     {"residuals", t.latency_noise().residuals}});
+      continue;
+    }
+    std::cout << fmt::format(
+        "{} ({} rows, {})\n  fastest {:.1f} ms at {}\n  fastest with {} cores {:.1f} ms at {}\n"
+        "  noise (neighbour scatter, {} residuals): latency sigma {:.2f} % (plain sd {:.2f} %), power sigma "
+        "{:.2f} % (plain sd {:.2f} %)\n",
+        t.name(), t.size(), t.source(), fp.latency_s * 1e3, sim::to_string(t.clocks(f)), t.cores().back(),
+        f4p.latency_s * 1e3, sim::to_string(t.clocks(f4)), t.latency_noise().residuals,
+        100 * t.latency_noise().sigma, 100 * t.latency_noise().sigma_plain, 100 * t.power_noise().sigma,
+        100 * t.power_noise().sigma_plain);
+  }
+  if (a.json) std::cout << out.dump(2) << "\n";
+}
+
+void run_sim(const SimArgs& a) {
+  require_tx2(a, "run");
+  if (a.delays.size() != 3) {
+    std::cerr << "flame sim run: --delays takes three values (CPU,GPU,EMC ms)\n";
+    throw flame::cli::Exit{2};
+  }
+  if (!a.no_daemon && !a.socket) {
+    std::cerr << "flame sim run: give --socket PATH (flamed's socket) or --no-daemon\n";
+    throw flame::cli::Exit{2};
+  }
+  const auto w = sim::load_workload(a.workload);
+  sim::SimOptions so;
+  so.seed = a.seed.value_or(1);
+  so.noise_scale = a.noise;
+  so.cpu_delay_ms = a.delays[0];
+  so.gpu_delay_ms = a.delays[1];
+  so.emc_delay_ms = a.delays[2];
+  so.power_cap_w = a.power_cap_w;
+  if (!fs::is_directory(a.tree)) {
+    std::cerr << fmt::format("flame sim run: {} is not a directory (make one with `flame sim tree`)\n", a.tree);
+    throw flame::cli::Exit{2};
+  }
+  sim::TableSimulator s(fs::absolute(a.tree).string(), sim::load_tx2_tables(grid_dir(a)), so);
+  sim::ReplayOptions ro;
+  if (!a.no_daemon) ro.socket = a.socket;
+  ro.limit = a.limit;
+  const auto r = sim::replay(w, s, ro);
+  if (!a.records.empty()) {
+    std::ofstream f(a.records);
+    for (const auto& rec : r.records) f << sim::to_json(rec).dump() << "\n";
+    if (!f) throw std::runtime_error("cannot write " + a.records);
+  }
+  const auto& m = r.summary;
+  if (a.json) {
+    nlohmann::json j = {{"board", a.board},
+                        {"workload", w.name},
+                        {"workload_file", a.workload},
+                        {"seed", so.seed},
+                        {"daemon", ro.socket ? nlohmann::json(*ro.socket) : nlohmann::json(nullptr)},
+                        {"noise_scale", so.noise_scale},
+                        {"delays_ms", {so.cpu_delay_ms, so.gpu_delay_ms, so.emc_delay_ms}},
+                        {"power_cap_w", so.power_cap_w ? nlohmann::json(*so.power_cap_w) : nlohmann::json(nullptr)},
+                        {"summary", sim::to_json(m)},
+                        {"wall_s", r.wall_s}};
+    std::cout << j.dump(2) << "\n";
+    return;
+  }
+  std::cout << fmt::format("flame sim run: board {}, workload {} ({} requests), seed {}, {}\n", a.board, w.name,
+                           m.requests, so.seed, ro.socket ? "flamed at " + *ro.socket : "no daemon");
+  std::cout << fmt::format("  deadlines met         {} / {} ({:.2f} %)\n", m.met, m.requests, m.met_pct);
+  std::cout << fmt::format("  energy                {:.3f} J ({:.4f} J per inference, mean power {:.3f} W)\n",
+                           m.energy_j, m.energy_per_inference_j, m.mean_power_w);
+  std::cout << fmt::format("  latency               mean {:.1f} ms, p50 {:.1f} ms, p99 {:.1f} ms\n",
+                           m.mean_latency_ms, m.p50_latency_ms, m.p99_latency_ms);
+  std::cout << fmt::format("  response / deadline   p99 {:.3f}, max {:.3f}\n", m.p99_response_over_deadline,
+                           m.max_response_over_deadline);
+  std::cout << fmt::format("  clock changes         {} (throttled {}, infeasible {})\n", m.clock_changes,
+                           m.throttled, m.infeasible);
+  std::cout << fmt::format("  simulated time        {:.2f} s, replayed in {:.2f} s\n", m.virtual_s, r.wall_s);
+}
+
+template <class F>
+void run(F f, const SimArgs& a) {
+  f(a);
+}
+
+flame::cli::Registrar reg([](CLI::App& root) {
+  auto args = std::make_shared<SimArgs>();
+  auto* simc = root.add_subcommand("sim", "Simulated Jetson board: fake sysfs tree, workloads, replay");
+  simc->require_subcommand(1);
+
+  auto* tree_cmd = simc->add_subcommand("tree", "Write a fake Jetson sysfs tree (a simulated board) to a directory");
+  tree_cmd->add_option("--profile", args->profile, sim::profile_names())->capture_default_str();
+  tree_cmd->add_option("--out", args->out, "Directory to create (must be new or empty)")->required();
+  tree_cmd->add_flag("--denver-online", args->denver_online, "TX2: keep the Denver cores (cpu1, cpu2) online");
+  tree_cmd->callback([args] { run(tree, *args); });
+
+  auto* wl_cmd = simc->add_subcommand("workload", "Generate a replayable workload file from a seed");
+  wl_cmd->add_option("--preset", args->preset, "camera30 | bursty");
+  wl_cmd->add_option("--seed", args->seed, "Seed (default 1)");
+  wl_cmd->add_option("--frames", args->frames, "camera: camera frames (default 900)");
+  wl_cmd->add_option("--bursts", args->bursts, "bursty: number of bursts (default 25)");
+  wl_cmd->add_option("--out", args->out, "Output file (default: stdout)");
+  wl_cmd->add_option("--check", args->check_file, "Check that FILE regenerates byte for byte from its parameters");
+  wl_cmd->callback([args] { run(workload, *args); });
+
+  auto* grid_cmd = simc->add_subcommand("grid", "Print the simulated board's measured grids and their noise");
+  grid_cmd->add_option("--board", args->board, "tx2")->capture_default_str();
+  grid_cmd->add_option("--data", args->data, "Directory of the grid CSVs (default: the installed data)");
+  grid_cmd->add_flag("--json", args->json, "Print JSON");
+  grid_cmd->callback([args] { run(grid, *args); });
+
+  auto* run_cmd = simc->add_subcommand("run", "Replay a workload on the simulated board against a running flamed");
+  run_cmd->add_option("--board", args->board, "tx2 (the table-driven TX2)")->capture_default_str();
+  run_cmd->add_option("--tree", args->tree, "The simulated board's sysfs tree (flamed's sysfs_root)")->required();
+  run_cmd->add_option("--workload", args->workload, "Workload file (config/workloads/*.yaml)")->required();
+  run_cmd->add_option("--seed", args->seed, "Simulator seed (noise), default 1");
+  run_cmd->add_option("--socket", args->socket, "flamed's socket");
+  run_cmd->add_flag("--no-daemon", args->no_daemon, "Replay without flamed, at the clocks the tree holds");
+  run_cmd->add_option("--limit", args->limit, "Replay only the first N requests");
+  run_cmd->add_option("--noise", args->noise, "Scale of the grid-derived noise (0 = none)")->capture_default_str();
+  run_cmd->add_option("--delays", args->delays, "Actuation delays CPU,GPU,EMC in ms")
+      ->delimiter(',')
+      ->capture_default_str();
+  run_cmd->add_option("--power-cap-w", args->power_cap_w, "Board power cap (W): throttles GPU, then CPU, then EMC");
+  run_cmd->add_option("--data", args->data, "Directory of the grid CSVs (default: the installed data)");
+  run_cmd->add_flag("--json", args->json, "Print the summary as JSON");
+  run_cmd->add_option("--records", args->records, "Write one JSON line per request to this file");
+  run_cmd->callback([args] { run(run_sim, *args); });
+});
+
+}  // namespace

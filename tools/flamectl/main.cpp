@@ -1,0 +1,118 @@
+// flamectl: look at and talk to flamed from a shell (flamectl(1)).
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "daemon_link.hpp"
+#include "flame/version.hpp"
+#include "format.hpp"
+#include "hold.hpp"
+#include "run.hpp"
+
+using namespace flamectl;
+
+namespace {
+
+// status, models and clocks are views of one `status` reply.
+int show(const Globals& g, std::string (*render)(const nlohmann::json&), const char* json_key) {
+  DaemonLink link(g);
+  const auto r = link.call({{"op", "status"}});
+  if (!r) return kUnreachable;
+  if (!r->value("ok", false)) {
+    report_error(g, "flamed: " + r->value("error", std::string("?")), "daemon-error");
+    return kDaemonError;
+  }
+  if (!g.json)
+    std::printf("%s", render(*r).c_str());
+  else if (json_key)
+    std::printf(
+        "%s\n",
+        nlohmann::json{{"ok", true}, {json_key, r->value(json_key, nlohmann::json())}}.dump().c_str());
+  else
+    std::printf("%s\n", r->dump().c_str());
+  return kOk;
+}
+
+int needs_dbus(const Globals& g, const std::string& what) {
+  report_error(g,
+               what + " needs flamed's D-Bus API (org.flame.Flamed1), which is not available yet; " +
+                   "use 'systemctl reload flamed' / 'systemctl restart flamed' instead",
+               "needs-dbus");
+  return kNoDbus;
+}
+
+void add_begin_options(CLI::App* cmd, BeginArgs& a) {
+  cmd->add_option("-m,--model", a.model, "Model name (as loaded by flamed)")->required();
+  cmd->add_option("-d,--deadline-ms", a.deadline_ms, "Deadline in milliseconds")
+      ->required()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--ctx", a.ctx, "Context length (SLM models)")->check(CLI::PositiveNumber);
+  cmd->add_option("--phase", a.phase, "Phase (SLM models)")->check(CLI::IsMember({"prefill", "decode"}));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"flamectl: control and inspect flamed, the FLAME clock governor"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", flame::kVersion);
+  Globals g;
+  app.add_option("-s,--socket", g.socket,
+                 "flamed's socket (default $FLAME_SOCKET or /run/flame/flamed.sock)");
+  app.add_flag("-j,--json", g.json, "Machine-readable JSON output");
+  app.add_option("--timeout", g.timeout_s, "Seconds to wait for an answer")->check(CLI::PositiveNumber);
+  app.fallthrough();
+
+  int code = kOk;
+  app.add_subcommand("status", "Active requests, applied clocks, models, calibration, counters")
+      ->callback([&] { code = show(g, format_status, nullptr); });
+  app.add_subcommand("models", "Models flamed has loaded")->callback([&] {
+    code = show(g, format_models, "models");
+  });
+  app.add_subcommand("clocks", "The clocks flamed has applied")->callback([&] {
+    code = show(g, format_applied, "applied");
+  });
+
+  HoldOptions hold;
+  auto* begin = app.add_subcommand("begin", "Begin a deadline request and hold it until 'flamectl end'");
+  add_begin_options(begin, hold.args);
+  begin->add_option("--id", hold.args.id, "Request id (default: this process's pid)")
+      ->check(CLI::NonNegativeNumber);
+  begin->add_option("--max-hold-s", hold.max_hold_s, "Release the request after this long")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  begin->callback([&] {
+    hold.id_given = begin->count("--id") > 0;
+    code = begin_command(g, hold);
+  });
+
+  int64_t end_id = 0;
+  std::optional<double> latency;
+  auto* end = app.add_subcommand("end", "End a request held by 'flamectl begin'");
+  end->add_option("--id", end_id, "Request id")->required();
+  end->add_option("-l,--latency-ms", latency, "Measured latency, for recalibration")
+      ->check(CLI::PositiveNumber);
+  end->callback([&] { code = end_command(g, end_id, latency); });
+
+  RunOptions run;
+  auto* run_cmd =
+      app.add_subcommand("run", "Run a command while holding a deadline request; exits with its status");
+  add_begin_options(run_cmd, run.args);
+  run_cmd->add_flag("--strict", run.strict, "Fail (exit 3/1) instead of running without flamed");
+  run_cmd->add_flag("-v,--verbose", run.verbose, "Print the decision and a summary on stderr");
+  run_cmd->add_option("command", run.command, "The command and its arguments, after --")->required();
+  run_cmd->callback([&] { code = run_command(g, run); });
+
+  app.add_subcommand("reload", "Re-read flamed's configuration and models")->callback([&] {
+    code = needs_dbus(g, "reload");
+  });
+  app.add_subcommand("restore", "Put the baseline clocks back")->callback([&] {
+    code = needs_dbus(g, "restore");
+  });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? kOk : kUsage;
+  }
+  return code;
+}
