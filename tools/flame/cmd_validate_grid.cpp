@@ -43,7 +43,7 @@ nlohmann::json report_json(const GridValidation& v) {
   j["rows"] = v.rows;
   j["points"] = v.points;
   j["clock_combinations"] = v.combos;
-  j["series"] = v.series_count();
+  j["series"] = v.series;
   nlohmann::json b = nlohmann::json::object();
   for (const auto& [name, e] : v.baselines) b[name] = errors_json(e);
   j["baselines"] = b;
@@ -100,7 +100,7 @@ void print_text(const GridValidation& v, const flame::grid::GridValidationOption
   fmt::print(
       "  format {}: {} rows, {} clock combinations, {} series; profiled {} combinations (budget {}, seed "
       "{})\n",
-      v.format, v.rows, v.combos, v.series_count(), v.profiled, o.budget, o.seed);
+      v.format, v.rows, v.combos, v.series, v.profiled, o.budget, o.seed);
   if (!v.dropped.empty())
     fmt::print("  dropped {} unusable rows (e.g. line {}: {})\n", v.dropped.size(), v.dropped[0].line,
                v.dropped[0].reason);

@@ -1,7 +1,5 @@
 #include "flame/grid/grid_validation.hpp"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <cmath>
 #include <limits>

@@ -54,7 +54,6 @@ struct GridValidation {
   size_t points = 0;  // (series, clock combination) points
   size_t combos = 0;  // distinct clock combinations
   size_t series = 0;
-  size_t series_count() const { return series; }
   size_t profiled = 0;    // combinations profiled
   size_t avoided = 0;     // combinations not profiled: the full-profile screen found them glitched
   ModelErrors model;      // on the points the full-profile screen kept

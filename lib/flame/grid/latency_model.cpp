@@ -1,7 +1,5 @@
 #include "flame/grid/latency_model.hpp"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
