@@ -2,6 +2,7 @@
 // measured clock grid and write a `kind: grid` model file (docs/model-format.md).
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 

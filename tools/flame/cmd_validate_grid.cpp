@@ -8,6 +8,7 @@
 #include "command.hpp"
 #include "flame/grid/dataset.hpp"
 #include "flame/grid/grid_validation.hpp"
+#include "flame/io/data_path.hpp"
 
 namespace {
 
@@ -38,10 +39,11 @@ nlohmann::json report_json(const GridValidation& v) {
   j["latency"] = stats_json(v.model.latency);
   if (v.model.power) j["power"] = stats_json(*v.model.power);
   j["profiled"] = v.profiled;
+  j["avoided_combinations"] = v.avoided;
   j["rows"] = v.rows;
   j["points"] = v.points;
   j["clock_combinations"] = v.combos;
-  j["series"] = v.series_count();
+  j["series"] = v.series;
   nlohmann::json b = nlohmann::json::object();
   for (const auto& [name, e] : v.baselines) b[name] = errors_json(e);
   j["baselines"] = b;
@@ -52,7 +54,8 @@ nlohmann::json report_json(const GridValidation& v) {
                       {"energy_vs_max", v.deadlines->energy_vs_max},
                       {"worst_vs_oracle", v.deadlines->worst_vs_oracle},
                       {"infeasible", v.deadlines->infeasible},
-                      {"margin", v.deadlines->margin}};
+                      {"margin", v.deadlines->margin},
+                      {"unmeasured", v.deadlines->unmeasured}};
   } else {
     j["deadlines"] = nullptr;
     j["deadlines_note"] = v.deadlines_note;
@@ -97,12 +100,15 @@ void print_text(const GridValidation& v, const flame::grid::GridValidationOption
   fmt::print(
       "  format {}: {} rows, {} clock combinations, {} series; profiled {} combinations (budget {}, seed "
       "{})\n",
-      v.format, v.rows, v.combos, v.series_count(), v.profiled, o.budget, o.seed);
+      v.format, v.rows, v.combos, v.series, v.profiled, o.budget, o.seed);
   if (!v.dropped.empty())
     fmt::print("  dropped {} unusable rows (e.g. line {}: {})\n", v.dropped.size(), v.dropped[0].line,
                v.dropped[0].reason);
   if (v.skipped) fmt::print("  skipped {} rows: {}\n", v.skipped, v.skipped_reason);
-  fmt::print("errors on {} of {} points (the rest are glitches, below):\n", v.model.latency.n,
+  if (v.avoided)
+    fmt::print("  {} clock combinations are glitched in most series (below) and were not profiled\n",
+               v.avoided);
+  fmt::print("errors on {} of {} rows (the rest are glitches, below):\n", v.model.latency.n,
              v.model_all.latency.n);
   fmt::print("{}", row("model", v.model));
   for (const auto& [name, e] : v.baselines) fmt::print("{}", row("baseline " + name, e));
@@ -168,7 +174,7 @@ const flame::cli::Registrar reg([](CLI::App& root) {
     for (double m : a->options.deadlines)
       if (!(m >= 1))
         throw std::invalid_argument(fmt::format("--deadlines: {} is below 1 (the fastest latency)", m));
-    const auto dataset = flame::grid::read_dataset(a->file);
+    const auto dataset = flame::grid::read_dataset(flame::find_data(a->file).string());
     const auto v = flame::grid::validate_grid(dataset, a->options);
     if (a->json)
       std::cout << report_json(v).dump(2) << "\n";

@@ -19,7 +19,7 @@ Estimate SeriesModel::estimate(const Clocks& c) const {
 }
 
 double SeriesModel::suggested_margin() const {
-  return std::clamp(2 * residual_sigma, 0.02, 0.15);
+  return std::clamp(2 * residual_sigma, 0.05, 0.15);
 }
 
 const SeriesModel& GridModel::find(const std::string& name) const {
@@ -78,10 +78,14 @@ GridFit fit_grid_model(const Dataset& d, const GridFitOptions& o) {
   }
   const ClockLevels levels = ClockLevels::of(combos);
   const ClockReference ref = reference_of(levels);
-  const std::vector<size_t> pick = plan_samples(combos, o.budget, o.seed);
+  std::vector<Clocks> candidates;
+  for (const auto& c : combos)
+    if (std::find(o.avoid.begin(), o.avoid.end(), c) == o.avoid.end()) candidates.push_back(c);
+  if (candidates.empty()) candidates = combos;
+  const std::vector<size_t> pick = plan_samples(candidates, o.budget, o.seed);
 
   GridFit out;
-  for (size_t i : pick) out.profiled.push_back(combos[i]);
+  for (size_t i : pick) out.profiled.push_back(candidates[i]);
   out.model.levels = levels;
   out.model.dataset = d.path;
   out.model.format = to_string(d.format);

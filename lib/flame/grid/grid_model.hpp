@@ -22,7 +22,8 @@ struct SeriesModel {
   double residual_sigma = 0;  // robust spread of the fit's relative errors on its samples
 
   Estimate estimate(const Clocks& c) const;
-  // A safety margin for deadlines that covers the model's typical error: 2 sigma, 2 % to 15 %.
+  // A safety margin for deadlines that covers the model's typical error: 2 sigma, at least the
+  // daemon's default 5 %, at most 15 %.
   double suggested_margin() const;
 };
 
@@ -48,6 +49,9 @@ struct GridFitOptions {
   bool screen = true;          // leave glitches in the profiled points out of the fit
   double robust_scale = 0.08;  // Cauchy loss on log latency (single noisy measurements)
   ScreenOptions screen_options;
+  // Combinations not to profile: known glitches (a clock change that did not take effect) are
+  // re-measured in practice; a validation emulates that by drawing the plan from the rest.
+  std::vector<Clocks> avoid;
 };
 
 struct ExcludedPoint {

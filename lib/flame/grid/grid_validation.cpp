@@ -1,10 +1,9 @@
 #include "flame/grid/grid_validation.hpp"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <set>
 #include <tuple>
 
@@ -84,15 +83,6 @@ GridValidation validate_grid(const Dataset& d, const GridValidationOptions& o) {
   const ClockLevels L = ClockLevels::of(combos);
   const ClockReference ref = reference_of(L);
 
-  // The main fit, from the planned sparse profile.
-  GridFitOptions fo;
-  fo.budget = o.budget;
-  fo.seed = o.seed;
-  const GridFit fit = fit_grid_model(d, fo);
-  v.profiled = fit.profiled.size();
-  v.excluded_profiled = fit.excluded;
-  v.free_parameters = fit.free_parameters;
-
   // The evaluation set: every point, less what a robust fit to the whole profile shows to be a glitch.
   // That fit is also the form's floor.
   std::vector<SeriesData> series;
@@ -102,7 +92,7 @@ GridValidation validate_grid(const Dataset& d, const GridValidationOptions& o) {
     SeriesData sd{name, {}, {}};
     for (const auto& p : all)
       if (p.series == name) sd.all.push_back(p);
-    SeriesModel fm = fit_series(name, sd.all, ref, o.seed, fo.robust_scale);
+    SeriesModel fm = fit_series(name, sd.all, ref, o.seed, GridFitOptions{}.robust_scale);
     const ScreenResult sr = screen_points(sd.all, d, ref, ScreenOptions{}, &fm.latency);
     for (size_t i = 0; i < sr.points.size(); ++i)
       if (sr.keep[i]) sd.eval.push_back(sr.points[i]);
@@ -111,6 +101,28 @@ GridValidation validate_grid(const Dataset& d, const GridValidationOptions& o) {
     floor_model.series.push_back(std::move(fm));
     series.push_back(std::move(sd));
   }
+
+  // Combinations the screen flagged in at least half of the series are glitches of the clock
+  // setting itself (not of one run): the sparse profile is drawn from the others.
+  std::vector<Clocks> glitched;
+  {
+    std::map<Key, size_t> flagged;
+    for (const auto& e : v.excluded_eval) ++flagged[key(e.clocks)];
+    for (const auto& c : combos)
+      if (auto it = flagged.find(key(c)); it != flagged.end() && 2 * it->second >= series.size())
+        glitched.push_back(c);
+  }
+  v.avoided = glitched.size();
+
+  // The main fit, from the planned sparse profile.
+  GridFitOptions fo;
+  fo.budget = o.budget;
+  fo.seed = o.seed;
+  fo.avoid = glitched;
+  const GridFit fit = fit_grid_model(d, fo);
+  v.profiled = fit.profiled.size();
+  v.excluded_profiled = fit.excluded;
+  v.free_parameters = fit.free_parameters;
 
   v.model = model_errors(series, fit.model, true, d);
   v.model_all = model_errors(series, fit.model, false, d);
@@ -202,7 +214,7 @@ GridValidation validate_grid(const Dataset& d, const GridValidationOptions& o) {
       margin_sum += margin;
       for (int cores : L.cores) {
         std::vector<const Point*> pts;
-        for (const auto& p : sd.all)
+        for (const auto& p : sd.eval)  // glitches are no ground truth for a decision
           if (p.clocks.cpu_cores == cores) pts.push_back(&p);
         if (pts.empty()) continue;
         auto energy = [](const Point* p) { return p->latency_ms * p->power_w.value_or(0); };
@@ -230,7 +242,10 @@ GridValidation validate_grid(const Dataset& d, const GridValidationOptions& o) {
           const Point* chosen = nullptr;
           for (const Point* p : pts)
             if (p->clocks == r.clocks) chosen = p;
-          if (!chosen) continue;  // cannot happen on a complete grid
+          if (!chosen) {  // the choice has no trustworthy measurement (a glitch was screened out)
+            ++de.unmeasured;
+            continue;
+          }
           ++de.decisions;
           de.infeasible += !r.feasible;
           de.met += chosen->latency_ms <= deadline;

@@ -42,6 +42,7 @@ struct DeadlineEvaluation {
   double energy_vs_oracle = 0;  // mean of measured energy / oracle energy
   double energy_vs_max = 0;     // mean of measured energy / energy at the maximum clocks
   double worst_vs_oracle = 0;
+  size_t unmeasured = 0;         // the chosen setting's measurement was screened out (skipped)
   size_t oracle_infeasible = 0;  // no measured point meets the deadline (skipped)
   double margin = 0;             // the safety margin used (mean over series when chosen per series)
 };
@@ -53,10 +54,10 @@ struct GridValidation {
   size_t points = 0;  // (series, clock combination) points
   size_t combos = 0;  // distinct clock combinations
   size_t series = 0;
-  size_t series_count() const { return series; }
-  size_t profiled = 0;                           // combinations profiled
-  ModelErrors model;                             // on the points the full-profile screen kept
-  ModelErrors model_all;                         // on every point
+  size_t profiled = 0;    // combinations profiled
+  size_t avoided = 0;     // combinations not profiled: the full-profile screen found them glitched
+  ModelErrors model;      // on the points the full-profile screen kept
+  ModelErrors model_all;  // on every point
   std::map<std::string, ModelErrors> baselines;  // fixed_max, scaling_1f, sum, max
   std::vector<BudgetErrors> curve;
   std::optional<ModelErrors> floor;

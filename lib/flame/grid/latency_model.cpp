@@ -1,7 +1,5 @@
 #include "flame/grid/latency_model.hpp"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -124,7 +122,7 @@ SlotInfo info(size_t slot, const Layout& L) {
     case kSerialFixed:
       return {"serial_fixed", kOff, 0, 0, true};
     case kCoupling:
-      return {"coupling", std::log(3.0), 0.0, 1.0, false};
+      return {"coupling", std::log(3.0), std::log(0.2), 0.5, false};
     case kParallel:
       return {"parallel_share", -40, 0, 3, false};
     default:

@@ -212,7 +212,11 @@ PowerFit fit_power(const std::vector<Clocks>& clocks, const std::vector<double>&
   const Eigen::MatrixXd ZtZ = Z.transpose() * Z;
   Eigen::VectorXd best_w;
   double best_loo = std::numeric_limits<double>::infinity();
-  for (double lambda : {1e-4, 1e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0, 10.0}) {
+  // With no point to spare, leave-one-out says nothing: interpolate (almost) exactly.
+  const std::vector<double> lambdas =
+      n > k + 1 ? std::vector<double>{1e-4, 1e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0, 10.0}
+                : std::vector<double>{1e-8};
+  for (double lambda : lambdas) {
     Eigen::MatrixXd A = ZtZ;
     for (size_t j = 1; j < k; ++j) A(j, j) += lambda * static_cast<double>(n);
     const Eigen::LDLT<Eigen::MatrixXd> ldlt(A);

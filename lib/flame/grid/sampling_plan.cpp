@@ -71,7 +71,7 @@ std::vector<size_t> stratified(size_t n, size_t levels, bool centred, std::mt199
 
 size_t min_plan_budget(const ClockLevels& levels) {
   const size_t extra_cores = levels.cores.size() > 1 ? levels.cores.size() - 1 : 0;
-  return std::max<size_t>(3, 2 + static_cast<size_t>(levels.varying_domains()) + extra_cores);
+  return std::max<size_t>(3, 1 + static_cast<size_t>(levels.varying_domains()) + extra_cores);
 }
 
 std::vector<size_t> plan_samples(const std::vector<Clocks>& available, size_t budget, uint64_t seed) {
@@ -165,9 +165,19 @@ std::vector<size_t> plan_samples(const std::vector<Clocks>& available, size_t bu
   for (size_t i = 1; i < available.size(); ++i)
     if (dist2(coord[i], top) < dist2(coord[top_i], top)) top_i = i;
   if (std::find(chosen.begin(), chosen.end(), top_i) == chosen.end()) {
-    size_t near = 0;
-    for (size_t j = 1; j < chosen.size(); ++j)
-      if (dist2(coord[chosen[j]], coord[top_i]) < dist2(coord[chosen[near]], coord[top_i])) near = j;
+    // Within the same core option when possible, so that the shares stay balanced.
+    auto nearest = [&](bool same_cores) {
+      size_t near = chosen.size();
+      for (size_t k = 0; k < chosen.size(); ++k) {
+        if (same_cores && core_of[chosen[k]] != core_of[top_i]) continue;
+        if (near == chosen.size() ||
+            dist2(coord[chosen[k]], coord[top_i]) < dist2(coord[chosen[near]], coord[top_i]))
+          near = k;
+      }
+      return near;
+    };
+    size_t near = nearest(true);
+    if (near == chosen.size()) near = nearest(false);
     chosen[near] = top_i;
   }
 
@@ -193,6 +203,7 @@ std::vector<size_t> plan_samples(const std::vector<Clocks>& available, size_t bu
       for (size_t j = 0; j < available.size(); ++j) {
         if (coord[j].x[d] != v || std::find(chosen.begin(), chosen.end(), j) != chosen.end()) continue;
         for (size_t c = 0; c < chosen.size(); ++c) {
+          if (d != 3 && core_of[j] != core_of[chosen[c]]) continue;  // keep the shares per core option
           const double dd = dist2(coord[j], coord[chosen[c]]);
           if (dd < dmin && removable(chosen[c])) dmin = dd, in = j, out = c;
         }

@@ -12,8 +12,8 @@
 
 namespace flame::grid {
 
-// Smallest budget for which the grid fit is well-posed: two points beyond one per varying domain
-// and one per extra core option.
+// Smallest budget for which the grid fit is well-posed: one coefficient per varying domain and per
+// extra core option, plus one (and never fewer than three points).
 size_t min_plan_budget(const ClockLevels& levels);
 
 // Indices into `available` (distinct combinations). Throws std::invalid_argument naming the

@@ -63,6 +63,7 @@ std::pair<size_t, double> best_along(size_t n, Feasible&& feasible, Energy&& ene
   size_t best = lo;
   double best_e = energy(lo);
   for (size_t i = lo + 1; i < n; ++i) {
+    if (!feasible(i)) continue;  // only for non-monotone predictors: a faster clock that is slower
     const double e = energy(i);
     if (e >= best_e) break;
     best = i, best_e = e;
