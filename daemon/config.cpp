@@ -1,6 +1,7 @@
 #include "config.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cmath>
@@ -8,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <sstream>
+#include <vector>
 
 namespace flamed {
 namespace {
@@ -221,6 +223,29 @@ Config load_config(const std::filesystem::path& path) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return parse_config(ss.str(), path.string());
+}
+
+Config salvage_restore_paths(const std::filesystem::path& path, std::string* why) {
+  Config c;
+  std::vector<std::string> taken;
+  try {
+    const YAML::Node root = YAML::LoadFile(path.string());
+    auto take = [&](const char* key, std::filesystem::path& into) {
+      const YAML::Node v = root.IsMap() ? root[key] : YAML::Node();
+      if (!v || !v.IsScalar()) return;
+      const std::string s = v.Scalar();
+      if (s.empty() || s.front() != '/') return;
+      into = s;
+      taken.push_back(fmt::format("{}={}", key, s));
+    };
+    take("sysfs_root", c.sysfs_root);
+    take("runtime_dir", c.runtime_dir);
+  } catch (const std::exception&) {
+    // Not even YAML: the compiled-in defaults are the best guess.
+  }
+  if (why)
+    *why = taken.empty() ? "compiled-in defaults" : fmt::format("defaults with {}", fmt::join(taken, ", "));
+  return c;
 }
 
 std::string dump_config(const Config& c) {

@@ -66,6 +66,10 @@ struct ConfigError : std::runtime_error {
 // Parses YAML text; `source` names the file in messages. Missing keys keep their defaults.
 Config parse_config(const std::string& yaml, const std::string& source);
 Config load_config(const std::filesystem::path& path);
+// For `flamed --restore` (ExecStopPost=) when the file does not validate: the clocks must still go
+// back. Defaults, plus `sysfs_root` and `runtime_dir` taken from the file when the YAML parses and
+// they are absolute paths. `why` receives what was salvaged. Never throws.
+Config salvage_restore_paths(const std::filesystem::path& path, std::string* why);
 // The effective configuration as YAML that parse_config accepts.
 std::string dump_config(const Config& config);
 

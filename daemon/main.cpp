@@ -58,7 +58,11 @@ int main(int argc, char** argv) {
     if (config_given || std::filesystem::exists(config_path)) config = flamed::load_config(config_path);
   } catch (const std::exception& e) {
     std::cerr << e.what() << "\n";
-    return 1;
+    if (!restore) return 1;
+    // ExecStopPost= must put the clocks back even after an operator broke the file.
+    std::string why;
+    config = flamed::salvage_restore_paths(config_path, &why);
+    std::cerr << "flamed --restore: the configuration is invalid; restoring with " << why << "\n";
   }
   if (dump) {
     std::cout << flamed::dump_config(config);

@@ -107,6 +107,7 @@ json_get() {  # json_get EXPR: evaluate EXPR on the JSON document `d` read from 
   python3 -c 'import json, sys; d = json.load(sys.stdin); print(json.dumps(eval(sys.argv[1])))' "$1"
 }
 B=(busctl --system)
+CTL="$FLAME_BUILD_DIR/tools/flamectl/flamectl"
 OBJ=(org.flame.Flamed1 /org/flame/Flamed1)
 prop() {  # prop NAME: the property's value as JSON
   "${B[@]}" --json=short get-property "${OBJ[@]}" org.flame.Flamed1 "$1" | json_get 'd["data"]'
@@ -298,6 +299,14 @@ if command -v setpriv >/dev/null && [[ $(id -u) == 0 ]]; then
     fi
     grep -q "org.freedesktop.DBus.Error.AccessDenied" "$tmp/denied.out" || fail "$call as nobody: $(cat "$tmp/denied.out")"
   done
+  # flamectl says why, with its documented exit code (3) and reason.
+  set +e
+  "${nobody[@]}" "$CTL" --json reload >"$tmp/denied.json" 2>"$tmp/denied.err"
+  rc=$?
+  set -e
+  [[ $rc == 3 ]] || fail "flamectl reload as nobody: exit $rc"
+  grep -q "Reload() is privileged: run flamectl as root" "$tmp/denied.err" || fail "denied: $(cat "$tmp/denied.err")"
+  [[ $(json_get 'd["reason"]' <"$tmp/denied.json") == '"access-denied"' ]] || fail "denied --json: $(cat "$tmp/denied.json")"
   grep -q "called by" "$tmp/flamed.log" && fail "a refused call reached its handler"
   wait_prop ActiveRequests 1
   [[ $(prop Enabled) == true ]] || fail "a refused SetEnabled changed Enabled"
@@ -322,8 +331,8 @@ marker disabled
 signals_between disable disabled | grep -q '"Enabled"' || fail "no PropertiesChanged for Enabled"
 echo "SetEnabled(false): holds released, files restored, begin refused"
 
-# --- SetEnabled(true), then RestoreBaseline drops holds and restores.
-"${B[@]}" call "${OBJ[@]}" org.flame.Flamed1 SetEnabled b true || fail "SetEnabled true"
+# --- SetEnabled(true) (through flamectl), then RestoreBaseline drops holds and restores.
+"$CTL" enable | grep -q "flamed enabled" || fail "flamectl enable"
 wait_prop Enabled true
 [[ $(prop Degraded) == '""' ]] || fail "Degraded after re-enabling: $(prop Degraded)"
 echo '{"op":"begin","id":3,"model":"resnet50","deadline_ms":30}' >&"${CLIENT[1]}"
@@ -331,7 +340,7 @@ read -r -t 10 reply <&"${CLIENT[0]}" || fail "no reply to begin after enabling"
 [[ $(json_get 'd["ok"]' <<<"$reply") == true ]] || fail "begin after enabling: $reply"
 wait_prop ActiveRequests 1
 tree_same && fail "begin after enabling changed no file"
-"${B[@]}" call "${OBJ[@]}" org.flame.Flamed1 RestoreBaseline || fail "RestoreBaseline"
+[[ $("$CTL" --json restore) == '{"method":"RestoreBaseline","ok":true}' ]] || fail "flamectl restore"
 wait_prop ActiveRequests 0
 tree_same || fail "RestoreBaseline did not restore the files"
 wait_prop Enabled true
@@ -339,7 +348,7 @@ echo "RestoreBaseline: holds released, files restored, still enabled"
 
 # --- Reload: a new model appears; a broken configuration is refused with the reason.
 cp "$FLAME_SOURCE_DIR/config/models/mobilenet_v3_small.yaml" "$tmp/models/"
-"${B[@]}" call "${OBJ[@]}" org.flame.Flamed1 Reload || fail "Reload"
+"$CTL" reload >/dev/null || fail "flamectl reload"
 wait_prop Models '["mobilenet_v3_small", "resnet50"]'
 cp "$tmp/flamed.yaml" "$tmp/flamed.yaml.good"
 echo "safety_margin_pct: lots" >>"$tmp/flamed.yaml"
@@ -347,6 +356,12 @@ if "${B[@]}" call "${OBJ[@]}" org.flame.Flamed1 Reload >"$tmp/reload.out" 2>&1; 
   fail "Reload of a broken configuration succeeded"
 fi
 grep -q "safety_margin_pct" "$tmp/reload.out" || fail "Reload error does not name the key: $(cat "$tmp/reload.out")"
+set +e
+"$CTL" reload 2>"$tmp/reload.err"
+rc=$?
+set -e
+[[ $rc == 1 ]] && grep -q "flamed: Reload() failed: .*safety_margin_pct" "$tmp/reload.err" \
+  || fail "flamectl reload of a broken file: exit $rc, $(cat "$tmp/reload.err")"
 cp "$tmp/flamed.yaml.good" "$tmp/flamed.yaml"
 wait_prop Models '["mobilenet_v3_small", "resnet50"]'
 echo "Reload: models reloaded; a broken file refused with its reason"
@@ -406,5 +421,10 @@ flamed_pid=""
 ((rc == 0)) || fail "flamed exited $rc on SIGTERM"
 tree_same || fail "files not restored at SIGTERM"
 if "${B[@]}" status org.flame.Flamed1 >/dev/null 2>&1; then fail "org.flame.Flamed1 still owned after exit"; fi
+set +e
+"$CTL" restore 2>"$tmp/gone.err"
+rc=$?
+set -e
+[[ $rc == 3 ]] && grep -q "flamed is not on the system bus" "$tmp/gone.err" || fail "flamectl restore, no flamed: $rc"
 echo "SIGTERM: exit 0, files restored, name released"
 echo "dbus_api: OK"

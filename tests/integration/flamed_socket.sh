@@ -146,6 +146,10 @@ PY
 sleep 0.2
 stop_flamed KILL || true
 ! same_tree "$ROOT" "$T/root.orig"
-"$FLAMED" --config "$CFG" --restore
+# An operator broke the file meanwhile: --restore still finds the tree and the baseline.
+echo "safety_margin_pct: lots" >>"$CFG"
+"$FLAMED" --config "$CFG" --restore 2>"$T/restore.err"
+grep -q "restoring with defaults with sysfs_root=$ROOT, runtime_dir=$T/run" "$T/restore.err" \
+  || { cat "$T/restore.err" >&2; exit 1; }
 same_tree "$ROOT" "$T/root.orig" || { diff -r "$ROOT" "$T/root.orig" >&2; exit 1; }
 echo ok

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "config.hpp"
+#include "flame/sim/fake_tree.hpp"
 
 using Catch::Contains;
 using flamed::ConfigError;
@@ -74,4 +75,31 @@ TEST_CASE("config: errors name file:line:column and the key") {
   CHECK_THROWS_WITH(parse_config("log_level: info\nlog_level: debug\n", "f.yaml"),
                     Contains("f.yaml:2:1: duplicate key 'log_level'"));
   CHECK_THROWS_WITH(flamed::load_config("/nonexistent/flamed.yaml"), Contains("cannot open"));
+}
+
+TEST_CASE("config: --restore salvages the board and runtime paths from an invalid file") {
+  flame::sim::FakeTree dir;
+  const std::string path = dir.root() + "/flamed.yaml";
+  std::string why;
+  SECTION("valid YAML, invalid configuration: the two paths are kept") {
+    dir.raw("/flamed.yaml", "sysfs_root: /tmp/fake\nruntime_dir: /tmp/run\nsafety_margin_pct: lots\n");
+    REQUIRE_THROWS_AS(flamed::load_config(path), ConfigError);
+    const auto c = flamed::salvage_restore_paths(path, &why);
+    CHECK(c.sysfs_root == "/tmp/fake");
+    CHECK(c.runtime_dir == "/tmp/run");
+    CHECK(why == "defaults with sysfs_root=/tmp/fake, runtime_dir=/tmp/run");
+  }
+  SECTION("relative or non-scalar paths are not trusted") {
+    dir.raw("/flamed.yaml", "sysfs_root: fake\nruntime_dir: [a, b]\n");
+    const auto c = flamed::salvage_restore_paths(path, &why);
+    CHECK(c.sysfs_root == "/");
+    CHECK(c.runtime_dir == "/run/flame");
+    CHECK(why == "compiled-in defaults");
+  }
+  SECTION("not YAML at all, or missing: defaults") {
+    dir.raw("/flamed.yaml", "sysfs_root: [unclosed\n");
+    CHECK(flamed::salvage_restore_paths(path, &why).sysfs_root == "/");
+    CHECK(flamed::salvage_restore_paths(dir.root() + "/absent.yaml", &why).runtime_dir == "/run/flame");
+    CHECK(why == "compiled-in defaults");
+  }
 }

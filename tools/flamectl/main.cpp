@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
+#include "bus_call.hpp"
 #include "daemon_link.hpp"
 #include "flame/version.hpp"
 #include "format.hpp"
@@ -32,12 +33,18 @@ int show(const Globals& g, std::string (*render)(const nlohmann::json&), const c
   return kOk;
 }
 
-int needs_dbus(const Globals& g, const std::string& what) {
-  report_error(g,
-               what + " needs flamed's D-Bus API (org.flame.Flamed1), which is not available yet; " +
-                   "use 'systemctl reload flamed' / 'systemctl restart flamed' instead",
-               "needs-dbus");
-  return kNoDbus;
+// Reload, RestoreBaseline and SetEnabled are privileged D-Bus methods (docs/dbus.md).
+int bus_method(const Globals& g, const std::string& method, std::optional<bool> enabled, const char* done) {
+  const BusOutcome out = call_flamed_method(g, method, enabled);
+  if (out.code != kOk) {
+    report_error(g, out.message, out.reason);
+    return out.code;
+  }
+  if (g.json)
+    std::printf("%s\n", nlohmann::json{{"ok", true}, {"method", method}}.dump().c_str());
+  else
+    std::printf("%s\n", done);
+  return kOk;
 }
 
 void add_begin_options(CLI::App* cmd, BeginArgs& a) {
@@ -102,11 +109,16 @@ int main(int argc, char** argv) {
   run_cmd->add_option("command", run.command, "The command and its arguments, after --")->required();
   run_cmd->callback([&] { code = run_command(g, run); });
 
-  app.add_subcommand("reload", "Re-read flamed's configuration and models")->callback([&] {
-    code = needs_dbus(g, "reload");
+  app.add_subcommand("reload", "Re-read flamed's configuration and models (D-Bus, root)")->callback([&] {
+    code = bus_method(g, "Reload", std::nullopt, "flamed reloaded its configuration and models");
   });
-  app.add_subcommand("restore", "Put the baseline clocks back")->callback([&] {
-    code = needs_dbus(g, "restore");
+  app.add_subcommand("restore", "Drop every hold and put the baseline clocks back (D-Bus, root)")
+      ->callback([&] { code = bus_method(g, "RestoreBaseline", std::nullopt, "baseline clocks restored"); });
+  app.add_subcommand("disable", "Stop governing: restore the baseline and refuse requests (D-Bus, root)")
+      ->callback(
+          [&] { code = bus_method(g, "SetEnabled", false, "flamed disabled; baseline clocks restored"); });
+  app.add_subcommand("enable", "Resume governing after 'flamectl disable' (D-Bus, root)")->callback([&] {
+    code = bus_method(g, "SetEnabled", true, "flamed enabled");
   });
 
   try {
