@@ -21,6 +21,7 @@ Governor::Governor(GovernorOptions options, ClockActuator& actuator, Planner pla
 
 void Governor::set_models(ModelSet models) {
   models_ = std::move(models);
+  decisions_.clear();
 }
 
 nlohmann::json Governor::begin(uint64_t client, const Begin& r, SteadyTime now) {
@@ -52,7 +53,14 @@ nlohmann::json Governor::begin(uint64_t client, const Begin& r, SteadyTime now) 
   const double target = r.deadline_ms / (1.0 + o_.safety_margin_pct / 100.0) / factor;
   Decision d;
   try {
-    d = planner_(model, w, actuator_.grid(), target);
+    const flame::ClockGrid grid = actuator_.grid();
+    const DecisionKey memo_key{&model, w.ctx, w.phase, target};
+    if (auto hit = decisions_.find(memo_key, grid)) {
+      d = *hit;
+    } else {
+      d = planner_(model, w, grid, target);
+      decisions_.put(memo_key, d);
+    }
   } catch (const std::exception& e) {
     ++counters_.errors;
     return error_reply(r.id, fmt::format("cannot plan for \"{}\": {}", r.model, e.what()));
@@ -232,7 +240,9 @@ nlohmann::json Governor::status(SteadyTime now) const {
             {"infeasible", counters_.infeasible},
             {"deadline_met", counters_.deadline_met},
             {"deadline_missed", counters_.deadline_missed},
-            {"clock_changes", counters_.clock_changes}}}};
+            {"clock_changes", counters_.clock_changes},
+            {"decision_cache_hits", decisions_.hits()},
+            {"decision_cache_misses", decisions_.misses()}}}};
 }
 
 }  // namespace flamed

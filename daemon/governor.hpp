@@ -10,6 +10,7 @@
 
 #include "arbiter.hpp"
 #include "config.hpp"
+#include "decision_cache.hpp"
 #include "flame/calibrate/calibrator.hpp"
 #include "flame/model/clock_grid.hpp"
 #include "flame/model/latency_model.hpp"
@@ -26,14 +27,6 @@ class ClockActuator {
       const flame::Clocks& target) = 0;  // returns what was applied; throws on failure
   virtual void restore() = 0;            // back to the baseline
   virtual flame::Clocks current() const = 0;
-};
-
-struct Decision {
-  flame::Clocks clocks;
-  double model_ms = 0;  // uncorrected model latency at clocks
-  double power_w = 0;
-  bool feasible = false;
-  int evaluations = 0;
 };
 
 // Chooses clocks whose model latency is at most target_model_ms (the deadline with the safety
@@ -108,6 +101,7 @@ class Governor {
   std::optional<SteadyTime> idle_at_;  // when the idle policy applies, if nothing begins before
   bool enabled_ = true;
   Counters counters_;
+  DecisionCache decisions_;
 };
 
 nlohmann::json clocks_json(const flame::Clocks& c);

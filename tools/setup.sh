@@ -10,7 +10,9 @@ PACKAGES=(build-essential cmake ninja-build pkg-config git
   libeigen3-dev nlohmann-json3-dev libcli11-dev libbenchmark-dev libsimdjson-dev zlib1g-dev
   dbus systemd python3
   # system integration tests: bus policy (xmllint, dbus-test-tool), .deb build and checks
-  libxml2-utils dbus-tests dpkg-dev lintian man-db)
+  libxml2-utils dbus-tests dpkg-dev lintian man-db
+  # fuzzing the protocol and config parsers (tests/integration/fuzz.sh): clang with libFuzzer
+  clang libclang-rt-14-dev)
 
 # D-Bus API test (tests/integration/dbus_api.sh): dbus-daemon, dbus-send; busctl comes with systemd.
 PACKAGES+=(dbus-daemon dbus-bin)

@@ -1,6 +1,8 @@
 // flame bench socket: load a running flamed over its socket from N concurrent clients and report
-// round-trip latency percentiles and throughput (docs/benchmarks.md). Requests alternate
-// begin/end; every reply is checked.
+// round-trip latency percentiles and throughput (docs/benchmarks.md). Valid requests alternate
+// begin/end; --invalid-pct mixes in seeded random bad requests (malformed JSON, unknown op or model,
+// bad fields...). Every reply is checked: ok for a valid request, an error for an invalid one.
+// --rate paces the clients (open loop) to measure latency at a given load rather than at saturation.
 #include <fmt/format.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -11,6 +13,7 @@
 #include <chrono>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -25,8 +28,46 @@ struct Args {
   int requests = 2000;  // per client
   std::string model = "resnet50";
   double deadline_ms = 30;
+  double invalid_pct = 0;  // share of requests that are deliberately invalid
+  double rate = 0;         // total requests/s over all clients; 0 = as fast as replies come
+  uint64_t seed = 1;
   bool json = false;
 };
+
+// Requests flamed must refuse without touching a clock; each fits on one line under the line cap.
+std::string invalid_request(std::mt19937_64& rng, int64_t id) {
+  switch (rng() % 14) {
+    case 0:
+      return R"({"op":"begin","id":)";  // truncated JSON
+    case 1:
+      return "not json at all";
+    case 2:
+      return fmt::format(R"({{"op":"fly","id":{}}})", id);
+    case 3:
+      return fmt::format(R"({{"op":"begin","id":{},"model":"no-such-model","deadline_ms":30}})", id);
+    case 4:
+      return fmt::format(R"({{"op":"begin","id":{},"model":"resnet50","deadline_ms":-5}})", id);
+    case 5:
+      return fmt::format(R"({{"op":"begin","id":{},"model":"resnet50"}})", id);
+    case 6:
+      return fmt::format(R"({{"op":"begin","id":"{}","model":"resnet50","deadline_ms":30}})", id);
+    case 7:
+      return fmt::format(R"({{"op":"begin","id":{},"model":"resnet50","deadline_ms":1e300}})", id);
+    case 8:
+      return fmt::format(R"({{"op":"end","id":{}}})", 1'000'000'000 + id);  // never begun
+    case 9:
+      return R"([[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]])";
+    case 10:
+      return "{\"op\":\"begin\",\"id\":1,\"model\":\"\xff\xfe\",\"deadline_ms\":30}";  // not UTF-8
+    case 11:
+      return fmt::format(R"({{"op":"begin","id":{},"model":"resnet50","deadline_ms":30,"phase":"warp"}})",
+                         id);
+    case 12:
+      return "{}";
+    default:
+      return fmt::format(R"({{"op":"end","id":{},"latency_ms":"fast"}})", id);
+  }
+}
 
 class Line {
  public:
@@ -69,25 +110,52 @@ class Line {
 void run(const Args& a) {
   std::vector<std::vector<double>> rtts(size_t(a.clients));
   std::atomic<int> failures{0};
+  std::atomic<int64_t> invalid_sent{0};
   std::vector<std::thread> threads;
   const auto t0 = std::chrono::steady_clock::now();
   for (int c = 0; c < a.clients; ++c)
     threads.emplace_back([&, c] {
       try {
         Line line(a.socket);
+        std::mt19937_64 rng(a.seed * 1000003 + uint64_t(c));
+        std::uniform_real_distribution<double> pct(0, 100);
         auto& out = rtts[size_t(c)];
         out.reserve(size_t(a.requests));
+        // Paced clients start staggered so their sends do not all coincide.
+        const auto period =
+            a.rate > 0 ? std::chrono::duration<double>(a.clients / a.rate) : std::chrono::duration<double>(0);
+        auto next =
+            t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(period * c / a.clients);
+        int64_t held = -1, next_id = 0;
         for (int i = 0; i < a.requests; ++i) {
-          const bool begin = i % 2 == 0;
-          const std::string req =
-              begin ? fmt::format(R"({{"op":"begin","id":{},"model":"{}","deadline_ms":{}}})", i / 2, a.model,
-                                  a.deadline_ms)
-                    : fmt::format(R"({{"op":"end","id":{}}})", i / 2);
+          if (a.rate > 0) {
+            std::this_thread::sleep_until(next);
+            next += std::chrono::duration_cast<std::chrono::steady_clock::duration>(period);
+          }
+          const bool invalid = a.invalid_pct > 0 && pct(rng) < a.invalid_pct;
+          std::string req;
+          if (invalid) {
+            req = invalid_request(rng, next_id);
+            ++invalid_sent;
+          } else if (held < 0) {
+            held = next_id++;
+            req = fmt::format(R"({{"op":"begin","id":{},"model":"{}","deadline_ms":{}}})", held, a.model,
+                              a.deadline_ms);
+          } else {
+            req = fmt::format(R"({{"op":"end","id":{}}})", held);
+            held = -1;
+          }
           const auto s = std::chrono::steady_clock::now();
           const std::string reply = line.call(req + "\n");
           out.push_back(
               std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - s).count());
-          if (!nlohmann::json::parse(reply).value("ok", false)) ++failures;
+          const auto j = nlohmann::json::parse(reply, nullptr, false);
+          const bool ok = !j.is_discarded() && j.is_object() && j.value("ok", false);
+          const bool refused =
+              !j.is_discarded() && j.is_object() && !j.value("ok", true) && j.contains("error");
+          if (invalid ? !refused : !ok) {
+            if (failures++ < 5) fmt::print(stderr, "client {}: unexpected reply to {}: {}\n", c, req, reply);
+          }
         }
       } catch (const std::exception& e) {
         fmt::print(stderr, "client {}: {}\n", c, e.what());
@@ -106,6 +174,7 @@ void run(const Args& a) {
     fmt::print("{}\n", nlohmann::json{{"clients", a.clients},
                                       {"requests", all.size()},
                                       {"failures", failures.load()},
+                                      {"invalid", invalid_sent.load()},
                                       {"seconds", secs},
                                       {"requests_per_s", rate},
                                       {"p50_us", pct(0.5)},
@@ -113,8 +182,10 @@ void run(const Args& a) {
                            .dump());
   } else {
     fmt::print(
-        "{} clients x {} requests: {:.0f} requests/s, round trip p50 {:.0f} us, p99 {:.0f} us, {} failed\n",
-        a.clients, a.requests, rate, pct(0.5), pct(0.99), failures.load());
+        "{} clients x {} requests ({} invalid): {:.0f} requests/s, round trip p50 {:.0f} us, p99 {:.0f} us, "
+        "{} "
+        "unexpected replies\n",
+        a.clients, a.requests, invalid_sent.load(), rate, pct(0.5), pct(0.99), failures.load());
   }
   if (failures.load() > 0) throw flame::cli::Exit{1};
 }
@@ -132,6 +203,14 @@ const flame::cli::Registrar reg([](CLI::App& root) {
       ->check(CLI::Range(2, 10000000));
   sock->add_option("--model", a->model, "Model name")->capture_default_str();
   sock->add_option("--deadline-ms", a->deadline_ms, "Deadline of every begin")->capture_default_str();
+  sock->add_option("--invalid-pct", a->invalid_pct,
+                   "Share of deliberately invalid requests (each must be refused)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 100.0));
+  sock->add_option("--rate", a->rate, "Total requests/s, paced over the clients (0: closed loop, saturating)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  sock->add_option("--seed", a->seed, "Seed of the invalid mix")->capture_default_str();
   sock->add_flag("--json", a->json, "Print JSON");
   sock->callback([a] { run(*a); });
 });

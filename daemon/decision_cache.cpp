@@ -1,0 +1,48 @@
+#include "decision_cache.hpp"
+
+#include <functional>
+
+namespace flamed {
+
+namespace {
+
+bool same_grid(const flame::ClockGrid& a, const flame::ClockGrid& b) {
+  return a.cpu_khz == b.cpu_khz && a.cpu_cores == b.cpu_cores && a.gpu_hz == b.gpu_hz && a.emc_hz == b.emc_hz;
+}
+
+}  // namespace
+
+size_t DecisionKeyHash::operator()(const DecisionKey& k) const {
+  size_t h = std::hash<const void*>{}(k.model);
+  auto mix = [&h](size_t v) { h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2); };
+  mix(std::hash<int>{}(k.ctx));
+  mix(std::hash<std::string>{}(k.phase));
+  mix(std::hash<double>{}(k.target_ms));
+  return h;
+}
+
+std::optional<Decision> DecisionCache::find(const DecisionKey& key, const flame::ClockGrid& grid) {
+  if (!same_grid(grid, grid_)) {
+    entries_.clear();
+    grid_ = grid;
+  }
+  auto it = entries_.find(key);
+  if (it == entries_.end()) {
+    ++misses_;
+    return std::nullopt;
+  }
+  ++hits_;
+  return it->second;
+}
+
+void DecisionCache::put(const DecisionKey& key, const Decision& d) {
+  if (capacity_ == 0) return;
+  if (entries_.size() >= capacity_) entries_.clear();
+  entries_[key] = d;
+}
+
+void DecisionCache::clear() {
+  entries_.clear();
+}
+
+}  // namespace flamed

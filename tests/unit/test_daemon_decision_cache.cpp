@@ -1,0 +1,138 @@
+// The planner memo (daemon/decision_cache.hpp): hits only for the same model object, workload,
+// grid and target; the governor's answers with the memo equal the planner's without it.
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <random>
+
+#include "decision_cache.hpp"
+#include "governor.hpp"
+
+using namespace flamed;
+
+namespace {
+
+class FakeActuator : public ClockActuator {
+ public:
+  flame::ClockGrid grid() const override { return g; }
+  flame::Clocks apply(const flame::Clocks& t) override { return now = t; }
+  void restore() override { now = baseline; }
+  flame::Clocks current() const override { return now; }
+
+  flame::ClockGrid g{{500, 1000, 1500, 2000}, {}, {100, 200, 300, 400}, {5, 7}};
+  flame::Clocks baseline{1000, 0, 100, 7};
+  flame::Clocks now = baseline;
+};
+
+class TwoSidedModel : public flame::LatencyModel {
+ public:
+  flame::Estimate estimate(const flame::Clocks& c, const flame::Workload& w) const override {
+    return {1e4 / c.cpu_khz + 2e3 / c.gpu_hz + 10.0 / c.emc_hz + w.ctx * 0.001,
+            c.cpu_khz / 1000 + c.gpu_hz / 100};
+  }
+  std::string kind() const override { return "test"; }
+};
+
+// The planner the daemon uses, counting its calls: the greedy search picks the cheapest feasible
+// point; here an exhaustive scan (the same contract) keeps the test independent of the search.
+struct CountingPlanner {
+  int* calls;
+  Decision operator()(const flame::LatencyModel& m, const flame::Workload& w, const flame::ClockGrid& g,
+                      double target) const {
+    ++*calls;
+    Decision best;
+    double best_e = 1e300;
+    for (size_t i = 0; i < g.size(); ++i) {
+      const auto c = g.at(i);
+      const auto e = m.estimate(c, w);
+      if (e.latency_ms <= target && e.latency_ms * e.power_w < best_e) {
+        best_e = e.latency_ms * e.power_w;
+        best = {c, e.latency_ms, e.power_w, true, int(g.size())};
+      }
+    }
+    if (!best.feasible) best = {g.max(), m.estimate(g.max(), w).latency_ms, 0, false, int(g.size())};
+    return best;
+  }
+};
+
+Begin begin(int64_t id, const std::string& model, double deadline_ms) {
+  Begin b;
+  b.id = id;
+  b.model = model;
+  b.deadline_ms = deadline_ms;
+  return b;
+}
+
+}  // namespace
+
+TEST_CASE("decision cache: hits need the same model, workload, target and grid", "[daemon][cache]") {
+  TwoSidedModel a, b;
+  const flame::ClockGrid g1{{1000}, {}, {100}, {5}}, g2{{1000, 2000}, {}, {100}, {5}};
+  DecisionCache cache;
+  const DecisionKey k{&a, 0, "", 30.0};
+  CHECK_FALSE(cache.find(k, g1));
+  Decision d;
+  d.model_ms = 12;
+  cache.put(k, d);
+  REQUIRE(cache.find(k, g1));
+  CHECK(cache.find(k, g1)->model_ms == 12);
+  CHECK_FALSE(cache.find({&b, 0, "", 30.0}, g1));
+  CHECK_FALSE(cache.find({&a, 0, "", 30.000000001}, g1));
+  CHECK_FALSE(cache.find({&a, 128, "decode", 30.0}, g1));
+  CHECK_FALSE(cache.find(k, g2));  // another grid empties the memo
+  CHECK_FALSE(cache.find(k, g1));
+  CHECK(cache.hits() == 2);
+
+  DecisionCache small(2);
+  small.put({&a, 0, "", 1}, d);
+  small.put({&a, 0, "", 2}, d);
+  small.put({&a, 0, "", 3}, d);  // full: starts again
+  CHECK(small.size() == 1);
+}
+
+TEST_CASE("decision cache: the governor plans once per distinct request and answers identically",
+          "[daemon][cache]") {
+  FakeActuator act;
+  flame::Calibrator cal;
+  int calls = 0, reference_calls = 0;
+  GovernorOptions o;
+  o.idle_delay_ms = 0;
+  Governor gov(o, act, CountingPlanner{&calls}, cal);
+  auto model = std::make_shared<TwoSidedModel>();
+  gov.set_models({{"m", model}});
+  const SteadyTime t0{};
+
+  std::mt19937 rng(3);
+  std::uniform_int_distribution<int> deadline(5, 60);
+  std::vector<double> seen;
+  for (int i = 0; i < 200; ++i) {
+    const double dl = deadline(rng);
+    const auto r = gov.begin(1, begin(i, "m", dl), t0);
+    REQUIRE(r["ok"] == true);
+    // Same answer as planning afresh with the same target.
+    const double target = dl / (1.0 + o.safety_margin_pct / 100.0) / cal.factor("m");
+    const Decision fresh = CountingPlanner{&reference_calls}(*model, {}, act.g, target);
+    CHECK(r["clocks"] == clocks_json(fresh.clocks));
+    CHECK(r["feasible"] == fresh.feasible);
+    End e;
+    e.id = i;
+    REQUIRE(gov.end(1, e, t0)["ok"] == true);
+    if (std::find(seen.begin(), seen.end(), dl) == seen.end()) seen.push_back(dl);
+  }
+  CHECK(calls == int(seen.size()));  // one search per distinct deadline
+  CHECK(gov.status(t0)["counters"]["decision_cache_hits"] == 200 - seen.size());
+
+  // A reported latency moves the calibration factor: the same deadline is planned again.
+  const int before = calls;
+  const auto first = gov.begin(1, begin(1000, "m", 70), t0);  // a deadline not seen yet
+  CHECK(calls == before + 1);
+  End e;
+  e.id = 1000;
+  e.latency_ms = 1.2 * first["predicted_ms"].get<double>();
+  REQUIRE(gov.end(1, e, t0)["calibration"]["updated"] == true);
+  gov.begin(1, begin(1001, "m", 70), t0);
+  CHECK(calls == before + 2);
+  // A reload (new model objects) forgets every decision.
+  gov.set_models({{"m", std::make_shared<TwoSidedModel>()}});
+  gov.begin(1, begin(1002, "m", 70), t0);
+  CHECK(calls == before + 3);
+}
