@@ -218,7 +218,7 @@ void run(F f, const SimArgs& a) {
 
 flame::cli::Registrar reg([](CLI::App& root) {
   auto args = std::make_shared<SimArgs>();
-  auto* simc = root.add_subcommand("sim", "Simulated Jetson board: fake sysfs tree, workloads, replay");
+  auto* simc = flame::cli::group(root, "sim", "Simulated Jetson board: fake sysfs tree, workloads, replay");
   simc->require_subcommand(1);
 
   auto* tree_cmd =
