@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.hpp"
+#include "dataset_validation.hpp"
 #include "flame/io/coupling_dataset.hpp"
 #include "flame/validate/context_validation.hpp"
 
@@ -114,27 +115,18 @@ void print_human(const flame::ContextReport& r, const std::string& file) {
 }
 
 const flame::cli::Registrar reg([](CLI::App& root) {
-  CLI::App* validate = flame::cli::group(root, "validate", "Validate models against measured data");
-  CLI::App* sub =
-      validate->add_subcommand("contexts", "SLM context-length model: fit a few contexts, predict the rest");
-  auto file = std::make_shared<std::string>();
   auto fit = std::make_shared<int>(3);
   auto phase = std::make_shared<std::string>();
-  auto json = std::make_shared<bool>(false);
-  sub->add_option("FILE", *file, "Coupling dataset with SLM configurations (config.mode + config.ctx)")
-      ->required();
+  CLI::App* sub = flame::cli::add_dataset_validation(
+      root, "contexts", "SLM context-length model: fit a few contexts, predict the rest",
+      "Coupling dataset with SLM configurations (config.mode + config.ctx)",
+      [fit, phase](const flame::CouplingDataset& d, const std::string& file, bool json) {
+        flame::cli::print_report(flame::validate_contexts(d, *fit, flame::parse_context_phase(*phase)), file,
+                                 json, print_json, print_human);
+      });
   sub->add_option("--fit", *fit, "Number of profiled contexts to fit from, per phase (default 3)")
       ->check(CLI::PositiveNumber);
   sub->add_option("--phase", *phase, "Only this phase")->check(CLI::IsMember({"decode", "prefill"}));
-  sub->add_flag("--json", *json, "Print a JSON report");
-  sub->callback([file, fit, phase, json] {
-    const auto dataset = flame::load_coupling_dataset(*file);
-    const auto report = flame::validate_contexts(dataset, *fit, flame::parse_context_phase(*phase));
-    if (*json)
-      print_json(report);
-    else
-      print_human(report, *file);
-  });
 });
 
 }  // namespace

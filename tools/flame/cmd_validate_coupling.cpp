@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.hpp"
+#include "dataset_validation.hpp"
 #include "flame/io/coupling_dataset.hpp"
 #include "flame/validate/coupling_validation.hpp"
 
@@ -68,20 +69,12 @@ void print_human(const flame::CouplingReport& r, const std::string& file) {
 }
 
 const flame::cli::Registrar reg([](CLI::App& root) {
-  CLI::App* validate = flame::cli::group(root, "validate", "Validate models against measured data");
-  CLI::App* sub = validate->add_subcommand("coupling", "Timeline model vs measured CPU-GPU coupling sweeps");
-  auto file = std::make_shared<std::string>();
-  auto json = std::make_shared<bool>(false);
-  sub->add_option("FILE", *file, "Coupling dataset (coupling.json)")->required();
-  sub->add_flag("--json", *json, "Print a JSON report");
-  sub->callback([file, json] {
-    const auto dataset = flame::load_coupling_dataset(*file);
-    const auto report = flame::validate_coupling(dataset);
-    if (*json)
-      print_json(report);
-    else
-      print_human(report, *file);
-  });
+  flame::cli::add_dataset_validation(root, "coupling", "Timeline model vs measured CPU-GPU coupling sweeps",
+                                     "Coupling dataset (coupling.json)",
+                                     [](const flame::CouplingDataset& d, const std::string& file, bool json) {
+                                       flame::cli::print_report(flame::validate_coupling(d), file, json,
+                                                                print_json, print_human);
+                                     });
 });
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.hpp"
+#include "dataset_validation.hpp"
 #include "flame/io/coupling_dataset.hpp"
 #include "flame/validate/feature_validation.hpp"
 
@@ -94,21 +95,13 @@ void print_human(const flame::FeatureReport& r, const std::string& file) {
 }
 
 const flame::cli::Registrar reg([](CLI::App& root) {
-  CLI::App* validate = flame::cli::group(root, "validate", "Validate models against measured data");
-  CLI::App* sub = validate->add_subcommand(
-      "features", "GPU time of unprofiled configurations from layer features (leave one configuration out)");
-  auto file = std::make_shared<std::string>();
-  auto json = std::make_shared<bool>(false);
-  sub->add_option("FILE", *file, "Coupling dataset (coupling.json)")->required();
-  sub->add_flag("--json", *json, "Print a JSON report");
-  sub->callback([file, json] {
-    const auto dataset = flame::load_coupling_dataset(*file);
-    const auto report = flame::validate_features(dataset);
-    if (*json)
-      print_json(report);
-    else
-      print_human(report, *file);
-  });
+  flame::cli::add_dataset_validation(
+      root, "features",
+      "GPU time of unprofiled configurations from layer features (leave one configuration out)",
+      "Coupling dataset (coupling.json)",
+      [](const flame::CouplingDataset& d, const std::string& file, bool json) {
+        flame::cli::print_report(flame::validate_features(d), file, json, print_json, print_human);
+      });
 });
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "flame/model/model_file.hpp"
+#include "flame/model/model_file_header.hpp"
 
 namespace flame {
 namespace {
@@ -147,13 +148,7 @@ std::string grid_to_yaml(const grid::GridModel& m, const std::string& name, cons
                          const std::string& provenance) {
   YAML::Emitter e;
   e.SetDoublePrecision(10);
-  if (!provenance.empty()) e << YAML::Comment(provenance);
-  e << YAML::BeginMap;
-  e << YAML::Key << "format" << YAML::Value << "flame-model";
-  e << YAML::Key << "version" << YAML::Value << kModelFileVersion;
-  e << YAML::Key << "kind" << YAML::Value << "grid";
-  e << YAML::Key << "name" << YAML::Value << name;
-  if (!board.empty()) e << YAML::Key << "board" << YAML::Value << board;
+  begin_model_document(e, "grid", name, board, provenance);
   e << YAML::Key << "source" << YAML::Value << YAML::BeginMap;
   e << YAML::Key << "dataset" << YAML::Value << m.dataset;
   e << YAML::Key << "format" << YAML::Value << m.format;

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "flame/model/grid_model_file.hpp"
+#include "flame/model/model_file_header.hpp"
 
 namespace flame {
 namespace {
@@ -133,13 +134,7 @@ std::string layerwise_to_yaml(const LayerwiseModel& m, const std::string& name, 
                               const std::string& provenance) {
   YAML::Emitter e;
   e.SetDoublePrecision(8);
-  if (!provenance.empty()) e << YAML::Comment(provenance);
-  e << YAML::BeginMap;
-  e << YAML::Key << "format" << YAML::Value << "flame-model";
-  e << YAML::Key << "version" << YAML::Value << kModelFileVersion;
-  e << YAML::Key << "kind" << YAML::Value << "layerwise";
-  e << YAML::Key << "name" << YAML::Value << name;
-  if (!board.empty()) e << YAML::Key << "board" << YAML::Value << board;
+  begin_model_document(e, "layerwise", name, board, provenance);
   e << YAML::Key << "costs" << YAML::Value << YAML::BeginMap;
   e << YAML::Key << "cpu_offset_ns" << YAML::Value << m.costs().cpu_offset_ns;
   e << YAML::Key << "gpu_scale" << YAML::Value << m.costs().gpu_scale;
