@@ -54,7 +54,7 @@ sim::Workload bursty(int bursts = 4) {
 const std::map<std::string, ProfiledModel>& profiled() {
   static const auto p = [] {
     ProfileOptions o;
-    o.budget = 24;
+    o.budget = 64;
     o.repeats = 2;
     return profile_models(tables(), {kModel}, o);
   }();
@@ -163,7 +163,7 @@ TEST_CASE("eval: stock governor on the simulator misses the first deadline of a 
 TEST_CASE("eval: flamed's in-process policy meets camera deadlines with less energy than MAX",
           "[eval][governors]") {
   const auto& p = profiled().at(kModel);
-  CHECK(p.profiled == 24);
+  CHECK(p.profiled == 64);
   CHECK(p.latency_mape_pct < 10);
   CHECK(p.power_mape_pct < 20);
   std::map<std::string, flame::grid::GridModel> m{{kModel, p.model}};

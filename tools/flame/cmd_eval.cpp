@@ -33,11 +33,12 @@ struct EvalArgs {
   std::size_t limit = 0;
   std::vector<std::string> governors;
   double margin_pct = 5;
-  std::size_t budget = 32;
+  std::size_t budget = 64;
   int repeats = 3;
   int ztt_episodes = 60;
-  int ztt_min_episodes = 5;
+  int ztt_min_episodes = 10;
   std::string records;
+  std::string search = "greedy";
   std::string argv;
 };
 
@@ -82,6 +83,8 @@ void run(const EvalArgs& a) {
   o.profile.repeats = a.repeats;
   o.profile.seed = a.seed;
   o.flame.safety_margin_pct = a.margin_pct;
+  if (a.search != "greedy" && a.search != "exhaustive") usage_error("--search is greedy or exhaustive");
+  o.flame.exhaustive = a.search == "exhaustive";
   o.train.max_episodes = a.ztt_episodes;
   o.train.min_episodes = std::min(a.ztt_min_episodes, a.ztt_episodes);
   o.train.window = std::max(2, std::min(o.train.window, a.ztt_episodes));
@@ -131,6 +134,8 @@ flame::cli::Registrar reg([](CLI::App& root) {
   c->add_option("--governors", a->governors, "Subset, comma-separated (flamed,max,stock,ztt,oracle)")
       ->delimiter(',');
   c->add_option("--margin", a->margin_pct, "flamed's safety margin (%)")->capture_default_str();
+  c->add_option("--search", a->search, "flamed's search: greedy (the daemon's) or exhaustive (diagnosis)")
+      ->capture_default_str();
   c->add_option("--budget", a->budget, "flamed's profile: clock combinations")->capture_default_str();
   c->add_option("--repeats", a->repeats, "flamed's profile: runs per combination")->capture_default_str();
   c->add_option("--ztt-episodes", a->ztt_episodes, "zTT training: at most this many episodes")

@@ -35,8 +35,9 @@ Target FlameGovernor::decide(const Decision& d) {
   // As daemon/governor.cpp: a late request still asks (for the fastest clocks).
   const double budget = std::max(d.budget_ms, 0.1);
   const double target = budget / (1.0 + o_.safety_margin_pct / 100.0) / factor;
-  const SearchResult r = greedy_search(
-      grid_, [&](const Clocks& c) { return m.estimate(c); }, target);
+  const Predictor predict = [&](const Clocks& c) { return m.estimate(c); };
+  const SearchResult r =
+      o_.exhaustive ? exhaustive_search(grid_, predict, target) : greedy_search(grid_, predict, target);
   if (!r.feasible) ++infeasible_;
   evaluations_ += static_cast<std::size_t>(r.evaluations);
   model_ms_[d.index] = r.estimate.latency_ms;

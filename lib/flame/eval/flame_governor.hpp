@@ -23,6 +23,7 @@ struct FlameOptions {
   bool recalibrate = true;
   double idle_delay_ms = 200;  // flamed's default idle hysteresis; then idle_policy: restore
   CalibratorOptions calibrator;
+  bool exhaustive = false;  // diagnosis only: the exhaustive search instead of the daemon's greedy one
 };
 
 class FlameGovernor : public Governor {

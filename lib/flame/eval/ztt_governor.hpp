@@ -72,7 +72,7 @@ class ZttGovernor : public Governor {
 
 struct ZttTrainOptions {
   int max_episodes = 60;
-  int min_episodes = 5;
+  int min_episodes = 10;
   int window = 5;           // episodes the convergence test looks at
   double tolerance = 0.02;  // max − min of the window's mean rewards, relative to their mean
   std::uint64_t seed = 1;   // episode e runs the simulator with seed·1000 + 101 + e (not an eval seed)
