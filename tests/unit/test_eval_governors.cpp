@@ -143,7 +143,7 @@ TEST_CASE("eval: the stock model ramps up under load and down when idle", "[eval
   CHECK(t.cpu_khz == table().cpu_khz().front());  // decayed utilisation, down-rate limit long passed
 }
 
-TEST_CASE("eval: stock governor on the simulator misses the first deadline of a burst, MAX does not",
+TEST_CASE("eval: the stock model on the simulator ramps within inferences and spends less than MAX",
           "[eval][governors]") {
   RunOptions o;
   StockGovernor st;
