@@ -227,6 +227,10 @@ SimClocks TableSimulator::capped(const SimClocks& c, const GridTable& table, boo
 }
 
 InferenceResult TableSimulator::run(const std::string& model, double start_ms) {
+  return run(model, start_ms, Ticker{});
+}
+
+InferenceResult TableSimulator::run(const std::string& model, double start_ms, const Ticker& ticker) {
   const GridTable& g = table(model);
   const TreeState s = observe(start_ms);
   InferenceResult r;
@@ -240,29 +244,42 @@ InferenceResult TableSimulator::run(const std::string& model, double start_ms) {
   r.latency_noise = std::exp(sl * zl - sl * sl / 2);  // mean-preserving log-normal factors
   r.power_noise = std::exp(sp * zp - sp * sp / 2);
 
-  // Every instant at which some domain's clock changes after the start.
+  // Every instant at which some domain's clock changes after `from`.
   std::vector<double> changes;
-  for (const Domain* d : {&cores_, &cpu_, &gpu_, &emc_})
-    for (const auto& c : d->pending)
-      if (c.at_ms > start_ms) changes.push_back(c.at_ms);
-  std::sort(changes.begin(), changes.end());
-  changes.erase(std::unique(changes.begin(), changes.end()), changes.end());
+  auto collect = [&](double from) {
+    changes.clear();
+    for (const Domain* d : {&cores_, &cpu_, &gpu_, &emc_})
+      for (const auto& c : d->pending)
+        if (c.at_ms > from) changes.push_back(c.at_ms);
+    std::sort(changes.begin(), changes.end());
+    changes.erase(std::unique(changes.begin(), changes.end()), changes.end());
+  };
+  collect(start_ms);
+  const bool ticking = ticker.at && ticker.period_ms > 0;
+  double next_tick = std::numeric_limits<double>::infinity();
+  if (ticking) {
+    next_tick = ticker.first_ms;
+    while (next_tick <= start_ms) next_tick += ticker.period_ms;
+  }
 
   double t = start_ms, progress = 0, energy_mj = 0;
   std::size_t next = 0;
+  bool tick_split = false;
   r.pieces = 0;
   for (;;) {
     bool throttled = false;
     const SimClocks c = capped(effective(t), g, &throttled);
     r.throttled = r.throttled || throttled;
     if (r.pieces == 0) r.effective = c;
+    if (!tick_split || !(c == r.effective_end)) ++r.pieces;
+    tick_split = false;
     r.effective_end = c;
-    ++r.pieces;
     const GridPoint& p = g.at(g.snap(c));
     const double l_ms = p.latency_s * 1000.0 * r.latency_noise;
     const double w = p.power_mw / 1000.0 * r.power_noise;
     while (next < changes.size() && changes[next] <= t) ++next;
-    const double until = next < changes.size() ? changes[next] : std::numeric_limits<double>::infinity();
+    const double change = next < changes.size() ? changes[next] : std::numeric_limits<double>::infinity();
+    const double until = std::min(change, next_tick);
     const double remaining = (1.0 - progress) * l_ms;
     if (t + remaining <= until) {
       energy_mj += w * remaining;
@@ -273,6 +290,15 @@ InferenceResult TableSimulator::run(const std::string& model, double start_ms) {
     progress += dt / l_ms;
     energy_mj += w * dt;
     t = until;
+    if (ticking && t >= next_tick) {
+      // The governor may rewrite the tree now; what it wrote takes effect after the delays.
+      ticker.at(t);
+      observe(t);
+      next_tick += ticker.period_ms;
+      collect(t);
+      next = 0;
+      tick_split = true;  // a tick alone does not start a new piece (clocks change only after delays)
+    }
   }
   r.latency_ms = t - start_ms;
   r.energy_j = energy_mj / 1000.0;

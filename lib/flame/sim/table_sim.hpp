@@ -12,6 +12,7 @@
 // Time is virtual (milliseconds), supplied by the caller; results are deterministic for a seed.
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -42,6 +43,15 @@ struct TreeState {
   std::vector<std::string> notes;  // off-grid values, unreadable files
 };
 
+// Called at fixed instants of virtual time while an inference runs, so that a governor that reacts to
+// load (a stock cpufreq/devfreq governor) can rewrite the tree mid-inference; the simulator observes the
+// tree right after each call (the usual actuation delays apply).
+struct Ticker {
+  double first_ms = 0;   // first instant (> the inference's start to matter)
+  double period_ms = 0;  // > 0
+  std::function<void(double t_ms)> at;
+};
+
 struct InferenceResult {
   std::string model;
   double start_ms = 0;
@@ -67,6 +77,8 @@ class TableSimulator {
   TreeState observe(double now_ms);
   // One inference of `model` starting at start_ms (observes the tree first).
   InferenceResult run(const std::string& model, double start_ms);
+  // The same, calling `ticker.at` at every tick instant before the inference finishes.
+  InferenceResult run(const std::string& model, double start_ms, const Ticker& ticker);
 
   // The clocks in effect at time t (after delays, before the power cap).
   SimClocks effective(double t_ms) const;

@@ -1,0 +1,48 @@
+#pragma once
+// What `flame eval` prints and writes: per-governor metrics, the targets checked against
+// them, JSON, a text table, and a Markdown report with SVG plots (docs/evaluation.md).
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "flame/eval/eval_suite.hpp"
+
+namespace flame::eval {
+
+struct GovernorMetrics {
+  std::string name;
+  std::size_t requests = 0, met = 0;
+  double met_pct = 0;
+  double p99_response_over_deadline = 0;
+  double p99_latency_ms = 0, mean_latency_ms = 0;
+  double energy_j = 0;        // per inference
+  double energy_total_j = 0;  // over the run (inference time only)
+  double mean_power_w = 0;
+  // Performance per watt: deadline-met inferences per second per watt = met inferences per joule.
+  double ppw = 0;
+  std::size_t decisions = 0;
+  double decisions_per_s = 0;  // decide() calls per second of wall time spent deciding
+  std::size_t clock_changes = 0, throttled = 0;
+  double max_temperature_c = 0;
+};
+
+GovernorMetrics metrics(const RunResult& r);
+
+// One of the targets (applicable = the workload's deadlines are in its range).
+struct TargetCheck {
+  std::string id, description;
+  bool applicable = false;
+  bool met = false;
+  double value = 0, goal = 0;
+};
+std::vector<TargetCheck> check_targets(const Evaluation& e);
+
+nlohmann::json to_json(const GovernorMetrics& m);
+nlohmann::json to_json(const Evaluation& e);
+std::string text_report(const Evaluation& e);
+// Writes DIR/report.md, DIR/eval.json and the SVGs; returns the report's path.
+std::filesystem::path write_report(const Evaluation& e, const std::filesystem::path& dir,
+                                   const std::string& command_line);
+
+}  // namespace flame::eval

@@ -1,0 +1,153 @@
+#include "flame/eval/eval_run.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <stdexcept>
+
+#include "flame/eval/tree_pins.hpp"
+#include "flame/sim/fake_tree.hpp"
+#include "flame/sim/profiles.hpp"
+
+namespace flame::eval {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+}  // namespace
+
+std::size_t level_index(const std::vector<std::uint64_t>& levels, std::uint64_t value) {
+  return sim::snap_down(levels, value);
+}
+
+BoardLevels board_levels(const sim::GridTable& reference, int cores) {
+  BoardLevels b;
+  if (std::find(reference.cores().begin(), reference.cores().end(), cores) == reference.cores().end())
+    throw std::invalid_argument("board has no grid rows with " + std::to_string(cores) + " cores");
+  b.cores = cores;
+  b.cpu_khz = reference.cpu_khz();
+  b.gpu_hz = reference.gpu_hz();
+  b.emc_hz = reference.emc_hz();
+  return b;
+}
+
+RunResult run_governor(const sim::Workload& w, const std::vector<sim::GridTable>& tables, Governor& g,
+                       const RunOptions& o) {
+  if (tables.empty()) throw std::invalid_argument("eval: no grid tables");
+  sim::FakeTree tree;  // a fresh simulated TX2 per run: every governor starts from the same board
+  sim::build(sim::Profile::Tx2Jp4, tree);
+  TreePins pins(tree);
+  sim::SimOptions so = o.sim;
+  sim::TableSimulator s(tree.root(), tables, so);
+  for (const auto& m : w.models()) (void)s.table(m);  // fail early on a model without a grid
+  g.reset(board_levels(tables.front()));
+  Thermal thermal(o.thermal);
+
+  RunResult out;
+  out.governor = g.name();
+  const double period = g.tick_ms();
+  double next_tick = period > 0 ? period : 0;
+  double therm_t = 0;
+  std::optional<Governor::IdleAction> idle;
+
+  auto timed = [&](auto&& f) {
+    const auto t0 = Clock::now();
+    auto r = f();
+    out.decide_s += seconds_since(t0);
+    return r;
+  };
+  auto apply = [&](const std::optional<Target>& t, double now) {
+    if (!t) return;
+    pins.pin(*t);
+    s.observe(now);
+  };
+  // Idle time up to `until`: ticks and the governor's idle action, in time order.
+  auto idle_until = [&](double until) {
+    for (;;) {
+      const double tick_at = period > 0 ? next_tick : until;
+      const double idle_at = idle ? idle->at_ms : until;
+      const double t = std::min(tick_at, idle_at);
+      if (t >= until) break;
+      if (idle && idle_at <= tick_at) {
+        if (idle->clocks)
+          pins.pin(*idle->clocks);
+        else
+          pins.restore();
+        s.observe(t);
+        idle.reset();
+        continue;
+      }
+      ++out.ticks;
+      apply(timed([&] { return g.tick(t, false); }), t);
+      next_tick += period;
+    }
+  };
+
+  s.observe(0);
+  const std::size_t n = o.limit ? std::min(o.limit, w.requests.size()) : w.requests.size();
+  double free_at = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const sim::Request& q = w.requests[i];
+    sim::FrameRecord r;
+    r.index = i;
+    r.model = q.model;
+    r.stream = q.stream;
+    r.arrival_ms = q.t_ms;
+    r.deadline_ms = q.deadline_ms;
+    r.start_ms = std::max(q.t_ms, free_at);
+    r.budget_ms = q.deadline_ms - (r.start_ms - q.t_ms);
+    idle_until(r.start_ms);
+    idle.reset();
+    thermal.advance(r.start_ms - therm_t, 0);
+
+    Decision d{i, q.model, r.start_ms, q.t_ms, q.deadline_ms, r.budget_ms, thermal.celsius()};
+    ++out.decisions;
+    const Target target = timed([&] { return g.decide(d); });
+    pins.pin(target);
+
+    sim::InferenceResult x;
+    if (period > 0) {
+      sim::Ticker ticker;
+      ticker.first_ms = next_tick;
+      ticker.period_ms = period;
+      ticker.at = [&](double t) {
+        ++out.ticks;
+        if (auto c = timed([&] { return g.tick(t, true); })) pins.pin(*c);
+      };
+      x = s.run(q.model, r.start_ms, ticker);
+    } else {
+      x = s.run(q.model, r.start_ms);
+    }
+    r.latency_ms = x.latency_ms;
+    r.finish_ms = r.start_ms + x.latency_ms;
+    r.response_ms = r.finish_ms - r.arrival_ms;
+    r.met = r.response_ms <= r.deadline_ms;
+    r.energy_j = x.energy_j;
+    r.avg_power_w = x.avg_power_w;
+    r.requested = x.requested;
+    r.effective = x.effective;
+    r.pieces = x.pieces;
+    r.throttled = x.throttled;
+    if (period > 0)
+      while (next_tick <= r.finish_ms) next_tick += period;  // the ticks inside ran in the simulator
+    thermal.advance(x.latency_ms, x.avg_power_w);
+    therm_t = r.finish_ms;
+
+    Outcome oc{i,           q.model, r.start_ms, r.latency_ms,  r.response_ms, r.deadline_ms,
+               r.budget_ms, r.met,   r.energy_j, r.avg_power_w, x.effective,   thermal.celsius()};
+    g.observe(oc);
+    s.observe(r.finish_ms);
+    idle = g.idle(r.finish_ms);
+    free_at = r.finish_ms;
+    out.temperature_c.push_back(thermal.celsius());
+    out.records.push_back(std::move(r));
+  }
+  out.summary = sim::summarize(out.records);
+  out.tree_writes = pins.writes();
+  return out;
+}
+
+}  // namespace flame::eval

@@ -1,0 +1,292 @@
+// The governors of the evaluation on the simulated TX2: MAX meets every feasible deadline, the oracle
+// is never beaten on energy by a governor meeting the same deadline, the stock model follows load,
+// flamed's in-process policy meets deadlines with less energy than MAX, zTT's actions and reward,
+// the simulator's mid-inference ticks, and determinism.
+#include <catch2/catch.hpp>
+
+#include "flame/eval/eval_run.hpp"
+#include "flame/eval/eval_suite.hpp"
+#include "flame/eval/flame_governor.hpp"
+#include "flame/eval/flame_profile.hpp"
+#include "flame/eval/max_governor.hpp"
+#include "flame/eval/oracle_governor.hpp"
+#include "flame/eval/stock_governor.hpp"
+#include "flame/eval/tree_pins.hpp"
+#include "flame/eval/ztt_governor.hpp"
+#include "flame/sim/profiles.hpp"
+
+using namespace flame::eval;
+namespace sim = flame::sim;
+
+namespace {
+
+const std::string kModel = "inceptionv3-200";
+
+const std::vector<sim::GridTable>& tables() {
+  static const auto t =
+      sim::load_tx2_tables(std::string(FLAME_SOURCE_DIR) + "/data/jetson-public/flexibo-tx2");
+  return t;
+}
+
+const sim::GridTable& table() {
+  for (const auto& t : tables())
+    if (t.name() == kModel) return t;
+  throw std::runtime_error("no table");
+}
+
+double fastest_ms() {
+  return table().at(table().fastest(4)).latency_s * 1000;
+}
+
+// 20 camera requests at a 200 ms deadline (1.46 x the fastest 4-core latency).
+sim::Workload camera(int frames = 120) {
+  sim::CameraSpec c;
+  c.frames = frames;
+  return sim::generate_camera(c, "camera-test");
+}
+
+sim::Workload bursty(int bursts = 4) {
+  sim::BurstySpec b;
+  b.bursts = bursts;
+  return sim::generate_bursty(b, "bursty-test");
+}
+
+const std::map<std::string, ProfiledModel>& profiled() {
+  static const auto p = [] {
+    ProfileOptions o;
+    o.budget = 64;
+    o.repeats = 2;
+    return profile_models(tables(), {kModel}, o);
+  }();
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("eval: MAX pins every clock at its maximum and meets every feasible deadline",
+          "[eval][governors]") {
+  MaxGovernor g;
+  RunOptions o;
+  const auto r = run_governor(camera(), tables(), g, o);
+  REQUIRE(r.records.size() == 20);
+  CHECK(r.summary.met == 20);
+  for (const auto& rec : r.records) {
+    CHECK(rec.effective.cpu_khz == table().cpu_khz().back());
+    CHECK(rec.effective.gpu_hz == table().gpu_hz().back());
+    CHECK(rec.effective.emc_hz == table().emc_hz().back());
+  }
+  CHECK(r.decisions == 20);
+}
+
+TEST_CASE("eval: the oracle is never beaten on energy by a governor meeting the same deadline",
+          "[eval][governors]") {
+  // Without actuation delays and with no queueing (camera), every governor faces the same budget and
+  // the same noise per request, so the comparison is per request.
+  RunOptions o;
+  o.sim.cpu_delay_ms = o.sim.gpu_delay_ms = o.sim.emc_delay_ms = 0;
+  const auto w = camera(180);
+  OracleGovernor oracle(tables(), o.sim);
+  const auto ro = run_governor(w, tables(), oracle, o);
+  CHECK(ro.summary.met == ro.summary.requests);
+  MaxGovernor mx;
+  StockGovernor st;
+  FlameGovernor fl([] {
+    std::map<std::string, flame::grid::GridModel> m;
+    for (const auto& [n, p] : profiled()) m.emplace(n, p.model);
+    return m;
+  }());
+  for (Governor* g : std::vector<Governor*>{&mx, &st, &fl}) {
+    const auto r = run_governor(w, tables(), *g, o);
+    INFO(g->name());
+    for (std::size_t i = 0; i < r.records.size(); ++i) {
+      if (!r.records[i].met || r.records[i].start_ms != ro.records[i].start_ms) continue;
+      INFO("request " << i);
+      CHECK(ro.records[i].energy_j <= r.records[i].energy_j * (1 + 1e-9));
+    }
+    CHECK(ro.summary.energy_j <= r.summary.energy_j);
+  }
+}
+
+TEST_CASE("eval: oracle cost follows the simulator's pieces under actuation delays", "[eval][governors]") {
+  RunOptions o;  // default delays 1/5/8 ms
+  OracleGovernor oracle(tables(), o.sim);
+  oracle.reset(board_levels(table()));
+  const Target hi = board_levels(table()).max(), lo = board_levels(table()).min();
+  const auto same = oracle.cost(table(), lo, lo, 1, 1);
+  const auto mixed = oracle.cost(table(), hi, lo, 1, 1);
+  CHECK(same.latency_ms == Approx(table().at(*table().find(lo)).latency_s * 1000));
+  CHECK(mixed.latency_ms < same.latency_ms);  // the first milliseconds ran at the old, faster clocks
+  CHECK(mixed.latency_ms > table().at(*table().find(hi)).latency_s * 1000);
+}
+
+TEST_CASE("eval: the stock model ramps up under load and down when idle", "[eval][governors]") {
+  StockGovernor g;
+  g.reset(board_levels(table()));
+  Decision d;
+  d.now_ms = 0;
+  Target t = g.decide(d);
+  CHECK(t.cpu_khz == table().cpu_khz().front());
+  CHECK(t.gpu_hz == table().gpu_hz().front());
+  CHECK(t.emc_hz == 0);  // EMC left to BPMP
+  for (double now = 4; now <= 200; now += 4)
+    if (auto n = g.tick(now, true)) t = *n;
+  CHECK(t.cpu_khz == table().cpu_khz().back());
+  CHECK(t.gpu_hz == table().gpu_hz().back());
+  CHECK(g.cpu_util() > 0.9);
+  // Idle: the GPU steps down a level per window; the CPU stays until the next wake-up.
+  for (double now = 204; now <= 1000; now += 4)
+    if (auto n = g.tick(now, false)) t = *n;
+  CHECK(t.gpu_hz == table().gpu_hz().front());
+  CHECK(t.cpu_khz == table().cpu_khz().back());
+  d.now_ms = 1000;
+  t = g.decide(d);
+  CHECK(t.cpu_khz == table().cpu_khz().front());  // decayed utilisation, down-rate limit long passed
+}
+
+TEST_CASE("eval: the stock model on the simulator starts bursts low and ramps within inferences",
+          "[eval][governors]") {
+  RunOptions o;
+  StockGovernor st;
+  MaxGovernor mx;
+  const auto w = bursty(6);
+  const auto rs = run_governor(w, tables(), st, o);
+  const auto rm = run_governor(w, tables(), mx, o);
+  CHECK(rm.summary.met == rm.summary.requests);
+  CHECK(rs.ticks > 100);
+  // A burst after an idle gap starts at low clocks; MAX starts every request at the ceiling.
+  CHECK(rs.records[0].requested.cpu_khz < table().cpu_khz().back());
+  CHECK(rs.records[0].latency_ms > rm.records[0].latency_ms);
+  // Clocks moved inside inferences (ticks reached the tree).
+  std::size_t multi = 0;
+  for (const auto& r : rs.records) multi += r.pieces > 1;
+  CHECK(multi > 0);
+}
+
+TEST_CASE("eval: flamed's in-process policy meets camera deadlines with less energy than MAX",
+          "[eval][governors]") {
+  const auto& p = profiled().at(kModel);
+  CHECK(p.profiled == 64);
+  CHECK(p.latency_mape_pct < 10);
+  CHECK(p.power_mape_pct < 20);
+  std::map<std::string, flame::grid::GridModel> m{{kModel, p.model}};
+  FlameGovernor fl(m);
+  MaxGovernor mx;
+  RunOptions o;
+  const auto w = camera(300);
+  const auto rf = run_governor(w, tables(), fl, o);
+  const auto rm = run_governor(w, tables(), mx, o);
+  CHECK(rf.summary.met_pct >= 95);
+  CHECK(rf.summary.energy_j < 0.9 * rm.summary.energy_j);
+  CHECK(fl.calibrator().states().count(kModel) == 1);
+  // Same seed, same run.
+  FlameGovernor again(m);
+  const auto rf2 = run_governor(w, tables(), again, o);
+  CHECK(rf2.summary.energy_j == rf.summary.energy_j);
+  CHECK(rf2.summary.met == rf.summary.met);
+}
+
+TEST_CASE("eval: zTT's actions, state and reward", "[eval][ztt]") {
+  ZttGovernor z({{kModel, fastest_ms()}});
+  z.reset(board_levels(table()));
+  // CPU indices {3, 7, 11}; GPU 420.75/828.75/1236.75 MHz mapped to the nearest grid levels.
+  CHECK(z.action_clocks(0).cpu_khz == 806400);
+  CHECK(z.action_clocks(0).gpu_hz == 497250000);
+  CHECK(z.action_clocks(4).cpu_khz == 1420800);
+  CHECK(z.action_clocks(4).gpu_hz == 943500000);
+  CHECK(z.action_clocks(8).cpu_khz == 2035200);
+  CHECK(z.action_clocks(8).gpu_hz == 1300500000);
+  CHECK(z.action_clocks(8).emc_hz == 0);
+  Outcome met;
+  met.met = true;
+  met.deadline_ms = 200;
+  met.response_ms = 150;
+  met.avg_power_w = 2;
+  met.temperature_c = 40;
+  Outcome late = met;
+  late.met = false;
+  late.response_ms = 400;
+  Outcome hot = met;
+  hot.temperature_c = 50;
+  CHECK(z.reward(met) == Approx(1 + 0.2 * std::tanh(10.0) + 2.0 / 20));
+  CHECK(z.reward(late) == Approx(0.5 + 0.2 * std::tanh(10.0) + 2.0 / 20));
+  CHECK(z.reward(hot) == Approx(1 - 2 + 2.0 / 20));
+  Outcome frugal = met;
+  frugal.avg_power_w = 1;
+  CHECK(z.reward(frugal) > z.reward(met));
+  CHECK_THROWS(ZttGovernor({{kModel, 0}}));
+}
+
+TEST_CASE("eval: zTT trains online and its reward improves", "[eval][ztt]") {
+  ZttGovernor z({{kModel, fastest_ms()}});
+  ZttTrainOptions o;
+  o.max_episodes = 4;
+  o.min_episodes = 4;
+  const auto w = camera(900);  // 150 requests per episode
+  const auto t = train_ztt(z, w, tables(), o);
+  REQUIRE(t.curve.size() == 4);
+  CHECK(t.steps > 300);
+  CHECK(z.dqn().epsilon() < 0.01);
+  CHECK_FALSE(z.training());
+  CHECK(t.curve.back().mean_reward > t.curve.front().mean_reward);
+}
+
+TEST_CASE("eval: the simulator's ticker lets a governor change clocks mid-inference", "[eval][sim]") {
+  sim::FakeTree tree;
+  sim::build(sim::Profile::Tx2Jp4, tree);
+  TreePins pins(tree);
+  sim::SimOptions so;
+  so.noise_scale = 0;
+  sim::TableSimulator s(tree.root(), tables(), so);
+  const BoardLevels b = board_levels(table());
+  pins.pin(b.min());
+  s.observe(0);
+  const double slow = table().at(*table().find(b.min())).latency_s * 1000;
+  const double fast = table().at(*table().find(b.max())).latency_s * 1000;
+  int calls = 0;
+  sim::Ticker t;
+  t.first_ms = 100;
+  t.period_ms = 50;
+  t.at = [&](double) {
+    ++calls;
+    pins.pin(b.max());
+  };
+  const auto x = s.run(kModel, 50, t);
+  CHECK(calls >= 1);
+  CHECK(x.pieces >= 2);
+  CHECK(x.latency_ms < slow);
+  CHECK(x.latency_ms > fast);
+  CHECK(x.effective_end.cpu_khz == b.max().cpu_khz);
+  // Ticks without a change do not split the inference.
+  sim::Ticker idle;
+  idle.first_ms = 0;
+  idle.period_ms = 4;
+  idle.at = [](double) {};
+  const auto y = s.run(kModel, x.start_ms + x.latency_ms + 100, idle);
+  CHECK(y.pieces == 1);
+  CHECK(y.latency_ms == Approx(fast));
+}
+
+TEST_CASE("eval: the suite runs every governor on the same board and refuses bad input", "[eval][suite]") {
+  SuiteOptions o;
+  o.profile.budget = 16;
+  o.profile.repeats = 1;
+  o.train.max_episodes = 2;
+  o.train.min_episodes = 2;
+  o.train.window = 2;
+  const auto w = camera(240);
+  const Evaluation e = evaluate(w, tables(), o);
+  REQUIRE(e.runs.size() == 5);
+  CHECK(e.runs[0].governor == "flamed");
+  CHECK(e.runs[4].governor == "oracle");
+  for (const auto& r : e.runs) CHECK(r.summary.requests == 40);
+  CHECK(e.fastest_ms.at(kModel) == Approx(fastest_ms()));
+  CHECK(e.deadline_over_fastest_min == Approx(200 / fastest_ms()));
+  REQUIRE(e.ztt_training);
+  CHECK(e.ztt_training->episodes == 2);
+  SuiteOptions bad = o;
+  bad.governors = {"nope"};
+  CHECK_THROWS_AS(evaluate(w, tables(), bad), std::invalid_argument);
+  sim::Workload other = w;
+  for (auto& q : other.requests) q.model = "resnet-9000";
+  CHECK_THROWS_AS(evaluate(other, tables(), o), std::invalid_argument);
+}

@@ -1,0 +1,162 @@
+// flame eval: the governor comparison on the simulated board (docs/evaluation.md). Thin glue: parse
+// the options, load the workload and the board's grids, run lib/flame/eval, print or write.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "command.hpp"
+#include "flame/eval/eval_report.hpp"
+#include "flame/eval/eval_suite.hpp"
+#include "flame/io/data_path.hpp"
+#include "flame/sim/table_sim.hpp"
+#include "flame/sim/workload.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace sim = flame::sim;
+namespace ev = flame::eval;
+
+struct EvalArgs {
+  std::string board = "tx2";
+  std::string workload;
+  std::uint64_t seed = 1;
+  bool json = false;
+  std::string out;
+  std::string data;
+  double noise = 1.0;
+  std::vector<double> delays = {1, 5, 8};
+  std::optional<double> power_cap_w;
+  std::size_t limit = 0;
+  std::vector<std::string> governors;
+  double margin_pct = 5;
+  std::size_t budget = 64;
+  int repeats = 3;
+  int ztt_episodes = 60;
+  int ztt_min_episodes = 10;
+  std::string records;
+  std::string search = "greedy";
+  std::string argv;
+};
+
+[[noreturn]] void usage_error(const std::string& msg) {
+  std::cerr << "flame eval: " << msg << "\n";
+  throw flame::cli::Exit{2};
+}
+
+sim::Workload load(const std::string& w) {
+  if (fs::exists(w)) return sim::load_workload(w);
+  // A preset name: the shipped file (config/workloads/NAME.yaml) if it is found, else generated.
+  const auto names = sim::preset_names();
+  if (std::find(names.begin(), names.end(), w) != names.end()) {
+    const fs::path shipped = flame::find_data("config/workloads/" + w + ".yaml");
+    if (fs::exists(shipped)) return sim::load_workload(shipped);
+    return sim::generate_preset(w, 1);
+  }
+  std::string known;
+  for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
+  usage_error(fmt::format("no workload file '{}' and no preset of that name (presets: {})", w, known));
+}
+
+void run(const EvalArgs& a) {
+  if (a.board != "tx2")
+    usage_error(fmt::format("unknown board '{}' (known: tx2, the table-driven TX2)", a.board));
+  if (a.delays.size() != 3) usage_error("--delays takes three values (CPU,GPU,EMC ms)");
+  if (a.noise < 0) usage_error("--noise must be >= 0");
+  if (a.ztt_episodes < 1) usage_error("--ztt-episodes must be >= 1");
+  if (a.repeats < 1) usage_error("--repeats must be >= 1");
+  if (a.margin_pct < 0 || a.margin_pct > 100) usage_error("--margin must be in [0, 100] (%)");
+  const sim::Workload w = load(a.workload);
+  const auto tables = sim::load_tx2_tables(a.data.empty() ? sim::tx2_grid_dir() : a.data);
+  ev::SuiteOptions o;
+  o.run.sim.seed = a.seed;
+  o.run.sim.noise_scale = a.noise;
+  o.run.sim.cpu_delay_ms = a.delays[0];
+  o.run.sim.gpu_delay_ms = a.delays[1];
+  o.run.sim.emc_delay_ms = a.delays[2];
+  o.run.sim.power_cap_w = a.power_cap_w;
+  o.run.limit = a.limit;
+  o.profile.budget = a.budget;
+  o.profile.repeats = a.repeats;
+  o.profile.seed = a.seed;
+  o.flame.safety_margin_pct = a.margin_pct;
+  if (a.search != "greedy" && a.search != "exhaustive") usage_error("--search is greedy or exhaustive");
+  o.flame.exhaustive = a.search == "exhaustive";
+  o.train.max_episodes = a.ztt_episodes;
+  o.train.min_episodes = std::min(a.ztt_min_episodes, a.ztt_episodes);
+  o.train.window = std::max(2, std::min(o.train.window, a.ztt_episodes));
+  o.train.seed = a.seed;
+  o.ztt.dqn.seed = a.seed;
+  if (!a.governors.empty()) o.governors = a.governors;
+  const ev::Evaluation e = ev::evaluate(w, tables, o);
+  if (!a.records.empty()) {
+    std::ofstream f(a.records);
+    for (const auto& r : e.runs)
+      for (const auto& rec : r.records) {
+        auto j = sim::to_json(rec);
+        j["governor"] = r.governor;
+        f << j.dump() << "\n";
+      }
+    if (!f) throw std::runtime_error("cannot write " + a.records);
+  }
+  if (a.json)
+    std::cout << ev::to_json(e).dump(2) << "\n";
+  else
+    std::cout << ev::text_report(e);
+  if (!a.out.empty()) {
+    const auto path = ev::write_report(e, a.out, a.argv);
+    (a.json ? std::cerr : std::cout) << fmt::format("report: {}\n", path.string());
+  }
+}
+
+flame::cli::Registrar reg([](CLI::App& root) {
+  auto a = std::make_shared<EvalArgs>();
+  auto* c = root.add_subcommand("eval",
+                                "Compare governors (flamed, MAX, stock, zTT, oracle) on the simulated board");
+  c->add_option("--board", a->board, "tx2 (the table-driven TX2)")->capture_default_str();
+  c->add_option("--workload", a->workload, "Workload file (config/workloads/*.yaml) or preset name")
+      ->required();
+  c->add_option("--seed", a->seed, "Simulator seed (noise); also seeds the profile plan and zTT")
+      ->capture_default_str();
+  c->add_flag("--json", a->json, "Print JSON");
+  c->add_option("--out", a->out, "Write a Markdown report with SVG plots to this directory");
+  c->add_option("--records", a->records, "Write one JSON line per request and governor to this file");
+  c->add_option("--data", a->data, "Directory of the grid CSVs (default: the installed data)");
+  c->add_option("--noise", a->noise, "Scale of the grid-derived noise (0 = none)")->capture_default_str();
+  c->add_option("--delays", a->delays, "Actuation delays CPU,GPU,EMC in ms")
+      ->delimiter(',')
+      ->capture_default_str();
+  c->add_option("--power-cap-w", a->power_cap_w, "Board power cap (W): throttles GPU, then CPU, then EMC");
+  c->add_option("--limit", a->limit, "Only the first N requests");
+  c->add_option("--governors", a->governors, "Subset, comma-separated (flamed,max,stock,ztt,oracle)")
+      ->delimiter(',');
+  c->add_option("--margin", a->margin_pct, "flamed's safety margin (%)")->capture_default_str();
+  c->add_option("--search", a->search, "flamed's search: greedy (the daemon's) or exhaustive (diagnosis)")
+      ->capture_default_str();
+  c->add_option("--budget", a->budget, "flamed's profile: clock combinations")->capture_default_str();
+  c->add_option("--repeats", a->repeats, "flamed's profile: runs per combination")->capture_default_str();
+  c->add_option("--ztt-episodes", a->ztt_episodes, "zTT training: at most this many episodes")
+      ->capture_default_str();
+  c->add_option("--ztt-min-episodes", a->ztt_min_episodes, "zTT training: at least this many episodes")
+      ->capture_default_str();
+  c->callback([a, c] {
+    a->argv = "flame eval";
+    for (const auto* opt : c->get_options()) {
+      if (opt->count() == 0 || opt->get_name() == "--help") continue;
+      a->argv += " " + opt->get_name();
+      if (opt->get_expected_min() == 0) continue;  // a flag
+      for (const auto& r : opt->results()) a->argv += " " + r;
+    }
+    try {
+      run(*a);
+    } catch (const std::invalid_argument& e) {
+      std::cerr << "flame eval: " << e.what() << "\n";
+      throw flame::cli::Exit{2};
+    }
+  });
+});
+
+}  // namespace
