@@ -36,9 +36,11 @@ profile() {  # profile WORKDIR [flame profile options...] -- [stand-in options..
   local opts=()
   while [[ $1 != -- ]]; do opts+=("$1"); shift; done
   shift
-  "$FLAME" profile --sysfs-root "$ROOT" --runtime-dir "$RUN" --models-dir "$MODELS" --config /nonexistent \
-    --board "$BOARD" --work-dir "$work" "${opts[@]}" -- \
-    python3 "$LIBDIR/profile_standin.py" --base-dir "$TRACES" --max "$MAXIMA" --tree "$ROOT" "$@"
+  local cmd=("$FLAME" profile --sysfs-root "$ROOT" --runtime-dir "$RUN" --models-dir "$MODELS"
+    --config /nonexistent --board "$BOARD" --work-dir "$work" "${opts[@]}" --
+    python3 "$LIBDIR/profile_standin.py" --base-dir "$TRACES" --max "$MAXIMA" --tree "$ROOT" "$@")
+  # In the background (PROFILE_EXEC=1 profile ... &) flame replaces the subshell, so $! is flame's pid.
+  if [[ ${PROFILE_EXEC:-} == 1 ]]; then exec "${cmd[@]}"; else "${cmd[@]}"; fi
 }
 # The clock control files (and everything else but what the governor and the rails refresh) are as built.
 restored() {
@@ -65,7 +67,7 @@ restored
 "$FLAME" profile --plan --model-name r18 --budget 6 --sysfs-root "$ROOT" --board "$BOARD" --config /nonexistent \
   >"$T/plan" 2>"$T/plan.err"
 [[ $(wc -l <"$T/plan") == 6 ]]
-grep -q "22 CPU x 8 GPU x 3 EMC = 528 combinations; profiling 6" "$T/plan.err"
+grep -q "22 CPU x 8 GPU x 3 EMC clocks = 528 combinations; profiling 6 of them" "$T/plan.err"
 
 # --- a failing command at the third combination -----------------------------------------------------
 rc=0
@@ -97,8 +99,8 @@ restored
 
 # --- SIGINT while the command runs at the fourth combination, then --resume -------------------------
 rm -f "$T/marker"
-profile "$T/w3" --model-name r18 --budget 6 -- --trace resnet18_b1_float32.json.gz --log "$T/log3" \
-  --hang-at 3 --marker "$T/marker" >"$T/out3" 2>"$T/err3" &
+PROFILE_EXEC=1 profile "$T/w3" --model-name r18 --budget 6 -- --trace resnet18_b1_float32.json.gz \
+  --log "$T/log3" --hang-at 3 --marker "$T/marker" >"$T/out3" 2>"$T/err3" &
 pid=$!
 for _ in $(seq 600); do [[ -e "$T/marker" ]] && break; sleep 0.05; done
 [[ -e "$T/marker" ]] || { echo "the stand-in never reached step 3" >&2; cat "$T/err3" >&2; exit 1; }

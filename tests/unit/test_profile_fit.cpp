@@ -39,7 +39,7 @@ LayerwiseModel truth(const ClockGrid& g) {
   return LayerwiseModel(names, cpu, gpu, costs);
 }
 
-std::vector<StepRecord> profile(const LayerwiseModel& m, const JournalHeader& h) {
+std::vector<StepRecord> profile_steps(const LayerwiseModel& m, const JournalHeader& h) {
   std::vector<StepRecord> out;
   for (std::size_t s = 0; s < h.plan.size(); ++s) {
     StepRecord r;
@@ -77,7 +77,7 @@ TEST_CASE("profile fit: a board in the model's form is recovered; held-back poin
           "[profile]") {
   const auto h = header(12);
   const auto m = truth(h.grid);
-  const auto steps = profile(m, h);
+  const auto steps = profile_steps(m, h);
   const auto f = fit_workload(h, steps, 0);
   CHECK(f.name == "toy");
   CHECK(f.points == 12);
@@ -97,7 +97,7 @@ TEST_CASE("profile fit: a board in the model's form is recovered; held-back poin
 
 TEST_CASE("profile fit: cross-validation exposes a measurement the others contradict", "[profile]") {
   const auto h = header(12);
-  auto steps = profile(truth(h.grid), h);
+  auto steps = profile_steps(truth(h.grid), h);
   steps[5].workloads[0].trace_run.run.e2e_median_ns *= 1.5;  // e.g. a run disturbed by another process
   const auto f = fit_workload(h, steps, 0);
   REQUIRE(f.held_back.size() == 12);
@@ -109,13 +109,13 @@ TEST_CASE("profile fit: cross-validation exposes a measurement the others contra
 
 TEST_CASE("profile fit: traces of different models are refused, naming the step", "[profile]") {
   const auto h = header(6);
-  auto steps = profile(truth(h.grid), h);
+  auto steps = profile_steps(truth(h.grid), h);
   steps[3].workloads[0].trace_run.run.cpu_ns.push_back(1);
   steps[3].workloads[0].trace_run.run.gpu_ns.push_back(1);
   steps[3].workloads[0].trace_run.names.push_back("extra");
   CHECK_THAT(trace_test::error_of<std::runtime_error>([&] { fit_workload(h, steps, 0); }),
              Catch::Contains("the trace of step 3 has 8 segments, the one of step 0 has 7"));
-  steps = profile(truth(h.grid), h);
+  steps = profile_steps(truth(h.grid), h);
   steps[2].workloads[0].trace_run.names[1] = "other";
   CHECK_THAT(trace_test::error_of<std::runtime_error>([&] { fit_workload(h, steps, 0); }),
              Catch::Contains("segment 1 is 'other' in the trace of step 2"));
@@ -126,7 +126,7 @@ TEST_CASE("profile fit: traces of different models are refused, naming the step"
 TEST_CASE("profile fit: the model file loads, names contexts, carries the fit quality", "[profile]") {
   auto h = header(6);
   h.contexts = {256};
-  auto steps = profile(truth(h.grid), h);
+  auto steps = profile_steps(truth(h.grid), h);
   for (auto& s : steps) s.workloads[0].ctx = 256;
   const auto f = fit_workload(h, steps, 0);
   CHECK(f.name == "toy-ctx256");

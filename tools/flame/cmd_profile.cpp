@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <charconv>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -39,7 +40,8 @@ struct Args {
   std::size_t budget = 12;
   std::uint64_t seed = 1;
   std::string board = "auto";
-  std::vector<int> contexts;
+  std::string contexts_text;
+  std::vector<int> contexts;  // parsed from contexts_text
   std::string out;
   bool resume = false;
   bool plan_only = false;
@@ -58,6 +60,24 @@ extern "C" void on_stop_signal(int) {
 [[noreturn]] void fail(int code, const std::string& msg) {
   std::cerr << "flame profile: " << msg << "\n";
   throw flame::cli::Exit{code};
+}
+
+std::vector<int> parse_contexts(const std::string& text) {
+  std::vector<int> out;
+  std::size_t start = 0;
+  while (start <= text.size() && !text.empty()) {
+    const auto comma = text.find(',', start);
+    const std::string item =
+        text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    int v = 0;
+    const auto [ptr, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
+    if (item.empty() || ec != std::errc() || ptr != item.data() + item.size())
+      fail(kExitUsage, fmt::format("--ctx '{}': give context lengths as integers separated by commas", text));
+    out.push_back(v);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
 }
 
 void check_args(const Args& a) {
@@ -107,6 +127,7 @@ void write_atomically(const fs::path& path, const std::string& text) {
 }
 
 void profile(Args& a) {
+  a.contexts = parse_contexts(a.contexts_text);
   check_args(a);
   fp::DaemonSettings s = fp::read_daemon_settings(a.config);
   if (!a.sysfs_root.empty()) s.sysfs_root = a.sysfs_root;
@@ -262,8 +283,9 @@ const flame::cli::Registrar reg([](CLI::App& root) {
                   "'auto' (discover; tables sysfs lacks from a matching description) or a "
                   "board description file")
       ->capture_default_str();
-  sub->add_option("--ctx", a->contexts, "Context lengths (SLMs): one model per length, NAME-ctxN")
-      ->delimiter(',');
+  // A plain string, split here: a vector option would swallow the "--" that ends flame's options.
+  sub->add_option("--ctx", a->contexts_text,
+                  "Context lengths (SLMs), comma-separated: one model per length, NAME-ctxN");
   sub->add_option("--out", a->out,
                   "Model file to write (a directory with --ctx); default: flamed's models_dir");
   sub->add_flag("--resume", a->resume, "Continue the run recorded in the work directory's journal");
