@@ -17,6 +17,10 @@ PACKAGES=(build-essential cmake ninja-build pkg-config git
 # D-Bus API test (tests/integration/dbus_api.sh): dbus-daemon, dbus-send; busctl comes with systemd.
 PACKAGES+=(dbus-daemon dbus-bin)
 
+# PyTorch trace helper tests (clients/python/test_flame_profile.py, tests/integration/profile_python.sh):
+# CPU PyTorch; without it those tests are skipped with a message.
+PACKAGES+=(python3-torch python3-torchvision)
+
 install_packages() {
   local missing=()
   for p in "${PACKAGES[@]}"; do

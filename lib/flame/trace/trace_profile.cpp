@@ -207,6 +207,8 @@ TraceSummary build_trace_summary(const TraceEvents& ev) {
   std::vector<std::vector<std::int64_t>> cpu(n_iter, std::vector<std::int64_t>(n_seg, 0));
   std::vector<std::vector<std::int64_t>> gpu(n_iter, std::vector<std::int64_t>(n_seg, 0));
   std::vector<std::vector<int>> nk(n_iter, std::vector<int>(n_seg, 0));
+  std::vector<std::int64_t> device_end(n_iter);  // end of the last GPU op each iteration launched
+  for (std::size_t k = 0; k < n_iter; ++k) device_end[k] = iters[k].start_ns;
 
   // Host spans: glue before each call, the call, and the glue after the last call.
   for (std::size_t k = 0; k < n_iter; ++k) {
@@ -249,12 +251,15 @@ TraceSummary build_trace_summary(const TraceEvents& ev) {
     }
     gpu[k][seg] += op.dur_ns;
     nk[k][seg] += 1;
+    device_end[k] = std::max(device_end[k], op.ts_ns + op.dur_ns);
   }
 
   out.per_iteration.resize(n_iter);
   for (std::size_t k = 0; k < n_iter; ++k) {
     auto& t = out.per_iteration[k];
     t.cpu_ns = iters[k].end_ns - iters[k].start_ns;
+    t.drain_ns = std::max<std::int64_t>(0, device_end[k] - iters[k].end_ns);
+    t.end_to_end_ns = t.cpu_ns + t.drain_ns;
     for (std::size_t s = 0; s < n_seg; ++s) {
       t.gpu_ns += gpu[k][s];
       t.n_gpu_ops += nk[k][s];

@@ -24,6 +24,11 @@ struct IterationTotals {
   std::int64_t cpu_ns = 0;  // host span of the iteration
   std::int64_t gpu_ns = 0;  // durations of the GPU ops launched inside it
   int n_gpu_ops = 0;
+  // From the iteration's start to the later of its host end and the end of the last GPU op it
+  // launched: the latency a synchronize after the iteration would see (minus the sync call itself).
+  std::int64_t end_to_end_ns = 0;
+  // How long the GPU kept running after the host span ended (0 when the host finished last).
+  std::int64_t drain_ns = 0;
 };
 
 struct TraceSummary {

@@ -1,0 +1,20 @@
+#pragma once
+// CommandRunner with fork/exec: the command runs in its own process group (so a stop reaches
+// everything it started), stdin from /dev/null, stdout and stderr shared with flame.
+#include "flame/profile/profile_hardware.hpp"
+
+namespace flame::profile {
+
+class ChildProcessRunner final : public CommandRunner {
+ public:
+  explicit ChildProcessRunner(double tick_s = 0.05, double stop_grace_s = 5.0)
+      : tick_s_(tick_s), grace_s_(stop_grace_s) {}
+  CommandResult run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+                    const std::function<bool()>& tick) override;
+
+ private:
+  double tick_s_;
+  double grace_s_;
+};
+
+}  // namespace flame::profile

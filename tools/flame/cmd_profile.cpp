@@ -1,0 +1,312 @@
+// flame profile --model-name NAME --budget N [--ctx 128,512] [--out PATH] [--resume] -- CMD ARGS...:
+// profile a model on this board at the layer-wise sampling plan's clock combinations and write a
+// model file flamed loads (docs/profiling.md). The loop, journal and fit live in lib/flame/profile.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <charconv>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <regex>
+
+#include "command.hpp"
+#include "flame/board/controller.hpp"
+#include "flame/board/discovery.hpp"
+#include "flame/io/data_path.hpp"
+#include "flame/profile/board_clock_control.hpp"
+#include "flame/profile/child_process.hpp"
+#include "flame/profile/daemon_settings.hpp"
+#include "flame/profile/profile_fit.hpp"
+#include "flame/profile/profile_grid.hpp"
+#include "flame/profile/profile_plan.hpp"
+#include "flame/profile/profile_progress.hpp"
+
+namespace {
+
+namespace fb = flame::board;
+namespace fp = flame::profile;
+namespace fs = std::filesystem;
+
+constexpr int kExitFailed = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitLockHeld = 3;
+constexpr int kExitInterrupted = 130;
+
+struct Args {
+  std::string model_name;
+  std::size_t budget = 12;
+  std::uint64_t seed = 1;
+  std::string board = "auto";
+  std::string contexts_text;
+  std::vector<int> contexts;  // parsed from contexts_text
+  std::string out;
+  bool resume = false;
+  bool plan_only = false;
+  std::string work_dir;
+  std::string config = fp::kDefaultDaemonConfig;
+  std::string sysfs_root, runtime_dir, models_dir;
+  double settle_timeout_s = 5;
+  std::vector<std::string> command;
+};
+
+std::atomic<bool> g_stop{false};
+extern "C" void on_stop_signal(int) {
+  g_stop.store(true);
+}
+
+[[noreturn]] void fail(int code, const std::string& msg) {
+  std::cerr << "flame profile: " << msg << "\n";
+  throw flame::cli::Exit{code};
+}
+
+std::vector<int> parse_contexts(const std::string& text) {
+  std::vector<int> out;
+  std::size_t start = 0;
+  while (start <= text.size() && !text.empty()) {
+    const auto comma = text.find(',', start);
+    const std::string item =
+        text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    int v = 0;
+    const auto [ptr, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
+    if (item.empty() || ec != std::errc() || ptr != item.data() + item.size())
+      fail(kExitUsage, fmt::format("--ctx '{}': give context lengths as integers separated by commas", text));
+    out.push_back(v);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+void check_args(const Args& a) {
+  if (!std::regex_match(a.model_name, std::regex("[A-Za-z0-9][A-Za-z0-9._-]{0,99}")))
+    fail(kExitUsage,
+         fmt::format("--model-name '{}': use 1-100 letters, digits, '.', '_' or '-' (it names the "
+                     "model file and what clients ask flamed for)",
+                     a.model_name));
+  std::vector<int> seen;
+  for (int c : a.contexts) {
+    if (c <= 0) fail(kExitUsage, fmt::format("--ctx: context lengths must be positive (got {})", c));
+    if (std::find(seen.begin(), seen.end(), c) != seen.end())
+      fail(kExitUsage, fmt::format("--ctx: {} is given twice", c));
+    seen.push_back(c);
+  }
+  if (a.command.empty() && !a.plan_only)
+    fail(kExitUsage,
+         "no command: give the command that runs the model after '--', e.g. "
+         "flame profile --model-name resnet18 -- python3 -m flame_profile --torchvision resnet18");
+}
+
+// --board FILE, or for auto: flamed's board_file, else the shipped description that fits the board.
+std::optional<fb::BoardDescription> description_for(const Args& a, const fp::DaemonSettings& s,
+                                                    const fb::Board& board) {
+  if (a.board != "auto") return fb::load_board_description(flame::find_data(a.board).string());
+  if (!s.board_file.empty()) return fb::load_board_description(s.board_file);
+  std::vector<fb::BoardDescription> shipped;
+  const fs::path dir = flame::find_data("config/boards");
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (e.path().extension() == ".yaml") try {
+        shipped.push_back(fb::load_board_description(e.path().string()));
+      } catch (const std::exception&) {
+        // A broken shipped file must not stop profiling; it simply does not match.
+      }
+  return fp::matching_description(board, shipped);
+}
+
+void write_atomically(const fs::path& path, const std::string& text) {
+  if (path.has_parent_path()) fs::create_directories(path.parent_path());
+  const fs::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream f(tmp);
+    if (!(f << text) || !(f.flush())) fail(kExitFailed, fmt::format("{}: cannot write", tmp.string()));
+  }
+  fs::rename(tmp, path);  // flamed never sees half a file
+}
+
+void profile(Args& a) {
+  a.contexts = parse_contexts(a.contexts_text);
+  check_args(a);
+  fp::DaemonSettings s = fp::read_daemon_settings(a.config);
+  if (!a.sysfs_root.empty()) s.sysfs_root = a.sysfs_root;
+  if (!a.runtime_dir.empty()) s.runtime_dir = a.runtime_dir;
+  if (!a.models_dir.empty()) s.models_dir = a.models_dir;
+
+  // Everything that can be refused is checked before the lock is taken or a clock is touched.
+  fb::Board seen = fb::discover(s.sysfs_root);
+  const auto desc = description_for(a, s, seen);
+  if (desc && seen.emc.available_hz.empty()) seen.emc.available_hz = desc->emc.frequencies_hz;
+  const auto grid = fp::profile_grid(seen, desc);
+  for (const auto& n : grid.notes) std::cerr << "note: " << n << "\n";
+  fp::ProfilePlan plan;
+  try {
+    plan = fp::make_profile_plan(grid.grid, a.budget, a.seed);
+  } catch (const std::invalid_argument& e) {
+    fail(kExitUsage, e.what());
+  }
+  const std::size_t workloads = std::max<std::size_t>(1, a.contexts.size());
+  std::cerr << fmt::format(
+      "board {}: {} CPU x {} GPU x {} EMC clocks = {} combinations; profiling {} of them{} ({} traces){}\n",
+      desc ? desc->name : (seen.identity.model.empty() ? "unknown" : seen.identity.model),
+      grid.grid.cpu_khz.size(), grid.grid.gpu_hz.size(), grid.grid.emc_hz.size(), plan.exhaustive_steps,
+      plan.steps.size(), a.contexts.empty() ? "" : fmt::format(" at {} context lengths", a.contexts.size()),
+      plan.steps.size() * workloads,
+      fmt::format(", exhaustive profiling would take {} traces", plan.exhaustive_steps * workloads));
+  if (a.plan_only) {
+    for (std::size_t i = 0; i < plan.steps.size(); ++i)
+      std::cout << fmt::format("{:3} {}\n", i, flame::to_string(plan.steps[i]));
+    return;
+  }
+
+  fp::JournalHeader header;
+  header.model = a.model_name;
+  header.command = a.command;
+  header.contexts = a.contexts;
+  header.budget = a.budget;
+  header.seed = a.seed;
+  header.grid = grid.grid;
+  header.plan = plan.steps;
+  const fs::path work = a.work_dir.empty() ? fs::path("flame-profile-" + a.model_name) : fs::path(a.work_dir);
+  const fs::path journal_path = work / "journal.jsonl";
+  std::optional<fp::Journal> journal;
+  try {
+    journal =
+        a.resume ? fp::Journal::resume(journal_path, header) : fp::Journal::create(journal_path, header);
+  } catch (const std::exception& e) {
+    fail(kExitUsage, e.what());
+  }
+  for (const auto& n : journal->contents().notes) std::cerr << "note: " << n << "\n";
+  if (a.resume)
+    std::cerr << fmt::format("resuming: {} of {} combinations already in {}\n",
+                             journal->contents().steps.size(), plan.steps.size(), journal_path.string());
+
+  const std::size_t todo = plan.steps.size() - journal->contents().steps.size();
+  if (todo > 0) {
+    fb::ControllerOptions opts;
+    opts.sysfs_root = s.sysfs_root;
+    opts.runtime_dir = s.runtime_dir;
+    opts.owner = "flame profile";
+    if (desc) opts.emc_rates = desc->emc.frequencies_hz;
+    std::optional<fb::Controller> controller;
+    try {
+      controller.emplace(opts);
+    } catch (const fb::LockHeld& e) {
+      fail(kExitLockHeld,
+           fmt::format("{}. If it is flamed, stop it for the profiling run (systemctl stop flamed) "
+                       "and start it again afterwards",
+                       e.what()));
+    }
+    if (controller->has_baseline()) {
+      // Left by a run that was killed: its original values are the real baseline, put them back first.
+      std::cerr << "note: restoring the clock baseline an earlier run left in " << controller->baseline_file()
+                << "\n";
+      const auto r = controller->restore();
+      if (!r.ok()) fail(kExitFailed, "restoring the earlier baseline was incomplete:\n" + fb::to_text(r));
+    }
+    fp::BoardClockControl clocks(*controller);
+    fb::SysfsFileAccess io(controller->root());
+    fp::RailPowerMeter power(controller->board(), io);
+    fp::ChildProcessRunner command;
+    fp::SteadyClock clock;
+    fp::RunnerOptions ro;
+    ro.trace_dir = work / "traces";
+    ro.settle_timeout_s = a.settle_timeout_s;
+    const bool tty = ::isatty(STDERR_FILENO);
+    fp::ProfileRunner runner(
+        header, plan.exhaustive_steps, ro, {clocks, &power, command, clock},
+        [](const fs::path& p) { return flame::summarize_trace_file(p); },
+        [&](const fp::StepRecord& r) { journal->append(r); },
+        [&](const fp::ProfileProgress& p) {
+          std::cerr << (tty ? "\r" : "") << fp::progress_line(p, plan.exhaustive_steps) << (tty ? "" : "\n")
+                    << std::flush;
+        });
+    std::signal(SIGINT, on_stop_signal);
+    std::signal(SIGTERM, on_stop_signal);
+    try {
+      runner.run(journal->contents().steps, g_stop);
+    } catch (const fp::ProfileInterrupted& e) {
+      if (tty) std::cerr << "\n";
+      fail(kExitInterrupted, std::string(e.what()) + "; the clocks are restored");
+    } catch (const fp::ProfileError& e) {
+      if (tty) std::cerr << "\n";
+      fail(kExitFailed, std::string(e.what()) + "; the clocks are restored");
+    }
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+    if (tty) std::cerr << "\n";
+    std::cerr << "clocks restored\n";
+  }
+
+  // Fit every workload and write its model file.
+  const auto& c = journal->contents();
+  double total_s = 0;
+  for (const auto& r : c.steps) total_s += r.settle_s + r.command_s;
+  const double mean_s = c.steps.empty() ? 0 : total_s / static_cast<double>(c.steps.size());
+  std::cout << fmt::format(
+      "profiled {} of {} combinations in {} of clock settling and command time; exhaustive profiling at the "
+      "same "
+      "pace: ~{}\n",
+      c.steps.size(), plan.exhaustive_steps, fp::duration_text(total_s),
+      fp::duration_text(mean_s * static_cast<double>(plan.exhaustive_steps)));
+  const std::string board_name = desc ? desc->name : "";
+  for (std::size_t w = 0; w < workloads; ++w) {
+    const fp::WorkloadFit fit = fp::fit_workload(c.header, c.steps, w);
+    const std::string text = fp::model_file_text(fit, c.header, board_name);
+    fs::path out;
+    if (a.out.empty())
+      out = fs::path(s.models_dir) / (fit.name + ".yaml");
+    else if (a.contexts.empty())
+      out = a.out;
+    else
+      out = fs::path(a.out) / (fit.name + ".yaml");
+    write_atomically(out, text);
+    std::cout << fmt::format(
+        "{}: {} segments; error on held-back combinations (leave-one-out) mean {:.2f} %, "
+        "max {:.2f} %; in-sample mean {:.2f} %; wrote {}\n",
+        fit.name, fit.model.segments(), fit.cross_validated.mean_ape_pct, fit.cross_validated.max_ape_pct,
+        fit.in_sample.mean_ape_pct, out.string());
+  }
+  if (a.out.empty()) std::cout << "flamed loads it at its next start or reload (systemctl reload flamed)\n";
+}
+
+const flame::cli::Registrar reg([](CLI::App& root) {
+  auto a = std::make_shared<Args>();
+  auto* sub = root.add_subcommand(
+      "profile",
+      "Profile a model on this board at a few clock combinations and write a model file for flamed");
+  sub->add_option("--model-name", a->model_name, "Name flamed serves the model under")->required();
+  sub->add_option("--budget", a->budget, "Clock combinations to profile")->capture_default_str();
+  sub->add_option("--seed", a->seed, "Seed of the sampling plan")->capture_default_str();
+  sub->add_option("--board", a->board,
+                  "'auto' (discover; tables sysfs lacks from a matching description) or a "
+                  "board description file")
+      ->capture_default_str();
+  // A plain string, split here: a vector option would swallow the "--" that ends flame's options.
+  sub->add_option("--ctx", a->contexts_text,
+                  "Context lengths (SLMs), comma-separated: one model per length, NAME-ctxN");
+  sub->add_option("--out", a->out,
+                  "Model file to write (a directory with --ctx); default: flamed's models_dir");
+  sub->add_flag("--resume", a->resume, "Continue the run recorded in the work directory's journal");
+  sub->add_option("--work-dir", a->work_dir, "Journal and traces (default: ./flame-profile-NAME)");
+  sub->add_option("--config", a->config,
+                  "flamed's configuration (sysfs_root, runtime_dir, models_dir, board_file)")
+      ->capture_default_str();
+  sub->add_option("--sysfs-root", a->sysfs_root, "Directory standing in for / (fake trees in tests)");
+  sub->add_option("--runtime-dir", a->runtime_dir, "Where the controller lock and the baseline live");
+  sub->add_option("--models-dir", a->models_dir, "Where to write the model (overrides the configuration)");
+  sub->add_option("--settle-timeout", a->settle_timeout_s, "Seconds to wait for the clocks to read back")
+      ->capture_default_str();
+  sub->add_flag("--plan", a->plan_only, "Print the combinations that would be profiled and exit");
+  sub->add_option("command", a->command, "The command that runs the model and writes a trace (after --)");
+  sub->callback([a] {
+    try {
+      profile(*a);
+    } catch (const fb::DescriptionError& e) {
+      fail(kExitFailed, e.what());
+    }
+  });
+});
+
+}  // namespace
