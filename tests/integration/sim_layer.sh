@@ -33,6 +33,24 @@ assert d["baselines"]["fixed_max"]["latency"]["mean_ape_pct"] > 2 * lat, d["base
 print(f"layer-driven resnet18-b1: latency mean APE {lat:.2f} % from 16 points")
 PY
 
+# A workload on a layer-driven model, regenerable, and the governor comparison on it.
+"$FLAME" sim workload --preset camera30 --model resnet18-b1 --fps 40 --infer-every 1 --frames 60 \
+  --name camera40-resnet18 --out "$T/w.yaml"
+grep -q 'model: "resnet18-b1"' "$T/w.yaml" || fail "workload model override"
+"$FLAME" sim workload --check "$T/w.yaml" >/dev/null || fail "the workload does not regenerate"
+"$FLAME" eval --board tx2 --data "$T/grids" --workload "$T/w.yaml" --governors flamed,max,oracle --json >"$T/e.json"
+python3 - "$T/e.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+g = d["governors"]
+assert d["requests"] == 60, d["requests"]
+assert g["max"]["met_pct"] >= g["flamed"]["met_pct"] - 5, g
+assert g["oracle"]["energy_j"] <= g["flamed"]["energy_j"] * 1.02 and g["flamed"]["energy_j"] < g["max"]["energy_j"], g
+print(f"layer-driven eval: flamed {g['flamed']['met_pct']:.1f} % met, {g['flamed']['energy_j'] / g['oracle']['energy_j']:.3f} x oracle energy")
+PY
+if "$FLAME" sim workload --preset camera30 --model a,b --out "$T/bad.yaml" 2>"$T/bad.err"; then fail "two camera models accepted"; fi
+grep -q "one --model" "$T/bad.err" || fail "unclear error: $(cat "$T/bad.err")"
+
 # One replay: the phase transition shows at the lowest CPU clock.
 "$FLAME" sim layer --config resnet50_b1_float32 --at 4,2035200,1300500000,1866000000 --json >"$T/top.json"
 "$FLAME" sim layer --config resnet50_b1_float32 --at 4,345600,1300500000,1866000000 --json >"$T/low.json"

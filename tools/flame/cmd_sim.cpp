@@ -29,6 +29,10 @@ struct SimArgs {
   std::optional<std::uint64_t> seed;
   std::optional<int> frames;
   std::optional<int> bursts;
+  std::optional<int> infer_every;
+  std::optional<double> fps;
+  std::vector<std::string> models;  // camera: one; bursty: drawn uniformly among them
+  std::string name;
   std::string check_file;
   // run / grid
   std::string board = "tx2";
@@ -97,11 +101,20 @@ void workload(const SimArgs& a) {
     throw flame::cli::Exit{2};
   }
   sim::Workload w = sim::generate_preset(a.preset, a.seed.value_or(1));
-  if (a.frames || a.bursts) {
+  if (a.frames || a.bursts || a.infer_every || a.fps || !a.models.empty() || !a.name.empty()) {
     sim::Workload base = w;
     if (a.frames) base.camera.frames = *a.frames;
     if (a.bursts) base.bursty.bursts = *a.bursts;
-    w = sim::regenerate(base);
+    if (a.infer_every) base.camera.infer_every = *a.infer_every;
+    if (a.fps) base.camera.fps = *a.fps;
+    if (!a.models.empty()) {
+      if (base.generator == "camera" && a.models.size() != 1)
+        throw std::runtime_error("flame sim workload: a camera workload runs one --model");
+      base.camera.model = a.models.front();
+      base.bursty.models = a.models;
+    }
+    if (!a.name.empty()) base.name = a.name;
+    w = sim::regenerate(base);  // validates the parameters
   }
   const std::string text = sim::to_yaml(w);
   if (a.out.empty()) {
@@ -234,6 +247,15 @@ flame::cli::Registrar reg([](CLI::App& root) {
   wl_cmd->add_option("--seed", args->seed, "Seed (default 1)");
   wl_cmd->add_option("--frames", args->frames, "camera: camera frames (default 900)");
   wl_cmd->add_option("--bursts", args->bursts, "bursty: number of bursts (default 25)");
+  wl_cmd
+      ->add_option("--model", args->models,
+                   "Model(s) the requests run (a grid name, e.g. resnet50-b1 from 'flame sim layer')")
+      ->delimiter(',');
+  wl_cmd->add_option("--infer-every", args->infer_every, "camera: infer on every N-th frame (default 6)")
+      ->check(CLI::PositiveNumber);
+  wl_cmd->add_option("--fps", args->fps, "camera: frames per second (default 30)")
+      ->check(CLI::PositiveNumber);
+  wl_cmd->add_option("--name", args->name, "Workload name (default: the preset's generator)");
   wl_cmd->add_option("--out", args->out, "Output file (default: stdout)");
   wl_cmd->add_option("--check", args->check_file,
                      "Check that FILE regenerates byte for byte from its parameters");
