@@ -77,15 +77,54 @@ TEST_CASE("sim workload: bursty generation", "[sim][workload]") {
   CHECK(to_yaml(regenerate(parse_workload(to_yaml(w), "b.yaml"))) == to_yaml(w));
 }
 
+TEST_CASE("sim workload: an SLM chat grows its context token by token", "[sim][workload]") {
+  SlmSpec s;
+  s.turns = 3;
+  const Workload w = generate_slm(s, "chat");
+  CHECK(to_yaml(generate_slm(s, "chat")) == to_yaml(w));
+  CHECK(to_yaml(regenerate(parse_workload(to_yaml(w), "chat.yaml"))) == to_yaml(w));
+  int prefills = 0, last_bucket = 0;
+  double last_t = 0;
+  for (const auto& r : w.requests) {
+    CHECK(r.t_ms >= last_t);
+    last_t = r.t_ms;
+    if (r.model.rfind("qwen2-0.5b-prefill-c", 0) == 0) {
+      ++prefills;
+      CHECK(r.deadline_ms == s.ttft_ms);
+      continue;
+    }
+    REQUIRE(r.model.rfind("qwen2-0.5b-decode-c", 0) == 0);
+    const int bucket = std::stoi(r.model.substr(std::string("qwen2-0.5b-decode-c").size()));
+    CHECK(bucket >= last_bucket);  // the context only grows
+    last_bucket = bucket;
+    CHECK(r.deadline_ms == Approx(1000.0 / s.tokens_per_s).margin(0.001));
+  }
+  CHECK(prefills == 3);
+  const auto decodes = w.requests.size() - 3;
+  CHECK(decodes >= size_t(3 * s.reply_min));
+  CHECK(decodes <= size_t(3 * s.reply_max));
+  CHECK(last_bucket >= 256);  // 3 turns of >= 64 prompt and >= 48 reply tokens pass 128
+
+  SlmSpec bad = s;
+  bad.decode_buckets = {512, 256};
+  CHECK_THROWS_WITH(generate_slm(bad), Catch::Contains("strictly ascending"));
+  bad = s;
+  bad.tokens_per_s = 0;
+  CHECK_THROWS_WITH(generate_slm(bad), Catch::Contains("tokens_per_s"));
+}
+
 TEST_CASE("sim workload: the shipped files regenerate from their seeds", "[sim][workload]") {
-  for (const char* name : {"camera30", "bursty"}) {
+  for (const char* name : {"camera30", "bursty", "slm-chat"}) {
     DYNAMIC_SECTION(name) {
       const std::string path = std::string(FLAME_SOURCE_DIR) + "/config/workloads/" + name + ".yaml";
       const std::string text = slurp(path);
       const Workload w = load_workload(path);
       CHECK(w.name == name);
       CHECK(to_yaml(regenerate(w)) == text);
-      CHECK(to_yaml(generate_preset(name, w.generator == "camera" ? w.camera.seed : w.bursty.seed)) == text);
+      const auto seed = w.generator == "camera"   ? w.camera.seed
+                        : w.generator == "bursty" ? w.bursty.seed
+                                                  : w.slm.seed;
+      CHECK(to_yaml(generate_preset(name, seed)) == text);
     }
   }
   CHECK_THROWS_WITH(generate_preset("nope", 1), Catch::Contains("unknown workload preset"));

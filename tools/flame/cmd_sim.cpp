@@ -243,7 +243,7 @@ flame::cli::Registrar reg([](CLI::App& root) {
   tree_cmd->callback([args] { run(tree, *args); });
 
   auto* wl_cmd = simc->add_subcommand("workload", "Generate a replayable workload file from a seed");
-  wl_cmd->add_option("--preset", args->preset, "camera30 | bursty");
+  wl_cmd->add_option("--preset", args->preset, "camera30 | bursty | slm-chat");
   wl_cmd->add_option("--seed", args->seed, "Seed (default 1)");
   wl_cmd->add_option("--frames", args->frames, "camera: camera frames (default 900)");
   wl_cmd->add_option("--bursts", args->bursts, "bursty: number of bursts (default 25)");

@@ -51,6 +51,34 @@ void validate(const BurstySpec& s) {
   for (const auto& m : s.models) check(!m.empty(), "bursty: empty model name");
 }
 
+void validate(const SlmSpec& s) {
+  check(s.turns >= 1, "slm: turns must be >= 1");
+  check(s.prompt_min >= 1 && s.prompt_max >= s.prompt_min, "slm: need 1 <= prompt_min <= prompt_max");
+  check(s.reply_min >= 1 && s.reply_max >= s.reply_min, "slm: need 1 <= reply_min <= reply_max");
+  check(s.tokens_per_s > 0 && std::isfinite(s.tokens_per_s), "slm: tokens_per_s must be > 0");
+  check(s.ttft_ms > 0 && s.think_mean_ms >= 0, "slm: ttft_ms must be > 0 and think_mean_ms >= 0");
+  check(!s.decode_model.empty() && !s.prefill_model.empty(),
+        "slm: decode_model and prefill_model must be set");
+  for (const auto* b : {&s.decode_buckets, &s.prefill_buckets}) {
+    check(!b->empty(), "slm: context buckets must not be empty");
+    check(std::is_sorted(b->begin(), b->end()) && b->front() >= 1 &&
+              std::adjacent_find(b->begin(), b->end()) == b->end(),
+          "slm: context buckets must be positive and strictly ascending");
+  }
+}
+
+// The grid serving a context: the smallest bucket at or above it, else the largest.
+int bucket_for(const std::vector<int>& buckets, int ctx) {
+  const auto it = std::lower_bound(buckets.begin(), buckets.end(), ctx);
+  return it == buckets.end() ? buckets.back() : *it;
+}
+
+std::string int_list(const std::vector<int>& v) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + std::to_string(v[i]);
+  return out + "]";
+}
+
 struct Reader {
   const std::string& source;
   [[noreturn]] void fail(const YAML::Node& at, const std::string& what) const {
@@ -168,8 +196,48 @@ Workload generate_bursty(const BurstySpec& s, const std::string& name) {
   return w;
 }
 
+Workload generate_slm(const SlmSpec& s, const std::string& name) {
+  validate(s);
+  Workload w;
+  w.name = name;
+  w.generator = "slm";
+  w.slm = s;
+  const double slot = 1000.0 / s.tokens_per_s;
+  w.description = fmt::format(
+      "chat with {} turns of {}-{} prompt tokens (prefill due in {:g} ms) and {}-{} reply tokens streamed at "
+      "{:g} tokens/s (each decode step due in {:.3f} ms); the context grows with every token",
+      s.turns, s.prompt_min, s.prompt_max, s.ttft_ms, s.reply_min, s.reply_max, s.tokens_per_s, slot);
+  Rng rng(s.seed);
+  double t = 0;
+  int ctx = 0;
+  for (int turn = 0; turn < s.turns; ++turn) {
+    if (turn > 0) t += rng.exponential(s.think_mean_ms);
+    const int prompt = static_cast<int>(rng.integer(s.prompt_min, s.prompt_max));
+    const int reply = static_cast<int>(rng.integer(s.reply_min, s.reply_max));
+    Request pre;
+    pre.t_ms = round3(t);
+    pre.model = fmt::format("{}-c{}", s.prefill_model, bucket_for(s.prefill_buckets, prompt));
+    pre.deadline_ms = round3(s.ttft_ms);
+    pre.stream = fmt::format("turn{}-prefill", turn);
+    w.requests.push_back(pre);
+    ctx += prompt;
+    // The first token is shown at the time-to-first-token; the following ones one slot apart.
+    for (int k = 0; k < reply; ++k) {
+      Request d;
+      d.t_ms = round3(t + s.ttft_ms + k * slot);
+      d.model = fmt::format("{}-c{}", s.decode_model, bucket_for(s.decode_buckets, ctx));
+      d.deadline_ms = round3(slot);
+      d.stream = fmt::format("turn{}-decode", turn);
+      w.requests.push_back(d);
+      ++ctx;
+    }
+    t += s.ttft_ms + reply * slot;
+  }
+  return w;
+}
+
 std::vector<std::string> preset_names() {
-  return {"camera30", "bursty"};
+  return {"camera30", "bursty", "slm-chat"};
 }
 
 Workload generate_preset(const std::string& preset, std::uint64_t seed) {
@@ -183,7 +251,13 @@ Workload generate_preset(const std::string& preset, std::uint64_t seed) {
     s.seed = seed;
     return generate_bursty(s, "bursty");
   }
-  throw WorkloadError(fmt::format("unknown workload preset '{}' (known: camera30, bursty)", preset));
+  if (preset == "slm-chat") {
+    SlmSpec s;
+    s.seed = seed;
+    return generate_slm(s, "slm-chat");
+  }
+  throw WorkloadError(
+      fmt::format("unknown workload preset '{}' (known: camera30, bursty, slm-chat)", preset));
 }
 
 Workload regenerate(const Workload& w) {
@@ -192,6 +266,8 @@ Workload regenerate(const Workload& w) {
     out = generate_camera(w.camera, w.name);
   else if (w.generator == "bursty")
     out = generate_bursty(w.bursty, w.name);
+  else if (w.generator == "slm")
+    out = generate_slm(w.slm, w.name);
   else
     throw WorkloadError(fmt::format("workload {}: generator '{}' cannot regenerate", w.name, w.generator));
   out.board = w.board;
@@ -222,6 +298,15 @@ std::string to_yaml(const Workload& w) {
     o << "  models: [";
     for (std::size_t i = 0; i < s.models.size(); ++i) o << (i ? ", " : "") << quoted(s.models[i]);
     o << "]\n";
+  } else if (w.generator == "slm") {
+    const auto& s = w.slm;
+    o << fmt::format(
+        "  seed: {}\n  turns: {}\n  prompt_min: {}\n  prompt_max: {}\n  reply_min: {}\n  reply_max: {}\n"
+        "  tokens_per_s: {}\n  ttft_ms: {}\n  think_mean_ms: {}\n  decode_model: {}\n  prefill_model: {}\n"
+        "  decode_buckets: {}\n  prefill_buckets: {}\n",
+        s.seed, s.turns, s.prompt_min, s.prompt_max, s.reply_min, s.reply_max, s.tokens_per_s, s.ttft_ms,
+        s.think_mean_ms, quoted(s.decode_model), quoted(s.prefill_model), int_list(s.decode_buckets),
+        int_list(s.prefill_buckets));
   }
   o << "requests:\n";
   for (const auto& r : w.requests)
@@ -280,9 +365,30 @@ Workload parse_workload(const std::string& yaml, const std::string& source) {
           for (const auto& m : g["models"]) s.models.push_back(r.text(m, "generator.models"));
         }
         validate(s);
+      } else if (w.generator == "slm") {
+        auto& s = w.slm;
+        r.opt(g, "seed", s.seed);
+        r.opt(g, "turns", s.turns);
+        r.opt(g, "prompt_min", s.prompt_min);
+        r.opt(g, "prompt_max", s.prompt_max);
+        r.opt(g, "reply_min", s.reply_min);
+        r.opt(g, "reply_max", s.reply_max);
+        r.opt(g, "tokens_per_s", s.tokens_per_s);
+        r.opt(g, "ttft_ms", s.ttft_ms);
+        r.opt(g, "think_mean_ms", s.think_mean_ms);
+        r.opt(g, "decode_model", s.decode_model);
+        r.opt(g, "prefill_model", s.prefill_model);
+        for (auto [key, into] : {std::pair{"decode_buckets", &s.decode_buckets},
+                                 std::pair{"prefill_buckets", &s.prefill_buckets}}) {
+          if (!g[key]) continue;
+          if (!g[key].IsSequence()) r.fail(g[key], fmt::format("generator.{}: expected a list", key));
+          into->clear();
+          for (const auto& v : g[key]) into->push_back(static_cast<int>(r.integer(v, key)));
+        }
+        validate(s);
       } else if (w.generator != "manual") {
         r.fail(g["kind"],
-               fmt::format("generator.kind: '{}' is not known (camera, bursty, manual)", w.generator));
+               fmt::format("generator.kind: '{}' is not known (camera, bursty, slm, manual)", w.generator));
       }
     } catch (const WorkloadError& e) {
       r.fail(g, e.what());

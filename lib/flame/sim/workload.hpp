@@ -54,13 +54,37 @@ struct BurstySpec {
   std::vector<std::string> models = {"inceptionv3-200"};
 };
 
+// slm: a chat with a small language model served token by token. `turns` user turns; each adds
+// prompt_min..prompt_max tokens (uniform) to the context, prefilled in one request due within ttft_ms,
+// then the reply streams reply_min..reply_max tokens, one decode request per token paced at
+// tokens_per_s and due before the next display slot (1000 / tokens_per_s ms); every token grows the
+// context by one. Think time between turns is exponential (mean think_mean_ms). A request runs the
+// grid of the smallest context bucket at or above its context ("<decode_model>-c<bucket>",
+// "<prefill_model>-c<bucket>", as `flame sim layer` names them); beyond the largest bucket, the largest.
+struct SlmSpec {
+  std::uint64_t seed = 1;
+  int turns = 4;
+  int prompt_min = 64;
+  int prompt_max = 256;
+  int reply_min = 48;
+  int reply_max = 96;
+  double tokens_per_s = 6;
+  double ttft_ms = 1500;
+  double think_mean_ms = 3000;
+  std::string decode_model = "qwen2-0.5b-decode";
+  std::string prefill_model = "qwen2-0.5b-prefill";
+  std::vector<int> decode_buckets = {128, 256, 512, 1024, 2048, 4096, 8192, 16384};
+  std::vector<int> prefill_buckets = {32, 64, 128, 256, 512, 1024, 2048};
+};
+
 struct Workload {
   std::string name;
   std::string description;
   std::string board = "tx2";
-  std::string generator;  // "camera" or "bursty"
+  std::string generator;  // "camera", "bursty" or "slm"
   CameraSpec camera;      // valid when generator == "camera"
   BurstySpec bursty;      // valid when generator == "bursty"
+  SlmSpec slm;            // valid when generator == "slm"
   std::vector<Request> requests;
 
   std::vector<std::string> models() const;  // distinct, sorted
@@ -68,7 +92,8 @@ struct Workload {
 
 Workload generate_camera(const CameraSpec& s, const std::string& name = "camera");
 Workload generate_bursty(const BurstySpec& s, const std::string& name = "bursty");
-// The shipped presets: "camera30", "bursty" (with the given seed).
+Workload generate_slm(const SlmSpec& s, const std::string& name = "slm");
+// The shipped presets: "camera30", "bursty", "slm-chat" (with the given seed).
 Workload generate_preset(const std::string& preset, std::uint64_t seed);
 std::vector<std::string> preset_names();
 // Regenerate from the generator parameters stored in a workload.
