@@ -160,6 +160,23 @@ void profile(Args& a) {
     return;
   }
 
+  // The controller lock first: while flamed (or another run) controls the clocks, nothing is written,
+  // not even a journal.
+  fb::ControllerOptions opts;
+  opts.sysfs_root = s.sysfs_root;
+  opts.runtime_dir = s.runtime_dir;
+  opts.owner = "flame profile";
+  if (desc) opts.emc_rates = desc->emc.frequencies_hz;
+  std::optional<fb::Controller> controller;
+  try {
+    controller.emplace(opts);
+  } catch (const fb::LockHeld& e) {
+    fail(kExitLockHeld,
+         fmt::format("{}. If it is flamed, stop it for the profiling run (systemctl stop flamed) "
+                     "and start it again afterwards",
+                     e.what()));
+  }
+
   fp::JournalHeader header;
   header.model = a.model_name;
   header.command = a.command;
@@ -184,20 +201,6 @@ void profile(Args& a) {
 
   const std::size_t todo = plan.steps.size() - journal->contents().steps.size();
   if (todo > 0) {
-    fb::ControllerOptions opts;
-    opts.sysfs_root = s.sysfs_root;
-    opts.runtime_dir = s.runtime_dir;
-    opts.owner = "flame profile";
-    if (desc) opts.emc_rates = desc->emc.frequencies_hz;
-    std::optional<fb::Controller> controller;
-    try {
-      controller.emplace(opts);
-    } catch (const fb::LockHeld& e) {
-      fail(kExitLockHeld,
-           fmt::format("{}. If it is flamed, stop it for the profiling run (systemctl stop flamed) "
-                       "and start it again afterwards",
-                       e.what()));
-    }
     if (controller->has_baseline()) {
       // Left by a run that was killed: its original values are the real baseline, put them back first.
       std::cerr << "note: restoring the clock baseline an earlier run left in " << controller->baseline_file()
