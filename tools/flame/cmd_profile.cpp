@@ -4,13 +4,14 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <charconv>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <regex>
 
 #include "command.hpp"
 #include "flame/board/controller.hpp"
@@ -81,10 +82,17 @@ std::vector<int> parse_contexts(const std::string& text) {
 }
 
 void check_args(const Args& a) {
-  if (!std::regex_match(a.model_name, std::regex("[A-Za-z0-9][A-Za-z0-9._-]{0,99}")))
+  // A portable file name: the model file is named after it.
+  const bool name_ok =
+      !a.model_name.empty() && a.model_name.size() <= 100 &&
+      std::isalnum(static_cast<unsigned char>(a.model_name[0])) &&
+      std::all_of(a.model_name.begin(), a.model_name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+      });
+  if (!name_ok)
     fail(kExitUsage,
-         fmt::format("--model-name '{}': use 1-100 letters, digits, '.', '_' or '-' (it names the "
-                     "model file and what clients ask flamed for)",
+         fmt::format("--model-name '{}': use 1-100 letters, digits, '.', '_' or '-', starting with a "
+                     "letter or digit (it names the model file and what clients ask flamed for)",
                      a.model_name));
   std::vector<int> seen;
   for (int c : a.contexts) {
