@@ -172,5 +172,6 @@ rc=0
 profile "$T/w6" --model-name r18b --budget 6 -- --trace resnet18_b1_float32.json.gz >"$T/out6" 2>"$T/err6" || rc=$?
 [[ $rc == 3 ]] || { echo "lock held: exit $rc" >&2; cat "$T/err6" >&2; exit 1; }
 grep -q "flamed" "$T/err6" && grep -q "stop it" "$T/err6"
+[[ ! -e "$T/w6" ]]  # nothing written: a later run needs no --resume
 stop_flamed
 echo "profile pipeline: ok"

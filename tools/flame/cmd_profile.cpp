@@ -82,16 +82,17 @@ std::vector<int> parse_contexts(const std::string& text) {
 }
 
 void check_args(const Args& a) {
-  // [A-Za-z0-9][A-Za-z0-9._-]{0,99}, checked by hand: std::regex trips GCC 12's -Wmaybe-uninitialized
-  // under the sanitizer build.
-  auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
-  const bool name_ok = !a.model_name.empty() && a.model_name.size() <= 100 && word(a.model_name.front()) &&
-                       std::all_of(a.model_name.begin(), a.model_name.end(),
-                                   [&](char c) { return word(c) || c == '.' || c == '_' || c == '-'; });
+  // A portable file name: the model file is named after it.
+  const bool name_ok =
+      !a.model_name.empty() && a.model_name.size() <= 100 &&
+      std::isalnum(static_cast<unsigned char>(a.model_name[0])) &&
+      std::all_of(a.model_name.begin(), a.model_name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+      });
   if (!name_ok)
     fail(kExitUsage,
-         fmt::format("--model-name '{}': use 1-100 letters, digits, '.', '_' or '-' (it names the "
-                     "model file and what clients ask flamed for)",
+         fmt::format("--model-name '{}': use 1-100 letters, digits, '.', '_' or '-', starting with a "
+                     "letter or digit (it names the model file and what clients ask flamed for)",
                      a.model_name));
   std::vector<int> seen;
   for (int c : a.contexts) {
@@ -167,6 +168,23 @@ void profile(Args& a) {
     return;
   }
 
+  // The controller lock first: while flamed (or another run) controls the clocks, nothing is written,
+  // not even a journal.
+  fb::ControllerOptions opts;
+  opts.sysfs_root = s.sysfs_root;
+  opts.runtime_dir = s.runtime_dir;
+  opts.owner = "flame profile";
+  if (desc) opts.emc_rates = desc->emc.frequencies_hz;
+  std::optional<fb::Controller> controller;
+  try {
+    controller.emplace(opts);
+  } catch (const fb::LockHeld& e) {
+    fail(kExitLockHeld,
+         fmt::format("{}. If it is flamed, stop it for the profiling run (systemctl stop flamed) "
+                     "and start it again afterwards",
+                     e.what()));
+  }
+
   fp::JournalHeader header;
   header.model = a.model_name;
   header.command = a.command;
@@ -191,20 +209,6 @@ void profile(Args& a) {
 
   const std::size_t todo = plan.steps.size() - journal->contents().steps.size();
   if (todo > 0) {
-    fb::ControllerOptions opts;
-    opts.sysfs_root = s.sysfs_root;
-    opts.runtime_dir = s.runtime_dir;
-    opts.owner = "flame profile";
-    if (desc) opts.emc_rates = desc->emc.frequencies_hz;
-    std::optional<fb::Controller> controller;
-    try {
-      controller.emplace(opts);
-    } catch (const fb::LockHeld& e) {
-      fail(kExitLockHeld,
-           fmt::format("{}. If it is flamed, stop it for the profiling run (systemctl stop flamed) "
-                       "and start it again afterwards",
-                       e.what()));
-    }
     if (controller->has_baseline()) {
       // Left by a run that was killed: its original values are the real baseline, put them back first.
       std::cerr << "note: restoring the clock baseline an earlier run left in " << controller->baseline_file()

@@ -38,6 +38,8 @@ for s in steps:
             lo, hi = sorted((previous[s["step"]], r["power_mw"]))
             assert lo * 0.99 <= s["power_mw"] <= hi * 1.01 and lo != hi, (s["power_mw"], lo, hi)
 assert len({round(s["power_mw"]) for s in steps}) >= 4, "power follows the clocks"
+# cur_freq lags the pinned limits (the fake governor follows every 20 ms): flame waited for it.
+assert max(s["settle_s"] for s in steps) > 0.005, [s["settle_s"] for s in steps]
 # Latency follows the clocks: the lowest-CPU combination is the slowest one.
 slowest = max(steps, key=lambda s: s["workloads"][0]["e2e_ns"])
 assert slowest["observed"]["cpu_khz"] == min(c[0] for c in combos), slowest["observed"]
