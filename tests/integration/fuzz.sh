@@ -2,11 +2,11 @@
 # libFuzzer on the two parsers that take untrusted text: a client's protocol line and the
 # configuration file. Built here with clang (-fsanitize=fuzzer,address,undefined) from the same
 # sources flamed uses, seeded from tests/fuzz/corpus/, run for a bounded time each
-# (FLAME_FUZZ_SECONDS, default 30). Any crash, sanitizer report, leak, uncaught exception or hang
+# (FLAME_FUZZ_SECONDS, default 20). Any crash, sanitizer report, leak, uncaught exception or hang
 # (> 5 s per input) fails the test and prints the input that did it.
 set -euo pipefail
 : "${FLAME_SOURCE_DIR:?}" "${FLAME_BUILD_DIR:?}"
-seconds=${FLAME_FUZZ_SECONDS:-30}
+seconds=${FLAME_FUZZ_SECONDS:-20}
 CXX_FUZZ=$(command -v clang++-14 || command -v clang++ || true)
 [[ -n "$CXX_FUZZ" ]] || { echo "fuzz: clang++ is missing (tools/setup.sh installs clang)" >&2; exit 1; }
 out="$FLAME_BUILD_DIR/fuzz"
