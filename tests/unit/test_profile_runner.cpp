@@ -69,9 +69,9 @@ struct FakeCommand : CommandRunner {
     for (int i = 0; i < 4; ++i) {  // four power samples, 0.25 s each
       clock->t += 0.25;
       if (k == stop_at && i == 1) stop->store(true);
-      if (!tick()) return {.exit_code = 0, .signaled = true, .signal = 2, .stopped = true};
+      if (!tick()) return {.exit_code = 0, .signaled = true, .signal = 2, .stopped = true, .error = {}};
     }
-    if (k == fail_at) return {.exit_code = 3};
+    if (k == fail_at) return {.exit_code = 3, .signaled = false, .signal = 0, .stopped = false, .error = {}};
     if (k != no_trace_at) {
       std::string pattern = env.at(kEnvTrace);
       const std::string ctxs = env.at(kEnvContexts);
