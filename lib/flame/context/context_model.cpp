@@ -7,16 +7,11 @@
 #include <stdexcept>
 
 #include "flame/context/context_series.hpp"
+#include "flame/fit/median.hpp"
 #include "flame/fit/nnls.hpp"
 
 namespace flame {
 namespace {
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 void check_ctx(double ctx) {
   if (!(ctx > 0) || !std::isfinite(ctx))

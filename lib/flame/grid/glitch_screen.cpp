@@ -5,16 +5,11 @@
 #include <algorithm>
 #include <cmath>
 
+#include "flame/fit/median.hpp"
 #include "flame/grid/sampling_plan.hpp"
 
 namespace flame::grid {
 namespace {
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 std::string describe(const Clocks& c) {
   std::string s;

@@ -9,6 +9,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "flame/fit/median.hpp"
+
 namespace flame {
 namespace {
 
@@ -50,12 +52,6 @@ std::vector<double> numbers(const json& v, const std::string& where) {
 std::string string_or(const json& obj, const char* key) {
   auto it = obj.find(key);
   return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string{};
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 Segment parse_segment(const json& s, const std::string& where) {

@@ -4,6 +4,8 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "flame/fit/median.hpp"
+
 namespace flame {
 namespace {
 
@@ -17,12 +19,6 @@ TimelineResult at_profile(const ProfiledRun& run, double gpu_scale) {
   costs.cpu_offset_ns = host_offset(run);
   costs.gpu_scale = gpu_scale;
   return simulate_timeline(run.cpu_ns, run.gpu_ns, costs);
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 void check(const ProfiledRun& run) {

@@ -3,17 +3,9 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "flame/fit/median.hpp"
+
 namespace flame {
-namespace {
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-}  // namespace
-
 LayerwiseModel::LayerwiseModel(std::vector<std::string> names, std::vector<CpuCurve> cpu,
                                std::vector<GpuCurve> gpu, TimelineCosts costs)
     : names_(std::move(names)), cpu_(std::move(cpu)), gpu_(std::move(gpu)), costs_(costs) {

@@ -5,17 +5,9 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "flame/fit/median.hpp"
+
 namespace flame::profile {
-namespace {
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-}  // namespace
-
 TraceRun trace_run(const TraceSummary& s) {
   if (s.profile.segments.empty() || s.per_iteration.empty())
     throw std::runtime_error(fmt::format("{}: the trace has no iterations or segments", s.source));

@@ -9,19 +9,13 @@
 
 #include "flame/context/context_series.hpp"
 #include "flame/context/fit_contexts.hpp"
+#include "flame/fit/median.hpp"
 #include "flame/model/timeline.hpp"
 
 namespace flame {
 namespace {
 
 constexpr double kMedianFloorNs = 1000;  // segments below 1 us are launch noise for the median APE
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 ContextSample sample_of(const CouplingConfig& c) {
   return {c.ctx, c.profile, c.sweeps.front().e2e_median_ns};
