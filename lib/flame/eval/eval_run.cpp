@@ -121,16 +121,7 @@ RunResult run_governor(const sim::Workload& w, const std::vector<sim::GridTable>
     } else {
       x = s.run(q.model, r.start_ms);
     }
-    r.latency_ms = x.latency_ms;
-    r.finish_ms = r.start_ms + x.latency_ms;
-    r.response_ms = r.finish_ms - r.arrival_ms;
-    r.met = r.response_ms <= r.deadline_ms;
-    r.energy_j = x.energy_j;
-    r.avg_power_w = x.avg_power_w;
-    r.requested = x.requested;
-    r.effective = x.effective;
-    r.pieces = x.pieces;
-    r.throttled = x.throttled;
+    sim::record_inference(r, x);
     if (period > 0)
       while (next_tick <= r.finish_ms) next_tick += period;  // the ticks inside ran in the simulator
     thermal.advance(x.latency_ms, x.avg_power_w);

@@ -161,6 +161,19 @@ nlohmann::json to_json(const Summary& s) {
           {"infeasible", s.infeasible}};
 }
 
+void record_inference(FrameRecord& r, const InferenceResult& x) {
+  r.latency_ms = x.latency_ms;
+  r.finish_ms = r.start_ms + x.latency_ms;
+  r.response_ms = r.finish_ms - r.arrival_ms;
+  r.met = r.response_ms <= r.deadline_ms;
+  r.energy_j = x.energy_j;
+  r.avg_power_w = x.avg_power_w;
+  r.requested = x.requested;
+  r.effective = x.effective;
+  r.pieces = x.pieces;
+  r.throttled = x.throttled;
+}
+
 ReplayResult replay(const Workload& w, TableSimulator& sim, const ReplayOptions& o) {
   for (const auto& m : w.models()) (void)sim.table(m);  // fail early on a model without a grid
   const auto wall0 = std::chrono::steady_clock::now();
@@ -198,16 +211,7 @@ ReplayResult replay(const Workload& w, TableSimulator& sim, const ReplayOptions&
       if (reply.contains("feasible")) r.feasible = reply["feasible"].get<bool>();
     }
     const InferenceResult x = sim.run(q.model, r.start_ms);
-    r.latency_ms = x.latency_ms;
-    r.finish_ms = r.start_ms + x.latency_ms;
-    r.response_ms = r.finish_ms - r.arrival_ms;
-    r.met = r.response_ms <= r.deadline_ms;
-    r.energy_j = x.energy_j;
-    r.avg_power_w = x.avg_power_w;
-    r.requested = x.requested;
-    r.effective = x.effective;
-    r.pieces = x.pieces;
-    r.throttled = x.throttled;
+    record_inference(r, x);
     if (client) {
       const auto reply =
           client->call({{"op", "end"},

@@ -57,6 +57,9 @@ struct FrameRecord {
   std::optional<bool> feasible;
 };
 nlohmann::json to_json(const FrameRecord& r);
+// Fills what the simulator measured (latency, finish, response, met, energy, power, clocks) into a
+// record whose arrival, start and deadline are set. Shared by the replay and `flame eval`.
+void record_inference(FrameRecord& r, const InferenceResult& x);
 
 struct Summary {
   std::size_t requests = 0;
