@@ -102,16 +102,18 @@ void BM_DecisionQuality(benchmark::State& state) {
   };
   const double fastest = model.latency_ns(grid.max()) / 1e6;
   std::vector<double> us, ratio;
+  int evals_max = 0;
   for (auto _ : state) {
     us.clear();
     ratio.clear();
-    for (int rep = 0; rep < 5; ++rep)
+    for (int rep = 0; rep < 20; ++rep)
       for (int k = 0; k <= 19; ++k) {
         const double target = fastest * (1.1 + 0.1 * k);
         // Thread CPU time: the distribution of the decision's own cost, not of the machine's load.
         const double t0 = thread_us();
         const auto g = flame::greedy_search(grid, predict, target);
         us.push_back(thread_us() - t0);
+        evals_max = std::max(evals_max, g.evaluations);
         if (rep == 0) {
           const auto o = flame::exhaustive_search(grid, predict, target);
           ratio.push_back(flame::comparable_energy(g.clocks, g.estimate, grid) /
@@ -122,6 +124,7 @@ void BM_DecisionQuality(benchmark::State& state) {
   std::sort(us.begin(), us.end());
   state.counters["p50_us"] = us[us.size() / 2];
   state.counters["p99_us"] = us[static_cast<size_t>(0.99 * (us.size() - 1))];
+  state.counters["evaluations_max"] = evals_max;
   state.counters["energy_vs_oracle_max"] = *std::max_element(ratio.begin(), ratio.end());
   double mean = 0;
   for (double r : ratio) mean += r;

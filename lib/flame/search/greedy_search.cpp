@@ -1,5 +1,6 @@
 #include "flame/search/greedy_search.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -39,10 +40,43 @@ struct Point {
   bool operator==(const Point&) const = default;
 };
 
-// Lowest index in [0, n) for which feasible() holds, assuming it is monotone; n when none.
+// A search range along one domain: the lowest feasible index is known to lie in [lo, hi] (hi: none
+// below it is known feasible), and hint is where a previous phase found it (n: no hint). The bounds
+// come from monotonicity across the other domains (a slower memory clock never needs a lower GPU
+// clock), the hint from the previous round; both only save predictions, never change the answer of
+// a monotone predictor.
+struct Range {
+  size_t lo, hi, hint;
+};
+
+// Lowest index in [r.lo, r.hi) for which feasible() holds, assuming it is monotone; r.hi when none.
+// With a hint, gallop from it (answers move little between rounds), then bisect what is left.
 template <typename F>
-size_t lowest_feasible(size_t n, F&& feasible) {
-  size_t lo = 0, hi = n;
+size_t lowest_feasible(Range r, F&& feasible) {
+  size_t lo = r.lo, hi = r.hi;
+  if (r.hint >= lo && r.hint < hi) {
+    if (feasible(r.hint)) {
+      hi = r.hint;
+      for (size_t step = 1; hi > lo; step *= 2) {
+        const size_t i = hi - std::min(step, hi - lo);
+        if (!feasible(i)) {
+          lo = i + 1;
+          break;
+        }
+        hi = i;
+      }
+    } else {
+      lo = r.hint + 1;
+      for (size_t step = 1; lo < hi; step *= 2) {
+        const size_t i = std::min(lo + step - 1, hi - 1);
+        if (feasible(i)) {
+          hi = i;
+          break;
+        }
+        lo = i + 1;
+      }
+    }
+  }
   while (lo < hi) {
     const size_t mid = (lo + hi) / 2;
     if (feasible(mid))
@@ -54,12 +88,16 @@ size_t lowest_feasible(size_t n, F&& feasible) {
 }
 
 // Along one domain (index i in [0, n), others fixed): the lowest feasible index, then upwards while
-// predicted energy keeps falling (race-to-idle can make a faster clock cheaper). Returns the best
-// feasible index and its energy, or n when nothing is feasible.
+// predicted energy keeps falling (race-to-idle can make a faster clock cheaper). Returns the lowest
+// feasible index, the best feasible index and its energy; n and n when nothing is feasible.
+struct Along {
+  size_t lowest, best;
+  double energy;
+};
 template <typename Feasible, typename Energy>
-std::pair<size_t, double> best_along(size_t n, Feasible&& feasible, Energy&& energy) {
-  const size_t lo = lowest_feasible(n, feasible);
-  if (lo == n) return {n, std::numeric_limits<double>::infinity()};
+Along best_along(size_t n, Range r, Feasible&& feasible, Energy&& energy) {
+  const size_t lo = lowest_feasible(r, feasible);
+  if (lo >= n) return {n, n, std::numeric_limits<double>::infinity()};
   size_t best = lo;
   double best_e = energy(lo);
   for (size_t i = lo + 1; i < n; ++i) {
@@ -68,7 +106,7 @@ std::pair<size_t, double> best_along(size_t n, Feasible&& feasible, Energy&& ene
     if (e >= best_e) break;
     best = i, best_e = e;
   }
-  return {best, best_e};
+  return {lo, best, best_e};
 }
 
 }  // namespace
@@ -102,24 +140,38 @@ SearchResult greedy_search(const ClockGrid& grid, const Predictor& predict, doub
   double best_e = s.energy(p.c, p.k, p.g, p.e);
 
   // Host block: for every core count, the CPU clock of lowest energy that still meets the target.
+  // Fewer cores never run faster, so the lowest feasible CPU clock only rises as k falls.
   auto host_block = [&](Point q, double& q_e) {
-    for (size_t k = 0; k < nk; ++k) {
-      auto [c, en] = best_along(
-          nc, [&](size_t i) { return s.meets(s.at(i, k, q.g, q.e)); },
-          [&](size_t i) { return s.energy(i, k, q.g, q.e); });
-      if (c < nc && en < q_e) q.c = c, q.k = k, q_e = en;
+    const Point from = q;
+    size_t floor = 0;
+    for (size_t k = nk; k-- > 0;) {
+      const auto a = best_along(
+          nc, {floor, nc, k == from.k && from.c + 1 < nc ? from.c : nc},
+          [&](size_t i) { return s.meets(s.at(i, k, from.g, from.e)); },
+          [&](size_t i) { return s.energy(i, k, from.g, from.e); });
+      if (a.lowest == nc) break;
+      floor = a.lowest;
+      if (a.energy < q_e) q.c = a.best, q.k = k, q_e = a.energy;
     }
     return q;
   };
   // Device block: for every EMC level, the GPU clock of lowest energy that still meets the target.
+  // A slower memory clock never needs a lower GPU clock, so levels are walked downwards and each
+  // level's answer bounds the next one's; the first infeasible level ends the walk.
   auto device_block = [&](Point q, double& q_e, bool all_levels) {
     const Point from = q;
-    for (size_t e = 0; e < ne; ++e) {
+    size_t floor = 0;
+    for (size_t e = ne; e-- > 0;) {
       if (!all_levels && (e + 1 < from.e || e > from.e + 1)) continue;
-      auto [g, en] = best_along(
-          ng, [&](size_t i) { return s.meets(s.at(from.c, from.k, i, e)); },
+      // `from` meets the target, so at its memory clock or a faster one from.g is enough.
+      const size_t hi = e >= from.e ? from.g : ng;
+      const size_t hint = all_levels || e != from.e ? ng : from.g > floor ? from.g - 1 : floor;
+      const auto a = best_along(
+          ng, {std::min(floor, hi), hi, hint}, [&](size_t i) { return s.meets(s.at(from.c, from.k, i, e)); },
           [&](size_t i) { return s.energy(from.c, from.k, i, e); });
-      if (g < ng && en < q_e) q.g = g, q.e = e, q_e = en;
+      if (a.lowest == ng) break;
+      floor = a.lowest;
+      if (a.energy < q_e) q.g = a.best, q.e = e, q_e = a.energy;
     }
     return q;
   };
@@ -147,12 +199,14 @@ SearchResult greedy_search(const ClockGrid& grid, const Predictor& predict, doub
   // EMC level with its best GPU clock at the current host setting, then the host block.
   for (size_t e = 0; e < ne && ne > 1; ++e) {
     if (e == p.e) continue;
-    auto [g, en] = best_along(
-        ng, [&](size_t i) { return s.meets(s.at(p.c, p.k, i, e)); },
+    // p.g is feasible at the current host setting, so a faster memory clock needs at most p.g.
+    const Range r = e > p.e ? Range{0, p.g, p.g == 0 ? 0 : p.g - 1} : Range{0, ng, p.g};
+    const auto a = best_along(
+        ng, r, [&](size_t i) { return s.meets(s.at(p.c, p.k, i, e)); },
         [&](size_t i) { return s.energy(p.c, p.k, i, e); });
-    if (g == ng) continue;
-    Point q{p.c, p.k, g, e};
-    double q_e = en;
+    if (a.lowest == ng) continue;
+    Point q{p.c, p.k, a.best, e};
+    double q_e = a.energy;
     q = host_block(q, q_e);
     if (q_e < best_e) p = q, best_e = q_e;
   }
