@@ -53,7 +53,7 @@ nlohmann::json Governor::begin(uint64_t client, const Begin& r, SteadyTime now) 
   const double target = r.deadline_ms / (1.0 + o_.safety_margin_pct / 100.0) / factor;
   Decision d;
   try {
-    const flame::ClockGrid grid = actuator_.grid();
+    const flame::ClockGrid& grid = actuator_.grid();
     const DecisionKey memo_key{&model, w.ctx, w.phase, target};
     if (auto hit = decisions_.find(memo_key, grid)) {
       d = *hit;
@@ -192,7 +192,7 @@ void Governor::apply_idle() {
         applied_ = actuator_.current();
         return;
       case IdlePolicy::Lowest: {
-        const auto g = actuator_.grid();
+        const auto& g = actuator_.grid();
         target = flame::Clocks{g.cpu_khz.front(), g.cpu_cores.empty() ? 0 : g.cpu_cores.back(),
                                g.gpu_hz.front(), g.emc_hz.front()};
         break;

@@ -22,7 +22,8 @@ namespace flamed {
 class ClockActuator {
  public:
   virtual ~ClockActuator() = default;
-  virtual flame::ClockGrid grid() const = 0;  // what the board offers, within configured limits
+  // What the board offers, within configured limits; a reference: the governor reads it per request.
+  virtual const flame::ClockGrid& grid() const = 0;
   virtual flame::Clocks apply(
       const flame::Clocks& target) = 0;  // returns what was applied; throws on failure
   virtual void restore() = 0;            // back to the baseline

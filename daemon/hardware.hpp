@@ -16,7 +16,7 @@ class BoardActuator : public ClockActuator {
   // Takes the controller lock and restores a baseline left behind by a crashed predecessor.
   explicit BoardActuator(const Config& config);
 
-  flame::ClockGrid grid() const override { return grid_; }
+  const flame::ClockGrid& grid() const override { return grid_; }
   flame::Clocks apply(const flame::Clocks& target) override;
   void restore() override;
   flame::Clocks current() const override;

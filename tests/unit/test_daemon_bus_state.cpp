@@ -11,7 +11,7 @@ namespace {
 
 class FakeActuator : public ClockActuator {
  public:
-  flame::ClockGrid grid() const override { return g; }
+  const flame::ClockGrid& grid() const override { return g; }
   flame::Clocks apply(const flame::Clocks& t) override {
     now = t;
     ++applies;

@@ -13,7 +13,7 @@ namespace {
 
 class FakeActuator : public ClockActuator {
  public:
-  flame::ClockGrid grid() const override { return g; }
+  const flame::ClockGrid& grid() const override { return g; }
   flame::Clocks apply(const flame::Clocks& t) override { return now = t; }
   void restore() override { now = baseline; }
   flame::Clocks current() const override { return now; }

@@ -84,12 +84,13 @@ flame::ClientOptions quick(const std::string& path) {
 // A board with a small grid; it records what it was asked to apply.
 class FakeBoard : public flamed::ClockActuator {
  public:
-  flame::ClockGrid grid() const override { return {{600000, 1200000}, {}, {3e8, 9e8}, {8e8, 2e9}}; }
+  const flame::ClockGrid& grid() const override { return grid_; }
   flame::Clocks apply(const flame::Clocks& target) override { return current_ = target; }
   void restore() override { current_ = {}; }
   flame::Clocks current() const override { return current_; }
 
  private:
+  flame::ClockGrid grid_{{600000, 1200000}, {}, {3e8, 9e8}, {8e8, 2e9}};
   flame::Clocks current_{};
 };
 
