@@ -35,7 +35,14 @@ class Section {
     if (!node_ || node_.IsNull()) return;
     std::vector<std::string> seen;
     for (const auto& kv : node_) {
-      const auto k = kv.first.as<std::string>();
+      // YAML allows a mapping or a list as a key ("? a: b"); none of ours is one.
+      if (!kv.first.IsScalar())
+        fail(kv.first,
+             fmt::format("a key of '{}' is a {}; keys are plain names", path_.empty() ? "the file" : path_,
+                         kv.first.IsMap()        ? "mapping"
+                         : kv.first.IsSequence() ? "list"
+                                                 : "null"));
+      const auto k = kv.first.Scalar();
       if (std::find(seen.begin(), seen.end(), k) != seen.end())
         fail(kv.first, fmt::format("duplicate key '{}'", qualified(k)));
       seen.push_back(k);

@@ -75,6 +75,11 @@ TEST_CASE("config: errors name file:line:column and the key") {
   CHECK_THROWS_WITH(parse_config("log_level: info\nlog_level: debug\n", "f.yaml"),
                     Contains("f.yaml:2:1: duplicate key 'log_level'"));
   CHECK_THROWS_WITH(flamed::load_config("/nonexistent/flamed.yaml"), Contains("cannot open"));
+  // Complex keys (found by tests/integration/fuzz.sh: yaml-cpp's conversion error escaped).
+  CHECK_THROWS_AS(parse_config("domains:\n ? gpu: {enabled: true}\n", "f.yaml"), flamed::ConfigError);
+  CHECK_THROWS_WITH(parse_config("domains:\n ? gpu: {enabled: true}\n", "f.yaml"),
+                    Contains("f.yaml:2:4: a key of 'domains' is a mapping; keys are plain names"));
+  CHECK_THROWS_WITH(parse_config("? [a, b]\n: 1\n", "f.yaml"), Contains("a key of 'the file' is a list"));
 }
 
 TEST_CASE("config: --restore salvages the board and runtime paths from an invalid file") {
