@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <random>
 #include <set>
 
@@ -84,6 +85,34 @@ TEST_CASE("layer-wise model: predicts a phase transition the fitted curves alone
   // Slow CPU (4x): launch-bound, the GPU waits: 4000 + 4000 + 1500.
   CHECK(m.latency_ns({2.5e5, 0, 1e9, 2e9}) == Approx(9500));
   CHECK_THROWS(m.latency_ns({1e6, 0, 0, 2e9}));
+}
+
+TEST_CASE("layer-wise model: a segment without device work does not wait for the host") {
+  // Host 1000 / 3000 / 1000 ns, device 500 / 0 / 500 ns at 1 GHz, two EMC levels.
+  std::vector<CpuCurve> cpu{{0, 1e6 * 1000}, {0, 1e6 * 3000}, {0, 1e6 * 1000}};
+  std::vector<GpuCurve> gpu{
+      {{1e9, 2e9}, {100, 0}, 1e9 * 500}, {{1e9, 2e9}, {0, 0}, 0}, {{1e9, 2e9}, {100, 0}, 1e9 * 500}};
+  const LayerwiseModel m({}, cpu, gpu, {});
+  // At EMC 2 GHz: the host ends at 5000; the device runs 1000-1500 and 5000-5500.
+  CHECK(m.latency_ns({1e6, 0, 1e9, 2e9}) == Approx(5500));
+  CHECK(m.latency_ns({1e6, 0, 1e9, 2e9}) == Approx(m.simulate({1e6, 0, 1e9, 2e9}).e2e_ns).epsilon(1e-12));
+  // At EMC 1 GHz the memory part adds 100 ns to each device segment: 5000 + 600.
+  CHECK(m.latency_ns({1e6, 0, 1e9, 1e9}) == Approx(5600));
+  // Between the levels the memory part is interpolated in 1/f (1.5 GHz: a third of the way).
+  CHECK(m.latency_ns({1e6, 0, 1e9, 1.5e9}) == Approx(m.simulate({1e6, 0, 1e9, 1.5e9}).e2e_ns).epsilon(1e-12));
+  // A device-heavy stretch: the device backlog carries over the host-only segment.
+  std::vector<GpuCurve> heavy{
+      {{1e9, 2e9}, {0, 0}, 1e9 * 6000}, {{1e9, 2e9}, {0, 0}, 0}, {{1e9, 2e9}, {0, 0}, 1e9 * 500}};
+  const LayerwiseModel h({}, cpu, heavy, {});
+  CHECK(h.latency_ns({1e6, 0, 1e9, 2e9}) == Approx(1000 + 6000 + 500));
+}
+
+TEST_CASE("layer-wise model: refuses negative or non-finite curve coefficients") {
+  const std::vector<GpuCurve> gpu{{{2e9}, {0}, 1e9}};
+  CHECK_THROWS_WITH(LayerwiseModel({}, {{-1, 1e6}}, gpu, {}), Catch::Contains("segment 0 has a negative"));
+  CHECK_THROWS_WITH(LayerwiseModel({}, {{0, 1e6}}, {{{2e9}, {std::nan("")}, 1e9}}, {}),
+                    Catch::Contains("non-finite"));
+  CHECK_NOTHROW(LayerwiseModel({}, {{0, 1e6}}, gpu, {}));
 }
 
 TEST_CASE("layer-wise recovery on a real configuration stays accurate and beats the 1/f and sum baselines") {
