@@ -97,7 +97,8 @@ struct Along {
 template <typename Feasible, typename Energy>
 Along best_along(size_t n, Range r, Feasible&& feasible, Energy&& energy) {
   const size_t lo = lowest_feasible(r, feasible);
-  if (lo >= n) return {n, n, std::numeric_limits<double>::infinity()};
+  // lo == r.hi is feasible by a bound, not by a prediction: check it (energy() evaluates it anyway).
+  if (lo >= n || !feasible(lo)) return {n, n, std::numeric_limits<double>::infinity()};
   size_t best = lo;
   double best_e = energy(lo);
   for (size_t i = lo + 1; i < n; ++i) {
