@@ -128,7 +128,10 @@ SearchResult greedy_search(const ClockGrid& grid, const Predictor& predict, doub
   if (!(target_ms > 0)) throw std::invalid_argument("search: the latency target must be positive");
   Space s{grid, predict, target_ms};
   const size_t nc = grid.cpu_khz.size(), nk = s.cores_n(), ng = grid.gpu_hz.size(), ne = grid.emc_hz.size();
+  // Start from the fastest core count at the maximum clocks: more cores are not always faster.
   Point p{nc - 1, nk - 1, ng - 1, ne - 1};
+  for (size_t k = 0; k + 1 < nk; ++k)
+    if (s.at(nc - 1, k, ng - 1, ne - 1).latency_ms < s.at(p.c, p.k, p.g, p.e).latency_ms) p.k = k;
   auto result = [&](const Point& q, bool feasible) {
     SearchResult r;
     r.clocks = s.clocks(q.c, q.k, q.g, q.e);
@@ -141,17 +144,15 @@ SearchResult greedy_search(const ClockGrid& grid, const Predictor& predict, doub
   double best_e = s.energy(p.c, p.k, p.g, p.e);
 
   // Host block: for every core count, the CPU clock of lowest energy that still meets the target.
-  // Fewer cores never run faster, so the lowest feasible CPU clock only rises as k falls.
+  // Core counts are searched independently: more cores can be slower (the TX2 grids' serial part
+  // grows with them), so one count's answer bounds nothing for another.
   auto host_block = [&](Point q, double& q_e) {
     const Point from = q;
-    size_t floor = 0;
-    for (size_t k = nk; k-- > 0;) {
+    for (size_t k = 0; k < nk; ++k) {
       const auto a = best_along(
-          nc, {floor, nc, k == from.k && from.c + 1 < nc ? from.c : nc},
+          nc, {0, nc, k == from.k && from.c + 1 < nc ? from.c : nc},
           [&](size_t i) { return s.meets(s.at(i, k, from.g, from.e)); },
           [&](size_t i) { return s.energy(i, k, from.g, from.e); });
-      if (a.lowest == nc) break;
-      floor = a.lowest;
       if (a.energy < q_e) q.c = a.best, q.k = k, q_e = a.energy;
     }
     return q;

@@ -5,7 +5,8 @@
 // predicted latency meets the target (binary search: latency does not increase with any clock),
 // keep the (GPU, EMC) pair of lowest predicted energy; then lower the CPU clock (and the online
 // cores) as long as the target is still met, again choosing by predicted energy, not frequency.
-// Infeasible targets get the maximum clocks, flagged.
+// Infeasible targets get the maximum clocks (at the fastest core count: more cores are not always
+// faster), flagged.
 #include <functional>
 #include <optional>
 #include <vector>
