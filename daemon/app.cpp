@@ -21,6 +21,7 @@ GovernorOptions governor_options(const Config& c) {
   o.max_requests_per_client = c.limits.max_requests_per_client;
   o.recalibrate = c.recalibration.enabled;
   o.idle_delay_ms = c.idle_delay_ms;
+  o.queue_aware = c.queue_aware;
   return o;
 }
 

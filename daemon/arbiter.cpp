@@ -67,4 +67,17 @@ size_t Arbiter::count(uint64_t client) const {
       std::count_if(holds_.begin(), holds_.end(), [&](const Hold& h) { return h.client == client; }));
 }
 
+double Arbiter::queued_ms(uint64_t client, int64_t id, SteadyTime now) const {
+  double work = 0;
+  std::optional<SteadyTime> oldest;
+  for (const auto& h : holds_) {
+    if (h.client == client && h.id == id) continue;
+    work += h.predicted_ms;
+    if (!oldest || h.began < *oldest) oldest = h.began;
+  }
+  if (!oldest) return 0;
+  const double served = std::chrono::duration<double, std::milli>(now - *oldest).count();
+  return std::max(0.0, work - served);
+}
+
 }  // namespace flamed

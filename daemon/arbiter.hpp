@@ -19,6 +19,7 @@ struct Hold {
   int64_t id = 0;
   flame::Clocks clocks;
   SteadyTime expires;
+  SteadyTime began;  // when its begin arrived (the queue estimate counts served time from here)
   std::string model;
   std::string calibration_key;
   double model_ms = 0;      // uncorrected prediction at the chosen clocks
@@ -37,6 +38,12 @@ class Arbiter {
 
   std::optional<flame::Clocks> combined() const;  // none when nothing is active
   std::optional<SteadyTime> next_expiry() const;
+  // Predicted work still ahead of a new request on the one accelerator the holds share, in ms: the
+  // other holds' predicted latencies minus the time served since the oldest began (a busy FIFO
+  // server drains its backlog at wall-clock speed). The holds run at least at their own clocks
+  // (the board runs the maximum), so this is an upper estimate. (client, id) itself is excluded
+  // (a repeated begin renews its own hold).
+  double queued_ms(uint64_t client, int64_t id, SteadyTime now) const;
   size_t count(uint64_t client) const;
   const std::vector<Hold>& holds() const { return holds_; }
 

@@ -178,6 +178,7 @@ Config parse_config(const std::string& yaml, const std::string& source) {
   top.key("request_expiry_ms",
           [&](auto& v, auto& k) { c.request_expiry_ms = top.number(v, k, 1, 86'400'000); });
   top.key("idle_delay_ms", [&](auto& v, auto& k) { c.idle_delay_ms = top.number(v, k, 0, 3'600'000); });
+  top.key("queue_aware", [&](auto& v, auto& k) { c.queue_aware = top.boolean(v, k); });
   top.key("dry_run", [&](auto& v, auto& k) { c.dry_run = top.boolean(v, k); });
   top.key("dbus", [&](auto& v, auto& k) { c.dbus = top.boolean(v, k); });
   top.key("limits", [&](const YAML::Node& v, const std::string& path) {
@@ -272,6 +273,7 @@ std::string dump_config(const Config& c) {
   e << YAML::Key << "idle_policy" << YAML::Value << to_string(c.idle_policy);
   e << YAML::Key << "request_expiry_ms" << YAML::Value << c.request_expiry_ms;
   e << YAML::Key << "idle_delay_ms" << YAML::Value << c.idle_delay_ms;
+  e << YAML::Key << "queue_aware" << YAML::Value << c.queue_aware;
   e << YAML::Key << "dry_run" << YAML::Value << c.dry_run;
   e << YAML::Key << "dbus" << YAML::Value << c.dbus;
   e << YAML::Key << "limits" << YAML::Value << YAML::BeginMap;

@@ -31,6 +31,7 @@ struct Config {
   IdlePolicy idle_policy = IdlePolicy::Restore;
   double request_expiry_ms = 10'000;
   double idle_delay_ms = 200;  // the idle policy applies this long after the last request ends
+  bool queue_aware = true;     // a request's budget excludes the predicted work of the active ones
   bool dry_run = false;
 
   struct Limits {

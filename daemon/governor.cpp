@@ -6,6 +6,11 @@
 #include <cmath>
 
 namespace flamed {
+namespace {
+// A budget the queue has already used up is planned as this (the search then runs at the fastest
+// clocks, flagged infeasible): the search needs a positive target.
+constexpr double kMinBudgetMs = 1e-3;
+}  // namespace
 
 nlohmann::json clocks_json(const flame::Clocks& c) {
   return {{"cpu_khz", c.cpu_khz}, {"cpu_cores", c.cpu_cores}, {"gpu_hz", c.gpu_hz}, {"emc_hz", c.emc_hz}};
@@ -50,7 +55,10 @@ nlohmann::json Governor::begin(uint64_t client, const Begin& r, SteadyTime now) 
   }
   const std::string key = flame::Calibrator::key(r.model, w.phase, w.ctx);
   const double factor = o_.recalibrate ? calibrator_.factor(key) : 1.0;
-  const double target = r.deadline_ms / (1.0 + o_.safety_margin_pct / 100.0) / factor;
+  // Another app's inference ahead on the accelerator delays this one: plan for what it leaves.
+  const double queued = o_.queue_aware ? arbiter_.queued_ms(client, r.id, now) : 0.0;
+  const double budget = std::max(r.deadline_ms - queued, kMinBudgetMs);
+  const double target = budget / (1.0 + o_.safety_margin_pct / 100.0) / factor;
   Decision d;
   try {
     const flame::ClockGrid& grid = actuator_.grid();
@@ -70,6 +78,7 @@ nlohmann::json Governor::begin(uint64_t client, const Begin& r, SteadyTime now) 
   h.id = r.id;
   h.clocks = d.clocks;
   h.expires = now + std::chrono::microseconds(static_cast<int64_t>(o_.expiry_ms * 1000));
+  h.began = now;
   h.model = r.model;
   h.calibration_key = key;
   h.model_ms = d.model_ms;
@@ -95,6 +104,7 @@ nlohmann::json Governor::begin(uint64_t client, const Begin& r, SteadyTime now) 
           {"applied", clocks_json(applied_)},
           {"predicted_ms", h.predicted_ms},
           {"feasible", d.feasible},
+          {"queued_ms", queued},
           {"calibration", factor}};
 }
 

@@ -44,6 +44,7 @@ struct GovernorOptions {
   size_t max_requests_per_client = 256;
   bool recalibrate = true;
   double idle_delay_ms = 200;  // hysteresis: keep the clocks this long after the last request ends
+  bool queue_aware = true;     // plan for the deadline minus the active requests' remaining work
 };
 
 class Governor {

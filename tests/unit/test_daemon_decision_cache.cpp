@@ -136,3 +136,50 @@ TEST_CASE("decision cache: the governor plans once per distinct request and answ
   gov.begin(1, begin(1002, "m", 70), t0);
   CHECK(calls == before + 3);
 }
+
+TEST_CASE("governor: a request that arrives behind another plans for what the queue leaves",
+          "[daemon][queue]") {
+  FakeActuator act;
+  flame::Calibrator cal;
+  int calls = 0, reference_calls = 0;
+  GovernorOptions o;
+  o.idle_delay_ms = 0;
+  o.recalibrate = false;
+  Governor gov(o, act, CountingPlanner{&calls}, cal);
+  auto model = std::make_shared<TwoSidedModel>();
+  gov.set_models({{"m", model}});
+  const SteadyTime t0{};
+  using namespace std::chrono_literals;
+
+  // App 1 starts a slow inference; app 2 arrives 5 ms later with a 60 ms deadline.
+  const auto a = gov.begin(1, begin(1, "m", 60), t0);
+  REQUIRE(a["ok"] == true);
+  CHECK(a["queued_ms"] == 0);
+  const double a_ms = a["predicted_ms"].get<double>();
+  const auto b = gov.begin(2, begin(1, "m", 60), t0 + 5ms);
+  REQUIRE(b["ok"] == true);
+  CHECK(b["queued_ms"].get<double>() == Approx(a_ms - 5));
+  const double target = (60 - (a_ms - 5)) / 1.05;
+  const Decision fresh = CountingPlanner{&reference_calls}(*model, {}, act.g, target);
+  CHECK(b["clocks"] == clocks_json(fresh.clocks));
+  CHECK(b["predicted_ms"].get<double>() < a_ms);  // a tighter budget: faster clocks than app 1's
+  // The board runs the maximum of both, so app 1's inference speeds up too.
+  CHECK(b["applied"] == clocks_json(fresh.clocks));
+  // App 1 ends; app 2 renews its begin at its start with what is left: nothing queued ahead.
+  End e;
+  e.id = 1;
+  REQUIRE(gov.end(1, e, t0 + 30ms)["ok"] == true);
+  CHECK(gov.begin(2, begin(1, "m", 35), t0 + 30ms)["queued_ms"] == 0);
+  // A budget the queue has used up runs at the fastest clocks, flagged.
+  gov.begin(1, begin(2, "m", 1000), t0 + 30ms);
+  const auto late = gov.begin(3, begin(1, "m", 1), t0 + 31ms);
+  CHECK(late["feasible"] == false);
+  CHECK(late["clocks"] == clocks_json(act.g.max()));
+
+  // queue_aware: false plans every request for its whole deadline.
+  o.queue_aware = false;
+  gov.set_options(o);
+  const auto c = gov.begin(4, begin(1, "m", 60), t0 + 32ms);
+  CHECK(c["queued_ms"] == 0);
+  CHECK(c["clocks"] == clocks_json(CountingPlanner{&reference_calls}(*model, {}, act.g, 60 / 1.05).clocks));
+}
