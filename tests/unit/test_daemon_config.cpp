@@ -29,6 +29,8 @@ log_level: debug
 safety_margin_pct: 10
 idle_policy: lowest
 request_expiry_ms: 500
+idle_delay_ms: 0
+queue_aware: false
 dry_run: true
 dbus: false
 limits: {max_line_bytes: 4096, max_connections: 8, max_requests_per_client: 4, rate_per_s: 100, rate_burst: 10}
@@ -44,6 +46,9 @@ metrics: {textfile: /tmp/flamed.prom, interval_s: 2}
   CHECK(c.socket_group.empty());
   CHECK(c.socket_mode == 0600);
   CHECK(c.idle_policy == flamed::IdlePolicy::Lowest);
+  CHECK(c.idle_delay_ms == 0);
+  CHECK_FALSE(c.queue_aware);
+  CHECK(parse_config("", "empty.yaml").queue_aware);
   CHECK(c.limits.max_connections == 8);
   CHECK(c.cpu.min == 345600);
   CHECK_FALSE(c.gpu.enabled);
