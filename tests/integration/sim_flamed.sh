@@ -79,7 +79,8 @@ buf = b""
 while not buf.endswith(b"\n"): buf += s.recv(65536)
 st = json.loads(buf)
 c = st["counters"]
-assert c["begins"] == 55 and c["ends"] == 55 and c["errors"] == 0, c
+# A request queued behind a late one is announced at its arrival and renewed at its start.
+assert c["begins"] >= 55 and c["ends"] == 55 and c["errors"] == 0, c
 assert "inceptionv3-200" in st["models"], st["models"]
 PY
 
@@ -90,9 +91,9 @@ wait "$pid" || rc=$?
 pid=""
 [[ $rc == 0 ]] || { echo "flamed exited with $rc" >&2; cat "$tmp/flamed.log" >&2; exit 1; }
 for f in "${CLOCK_FILES[@]}"; do cmp "$tmp/tree/$f" "$tmp/tree.orig/$f"; done
-# Everything else too, except what the simulator refreshes (current clocks and power readings).
+# Everything else too, except what the simulator refreshes (current clocks, power, temperatures).
 diff -r --no-dereference -x scaling_cur_freq -x cpuinfo_cur_freq -x cur_freq -x target_freq \
-  -x in_power0_input -x in_current0_input -x ui_input_0 "$tmp/tree.orig" "$tmp/tree"
+  -x in_power0_input -x in_current0_input -x ui_input_0 -x temp "$tmp/tree.orig" "$tmp/tree"
 [[ ! -e "$tmp/run/baseline.json" ]]
 grep -q "SIGTERM" "$tmp/flamed.log"
 

@@ -286,3 +286,23 @@ TEST_CASE("sim: the tree shows the clocks in effect and the power drawn", "[sim]
   frozen.sim->run(kModel, 50);
   CHECK(frozen.tree.read(kP0 + "/scaling_cur_freq") == "2035200\n");
 }
+
+TEST_CASE("sim: a ticker's instants call back inside the inference only", "[sim][simulator]") {
+  Rig r;
+  r.sim->observe(0);
+  std::vector<double> calls;
+  Ticker t;
+  t.instants = {5, 40, 60, 1e6};  // 5 is before the start; 1e6 after the finish
+  t.at = [&](double now) {
+    calls.push_back(now);
+    if (now == 40) pin(r.tree, 2035200, 497250000, 1866000000);  // drop the GPU mid-inference
+  };
+  const auto x = r.sim->run(kModel, 10, t);
+  CHECK(calls == std::vector<double>{40, 60});
+  // The new GPU clock took effect 5 ms after it was written: two pieces, slower than at the top.
+  CHECK(x.pieces == 2);
+  CHECK(x.effective == kMax);
+  CHECK(x.effective_end.gpu_hz == 497250000);
+  const double fast = lat_ms(kMax), slow = lat_ms({4, 2035200, 497250000, 1866000000});
+  CHECK(x.latency_ms == Approx(35 + (1 - 35 / fast) * slow));
+}

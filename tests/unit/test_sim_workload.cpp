@@ -113,8 +113,62 @@ TEST_CASE("sim workload: an SLM chat grows its context token by token", "[sim][w
   CHECK_THROWS_WITH(generate_slm(bad), Catch::Contains("tokens_per_s"));
 }
 
+TEST_CASE("sim workload: a mix of two apps shares one arrival order", "[sim][workload]") {
+  MixSpec s;
+  s.seed = 3;
+  s.camera.frames = 600;
+  s.bursty.bursts = 6;
+  const Workload w = generate_mix(s, "mix");
+  CHECK(to_yaml(w) == to_yaml(generate_mix(s, "mix")));
+  // Each app is exactly its own generator's output (B from a seed derived from the mix's).
+  CameraSpec a = s.camera;
+  a.seed = 3;
+  const Workload wa = generate_camera(a);
+  std::vector<Request> cam, burst;
+  for (const auto& r : w.requests) (r.stream == "camera" ? cam : burst).push_back(r);
+  REQUIRE(cam.size() == wa.requests.size());
+  for (std::size_t i = 0; i < cam.size(); ++i) {
+    CHECK(cam[i].t_ms == wa.requests[i].t_ms);
+    CHECK(cam[i].model == "inceptionv3-200");
+    CHECK(cam[i].deadline_ms == Approx(1000.0 / 3).margin(0.001));  // every 10th frame at 30 FPS
+  }
+  CHECK(burst.size() >= 6 * 2);
+  CHECK(burst.size() <= 6 * 6);
+  for (const auto& r : burst) {
+    CHECK(r.model == "xception-200");
+    CHECK(r.deadline_ms >= 300);
+    CHECK(r.deadline_ms <= 500);
+  }
+  for (std::size_t i = 1; i < w.requests.size(); ++i) CHECK(w.requests[i].t_ms >= w.requests[i - 1].t_ms);
+  CHECK(w.streams() == std::vector<std::string>{"camera", "burst"});
+  CHECK(w.models() == std::vector<std::string>{"inceptionv3-200", "xception-200"});
+  // Another seed moves both apps.
+  MixSpec t = s;
+  t.seed = 4;
+  const Workload v = generate_mix(t, "mix");
+  CHECK(v.requests.front().t_ms != w.requests.front().t_ms);
+  // Changing app B leaves app A's requests alone.
+  t = s;
+  t.bursty.bursts = 3;
+  std::size_t same = 0;
+  for (const auto& r : generate_mix(t, "mix").requests)
+    if (r.stream == "camera") CHECK(r.t_ms == cam[same++].t_ms);
+  CHECK(same == cam.size());
+  // Round trip, regeneration, and refusals.
+  const Workload p = parse_workload(to_yaml(w), "m.yaml");
+  CHECK(p.generator == "mix");
+  CHECK(to_yaml(p) == to_yaml(w));
+  CHECK(to_yaml(regenerate(p)) == to_yaml(w));
+  MixSpec bad = s;
+  bad.bursty_stream = "camera";
+  CHECK_THROWS_WITH(generate_mix(bad), Catch::Contains("distinct"));
+  bad = s;
+  bad.bursty.deadline_min_ms = 0;
+  CHECK_THROWS_WITH(generate_mix(bad), Catch::Contains("deadline_min_ms"));
+}
+
 TEST_CASE("sim workload: the shipped files regenerate from their seeds", "[sim][workload]") {
-  for (const char* name : {"camera30", "bursty", "slm-chat"}) {
+  for (const char* name : {"camera30", "bursty", "slm-chat", "mix"}) {
     DYNAMIC_SECTION(name) {
       const std::string path = std::string(FLAME_SOURCE_DIR) + "/config/workloads/" + name + ".yaml";
       const std::string text = slurp(path);
@@ -123,6 +177,7 @@ TEST_CASE("sim workload: the shipped files regenerate from their seeds", "[sim][
       CHECK(to_yaml(regenerate(w)) == text);
       const auto seed = w.generator == "camera"   ? w.camera.seed
                         : w.generator == "bursty" ? w.bursty.seed
+                        : w.generator == "mix"    ? w.mix.seed
                                                   : w.slm.seed;
       CHECK(to_yaml(generate_preset(name, seed)) == text);
     }

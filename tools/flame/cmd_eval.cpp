@@ -30,6 +30,8 @@ struct EvalArgs {
   double noise = 1.0;
   std::vector<double> delays = {1, 5, 8};
   std::optional<double> power_cap_w;
+  double ambient_c = 25;
+  std::optional<double> throttle_c;
   std::size_t limit = 0;
   std::vector<std::string> governors;
   double margin_pct = 5;
@@ -78,6 +80,12 @@ void run(const EvalArgs& a) {
   o.run.sim.gpu_delay_ms = a.delays[1];
   o.run.sim.emc_delay_ms = a.delays[2];
   o.run.sim.power_cap_w = a.power_cap_w;
+  o.run.sim.thermal.ambient_c = a.ambient_c;
+  if (a.throttle_c) {
+    if (*a.throttle_c <= a.ambient_c) usage_error("--throttle-c must be above --ambient-c");
+    o.run.sim.throttle = sim::ThrottleOptions{};
+    o.run.sim.throttle->trip_c = *a.throttle_c;
+  }
   o.run.limit = a.limit;
   o.profile.budget = a.budget;
   o.profile.repeats = a.repeats;
@@ -130,6 +138,12 @@ flame::cli::Registrar reg([](CLI::App& root) {
       ->delimiter(',')
       ->capture_default_str();
   c->add_option("--power-cap-w", a->power_cap_w, "Board power cap (W): throttles GPU, then CPU, then EMC");
+  c->add_option("--ambient-c", a->ambient_c, "Ambient temperature of the thermal model (°C)")
+      ->capture_default_str()
+      ->check(CLI::Range(-40.0, 125.0));
+  c->add_option("--throttle-c", a->throttle_c,
+                "Thermal throttling: cap CPU and GPU clocks at this die temperature (°C; 5 °C hysteresis)")
+      ->check(CLI::Range(-40.0, 150.0));
   c->add_option("--limit", a->limit, "Only the first N requests");
   c->add_option("--governors", a->governors, "Subset, comma-separated (flamed,max,stock,ztt,oracle)")
       ->delimiter(',');

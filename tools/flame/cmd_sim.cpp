@@ -45,8 +45,11 @@ struct SimArgs {
   double noise = 1.0;
   std::vector<double> delays = {1, 5, 8};
   std::optional<double> power_cap_w;
+  double ambient_c = 25;
+  std::optional<double> throttle_c;
   bool json = false;
   std::string records;
+  std::string connections = "stream";
 };
 
 void tree(const SimArgs& a) {
@@ -97,21 +100,30 @@ void workload(const SimArgs& a) {
     return;
   }
   if (a.preset.empty()) {
-    std::cerr << "flame sim workload: give --preset (camera30, bursty) or --check FILE\n";
+    std::cerr << "flame sim workload: give --preset (camera30, bursty, slm-chat, mix) or --check FILE\n";
     throw flame::cli::Exit{2};
   }
   sim::Workload w = sim::generate_preset(a.preset, a.seed.value_or(1));
   if (a.frames || a.bursts || a.infer_every || a.fps || !a.models.empty() || !a.name.empty()) {
     sim::Workload base = w;
-    if (a.frames) base.camera.frames = *a.frames;
-    if (a.bursts) base.bursty.bursts = *a.bursts;
-    if (a.infer_every) base.camera.infer_every = *a.infer_every;
-    if (a.fps) base.camera.fps = *a.fps;
+    // A mix's app A is a camera and app B a bursty stream: the same options apply to them.
+    for (auto [cam, bur] :
+         {std::pair{&base.camera, &base.bursty}, std::pair{&base.mix.camera, &base.mix.bursty}}) {
+      if (a.frames) cam->frames = *a.frames;
+      if (a.bursts) bur->bursts = *a.bursts;
+      if (a.infer_every) cam->infer_every = *a.infer_every;
+      if (a.fps) cam->fps = *a.fps;
+    }
     if (!a.models.empty()) {
       if (base.generator == "camera" && a.models.size() != 1)
         throw std::runtime_error("flame sim workload: a camera workload runs one --model");
+      if (base.generator == "mix" && a.models.size() < 2)
+        throw std::runtime_error(
+            "flame sim workload: a mix takes --model CAMERA_MODEL,BURST_MODEL[,...] (app A's, then app B's)");
       base.camera.model = a.models.front();
       base.bursty.models = a.models;
+      base.mix.camera.model = a.models.front();
+      base.mix.bursty.models.assign(a.models.begin() + (a.models.size() > 1 ? 1 : 0), a.models.end());
     }
     if (!a.name.empty()) base.name = a.name;
     w = sim::regenerate(base);  // validates the parameters
@@ -179,6 +191,15 @@ void run_sim(const SimArgs& a) {
   so.gpu_delay_ms = a.delays[1];
   so.emc_delay_ms = a.delays[2];
   so.power_cap_w = a.power_cap_w;
+  so.thermal.ambient_c = a.ambient_c;
+  if (a.throttle_c) {
+    if (*a.throttle_c <= a.ambient_c) {
+      std::cerr << "flame sim run: --throttle-c must be above --ambient-c\n";
+      throw flame::cli::Exit{2};
+    }
+    so.throttle = sim::ThrottleOptions{};
+    so.throttle->trip_c = *a.throttle_c;
+  }
   if (!fs::is_directory(a.tree)) {
     std::cerr << fmt::format("flame sim run: {} is not a directory (make one with `flame sim tree`)\n",
                              a.tree);
@@ -188,6 +209,11 @@ void run_sim(const SimArgs& a) {
   sim::ReplayOptions ro;
   if (!a.no_daemon) ro.socket = a.socket;
   ro.limit = a.limit;
+  if (a.connections != "stream" && a.connections != "one") {
+    std::cerr << fmt::format("flame sim run: --connections is 'stream' or 'one', not '{}'\n", a.connections);
+    throw flame::cli::Exit{2};
+  }
+  ro.per_stream = a.connections == "stream";
   const auto r = sim::replay(w, s, ro);
   if (!a.records.empty()) {
     std::ofstream f(a.records);
@@ -205,7 +231,12 @@ void run_sim(const SimArgs& a) {
         {"noise_scale", so.noise_scale},
         {"delays_ms", {so.cpu_delay_ms, so.gpu_delay_ms, so.emc_delay_ms}},
         {"power_cap_w", so.power_cap_w ? nlohmann::json(*so.power_cap_w) : nlohmann::json(nullptr)},
+        {"ambient_c", so.thermal.ambient_c},
+        {"throttle_c", so.throttle ? nlohmann::json(so.throttle->trip_c) : nlohmann::json(nullptr)},
+        {"max_temperature_c", s.max_temperature_c()},
+        {"throttle_engagements", s.throttle_engagements()},
         {"summary", sim::to_json(m)},
+        {"replay", sim::to_json(r)},
         {"wall_s", r.wall_s}};
     std::cout << j.dump(2) << "\n";
     return;
@@ -221,6 +252,15 @@ void run_sim(const SimArgs& a) {
                            m.max_response_over_deadline);
   std::cout << fmt::format("  clock changes         {} (throttled {}, infeasible {})\n", m.clock_changes,
                            m.throttled, m.infeasible);
+  std::cout << fmt::format("  temperature           max {:.1f} °C (ambient {:g} °C{})\n",
+                           s.max_temperature_c(), so.thermal.ambient_c,
+                           so.throttle ? fmt::format(", trip {:g} °C, throttle engaged {} times",
+                                                     so.throttle->trip_c, s.throttle_engagements())
+                                       : "");
+  if (ro.socket)
+    std::cout << fmt::format(
+        "  flamed                {} connections, {} begins ({} overlapping, {} arbitrated)\n", r.connections,
+        r.begins, r.overlapping, r.arbitrated);
   std::cout << fmt::format("  simulated time        {:.2f} s, replayed in {:.2f} s\n", m.virtual_s, r.wall_s);
 }
 
@@ -243,13 +283,14 @@ flame::cli::Registrar reg([](CLI::App& root) {
   tree_cmd->callback([args] { run(tree, *args); });
 
   auto* wl_cmd = simc->add_subcommand("workload", "Generate a replayable workload file from a seed");
-  wl_cmd->add_option("--preset", args->preset, "camera30 | bursty | slm-chat");
+  wl_cmd->add_option("--preset", args->preset, "camera30 | bursty | slm-chat | mix");
   wl_cmd->add_option("--seed", args->seed, "Seed (default 1)");
-  wl_cmd->add_option("--frames", args->frames, "camera: camera frames (default 900)");
-  wl_cmd->add_option("--bursts", args->bursts, "bursty: number of bursts (default 25)");
+  wl_cmd->add_option("--frames", args->frames, "camera, mix: camera frames (default 900; mix 1800)");
+  wl_cmd->add_option("--bursts", args->bursts, "bursty, mix: number of bursts (default 25; mix 17)");
   wl_cmd
       ->add_option("--model", args->models,
-                   "Model(s) the requests run (a grid name, e.g. resnet50-b1 from 'flame sim layer')")
+                   "Model(s) the requests run (a grid name, e.g. resnet50-b1 from 'flame sim layer'; mix: "
+                   "app A's, then app B's)")
       ->delimiter(',');
   wl_cmd->add_option("--infer-every", args->infer_every, "camera: infer on every N-th frame (default 6)")
       ->check(CLI::PositiveNumber);
@@ -284,9 +325,20 @@ flame::cli::Registrar reg([](CLI::App& root) {
       ->capture_default_str();
   run_cmd->add_option("--power-cap-w", args->power_cap_w,
                       "Board power cap (W): throttles GPU, then CPU, then EMC");
+  run_cmd->add_option("--ambient-c", args->ambient_c, "Ambient temperature of the thermal model (°C)")
+      ->capture_default_str()
+      ->check(CLI::Range(-40.0, 125.0));
+  run_cmd
+      ->add_option("--throttle-c", args->throttle_c,
+                   "Thermal throttling: cap CPU and GPU clocks at this die temperature (°C; 5 °C hysteresis)")
+      ->check(CLI::Range(-40.0, 150.0));
   run_cmd->add_option("--data", args->data, "Directory of the grid CSVs (default: the installed data)");
   run_cmd->add_flag("--json", args->json, "Print the summary as JSON");
   run_cmd->add_option("--records", args->records, "Write one JSON line per request to this file");
+  run_cmd
+      ->add_option("--connections", args->connections,
+                   "stream: one connection to flamed per stream (app); one: a single connection")
+      ->capture_default_str();
   run_cmd->callback([args] { run(run_sim, *args); });
 });
 

@@ -43,7 +43,7 @@ GovernorMetrics metrics(const RunResult& r) {
   m.decisions_per_s = r.decide_s > 0 ? static_cast<double>(r.decisions) / r.decide_s : 0;
   m.clock_changes = s.clock_changes;
   m.throttled = s.throttled;
-  for (double t : r.temperature_c) m.max_temperature_c = std::max(m.max_temperature_c, t);
+  m.max_temperature_c = r.max_temperature_c;  // the simulator's, including inside inferences
   return m;
 }
 
@@ -105,6 +105,9 @@ nlohmann::json to_json(const Evaluation& e) {
        {e.options.run.sim.cpu_delay_ms, e.options.run.sim.gpu_delay_ms, e.options.run.sim.emc_delay_ms}},
       {"power_cap_w", e.options.run.sim.power_cap_w ? nlohmann::json(*e.options.run.sim.power_cap_w)
                                                     : nlohmann::json(nullptr)},
+      {"ambient_c", e.options.run.sim.thermal.ambient_c},
+      {"throttle_c", e.options.run.sim.throttle ? nlohmann::json(e.options.run.sim.throttle->trip_c)
+                                                : nlohmann::json(nullptr)},
       {"fastest_ms", e.fastest_ms},
       {"deadline_over_fastest", {{"min", e.deadline_over_fastest_min}, {"max", e.deadline_over_fastest_max}}},
       {"governors", g},
@@ -233,6 +236,11 @@ std::filesystem::path write_report(const Evaluation& e, const std::filesystem::p
 
   std::string md = fmt::format("# Governor comparison: {} on the simulated {}\n\n", e.workload, e.board);
   md += fmt::format("Command: `{}`\n\n", command_line);
+  const auto& so = e.options.run.sim;
+  std::string limits = so.power_cap_w ? fmt::format(", power cap {:g} W", *so.power_cap_w) : "";
+  if (so.throttle)
+    limits +=
+        fmt::format(", ambient {:g} °C, thermal trip {:g} °C", so.thermal.ambient_c, so.throttle->trip_c);
   md += fmt::format(
       "{} requests, deadlines {:.2f}–{:.2f} × the fastest latency, simulator seed {}, noise × {:g}, "
       "actuation "
@@ -240,8 +248,7 @@ std::filesystem::path write_report(const Evaluation& e, const std::filesystem::p
       "inferences per joule. See docs/evaluation.md for the governors' models.\n\n",
       e.requests, e.deadline_over_fastest_min, e.deadline_over_fastest_max, e.seed,
       e.options.run.sim.noise_scale, e.options.run.sim.cpu_delay_ms, e.options.run.sim.gpu_delay_ms,
-      e.options.run.sim.emc_delay_ms,
-      e.options.run.sim.power_cap_w ? fmt::format(", power cap {:g} W", *e.options.run.sim.power_cap_w) : "");
+      e.options.run.sim.emc_delay_ms, limits);
   md +=
       "| governor | met % | p99 response / deadline | energy / inference (J) | perf/W (met/J) | mean power "
       "(W) | "

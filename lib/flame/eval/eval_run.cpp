@@ -44,13 +44,11 @@ RunResult run_governor(const sim::Workload& w, const std::vector<sim::GridTable>
   sim::TableSimulator s(tree.root(), tables, so);
   for (const auto& m : w.models()) (void)s.table(m);  // fail early on a model without a grid
   g.reset(board_levels(tables.front()));
-  Thermal thermal(o.thermal);
 
   RunResult out;
   out.governor = g.name();
   const double period = g.tick_ms();
   double next_tick = period > 0 ? period : 0;
-  double therm_t = 0;
   std::optional<Governor::IdleAction> idle;
 
   auto timed = [&](auto&& f) {
@@ -101,9 +99,10 @@ RunResult run_governor(const sim::Workload& w, const std::vector<sim::GridTable>
     r.budget_ms = q.deadline_ms - (r.start_ms - q.t_ms);
     idle_until(r.start_ms);
     idle.reset();
-    thermal.advance(r.start_ms - therm_t, 0);
+    s.observe(r.start_ms);  // the temperature and the throttle state now
 
-    Decision d{i, q.model, r.start_ms, q.t_ms, q.deadline_ms, r.budget_ms, thermal.celsius()};
+    Decision d{i,           q.model,           r.start_ms,     q.t_ms, q.deadline_ms,
+               r.budget_ms, s.temperature_c(), s.thermal_cap()};
     ++out.decisions;
     const Target target = timed([&] { return g.decide(d); });
     pins.pin(target);
@@ -124,20 +123,19 @@ RunResult run_governor(const sim::Workload& w, const std::vector<sim::GridTable>
     sim::record_inference(r, x);
     if (period > 0)
       while (next_tick <= r.finish_ms) next_tick += period;  // the ticks inside ran in the simulator
-    thermal.advance(x.latency_ms, x.avg_power_w);
-    therm_t = r.finish_ms;
-
     Outcome oc{i,           q.model, r.start_ms, r.latency_ms,  r.response_ms, r.deadline_ms,
-               r.budget_ms, r.met,   r.energy_j, r.avg_power_w, x.effective,   thermal.celsius()};
+               r.budget_ms, r.met,   r.energy_j, r.avg_power_w, x.effective,   x.temperature_c};
     g.observe(oc);
     s.observe(r.finish_ms);
     idle = g.idle(r.finish_ms);
     free_at = r.finish_ms;
-    out.temperature_c.push_back(thermal.celsius());
+    out.temperature_c.push_back(x.temperature_c);
     out.records.push_back(std::move(r));
   }
   out.summary = sim::summarize(out.records);
   out.tree_writes = pins.writes();
+  out.max_temperature_c = s.max_temperature_c();
+  out.throttle_engagements = s.throttle_engagements();
   return out;
 }
 

@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "flame/eval/governor.hpp"
-#include "flame/eval/thermal.hpp"
 #include "flame/sim/replay.hpp"
 #include "flame/sim/table_sim.hpp"
 #include "flame/sim/workload.hpp"
@@ -19,15 +18,16 @@
 namespace flame::eval {
 
 struct RunOptions {
-  sim::SimOptions sim;     // seed, noise, delays, power cap
-  ThermalOptions thermal;  // for zTT's state and reward
-  std::size_t limit = 0;   // first N requests only (0 = all)
+  sim::SimOptions sim;    // seed, noise, delays, power cap, temperature and thermal throttling
+  std::size_t limit = 0;  // first N requests only (0 = all)
 };
 
 struct RunResult {
   std::string governor;
   std::vector<sim::FrameRecord> records;
   std::vector<double> temperature_c;  // after each request
+  double max_temperature_c = 0;       // over the whole run (the simulator's thermal model)
+  std::size_t throttle_engagements = 0;
   sim::Summary summary;
   std::size_t decisions = 0;  // decide() calls
   std::size_t ticks = 0;      // tick() calls

@@ -29,11 +29,14 @@ struct BoardLevels {
 struct Decision {
   std::size_t index = 0;
   std::string model;
-  double now_ms = 0;       // start of the inference (virtual time)
-  double arrival_ms = 0;   // arrival of the request
-  double deadline_ms = 0;  // relative to the arrival
-  double budget_ms = 0;    // what is left of the deadline at the start (may be <= 0 when late)
-  double temperature_c = 0;
+  double now_ms = 0;         // start of the inference (virtual time)
+  double arrival_ms = 0;     // arrival of the request
+  double deadline_ms = 0;    // relative to the arrival
+  double budget_ms = 0;      // what is left of the deadline at the start (may be <= 0 when late)
+  double temperature_c = 0;  // the die thermal zones
+  // Ground truth for the oracle only: the thermal throttle's ceiling in effect now (a real board
+  // shows it only as cur_freq below the request).
+  std::optional<sim::SimClocks> thermal_cap;
 };
 
 // What happened, reported after the inference (what an application reports to flamed, plus the

@@ -62,15 +62,26 @@ Target OracleGovernor::decide(const Decision& d) {
   const double zl = rng_.normal(), zp = rng_.normal();
   const double sl = t.latency_noise().sigma * sim_.noise_scale, sp = t.power_noise().sigma * sim_.noise_scale;
   const double ln = std::exp(sl * zl - sl * sl / 2), pn = std::exp(sp * zp - sp * sp / 2);
+  // A thermal throttle engaged now caps what any request gets (it does not foresee a trip during the
+  // inference).
+  auto in_effect = [&](Target c) {
+    if (d.thermal_cap) {
+      c.cpu_khz = std::min(c.cpu_khz, d.thermal_cap->cpu_khz);
+      c.gpu_hz = std::min(c.gpu_hz, d.thermal_cap->gpu_hz);
+    }
+    return c;
+  };
+  const Target from = in_effect(prev_);
   Target best{}, fastest{};
   double best_e = std::numeric_limits<double>::infinity(), fastest_l = best_e;
   for (auto cpu : board_.cpu_khz)
     for (auto gpu : board_.gpu_hz)
       for (auto emc : board_.emc_hz) {
         const Target c{board_.cores, cpu, gpu, emc};
+        const Target ce = in_effect(c);
         // Under a power cap, only points the cap leaves alone (no throttling to account for).
-        if (sim_.power_cap_w && t.at(t.snap(c)).power_mw > *sim_.power_cap_w * 1000.0) continue;
-        const Cost k = cost(t, prev_, c, ln, pn);
+        if (sim_.power_cap_w && t.at(t.snap(ce)).power_mw > *sim_.power_cap_w * 1000.0) continue;
+        const Cost k = cost(t, from, ce, ln, pn);
         if (k.latency_ms < fastest_l) fastest_l = k.latency_ms, fastest = c;
         if (k.latency_ms <= d.budget_ms && k.energy_j < best_e) best_e = k.energy_j, best = c;
       }

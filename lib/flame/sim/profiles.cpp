@@ -600,6 +600,9 @@ Tx2Layout tx2_layout() {
   l.emc_iso_cap = "/sys/kernel/nvpmodel_emc_cap/emc_iso_cap";
   l.vdd_in = "/sys/devices/3160000.i2c/i2c-0/0-0041/iio:device1";
   l.vdd_in_mv = 19072;  // [I] the devkit feeds the module from its 19 V supply
+  // BCPU-therm, MCPU-therm, GPU-therm (the order build_thermal numbers them): one lumped temperature.
+  for (int z : {0, 1, 2})
+    l.die_zones.push_back(fmt::format("/sys/devices/virtual/thermal/thermal_zone{}", z));
   return l;
 }
 

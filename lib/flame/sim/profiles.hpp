@@ -54,15 +54,16 @@ ProfileFacts facts(Profile p);
 
 // Where the simulator finds what it reads and refreshes in a TX2 tree (all in-root paths).
 struct Tx2Layout {
-  std::string grid_policy;            // cpufreq policy of the grid's cores (the A57 cluster)
-  std::vector<int> grid_cpus;         // FlexiBO's core0..core3 = cpu0, cpu3, cpu4, cpu5
-  std::vector<std::string> policies;  // every policy dir (A57 first)
-  std::string gpu_devfreq;            // devfreq dir of 17000000.gp10b
-  std::string gpu_device;             // GPU device dir (load)
-  std::string emc;                    // bpmp debugfs EMC clock dir
-  std::string emc_iso_cap;            // nvpmodel EMC cap (Hz, 0 = none)
-  std::string vdd_in;                 // iio dir holding the VDD_IN rail (channel 0)
-  double vdd_in_mv = 0;               // bus voltage written with the power readings
+  std::string grid_policy;             // cpufreq policy of the grid's cores (the A57 cluster)
+  std::vector<int> grid_cpus;          // FlexiBO's core0..core3 = cpu0, cpu3, cpu4, cpu5
+  std::vector<std::string> policies;   // every policy dir (A57 first)
+  std::string gpu_devfreq;             // devfreq dir of 17000000.gp10b
+  std::string gpu_device;              // GPU device dir (load)
+  std::string emc;                     // bpmp debugfs EMC clock dir
+  std::string emc_iso_cap;             // nvpmodel EMC cap (Hz, 0 = none)
+  std::string vdd_in;                  // iio dir holding the VDD_IN rail (channel 0)
+  double vdd_in_mv = 0;                // bus voltage written with the power readings
+  std::vector<std::string> die_zones;  // thermal zone dirs that show the die temperature
 };
 Tx2Layout tx2_layout();
 

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <stdexcept>
 
 namespace flame::sim {
@@ -174,17 +175,59 @@ void record_inference(FrameRecord& r, const InferenceResult& x) {
   r.throttled = x.throttled;
 }
 
+nlohmann::json to_json(const ReplayResult& r) {
+  return {{"connections", r.connections},
+          {"begins", r.begins},
+          {"overlapping_begins", r.overlapping},
+          {"arbitrated", r.arbitrated}};
+}
+
 ReplayResult replay(const Workload& w, TableSimulator& sim, const ReplayOptions& o) {
   for (const auto& m : w.models()) (void)sim.table(m);  // fail early on a model without a grid
   const auto wall0 = std::chrono::steady_clock::now();
-  std::unique_ptr<DaemonClient> client;
-  if (o.socket) {
-    client = std::make_unique<DaemonClient>(*o.socket);
-    const auto hello = client->call({{"op", "hello"}, {"proto", 1}, {"app", o.app}});
-    if (!hello.value("ok", false)) throw std::runtime_error("flamed refused hello: " + hello.dump());
-  }
   ReplayResult out;
   const std::size_t n = o.limit ? std::min(o.limit, w.requests.size()) : w.requests.size();
+
+  // Connections by stream (one shared key without per_stream), each closed after its last request
+  // so that flamed sees a lease end as it would when an app exits.
+  auto key = [&](std::size_t i) { return o.per_stream ? w.requests[i].stream : std::string(); };
+  std::map<std::string, std::size_t> last_of;
+  for (std::size_t i = 0; i < n; ++i) last_of[key(i)] = i;
+  std::map<std::string, std::unique_ptr<DaemonClient>> clients;
+  auto client = [&](std::size_t i) -> DaemonClient& {
+    auto& c = clients[key(i)];
+    if (!c) {
+      c = std::make_unique<DaemonClient>(*o.socket);
+      const std::string app = o.per_stream && !key(i).empty() ? o.app + "/" + key(i) : o.app;
+      const auto hello = c->call({{"op", "hello"}, {"proto", 1}, {"app", app}});
+      if (!hello.value("ok", false)) throw std::runtime_error("flamed refused hello: " + hello.dump());
+      ++out.connections;
+    }
+    return *c;
+  };
+  std::size_t active = 0;  // requests flamed holds (begun, not ended)
+  std::vector<bool> announced(n, false);
+  auto begin = [&](std::size_t i, double budget_ms, FrameRecord* r) {
+    // A request already late still asks (for the fastest clocks); the protocol needs deadline_ms > 0.
+    const double budget = std::max(budget_ms, 0.1);
+    const Request& q = w.requests[i];
+    if (active > (announced[i] ? 1u : 0u)) ++out.overlapping;
+    const auto reply = client(i).call(
+        {{"op", "begin"}, {"id", i}, {"model", q.model}, {"deadline_ms", std::round(budget * 1000) / 1000}});
+    if (!reply.value("ok", false))
+      throw std::runtime_error(
+          fmt::format("flamed refused request {} ({}): {}", i, q.model, reply.value("error", reply.dump())));
+    ++out.begins;
+    if (!announced[i]) ++active;
+    announced[i] = true;
+    if (reply.contains("clocks") && reply.contains("applied") && reply["clocks"] != reply["applied"])
+      ++out.arbitrated;
+    if (r) {
+      if (reply.contains("predicted_ms")) r->predicted_ms = reply["predicted_ms"].get<double>();
+      if (reply.contains("feasible")) r->feasible = reply["feasible"].get<bool>();
+    }
+  };
+
   double free_at = 0;  // when the GPU queue is free again
   sim.observe(0);
   for (std::size_t i = 0; i < n; ++i) {
@@ -197,28 +240,29 @@ ReplayResult replay(const Workload& w, TableSimulator& sim, const ReplayOptions&
     r.deadline_ms = q.deadline_ms;
     r.start_ms = std::max(q.t_ms, free_at);
     r.budget_ms = q.deadline_ms - (r.start_ms - q.t_ms);
-    if (client) {
-      // A request already late still asks (for the fastest clocks); the protocol needs deadline_ms > 0.
-      const double budget = std::max(r.budget_ms, 0.1);
-      const auto reply = client->call({{"op", "begin"},
-                                       {"id", i},
-                                       {"model", q.model},
-                                       {"deadline_ms", std::round(budget * 1000) / 1000}});
-      if (!reply.value("ok", false))
-        throw std::runtime_error(fmt::format("flamed refused request {} ({}): {}", i, q.model,
-                                             reply.value("error", reply.dump())));
-      if (reply.contains("predicted_ms")) r.predicted_ms = reply["predicted_ms"].get<double>();
-      if (reply.contains("feasible")) r.feasible = reply["feasible"].get<bool>();
+    if (o.socket) begin(i, r.budget_ms, &r);  // a start, or the renewal of an announced request
+
+    // Requests arriving while this one runs are announced at their arrival.
+    Ticker ticker;
+    if (o.socket) {
+      for (std::size_t k = i + 1; k < n; ++k)
+        if (w.requests[k].t_ms > r.start_ms) ticker.instants.push_back(w.requests[k].t_ms);
+      ticker.at = [&](double t) {
+        for (std::size_t k = i + 1; k < n && w.requests[k].t_ms <= t; ++k)
+          if (!announced[k]) begin(k, w.requests[k].deadline_ms, nullptr);
+      };
     }
-    const InferenceResult x = sim.run(q.model, r.start_ms);
+    const InferenceResult x = sim.run(q.model, r.start_ms, ticker);
     record_inference(r, x);
-    if (client) {
-      const auto reply =
-          client->call({{"op", "end"},
-                        {"id", i},
-                        {"latency_ms", std::max(0.001, std::round(x.latency_ms * 1000) / 1000)}});
+    if (o.socket) {
+      auto& c = client(i);
+      const auto reply = c.call({{"op", "end"},
+                                 {"id", i},
+                                 {"latency_ms", std::max(0.001, std::round(x.latency_ms * 1000) / 1000)}});
       if (!reply.value("ok", false))
         throw std::runtime_error(fmt::format("flamed refused end of request {}: {}", i, reply.dump()));
+      --active;
+      if (last_of[key(i)] == i) clients.erase(key(i));  // the app is done: closing releases its lease
     }
     sim.observe(r.finish_ms);  // what the daemon did at `end` (idle policy) starts to take effect
     free_at = r.finish_ms;

@@ -6,6 +6,11 @@
 // Execution model: one inference at a time, in arrival order (a single GPU queue). A request starts
 // at max(arrival, previous finish); the deadline it sends is what is left of its own deadline then,
 // and it meets its deadline when finish - arrival <= deadline_ms. Time is virtual: nothing sleeps.
+//
+// Each stream (app) has its own connection, as separate applications would. A request that arrives
+// while another inference runs is announced at its arrival (begin with its whole deadline: flamed then
+// holds both requests and the board runs their per-domain maximum), and renewed when the GPU takes it
+// up (a begin with the same id replaces the hold) with what is left of its deadline.
 #include <chrono>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -87,13 +92,19 @@ struct ReplayOptions {
   std::optional<std::string> socket;  // flamed's socket; unset = no daemon (clocks as they are)
   std::size_t limit = 0;              // replay only the first N requests (0 = all)
   std::string app = "flame-sim";
+  bool per_stream = true;  // one connection per stream, opened at its first request, closed after its last
 };
 
 struct ReplayResult {
   std::vector<FrameRecord> records;
   Summary summary;
   double wall_s = 0;
+  std::size_t connections = 0;  // opened to flamed
+  std::size_t begins = 0;       // begin messages sent (announcements + starts)
+  std::size_t overlapping = 0;  // begins sent while another request was active in flamed
+  std::size_t arbitrated = 0;   // begin replies whose applied clocks differ from the request's own
 };
+nlohmann::json to_json(const ReplayResult& r);  // the counters above
 
 ReplayResult replay(const Workload& w, TableSimulator& sim, const ReplayOptions& o);
 

@@ -75,7 +75,9 @@ TableSimulator::TableSimulator(std::string tree_root, std::vector<GridTable> tab
       tree_(root_, /*owned=*/false),
       layout_(tx2_layout()),
       options_(options),
-      rng_(options.seed) {
+      rng_(options.seed),
+      thermal_(options.thermal),
+      max_temperature_c_(options.thermal.ambient_c) {
   if (tables.empty()) throw GridError("simulator: no grid tables");
   for (auto& t : tables) {
     const std::string name = t.name();
@@ -93,6 +95,16 @@ TableSimulator::TableSimulator(std::string tree_root, std::vector<GridTable> tab
     if (!(d >= 0)) throw GridError("simulator: actuation delays must be >= 0");
   if (options_.power_cap_w && !(*options_.power_cap_w > 0))
     throw GridError("simulator: power cap must be > 0");
+  const ThermalOptions& th = options_.thermal;
+  if (!std::isfinite(th.ambient_c) || !(th.resistance_c_per_w >= 0) || !(th.tau_s > 0))
+    throw GridError("simulator: thermal model needs a finite ambient, resistance >= 0 and tau > 0");
+  if (options_.throttle) {
+    try {
+      throttle_.emplace(*options_.throttle);
+    } catch (const std::invalid_argument& e) {
+      throw GridError(std::string("simulator: ") + e.what());
+    }
+  }
   cpu_.delay_ms = options_.cpu_delay_ms;
   gpu_.delay_ms = options_.gpu_delay_ms;
   emc_.delay_ms = options_.emc_delay_ms;
@@ -183,6 +195,10 @@ TreeState TableSimulator::observe(double now_ms) {
   if (started_ && now_ms < now_)
     throw GridError(fmt::format("simulator: time went backwards ({} ms after {} ms)", now_ms, now_));
   TreeState s = read_tree();
+  if (started_)
+    heat(now_ms, 0);  // idle since the last observation: the grid has no idle power
+  else
+    thermal_ms_ = now_ms;
   auto update = [&](Domain& d, std::uint64_t v) {
     if (!started_) {
       d.current = v;  // the state the board was in before the simulation started
@@ -205,8 +221,50 @@ SimClocks TableSimulator::effective(double t_ms) const {
   return {static_cast<int>(cores_.at(t_ms)), cpu_.at(t_ms), gpu_.at(t_ms), emc_.at(t_ms)};
 }
 
-SimClocks TableSimulator::capped(const SimClocks& c, const GridTable& table, bool* throttled) const {
+std::optional<SimClocks> TableSimulator::thermal_cap() const {
+  if (!throttle_ || !throttle_->engaged()) return std::nullopt;
+  const GridTable& g = *reference_;
+  const double f = throttle_->options().clock_fraction;
+  // The highest table level at or below the fraction of the maximum (the lowest level at worst).
+  auto level = [f](const std::vector<std::uint64_t>& levels) {
+    const auto limit = static_cast<std::uint64_t>(f * static_cast<double>(levels.back()));
+    return levels[snap_down(levels, limit)];
+  };
+  return SimClocks{g.cores().back(), level(g.cpu_khz()), level(g.gpu_hz()), g.emc_hz().back()};
+}
+
+bool TableSimulator::heat(double t_ms, double power_w) {
+  bool changed = false;
+  while (thermal_ms_ < t_ms) {
+    const double poll = next_poll(thermal_ms_);
+    const double to = std::min(t_ms, poll);
+    thermal_.advance(to - thermal_ms_, power_w);
+    thermal_ms_ = to;
+    max_temperature_c_ = std::max(max_temperature_c_, thermal_.celsius());
+    if (throttle_ && to >= poll) changed = throttle_->poll(thermal_.celsius()) || changed;
+  }
+  return changed;
+}
+
+double TableSimulator::next_poll(double t_ms) const {
+  if (!throttle_) return std::numeric_limits<double>::infinity();
+  const double p = throttle_->options().poll_ms;
+  double next = (std::floor(t_ms / p) + 1) * p;
+  if (next <= t_ms) next += p;  // rounding
+  return next;
+}
+
+SimClocks TableSimulator::capped(const SimClocks& in, const GridTable& table, bool* throttled) const {
   if (throttled) *throttled = false;
+  SimClocks c = in;
+  if (const auto cap = thermal_cap()) {
+    // The cooling devices lower the ceilings of the CPU and GPU (the EMC is not throttled).
+    if (c.cpu_khz > cap->cpu_khz || c.gpu_hz > cap->gpu_hz) {
+      c.cpu_khz = std::min(c.cpu_khz, cap->cpu_khz);
+      c.gpu_hz = std::min(c.gpu_hz, cap->gpu_hz);
+      if (throttled) *throttled = true;
+    }
+  }
   if (!options_.power_cap_w) return c;
   const double cap_mw = *options_.power_cap_w * 1000.0;
   GridIndex i = table.snap(c);
@@ -255,12 +313,19 @@ InferenceResult TableSimulator::run(const std::string& model, double start_ms, c
     changes.erase(std::unique(changes.begin(), changes.end()), changes.end());
   };
   collect(start_ms);
-  const bool ticking = ticker.at && ticker.period_ms > 0;
+  const bool periodic = ticker.at && ticker.period_ms > 0;
+  const bool ticking = ticker.at && (periodic || !ticker.instants.empty());
   double next_tick = std::numeric_limits<double>::infinity();
-  if (ticking) {
+  if (periodic) {
     next_tick = ticker.first_ms;
     while (next_tick <= start_ms) next_tick += ticker.period_ms;
   }
+  std::size_t instant = 0;
+  auto next_instant = [&] {
+    return ticker.at && instant < ticker.instants.size() ? ticker.instants[instant]
+                                                         : std::numeric_limits<double>::infinity();
+  };
+  while (next_instant() <= start_ms) ++instant;
 
   double t = start_ms, progress = 0, energy_mj = 0;
   std::size_t next = 0;
@@ -268,8 +333,11 @@ InferenceResult TableSimulator::run(const std::string& model, double start_ms, c
   r.pieces = 0;
   for (;;) {
     bool throttled = false;
-    const SimClocks c = capped(effective(t), g, &throttled);
+    const SimClocks eff = effective(t);
+    const SimClocks c = capped(eff, g, &throttled);
     r.throttled = r.throttled || throttled;
+    if (const auto cap = thermal_cap(); cap && (eff.cpu_khz > cap->cpu_khz || eff.gpu_hz > cap->gpu_hz))
+      r.thermal_throttled = true;
     if (r.pieces == 0) r.effective = c;
     if (!tick_split || !(c == r.effective_end)) ++r.pieces;
     tick_split = false;
@@ -279,27 +347,33 @@ InferenceResult TableSimulator::run(const std::string& model, double start_ms, c
     const double w = p.power_mw / 1000.0 * r.power_noise;
     while (next < changes.size() && changes[next] <= t) ++next;
     const double change = next < changes.size() ? changes[next] : std::numeric_limits<double>::infinity();
-    const double until = std::min(change, next_tick);
+    // A thermal poll may engage or release the throttle: the clocks in effect can change there.
+    const double until = std::min({change, next_tick, next_instant(), next_poll(t)});
     const double remaining = (1.0 - progress) * l_ms;
     if (t + remaining <= until) {
       energy_mj += w * remaining;
+      heat(t + remaining, w);
       t += remaining;
       break;
     }
     const double dt = until - t;
     progress += dt / l_ms;
     energy_mj += w * dt;
+    heat(until, w);
     t = until;
-    if (ticking && t >= next_tick) {
+    tick_split = t < change;  // a tick or a poll alone starts a new piece only if the clocks change
+    if (ticking && (t >= next_tick || t >= next_instant())) {
       // The governor may rewrite the tree now; what it wrote takes effect after the delays.
       ticker.at(t);
       observe(t);
-      next_tick += ticker.period_ms;
+      if (t >= next_tick) next_tick += ticker.period_ms;
+      while (next_instant() <= t) ++instant;
       collect(t);
       next = 0;
       tick_split = true;  // a tick alone does not start a new piece (clocks change only after delays)
     }
   }
+  r.temperature_c = thermal_.celsius();
   r.latency_ms = t - start_ms;
   r.energy_j = energy_mj / 1000.0;
   r.avg_power_w = r.latency_ms > 0 ? energy_mj / r.latency_ms : 0;
@@ -310,6 +384,10 @@ InferenceResult TableSimulator::run(const std::string& model, double start_ms, c
 void TableSimulator::refresh_tree(double t_ms, const std::optional<InferenceResult>& last) {
   SimClocks c = effective(t_ms);
   if (last) c = last->effective_end;
+  if (const auto cap = thermal_cap(); cap && !last) {  // what cur_freq shows while throttled
+    c.cpu_khz = std::min(c.cpu_khz, cap->cpu_khz);
+    c.gpu_hz = std::min(c.gpu_hz, cap->gpu_hz);
+  }
   const std::string cpu = std::to_string(c.cpu_khz), gpu = std::to_string(c.gpu_hz);
   const std::string& p = layout_.grid_policy;
   auto put = [&](const std::string& path, const std::string& v) {
@@ -322,6 +400,9 @@ void TableSimulator::refresh_tree(double t_ms, const std::optional<InferenceResu
   put(p + "/cpuinfo_cur_freq", cpu);
   put(layout_.gpu_devfreq + "/cur_freq", gpu);
   put(layout_.gpu_devfreq + "/target_freq", gpu);
+  // The die zones in millidegrees, at the TX2 sensors' 0.5 °C resolution.
+  const long milli = std::lround(thermal_.celsius() * 2) * 500;
+  for (const auto& z : layout_.die_zones) put(z + "/temp", std::to_string(milli));
   if (last) {
     const double mw = last->avg_power_w * 1000.0, mv = layout_.vdd_in_mv;
     const auto ma = static_cast<long>(std::lround(mw / mv * 1000.0));

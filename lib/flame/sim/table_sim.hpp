@@ -8,7 +8,9 @@
 //   - latency and power of an inference come from the measured grid by table lookup, times
 //     multiplicative log-normal noise whose size is estimated from the grid itself;
 //   - an optional power cap throttles the clocks in effect (GPU first, then CPU, then EMC);
-//   - it refreshes cur_freq/scaling_cur_freq and the VDD_IN power reading in the tree.
+//   - a lumped thermal model follows the board's power over time, and optional thermal throttling
+//     caps the CPU and GPU clocks above a trip temperature (with hysteresis);
+//   - it refreshes cur_freq/scaling_cur_freq, the VDD_IN power reading and the die thermal zones.
 // Time is virtual (milliseconds), supplied by the caller; results are deterministic for a seed.
 #include <cstdint>
 #include <deque>
@@ -23,6 +25,8 @@
 #include "flame/sim/grid_table.hpp"
 #include "flame/sim/profiles.hpp"
 #include "flame/sim/rng.hpp"
+#include "flame/sim/thermal.hpp"
+#include "flame/sim/thermal_throttle.hpp"
 
 namespace flame::sim {
 
@@ -32,8 +36,10 @@ struct SimOptions {
   double cpu_delay_ms = 1.0;
   double gpu_delay_ms = 5.0;
   double emc_delay_ms = 8.0;
-  std::optional<double> power_cap_w;  // board power limit; unset = none
-  bool update_tree = true;            // refresh cur_freq and power readings in the tree
+  std::optional<double> power_cap_w;        // board power limit; unset = none
+  ThermalOptions thermal;                   // the board's temperature (always followed)
+  std::optional<ThrottleOptions> throttle;  // thermal throttling; unset = none
+  bool update_tree = true;                  // refresh cur_freq, power and temperature readings in the tree
 };
 
 // What the simulator reads from the tree: the clocks the board is asked to run under load.
@@ -47,8 +53,9 @@ struct TreeState {
 // load (a stock cpufreq/devfreq governor) can rewrite the tree mid-inference; the simulator observes the
 // tree right after each call (the usual actuation delays apply).
 struct Ticker {
-  double first_ms = 0;   // first instant (> the inference's start to matter)
-  double period_ms = 0;  // > 0
+  double first_ms = 0;           // first periodic instant (> the inference's start to matter)
+  double period_ms = 0;          // 0 = no periodic instants
+  std::vector<double> instants;  // further instants, ascending (e.g. other requests' arrivals)
   std::function<void(double t_ms)> at;
 };
 
@@ -58,12 +65,14 @@ struct InferenceResult {
   double latency_ms = 0;
   double energy_j = 0;
   double avg_power_w = 0;
-  SimClocks requested;       // in the tree when the inference started
-  SimClocks effective;       // in effect when it started (after delays and the cap)
-  SimClocks effective_end;   // in effect when it finished
-  int pieces = 1;            // clock changes during the inference + 1
-  bool throttled = false;    // the power cap lowered the clocks at some point
-  double latency_noise = 1;  // multiplicative factors drawn for this inference
+  SimClocks requested;             // in the tree when the inference started
+  SimClocks effective;             // in effect when it started (after delays and the cap)
+  SimClocks effective_end;         // in effect when it finished
+  int pieces = 1;                  // clock changes during the inference + 1
+  bool throttled = false;          // the power cap or the thermal throttle lowered the clocks at some point
+  bool thermal_throttled = false;  // the thermal throttle did
+  double temperature_c = 0;        // die temperature when it finished
+  double latency_noise = 1;        // multiplicative factors drawn for this inference
   double power_noise = 1;
 };
 
@@ -82,8 +91,14 @@ class TableSimulator {
 
   // The clocks in effect at time t (after delays, before the power cap).
   SimClocks effective(double t_ms) const;
-  // The same after the power cap, for a model (the cap depends on the model's power).
+  // The same after the thermal throttle and the power cap, for a model (the cap depends on the
+  // model's power).
   SimClocks capped(const SimClocks& c, const GridTable& table, bool* throttled = nullptr) const;
+  // The thermal throttle's ceiling while it is engaged (cores and EMC untouched), else nothing.
+  std::optional<SimClocks> thermal_cap() const;
+  double temperature_c() const { return thermal_.celsius(); }
+  double max_temperature_c() const { return max_temperature_c_; }
+  std::size_t throttle_engagements() const { return throttle_ ? throttle_->engagements() : 0; }
 
   const GridTable& table(const std::string& model) const;
   std::vector<std::string> models() const;
@@ -107,6 +122,10 @@ class TableSimulator {
 
   TreeState read_tree() const;
   void refresh_tree(double t_ms, const std::optional<InferenceResult>& last);
+  // Advances the temperature to t_ms at constant power, polling the throttle at multiples of its
+  // period on the way; returns true when the throttle changed state.
+  bool heat(double t_ms, double power_w);
+  double next_poll(double t_ms) const;  // the first poll instant after t_ms (infinity without throttle)
 
   std::string root_;
   FakeTree tree_;  // not owned: only used to write refreshed attributes
@@ -116,6 +135,10 @@ class TableSimulator {
   SimOptions options_;
   Rng rng_;
   Domain cores_, cpu_, gpu_, emc_;
+  Thermal thermal_;
+  std::optional<ThermalThrottle> throttle_;
+  double thermal_ms_ = 0;  // the temperature is known up to here
+  double max_temperature_c_ = 0;
   bool started_ = false;
   double now_ = 0;
 };

@@ -1,6 +1,7 @@
 #include "flame/sim/workload.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -65,6 +66,19 @@ void validate(const SlmSpec& s) {
               std::adjacent_find(b->begin(), b->end()) == b->end(),
           "slm: context buckets must be positive and strictly ascending");
   }
+}
+
+void validate(const MixSpec& s) {
+  validate(s.camera);
+  validate(s.bursty);
+  check(!s.camera_stream.empty() && !s.bursty_stream.empty() && s.camera_stream != s.bursty_stream,
+        "mix: the two apps need distinct, non-empty stream names");
+}
+
+// App B's seed: a fixed odd offset (the golden-ratio constant of SplitMix64) from the mix's seed, so
+// that the two apps draw independent streams from one seed.
+std::uint64_t second_seed(std::uint64_t seed) {
+  return seed + 0x9E3779B97F4A7C15ull;
 }
 
 // The grid serving a context: the smallest bucket at or above it, else the largest.
@@ -135,6 +149,35 @@ struct Reader {
 };
 
 }  // namespace
+
+MixSpec::MixSpec() {
+  // App A: a 30 FPS camera classifying every 10th frame (3 inferences/s), each due before the next
+  // inferred frame (333 ms = 2.4 x the fastest 4-core InceptionV3 latency). 60 s.
+  camera.fps = 30;
+  camera.frames = 1800;
+  camera.infer_every = 10;
+  camera.model = "inceptionv3-200";
+  // App B: event-driven Xception classification, bursts of 2-6 requests 200-400 ms apart after idle
+  // gaps of 2.5 s on average; 300-500 ms each (2.4-4.0 x its fastest latency), so that a request
+  // still makes it at the top clocks when it waits for one of A's inferences (136.8 + 124.2 ms).
+  bursty.bursts = 17;
+  bursty.burst_min = 2;
+  bursty.burst_max = 6;
+  bursty.gap_min_ms = 200;
+  bursty.gap_max_ms = 400;
+  bursty.idle_mean_ms = 2500;
+  bursty.idle_min_ms = 500;
+  bursty.deadline_min_ms = 300;
+  bursty.deadline_max_ms = 500;
+  bursty.models = {"xception-200"};
+}
+
+std::vector<std::string> Workload::streams() const {
+  std::vector<std::string> out;
+  for (const auto& r : requests)
+    if (std::find(out.begin(), out.end(), r.stream) == out.end()) out.push_back(r.stream);
+  return out;
+}
 
 std::vector<std::string> Workload::models() const {
   std::set<std::string> s;
@@ -236,8 +279,33 @@ Workload generate_slm(const SlmSpec& s, const std::string& name) {
   return w;
 }
 
+Workload generate_mix(const MixSpec& s, const std::string& name) {
+  validate(s);
+  CameraSpec a = s.camera;
+  a.seed = s.seed;
+  BurstySpec b = s.bursty;
+  b.seed = second_seed(s.seed);
+  const Workload wa = generate_camera(a, name), wb = generate_bursty(b, name);
+  Workload w;
+  w.name = name;
+  w.generator = "mix";
+  w.mix = s;
+  w.description = fmt::format("two apps on one GPU queue: {} ({}); {} ({}; models {})", s.camera_stream,
+                              wa.description, s.bursty_stream, wb.description, fmt::join(b.models, ", "));
+  // Merge in arrival order; on a tie app A's request comes first.
+  std::size_t i = 0, j = 0;
+  while (i < wa.requests.size() || j < wb.requests.size()) {
+    const bool take_a =
+        j == wb.requests.size() || (i < wa.requests.size() && wa.requests[i].t_ms <= wb.requests[j].t_ms);
+    Request r = take_a ? wa.requests[i++] : wb.requests[j++];
+    r.stream = take_a ? s.camera_stream : s.bursty_stream;
+    w.requests.push_back(std::move(r));
+  }
+  return w;
+}
+
 std::vector<std::string> preset_names() {
-  return {"camera30", "bursty", "slm-chat"};
+  return {"camera30", "bursty", "slm-chat", "mix"};
 }
 
 Workload generate_preset(const std::string& preset, std::uint64_t seed) {
@@ -256,8 +324,13 @@ Workload generate_preset(const std::string& preset, std::uint64_t seed) {
     s.seed = seed;
     return generate_slm(s, "slm-chat");
   }
+  if (preset == "mix") {
+    MixSpec s;
+    s.seed = seed;
+    return generate_mix(s, "mix");
+  }
   throw WorkloadError(
-      fmt::format("unknown workload preset '{}' (known: camera30, bursty, slm-chat)", preset));
+      fmt::format("unknown workload preset '{}' (known: camera30, bursty, slm-chat, mix)", preset));
 }
 
 Workload regenerate(const Workload& w) {
@@ -268,6 +341,8 @@ Workload regenerate(const Workload& w) {
     out = generate_bursty(w.bursty, w.name);
   else if (w.generator == "slm")
     out = generate_slm(w.slm, w.name);
+  else if (w.generator == "mix")
+    out = generate_mix(w.mix, w.name);
   else
     throw WorkloadError(fmt::format("workload {}: generator '{}' cannot regenerate", w.name, w.generator));
   out.board = w.board;
@@ -307,6 +382,23 @@ std::string to_yaml(const Workload& w) {
         s.seed, s.turns, s.prompt_min, s.prompt_max, s.reply_min, s.reply_max, s.tokens_per_s, s.ttft_ms,
         s.think_mean_ms, quoted(s.decode_model), quoted(s.prefill_model), int_list(s.decode_buckets),
         int_list(s.prefill_buckets));
+  } else if (w.generator == "mix") {
+    const auto& s = w.mix;
+    const auto& a = s.camera;
+    const auto& b = s.bursty;
+    o << fmt::format(
+        "  seed: {}\n  camera_stream: {}\n  camera_fps: {}\n  camera_frames: {}\n  camera_infer_every: {}\n"
+        "  camera_jitter_ms: {}\n  camera_model: {}\n",
+        s.seed, quoted(s.camera_stream), a.fps, a.frames, a.infer_every, a.jitter_ms, quoted(a.model));
+    o << fmt::format(
+        "  bursty_stream: {}\n  bursts: {}\n  burst_min: {}\n  burst_max: {}\n  gap_min_ms: {}\n"
+        "  gap_max_ms: {}\n  idle_mean_ms: {}\n  idle_min_ms: {}\n  deadline_min_ms: {}\n"
+        "  deadline_max_ms: {}\n",
+        quoted(s.bursty_stream), b.bursts, b.burst_min, b.burst_max, b.gap_min_ms, b.gap_max_ms,
+        b.idle_mean_ms, b.idle_min_ms, b.deadline_min_ms, b.deadline_max_ms);
+    o << "  models: [";
+    for (std::size_t i = 0; i < b.models.size(); ++i) o << (i ? ", " : "") << quoted(b.models[i]);
+    o << "]\n";
   }
   o << "requests:\n";
   for (const auto& r : w.requests)
@@ -337,6 +429,23 @@ Workload parse_workload(const std::string& yaml, const std::string& source) {
   if (root["description"]) w.description = r.text(root["description"], "description");
   if (const YAML::Node g = root["generator"]) {
     w.generator = r.text(r.need(g, "kind"), "generator.kind");
+    // The bursty generator's keys (also app B's in a mix).
+    auto read_bursty = [&](const YAML::Node& n, BurstySpec& b) {
+      r.opt(n, "bursts", b.bursts);
+      r.opt(n, "burst_min", b.burst_min);
+      r.opt(n, "burst_max", b.burst_max);
+      r.opt(n, "gap_min_ms", b.gap_min_ms);
+      r.opt(n, "gap_max_ms", b.gap_max_ms);
+      r.opt(n, "idle_mean_ms", b.idle_mean_ms);
+      r.opt(n, "idle_min_ms", b.idle_min_ms);
+      r.opt(n, "deadline_min_ms", b.deadline_min_ms);
+      r.opt(n, "deadline_max_ms", b.deadline_max_ms);
+      if (n["models"]) {
+        if (!n["models"].IsSequence()) r.fail(n["models"], "generator.models: expected a list");
+        b.models.clear();
+        for (const auto& m : n["models"]) b.models.push_back(r.text(m, "generator.models"));
+      }
+    };
     try {
       if (w.generator == "camera") {
         auto& s = w.camera;
@@ -348,22 +457,20 @@ Workload parse_workload(const std::string& yaml, const std::string& source) {
         r.opt(g, "model", s.model);
         validate(s);
       } else if (w.generator == "bursty") {
-        auto& s = w.bursty;
+        r.opt(g, "seed", w.bursty.seed);
+        read_bursty(g, w.bursty);
+        validate(w.bursty);
+      } else if (w.generator == "mix") {
+        auto& s = w.mix;
         r.opt(g, "seed", s.seed);
-        r.opt(g, "bursts", s.bursts);
-        r.opt(g, "burst_min", s.burst_min);
-        r.opt(g, "burst_max", s.burst_max);
-        r.opt(g, "gap_min_ms", s.gap_min_ms);
-        r.opt(g, "gap_max_ms", s.gap_max_ms);
-        r.opt(g, "idle_mean_ms", s.idle_mean_ms);
-        r.opt(g, "idle_min_ms", s.idle_min_ms);
-        r.opt(g, "deadline_min_ms", s.deadline_min_ms);
-        r.opt(g, "deadline_max_ms", s.deadline_max_ms);
-        if (g["models"]) {
-          if (!g["models"].IsSequence()) r.fail(g["models"], "generator.models: expected a list");
-          s.models.clear();
-          for (const auto& m : g["models"]) s.models.push_back(r.text(m, "generator.models"));
-        }
+        r.opt(g, "camera_stream", s.camera_stream);
+        r.opt(g, "camera_fps", s.camera.fps);
+        r.opt(g, "camera_frames", s.camera.frames);
+        r.opt(g, "camera_infer_every", s.camera.infer_every);
+        r.opt(g, "camera_jitter_ms", s.camera.jitter_ms);
+        r.opt(g, "camera_model", s.camera.model);
+        r.opt(g, "bursty_stream", s.bursty_stream);
+        read_bursty(g, s.bursty);
         validate(s);
       } else if (w.generator == "slm") {
         auto& s = w.slm;
@@ -387,8 +494,8 @@ Workload parse_workload(const std::string& yaml, const std::string& source) {
         }
         validate(s);
       } else if (w.generator != "manual") {
-        r.fail(g["kind"],
-               fmt::format("generator.kind: '{}' is not known (camera, bursty, slm, manual)", w.generator));
+        r.fail(g["kind"], fmt::format("generator.kind: '{}' is not known (camera, bursty, slm, mix, manual)",
+                                      w.generator));
       }
     } catch (const WorkloadError& e) {
       r.fail(g, e.what());

@@ -77,23 +77,40 @@ struct SlmSpec {
   std::vector<int> prefill_buckets = {32, 64, 128, 256, 512, 1024, 2048};
 };
 
+// mix: two independent applications sharing the board (one GPU queue). App A is a camera stream
+// (`camera`: periodic, one model, deadline per inferred frame), app B a bursty stream of another model
+// (`bursty`: its own deadlines). Both are drawn from `seed` (B from a derived seed, so that changing
+// one app's parameters does not move the other's requests); every request is tagged with its app's
+// stream name, and the two are merged in arrival order (A first on a tie).
+struct MixSpec {
+  std::uint64_t seed = 1;
+  CameraSpec camera;  // its seed is ignored (taken from `seed`)
+  BurstySpec bursty;  // likewise
+  std::string camera_stream = "camera";
+  std::string bursty_stream = "burst";
+  MixSpec();  // the preset's parameters (docs/workloads.md "mix")
+};
+
 struct Workload {
   std::string name;
   std::string description;
   std::string board = "tx2";
-  std::string generator;  // "camera", "bursty" or "slm"
+  std::string generator;  // "camera", "bursty", "slm" or "mix"
   CameraSpec camera;      // valid when generator == "camera"
   BurstySpec bursty;      // valid when generator == "bursty"
   SlmSpec slm;            // valid when generator == "slm"
+  MixSpec mix;            // valid when generator == "mix"
   std::vector<Request> requests;
 
-  std::vector<std::string> models() const;  // distinct, sorted
+  std::vector<std::string> models() const;   // distinct, sorted
+  std::vector<std::string> streams() const;  // distinct, in order of first appearance
 };
 
 Workload generate_camera(const CameraSpec& s, const std::string& name = "camera");
 Workload generate_bursty(const BurstySpec& s, const std::string& name = "bursty");
 Workload generate_slm(const SlmSpec& s, const std::string& name = "slm");
-// The shipped presets: "camera30", "bursty", "slm-chat" (with the given seed).
+Workload generate_mix(const MixSpec& s, const std::string& name = "mix");
+// The shipped presets: "camera30", "bursty", "slm-chat", "mix" (with the given seed).
 Workload generate_preset(const std::string& preset, std::uint64_t seed);
 std::vector<std::string> preset_names();
 // Regenerate from the generator parameters stored in a workload.

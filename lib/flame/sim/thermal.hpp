@@ -1,8 +1,8 @@
 #pragma once
-// A lumped (one RC) thermal model of the board for zTT's state and reward: the die temperature
-// relaxes towards ambient + R·P with time constant tau. The grid has no temperature, so this is an
-// assumption (docs/evaluation.md), the same for every governor; no governor but zTT reads it.
-namespace flame::eval {
+// A lumped (one RC) thermal model of the board: the die temperature relaxes towards
+// ambient + R·P with time constant tau. The grids have no temperature, so the parameters are
+// assumptions (docs/simulator.md "Temperature and thermal throttling"); the same for every governor.
+namespace flame::sim {
 
 struct ThermalOptions {
   double ambient_c = 25;
@@ -16,10 +16,11 @@ class Thermal {
   // Advances by dt_ms at constant power (0 W between inferences: the grid has no idle power).
   void advance(double dt_ms, double power_w);
   double celsius() const { return t_; }
+  const ThermalOptions& options() const { return o_; }
 
  private:
   ThermalOptions o_;
   double t_;
 };
 
-}  // namespace flame::eval
+}  // namespace flame::sim

@@ -1,8 +1,8 @@
-#include "flame/eval/thermal.hpp"
+#include "flame/sim/thermal.hpp"
 
 #include <cmath>
 
-namespace flame::eval {
+namespace flame::sim {
 
 void Thermal::advance(double dt_ms, double power_w) {
   if (!(dt_ms > 0)) return;
@@ -10,4 +10,4 @@ void Thermal::advance(double dt_ms, double power_w) {
   t_ = target + (t_ - target) * std::exp(-dt_ms / (o_.tau_s * 1000.0));
 }
 
-}  // namespace flame::eval
+}  // namespace flame::sim
