@@ -50,6 +50,7 @@ struct SimArgs {
   bool json = false;
   std::string records;
   std::string connections = "stream";
+  bool realtime = false;
 };
 
 void tree(const SimArgs& a) {
@@ -214,6 +215,7 @@ void run_sim(const SimArgs& a) {
     throw flame::cli::Exit{2};
   }
   ro.per_stream = a.connections == "stream";
+  ro.realtime = a.realtime;
   const auto r = sim::replay(w, s, ro);
   if (!a.records.empty()) {
     std::ofstream f(a.records);
@@ -339,6 +341,9 @@ flame::cli::Registrar reg([](CLI::App& root) {
       ->add_option("--connections", args->connections,
                    "stream: one connection to flamed per stream (app); one: a single connection")
       ->capture_default_str();
+  run_cmd->add_flag(
+      "--realtime", args->realtime,
+      "Pace the messages to flamed in wall-clock time (flamed's clock then matches the simulation)");
   run_cmd->callback([args] { run(run_sim, *args); });
 });
 

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <map>
 #include <stdexcept>
+#include <thread>
 
 namespace flame::sim {
 namespace {
@@ -205,6 +206,11 @@ ReplayResult replay(const Workload& w, TableSimulator& sim, const ReplayOptions&
     }
     return *c;
   };
+  // Wall-clock pacing: a message at simulated time t waits for wall0 + t.
+  auto at = [&](double t_ms) {
+    if (o.realtime)
+      std::this_thread::sleep_until(wall0 + std::chrono::microseconds(static_cast<int64_t>(t_ms * 1000)));
+  };
   std::size_t active = 0;  // requests flamed holds (begun, not ended)
   std::vector<bool> announced(n, false);
   auto begin = [&](std::size_t i, double budget_ms, FrameRecord* r) {
@@ -240,7 +246,10 @@ ReplayResult replay(const Workload& w, TableSimulator& sim, const ReplayOptions&
     r.deadline_ms = q.deadline_ms;
     r.start_ms = std::max(q.t_ms, free_at);
     r.budget_ms = q.deadline_ms - (r.start_ms - q.t_ms);
-    if (o.socket) begin(i, r.budget_ms, &r);  // a start, or the renewal of an announced request
+    if (o.socket) {
+      at(r.start_ms);
+      begin(i, r.budget_ms, &r);  // a start, or the renewal of an announced request
+    }
 
     // Requests arriving while this one runs are announced at their arrival.
     Ticker ticker;
@@ -249,13 +258,17 @@ ReplayResult replay(const Workload& w, TableSimulator& sim, const ReplayOptions&
         if (w.requests[k].t_ms > r.start_ms) ticker.instants.push_back(w.requests[k].t_ms);
       ticker.at = [&](double t) {
         for (std::size_t k = i + 1; k < n && w.requests[k].t_ms <= t; ++k)
-          if (!announced[k]) begin(k, w.requests[k].deadline_ms, nullptr);
+          if (!announced[k]) {
+            at(w.requests[k].t_ms);
+            begin(k, w.requests[k].deadline_ms, nullptr);
+          }
       };
     }
     const InferenceResult x = sim.run(q.model, r.start_ms, ticker);
     record_inference(r, x);
     if (o.socket) {
       auto& c = client(i);
+      at(r.finish_ms);
       const auto reply = c.call({{"op", "end"},
                                  {"id", i},
                                  {"latency_ms", std::max(0.001, std::round(x.latency_ms * 1000) / 1000)}});

@@ -93,6 +93,10 @@ struct ReplayOptions {
   std::size_t limit = 0;              // replay only the first N requests (0 = all)
   std::string app = "flame-sim";
   bool per_stream = true;  // one connection per stream, opened at its first request, closed after its last
+  // Pace the messages to flamed in wall-clock time (simulated ms = wall ms), so that what flamed
+  // measures with its own clock (the queue's served time, the idle delay, expiry) matches the
+  // simulation. Off: as fast as possible, and flamed sees every request's simulated time as ~0.
+  bool realtime = false;
 };
 
 struct ReplayResult {
