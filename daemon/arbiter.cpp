@@ -1,6 +1,9 @@
 #include "arbiter.hpp"
 
 #include <algorithm>
+#include <vector>
+
+#include "flame/search/queued_work.hpp"
 
 namespace flamed {
 
@@ -67,17 +70,18 @@ size_t Arbiter::count(uint64_t client) const {
       std::count_if(holds_.begin(), holds_.end(), [&](const Hold& h) { return h.client == client; }));
 }
 
-double Arbiter::queued_ms(uint64_t client, int64_t id, SteadyTime now) const {
-  double work = 0;
-  std::optional<SteadyTime> oldest;
-  for (const auto& h : holds_) {
-    if (h.client == client && h.id == id) continue;
-    work += h.predicted_ms;
-    if (!oldest || h.began < *oldest) oldest = h.began;
-  }
-  if (!oldest) return 0;
-  const double served = std::chrono::duration<double, std::milli>(now - *oldest).count();
-  return std::max(0.0, work - served);
+const Hold* Arbiter::find(uint64_t client, int64_t id) const {
+  for (const auto& h : holds_)
+    if (h.client == client && h.id == id) return &h;
+  return nullptr;
+}
+
+double Arbiter::queued_ms(uint64_t client, int64_t id, SteadyTime arrived, SteadyTime now) const {
+  std::vector<flame::QueuedRequest> ahead;
+  for (const auto& h : holds_)
+    if (!(h.client == client && h.id == id) && h.arrived <= arrived)
+      ahead.push_back({h.predicted_ms, std::chrono::duration<double, std::milli>(now - h.began).count()});
+  return flame::queued_work_ms(ahead);
 }
 
 }  // namespace flamed

@@ -19,7 +19,8 @@ struct Hold {
   int64_t id = 0;
   flame::Clocks clocks;
   SteadyTime expires;
-  SteadyTime began;  // when its begin arrived (the queue estimate counts served time from here)
+  SteadyTime began;    // its latest begin: the start of its inference (served time counts from here)
+  SteadyTime arrived;  // its first begin: its place in the accelerator's queue (a renewal keeps it)
   std::string model;
   std::string calibration_key;
   double model_ms = 0;      // uncorrected prediction at the chosen clocks
@@ -36,14 +37,13 @@ class Arbiter {
   std::vector<Hold> remove_client(uint64_t client);
   std::vector<Hold> expire(SteadyTime now);
 
-  std::optional<flame::Clocks> combined() const;  // none when nothing is active
+  const Hold* find(uint64_t client, int64_t id) const;  // null when not active
+  std::optional<flame::Clocks> combined() const;        // none when nothing is active
   std::optional<SteadyTime> next_expiry() const;
-  // Predicted work still ahead of a new request on the one accelerator the holds share, in ms: the
-  // other holds' predicted latencies minus the time served since the oldest began (a busy FIFO
-  // server drains its backlog at wall-clock speed). The holds run at least at their own clocks
-  // (the board runs the maximum), so this is an upper estimate. (client, id) itself is excluded
-  // (a repeated begin renews its own hold).
-  double queued_ms(uint64_t client, int64_t id, SteadyTime now) const;
+  // Predicted work ahead, in ms, of a request that joined the accelerator's queue at `arrived`:
+  // the holds that arrived no later (first come, first served), drained as flame::queued_work_ms
+  // does. (client, id) itself is excluded (a repeated begin renews its own hold).
+  double queued_ms(uint64_t client, int64_t id, SteadyTime arrived, SteadyTime now) const;
   size_t count(uint64_t client) const;
   const std::vector<Hold>& holds() const { return holds_; }
 

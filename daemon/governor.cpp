@@ -55,8 +55,11 @@ nlohmann::json Governor::begin(uint64_t client, const Begin& r, SteadyTime now) 
   }
   const std::string key = flame::Calibrator::key(r.model, w.phase, w.ctx);
   const double factor = o_.recalibrate ? calibrator_.factor(key) : 1.0;
-  // Another app's inference ahead on the accelerator delays this one: plan for what it leaves.
-  const double queued = o_.queue_aware ? arbiter_.queued_ms(client, r.id, now) : 0.0;
+  // Other apps' inferences ahead on the accelerator delay this one: plan for what they leave. A
+  // renewed begin (the app announced the request on arrival, now it starts) keeps its place.
+  const Hold* renewed = arbiter_.find(client, r.id);
+  const SteadyTime arrived = renewed ? renewed->arrived : now;
+  const double queued = o_.queue_aware ? arbiter_.queued_ms(client, r.id, arrived, now) : 0.0;
   const double budget = std::max(r.deadline_ms - queued, kMinBudgetMs);
   const double target = budget / (1.0 + o_.safety_margin_pct / 100.0) / factor;
   Decision d;
@@ -79,6 +82,7 @@ nlohmann::json Governor::begin(uint64_t client, const Begin& r, SteadyTime now) 
   h.clocks = d.clocks;
   h.expires = now + std::chrono::microseconds(static_cast<int64_t>(o_.expiry_ms * 1000));
   h.began = now;
+  h.arrived = arrived;
   h.model = r.model;
   h.calibration_key = key;
   h.model_ms = d.model_ms;

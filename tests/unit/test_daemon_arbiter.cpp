@@ -39,24 +39,32 @@ TEST_CASE("arbiter: per-domain maximum of the active holds") {
   CHECK_FALSE(a.remove(1, 1));
 }
 
-TEST_CASE("arbiter: the work queued ahead of a new request") {
+TEST_CASE("arbiter: the work queued ahead of a request") {
   Arbiter a;
   const SteadyTime t0{};
-  auto with = [&](uint64_t client, int64_t id, double predicted, SteadyTime began) {
+  auto with = [&](uint64_t client, int64_t id, double predicted, SteadyTime arrived, SteadyTime began) {
     Hold h = hold(client, id, {1000, 0, 5e8, 1e9}, t0 + 10s);
     h.predicted_ms = predicted;
+    h.arrived = arrived;
     h.began = began;
     a.add(h);
   };
-  CHECK(a.queued_ms(1, 1, t0) == 0);  // nothing active
-  with(1, 1, 40, t0);
-  CHECK(a.queued_ms(2, 7, t0 + 10ms) == Approx(30));  // 40 ms of work, 10 served
-  CHECK(a.queued_ms(1, 1, t0 + 10ms) == 0);           // a renewed begin does not wait for itself
-  CHECK(a.queued_ms(2, 7, t0 + 50ms) == 0);           // finished, end not yet reported
-  // A second request queued behind the first: both drain from the oldest begin.
-  with(2, 7, 25, t0 + 20ms);
-  CHECK(a.queued_ms(3, 1, t0 + 30ms) == Approx(40 + 25 - 30));
-  CHECK(a.queued_ms(2, 7, t0 + 30ms) == Approx(10));  // the second, renewed: only the first ahead
+  CHECK(a.queued_ms(1, 1, t0, t0) == 0);  // nothing active
+  with(1, 1, 40, t0, t0);
+  CHECK(a.queued_ms(2, 7, t0 + 10ms, t0 + 10ms) == Approx(30));  // 40 ms of work, 10 served
+  CHECK(a.queued_ms(1, 1, t0, t0 + 10ms) == 0);                  // a renewal does not wait for itself
+  CHECK(a.queued_ms(2, 7, t0 + 50ms, t0 + 50ms) == 0);           // finished, end not yet reported
+  // Request 2/7 arrives at 20 ms behind 1/1: both drain from the oldest start.
+  with(2, 7, 25, t0 + 20ms, t0 + 20ms);
+  CHECK(a.queued_ms(3, 1, t0 + 30ms, t0 + 30ms) == Approx(40 + 25 - 30));
+  // First come, first served: 2/7 renewing at 30 ms waits for 1/1 only, not for a later arrival.
+  with(3, 1, 100, t0 + 30ms, t0 + 30ms);
+  CHECK(a.queued_ms(2, 7, t0 + 20ms, t0 + 30ms) == Approx(10));
+  // 1/1 ends at 40 ms; 2/7 starts (renews, began = 40 ms); 3/1's wait counts from that start.
   a.remove(1, 1);
-  CHECK(a.queued_ms(3, 1, t0 + 30ms) == Approx(15));  // the oldest left: served from the second's begin
+  with(2, 7, 25, t0 + 20ms, t0 + 40ms);
+  CHECK(a.queued_ms(2, 7, t0 + 20ms, t0 + 40ms) == 0);
+  CHECK(a.queued_ms(3, 1, t0 + 30ms, t0 + 50ms) == Approx(15));
+  CHECK(a.find(2, 7) != nullptr);
+  CHECK(a.find(1, 1) == nullptr);
 }

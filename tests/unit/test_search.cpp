@@ -2,6 +2,7 @@
 #include <random>
 
 #include "flame/search/greedy_search.hpp"
+#include "flame/search/queued_work.hpp"
 
 using namespace flame;
 
@@ -82,4 +83,14 @@ TEST_CASE("search: the energy proxy prefers lower clocks when a model has no pow
   const Clocks lo{300e3, 1, 200e6, 800e6};
   CHECK(comparable_energy(lo, {1, 0}, grid) < comparable_energy(grid.max(), {1, 0}, grid));
   CHECK(comparable_energy(lo, {1, 3}, grid) == Approx(3));
+}
+
+TEST_CASE("search: the work queued ahead drains from the earliest start") {
+  CHECK(queued_work_ms({}) == 0);
+  const std::vector<QueuedRequest> one{{40, 10}};
+  CHECK(queued_work_ms(one) == Approx(30));
+  const std::vector<QueuedRequest> two{{40, 30}, {25, 10}};  // started 30 ms ago, queued 10 ms ago
+  CHECK(queued_work_ms(two) == Approx(35));
+  const std::vector<QueuedRequest> done{{40, 80}};  // over, its end not reported yet
+  CHECK(queued_work_ms(done) == 0);
 }
