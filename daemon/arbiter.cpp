@@ -70,6 +70,11 @@ size_t Arbiter::count(uint64_t client) const {
       std::count_if(holds_.begin(), holds_.end(), [&](const Hold& h) { return h.client == client; }));
 }
 
+void Arbiter::mark_arbitrated(const flame::Clocks& combined) {
+  for (auto& h : holds_)
+    if (!(h.clocks == combined)) h.arbitrated = true;
+}
+
 const Hold* Arbiter::find(uint64_t client, int64_t id) const {
   for (const auto& h : holds_)
     if (h.client == client && h.id == id) return &h;

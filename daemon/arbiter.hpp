@@ -27,6 +27,9 @@ struct Hold {
   double predicted_ms = 0;  // after the calibration factor
   double deadline_ms = 0;
   bool feasible = true;
+  // Another hold raised some domain above this one's choice while it was active: its measured
+  // latency then says nothing about its prediction, so it does not recalibrate the model.
+  bool arbitrated = false;
 };
 
 class Arbiter {
@@ -39,6 +42,7 @@ class Arbiter {
 
   const Hold* find(uint64_t client, int64_t id) const;  // null when not active
   std::optional<flame::Clocks> combined() const;        // none when nothing is active
+  void mark_arbitrated(const flame::Clocks& combined);  // every hold whose clocks differ from it
   std::optional<SteadyTime> next_expiry() const;
   // Predicted work ahead, in ms, of a request that joined the accelerator's queue at `arrived`:
   // the holds that arrived no later (first come, first served), drained as flame::queued_work_ms

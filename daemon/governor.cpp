@@ -126,7 +126,8 @@ nlohmann::json Governor::end(uint64_t client, const End& r, SteadyTime now) {
     else
       ++counters_.deadline_missed;
     counters_.abs_error_pct_sum += std::abs(m - h->predicted_ms) / m * 100.0;
-    if (o_.recalibrate) updated = calibrator_.observe(h->calibration_key, h->model_ms, m);
+    // Run faster than its own choice (arbitrated), the measurement does not test the prediction.
+    if (o_.recalibrate && !h->arbitrated) updated = calibrator_.observe(h->calibration_key, h->model_ms, m);
   }
   ++counters_.ends;
   reapply(now);
@@ -185,6 +186,7 @@ void Governor::reapply(SteadyTime now) {
     return;
   }
   idle_at_.reset();
+  arbiter_.mark_arbitrated(*target);
   if (holding_ && *target == target_) return;  // skip writes when nothing changes
   applied_ = actuator_.apply(*target);
   target_ = *target;

@@ -68,3 +68,18 @@ TEST_CASE("arbiter: the work queued ahead of a request") {
   CHECK(a.find(2, 7) != nullptr);
   CHECK(a.find(1, 1) == nullptr);
 }
+
+TEST_CASE("arbiter: holds whose clocks the maximum raised are marked arbitrated") {
+  Arbiter a;
+  const SteadyTime t0{};
+  a.add(hold(1, 1, {1000, 2, 5e8, 1e9}, t0 + 10s));
+  a.mark_arbitrated(*a.combined());
+  CHECK_FALSE(a.find(1, 1)->arbitrated);  // alone: runs its own choice
+  a.add(hold(2, 1, {500, 2, 9e8, 1e9}, t0 + 10s));
+  a.mark_arbitrated(*a.combined());
+  CHECK(a.find(1, 1)->arbitrated);
+  CHECK(a.find(2, 1)->arbitrated);
+  a.remove(2, 1);
+  a.mark_arbitrated(*a.combined());
+  CHECK(a.find(1, 1)->arbitrated);  // once raised, its measurement stays unusable
+}

@@ -183,3 +183,28 @@ TEST_CASE("governor: a request that arrives behind another plans for what the qu
   CHECK(c["queued_ms"] == 0);
   CHECK(c["clocks"] == clocks_json(CountingPlanner{&reference_calls}(*model, {}, act.g, 60 / 1.05).clocks));
 }
+
+TEST_CASE("governor: a request the arbitration ran faster does not recalibrate", "[daemon][queue]") {
+  FakeActuator act;
+  flame::Calibrator cal;
+  int calls = 0;
+  GovernorOptions o;
+  o.idle_delay_ms = 0;
+  Governor gov(o, act, CountingPlanner{&calls}, cal);
+  gov.set_models({{"m", std::make_shared<TwoSidedModel>()}});
+  const SteadyTime t0{};
+  using namespace std::chrono_literals;
+  // Request 1 (slow clocks) overlaps request 2 (a tight deadline): 1 runs at 2's faster clocks.
+  const auto a = gov.begin(1, begin(1, "m", 60), t0);
+  const auto b = gov.begin(2, begin(1, "m", 40), t0 + 1ms);
+  REQUIRE(b["applied"] != a["clocks"]);
+  End e;
+  e.id = 1;
+  e.latency_ms = 0.7 * a["predicted_ms"].get<double>();  // faster than predicted: it ran faster
+  const auto ea = gov.end(1, e, t0 + 20ms);
+  CHECK(ea["calibration"]["updated"] == false);
+  CHECK(ea["calibration"]["factor"] == 1.0);
+  // Request 2 held the maximum itself: its measurement counts.
+  e.latency_ms = 1.1 * b["predicted_ms"].get<double>();
+  CHECK(gov.end(2, e, t0 + 40ms)["calibration"]["updated"] == true);
+}
