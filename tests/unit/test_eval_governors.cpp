@@ -332,6 +332,60 @@ TEST_CASE("eval: two apps on one board: every governor copes with two models", "
   CHECK(waited > 0);
 }
 
+TEST_CASE("eval: flamed told of queued requests (as the daemon is) meets a two-app mix",
+          "[eval][governors]") {
+  sim::MixSpec m;
+  m.camera.frames = 450;  // 45 camera requests over 15 s
+  m.bursty.bursts = 5;
+  const auto w = sim::generate_mix(m, "mix-test");
+  ProfileOptions po;
+  po.budget = 48;
+  po.repeats = 1;
+  const auto models = profile_models(tables(), {"inceptionv3-200", "xception-200"}, po);
+  std::map<std::string, flame::grid::GridModel> gm;
+  for (const auto& [n, p] : models) gm.emplace(n, p.model);
+  RunOptions o;
+  FlameOptions alone;
+  alone.announce = false;
+  alone.queue_aware = false;
+  FlameGovernor told(gm), blind(gm, alone);
+  const auto rt = run_governor(w, tables(), told, o);
+  const auto rb = run_governor(w, tables(), blind, o);
+  INFO("told " << rt.summary.met << ", alone " << rb.summary.met << " of " << w.requests.size());
+  CHECK(rt.summary.met > rb.summary.met);
+  CHECK(rt.summary.met_pct >= 95);
+}
+
+TEST_CASE("eval: flamed's holds: an arrival plans for what the queue leaves, the board runs the maximum",
+          "[eval][governors]") {
+  const auto& p = profiled().at(kModel);
+  FlameOptions fo;
+  fo.recalibrate = false;
+  FlameGovernor fl({{kModel, p.model}}, fo);
+  fl.reset(board_levels(table()));
+  // Request 0 starts with a loose budget: slow clocks.
+  const Decision d0{0, kModel, 0, 0, 1000, 1000, 25, std::nullopt};
+  const Target t0 = fl.decide(d0);
+  // Request 1 arrives 10 ms later with 250 ms: the ~140 ms of request 0 ahead leave too little.
+  const Decision d1{1, kModel, 10, 10, 250, 250, 25, std::nullopt};
+  const auto t1 = fl.arrive(d1);
+  REQUIRE(t1);
+  INFO(sim::to_string(t0) << " then " << sim::to_string(*t1));
+  CHECK((t1->cpu_khz > t0.cpu_khz || t1->gpu_hz > t0.gpu_hz || t1->emc_hz > t0.emc_hz));
+  CHECK(t1->cpu_khz >= t0.cpu_khz);  // the maximum of both holds
+  CHECK(t1->gpu_hz >= t0.gpu_hz);
+  CHECK(t1->emc_hz >= t0.emc_hz);
+  // Without queue awareness the same arrival plans for its whole 250 ms: clocks no higher.
+  fo.queue_aware = false;
+  FlameGovernor plain({{kModel, p.model}}, fo);
+  plain.reset(board_levels(table()));
+  plain.decide(d0);
+  const auto t1p = plain.arrive(d1);
+  REQUIRE(t1p);
+  CHECK(t1p->gpu_hz < t1->gpu_hz);
+  CHECK(t1p->cpu_khz <= t1->cpu_khz);
+}
+
 TEST_CASE("eval: thermal throttling slows MAX on a hot board and shows in the report fields",
           "[eval][thermal]") {
   RunOptions cool;

@@ -87,6 +87,7 @@ RunResult run_governor(const sim::Workload& w, const std::vector<sim::GridTable>
   s.observe(0);
   const std::size_t n = o.limit ? std::min(o.limit, w.requests.size()) : w.requests.size();
   double free_at = 0;
+  std::vector<bool> announced(n, false);
   for (std::size_t i = 0; i < n; ++i) {
     const sim::Request& q = w.requests[i];
     sim::FrameRecord r;
@@ -108,13 +109,36 @@ RunResult run_governor(const sim::Workload& w, const std::vector<sim::GridTable>
     pins.pin(target);
 
     sim::InferenceResult x;
-    if (period > 0) {
-      sim::Ticker ticker;
+    // Ticks (load-driven governors) and the arrivals announced while this inference runs, in one
+    // ticker: the simulator calls back at both, the governor's answer takes effect after the delays.
+    sim::Ticker ticker;
+    if (g.wants_arrivals())
+      for (std::size_t k = i + 1; k < n; ++k)
+        if (!announced[k] && w.requests[k].t_ms > r.start_ms) ticker.instants.push_back(w.requests[k].t_ms);
+    if (period > 0 || !ticker.instants.empty()) {
       ticker.first_ms = next_tick;
       ticker.period_ms = period;
+      double periodic = next_tick;
       ticker.at = [&](double t) {
-        ++out.ticks;
-        if (auto c = timed([&] { return g.tick(t, true); })) pins.pin(*c);
+        for (std::size_t k = i + 1; k < n && w.requests[k].t_ms <= t; ++k) {
+          if (announced[k] || !g.wants_arrivals()) continue;
+          announced[k] = true;
+          const sim::Request& a = w.requests[k];
+          const Decision ad{k,
+                            a.model,
+                            t,
+                            a.t_ms,
+                            a.deadline_ms,
+                            a.deadline_ms - (t - a.t_ms),
+                            s.temperature_c(),
+                            s.thermal_cap()};
+          if (auto c = timed([&] { return g.arrive(ad); })) pins.pin(*c);
+        }
+        if (period > 0 && t >= periodic) {
+          ++out.ticks;
+          if (auto c = timed([&] { return g.tick(t, true); })) pins.pin(*c);
+          while (periodic <= t) periodic += period;
+        }
       };
       x = s.run(q.model, r.start_ms, ticker);
     } else {

@@ -24,6 +24,10 @@ struct FlameOptions {
   double idle_delay_ms = 200;  // flamed's default idle hysteresis; then idle_policy: restore
   CalibratorOptions calibrator;
   bool exhaustive = false;  // diagnosis only: the exhaustive search instead of the daemon's greedy one
+  // As an app driving flamed does (`flame sim run`): announce each request on arrival, renew it at
+  // its start; flamed holds every announced request and runs the per-domain maximum.
+  bool announce = true;
+  bool queue_aware = true;  // flamed's queue_aware: budget = deadline - predicted work ahead
 };
 
 class FlameGovernor : public Governor {
@@ -33,6 +37,8 @@ class FlameGovernor : public Governor {
   void reset(const BoardLevels& board) override;
   Target decide(const Decision& d) override;
   void observe(const Outcome& o) override;
+  bool wants_arrivals() const override { return o_.announce; }
+  std::optional<Target> arrive(const Decision& d) override;
   std::optional<IdleAction> idle(double finish_ms) override;
 
   const Calibrator& calibrator() const { return calibrator_; }
@@ -44,7 +50,19 @@ class FlameGovernor : public Governor {
   FlameOptions o_;
   ClockGrid grid_;
   Calibrator calibrator_;
-  std::map<std::size_t, double> model_ms_;  // per request index: uncorrected prediction
+  // A request flamed holds (daemon/arbiter.hpp's Hold): its choice, when it joined the queue and
+  // started, its predictions, and whether another hold raised its clocks (then no recalibration).
+  struct Held {
+    Target clocks;
+    double arrived_ms = 0, began_ms = 0;
+    double model_ms = 0, predicted_ms = 0;
+    bool arbitrated = false;
+  };
+  Target plan(std::size_t index, const std::string& model, double budget_ms, double now_ms,
+              double arrived_ms);
+  Target combined();  // per-domain maximum of the holds; marks the ones it raises
+
+  std::map<std::size_t, Held> held_;
   std::size_t infeasible_ = 0, evaluations_ = 0;
 };
 

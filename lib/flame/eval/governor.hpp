@@ -66,6 +66,12 @@ class Governor {
   virtual Target decide(const Decision& d) = 0;
   virtual void observe(const Outcome&) {}
 
+  // Governors that apps tell about a request as soon as it arrives (flamed: the app's `begin` on
+  // arrival, renewed when the inference starts) get arrive() for every request that arrives while
+  // another inference runs; it returns the clocks to set at once, or nothing to keep them.
+  virtual bool wants_arrivals() const { return false; }
+  virtual std::optional<Target> arrive(const Decision& /*d*/) { return std::nullopt; }
+
   // Load-driven governors (the stock ones) re-evaluate every tick_ms() of virtual time, busy or idle;
   // 0 = only at request boundaries. tick() returns new clocks, or nothing to keep the current ones.
   virtual double tick_ms() const { return 0; }
