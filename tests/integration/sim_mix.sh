@@ -98,6 +98,32 @@ diff -r --no-dereference -x scaling_cur_freq -x cpuinfo_cur_freq -x cur_freq -x 
   -x in_power0_input -x in_current0_input -x ui_input_0 -x temp "$tmp/tree.orig" "$tmp/tree"
 [[ ! -e "$tmp/run/baseline.json" ]]
 
+# queue_aware: false (every request plans for its whole deadline, as if the GPU were its own)
+# meets fewer of the mix's deadlines than the default, which budgets for the other app's work ahead.
+# Then --realtime: the replay paces its messages in wall-clock time (first 4 requests, ~0.9 s).
+echo "queue_aware: false" >>"$tmp/flamed.yaml"
+"$FLAMED" --config "$tmp/flamed.yaml" >"$tmp/flamed2.log" 2>&1 &
+pid=$!
+for _ in $(seq 100); do
+  [[ -S "$tmp/flamed.sock" ]] && break
+  sleep 0.1
+done
+"$FLAME" sim run --board tx2 --tree "$tmp/tree" --workload "$mix" --seed 1 --socket "$tmp/flamed.sock" \
+  --json >"$tmp/blind.json"
+"$FLAME" sim run --board tx2 --tree "$tmp/tree" --workload "$mix" --seed 1 --socket "$tmp/flamed.sock" \
+  --realtime --limit 4 --json >"$tmp/rt.json"
+python3 - "$tmp/summary.json" "$tmp/blind.json" "$tmp/rt.json" <<'PY'
+import json, sys
+aware, blind, rt = (json.load(open(p)) for p in sys.argv[1:4])
+a, b = aware["summary"]["met"], blind["summary"]["met"]
+print(f"mix: queue-aware {a}, blind {b} of {aware['summary']['requests']} deadlines met")
+assert a > b, (a, b)
+assert rt["summary"]["requests"] == 4 and rt["wall_s"] >= 0.6, rt
+PY
+kill -TERM "$pid"
+wait "$pid"
+pid=""
+
 # Thermal throttling on a hot board (no daemon: the tree's ceilings, as MAX would run).
 "$FLAME" sim run --board tx2 --tree "$tmp/tree" --workload "$FLAME_SOURCE_DIR/config/workloads/camera30.yaml" \
   --no-daemon --ambient-c 75 --throttle-c 80 --json >"$tmp/hot.json"
