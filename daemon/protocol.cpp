@@ -18,6 +18,14 @@ const json* field(const json& j, const char* key) {
   return it == j.end() || it->is_null() ? nullptr : &*it;
 }
 
+// At most max_bytes of s, never ending inside a UTF-8 sequence (a reply must stay valid UTF-8).
+std::string utf8_prefix(const std::string& s, size_t max_bytes) {
+  if (s.size() <= max_bytes) return s;
+  size_t n = max_bytes;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;  // s[n] continues a sequence
+  return s.substr(0, n);
+}
+
 int64_t request_id(const json& j) {
   const json* v = field(j, "id");
   if (!v) throw Bad{"missing \"id\""};
@@ -92,7 +100,7 @@ Request parse_object(const json& j) {
     return e;
   }
   if (name == "status") return Status{};
-  throw Bad{fmt::format("unknown op \"{}\" (expected hello, begin, end or status)", name.substr(0, 32))};
+  throw Bad{fmt::format("unknown op \"{}\" (expected hello, begin, end or status)", utf8_prefix(name, 32))};
 }
 
 // Requests are flat; deep nesting is only ever an attack on the recursive destructor/parser.

@@ -118,7 +118,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void respond(const nlohmann::json& reply) {
     auto self = shared_from_this();
-    reply_ = reply.dump() + "\n";
+    // Replies quote client text; the parser admits only valid UTF-8, but never let a stray byte
+    // (e.g. a quote cut short) turn into an exception in the event loop: replace it.
+    reply_ = reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     server_.schedule_expiry();
     asio::async_write(socket_, asio::buffer(reply_), [self](const boost::system::error_code& ec, size_t) {
       if (ec || self->close_after_reply_) return self->finish();

@@ -52,7 +52,10 @@ assert int(f[GPU + "/max_freq"]) == 1020000000 and int(f[POL + "/scaling_max_fre
 snap = files()
 bad = ["not json\n", "[1]\n", '{"op":"fly"}\n', '{"op":"begin","id":5,"model":"nope","deadline_ms":5}\n',
        '{"op":"begin","id":5,"model":"resnet50","deadline_ms":-5}\n', '{"op":"begin","model":"resnet50","deadline_ms":5}\n',
-       '{"op":"end","id":99}\n', '{"op":"hello","proto":7}\n', '{"op":"begin","id":5,"model":"resnet50","deadline_ms":"5"}\n']
+       '{"op":"end","id":99}\n', '{"op":"hello","proto":7}\n', '{"op":"begin","id":5,"model":"resnet50","deadline_ms":"5"}\n',
+       # an unknown op whose quote in the error is cut to 32 bytes inside a UTF-8 character: this
+       # once made the reply unserialisable and ended flamed's event loop (found by the fuzzer)
+       '{"op":"' + "x" * 31 + '\u054f\u0752"}\n']
 for line in bad:
     r = a.raw(line)
     assert r["ok"] is False and r["error"], (line, r)

@@ -56,6 +56,15 @@ TEST_CASE("protocol: every malformed request gets a reason and keeps a usable id
   }
   CHECK(parse_request(R"({"op":"begin","id":4,"model":"m"})").id == 4);
   CHECK(parse_request("garbage").id.is_null());
+  // An unknown op is quoted cut to 32 bytes, never inside a UTF-8 sequence (found by the fuzzer:
+  // the reply could not be serialised and the exception ended flamed's event loop).
+  for (int pad = 0; pad < 4; ++pad) {
+    const std::string op = std::string(static_cast<size_t>(30 + pad), 'x') + "\u054f\u0752";
+    const auto p = parse_request(R"({"op":")" + op + R"("})");
+    INFO(pad);
+    REQUIRE_FALSE(p.request);
+    CHECK_NOTHROW(error_reply(p.id, p.error).dump(-1, ' ', false, nlohmann::json::error_handler_t::strict));
+  }
 }
 
 TEST_CASE("protocol: random bytes and mutations never throw") {
