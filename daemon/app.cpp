@@ -31,6 +31,7 @@ flame::CalibratorOptions calibrator_options(const Config& c) {
   o.outlier_ratio = c.recalibration.outlier_ratio;
   o.min_factor = c.recalibration.min_factor;
   o.max_factor = c.recalibration.max_factor;
+  o.noise_z = c.recalibration.noise_z;
   return o;
 }
 

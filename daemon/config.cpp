@@ -209,6 +209,7 @@ Config parse_config(const std::string& yaml, const std::string& source) {
     s.key("min_factor", [&](auto& x, auto& k) { r.min_factor = s.number(x, k, 0.01, 1); });
     s.key("max_factor", [&](auto& x, auto& k) { r.max_factor = s.number(x, k, 1, 100); });
     s.key("persist_interval_s", [&](auto& x, auto& k) { r.persist_interval_s = s.number(x, k, 1, 86400); });
+    s.key("noise_z", [&](auto& x, auto& k) { r.noise_z = s.number(x, k, 0, 10); });
     s.finish();
   });
   top.key("metrics", [&](const YAML::Node& v, const std::string& path) {
@@ -303,6 +304,7 @@ std::string dump_config(const Config& c) {
   e << YAML::Key << "min_factor" << YAML::Value << r.min_factor;
   e << YAML::Key << "max_factor" << YAML::Value << r.max_factor;
   e << YAML::Key << "persist_interval_s" << YAML::Value << r.persist_interval_s;
+  e << YAML::Key << "noise_z" << YAML::Value << r.noise_z;
   e << YAML::EndMap;
   e << YAML::Key << "metrics" << YAML::Value << YAML::BeginMap;
   e << YAML::Key << "textfile" << YAML::Value << c.metrics.textfile.string();

@@ -50,6 +50,7 @@ struct Config {
     double outlier_ratio = 3.0;  // ratios beyond [1/x, x] of the current factor are ignored
     double min_factor = 0.5, max_factor = 3.0;
     double persist_interval_s = 30;
+    double noise_z = 2.33;  // margin >= noise_z x measured scatter of measured/predicted (0: off)
   } recalibration;
 
   struct Metrics {

@@ -55,13 +55,15 @@ nlohmann::json Governor::begin(uint64_t client, const Begin& r, SteadyTime now) 
   }
   const std::string key = flame::Calibrator::key(r.model, w.phase, w.ctx);
   const double factor = o_.recalibrate ? calibrator_.factor(key) : 1.0;
+  const double divisor =
+      o_.recalibrate ? calibrator_.divisor(key, o_.safety_margin_pct) : 1.0 + o_.safety_margin_pct / 100.0;
   // Other apps' inferences ahead on the accelerator delay this one: plan for what they leave. A
   // renewed begin (the app announced the request on arrival, now it starts) keeps its place.
   const Hold* renewed = arbiter_.find(client, r.id);
   const SteadyTime arrived = renewed ? renewed->arrived : now;
   const double queued = o_.queue_aware ? arbiter_.queued_ms(client, r.id, arrived, now) : 0.0;
   const double budget = std::max(r.deadline_ms - queued, kMinBudgetMs);
-  const double target = budget / (1.0 + o_.safety_margin_pct / 100.0) / factor;
+  const double target = budget / divisor;
   Decision d;
   try {
     const flame::ClockGrid& grid = actuator_.grid();
@@ -109,6 +111,7 @@ nlohmann::json Governor::begin(uint64_t client, const Begin& r, SteadyTime now) 
           {"predicted_ms", h.predicted_ms},
           {"feasible", d.feasible},
           {"queued_ms", queued},
+          {"margin_pct", (divisor / factor - 1.0) * 100.0},
           {"calibration", factor}};
 }
 

@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <random>
 
 #include "flame/calibrate/calibrator.hpp"
 
@@ -40,4 +41,33 @@ TEST_CASE("calibrator: state round-trips through JSON; bad state changes nothing
   CHECK_THROWS(d.load_json(nlohmann::json{{"version", 2}}));
   CHECK_THROWS(d.load_json(nlohmann::json::parse(R"({"version":1,"buckets":{"a":{"factor":99}}})")));
   CHECK(d.factor("a") == Approx(c.factor("a")));
+}
+
+TEST_CASE("calibrator: the planning margin covers the measured scatter") {
+  Calibrator c;
+  std::mt19937_64 rng(7);
+  std::normal_distribution<double> noise(1.0, 0.04);  // 4 % run-to-run scatter
+  const std::string noisy = "slm/decode/ctx128", steady = "camera";
+  CHECK(c.divisor(noisy, 5) == Approx(1.05));  // nothing measured: the safety margin
+  for (int i = 0; i < 7; ++i) c.observe(noisy, 100, 100 * noise(rng));
+  CHECK(c.divisor(noisy, 5) == Approx(c.factor(noisy) * 1.05));  // too few samples to trust
+  for (int i = 0; i < 400; ++i) c.observe(noisy, 100, 100 * noise(rng));
+  const auto& s = c.states().at(noisy);
+  CHECK(s.spread() == Approx(0.04).margin(0.02));
+  CHECK(c.divisor(noisy, 5) == Approx(s.factor * (1 + 2.33 * s.spread())));
+  CHECK(c.divisor(noisy, 5) > s.factor * 1.05);
+  // Small scatter keeps the fixed margin; noise_z 0 switches the noise margin off.
+  for (int i = 0; i < 100; ++i) c.observe(steady, 100, 100 * (i % 2 ? 1.005 : 0.995));
+  CHECK(c.divisor(steady, 5) == Approx(c.factor(steady) * 1.05));
+  flame::CalibratorOptions off;
+  off.noise_z = 0;
+  Calibrator plain(off);
+  for (int i = 0; i < 100; ++i) plain.observe(noisy, 100, 100 * noise(rng));
+  CHECK(plain.divisor(noisy, 5) == Approx(plain.factor(noisy) * 1.05));
+  // The scatter is kept with the state.
+  Calibrator d;
+  d.load_json(c.to_json());
+  CHECK(d.states().at(noisy).spread() == Approx(s.spread()));
+  CHECK_THROWS(
+      d.load_json(nlohmann::json::parse(R"({"version":1,"buckets":{"a":{"factor":1,"spread":-1}}})")));
 }

@@ -38,7 +38,7 @@ domains:
   cpu: {enabled: true, min_khz: 345600, max_khz: 2035200}
   gpu: {enabled: false}
   emc: {max_hz: 1866000000}
-recalibration: {enabled: false, alpha: 0.5, outlier_ratio: 2, min_factor: 0.8, max_factor: 2, persist_interval_s: 5}
+recalibration: {enabled: false, alpha: 0.5, outlier_ratio: 2, min_factor: 0.8, max_factor: 2, persist_interval_s: 5, noise_z: 0}
 metrics: {textfile: /tmp/flamed.prom, interval_s: 2}
 )",
                               "full.yaml");
@@ -54,6 +54,7 @@ metrics: {textfile: /tmp/flamed.prom, interval_s: 2}
   CHECK_FALSE(c.gpu.enabled);
   CHECK(c.emc.max == 1866000000);
   CHECK(c.recalibration.alpha == 0.5);
+  CHECK(c.recalibration.noise_z == 0);
   CHECK(c.metrics.textfile == "/tmp/flamed.prom");
   // dump -> parse round trip keeps every value.
   const auto again = parse_config(flamed::dump_config(c), "dump");

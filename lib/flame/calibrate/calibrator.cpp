@@ -20,6 +20,15 @@ double Calibrator::factor(const std::string& key) const {
   return it == states_.end() ? 1.0 : it->second.factor;
 }
 
+double Calibrator::divisor(const std::string& key, double safety_margin_pct) const {
+  double margin = safety_margin_pct / 100.0;
+  auto it = states_.find(key);
+  if (it == states_.end()) return 1.0 + margin;
+  if (o_.noise_z > 0 && it->second.samples >= o_.min_noise_samples)
+    margin = std::max(margin, o_.noise_z * it->second.spread());
+  return it->second.factor * (1.0 + margin);
+}
+
 bool Calibrator::observe(const std::string& key, double model_ms, double measured_ms) {
   if (!(model_ms > 0) || !(measured_ms > 0) || !std::isfinite(model_ms) || !std::isfinite(measured_ms))
     return false;
@@ -41,6 +50,7 @@ bool Calibrator::observe(const std::string& key, double model_ms, double measure
     return true;
   }
   s.pending.clear();
+  s.variance = (1 - o_.alpha) * s.variance + o_.alpha * (rel - 1) * (rel - 1);
   s.factor = std::clamp((1 - o_.alpha) * s.factor + o_.alpha * ratio, o_.min_factor, o_.max_factor);
   ++s.samples;
   return true;
@@ -49,8 +59,11 @@ bool Calibrator::observe(const std::string& key, double model_ms, double measure
 nlohmann::json Calibrator::to_json() const {
   nlohmann::json buckets = nlohmann::json::object();
   for (const auto& [k, s] : states_)
-    buckets[k] = {
-        {"factor", s.factor}, {"samples", s.samples}, {"rejected", s.rejected}, {"last_ratio", s.last_ratio}};
+    buckets[k] = {{"factor", s.factor},
+                  {"samples", s.samples},
+                  {"rejected", s.rejected},
+                  {"last_ratio", s.last_ratio},
+                  {"spread", s.spread()}};
   return {{"version", 1}, {"buckets", buckets}};
 }
 
@@ -68,6 +81,10 @@ void Calibrator::load_json(const nlohmann::json& j) {
     s.samples = v.value("samples", 0L);
     s.rejected = v.value("rejected", 0L);
     s.last_ratio = v.value("last_ratio", 0.0);
+    const double spread = v.value("spread", 0.0);  // absent in files of older versions
+    if (!std::isfinite(spread) || spread < 0 || spread > 10)
+      throw std::runtime_error("calibration state: bucket '" + k + "' spread out of range");
+    s.variance = spread * spread;
     next[k] = s;
   }
   states_ = std::move(next);

@@ -3,6 +3,7 @@
 // predicted latency, learned from the latencies applications report. An EWMA of measured /
 // predicted, robust to outliers: a ratio far from the current factor is ignored unless several in
 // a row agree (then the world changed and the factor jumps to their median).
+#include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -17,6 +18,11 @@ struct CalibratorOptions {
   double min_factor = 0.5;
   double max_factor = 3.0;
   int regime_change_run = 5;  // consecutive same-side outliers that force a reset
+  // Noise-aware margin: the planning margin is at least noise_z times the measured scatter of
+  // measured / predicted (2.33: 99 % one-sided for Gaussian scatter), once min_noise_samples
+  // ratios were seen; 0 = the fixed safety margin only.
+  double noise_z = 2.33;
+  int min_noise_samples = 8;
 };
 
 struct CalibrationState {
@@ -24,7 +30,9 @@ struct CalibrationState {
   long samples = 0;
   long rejected = 0;
   double last_ratio = 0;
+  double variance = 0;          // EWMA of (ratio / factor - 1)^2: the run-to-run scatter
   std::vector<double> pending;  // current run of same-side outliers
+  double spread() const { return std::sqrt(variance); }
 };
 
 class Calibrator {
@@ -35,6 +43,9 @@ class Calibrator {
   static std::string key(const std::string& model, const std::string& phase = {}, int ctx = 0);
 
   double factor(const std::string& key) const;
+  // What the deadline is divided by before the search: factor x (1 + margin), the margin being the
+  // larger of the fixed safety margin and noise_z x the measured scatter.
+  double divisor(const std::string& key, double safety_margin_pct) const;
   // model_ms is the uncorrected model prediction for the run that took measured_ms. Returns true
   // when the observation moved the factor (false: ignored as an outlier or invalid).
   bool observe(const std::string& key, double model_ms, double measured_ms);

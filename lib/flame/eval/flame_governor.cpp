@@ -35,6 +35,8 @@ Target FlameGovernor::plan(std::size_t index, const std::string& model, double b
   const grid::SeriesModel& m = it->second.series.front();
   const std::string key = Calibrator::key(model);
   const double factor = o_.recalibrate ? calibrator_.factor(key) : 1.0;
+  const double divisor =
+      o_.recalibrate ? calibrator_.divisor(key, o_.safety_margin_pct) : 1.0 + o_.safety_margin_pct / 100.0;
   // As daemon/governor.cpp: the work ahead (first come, first served) comes off the budget, and a
   // late request still asks (for the fastest clocks).
   std::vector<QueuedRequest> ahead;
@@ -42,7 +44,7 @@ Target FlameGovernor::plan(std::size_t index, const std::string& model, double b
     for (const auto& [i, h] : held_)
       if (i != index && h.arrived_ms <= arrived_ms) ahead.push_back({h.predicted_ms, now_ms - h.began_ms});
   const double budget = std::max(budget_ms - queued_work_ms(ahead), 0.1);
-  const double target = budget / (1.0 + o_.safety_margin_pct / 100.0) / factor;
+  const double target = budget / divisor;
   const Predictor predict = [&](const Clocks& c) { return m.estimate(c); };
   const SearchResult r =
       o_.exhaustive ? exhaustive_search(grid_, predict, target) : greedy_search(grid_, predict, target);
