@@ -4,6 +4,7 @@
 # inferences) through flamed's socket. Checks: flamed's writes reached the tree during the run, the
 # clocks were put back byte for byte at SIGTERM, and the summary agrees with the per-request records.
 set -euo pipefail
+source "$(dirname "$0")/lib/sim_env.sh"
 [[ -n "${FLAMED:-}" && -x "$FLAMED" ]] || { echo "FLAMED is not set to the flamed binary" >&2; exit 1; }
 tmp=$(mktemp -d -p /dev/shm 2>/dev/null || mktemp -d)
 pid=""
@@ -25,26 +26,8 @@ cp -a "$tmp/tree" "$tmp/tree.orig"
 mkdir -p "$tmp/models" "$tmp/state" "$tmp/run"
 cp "$FLAME_SOURCE_DIR/tests/data/sim/inceptionv3-200.yaml" "$tmp/models/"
 # idle_policy lowest: between and after requests the clocks stay set, so only SIGTERM puts them back.
-cat >"$tmp/flamed.yaml" <<EOF
-sysfs_root: $tmp/tree
-socket_path: $tmp/flamed.sock
-socket_group: ""
-models_dir: $tmp/models
-state_dir: $tmp/state
-runtime_dir: $tmp/run
-board_file: $FLAME_SOURCE_DIR/config/boards/tx2-flexibo.yaml
-dbus: false
-log_level: info
-idle_policy: lowest
-EOF
-"$FLAMED" --config "$tmp/flamed.yaml" >"$tmp/flamed.log" 2>&1 &
-pid=$!
-for _ in $(seq 100); do
-  [[ -S "$tmp/flamed.sock" ]] && break
-  kill -0 "$pid" 2>/dev/null || { cat "$tmp/flamed.log" >&2; exit 1; }
-  sleep 0.1
-done
-[[ -S "$tmp/flamed.sock" ]] || { echo "flamed did not open its socket" >&2; cat "$tmp/flamed.log" >&2; exit 1; }
+sim_write_config "$tmp" "idle_policy: lowest"
+sim_start_flamed "$tmp" "$tmp/flamed.log"
 grep -q "clock grid: 12 CPU x 4 GPU x 4 EMC points" "$tmp/flamed.log"
 
 "$FLAME" sim workload --preset camera30 --seed 1 --frames 300 --out "$tmp/camera.yaml" 2>/dev/null

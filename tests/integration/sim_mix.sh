@@ -6,6 +6,7 @@
 # begins overlapped and were arbitrated, flamed saw both models and no errors, the clocks were put
 # back byte for byte at SIGTERM; and thermal throttling on a hot board shows in the replay's summary.
 set -euo pipefail
+source "$(dirname "$0")/lib/sim_env.sh"
 [[ -n "${FLAMED:-}" && -x "$FLAMED" ]] || { echo "FLAMED is not set to the flamed binary" >&2; exit 1; }
 tmp=$(mktemp -d -p /dev/shm 2>/dev/null || mktemp -d)
 pid=""
@@ -31,25 +32,8 @@ for m in inceptionv3 xception; do
   "$FLAME" fit "$grids/tx2_sampled_output_${m}_200x200.csv" --budget 64 --seed 1 --name "$m-200" \
     --board tx2-flexibo --out "$tmp/models/$m-200.yaml" >/dev/null
 done
-cat >"$tmp/flamed.yaml" <<EOF
-sysfs_root: $tmp/tree
-socket_path: $tmp/flamed.sock
-socket_group: ""
-models_dir: $tmp/models
-state_dir: $tmp/state
-runtime_dir: $tmp/run
-board_file: $FLAME_SOURCE_DIR/config/boards/tx2-flexibo.yaml
-dbus: false
-log_level: info
-EOF
-"$FLAMED" --config "$tmp/flamed.yaml" >"$tmp/flamed.log" 2>&1 &
-pid=$!
-for _ in $(seq 100); do
-  [[ -S "$tmp/flamed.sock" ]] && break
-  kill -0 "$pid" 2>/dev/null || { cat "$tmp/flamed.log" >&2; exit 1; }
-  sleep 0.1
-done
-[[ -S "$tmp/flamed.sock" ]] || { echo "flamed did not open its socket" >&2; cat "$tmp/flamed.log" >&2; exit 1; }
+sim_write_config "$tmp"
+sim_start_flamed "$tmp" "$tmp/flamed.log"
 
 "$FLAME" sim run --board tx2 --tree "$tmp/tree" --workload "$mix" --seed 1 --socket "$tmp/flamed.sock" \
   --json --records "$tmp/records.jsonl" >"$tmp/summary.json"
@@ -101,13 +85,8 @@ diff -r --no-dereference -x scaling_cur_freq -x cpuinfo_cur_freq -x cur_freq -x 
 # queue_aware: false (every request plans for its whole deadline, as if the GPU were its own)
 # meets fewer of the mix's deadlines than the default, which budgets for the other app's work ahead.
 # Then --realtime: the replay paces its messages in wall-clock time (first 4 requests, ~0.9 s).
-echo "queue_aware: false" >>"$tmp/flamed.yaml"
-"$FLAMED" --config "$tmp/flamed.yaml" >"$tmp/flamed2.log" 2>&1 &
-pid=$!
-for _ in $(seq 100); do
-  [[ -S "$tmp/flamed.sock" ]] && break
-  sleep 0.1
-done
+sim_write_config "$tmp" "queue_aware: false"
+sim_start_flamed "$tmp" "$tmp/flamed2.log"
 "$FLAME" sim run --board tx2 --tree "$tmp/tree" --workload "$mix" --seed 1 --socket "$tmp/flamed.sock" \
   --json >"$tmp/blind.json"
 "$FLAME" sim run --board tx2 --tree "$tmp/tree" --workload "$mix" --seed 1 --socket "$tmp/flamed.sock" \
