@@ -36,6 +36,12 @@ std::string prometheus_text(const Governor& g) {
       "# TYPE flamed_calibration_factor gauge\n";
   for (const auto& [key, s] : g.calibrator().states())
     out += fmt::format("flamed_calibration_factor{{bucket=\"{}\"}} {}\n", key, s.factor);
+  out +=
+      "# HELP flamed_calibration_spread Scatter of measured/predicted latency per model bucket (sets the "
+      "noise-aware margin).\n"
+      "# TYPE flamed_calibration_spread gauge\n";
+  for (const auto& [key, s] : g.calibrator().states())
+    out += fmt::format("flamed_calibration_spread{{bucket=\"{}\"}} {}\n", key, s.spread());
   return out;
 }
 

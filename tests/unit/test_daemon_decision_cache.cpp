@@ -1,11 +1,14 @@
 // The planner memo (daemon/decision_cache.hpp): hits only for the same model object, workload,
 // grid and target; the governor's answers with the memo equal the planner's without it.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <random>
 
 #include "decision_cache.hpp"
 #include "governor.hpp"
+#include "metrics.hpp"
 
 using namespace flamed;
 
@@ -207,4 +210,36 @@ TEST_CASE("governor: a request the arbitration ran faster does not recalibrate",
   // Request 2 held the maximum itself: its measurement counts.
   e.latency_ms = 1.1 * b["predicted_ms"].get<double>();
   CHECK(gov.end(2, e, t0 + 40ms)["calibration"]["updated"] == true);
+}
+
+TEST_CASE("metrics: counters, applied clocks and per-bucket calibration in Prometheus text", "[daemon]") {
+  FakeActuator act;
+  flame::Calibrator cal;
+  int calls = 0;
+  GovernorOptions o;
+  o.idle_delay_ms = 1000;
+  Governor gov(o, act, CountingPlanner{&calls}, cal);
+  gov.set_models({{"m", std::make_shared<TwoSidedModel>()}});
+  const SteadyTime t0{};
+  for (int i = 0; i < 3; ++i) {
+    const auto b = gov.begin(1, begin(i, "m", 60), t0);
+    End e;
+    e.id = i;
+    e.latency_ms = b["predicted_ms"].get<double>() * (i == 1 ? 1.1 : 0.9);
+    gov.end(1, e, t0);
+  }
+  End missing;
+  missing.id = 99;
+  gov.end(1, missing, t0);  // an error: no such request
+  const std::string text = prometheus_text(gov);
+  CHECK_THAT(text, Catch::Contains("flamed_requests_total 3\n"));
+  CHECK_THAT(text, Catch::Contains("flamed_request_errors_total 1\n"));
+  CHECK_THAT(text, Catch::Contains("# TYPE flamed_calibration_spread gauge"));
+  CHECK_THAT(text,
+             Catch::Contains(fmt::format("flamed_calibration_factor{{bucket=\"m\"}} {}\n", cal.factor("m"))));
+  CHECK_THAT(text, Catch::Contains(fmt::format("flamed_calibration_spread{{bucket=\"m\"}} {}\n",
+                                               cal.states().at("m").spread())));
+  CHECK(cal.states().at("m").spread() > 0);
+  CHECK_THAT(text,
+             Catch::Contains(fmt::format("flamed_clock_hz{{domain=\"gpu\"}} {}\n", gov.applied().gpu_hz)));
 }
