@@ -5,17 +5,6 @@
 # clocks were put back byte for byte at SIGTERM, and the summary agrees with the per-request records.
 set -euo pipefail
 source "$(dirname "$0")/lib/sim_env.sh"
-[[ -n "${FLAMED:-}" && -x "$FLAMED" ]] || { echo "FLAMED is not set to the flamed binary" >&2; exit 1; }
-tmp=$(mktemp -d -p /dev/shm 2>/dev/null || mktemp -d)
-pid=""
-cleanup() {
-  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid"
-    wait "$pid" || true
-  fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
 
 # The shipped workloads regenerate from their seeds.
 "$FLAME" sim workload --check "$FLAME_SOURCE_DIR/config/workloads/camera30.yaml" | grep -q "regenerates byte for byte"

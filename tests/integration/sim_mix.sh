@@ -7,17 +7,6 @@
 # back byte for byte at SIGTERM; and thermal throttling on a hot board shows in the replay's summary.
 set -euo pipefail
 source "$(dirname "$0")/lib/sim_env.sh"
-[[ -n "${FLAMED:-}" && -x "$FLAMED" ]] || { echo "FLAMED is not set to the flamed binary" >&2; exit 1; }
-tmp=$(mktemp -d -p /dev/shm 2>/dev/null || mktemp -d)
-pid=""
-cleanup() {
-  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid"
-    wait "$pid" || true
-  fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
 
 mix="$FLAME_SOURCE_DIR/config/workloads/mix.yaml"
 "$FLAME" sim workload --check "$mix" >"$tmp/check.txt"

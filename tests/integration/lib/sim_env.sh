@@ -1,6 +1,19 @@
 # Shared by the tests that run the real flamed on the simulated TX2 (tests/integration/sim_*.sh):
 # a config for a tree, models, state and runtime dirs under DIR, and a start that waits for the
-# socket. Source it; needs FLAMED and FLAME_SOURCE_DIR.
+# socket. Source it; needs FLAMED and FLAME_SOURCE_DIR. Sets tmp (removed at exit) and pid (a
+# flamed still running at exit gets SIGTERM, so it restores the clocks first).
+[[ -n "${FLAMED:-}" && -x "$FLAMED" ]] || { echo "FLAMED is not set to the flamed binary" >&2; exit 1; }
+tmp=$(mktemp -d -p /dev/shm 2>/dev/null || mktemp -d)
+pid=""
+cleanup() {
+  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid"
+    wait "$pid" || true
+  fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
 sim_write_config() {  # sim_write_config DIR [extra yaml lines...] -> DIR/flamed.yaml
   local d=$1
   shift
