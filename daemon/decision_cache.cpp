@@ -4,14 +4,6 @@
 
 namespace flamed {
 
-namespace {
-
-bool same_grid(const flame::ClockGrid& a, const flame::ClockGrid& b) {
-  return a.cpu_khz == b.cpu_khz && a.cpu_cores == b.cpu_cores && a.gpu_hz == b.gpu_hz && a.emc_hz == b.emc_hz;
-}
-
-}  // namespace
-
 size_t DecisionKeyHash::operator()(const DecisionKey& k) const {
   size_t h = std::hash<const void*>{}(k.model);
   auto mix = [&h](size_t v) { h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2); };
@@ -22,7 +14,7 @@ size_t DecisionKeyHash::operator()(const DecisionKey& k) const {
 }
 
 std::optional<Decision> DecisionCache::find(const DecisionKey& key, const flame::ClockGrid& grid) {
-  if (!same_grid(grid, grid_)) {
+  if (grid != grid_) {
     entries_.clear();
     grid_ = grid;
   }

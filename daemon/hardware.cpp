@@ -49,6 +49,11 @@ BoardActuator::BoardActuator(const Config& config)
     const auto r = controller_.restore();
     if (!r.ok()) spdlog::error("restoring the stale baseline was incomplete:\n{}", flame::board::to_text(r));
   }
+  // Right after boot a JetPack 5/6 GPU has no devfreq device until it first powers up; without it the
+  // grid would have no GPU axis for the whole life of the daemon.
+  if (config.gpu.enabled && !config.dry_run &&
+      controller_.board().gpu.health.status == flame::board::DomainStatus::Deferred)
+    controller_.wake_gpu();
   build_grid();
   last_ = controller_.board().current();
   last_.cpu_cores = 0;
@@ -56,6 +61,7 @@ BoardActuator::BoardActuator(const Config& config)
 }
 
 void BoardActuator::build_grid() {
+  const flame::ClockGrid before = grid_;
   const auto& b = controller_.board();
   const auto now = b.current();
   std::vector<uint64_t> cpu, gpu = b.gpu.available_hz, emc = b.emc.available_hz;
@@ -74,6 +80,7 @@ void BoardActuator::build_grid() {
   grid_.gpu_hz = selectable(gpu, config_.gpu, static_cast<uint64_t>(now.gpu_hz));
   grid_.emc_hz = selectable(emc, config_.emc, static_cast<uint64_t>(now.emc_hz));
   grid_.cpu_cores.clear();  // online cores belong to nvpmodel; not actuated
+  if (grid_ == before) return;
   spdlog::info("clock grid: {} CPU x {} GPU x {} EMC points", grid_.cpu_khz.size(), grid_.gpu_hz.size(),
                grid_.emc_hz.size());
 }
@@ -115,6 +122,7 @@ void BoardActuator::restore() {
   const auto r = controller_.restore();
   // Read the board afresh: the restored values are what runs now.
   controller_.rediscover();
+  build_grid();  // a domain that vanished may be back, one that failed may be gone
   last_ = controller_.board().current();
   last_.cpu_cores = 0;
   if (!r.ok()) throw std::runtime_error("restore incomplete:\n" + flame::board::to_text(r));

@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <filesystem>
 #include <limits>
+#include <stdexcept>
 
 #include "flame/board/text.hpp"
 
@@ -131,7 +133,41 @@ int KernelModel::write(const std::string& path, std::string_view text) {
     if (!value) return finish(EINVAL);
     return finish(write_emc(attr, *value));
   }
+  if (!deferred_.name.empty() && dir == deferred_.device_dir && attr == "railgate_enable") {
+    if (!value || *value > 1) return finish(EINVAL);
+    const int err = raw_write(path, std::to_string(*value) + "\n");
+    if (err == 0 && *value == 0 && deferred_.registers) register_gpu();
+    return finish(err);
+  }
   return finish(raw_write(path, std::string(text)));
+}
+
+namespace {
+std::string stash_of(const flame::board::SysfsRoot& root, const std::string& name) {
+  return root.host("/.kernel-model-stash/" + name);
+}
+}  // namespace
+
+void KernelModel::defer_gpu_devfreq(const std::string& name, bool registers) {
+  const std::string link = join("/sys/class/devfreq", name);
+  auto dir = root_.resolve(link);
+  auto device = dir ? root_.resolve(join(*dir, "device")) : std::nullopt;
+  if (!dir || !device) throw std::runtime_error("defer_gpu_devfreq: no devfreq device " + name);
+  namespace fs = std::filesystem;
+  fs::create_directories(stash_of(root_, ""));
+  fs::rename(root_.host(*dir), stash_of(root_, "dir"));
+  fs::rename(root_.host(link), stash_of(root_, "link"));
+  deferred_ = {name, *dir, *device, registers, ranges_.at(*dir)};
+  ranges_.erase(*dir);
+}
+
+void KernelModel::register_gpu() {
+  namespace fs = std::filesystem;
+  fs::rename(stash_of(root_, "dir"), root_.host(deferred_.devfreq_dir));
+  fs::rename(stash_of(root_, "link"), root_.host(join("/sys/class/devfreq", deferred_.name)));
+  fs::remove(stash_of(root_, ""));
+  ranges_[deferred_.devfreq_dir] = deferred_.range;
+  deferred_ = {};
 }
 
 bool KernelModel::policy_offline(const Range& r) {

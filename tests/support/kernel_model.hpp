@@ -60,6 +60,12 @@ class KernelModel : public flame::board::FileAccess {
   void seed_emc(bool locked, std::uint64_t rate);
   void set_emc_iso_cap(std::uint64_t cap);
 
+  // JetPack 5/6 first power-up (§11.4 rule 4): the GPU's devfreq device (its /sys/class/devfreq entry
+  // `name`) is taken away until "0" is written to the GPU's railgate_enable, which powers the GPU up
+  // and registers it again. `registers` = false: powering up does not help (a broken driver).
+  void defer_gpu_devfreq(const std::string& name, bool registers = true);
+  bool gpu_registered() const { return deferred_.name.empty(); }
+
  private:
   struct Range {
     bool cpufreq = true;
@@ -76,6 +82,7 @@ class KernelModel : public flame::board::FileAccess {
   std::uint64_t emc_effective(std::uint64_t v);
   std::uint64_t file_u64(const std::string& path);
   int raw_write(const std::string& path, const std::string& text);
+  void register_gpu();
 
   flame::board::SysfsRoot root_;
   flame::board::SysfsFileAccess files_;
@@ -88,6 +95,13 @@ class KernelModel : public flame::board::FileAccess {
   std::map<std::string, int> read_fail_;
   std::vector<Event> log_;
   std::vector<std::string> violations_;
+  struct Deferred {
+    std::string name;         // class entry, empty when registered
+    std::string devfreq_dir;  // in-root, resolved
+    std::string device_dir;   // in-root, resolved
+    bool registers = true;
+    Range range;
+  } deferred_;
 };
 
 }  // namespace flame::test

@@ -93,7 +93,8 @@ Baseline baseline_from_json(const nlohmann::json& j) {
       d.id = dj.at("id").get<std::string>();
       d.kind = dj.at("kind").get<std::string>();
       d.dir = dj.value("dir", "");
-      if (d.kind != "cpu" && d.kind != "gpu" && d.kind != "emc") fail("unknown domain kind '" + d.kind + "'");
+      if (d.kind != "cpu" && d.kind != "gpu" && d.kind != "emc" && d.kind != kGpuPowerKind)
+        fail("unknown domain kind '" + d.kind + "'");
       if (dj.contains("bounds")) d.bounds = dj["bounds"].get<std::map<std::string, std::string>>();
       for (const auto& aj : dj.at("attributes")) {
         SavedAttribute a;
@@ -254,6 +255,18 @@ SavedDomain capture_domain(const Board& board, const DomainRef& ref, FileAccess&
       break;
     }
   }
+  return d;
+}
+
+SavedDomain capture_gpu_power(const std::string& device_dir, FileAccess& io) {
+  SavedDomain d;
+  d.id = kGpuPowerKind;
+  d.kind = kGpuPowerKind;
+  d.dir = device_dir;
+  const std::string path = join(device_dir, "railgate_enable");
+  auto r = io.read(path);
+  if (!r.ok()) throw std::runtime_error(fmt::format("cannot snapshot {}: {}", path, errno_name(r.error)));
+  d.attributes.push_back({"railgate", path, "", std::string(trim(r.text))});
   return d;
 }
 
@@ -472,6 +485,19 @@ void restore_emc(const SavedDomain& d, const Baseline& b, FileAccess& io, const 
   if (!res.writes.empty()) res.outcome = Outcome::Applied;
 }
 
+// Attributes with no ordering rules (the GPU's railgate_enable): written back only if they differ.
+void restore_plain(const SavedDomain& d, FileAccess& io, const RetryPolicy& retry, RestoreResult& res) {
+  for (const auto& a : d.attributes) {
+    auto r = io.read(a.path);
+    if (!r.ok()) return note_error(res, r.error, "cannot read " + a.path);
+    if (trim(r.text) == a.value) continue;
+    auto recs = execute_writes(io, {{a.path, a.value}}, retry);
+    res.writes.insert(res.writes.end(), recs.begin(), recs.end());
+    if (const auto* bad = first_failure(recs)) return note_error(res, bad->error, "write " + bad->path);
+  }
+  if (!res.writes.empty()) res.outcome = Outcome::Applied;
+}
+
 }  // namespace
 
 RestoreReport restore_baseline(const Baseline& b, FileAccess& io, const RetryPolicy& retry) {
@@ -494,6 +520,8 @@ RestoreReport restore_baseline(const Baseline& b, FileAccess& io, const RetryPol
     res.domain = d.id;
     if (d.kind == "emc")
       restore_emc(d, b, io, retry, res);
+    else if (d.kind == kGpuPowerKind)
+      restore_plain(d, io, retry, res);
     else
       restore_range(d, io, retry, keep_limits, res);
     report.domains.push_back(std::move(res));

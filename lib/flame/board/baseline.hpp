@@ -23,9 +23,12 @@ namespace flame::board {
 
 inline constexpr const char* kDefaultRuntimeDir = "/run/flame";
 inline constexpr int kBaselineVersion = 1;
+// The GPU's power state, saved when a deferred GPU is powered up once (gpu_wake.hpp).
+inline constexpr const char* kGpuPowerKind = "gpu-power";
 
 // One saved attribute. `role` says what it is to restore ordering: "min", "max", "governor" (cpu, gpu),
-// "lock", "rate" (emc). The value is the attribute's text with surrounding whitespace removed.
+// "lock", "rate" (emc), "railgate" (gpu-power). The value is the attribute's text with surrounding whitespace
+// removed.
 struct SavedAttribute {
   std::string role;
   std::string path;
@@ -35,7 +38,7 @@ struct SavedAttribute {
 
 struct SavedDomain {
   std::string id;    // DomainRef::id(): "cpu:policy0", "gpu:17000000.gpu", "emc"
-  std::string kind;  // "cpu", "gpu", "emc"
+  std::string kind;  // "cpu", "gpu", "emc", "gpu-power"
   std::string dir;
   std::vector<SavedAttribute> attributes;
   // Where to read the current hardware bounds at restore time: "hw_min"/"hw_max" (cpu, emc) or
@@ -81,6 +84,8 @@ Baseline new_baseline(const Board& board, const std::string& owner);
 // Reads the current values of a domain's attributes. Throws std::runtime_error if a value to be saved
 // cannot be read (a domain we cannot snapshot must not be written).
 SavedDomain capture_domain(const Board& board, const DomainRef& d, FileAccess& io);
+// The GPU device's railgate_enable, before a wake writes it (domain id and kind "gpu-power").
+SavedDomain capture_gpu_power(const std::string& device_dir, FileAccess& io);
 // After an nvpmodel mode switch: the switch rewrote CPU/GPU min/max, so those become the values to
 // return to (restoring the old mode's limits would fight nvpmodel). EMC lock/rate and governors stay.
 void adopt_nvpmodel_change(Baseline& b, FileAccess& io, const std::string& new_status);

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
+#include <thread>
 
 #include "flame/board/discovery.hpp"
 #include "flame/board/text.hpp"
@@ -83,24 +84,54 @@ void Controller::make_writer() {
 }
 
 bool Controller::ensure_saved(const DomainRef& d) {
-  if (baseline_ && baseline_->contains(d.id())) return true;
+  return save_domain(d.id(), [&] { return capture_domain(board_, d, *io_); });
+}
+
+bool Controller::save_domain(const std::string& id, const std::function<SavedDomain()>& capture) {
+  if (baseline_ && baseline_->contains(id)) return true;
   const bool created = !baseline_;
   if (created) baseline_ = new_baseline(board_, opts_.owner);
   try {
-    baseline_->domains.push_back(capture_domain(board_, d, *io_));
+    baseline_->domains.push_back(capture());
     save_baseline(*baseline_, baseline_file_);
     return true;
   } catch (const std::exception& e) {
-    spdlog::error("board: cannot save the baseline for {}: {}", d.id(), e.what());
+    spdlog::error("board: cannot save the baseline for {}: {}", id, e.what());
     if (created)
       baseline_.reset();
-    else if (!baseline_->domains.empty() && baseline_->domains.back().id == d.id())
+    else if (!baseline_->domains.empty() && baseline_->domains.back().id == id)
       baseline_->domains.pop_back();
     return false;
   }
 }
 
+GpuWakeResult Controller::wake_gpu() {
+  gpu_wake_tried_ = true;
+  if (board_.gpu.health.status != DomainStatus::Deferred || board_.gpu.device_dir.empty()) return {};
+  const std::string device = board_.gpu.device_dir;
+  GpuWakeSteps steps;
+  steps.save = [&] { return save_domain(kGpuPowerKind, [&] { return capture_gpu_power(device, *io_); }); };
+  steps.rescan = [&] {
+    rediscover();
+    return board_.gpu.health.status != DomainStatus::Deferred;
+  };
+  steps.sleep = opts_.sleep;
+  if (!steps.sleep) steps.sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
+  auto r = flame::board::wake_gpu(*io_, join(device, "railgate_enable"), steps, opts_.gpu_wake);
+  if (r.registered)
+    spdlog::info("board: {}", r.message);
+  else
+    spdlog::warn("board: {}", r.message);
+  return r;
+}
+
 ApplyReport Controller::set(const ClockRequest& req) {
+  if ((req.gpu_hz || req.max) && !gpu_wake_tried_ && board_.gpu.health.status == DomainStatus::Deferred) {
+    auto w = wake_gpu();
+    ApplyReport report = writer_->apply(req, /*dry_run=*/false);
+    if (w.attempted) report.notes.insert(report.notes.begin(), "gpu: " + w.message);
+    return report;
+  }
   return writer_->apply(req, /*dry_run=*/false);
 }
 

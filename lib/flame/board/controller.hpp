@@ -9,6 +9,8 @@
 //   c.set(ClockRequest::from(clocks));   // per decision; writes nothing when nothing changes
 //   c.restore();               // on stop / disable / idle
 // and `flamed --restore` (ExecStopPost=) calls restore_from_file(), which needs no discovery.
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,6 +21,7 @@
 #include "flame/board/clock_writer.hpp"
 #include "flame/board/controller_lock.hpp"
 #include "flame/board/file_access.hpp"
+#include "flame/board/gpu_wake.hpp"
 #include "flame/board/sysfs_root.hpp"
 
 namespace flame::board {
@@ -31,6 +34,9 @@ struct ControllerOptions {
   // Supported EMC rates, if known (debugfs does not list them; a board description may). With them, EMC
   // targets snap to a supported rate before writing; without, BPMP rounds and the read-back is accepted.
   std::vector<std::uint64_t> emc_rates;
+  // Powering up a GPU whose devfreq device is not registered yet (see wake_gpu()).
+  GpuWakeOptions gpu_wake;
+  std::function<void(std::chrono::milliseconds)> sleep;  // default: std::this_thread::sleep_for
 };
 
 class Controller {
@@ -45,6 +51,7 @@ class Controller {
   const SysfsRoot& root() const { return root_; }
 
   // Clamp, order, write and verify; every domain is added to the baseline before its first write.
+  // A request with a GPU target on a deferred GPU first tries wake_gpu() (once per controller).
   ApplyReport set(const ClockRequest& req);
   // The same computation without writing anything (and without touching the baseline).
   ApplyReport plan(const ClockRequest& req);
@@ -58,9 +65,15 @@ class Controller {
   // Re-probe the board, e.g. after a domain vanished or a deferred GPU devfreq appeared.
   void rediscover();
 
+  // If the GPU is deferred (no devfreq device yet), power it up once as jetson_clocks does, with
+  // railgate_enable saved to the baseline first, and rediscover. Does nothing (attempted = false) for a
+  // GPU that is registered, missing or not writable, and in a dry run.
+  GpuWakeResult wake_gpu();
+
  private:
   void make_writer();
   bool ensure_saved(const DomainRef& d);
+  bool save_domain(const std::string& id, const std::function<SavedDomain()>& capture);
 
   ControllerOptions opts_;
   ControllerLock lock_;
@@ -70,6 +83,7 @@ class Controller {
   std::unique_ptr<ClockWriter> writer_;
   std::string baseline_file_;
   std::optional<Baseline> baseline_;
+  bool gpu_wake_tried_ = false;
 };
 
 struct RestoreOptions {

@@ -18,6 +18,7 @@ struct ClockGrid {
   Clocks at(size_t index) const;  // row-major over (cores, cpu, gpu, emc)
   Clocks max() const;
   void validate() const;  // throws on empty or unsorted domains
+  bool operator==(const ClockGrid&) const = default;
 };
 
 }  // namespace flame

@@ -24,10 +24,17 @@ write_config() {  # write_config [extra yaml lines...]
 }
 FLAMED_PID=
 start_flamed() {
+  # Ready = the socket accepts connections (a socket file left by a killed flamed refuses them).
+  local stale=0
+  [[ -S "$SOCK" ]] && stale=1
   "$FLAMED" --config "$CFG" >>"$LOG" 2>&1 &
   FLAMED_PID=$!
   for _ in $(seq 1 100); do
-    [[ -S "$SOCK" ]] && return 0
+    if [[ -S "$SOCK" ]]; then
+      ((stale == 0)) && return 0
+      python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).connect(sys.argv[1])' "$SOCK" 2>/dev/null \
+        && return 0
+    fi
     kill -0 "$FLAMED_PID" 2>/dev/null || { cat "$LOG" >&2; echo "flamed died at start" >&2; return 1; }
     sleep 0.05
   done
