@@ -97,9 +97,13 @@ flame::Clocks BoardActuator::apply(const flame::Clocks& target) {
   flame::Clocks applied = last_;
   double cpu = 0;  // policies may round differently: report the highest
   for (const auto& d : report.domains) {
-    if (d.outcome == flame::board::Outcome::Failed || d.outcome == flame::board::Outcome::Mismatch)
+    if (d.outcome == flame::board::Outcome::Failed || d.outcome == flame::board::Outcome::Mismatch) {
+      // A domain that vanished or became observe-only leaves the grid, so the planner stops using it.
+      build_grid();
       throw std::runtime_error(
           fmt::format("{}: {} ({})", d.domain.id(), flame::board::to_string(d.outcome), d.message));
+    }
+    if (d.outcome == flame::board::Outcome::Skipped || d.outcome == flame::board::Outcome::Dropped) continue;
     const double v = double(d.actual ? d.actual : d.target);
     switch (d.domain.kind) {
       case flame::board::DomainKind::Cpu:
