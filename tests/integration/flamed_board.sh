@@ -3,7 +3,8 @@
 #  - a JetPack 6 GPU whose devfreq device is not registered until the GPU first powers up: a stand-in
 #    "kernel" moves the devfreq device back into the tree once railgate_enable reads 0, as nvgpu does;
 #    `flame board set` and flamed power the GPU up once, set it, and restore every file;
-#  - a stale baseline left by a flamed killed with SIGKILL is restored before the socket opens.
+#  - a stale baseline left by a flamed killed with SIGKILL is restored before the socket opens;
+#  - while `flame board set` holds the controller lock, flamed refuses to start and changes nothing.
 set -euo pipefail
 source "$(dirname "$0")/lib/flamed_env.sh"
 GPU_DEV=/sys/devices/platform/bus@0/17000000.gpu
@@ -74,4 +75,23 @@ grep -q "a clock baseline from a previous run was found" "$LOG" || fail "no stal
 [[ ! -e "$T/run/baseline.json" ]] || fail "the stale baseline was not removed"
 stop_flamed TERM
 same_tree "$ROOT" "$T/root.orig" || fail "final restore"
+
+# --- another controller holds the clocks: flamed refuses to start, names it, changes nothing -----------
+"$FLAME" board set --sysfs-root "$ROOT" --runtime-dir "$T/run" --cpu-khz 729600 --hold-seconds 60 \
+  >"$T/holder.out" 2>&1 &
+HOLDER=$!
+for _ in $(seq 200); do grep -q "^holding clocks" "$T/holder.out" && break; sleep 0.05; done
+grep -q "^holding clocks" "$T/holder.out" || fail "holder did not start"
+cp -a "$ROOT" "$T/root.held"
+set +e
+"$FLAMED" --config "$CFG" >"$T/refused.log" 2>&1
+rc=$?
+set -e
+kill "$HOLDER" 2>/dev/null || true
+wait "$HOLDER" 2>/dev/null || true
+[[ $rc != 0 ]] || fail "flamed started while another process controls the clocks"
+grep -q "already controlled by pid $HOLDER (flame board set)" "$T/refused.log" || { cat "$T/refused.log" >&2; fail "lock message"; }
+same_tree "$ROOT" "$T/root.held" || fail "the refused flamed changed a clock"
+"$FLAME" board restore --runtime-dir "$T/run" >/dev/null
+same_tree "$ROOT" "$T/root.orig" || fail "restore after the holder"
 echo "flamed board start-up states: ok"
