@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "board_requests.hpp"
+#include "board_rig.hpp"
 #include "fake_board.hpp"
 #include "flame/board/controller.hpp"
 #include "flame/board/discovery.hpp"
@@ -12,7 +13,6 @@
 
 using namespace flame::board;
 using flame::test::FakeTree;
-using flame::test::KernelModel;
 using flame::test::Profile;
 
 namespace {
@@ -20,37 +20,7 @@ namespace {
 const std::string kP0 = "/sys/devices/system/cpu/cpufreq/policy0";
 const std::string kEmc = "/sys/kernel/debug/bpmp/debug/clk/emc";
 
-struct Rig {
-  FakeTree tree;
-  FakeTree run;  // runtime dir
-  std::shared_ptr<KernelModel> model;
-  Profile profile;
-
-  explicit Rig(Profile p, flame::test::FixtureOptions o = {}) : profile(p) {
-    flame::test::build(p, tree, o);
-    const auto f = flame::test::facts(p);
-    model = std::make_shared<KernelModel>(
-        tree.root(),
-        KernelModel::Config{f.qos ? KernelModel::Rules::Qos : KernelModel::Rules::Strict, f.emc_hz});
-  }
-  ControllerOptions opts() const {
-    ControllerOptions o;
-    o.sysfs_root = tree.root();
-    o.runtime_dir = run.root();
-    o.owner = "test";
-    o.writer.retry.backoff = std::chrono::milliseconds(0);
-    return o;
-  }
-  RestoreOptions ropts() const {
-    RestoreOptions o;
-    o.runtime_dir = run.root();
-    o.io = model;
-    o.retry.backoff = std::chrono::milliseconds(0);
-    return o;
-  }
-  std::string baseline_file() const { return run.root() + "/baseline.json"; }
-  std::uint64_t u(const std::string& path) const { return std::stoull(tree.read(path)); }
-};
+using Rig = flame::test::BoardRig;
 
 }  // namespace
 

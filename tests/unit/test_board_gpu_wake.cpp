@@ -6,14 +6,11 @@
 #include <nlohmann/json.hpp>
 
 #include "board_requests.hpp"
-#include "fake_board.hpp"
+#include "board_rig.hpp"
 #include "flame/board/controller.hpp"
 #include "flame/board/discovery.hpp"
-#include "kernel_model.hpp"
 
 using namespace flame::board;
-using flame::test::FakeTree;
-using flame::test::KernelModel;
 using flame::test::Profile;
 
 namespace {
@@ -21,40 +18,19 @@ namespace {
 const std::string kGpuDir = "/sys/devices/platform/bus@0/17000000.gpu";
 const std::string kRailgate = kGpuDir + "/railgate_enable";
 
-struct Rig {
-  FakeTree tree;
-  FakeTree run;
-  std::shared_ptr<KernelModel> model;
+// An Orin Nano (JetPack 6) whose GPU devfreq device registers on the first power-up.
+struct Rig : flame::test::BoardRig {
   std::map<std::string, std::string> registered;  // the tree as a powered-up board shows it
   int sleeps = 0;
 
-  explicit Rig(bool registers = true) {
-    flame::test::build(Profile::OrinNanoJp6, tree);
+  explicit Rig(bool registers = true) : BoardRig(Profile::OrinNanoJp6) {
     registered = tree.snapshot();
-    model = std::make_shared<KernelModel>(tree.root(), KernelModel::Config{KernelModel::Rules::Qos, {}});
     model->defer_gpu_devfreq("17000000.gpu", registers);
   }
   ControllerOptions opts() {
-    ControllerOptions o;
-    o.sysfs_root = tree.root();
-    o.runtime_dir = run.root();
-    o.owner = "test";
-    o.writer.retry.backoff = std::chrono::milliseconds(0);
+    auto o = BoardRig::opts();
     o.sleep = [this](std::chrono::milliseconds) { ++sleeps; };
     return o;
-  }
-  RestoreOptions ropts() const {
-    RestoreOptions o;
-    o.runtime_dir = run.root();
-    o.io = model;
-    o.retry.backoff = std::chrono::milliseconds(0);
-    return o;
-  }
-  std::vector<std::string> writes_to(const std::string& path) const {
-    std::vector<std::string> out;
-    for (const auto& e : model->log())
-      if (e.path == path && e.error == 0) out.push_back(e.value);
-    return out;
   }
 };
 
@@ -91,7 +67,7 @@ TEST_CASE("board wake: a GPU target on a deferred GPU powers it up once, then pi
   CHECK(r.tree.read(kRailgate) == "1\n");
   CHECK(r.sleeps == 0);  // registered on the first rescan
   // The railgate value went into the baseline before it was written.
-  const auto b = load_baseline(r.run.root() + "/baseline.json");
+  const auto b = load_baseline(r.baseline_file());
   REQUIRE(b);
   REQUIRE(b->find(kGpuPowerKind));
   CHECK(b->find(kGpuPowerKind)->attribute("railgate")->value == "1");

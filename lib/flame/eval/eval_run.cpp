@@ -90,14 +90,7 @@ RunResult run_governor(const sim::Workload& w, const std::vector<sim::GridTable>
   std::vector<bool> announced(n, false);
   for (std::size_t i = 0; i < n; ++i) {
     const sim::Request& q = w.requests[i];
-    sim::FrameRecord r;
-    r.index = i;
-    r.model = q.model;
-    r.stream = q.stream;
-    r.arrival_ms = q.t_ms;
-    r.deadline_ms = q.deadline_ms;
-    r.start_ms = std::max(q.t_ms, free_at);
-    r.budget_ms = q.deadline_ms - (r.start_ms - q.t_ms);
+    sim::FrameRecord r = sim::start_record(i, q, free_at);
     idle_until(r.start_ms);
     idle.reset();
     s.observe(r.start_ms);  // the temperature and the throttle state now

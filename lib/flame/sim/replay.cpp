@@ -163,6 +163,18 @@ nlohmann::json to_json(const Summary& s) {
           {"infeasible", s.infeasible}};
 }
 
+FrameRecord start_record(std::size_t index, const Request& q, double free_at) {
+  FrameRecord r;
+  r.index = index;
+  r.model = q.model;
+  r.stream = q.stream;
+  r.arrival_ms = q.t_ms;
+  r.deadline_ms = q.deadline_ms;
+  r.start_ms = std::max(q.t_ms, free_at);
+  r.budget_ms = q.deadline_ms - (r.start_ms - q.t_ms);
+  return r;
+}
+
 void record_inference(FrameRecord& r, const InferenceResult& x) {
   r.latency_ms = x.latency_ms;
   r.finish_ms = r.start_ms + x.latency_ms;
@@ -238,14 +250,7 @@ ReplayResult replay(const Workload& w, TableSimulator& sim, const ReplayOptions&
   sim.observe(0);
   for (std::size_t i = 0; i < n; ++i) {
     const Request& q = w.requests[i];
-    FrameRecord r;
-    r.index = i;
-    r.model = q.model;
-    r.stream = q.stream;
-    r.arrival_ms = q.t_ms;
-    r.deadline_ms = q.deadline_ms;
-    r.start_ms = std::max(q.t_ms, free_at);
-    r.budget_ms = q.deadline_ms - (r.start_ms - q.t_ms);
+    FrameRecord r = start_record(i, q, free_at);
     if (o.socket) {
       at(r.start_ms);
       begin(i, r.budget_ms, &r);  // a start, or the renewal of an announced request

@@ -62,6 +62,10 @@ struct FrameRecord {
   std::optional<bool> feasible;
 };
 nlohmann::json to_json(const FrameRecord& r);
+// The record of request `index` starting when it arrives or when the GPU queue is free (`free_at`),
+// whichever is later; its budget is the deadline minus the time spent queued. Shared by the replay
+// and `flame eval`.
+FrameRecord start_record(std::size_t index, const Request& q, double free_at);
 // Fills what the simulator measured (latency, finish, response, met, energy, power, clocks) into a
 // record whose arrival, start and deadline are set. Shared by the replay and `flame eval`.
 void record_inference(FrameRecord& r, const InferenceResult& x);
