@@ -37,6 +37,14 @@ std::vector<double> selectable(std::vector<uint64_t> table, const DomainLimits& 
   return out;
 }
 
+// The table entries a domain may be set to now; the whole table when its bounds are unknown.
+std::vector<uint64_t> within_bounds(std::vector<uint64_t> table,
+                                    const std::optional<flame::board::FrequencyBounds>& b) {
+  if (!b) return table;
+  std::erase_if(table, [&](uint64_t f) { return f < b->floor || f > b->ceiling; });
+  return table;
+}
+
 }  // namespace
 
 BoardActuator::BoardActuator(const Config& config)
@@ -66,8 +74,12 @@ void BoardActuator::build_grid() {
   const auto now = b.current();
   std::vector<uint64_t> cpu, gpu = b.gpu.available_hz, emc = b.emc.available_hz;
   // Every writable policy gets the same kHz (rounded up to its own table); offer the largest table.
+  const flame::board::CpuPolicy* main = nullptr;
   for (const auto& p : b.cpu)
-    if (p.health.writable() && p.available_khz.size() > cpu.size()) cpu = p.available_khz;
+    if (p.health.writable() && p.available_khz.size() > cpu.size()) {
+      cpu = p.available_khz;
+      main = &p;
+    }
   if (description_) {
     if (cpu.empty()) cpu = description_->cpu.frequencies_khz;
     if (gpu.empty()) gpu = description_->gpu.frequencies_hz;
@@ -76,6 +88,12 @@ void BoardActuator::build_grid() {
   const bool gpu_ok = b.gpu.health.writable(), emc_ok = b.emc.health.writable();
   if (!gpu_ok) gpu.clear();
   if (!emc_ok) emc.clear();
+  // Only what the writer would really set: above an nvpmodel cap, emc_iso_cap or the max the user had,
+  // it clamps, and a plan for a faster clock than the board runs misses its deadline.
+  using flame::board::DomainKind;
+  if (main) cpu = within_bounds(std::move(cpu), controller_.bounds({DomainKind::Cpu, main->name}));
+  if (gpu_ok) gpu = within_bounds(std::move(gpu), controller_.bounds({DomainKind::Gpu, b.gpu.name}));
+  if (emc_ok) emc = within_bounds(std::move(emc), controller_.bounds({DomainKind::Emc, "emc"}));
   grid_.cpu_khz = selectable(cpu, config_.cpu, static_cast<uint64_t>(now.cpu_khz));
   grid_.gpu_hz = selectable(gpu, config_.gpu, static_cast<uint64_t>(now.gpu_hz));
   grid_.emc_hz = selectable(emc, config_.emc, static_cast<uint64_t>(now.emc_hz));
@@ -92,7 +110,10 @@ flame::Clocks BoardActuator::apply(const flame::Clocks& target) {
   if (!config_.gpu.enabled || grid_.gpu_hz.size() < 2) t.gpu_hz = 0;
   if (!config_.emc.enabled || grid_.emc_hz.size() < 2) t.emc_hz = 0;
   const auto req = flame::board::ClockRequest::from(t);
+  const unsigned mode_switches = controller_.nvpmodel_changes();
   const auto report = config_.dry_run ? controller_.plan(req) : controller_.set(req);
+  // nvpmodel switched modes underneath: later requests plan within the new ceilings.
+  if (controller_.nvpmodel_changes() != mode_switches) build_grid();
   spdlog::debug("apply {}: {} write(s)", flame::to_string(target), report.write_count());
   flame::Clocks applied = last_;
   double cpu = 0;  // policies may round differently: report the highest

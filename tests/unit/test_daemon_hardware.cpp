@@ -72,3 +72,43 @@ TEST_CASE("board actuator: a stale baseline from a crashed flamed is restored fi
   CHECK(r.tree.snapshot() == orig);
   CHECK_FALSE(std::filesystem::exists(r.run.root() + "/baseline.json"));
 }
+
+TEST_CASE("board actuator: the grid stays within the nvpmodel caps and the user's limits",
+          "[daemon][board]") {
+  Rig r;
+  r.config.board_file = std::string(FLAME_SOURCE_DIR) + "/config/boards/orin-nano-8gb-super.yaml";
+  // The operator (or a 15 W nvpmodel mode) lowered the GPU max; nvpmodel caps the EMC.
+  r.tree.replace_attr(kGpu + "/max_freq", "612000000");
+  r.tree.replace_attr("/sys/kernel/nvpmodel_emc_cap/emc_iso_cap", "2133000000");
+  BoardActuator a(r.config);
+  CHECK(a.grid().gpu_hz == std::vector<double>{306e6, 408e6, 510e6, 612e6});
+  CHECK(a.grid().emc_hz == std::vector<double>{665.6e6, 2133e6});
+  // So the fastest plan is one the board really runs: nothing is clamped below it.
+  const auto applied = a.apply(a.grid().max());
+  CHECK(applied.gpu_hz == 612e6);
+  CHECK(applied.emc_hz == 2133e6);
+  a.restore();
+  CHECK(r.tree.read(kGpu + "/max_freq") == "612000000\n");
+}
+
+TEST_CASE("board actuator: an nvpmodel mode switch while running moves the grid's ceilings",
+          "[daemon][board]") {
+  Rig r;
+  BoardActuator a(r.config);
+  const auto cpu_top = a.grid().cpu_khz.back();
+  REQUIRE(cpu_top == 1728000);
+  a.apply(a.grid().max());
+  // `nvpmodel -m 0` (15 W): new status, CPU and GPU max rewritten.
+  r.tree.replace_attr("/var/lib/nvpmodel/status", "pmode:0000 fmode:quiet");
+  const std::string p0 = "/sys/devices/system/cpu/cpufreq/policy0";
+  r.tree.replace_attr(p0 + "/scaling_min_freq", "729600");
+  r.tree.replace_attr(p0 + "/scaling_max_freq", "1497600");
+  flame::Clocks lower = a.grid().max();
+  lower.cpu_khz = 1113600;
+  a.apply(lower);  // the writer notices the switch; the grid follows
+  CHECK(a.grid().cpu_khz.back() == 1497600);
+  CHECK(r.tree.read(p0 + "/scaling_max_freq") == "1113600\n");
+  a.restore();
+  // The restore keeps nvpmodel's new limits (restoring the old mode's would fight nvpmodel).
+  CHECK(r.tree.read(p0 + "/scaling_max_freq") == "1497600\n");
+}

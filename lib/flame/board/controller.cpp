@@ -68,6 +68,7 @@ void Controller::make_writer() {
   writer_ = std::make_unique<ClockWriter>(board_, root_, *io_, opts_.writer);
   writer_->on_before_write([this](const DomainRef& d) { return ensure_saved(d); });
   writer_->on_nvpmodel_change([this](const std::string&, const std::string& now) {
+    ++nvpmodel_changes_;
     if (!baseline_) return;
     adopt_nvpmodel_change(*baseline_, *io_, now);
     try {

@@ -62,6 +62,12 @@ class Controller {
   const std::optional<Baseline>& baseline() const { return baseline_; }
   const std::string& baseline_file() const { return baseline_file_; }
 
+  // What a domain's target is clamped to right now: table, hardware range, nvpmodel caps, the max the
+  // user had before our first write, configured limits. nullopt for an unknown domain.
+  std::optional<FrequencyBounds> bounds(const DomainRef& d) { return writer_->bounds(d); }
+  // Counts the nvpmodel mode switches seen by set() (they move the ceilings).
+  unsigned nvpmodel_changes() const { return nvpmodel_changes_; }
+
   // Re-probe the board, e.g. after a domain vanished or a deferred GPU devfreq appeared.
   void rediscover();
 
@@ -84,6 +90,7 @@ class Controller {
   std::string baseline_file_;
   std::optional<Baseline> baseline_;
   bool gpu_wake_tried_ = false;
+  unsigned nvpmodel_changes_ = 0;
 };
 
 struct RestoreOptions {
