@@ -127,13 +127,12 @@ GpuWakeResult Controller::wake_gpu() {
 }
 
 ApplyReport Controller::set(const ClockRequest& req) {
-  if ((req.gpu_hz || req.max) && !gpu_wake_tried_ && board_.gpu.health.status == DomainStatus::Deferred) {
-    auto w = wake_gpu();
-    ApplyReport report = writer_->apply(req, /*dry_run=*/false);
-    if (w.attempted) report.notes.insert(report.notes.begin(), "gpu: " + w.message);
-    return report;
-  }
-  return writer_->apply(req, /*dry_run=*/false);
+  GpuWakeResult wake;
+  if ((req.gpu_hz || req.max) && !gpu_wake_tried_ && board_.gpu.health.status == DomainStatus::Deferred)
+    wake = wake_gpu();
+  ApplyReport report = writer_->apply(req, /*dry_run=*/false);
+  if (wake.attempted) report.notes.insert(report.notes.begin(), "gpu: " + wake.message);
+  return report;
 }
 
 ApplyReport Controller::plan(const ClockRequest& req) {

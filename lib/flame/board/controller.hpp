@@ -73,7 +73,7 @@ class Controller {
 
   // If the GPU is deferred (no devfreq device yet), power it up once as jetson_clocks does, with
   // railgate_enable saved to the baseline first, and rediscover. Does nothing (attempted = false) for a
-  // GPU that is registered, missing or not writable, and in a dry run.
+  // GPU that is registered or missing; plan() (a dry run) never calls it.
   GpuWakeResult wake_gpu();
 
  private:
