@@ -63,6 +63,17 @@ const std::map<std::string, ProfiledModel>& profiled() {
   return p;
 }
 
+// A suite small enough for a unit test: a 16-point profile and two zTT training episodes.
+SuiteOptions quick_suite() {
+  SuiteOptions o;
+  o.profile.budget = 16;
+  o.profile.repeats = 1;
+  o.train.max_episodes = 2;
+  o.train.min_episodes = 2;
+  o.train.window = 2;
+  return o;
+}
+
 }  // namespace
 
 TEST_CASE("eval: MAX pins every clock at its maximum and meets every feasible deadline",
@@ -269,12 +280,7 @@ TEST_CASE("eval: the simulator's ticker lets a governor change clocks mid-infere
 }
 
 TEST_CASE("eval: the suite runs every governor on the same board and refuses bad input", "[eval][suite]") {
-  SuiteOptions o;
-  o.profile.budget = 16;
-  o.profile.repeats = 1;
-  o.train.max_episodes = 2;
-  o.train.min_episodes = 2;
-  o.train.window = 2;
+  const SuiteOptions o = quick_suite();
   const auto w = camera(240);
   const Evaluation e = evaluate(w, tables(), o);
   REQUIRE(e.runs.size() == 5);
@@ -298,12 +304,7 @@ TEST_CASE("eval: two apps on one board: every governor copes with two models", "
   m.camera.frames = 300;  // 30 camera requests over 10 s
   m.bursty.bursts = 3;
   const auto w = sim::generate_mix(m, "mix-test");
-  SuiteOptions o;
-  o.profile.budget = 16;
-  o.profile.repeats = 1;
-  o.train.max_episodes = 2;
-  o.train.min_episodes = 2;
-  o.train.window = 2;
+  const SuiteOptions o = quick_suite();
   const Evaluation e = evaluate(w, tables(), o);
   REQUIRE(e.runs.size() == 5);
   // flamed profiled and fitted a model per model name of the workload.
