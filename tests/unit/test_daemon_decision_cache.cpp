@@ -65,6 +65,18 @@ Begin begin(int64_t id, const std::string& model, double deadline_ms) {
   return b;
 }
 
+// A governor on a fake actuator with one model "m", its planner counting the searches it runs.
+struct GovernorRig {
+  FakeActuator act;
+  flame::Calibrator cal;
+  int calls = 0;
+  std::shared_ptr<TwoSidedModel> model = std::make_shared<TwoSidedModel>();
+  Governor gov;
+  explicit GovernorRig(const GovernorOptions& o) : gov(o, act, CountingPlanner{&calls}, cal) {
+    gov.set_models({{"m", model}});
+  }
+};
+
 }  // namespace
 
 TEST_CASE("decision cache: hits need the same model, workload, target and grid", "[daemon][cache]") {
@@ -94,14 +106,11 @@ TEST_CASE("decision cache: hits need the same model, workload, target and grid",
 
 TEST_CASE("decision cache: the governor plans once per distinct request and answers identically",
           "[daemon][cache]") {
-  FakeActuator act;
-  flame::Calibrator cal;
-  int calls = 0, reference_calls = 0;
   GovernorOptions o;
   o.idle_delay_ms = 0;
-  Governor gov(o, act, CountingPlanner{&calls}, cal);
-  auto model = std::make_shared<TwoSidedModel>();
-  gov.set_models({{"m", model}});
+  GovernorRig rig(o);
+  auto& [act, cal, calls, model, gov] = rig;
+  int reference_calls = 0;
   const SteadyTime t0{};
 
   std::mt19937 rng(3);
@@ -142,15 +151,12 @@ TEST_CASE("decision cache: the governor plans once per distinct request and answ
 
 TEST_CASE("governor: a request that arrives behind another plans for what the queue leaves",
           "[daemon][queue]") {
-  FakeActuator act;
-  flame::Calibrator cal;
-  int calls = 0, reference_calls = 0;
   GovernorOptions o;
   o.idle_delay_ms = 0;
   o.recalibrate = false;
-  Governor gov(o, act, CountingPlanner{&calls}, cal);
-  auto model = std::make_shared<TwoSidedModel>();
-  gov.set_models({{"m", model}});
+  GovernorRig rig(o);
+  auto& [act, cal, calls, model, gov] = rig;
+  int reference_calls = 0;
   const SteadyTime t0{};
   using namespace std::chrono_literals;
 
@@ -188,13 +194,10 @@ TEST_CASE("governor: a request that arrives behind another plans for what the qu
 }
 
 TEST_CASE("governor: a request the arbitration ran faster does not recalibrate", "[daemon][queue]") {
-  FakeActuator act;
-  flame::Calibrator cal;
-  int calls = 0;
   GovernorOptions o;
   o.idle_delay_ms = 0;
-  Governor gov(o, act, CountingPlanner{&calls}, cal);
-  gov.set_models({{"m", std::make_shared<TwoSidedModel>()}});
+  GovernorRig rig(o);
+  auto& [act, cal, calls, model, gov] = rig;
   const SteadyTime t0{};
   using namespace std::chrono_literals;
   // Request 1 (slow clocks) overlaps request 2 (a tight deadline): 1 runs at 2's faster clocks.
@@ -213,13 +216,10 @@ TEST_CASE("governor: a request the arbitration ran faster does not recalibrate",
 }
 
 TEST_CASE("metrics: counters, applied clocks and per-bucket calibration in Prometheus text", "[daemon]") {
-  FakeActuator act;
-  flame::Calibrator cal;
-  int calls = 0;
   GovernorOptions o;
   o.idle_delay_ms = 1000;
-  Governor gov(o, act, CountingPlanner{&calls}, cal);
-  gov.set_models({{"m", std::make_shared<TwoSidedModel>()}});
+  GovernorRig rig(o);
+  auto& [act, cal, calls, model, gov] = rig;
   const SteadyTime t0{};
   for (int i = 0; i < 3; ++i) {
     const auto b = gov.begin(1, begin(i, "m", 60), t0);
