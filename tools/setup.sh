@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(build-essential cmake ninja-build pkg-config git
+PACKAGES=(build-essential cmake ninja-build pkg-config git ccache
   libboost-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libsystemd-dev catch2
   libeigen3-dev nlohmann-json3-dev libcli11-dev libbenchmark-dev libsimdjson-dev zlib1g-dev
   dbus systemd python3
@@ -37,6 +37,8 @@ install_packages() {
 
 build() {  # build DIR [cmake args...]
   local dir=$1; shift
+  # ccache (when installed) hashes paths relative to the checkout: any clone reuses the cache.
+  export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
   cmake -S . -B "$dir" -G Ninja "$@" >/dev/null
   cmake --build "$dir" -j"$(nproc)"
 }
