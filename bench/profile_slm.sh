@@ -1,17 +1,16 @@
 #!/usr/bin/env bash
 # The measurement behind docs/profiling.md: `flame profile` of an SLM (the Qwen2-0.5B decode traces
-# of the shared H200 data, run 2, 8 context lengths) on a simulated Orin Nano Super (fake sysfs tree,
+# of the H200 traces in tests/data/h200-coupling, run 2, 8 context lengths) on a simulated Orin Nano Super (fake sysfs tree,
 # the stand-in board of tests/integration/lib/profile_standin.py), then every fitted model against
 # the stand-in's noise-free truth at all 528 clock combinations (`flame model check`).
-# Usage: bench/profile_slm.sh BUILD_DIR [BUDGET] [SHARED_DIR]   (prints a table; takes a few minutes)
+# Usage: bench/profile_slm.sh BUILD_DIR [BUDGET]   (prints a table; takes a few minutes)
 set -euo pipefail
 BUILD=${1:?build dir}
 BUDGET=${2:-12}
 SRC=$(cd "$(dirname "$0")/.." && pwd)
-SHARED=${3:-$SRC/../shared}
 FLAME="$BUILD/tools/flame"
 LIB="$SRC/tests/integration/lib"
-TRACES="$SHARED/data/h200-coupling/run2/traces"
+TRACES="$SRC/tests/data/h200-coupling/run2/traces"
 BOARD="$SRC/config/boards/orin-nano-8gb-super.yaml"
 MAXIMA=1728000,1020000000,3199000000
 CTX=128,256,512,1024,2048,4096,8192,16384
