@@ -65,14 +65,14 @@ PY
 S="$tmp/flamed.sock"
 # One connection kept open (it holds request 1), driven through a FIFO pair by a python helper.
 mkfifo "$tmp/req" "$tmp/rep"
-client() {
-  python3 -u - "$S" <"$tmp/req" >"$tmp/rep" <<'PY' &
+cat >"$tmp/client.py" <<'PY'
 import socket, sys
 c = socket.socket(socket.AF_UNIX); c.connect(sys.argv[1]); f = c.makefile("rw")
 for line in sys.stdin:
     f.write(line); f.flush(); print(f.readline().strip(), flush=True)
 PY
-  client_pid=$!
+client() {
+  python3 -u "$tmp/client.py" "$S" <"$tmp/req" >"$tmp/rep" &
   exec 7>"$tmp/req" 8<"$tmp/rep"
 }
 call() { echo "$1" >&7; local r; read -r r <&8; echo "$r"; }
@@ -108,15 +108,15 @@ sim_start_flamed "$tmp" "$tmp/flamed.log"
 for _ in $(seq 100); do "${B[@]}" status org.flame.Flamed1 >/dev/null 2>&1 && break; sleep 0.05; done
 client
 
-# A held request with a tight deadline pins every domain; a learned calibration bucket.
-r=$(call '{"op":"begin","id":1,"model":"inceptionv3-200","deadline_ms":60}')
-[[ $(jget 'd["ok"]' <<<"$r") == true ]] || fail "begin: $r"
-same "$gpu_rel/min_freq" && fail "the GPU is not pinned"
-same "$cpu_rel/scaling_max_freq" && same "$cpu_rel/scaling_min_freq" && fail "the CPU is not pinned"
+# A learned calibration bucket; then a held request with a tight deadline pins every domain.
 for i in 10 11 12; do
   p=$(call "{\"op\":\"begin\",\"id\":$i,\"model\":\"inceptionv3-200\",\"deadline_ms\":200}" | jget 'd["predicted_ms"]')
   call "{\"op\":\"end\",\"id\":$i,\"latency_ms\":$(python3 -c "print($p*1.2)")}" >/dev/null
 done
+r=$(call '{"op":"begin","id":1,"model":"inceptionv3-200","deadline_ms":60}')
+[[ $(jget 'd["ok"]' <<<"$r") == true ]] || fail "begin: $r"
+same "$gpu_rel/min_freq" && fail "the GPU is not pinned"
+same "$cpu_rel/scaling_max_freq" && same "$cpu_rel/scaling_min_freq" && fail "the CPU is not pinned"
 factor=$(ask '{"op":"status"}' | jget 'd["calibration"]["inceptionv3-200"]["factor"]')
 python3 -c "assert $factor > 1.0, $factor"
 echo "held request pins CPU and GPU; calibration factor $factor"
