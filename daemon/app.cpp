@@ -124,9 +124,11 @@ ReloadResult App::reload() {
     Config next = config_path_ ? load_config(*config_path_) : config_;
     out.restart_needed = restart_only_changes(config_, next);
     keep_restart_only(next, config_);
-    if (socket_activated_ && (next.socket_mode != config_.socket_mode || next.socket_group != config_.socket_group))
+    if (socket_activated_ &&
+        (next.socket_mode != config_.socket_mode || next.socket_group != config_.socket_group))
       out.notes.emplace_back(
-          "socket_mode and socket_group belong to the socket unit (flamed.socket: SocketMode=, SocketGroup=)");
+          "socket_mode and socket_group belong to the socket unit (flamed.socket: SocketMode=, "
+          "SocketGroup=)");
     std::vector<std::string> errors;
     flame::policy::ModelSet models = flame::policy::load_model_dir(next.models_dir, errors);
     for (const auto& e : errors) spdlog::warn("reload: {}", e);
@@ -140,7 +142,8 @@ ReloadResult App::reload() {
     if (!socket_activated_ &&
         (config_.socket_mode != previous.socket_mode || config_.socket_group != previous.socket_group))
       server_->set_access(config_.socket_mode, config_.socket_group);
-    if (config_.metrics.interval_s != previous.metrics.interval_s || config_.metrics.textfile != previous.metrics.textfile)
+    if (config_.metrics.interval_s != previous.metrics.interval_s ||
+        config_.metrics.textfile != previous.metrics.textfile)
       arm_metrics();
     if (config_.recalibration.persist_interval_s != previous.recalibration.persist_interval_s) arm_persist();
     if (config_.state_dir != previous.state_dir) calibration_dirty_ = true;  // the new place gets the state

@@ -89,5 +89,4 @@ Config salvage_restore_paths(const std::filesystem::path& path, std::string* why
 // The effective configuration as YAML that parse_config accepts.
 std::string dump_config(const Config& config);
 
-
 }  // namespace flamed

@@ -4,7 +4,8 @@
 
 namespace flamed {
 
-std::optional<flame::policy::TimeMs> PolicyClock::request(std::optional<double> client_ms, std::string& error) {
+std::optional<flame::policy::TimeMs> PolicyClock::request(std::optional<double> client_ms,
+                                                          std::string& error) {
   if (!simulated_) return now();
   if (!client_ms) {
     error = "missing \"t_ms\" (this daemon runs on the simulation clock)";

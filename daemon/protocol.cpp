@@ -188,7 +188,8 @@ nlohmann::json to_json(const flame::policy::BeginResult& r) {
 nlohmann::json to_json(const flame::policy::EndResult& r) {
   if (r.error) return error_reply(r.id, *r.error);
   json out = {{"id", r.id}, {"ok", true}, {"applied", clocks_json(r.applied)}};
-  if (r.calibration) out["calibration"] = {{"factor", r.calibration->factor}, {"updated", r.calibration->updated}};
+  if (r.calibration)
+    out["calibration"] = {{"factor", r.calibration->factor}, {"updated", r.calibration->updated}};
   return out;
 }
 
@@ -204,7 +205,8 @@ nlohmann::json to_json(const flame::policy::Status& s, size_t connections) {
                       {"clocks", clocks_json(a.clocks)},
                       {"expires_in_ms", a.expires_in_ms}});
   json models = json::object();
-  for (const auto& [name, m] : s.models) models[name] = {{"kind", m.kind}, {"needs_workload", m.needs_workload}};
+  for (const auto& [name, m] : s.models)
+    models[name] = {{"kind", m.kind}, {"needs_workload", m.needs_workload}};
   json calibration = json::object();
   for (const auto& [key, st] : s.calibration) calibration[key] = flame::to_json(st);
   const auto& c = s.counters;

@@ -101,7 +101,7 @@ class Session : public std::enable_shared_from_this<Session> {
               std::string why;
               // A status without a time reads the state as of the latest one.
               const auto now = std::is_same_v<T, Status> && !r.t_ms ? std::optional(server_.clock_.now())
-                                                                      : server_.clock_.request(r.t_ms, why);
+                                                                    : server_.clock_.request(r.t_ms, why);
               if (!now) {
                 g.count_rejected();
                 return error_reply(p.id, why);
@@ -173,13 +173,19 @@ class Session : public std::enable_shared_from_this<Session> {
 
 Server::Server(asio::io_context& io, const Config::Limits& limits, flame::policy::Policy& policy,
                PolicyClock& clock, Hook on_change)
-    : io_(io), limits_(limits), policy_(policy), clock_(clock), on_change_(std::move(on_change)), acceptor_(io) {}
+    : io_(io),
+      limits_(limits),
+      policy_(policy),
+      clock_(clock),
+      on_change_(std::move(on_change)),
+      acceptor_(io) {}
 
 namespace {
 
 void set_file_access(const std::filesystem::path& file, const std::filesystem::path& shown, uint32_t mode,
                      const std::string& group_name) {
-  if (::chmod(file.c_str(), mode) != 0) spdlog::warn("cannot chmod {}: {}", shown.string(), std::strerror(errno));
+  if (::chmod(file.c_str(), mode) != 0)
+    spdlog::warn("cannot chmod {}: {}", shown.string(), std::strerror(errno));
   if (group_name.empty()) return;
   if (const struct group* gr = ::getgrnam(group_name.c_str())) {
     if (::chown(file.c_str(), static_cast<uid_t>(-1), gr->gr_gid) != 0)

@@ -123,7 +123,7 @@ class InProcessDaemon {
 
  private:
   static flame::policy::Decision plan(const flame::LatencyModel& m, const flame::Workload& w,
-                               const flame::ClockGrid& g, double target_ms) {
+                                      const flame::ClockGrid& g, double target_ms) {
     flame::Clocks c{g.cpu_khz.front(), 0, g.gpu_hz.front(), g.emc_hz.front()};
     if (m.estimate(c, w).latency_ms > target_ms) c = g.max();
     const double ms = m.estimate(c, w).latency_ms;

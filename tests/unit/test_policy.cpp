@@ -76,13 +76,19 @@ struct Rig {
   int calls = 0;
   std::shared_ptr<TwoSidedModel> model = std::make_shared<TwoSidedModel>();
   Policy policy;
-  explicit Rig(const Options& o) : policy(o, act, {}, CountingPlanner{&calls}) { policy.set_models({{"m", model}}); }
+  explicit Rig(const Options& o) : policy(o, act, {}, CountingPlanner{&calls}) {
+    policy.set_models({{"m", model}});
+  }
 };
 
 struct Encoded {
   Policy& p;
-  nlohmann::json begin(uint64_t client, const BeginRequest& r, TimeMs now) { return to_json(p.begin(client, r, now)); }
-  nlohmann::json end(uint64_t client, const EndRequest& r, TimeMs now) { return to_json(p.end(client, r, now)); }
+  nlohmann::json begin(uint64_t client, const BeginRequest& r, TimeMs now) {
+    return to_json(p.begin(client, r, now));
+  }
+  nlohmann::json end(uint64_t client, const EndRequest& r, TimeMs now) {
+    return to_json(p.end(client, r, now));
+  }
   nlohmann::json status(TimeMs now) { return to_json(p.status(now), 0); }
   void set_models(ModelSet m) { p.set_models(std::move(m)); }
   void set_options(const Options& o) { p.set_options(o); }

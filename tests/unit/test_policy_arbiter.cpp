@@ -51,7 +51,7 @@ TEST_CASE("arbiter: the work queued ahead of a request") {
   CHECK(a.queued_ms(1, 1, t0, t0) == 0);  // nothing active
   with(1, 1, 40, t0, t0);
   CHECK(a.queued_ms(2, 7, t0 + 10, t0 + 10) == Approx(30));  // 40 ms of work, 10 served
-  CHECK(a.queued_ms(1, 1, t0, t0 + 10) == 0);                  // a renewal does not wait for itself
+  CHECK(a.queued_ms(1, 1, t0, t0 + 10) == 0);                // a renewal does not wait for itself
   CHECK(a.queued_ms(2, 7, t0 + 50, t0 + 50) == 0);           // finished, end not yet reported
   // Request 2/7 arrives at 20 ms behind 1/1: both drain from the oldest start.
   with(2, 7, 25, t0 + 20, t0 + 20);

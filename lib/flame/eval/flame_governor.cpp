@@ -31,9 +31,9 @@ void FlameGovernor::reset(const BoardLevels& board) {
   for (auto f : board.gpu_hz) g.gpu_hz.push_back(static_cast<double>(f));
   for (auto e : board.emc_hz) g.emc_hz.push_back(static_cast<double>(e));
   board_tables_.current_ = {};
-  policy_ = std::make_unique<policy::Policy>(o_.policy, board_tables_, o_.calibrator,
-                                             o_.exhaustive ? policy::exhaustive_planner()
-                                                           : policy::greedy_planner());
+  policy_ = std::make_unique<policy::Policy>(
+      o_.policy, board_tables_, o_.calibrator,
+      o_.exhaustive ? policy::exhaustive_planner() : policy::greedy_planner());
   policy_->set_models(models_);
 }
 

@@ -17,8 +17,8 @@ struct Hold {
   int64_t id = 0;
   Clocks clocks;
   TimeMs expires = 0;
-  TimeMs began = 0;   // its latest begin: the start of its inference (served time counts from here)
-  TimeMs arrived = 0; // its first begin: its place in the accelerator's queue (a renewal keeps it)
+  TimeMs began = 0;    // its latest begin: the start of its inference (served time counts from here)
+  TimeMs arrived = 0;  // its first begin: its place in the accelerator's queue (a renewal keeps it)
   std::string model;
   std::string calibration_key;
   double model_ms = 0;      // uncorrected prediction at the chosen clocks
@@ -39,8 +39,8 @@ class Arbiter {
   std::vector<Hold> expire(TimeMs now);
 
   const Hold* find(uint64_t client, int64_t id) const;  // null when not active
-  std::optional<Clocks> combined() const;        // none when nothing is active
-  void mark_arbitrated(const Clocks& combined);  // every hold whose clocks differ from it
+  std::optional<Clocks> combined() const;               // none when nothing is active
+  void mark_arbitrated(const Clocks& combined);         // every hold whose clocks differ from it
   std::optional<TimeMs> next_expiry() const;
   // Predicted work ahead, in ms, of a request that joined the accelerator's queue at `arrived`:
   // the holds that arrived no later (first come, first served), drained as flame::queued_work_ms

@@ -9,9 +9,9 @@
 #include <string>
 #include <unordered_map>
 
-#include "flame/policy/decision.hpp"
 #include "flame/model/clock_grid.hpp"
 #include "flame/model/latency_model.hpp"
+#include "flame/policy/decision.hpp"
 
 namespace flame::policy {
 

@@ -247,8 +247,8 @@ void Policy::apply_idle() {
 Status Policy::status(TimeMs now) const {
   Status s;
   for (const auto& h : arbiter_.holds())
-    s.active.push_back({h.client, h.id, h.model, h.deadline_ms, h.predicted_ms, h.feasible, h.clocks,
-                        h.expires - now});
+    s.active.push_back(
+        {h.client, h.id, h.model, h.deadline_ms, h.predicted_ms, h.feasible, h.clocks, h.expires - now});
   s.applied = applied_;
   s.holding = holding_;
   s.enabled = enabled_;

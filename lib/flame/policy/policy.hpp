@@ -144,7 +144,7 @@ class Policy {
 
   const Clocks& applied() const { return applied_; }
   bool holding() const { return holding_; }
-  Counters counters() const;  // with the decision memo's hits and misses
+  Counters counters() const;                     // with the decision memo's hits and misses
   void count_rejected() { ++counters_.errors; }  // requests refused before they reached the policy
 
   Calibrator& calibrator() { return calibrator_; }
@@ -156,7 +156,7 @@ class Policy {
  private:
   void reapply(TimeMs now);
   void apply_idle();
-  void restore();              // the baseline, if we hold clocks
+  void restore();             // the baseline, if we hold clocks
   void set(const Clocks& c);  // write c unless it is what we hold
   BeginResult refuse(int64_t id, std::string why);
 

@@ -283,8 +283,10 @@ ReplayResult replay(const Workload& w, TableSimulator& sim, const ReplayOptions&
     if (o.socket) {
       auto& c = client(i);
       at(r.finish_ms);
-      const auto reply = c.call(
-          {{"op", "end"}, {"id", i}, {"latency_ms", reported_latency_ms(x.latency_ms)}, {"t_ms", r.finish_ms}});
+      const auto reply = c.call({{"op", "end"},
+                                 {"id", i},
+                                 {"latency_ms", reported_latency_ms(x.latency_ms)},
+                                 {"t_ms", r.finish_ms}});
       if (!reply.value("ok", false))
         throw std::runtime_error(fmt::format("flamed refused end of request {}: {}", i, reply.dump()));
       --active;
