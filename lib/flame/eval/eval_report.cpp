@@ -121,8 +121,8 @@ nlohmann::json to_json(const Evaluation& e) {
               {"latency_mape_pct", pm.latency_mape_pct},
               {"power_mape_pct", pm.power_mape_pct}};
     j["flamed_profile"] = p;
-    j["flamed_options"] = {{"safety_margin_pct", e.options.flame.safety_margin_pct},
-                           {"recalibrate", e.options.flame.recalibrate},
+    j["flamed_options"] = {{"safety_margin_pct", e.options.flame.policy.safety_margin_pct},
+                           {"recalibrate", e.options.flame.policy.recalibrate},
                            {"budget", e.options.profile.budget},
                            {"repeats", e.options.profile.repeats}};
   }

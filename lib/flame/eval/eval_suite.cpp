@@ -52,7 +52,12 @@ Evaluation evaluate(const sim::Workload& w, const std::vector<sim::GridTable>& t
   for (const std::string& name : governor_names()) {
     if (!wanted(name)) continue;
     std::unique_ptr<Governor> g;
-    if (name == "flamed") {
+    if (name == "flamed" && o.flame_models) {
+      for (const auto& m : models)
+        if (!o.flame_models->count(m))
+          throw std::invalid_argument("eval: no model file serves '" + m + "' (flamed's models)");
+      g = std::make_unique<FlameGovernor>(*o.flame_models, o.flame);
+    } else if (name == "flamed") {
       ProfileOptions po = o.profile;
       po.sim.noise_scale = o.run.sim.noise_scale;
       po.sim.cpu_delay_ms = o.run.sim.cpu_delay_ms;
@@ -61,7 +66,7 @@ Evaluation evaluate(const sim::Workload& w, const std::vector<sim::GridTable>& t
       e.profiles = profile_models(tables, models, po);
       std::map<std::string, grid::GridModel> ms;
       for (const auto& [m, p] : e.profiles) ms.emplace(m, p.model);
-      g = std::make_unique<FlameGovernor>(std::move(ms), o.flame);
+      g = std::make_unique<FlameGovernor>(ms, o.flame);
     } else if (name == "max") {
       g = std::make_unique<MaxGovernor>();
     } else if (name == "stock") {

@@ -23,6 +23,8 @@ struct SuiteOptions {
   RunOptions run;  // run.sim.seed is the evaluation seed
   ProfileOptions profile;
   FlameOptions flame;
+  // flamed's models from model files (`flame eval --models DIR`) instead of the in-process profile.
+  std::optional<policy::ModelSet> flame_models;
   StockOptions stock;
   ZttOptions ztt;
   ZttTrainOptions train;
