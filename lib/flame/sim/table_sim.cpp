@@ -72,16 +72,16 @@ void TableSimulator::Domain::settle(double t) {
 
 namespace {
 
-std::vector<std::shared_ptr<const ModelTruth>> grid_truths(std::vector<GridTable> tables) {
+std::vector<std::shared_ptr<const ModelTruth>> grid_truths(const std::vector<GridTable>& tables) {
   if (tables.empty()) throw GridError("simulator: no grid tables");
   std::vector<std::shared_ptr<const ModelTruth>> out;
-  for (auto& t : tables) {
+  for (const auto& t : tables) {
     if (t.cores() != tables.front().cores() || t.cpu_khz() != tables.front().cpu_khz() ||
         t.gpu_hz() != tables.front().gpu_hz() || t.emc_hz() != tables.front().emc_hz())
       throw GridError(
           fmt::format("simulator: grid {} has other clock levels than {}", t.name(), tables.front().name()));
   }
-  for (auto& t : tables) out.push_back(std::make_shared<GridTruth>(std::move(t)));
+  for (const auto& t : tables) out.push_back(std::make_shared<GridTruth>(t));
   return out;
 }
 
@@ -93,7 +93,8 @@ SimBoard tx2_board(const std::vector<GridTable>& tables) {
 }  // namespace
 
 TableSimulator::TableSimulator(std::string tree_root, std::vector<GridTable> tables, SimOptions options)
-    : TableSimulator(std::move(tree_root), tx2_board(tables), grid_truths(std::move(tables)), options) {}
+    // (both helpers read `tables`: the order the arguments are evaluated in must not matter)
+    : TableSimulator(std::move(tree_root), tx2_board(tables), grid_truths(tables), options) {}
 
 TableSimulator::TableSimulator(std::string tree_root, SimBoard board,
                                std::vector<std::shared_ptr<const ModelTruth>> truths, SimOptions options)
