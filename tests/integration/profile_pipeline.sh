@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
-# `flame profile` end to end on a fake Orin Nano Super tree. The command is a stand-in that turns a
-# real H200 trace (tests/data/h200-coupling) into the trace the model would give at the pinned clocks
-# (lib/profile_standin.py); lib/fake_governor.py makes cur_freq follow the pinned limits. Checks:
+# `flame profile` end to end on the live layer-level Orin Nano board. The command is the simulated
+# application, `flame sim app --board layer-orin` (docs/simulator.md), which replays the H200
+# configuration at the clocks the tree holds and writes its trace; lib/app_faults.sh adds the failures
+# and logs what each run saw; lib/fake_governor.py makes cur_freq follow the pinned limits. Checks:
 # every combination was pinned in the tree while the command ran and the power was sampled; the
 # clocks are restored byte for byte on success, on a failing command, on a missing trace and on
 # SIGINT; --resume runs only what is missing; the model file is written and the real flamed loads
 # it; profiling is refused while flamed holds the controller lock; bad input changes nothing.
 set -euo pipefail
 : "${FLAME:?}" "${FLAMED:?}" "${FLAME_SOURCE_DIR:?}" "${FLAME_BUILD_DIR:?}"
-TRACES="$FLAME_SOURCE_DIR/tests/data/h200-coupling/traces"
 FLAMED_LOG_LEVEL=info
 source "$FLAME_SOURCE_DIR/tests/integration/lib/flamed_env.sh"  # T, ROOT (fake Orin), CFG, start/stop_flamed
 LIBDIR="$FLAME_SOURCE_DIR/tests/integration/lib"
 BOARD="$FLAME_SOURCE_DIR/config/boards/orin-nano-8gb-super.yaml"
-MAXIMA=1728000,1020000000,3199000000
+APP_CONFIG=resnet18_b1_float32  # the configuration `flame sim app` runs (profile() below)
 RUN="$T/run" MODELS="$T/models" WORK="$T/work"  # flamed (below) uses the same two
 GOV_PID=
 stop_governor() {
@@ -29,7 +29,7 @@ GOV_PID=$!
 for _ in $(seq 200); do [[ -e "$T/gov.ready" ]] && break; sleep 0.05; done
 [[ -e "$T/gov.ready" ]] || { echo "fake governor did not start" >&2; exit 1; }
 
-profile() {  # profile WORKDIR [flame profile options...] -- [stand-in options...]
+profile() {  # profile WORKDIR [flame profile options...] -- [app_faults.sh options...]
   local work=$1
   shift
   local opts=()
@@ -37,13 +37,16 @@ profile() {  # profile WORKDIR [flame profile options...] -- [stand-in options..
   shift
   local cmd=("$FLAME" profile --sysfs-root "$ROOT" --runtime-dir "$RUN" --models-dir "$MODELS"
     --config /nonexistent --board "$BOARD" --work-dir "$work" "${opts[@]}" --
-    python3 "$LIBDIR/profile_standin.py" --base-dir "$TRACES" --max "$MAXIMA" --tree "$ROOT" "$@")
+    "$LIBDIR/app_faults.sh" "$@" -- "$FLAME" sim app --board layer-orin --sysfs-root "$ROOT" --config "$APP_CONFIG"
+    --iterations 3 --json)
   # In the background (PROFILE_EXEC=1 profile ... &) flame replaces the subshell, so $! is flame's pid.
   if [[ ${PROFILE_EXEC:-} == 1 ]]; then exec "${cmd[@]}"; else "${cmd[@]}"; fi
 }
-# The clock control files (and everything else but what the governor and the rails refresh) are as built.
+# The clock control files (and everything else but the readings the governor and the simulated board
+# refresh: current clocks, rails, temperatures) are as built.
 restored() {
-  diff -r --no-dereference -x scaling_cur_freq -x cur_freq -x in1_input -x curr1_input -x '*.tmp' -x '*.gov' \
+  diff -r --no-dereference -x scaling_cur_freq -x cpuinfo_cur_freq -x cur_freq -x target_freq -x in1_input \
+    -x curr1_input -x temp -x '*.flame-sim-tmp' -x '*.gov' \
     "$T/root.orig" "$ROOT" || { echo "the tree was not restored" >&2; return 1; }
   [[ ! -e "$RUN/baseline.json" ]] || { echo "a baseline was left behind" >&2; return 1; }
 }
@@ -51,10 +54,10 @@ steps_in() { echo $(($(wc -l <"$1/journal.jsonl") - 1)); }
 
 # --- bad input: refused before anything is touched -------------------------------------------------
 rc=0
-profile "$T/bad" --model-name r18 --budget 3 -- --trace resnet18_b1_float32.json.gz >"$T/out" 2>"$T/err" || rc=$?
+profile "$T/bad" --model-name r18 --budget 3 -- >"$T/out" 2>"$T/err" || rc=$?
 [[ $rc == 2 ]] && grep -q "needs at least 4" "$T/err" || { cat "$T/err" >&2; exit 1; }
 rc=0
-profile "$T/bad" --model-name 'bad name' -- --trace x >"$T/out" 2>"$T/err" || rc=$?
+profile "$T/bad" --model-name 'bad name' -- >"$T/out" 2>"$T/err" || rc=$?
 [[ $rc == 2 ]] && grep -q "model-name" "$T/err" || { cat "$T/err" >&2; exit 1; }
 rc=0
 "$FLAME" profile --model-name r18 --sysfs-root "$ROOT" --runtime-dir "$RUN" --config /nonexistent \
@@ -70,7 +73,7 @@ grep -q "22 CPU x 8 GPU x 3 EMC clocks = 528 combinations; profiling 6 of them" 
 
 # --- a failing command at the third combination -----------------------------------------------------
 rc=0
-profile "$WORK" --model-name r18 --budget 6 -- --trace resnet18_b1_float32.json.gz --log "$T/log" --fail-at 2 \
+profile "$WORK" --model-name r18 --budget 6 -- --log "$T/log" --fail-at 2 \
   >"$T/out" 2>"$T/err" || rc=$?
 [[ $rc == 1 ]] || { echo "failing command: exit $rc" >&2; cat "$T/err" >&2; exit 1; }
 grep -q "the command failed at step 3 of 6" "$T/err"
@@ -80,17 +83,17 @@ restored
 [[ $(steps_in "$WORK") == 2 ]]
 # Without --resume an existing journal is never overwritten.
 rc=0
-profile "$WORK" --model-name r18 --budget 6 -- --trace resnet18_b1_float32.json.gz >"$T/out" 2>"$T/err" || rc=$?
+profile "$WORK" --model-name r18 --budget 6 -- >"$T/out" 2>"$T/err" || rc=$?
 [[ $rc == 2 ]] && grep -q -- "--resume" "$T/err" || { cat "$T/err" >&2; exit 1; }
 # --resume with other arguments is refused, naming the difference.
 rc=0
-profile "$WORK" --model-name r18 --budget 7 --resume -- --trace resnet18_b1_float32.json.gz >"$T/out" 2>"$T/err" ||
+profile "$WORK" --model-name r18 --budget 7 --resume -- >"$T/out" 2>"$T/err" ||
   rc=$?
 [[ $rc == 2 ]] && grep -q "the budget (6 there, 7 now)" "$T/err" || { cat "$T/err" >&2; exit 1; }
 
 # --- a missing trace at the fourth ----------------------------------------------------------------------
 rc=0
-profile "$T/w2" --model-name r18 --budget 6 -- --trace resnet18_b1_float32.json.gz --no-trace-at 3 \
+profile "$T/w2" --model-name r18 --budget 6 -- --no-trace-at 3 \
   >"$T/out" 2>"$T/err" || rc=$?
 [[ $rc == 1 ]] && grep -q "wrote no trace at .*step-003.json.gz" "$T/err" || { cat "$T/err" >&2; exit 1; }
 restored
@@ -98,11 +101,11 @@ restored
 
 # --- SIGINT while the command runs at the fourth combination, then --resume -------------------------
 rm -f "$T/marker"
-PROFILE_EXEC=1 profile "$T/w3" --model-name r18 --budget 6 -- --trace resnet18_b1_float32.json.gz \
+PROFILE_EXEC=1 profile "$T/w3" --model-name r18 --budget 6 -- \
   --log "$T/log3" --hang-at 3 --marker "$T/marker" >"$T/out3" 2>"$T/err3" &
 pid=$!
 for _ in $(seq 600); do [[ -e "$T/marker" ]] && break; sleep 0.05; done
-[[ -e "$T/marker" ]] || { echo "the stand-in never reached step 3" >&2; cat "$T/err3" >&2; exit 1; }
+[[ -e "$T/marker" ]] || { echo "the application never reached step 3" >&2; cat "$T/err3" >&2; exit 1; }
 [[ -e "$RUN/baseline.json" ]]  # clocks are pinned right now
 kill -INT "$pid"
 rc=0
@@ -111,10 +114,10 @@ wait "$pid" || rc=$?
 grep -q "interrupted at step 4 of 6" "$T/err3"
 restored
 [[ $(steps_in "$T/w3") == 3 ]]
-# Resume with the same command line: the stand-in hangs only while its marker does not exist, so
+# Resume with the same command line: app_faults.sh hangs only while its marker does not exist, so
 # this time step 3 completes; only the three missing combinations run.
 : >"$T/log3"
-profile "$T/w3" --model-name r18 --budget 6 --resume -- --trace resnet18_b1_float32.json.gz --log "$T/log3" \
+profile "$T/w3" --model-name r18 --budget 6 --resume -- --log "$T/log3" \
   --hang-at 3 --marker "$T/marker" >"$T/out3" 2>"$T/err3" || { cat "$T/err3" >&2; exit 1; }
 grep -q "resuming: 3 of 6" "$T/err3"
 [[ $(wc -l <"$T/log3") == 3 ]]
@@ -122,14 +125,14 @@ grep -q "resuming: 3 of 6" "$T/err3"
 restored
 # The run that failed at step 3 fails there again when resumed (its command has not changed).
 rc=0
-profile "$WORK" --model-name r18 --budget 6 --resume -- --trace resnet18_b1_float32.json.gz --log "$T/log" \
+profile "$WORK" --model-name r18 --budget 6 --resume -- --log "$T/log" \
   --fail-at 2 >"$T/out" 2>"$T/err" || rc=$?
 [[ $rc == 1 ]] && grep -q "resuming: 2 of 6" "$T/err" && grep -q "failed at step 3 of 6" "$T/err" ||
   { cat "$T/err" >&2; exit 1; }
 restored
 
 # --- a clean run, resumed after a crash mid-way --------------------------------------------------------
-profile "$T/w4" --model-name r18 --budget 6 -- --trace resnet18_b1_float32.json.gz --log "$T/log4" \
+profile "$T/w4" --model-name r18 --budget 6 -- --log "$T/log4" \
   >"$T/out4" 2>"$T/err4" || { cat "$T/err4" >&2; exit 1; }
 restored
 # Truncate to the header and two steps plus a torn line (a crash while writing the third), resume.
@@ -137,7 +140,7 @@ keep=$(($(head -3 "$T/w4/journal.jsonl" | wc -c) + 100))  # (no "| head -c": SIG
 head -c "$keep" "$T/w4/journal.jsonl" >"$T/j"
 cp "$T/j" "$T/w4/journal.jsonl"
 : >"$T/log4"
-profile "$T/w4" --model-name r18 --budget 6 --resume -- --trace resnet18_b1_float32.json.gz --log "$T/log4" \
+profile "$T/w4" --model-name r18 --budget 6 --resume -- --log "$T/log4" \
   >"$T/out4" 2>"$T/err4" || { cat "$T/err4" >&2; exit 1; }
 grep -q "dropped a torn last line" "$T/err4"
 grep -q "resuming: 2 of 6" "$T/err4"
@@ -153,13 +156,13 @@ grep -q "model 'r18' (kind layerwise, board orin-nano-8gb-super)" "$T/show"
 "$FLAME" trace summarize "$T/w4/traces/step-005.json.gz" >"$T/summary"
 grep -q "layer4.1.relu" "$T/summary"
 
-# What each run saw: the tree held the journal's clocks (the stand-in exits 4 otherwise), every
-# combination was different, power was sampled at the value the stand-in put on VDD_IN.
+# What each run saw: the simulated application read the journal's clocks from the tree, every
+# combination was different, power was sampled at the value the board put on VDD_IN.
 python3 "$LIBDIR/check_profile_journal.py" "$T/w4/journal.jsonl" "$T/log4" "$T/out4"
 
 # --- SLM contexts: one model per context length ---------------------------------------------------------
-profile "$T/w5" --model-name qwen --budget 4 --ctx 128,1024 -- \
-  --trace 'qwen2-0.5b_decode_ctx{ctx}_bfloat16.json.gz' >"$T/out5" 2>"$T/err5" || { cat "$T/err5" >&2; exit 1; }
+APP_CONFIG='qwen2-0.5b_decode_ctx{ctx}_bfloat16' profile "$T/w5" --model-name qwen --budget 4 --ctx 128,1024 -- \
+  >"$T/out5" 2>"$T/err5" || { cat "$T/err5" >&2; exit 1; }
 restored
 [[ -s "$MODELS/qwen-ctx128.yaml" && -s "$MODELS/qwen-ctx1024.yaml" ]]
 grep -q "qwen-ctx1024: .* segments" "$T/out5"
@@ -170,7 +173,7 @@ write_config
 start_flamed
 python3 "$LIBDIR/flamed_models.py" "$SOCK" r18 qwen-ctx128 qwen-ctx1024
 rc=0
-profile "$T/w6" --model-name r18b --budget 6 -- --trace resnet18_b1_float32.json.gz >"$T/out6" 2>"$T/err6" || rc=$?
+profile "$T/w6" --model-name r18b --budget 6 -- >"$T/out6" 2>"$T/err6" || rc=$?
 [[ $rc == 3 ]] || { echo "lock held: exit $rc" >&2; cat "$T/err6" >&2; exit 1; }
 grep -q "flamed" "$T/err6" && grep -q "stop it" "$T/err6"
 [[ ! -e "$T/w6" ]]  # nothing written: a later run needs no --resume

@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "command.hpp"
+#include "flame/io/coupling_dataset.hpp"
+#include "flame/sim/layer_boards.hpp"
 #include "flame/sim/profiles.hpp"
 #include "flame/sim/replay.hpp"
 #include "flame/sim/table_sim.hpp"
@@ -39,6 +41,8 @@ struct SimArgs {
   std::string tree;
   std::string workload;
   std::string data;
+  std::vector<std::string>
+      configs;  // layer boards: the configurations to run (default: the workload's models)
   std::optional<std::string> socket;
   bool no_daemon = false;
   std::size_t limit = 0;
@@ -54,7 +58,16 @@ struct SimArgs {
 };
 
 void tree(const SimArgs& a) {
-  const auto p = sim::parse_profile(a.profile);
+  auto p = sim::parse_profile(a.profile);
+  if (a.board != "tx2") {  // --board: the tree of a live layer-level board
+    const auto b = sim::layer_board(a.board);
+    if (!b) {
+      std::cerr << fmt::format("flame sim tree: unknown board '{}' (known: {})\n", a.board,
+                               sim::layer_board_names());
+      throw flame::cli::Exit{2};
+    }
+    p = b->profile;
+  }
   if (!p) {
     std::cerr << fmt::format("flame sim tree: unknown profile '{}' (known: {})\n", a.profile,
                              sim::profile_names());
@@ -175,7 +188,11 @@ void grid(const SimArgs& a) {
 }
 
 void run_sim(const SimArgs& a) {
-  require_tx2(a, "run");
+  if (a.board != "tx2" && !sim::layer_board(a.board)) {
+    std::cerr << fmt::format("flame sim run: unknown board '{}' (known: tx2, the table-driven TX2; {})\n",
+                             a.board, sim::layer_board_names());
+    throw flame::cli::Exit{2};
+  }
   if (a.delays.size() != 3) {
     std::cerr << "flame sim run: --delays takes three values (CPU,GPU,EMC ms)\n";
     throw flame::cli::Exit{2};
@@ -186,6 +203,7 @@ void run_sim(const SimArgs& a) {
   }
   const auto w = sim::load_workload(a.workload);
   sim::SimOptions so;
+  if (const auto b = sim::layer_board(a.board)) so.thermal = b->thermal;
   so.seed = a.seed.value_or(1);
   so.noise_scale = a.noise;
   so.cpu_delay_ms = a.delays[0];
@@ -206,7 +224,18 @@ void run_sim(const SimArgs& a) {
                              a.tree);
     throw flame::cli::Exit{2};
   }
-  sim::TableSimulator s(fs::absolute(a.tree).string(), sim::load_tx2_tables(grid_dir(a)), so);
+  const std::string root = fs::absolute(a.tree).string();
+  std::unique_ptr<sim::TableSimulator> sp;
+  if (const auto b = sim::layer_board(a.board)) {
+    const auto dataset = flame::load_coupling_dataset(a.data.empty() ? sim::default_layer_data() : a.data);
+    auto tags = a.configs;
+    if (tags.empty()) tags = w.models();
+    sp = std::make_unique<sim::TableSimulator>(root, sim::SimBoard{b->layout, b->levels},
+                                               sim::layer_truths(dataset, *b, tags), so);
+  } else {
+    sp = std::make_unique<sim::TableSimulator>(root, sim::load_tx2_tables(grid_dir(a)), so);
+  }
+  sim::TableSimulator& s = *sp;
   sim::ReplayOptions ro;
   if (!a.no_daemon) ro.socket = a.socket;
   ro.limit = a.limit;
@@ -280,6 +309,9 @@ flame::cli::Registrar reg([](CLI::App& root) {
       simc->add_subcommand("tree", "Write a fake Jetson sysfs tree (a simulated board) to a directory");
   tree_cmd->add_option("--profile", args->profile, sim::profile_names())->capture_default_str();
   tree_cmd->add_option("--out", args->out, "Directory to create (must be new or empty)")->required();
+  tree_cmd->add_option(
+      "--board", args->board,
+      "Instead of --profile: the tree of a live layer-level board (" + sim::layer_board_names() + ")");
   tree_cmd->add_flag("--denver-online", args->denver_online,
                      "TX2: keep the Denver cores (cpu1, cpu2) online");
   tree_cmd->callback([args] { run(tree, *args); });
@@ -312,7 +344,8 @@ flame::cli::Registrar reg([](CLI::App& root) {
 
   auto* run_cmd =
       simc->add_subcommand("run", "Replay a workload on the simulated board against a running flamed");
-  run_cmd->add_option("--board", args->board, "tx2 (the table-driven TX2)")->capture_default_str();
+  run_cmd->add_option("--board", args->board, "tx2 (the table-driven TX2) | " + sim::layer_board_names())
+      ->capture_default_str();
   run_cmd->add_option("--tree", args->tree, "The simulated board's sysfs tree (flamed's sysfs_root)")
       ->required();
   run_cmd->add_option("--workload", args->workload, "Workload file (config/workloads/*.yaml)")->required();
@@ -334,7 +367,14 @@ flame::cli::Registrar reg([](CLI::App& root) {
       ->add_option("--throttle-c", args->throttle_c,
                    "Thermal throttling: cap CPU and GPU clocks at this die temperature (°C; 5 °C hysteresis)")
       ->check(CLI::Range(-40.0, 150.0));
-  run_cmd->add_option("--data", args->data, "Directory of the grid CSVs (default: the installed data)");
+  run_cmd->add_option(
+      "--data", args->data,
+      "tx2: directory of the grid CSVs; layer boards: a coupling dataset (default: the shipped H200 "
+      "run 2)");
+  run_cmd
+      ->add_option("--config", args->configs,
+                   "Layer boards: configuration tags to run (default: the workload's model names)")
+      ->delimiter(',');
   run_cmd->add_flag("--json", args->json, "Print the summary as JSON");
   run_cmd->add_option("--records", args->records, "Write one JSON line per request to this file");
   run_cmd

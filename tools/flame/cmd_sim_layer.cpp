@@ -10,12 +10,15 @@
 #include "flame/io/coupling_dataset.hpp"
 #include "flame/io/data_path.hpp"
 #include "flame/sim/layer_board.hpp"
+#include "flame/sim/layer_boards.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 
 struct LayerArgs {
+  std::string board = "layer-tx2";
+  std::string truth;
   std::string data = "data/h200-coupling/run2/coupling.json";
   std::vector<std::string> tags;
   std::string out;
@@ -42,8 +45,29 @@ void layer(const LayerArgs& a) {
   for (const auto& t : a.tags)
     if (std::none_of(picked.begin(), picked.end(), [&](auto* c) { return c->tag == t; }))
       throw std::runtime_error(fmt::format("{}: no configuration '{}'", a.data, t));
-  const flame::sim::LayerBoardParams params;
-  const auto levels = flame::sim::tx2_levels();
+  const auto board = flame::sim::layer_board(a.board);
+  if (!board)
+    throw std::runtime_error(
+        fmt::format("unknown board '{}' (known: {})", a.board, flame::sim::layer_board_names()));
+  const flame::sim::LayerBoardParams params = board->params;
+  const auto levels = board->levels;
+
+  if (!a.truth.empty()) {
+    // The noise-free end-to-end latency at every combination with all cores online, one CSV per
+    // configuration (`flame model check` reads it): what a fitted model is checked against.
+    if (picked.size() != 1) throw std::runtime_error("--truth wants exactly one --config");
+    std::ofstream f(a.truth);
+    f << "cpu_khz,gpu_hz,emc_hz,latency_ms,power_w\n";
+    for (auto cpu : levels.cpu_khz)
+      for (auto gpu : levels.gpu_hz)
+        for (auto emc : levels.emc_hz) {
+          const auto r = flame::sim::replay_inference(*picked.front(), {levels.cores.back(), cpu, gpu, emc},
+                                                      params, levels);
+          f << fmt::format("{},{},{},{:.6f},{:.6f}\n", cpu, gpu, emc, r.latency_ns / 1e6, r.power_w);
+        }
+    if (!f.flush()) throw std::runtime_error("cannot write " + a.truth);
+    return;
+  }
 
   if (!a.at.empty()) {
     const auto clocks = parse_at(a.at);
@@ -80,8 +104,12 @@ const flame::cli::Registrar reg([](CLI::App& root) {
   auto a = std::make_shared<LayerArgs>();
   auto* cmd = simc->add_subcommand(
       "layer",
-      "Layer-driven TX2: replay H200 segments kernel by kernel at TX2 clocks; write FlexiBO-format grids");
+      "Layer-driven board: replay H200 segments kernel by kernel at the board's clocks; write FlexiBO-format "
+      "grids, one replay, or the noise-free truth");
+  cmd->add_option("--board", a->board, flame::sim::layer_board_names())->capture_default_str();
   cmd->add_option("--data", a->data, "Coupling dataset (docs/coupling-format.md)")->capture_default_str();
+  cmd->add_option("--truth", a->truth,
+                  "Write the noise-free latency (and power) at every combination, all cores, to this CSV");
   cmd->add_option("--config", a->tags, "Configuration tags (default: all)");
   cmd->add_option("--out", a->out, "Directory for the grids (tx2_sampled_output_<model>_<size>.csv)");
   cmd->add_option("--seed", a->seed, "Seed of the per-point measurement noise")->capture_default_str();

@@ -26,7 +26,7 @@ class TreePins {
   std::string get(const std::string& path) const;
 
   sim::FakeTree& tree_;
-  sim::Tx2Layout layout_;
+  sim::BoardLayout layout_;
   std::map<std::string, std::string> baseline_;
   int writes_ = 0;
 };

@@ -30,6 +30,12 @@ struct SimClocks {
 };
 std::string to_string(const SimClocks& c);
 
+// The levels a simulated board offers per domain (ascending), in sysfs units.
+struct ClockLevels {
+  std::vector<int> cores;
+  std::vector<std::uint64_t> cpu_khz, gpu_hz, emc_hz;
+};
+
 struct GridIndex {
   std::size_t cores = 0, cpu = 0, gpu = 0, emc = 0;
   bool operator==(const GridIndex&) const = default;
@@ -64,6 +70,7 @@ class GridTable {
   const std::vector<std::uint64_t>& cpu_khz() const { return cpu_; }
   const std::vector<std::uint64_t>& gpu_hz() const { return gpu_; }
   const std::vector<std::uint64_t>& emc_hz() const { return emc_; }
+  ClockLevels levels() const { return {cores_, cpu_, gpu_, emc_}; }
   std::size_t size() const { return points_.size(); }
 
   const GridPoint& at(const GridIndex& i) const;

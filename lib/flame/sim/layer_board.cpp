@@ -30,8 +30,24 @@ struct DeviceWork {
   double memory_ns = 0;
 };
 
+bool convolution(const Segment& s) {
+  return s.type.find("Conv") != std::string::npos;
+}
+
+// Multiply-accumulates of a call: recorded MACs, else half the recorded FLOPs.
+double macs_of(const SegmentFeatures& f) {
+  return f.macs > 0 ? f.macs : f.flops / 2;
+}
+
+// Whether a configuration records arithmetic at all (then a call without it is element-wise).
+bool records_arithmetic(const CouplingConfig& c) {
+  for (const auto& s : c.profile.segments)
+    if (s.features && macs_of(*s.features) > 0) return true;
+  return false;
+}
+
 DeviceWork device_time(const Segment& s, const std::string& dtype, double gpu_hz, double emc_hz,
-                       const LayerBoardParams& p) {
+                       double emc_max, bool arithmetic_recorded, const LayerBoardParams& p) {
   DeviceWork w;
   if (s.n_kernels <= 0 && s.gpu_ns <= 0) return w;
   const int kernels = std::max(s.n_kernels, 1);
@@ -40,19 +56,23 @@ DeviceWork device_time(const Segment& s, const std::string& dtype, double gpu_hz
   double compute_ns = 0, memory_ns = 0;
   const SegmentFeatures* f = s.features ? &*s.features : nullptr;
   const double bytes = f ? f->bytes_in + f->bytes_out + f->param_bytes : 0;
-  if (f && f->macs > 0) {
-    const double flop_per_s = p.gpu_flop_per_cycle_fp32 * (half_precision(dtype) ? p.gpu_fp16_speedup : 1.0) *
-                              gpu_hz * p.compute_efficiency;
-    compute_ns = 2.0 * f->macs / flop_per_s * 1e9;
+  const bool half = half_precision(dtype);
+  const double speedup = half ? p.gpu_fp16_speedup : (convolution(s) ? p.tf32_conv_speedup : 1.0);
+  const double flop_per_s = p.gpu_flop_per_cycle_fp32 * speedup * gpu_hz * p.compute_efficiency;
+  // What the H200 spent beyond its per-kernel floor.
+  const double excess = std::max(0.0, s.gpu_ns - kernels * p.h200_kernel_floor_ns);
+  if (f && macs_of(*f) > 0) {
+    compute_ns = 2.0 * macs_of(*f) / flop_per_s * 1e9;
     memory_ns = bytes / bandwidth * 1e9;
   } else if (bytes > 0) {
-    memory_ns = bytes / bandwidth * 1e9;  // element-wise: streams its operands
+    // An element-wise call streams its operands. In a dataset that records no arithmetic at all, what
+    // the H200 spent beyond its floor is taken as arithmetic, scaled by the ratio of the FP32 peaks.
+    memory_ns = bytes / bandwidth * 1e9;
+    if (!arithmetic_recorded) compute_ns = excess * p.h200_fp32_flops / (flop_per_s / p.compute_efficiency);
   } else {
     // Glue without features: what the H200 spent beyond its per-kernel floor is data movement, scaled
     // by the bandwidth ratio and the EMC clock.
-    const double excess = std::max(0.0, s.gpu_ns - kernels * p.h200_kernel_floor_ns);
-    memory_ns = excess * p.h200_to_board_bandwidth *
-                (p.dram_bytes_per_emc_hz * 1866e6 * p.memory_efficiency) / bandwidth;
+    memory_ns = excess * p.h200_to_board_bandwidth * emc_max / emc_hz;
   }
   // Roofline: a kernel is bound by the slower of its arithmetic and its memory traffic.
   w.ns = overhead_ns + std::max(compute_ns, memory_ns);
@@ -62,7 +82,7 @@ DeviceWork device_time(const Segment& s, const std::string& dtype, double gpu_hz
 
 }  // namespace
 
-LayerBoardLevels tx2_levels() {
+ClockLevels tx2_levels() {
   return {
       {1, 2, 3, 4},
       {345600, 499200, 652800, 806400, 960000, 1113600, 1267200, 1420800, 1574400, 1728000, 1881600, 2035200},
@@ -71,7 +91,7 @@ LayerBoardLevels tx2_levels() {
 }
 
 LayerRun replay_inference(const CouplingConfig& config, const SimClocks& clocks, const LayerBoardParams& p,
-                          const LayerBoardLevels& levels) {
+                          const ClockLevels& levels, double host_factor, ReplayTimeline* timeline) {
   if (config.sweeps.empty()) throw std::invalid_argument(config.tag + ": no reference sweep");
   const auto& ref = config.sweeps.front();
   const auto& segs = config.profile.segments;
@@ -82,21 +102,25 @@ LayerRun replay_inference(const CouplingConfig& config, const SimClocks& clocks,
   const double f_cpu = double(clocks.cpu_khz), f_gpu = double(clocks.gpu_hz), f_emc = double(clocks.emc_hz);
   const double emc_max = double(levels.emc_hz.back());
   const int max_cores = levels.cores.empty() ? 4 : levels.cores.back();
+  if (!(host_factor > 0)) throw std::invalid_argument("layer board: the host factor must be > 0");
+  if (timeline) *timeline = {};
 
   // Host: the H200 span, slower by the core's speed at this clock; a share waits on DRAM instead.
   const double host_scale =
       p.host_slowdown_at_max *
       ((1 - p.host_memory_share) * p.cpu_max_khz / f_cpu + p.host_memory_share * emc_max / f_emc) *
-      (1 + p.core_contention * std::max(0, max_cores - clocks.cores));
+      (1 + p.core_contention * std::max(0, max_cores - clocks.cores)) * host_factor;
 
+  const bool arithmetic = records_arithmetic(config);
   LayerRun r;
   double host_t = 0;    // when the host has dispatched everything so far
   double gpu_free = 0;  // when the GPU finishes the kernels queued so far
   for (size_t i = 0; i < segs.size(); ++i) {
     const Segment& s = segs[i];
     const double span = ref.cpu_seg_ns[i] * host_scale;
-    const DeviceWork dev = device_time(s, config.dtype, f_gpu, f_emc, p);
+    const DeviceWork dev = device_time(s, config.dtype, f_gpu, f_emc, emc_max, arithmetic, p);
     const int kernels = s.n_kernels > 0 ? s.n_kernels : (dev.ns > 0 ? 1 : 0);
+    if (timeline) timeline->host.push_back({host_t, host_t + span});
     if (kernels == 0) {
       host_t += span;
       r.host_ns += span;
@@ -109,7 +133,9 @@ LayerRun replay_inference(const CouplingConfig& config, const SimClocks& clocks,
     for (int k = 0; k < kernels; ++k) {
       const double queued = host_t + slice * (k + 1);
       if (queued > gpu_free) r.bubble_ns += queued - gpu_free;
-      gpu_free = std::max(gpu_free, queued) + per_kernel;
+      const double start = std::max(gpu_free, queued);
+      gpu_free = start + per_kernel;
+      if (timeline) timeline->kernels.push_back({i, queued, start, gpu_free});
     }
     host_t += span;
     r.host_ns += span;
@@ -136,6 +162,77 @@ LayerRun replay_inference(const CouplingConfig& config, const SimClocks& clocks,
   return r;
 }
 
+bool steady_sweep(const CouplingSweep& s) {
+  const auto& e = s.e2e_ns;
+  if (e.size() < 4) return false;
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+  };
+  const std::size_t h = e.size() / 2;
+  const double a = median({e.begin(), e.begin() + static_cast<std::ptrdiff_t>(h)});
+  const double b = median({e.begin() + static_cast<std::ptrdiff_t>(h), e.end()});
+  return a > 0 && b > 0 && std::abs(a - b) <= 0.05 * std::min(a, b);
+}
+
+HostNoise host_noise(const CouplingDataset& d) {
+  HostNoise n;
+  std::vector<double> r;
+  for (const auto& c : d.configs)
+    for (const auto& s : c.sweeps) {
+      ++n.sweeps;
+      if (!steady_sweep(s)) continue;
+      ++n.steady_sweeps;
+      std::vector<double> v = s.e2e_ns;
+      std::sort(v.begin(), v.end());
+      const std::size_t k = v.size();
+      const double m = k % 2 ? v[k / 2] : 0.5 * (v[k / 2 - 1] + v[k / 2]);
+      for (double x : s.e2e_ns)
+        if (x > 0) r.push_back(std::log(x / m));
+    }
+  n.samples = r.size();
+  if (r.empty()) return n;
+  // Robust: 1.4826 × the median absolute deviation (the residuals are centred on their sweep's median).
+  for (double& x : r) x = std::abs(x);
+  std::sort(r.begin(), r.end());
+  const std::size_t k = r.size();
+  n.sigma = 1.4826 * (k % 2 ? r[k / 2] : 0.5 * (r[k / 2 - 1] + r[k / 2]));
+  return n;
+}
+
+LayerTruth::LayerTruth(CouplingConfig config, LayerBoardParams params, ClockLevels levels, double host_sigma)
+    : config_(std::move(config)), params_(params), levels_(std::move(levels)), host_sigma_(host_sigma) {
+  if (config_.sweeps.empty()) throw std::invalid_argument(config_.tag + ": no reference sweep");
+  if (!(host_sigma_ >= 0)) throw std::invalid_argument("layer board: host sigma must be >= 0");
+  if (levels_.cpu_khz.empty() || levels_.gpu_hz.empty() || levels_.emc_hz.empty() || levels_.cores.empty())
+    throw std::invalid_argument("layer board: every domain needs at least one level");
+}
+
+LayerRun LayerTruth::replay(const SimClocks& c, double factor, ReplayTimeline* timeline) const {
+  return replay_inference(config_, c, params_, levels_, factor, timeline);
+}
+
+TruthSample LayerTruth::sample(const SimClocks& c, const TruthDraw& d) const {
+  const double factor = host_factor(d);
+  const bool plain = factor == 1.0;
+  const auto key = std::make_tuple(c.cores, c.cpu_khz, c.gpu_hz, c.emc_hz);
+  if (plain) {
+    const std::lock_guard<std::mutex> lock(mu_);
+    if (const auto it = mean_.find(key); it != mean_.end()) return it->second;
+  }
+  const LayerRun r = replay(c, factor);
+  TruthSample s;
+  s.latency_ms = r.latency_ns / 1e6;
+  s.power_w = r.power_w;
+  s.latency_noise = factor;
+  if (plain) {
+    const std::lock_guard<std::mutex> lock(mu_);
+    mean_.emplace(key, s);
+  }
+  return s;
+}
+
 LayerGridName layer_grid_name(const CouplingConfig& c) {
   // GridTable names a grid "<model_name>-<size up to its first 'x'>": sizes avoid the letter x.
   if (!c.mode.empty()) return {c.model + "-" + c.mode, fmt::format("c{}", c.ctx)};
@@ -143,8 +240,8 @@ LayerGridName layer_grid_name(const CouplingConfig& c) {
   return {half ? c.model + "-fp16" : c.model, fmt::format("b{}", std::max(c.batch, 1))};
 }
 
-std::string layer_grid_csv(const CouplingConfig& config, const LayerBoardParams& p,
-                           const LayerBoardLevels& levels, std::uint64_t seed) {
+std::string layer_grid_csv(const CouplingConfig& config, const LayerBoardParams& p, const ClockLevels& levels,
+                           std::uint64_t seed) {
   const auto name = layer_grid_name(config);
   if (name.model.find(',') != std::string::npos || name.size.find('x') != std::string::npos)
     throw std::invalid_argument(config.tag + ": cannot name its grid");

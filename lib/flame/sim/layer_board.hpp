@@ -5,15 +5,18 @@
 // that pipeline bubbles and the launch-bound / execution-bound transition come out of the replay,
 // not out of any estimator formula. It shares no code with lib/flame/model or lib/flame/search.
 //
-// The result is written as a FlexiBO-format grid (one row per cores × CPU × GPU × EMC level, one noisy
-// "measurement" each), so the table-driven simulator, `flame validate grid` and `flame fit` read it
-// exactly like the measured TX2 grids.
+// Live: LayerTruth replays every inference the simulator runs at the clocks in effect (the simulated
+// boards layer-tx2 and layer-orin, layer_boards.hpp). For grid consumers the replay can also be written
+// as a FlexiBO-format grid (one row per cores × CPU × GPU × EMC level, one noisy "measurement" each).
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "flame/io/coupling_dataset.hpp"
 #include "flame/sim/grid_table.hpp"
+#include "flame/sim/model_truth.hpp"
 
 namespace flame::sim {
 
@@ -29,11 +32,13 @@ struct LayerBoardParams {
   double gpu_flop_per_cycle_fp32 = 512;  // 256 CUDA cores x FMA
   double gpu_fp16_speedup = 2.0;         // Pascal GP10B packed half precision (bf16 taken as fp16)
   double dram_bytes_per_emc_hz = 32;     // 59.7 GB/s at 1866 MHz
+  double tf32_conv_speedup = 1.0;        // float32 convolutions on tensor cores (TF32); 1 = none
   double compute_efficiency = 0.5;       // achieved fraction of peak FLOP/s in convolutions and GEMMs
   double memory_efficiency = 0.65;       // achieved fraction of peak DRAM bandwidth
   double kernel_overhead_cycles = 5200;  // per kernel: setup and tail, 4 us at 1300.5 MHz
   double h200_kernel_floor_ns = 2000;    // per kernel on the H200: launch-dominated small kernels
-  double h200_to_board_bandwidth = 80;   // H200 4.8 TB/s over the board's 59.7 GB/s
+  double h200_to_board_bandwidth = 80;   // H200 4.8 TB/s over the board's bandwidth at its top EMC clock
+  double h200_fp32_flops = 67e12;        // H200 FP32 peak: calls without MACs scale their H200 time by it
   double sync_ns = 20'000;               // host wake-up after the final synchronise
   // Power (W): static, plus CPU/GPU dynamic ~ f V^2 with V linear in f, plus DRAM.
   double static_w = 0.45;
@@ -49,13 +54,8 @@ struct LayerBoardParams {
   double power_sigma = 0.03;
 };
 
-// The board's levels (ascending), in sysfs units.
-struct LayerBoardLevels {
-  std::vector<int> cores;
-  std::vector<std::uint64_t> cpu_khz, gpu_hz, emc_hz;
-};
 // The TX2 levels of the FlexiBO grids (the table-driven board offers exactly these).
-LayerBoardLevels tx2_levels();
+ClockLevels tx2_levels();
 
 // One replayed inference.
 struct LayerRun {
@@ -69,9 +69,62 @@ struct LayerRun {
   bool launch_bound() const { return bubble_ns > 0.1 * latency_ns; }
 };
 
-// Replays one inference of `config` (its reference sweep) at `clocks` on the board.
+// Where one replay put things (ns from the inference's start), for writing a profiler trace.
+struct ReplayTimeline {
+  struct Span {
+    double start_ns = 0, end_ns = 0;
+  };
+  struct Kernel {
+    std::size_t segment = 0;
+    double launch_ns = 0, start_ns = 0, end_ns = 0;
+  };
+  std::vector<Span> host;  // one per segment (the host's forward pass; the synchronise comes after)
+  std::vector<Kernel> kernels;
+};
+
+// Replays one inference of `config` (its reference sweep) at `clocks` on the board. host_factor
+// multiplies every host span (this inference's host-side noise); `timeline`, when given, receives
+// the spans and kernels.
 LayerRun replay_inference(const CouplingConfig& config, const SimClocks& clocks, const LayerBoardParams& p,
-                          const LayerBoardLevels& levels);
+                          const ClockLevels& levels, double host_factor = 1.0,
+                          ReplayTimeline* timeline = nullptr);
+
+// Host-side noise of a coupling dataset: the per-iteration spread of the end-to-end times of its
+// *steady* sweeps (first-half and second-half medians of e2e_ns within 5 %), as the standard deviation
+// of ln(e2e / sweep median), robust (1.4826 × MAD) over all their samples. The H200 runs are
+// launch-bound, so their end-to-end spread is the host's.
+struct HostNoise {
+  double sigma = 0;
+  std::size_t samples = 0;
+  std::size_t steady_sweeps = 0, sweeps = 0;
+};
+bool steady_sweep(const CouplingSweep& s);
+HostNoise host_noise(const CouplingDataset& d);
+
+// The live layer-level truth of one configuration: every sample is a replay at the clocks asked, the
+// host spans times this inference's log-normal host factor (sigma from host_noise, scaled by the
+// draw); power from the board's power model over that replay (no separate power noise).
+class LayerTruth final : public ModelTruth {
+ public:
+  LayerTruth(CouplingConfig config, LayerBoardParams params, ClockLevels levels, double host_sigma);
+  const std::string& name() const override { return config_.tag; }
+  TruthSample sample(const SimClocks& c, const TruthDraw& d) const override;
+  double host_factor(const TruthDraw& d) const {
+    return lognormal_factor(host_sigma_ * d.scale, d.z_latency);
+  }
+  LayerRun replay(const SimClocks& c, double host_factor, ReplayTimeline* timeline = nullptr) const;
+  const CouplingConfig& config() const { return config_; }
+  const LayerBoardParams& params() const { return params_; }
+  double host_sigma() const { return host_sigma_; }
+
+ private:
+  CouplingConfig config_;
+  LayerBoardParams params_;
+  ClockLevels levels_;
+  double host_sigma_ = 0;
+  mutable std::mutex mu_;  // the noise-free values are memoised (the power cap and oracles ask often)
+  mutable std::map<std::tuple<int, std::uint64_t, std::uint64_t, std::uint64_t>, TruthSample> mean_;
+};
 
 // Grid naming: FlexiBO's model_name and size columns, chosen so that GridTable::name() reads
 // "<model>-<size>", e.g. "resnet50-b1" or "qwen2-0.5b-decode-ctx512".
@@ -82,7 +135,7 @@ struct LayerGridName {
 LayerGridName layer_grid_name(const CouplingConfig& config);
 
 // The full grid as FlexiBO CSV text, one noisy measurement per point (seeded).
-std::string layer_grid_csv(const CouplingConfig& config, const LayerBoardParams& p,
-                           const LayerBoardLevels& levels, std::uint64_t seed);
+std::string layer_grid_csv(const CouplingConfig& config, const LayerBoardParams& p, const ClockLevels& levels,
+                           std::uint64_t seed);
 
 }  // namespace flame::sim

@@ -589,8 +589,8 @@ ProfileFacts facts(Profile p) {
   return f;
 }
 
-Tx2Layout tx2_layout() {
-  Tx2Layout l;
+BoardLayout tx2_layout() {
+  BoardLayout l;
   l.grid_policy = "/sys/devices/system/cpu/cpufreq/policy0";
   l.grid_cpus = {0, 3, 4, 5};
   l.policies = {"/sys/devices/system/cpu/cpufreq/policy0", "/sys/devices/system/cpu/cpufreq/policy1"};
@@ -602,6 +602,24 @@ Tx2Layout tx2_layout() {
   l.vdd_in_mv = 19072;  // [I] the devkit feeds the module from its 19 V supply
   // BCPU-therm, MCPU-therm, GPU-therm (the order build_thermal numbers them): one lumped temperature.
   for (int z : {0, 1, 2})
+    l.die_zones.push_back(fmt::format("/sys/devices/virtual/thermal/thermal_zone{}", z));
+  return l;
+}
+
+BoardLayout orin_nano_layout() {
+  BoardLayout l;
+  l.grid_policy = "/sys/devices/system/cpu/cpufreq/policy0";
+  l.grid_cpus = {0, 1, 2, 3, 4, 5};
+  l.policies = {"/sys/devices/system/cpu/cpufreq/policy0", "/sys/devices/system/cpu/cpufreq/policy4"};
+  l.gpu_device = "/sys/devices/platform/bus@0/17000000.gpu";
+  l.gpu_devfreq = l.gpu_device + "/devfreq/17000000.gpu";
+  l.emc = "/sys/kernel/debug/bpmp/debug/clk/emc";
+  l.emc_iso_cap = "/sys/kernel/nvpmodel_emc_cap/emc_iso_cap";
+  l.vdd_in = "/sys/devices/platform/bus@0/c240000.i2c/i2c-1/1-0040/hwmon/hwmon3";
+  l.vdd_in_hwmon = true;
+  l.vdd_in_mv = 5048;  // what the tree's VDD_IN shows: the devkit's 5 V input [I]
+  // cpu-thermal, gpu-thermal (zones 0, 1) and tj-thermal (zone 8, the junction maximum).
+  for (int z : {0, 1, 8})
     l.die_zones.push_back(fmt::format("/sys/devices/virtual/thermal/thermal_zone{}", z));
   return l;
 }

@@ -52,19 +52,24 @@ struct ProfileFacts {
 };
 ProfileFacts facts(Profile p);
 
-// Where the simulator finds what it reads and refreshes in a TX2 tree (all in-root paths).
-struct Tx2Layout {
-  std::string grid_policy;             // cpufreq policy of the grid's cores (the A57 cluster)
-  std::vector<int> grid_cpus;          // FlexiBO's core0..core3 = cpu0, cpu3, cpu4, cpu5
-  std::vector<std::string> policies;   // every policy dir (A57 first)
-  std::string gpu_devfreq;             // devfreq dir of 17000000.gp10b
+// Where the simulator finds what it reads and refreshes in a simulated board's tree (in-root paths).
+struct BoardLayout {
+  std::string grid_policy;             // cpufreq policy the simulator reads (TX2: the A57 cluster)
+  std::vector<int> grid_cpus;          // the CPUs counted as online cores (TX2: FlexiBO's core0..3)
+  std::vector<std::string> policies;   // every policy dir (the grid policy first)
+  std::string gpu_devfreq;             // GPU devfreq dir
   std::string gpu_device;              // GPU device dir (load)
   std::string emc;                     // bpmp debugfs EMC clock dir
   std::string emc_iso_cap;             // nvpmodel EMC cap (Hz, 0 = none)
-  std::string vdd_in;                  // iio dir holding the VDD_IN rail (channel 0)
+  std::string vdd_in;                  // dir holding the VDD_IN rail: iio (channel 0) or hwmon (channel 1)
+  bool vdd_in_hwmon = false;           // hwmon: in1_input mV, curr1_input mA; iio: in_power0_input mW
   double vdd_in_mv = 0;                // bus voltage written with the power readings
   std::vector<std::string> die_zones;  // thermal zone dirs that show the die temperature
 };
-Tx2Layout tx2_layout();
+// TX2 on JetPack 4 (profile tx2-jp4).
+BoardLayout tx2_layout();
+// Orin Nano 8GB Super on JetPack 6 (profile orin-nano-jp6): policy0 (cpu0-3) is read, all six CPUs
+// count as cores, VDD_IN is hwmon channel 1 of the INA3221 at 1-0040.
+BoardLayout orin_nano_layout();
 
 }  // namespace flame::sim

@@ -70,26 +70,52 @@ void TableSimulator::Domain::settle(double t) {
   }
 }
 
+namespace {
+
+std::vector<std::shared_ptr<const ModelTruth>> grid_truths(const std::vector<GridTable>& tables) {
+  if (tables.empty()) throw GridError("simulator: no grid tables");
+  std::vector<std::shared_ptr<const ModelTruth>> out;
+  for (const auto& t : tables) {
+    if (t.cores() != tables.front().cores() || t.cpu_khz() != tables.front().cpu_khz() ||
+        t.gpu_hz() != tables.front().gpu_hz() || t.emc_hz() != tables.front().emc_hz())
+      throw GridError(
+          fmt::format("simulator: grid {} has other clock levels than {}", t.name(), tables.front().name()));
+  }
+  for (const auto& t : tables) out.push_back(std::make_shared<GridTruth>(t));
+  return out;
+}
+
+SimBoard tx2_board(const std::vector<GridTable>& tables) {
+  if (tables.empty()) throw GridError("simulator: no grid tables");
+  return {tx2_layout(), tables.front().levels()};
+}
+
+}  // namespace
+
 TableSimulator::TableSimulator(std::string tree_root, std::vector<GridTable> tables, SimOptions options)
+    // (both helpers read `tables`: the order the arguments are evaluated in must not matter)
+    : TableSimulator(std::move(tree_root), tx2_board(tables), grid_truths(tables), options) {}
+
+TableSimulator::TableSimulator(std::string tree_root, SimBoard board,
+                               std::vector<std::shared_ptr<const ModelTruth>> truths, SimOptions options)
     : root_(std::move(tree_root)),
       tree_(root_, /*owned=*/false),
-      layout_(tx2_layout()),
+      layout_(std::move(board.layout)),
+      levels_(std::move(board.levels)),
       options_(options),
       rng_(options.seed),
       thermal_(options.thermal),
       max_temperature_c_(options.thermal.ambient_c) {
-  if (tables.empty()) throw GridError("simulator: no grid tables");
-  for (auto& t : tables) {
-    const std::string name = t.name();
-    if (tables_.count(name)) throw GridError(fmt::format("simulator: two grids named {}", name));
-    tables_.emplace(name, std::move(t));
+  if (truths.empty()) throw GridError("simulator: no models");
+  if (levels_.cores.empty() || levels_.cpu_khz.empty() || levels_.gpu_hz.empty() || levels_.emc_hz.empty())
+    throw GridError("simulator: the board needs at least one level per domain");
+  for (auto& t : truths) {
+    if (!t) throw GridError("simulator: a null model truth");
+    const std::string name = t->name();
+    if (truths_.count(name)) throw GridError(fmt::format("simulator: two models named {}", name));
+    if (const auto* g = dynamic_cast<const GridTruth*>(t.get())) tables_.emplace(name, &g->table());
+    truths_.emplace(name, std::move(t));
   }
-  reference_ = &tables_.begin()->second;
-  for (const auto& [name, t] : tables_)
-    if (t.cores() != reference_->cores() || t.cpu_khz() != reference_->cpu_khz() ||
-        t.gpu_hz() != reference_->gpu_hz() || t.emc_hz() != reference_->emc_hz())
-      throw GridError(
-          fmt::format("simulator: grid {} has other clock levels than {}", name, reference_->name()));
   if (!(options_.noise_scale >= 0)) throw GridError("simulator: noise scale must be >= 0");
   for (double d : {options_.cpu_delay_ms, options_.gpu_delay_ms, options_.emc_delay_ms})
     if (!(d >= 0)) throw GridError("simulator: actuation delays must be >= 0");
@@ -111,27 +137,36 @@ TableSimulator::TableSimulator(std::string tree_root, std::vector<GridTable> tab
   cores_.delay_ms = 0;  // hotplug is not something flamed actuates; taken as immediate
 }
 
-const GridTable& TableSimulator::table(const std::string& model) const {
-  const auto it = tables_.find(model);
-  if (it == tables_.end()) {
+const ModelTruth& TableSimulator::truth(const std::string& model) const {
+  const auto it = truths_.find(model);
+  if (it == truths_.end()) {
     std::string known;
-    for (const auto& [n, t] : tables_) known += (known.empty() ? "" : ", ") + n;
+    for (const auto& [n, t] : truths_) known += (known.empty() ? "" : ", ") + n;
     throw GridError(fmt::format("simulator: no grid for model '{}' (known: {})", model, known));
   }
-  return it->second;
+  return *it->second;
+}
+
+const GridTable& TableSimulator::table(const std::string& model) const {
+  (void)truth(model);  // names the known models when it is unknown
+  const auto it = tables_.find(model);
+  if (it == tables_.end())
+    throw GridError(fmt::format("simulator: model '{}' is a live layer-level truth, not a grid", model));
+  return *it->second;
 }
 
 std::vector<std::string> TableSimulator::models() const {
   std::vector<std::string> out;
-  for (const auto& [n, t] : tables_) out.push_back(n);
+  for (const auto& [n, t] : truths_) out.push_back(n);
   return out;
 }
 
 TreeState TableSimulator::read_tree() const {
   TreeState s;
-  const GridTable& g = *reference_;
+  const ClockLevels& g = levels_;
   auto note = [&](std::string n) { s.notes.push_back(std::move(n)); };
-  // Cores: FlexiBO's core0..core3 are cpu0, cpu3, cpu4, cpu5; a CPU without an online file is online.
+  // Cores: the layout's CPUs (TX2: FlexiBO's core0..core3 = cpu0, cpu3, cpu4, cpu5); a CPU without an
+  // online file is online.
   int cores = 0;
   for (int c : layout_.grid_cpus) {
     const auto v = read_u64(root_, fmt::format("/sys/devices/system/cpu/cpu{}/online", c));
@@ -143,26 +178,26 @@ TreeState TableSimulator::read_tree() const {
   const auto cmin = read_u64(root_, p + "/scaling_min_freq"), cmax = read_u64(root_, p + "/scaling_max_freq");
   const auto cgov = read_text(root_, p + "/scaling_governor");
   if (!cmin || !cmax) note("cpu: scaling_min_freq/scaling_max_freq unreadable; taking the table's range");
-  std::uint64_t lo = cmin.value_or(g.cpu_khz().front()), hi = cmax.value_or(g.cpu_khz().back());
+  std::uint64_t lo = cmin.value_or(g.cpu_khz.front()), hi = cmax.value_or(g.cpu_khz.back());
   std::uint64_t target = hi;
   if (cgov && *cgov == "powersave") target = lo;
   if (cgov && *cgov == "userspace")
     if (auto sp = read_u64(root_, p + "/scaling_setspeed")) target = *sp;
   s.raw.cpu_khz = std::clamp(target, std::min(lo, hi), std::max(lo, hi));
-  s.requested.cpu_khz = pick(g.cpu_khz(), lo, hi, target);
+  s.requested.cpu_khz = pick(g.cpu_khz, lo, hi, target);
   // GPU: devfreq.
   const std::string& d = layout_.gpu_devfreq;
   const auto gmin = read_u64(root_, d + "/min_freq"), gmax = read_u64(root_, d + "/max_freq");
   const auto ggov = read_text(root_, d + "/governor");
   if (!gmin || !gmax) note("gpu: min_freq/max_freq unreadable; taking the table's range");
-  lo = gmin.value_or(g.gpu_hz().front());
-  hi = gmax.value_or(g.gpu_hz().back());
+  lo = gmin.value_or(g.gpu_hz.front());
+  hi = gmax.value_or(g.gpu_hz.back());
   target = hi;
   if (ggov && *ggov == "powersave") target = lo;
   if (ggov && *ggov == "userspace")
     if (auto sp = read_u64(root_, d + "/userspace/set_freq")) target = *sp;
   s.raw.gpu_hz = std::clamp(target, std::min(lo, hi), std::max(lo, hi));
-  s.requested.gpu_hz = pick(g.gpu_hz(), lo, hi, target);
+  s.requested.gpu_hz = pick(g.gpu_hz, lo, hi, target);
   // EMC: a locked rate is what runs; unlocked, BPMP DVFS runs a busy board at its ceiling.
   const std::string& e = layout_.emc;
   const auto locked = read_u64(root_, e + "/mrq_rate_locked");
@@ -175,11 +210,11 @@ TreeState TableSimulator::read_tree() const {
     if (rate && cap && *cap > 0) rate = std::min(*rate, *cap);
   }
   if (!rate) note("emc: rate unreadable; taking the table's maximum");
-  s.raw.emc_hz = rate.value_or(g.emc_hz().back());
-  s.requested.emc_hz = g.emc_hz()[snap_down(g.emc_hz(), s.raw.emc_hz)];
-  // Cores snap like the others (the grid has 1..4).
-  std::vector<std::uint64_t> core_levels(g.cores().begin(), g.cores().end());
-  s.requested.cores = g.cores()[snap_down(core_levels, static_cast<std::uint64_t>(cores))];
+  s.raw.emc_hz = rate.value_or(g.emc_hz.back());
+  s.requested.emc_hz = g.emc_hz[snap_down(g.emc_hz, s.raw.emc_hz)];
+  // Cores snap like the others (TX2: 1..4).
+  std::vector<std::uint64_t> core_levels(g.cores.begin(), g.cores.end());
+  s.requested.cores = g.cores[snap_down(core_levels, static_cast<std::uint64_t>(cores))];
   if (s.raw.cpu_khz != s.requested.cpu_khz)
     note(fmt::format("cpu: {} kHz is not a grid level; runs at {} kHz", s.raw.cpu_khz, s.requested.cpu_khz));
   if (s.raw.gpu_hz != s.requested.gpu_hz)
@@ -223,14 +258,14 @@ SimClocks TableSimulator::effective(double t_ms) const {
 
 std::optional<SimClocks> TableSimulator::thermal_cap() const {
   if (!throttle_ || !throttle_->engaged()) return std::nullopt;
-  const GridTable& g = *reference_;
+  const ClockLevels& g = levels_;
   const double f = throttle_->options().clock_fraction;
   // The highest table level at or below the fraction of the maximum (the lowest level at worst).
   auto level = [f](const std::vector<std::uint64_t>& levels) {
     const auto limit = static_cast<std::uint64_t>(f * static_cast<double>(levels.back()));
     return levels[snap_down(levels, limit)];
   };
-  return SimClocks{g.cores().back(), level(g.cpu_khz()), level(g.gpu_hz()), g.emc_hz().back()};
+  return SimClocks{g.cores.back(), level(g.cpu_khz), level(g.gpu_hz), g.emc_hz.back()};
 }
 
 bool TableSimulator::heat(double t_ms, double power_w) {
@@ -254,7 +289,7 @@ double TableSimulator::next_poll(double t_ms) const {
   return next;
 }
 
-SimClocks TableSimulator::capped(const SimClocks& in, const GridTable& table, bool* throttled) const {
+SimClocks TableSimulator::capped(const SimClocks& in, const ModelTruth& truth, bool* throttled) const {
   if (throttled) *throttled = false;
   SimClocks c = in;
   if (const auto cap = thermal_cap()) {
@@ -266,22 +301,24 @@ SimClocks TableSimulator::capped(const SimClocks& in, const GridTable& table, bo
     }
   }
   if (!options_.power_cap_w) return c;
-  const double cap_mw = *options_.power_cap_w * 1000.0;
-  GridIndex i = table.snap(c);
   // A crude stand-in for the board's power/thermal throttling: step the GPU down first, then the CPU,
-  // then the EMC, until the table power at the clocks in effect is within the cap (or all are lowest).
-  while (table.at(i).power_mw > cap_mw) {
-    if (i.gpu > 0)
-      --i.gpu;
-    else if (i.cpu > 0)
-      --i.cpu;
-    else if (i.emc > 0)
-      --i.emc;
+  // then the EMC, until the noise-free power at the clocks in effect is within the cap (or all are lowest).
+  const ClockLevels& g = levels_;
+  std::size_t gi = snap_down(g.gpu_hz, c.gpu_hz), ci = snap_down(g.cpu_khz, c.cpu_khz),
+              ei = snap_down(g.emc_hz, c.emc_hz);
+  auto at = [&] { return SimClocks{c.cores, g.cpu_khz[ci], g.gpu_hz[gi], g.emc_hz[ei]}; };
+  while (truth.mean(at()).power_w > *options_.power_cap_w) {
+    if (gi > 0)
+      --gi;
+    else if (ci > 0)
+      --ci;
+    else if (ei > 0)
+      --ei;
     else
       break;
     if (throttled) *throttled = true;
   }
-  return table.clocks(i);
+  return at();
 }
 
 InferenceResult TableSimulator::run(const std::string& model, double start_ms) {
@@ -289,18 +326,17 @@ InferenceResult TableSimulator::run(const std::string& model, double start_ms) {
 }
 
 InferenceResult TableSimulator::run(const std::string& model, double start_ms, const Ticker& ticker) {
-  const GridTable& g = table(model);
+  const ModelTruth& g = truth(model);
   const TreeState s = observe(start_ms);
   InferenceResult r;
   r.model = model;
   r.start_ms = start_ms;
   r.requested = s.requested;
   // Two draws per inference, always, so that the noise stream does not depend on the clocks.
-  const double zl = rng_.normal(), zp = rng_.normal();
-  const double sl = g.latency_noise().sigma * options_.noise_scale;
-  const double sp = g.power_noise().sigma * options_.noise_scale;
-  r.latency_noise = std::exp(sl * zl - sl * sl / 2);  // mean-preserving log-normal factors
-  r.power_noise = std::exp(sp * zp - sp * sp / 2);
+  TruthDraw draw;
+  draw.z_latency = rng_.normal();
+  draw.z_power = rng_.normal();
+  draw.scale = options_.noise_scale;
 
   // Every instant at which some domain's clock changes after `from`.
   std::vector<double> changes;
@@ -342,9 +378,11 @@ InferenceResult TableSimulator::run(const std::string& model, double start_ms, c
     if (!tick_split || !(c == r.effective_end)) ++r.pieces;
     tick_split = false;
     r.effective_end = c;
-    const GridPoint& p = g.at(g.snap(c));
-    const double l_ms = p.latency_s * 1000.0 * r.latency_noise;
-    const double w = p.power_mw / 1000.0 * r.power_noise;
+    const TruthSample p = g.sample(c, draw);
+    r.latency_noise = p.latency_noise;
+    r.power_noise = p.power_noise;
+    const double l_ms = p.latency_ms;
+    const double w = p.power_w;
     while (next < changes.size() && changes[next] <= t) ++next;
     const double change = next < changes.size() ? changes[next] : std::numeric_limits<double>::infinity();
     // A thermal poll may engage or release the throttle: the clocks in effect can change there.
@@ -406,9 +444,14 @@ void TableSimulator::refresh_tree(double t_ms, const std::optional<InferenceResu
   if (last) {
     const double mw = last->avg_power_w * 1000.0, mv = layout_.vdd_in_mv;
     const auto ma = static_cast<long>(std::lround(mw / mv * 1000.0));
-    put(layout_.vdd_in + "/in_power0_input", std::to_string(std::lround(mw)));
-    put(layout_.vdd_in + "/in_current0_input", std::to_string(ma));
-    put(layout_.vdd_in + "/ui_input_0", fmt::format("{} {}", std::lround(mv), ma));
+    if (layout_.vdd_in_hwmon) {  // hwmon (JetPack 5/6): bus voltage in mV and current in mA
+      put(layout_.vdd_in + "/in1_input", std::to_string(std::lround(mv)));
+      put(layout_.vdd_in + "/curr1_input", std::to_string(ma));
+    } else {  // iio ina3221x (JetPack 4): power in mW
+      put(layout_.vdd_in + "/in_power0_input", std::to_string(std::lround(mw)));
+      put(layout_.vdd_in + "/in_current0_input", std::to_string(ma));
+      put(layout_.vdd_in + "/ui_input_0", fmt::format("{} {}", std::lround(mv), ma));
+    }
   }
 }
 

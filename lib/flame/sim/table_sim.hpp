@@ -1,12 +1,13 @@
 #pragma once
-// TableSimulator: the table-driven simulated TX2 (docs/simulator.md). It is the ground truth the real
-// flamed is measured against, and it shares no code or formula with the estimator:
+// TableSimulator: the simulated board (docs/simulator.md). It is the ground truth the real flamed is
+// measured against, and it shares no code or formula with the estimator:
 //   - it reads the clocks flamed (or anyone) wrote into the fake sysfs tree: cpufreq scaling_min/max
 //     (and the governor), devfreq min/max, the EMC rate and its lock, cpuN/online;
 //   - a changed clock takes effect only after its actuation delay (default 1 / 5 / 8 ms for CPU / GPU /
 //     EMC); an inference progresses at the speed of the clocks in effect, piece by piece;
-//   - latency and power of an inference come from the measured grid by table lookup, times
-//     multiplicative log-normal noise whose size is estimated from the grid itself;
+//   - latency and power of an inference at the clocks in effect come from the board's truth per model
+//     (model_truth.hpp): a measured grid by table lookup times log-normal noise estimated from the grid
+//     (the table-driven TX2), or a live kernel-by-kernel replay of H200 segments (layer-tx2, layer-orin);
 //   - an optional power cap throttles the clocks in effect (GPU first, then CPU, then EMC);
 //   - a lumped thermal model follows the board's power over time, and optional thermal throttling
 //     caps the CPU and GPU clocks above a trip temperature (with hysteresis);
@@ -23,6 +24,7 @@
 
 #include "flame/sim/fake_tree.hpp"
 #include "flame/sim/grid_table.hpp"
+#include "flame/sim/model_truth.hpp"
 #include "flame/sim/profiles.hpp"
 #include "flame/sim/rng.hpp"
 #include "flame/sim/thermal.hpp"
@@ -32,7 +34,7 @@ namespace flame::sim {
 
 struct SimOptions {
   std::uint64_t seed = 1;
-  double noise_scale = 1.0;  // multiplies the grid-derived sigmas; 0 = no noise
+  double noise_scale = 1.0;  // multiplies the truth's sigmas; 0 = no noise
   double cpu_delay_ms = 1.0;
   double gpu_delay_ms = 5.0;
   double emc_delay_ms = 8.0;
@@ -72,14 +74,24 @@ struct InferenceResult {
   bool throttled = false;          // the power cap or the thermal throttle lowered the clocks at some point
   bool thermal_throttled = false;  // the thermal throttle did
   double temperature_c = 0;        // die temperature when it finished
-  double latency_noise = 1;        // multiplicative factors drawn for this inference
+  double latency_noise = 1;        // factors drawn for this inference (layer boards: the host factor)
   double power_noise = 1;
+};
+
+// What a simulator needs of a board besides its truths: where its tree is read and refreshed, and the
+// levels it runs (requests snap down to them).
+struct SimBoard {
+  BoardLayout layout;
+  ClockLevels levels;
 };
 
 class TableSimulator {
  public:
-  // `tables` by name (GridTable::name()); all must share the TX2 grid levels.
+  // The table-driven TX2: `tables` by name (GridTable::name()); all must share the TX2 grid levels.
   TableSimulator(std::string tree_root, std::vector<GridTable> tables, SimOptions options = {});
+  // Any board: one truth per model, by name (ModelTruth::name()).
+  TableSimulator(std::string tree_root, SimBoard board, std::vector<std::shared_ptr<const ModelTruth>> truths,
+                 SimOptions options = {});
 
   // Reads the tree at virtual time now_ms (non-decreasing across calls): a domain whose requested
   // value changed since the last observation gets it after its delay. Returns what was read.
@@ -93,17 +105,20 @@ class TableSimulator {
   SimClocks effective(double t_ms) const;
   // The same after the thermal throttle and the power cap, for a model (the cap depends on the
   // model's power).
-  SimClocks capped(const SimClocks& c, const GridTable& table, bool* throttled = nullptr) const;
+  SimClocks capped(const SimClocks& c, const ModelTruth& truth, bool* throttled = nullptr) const;
   // The thermal throttle's ceiling while it is engaged (cores and EMC untouched), else nothing.
   std::optional<SimClocks> thermal_cap() const;
   double temperature_c() const { return thermal_.celsius(); }
   double max_temperature_c() const { return max_temperature_c_; }
   std::size_t throttle_engagements() const { return throttle_ ? throttle_->engagements() : 0; }
 
+  // The measured grid of a model (table-driven boards only; throws otherwise).
   const GridTable& table(const std::string& model) const;
+  const ModelTruth& truth(const std::string& model) const;
   std::vector<std::string> models() const;
+  const ClockLevels& levels() const { return levels_; }
   const SimOptions& options() const { return options_; }
-  const Tx2Layout& layout() const { return layout_; }
+  const BoardLayout& layout() const { return layout_; }
   double now_ms() const { return now_; }
 
  private:
@@ -129,9 +144,10 @@ class TableSimulator {
 
   std::string root_;
   FakeTree tree_;  // not owned: only used to write refreshed attributes
-  Tx2Layout layout_;
-  std::map<std::string, GridTable> tables_;
-  const GridTable* reference_ = nullptr;  // the levels (shared by all tables)
+  BoardLayout layout_;
+  ClockLevels levels_;
+  std::map<std::string, std::shared_ptr<const ModelTruth>> truths_;
+  std::map<std::string, const GridTable*> tables_;  // the grid truths' tables
   SimOptions options_;
   Rng rng_;
   Domain cores_, cpu_, gpu_, emc_;

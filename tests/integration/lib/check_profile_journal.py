@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Checks a `flame profile` journal against what the stand-in saw (profile_pipeline.sh).
+"""Checks a `flame profile` journal against what the simulated application saw (profile_pipeline.sh).
 
-Usage: check_profile_journal.py JOURNAL STANDIN_LOG SUMMARY_OUTPUT
+Usage: check_profile_journal.py JOURNAL APP_LOG SUMMARY_OUTPUT
+(APP_LOG: lines of lib/app_faults.sh --log, each with `flame sim app --json`'s line under "app".)
 """
 import json
 import re
@@ -18,6 +19,10 @@ combos = {(s["observed"]["cpu_khz"], s["observed"]["gpu_hz"], s["observed"]["emc
 assert len(combos) == 6, "every step ran at another combination"
 assert {c[2] for c in combos} == {665600000.0, 2133000000.0, 3199000000.0}, "every EMC level profiled"
 by_step = {r["step"]: r for r in runs}
+for r in runs:
+    c = r["app"]["clocks"]
+    r["tree"] = (c["cpu_khz"], c["gpu_hz"], c["emc_hz"])
+    r["power_mw"] = r["app"]["power_w"] * 1000
 previous = {runs[i]["step"]: runs[i - 1]["power_mw"] for i in range(1, len(runs))}
 for s in steps:
     plan = head["plan"][s["step"]]
@@ -28,15 +33,17 @@ for s in steps:
     w = s["workloads"][0]
     assert w["iterations"] == 3 and len(w["segments"]) == 2 * 60 + 1, (w["iterations"], len(w["segments"]))
     assert w["e2e_ns"] >= sum(x["cpu_ns"] for x in w["segments"]) * 0.99, w["e2e_ns"]
-    if s["step"] in by_step:  # run in the resumed invocation: the tree held the step's clocks
+    if s["step"] in by_step:  # run in the resumed invocation: the application read the step's clocks
         r = by_step[s["step"]]
         assert tuple(r["tree"]) == tuple(int(x) for x in want), (r, want)
-        # Mean of the VDD_IN samples taken while the command ran: the stand-in puts this step's value on
-        # the rail once it has started, so the mean lies between the previous step's value and this one's.
+        assert tuple(r["env"]) == tuple(int(x) for x in want), (r, want)
+        # Mean of the VDD_IN samples taken while the command ran: the board shows each inference's power
+        # from the first one on (host noise moves it by a few percent between inferences), so the mean
+        # lies between the previous step's value and this one's.
         assert s["power_samples"] >= 3, s
         if s["step"] in previous:
             lo, hi = sorted((previous[s["step"]], r["power_mw"]))
-            assert lo * 0.99 <= s["power_mw"] <= hi * 1.01 and lo != hi, (s["power_mw"], lo, hi)
+            assert lo * 0.95 <= s["power_mw"] <= hi * 1.05 and lo != hi, (s["power_mw"], lo, hi)
 assert len({round(s["power_mw"]) for s in steps}) >= 4, "power follows the clocks"
 # cur_freq lags the pinned limits (the fake governor follows every 20 ms): flame waited for it.
 assert max(s["settle_s"] for s in steps) > 0.005, [s["settle_s"] for s in steps]

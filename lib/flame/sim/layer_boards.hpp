@@ -1,0 +1,44 @@
+#pragma once
+// The live layer-level boards (docs/simulator.md, "Live layer-level boards"): a fake sysfs tree
+// profile, where the simulator reads and refreshes it, the clock levels it offers, and the physical
+// parameters the kernel-by-kernel replay runs with. `layer-tx2` keeps the TX2 parameter set of the
+// layer-driven grids; `layer-orin` is a Jetson Orin Nano 8GB (Super, JetPack 6). Every parameter is
+// tagged [V] (public specification) or [I] (assumption) in docs/simulator.md; changing one needs a
+// citation, its own commit, and every result re-run.
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "flame/io/coupling_dataset.hpp"
+#include "flame/sim/layer_board.hpp"
+#include "flame/sim/profiles.hpp"
+#include "flame/sim/thermal.hpp"
+
+namespace flame::sim {
+
+struct LayerBoardSpec {
+  std::string name;    // "layer-tx2", "layer-orin"
+  Profile profile;     // the fake tree `flame sim tree` writes for it
+  BoardLayout layout;  // what the simulator reads and refreshes in that tree
+  ClockLevels levels;  // what it runs (requests snap down to these)
+  LayerBoardParams params;
+  ThermalOptions thermal;  // the lumped thermal model's defaults for this board (ambient: the caller's)
+};
+
+LayerBoardParams tx2_params();
+LayerBoardParams orin_nano_params();
+ClockLevels orin_nano_levels();
+
+std::optional<LayerBoardSpec> layer_board(const std::string& name);
+std::string layer_board_names();  // "layer-tx2 | layer-orin"
+
+// The dataset the boards replay by default: data/h200-coupling/run2/coupling.json (per-call MACs).
+std::string default_layer_data();
+
+// One LayerTruth per requested configuration tag (all of the dataset's when `tags` is empty), with the
+// dataset's host noise (host_noise). Throws naming the dataset and the tag for an unknown tag.
+std::vector<std::shared_ptr<const ModelTruth>> layer_truths(const CouplingDataset& d, const LayerBoardSpec& b,
+                                                            const std::vector<std::string>& tags);
+
+}  // namespace flame::sim
