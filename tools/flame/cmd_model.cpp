@@ -40,8 +40,8 @@ void show(const std::string& path) {
       std::vector<std::string> terms;
       for (size_t i = 0; i < p->features().size(); ++i)
         terms.push_back(fmt::format("{} {:+.3g}", p->features()[i].name(), p->weights()[i]));
-      fmt::print("  power: {:.2f} W at the reference clocks ({}; {:.2f} ms); log-power terms: {}\n", e.power_w,
-                 flame::to_string(top), e.latency_ms, fmt::join(terms, ", "));
+      fmt::print("  power: {:.2f} W at the reference clocks ({}; {:.2f} ms); log-power terms: {}\n",
+                 e.power_w, flame::to_string(top), e.latency_ms, fmt::join(terms, ", "));
     } else {
       fmt::print("  power: none (the search ranks energy with its clock proxy)\n");
     }

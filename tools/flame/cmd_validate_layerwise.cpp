@@ -67,10 +67,11 @@ const flame::cli::Registrar reg([](CLI::App& root) {
                          {"max_model", stats_json(r.max_model)},
                          {"scaled_max", stats_json(r.scaled_max)}}}});
       } else {
-        fmt::print("{:<38} {:>4} {:>7.2f}% {:>7.2f}% {:>7.2f}% {:>7.1f}% {:>7.2f}% {:>7.1f}% {:>7.2f}% {:>7.2f}%\n",
-                   r.tag, r.profiled, r.timeline.mean_ape_pct, r.timeline.p95_ape_pct, r.timeline.max_ape_pct,
-                   r.sum_model.mean_ape_pct, r.max_model.mean_ape_pct, r.scaled_max.mean_ape_pct,
-                   r.power_median_ape_pct, r.power.p95_ape_pct);
+        fmt::print(
+            "{:<38} {:>4} {:>7.2f}% {:>7.2f}% {:>7.2f}% {:>7.1f}% {:>7.2f}% {:>7.1f}% {:>7.2f}% {:>7.2f}%\n",
+            r.tag, r.profiled, r.timeline.mean_ape_pct, r.timeline.p95_ape_pct, r.timeline.max_ape_pct,
+            r.sum_model.mean_ape_pct, r.max_model.mean_ape_pct, r.scaled_max.mean_ape_pct,
+            r.power_median_ape_pct, r.power.p95_ape_pct);
       }
     }
     if (matched == 0) throw std::runtime_error("no configuration matches --config");

@@ -144,7 +144,8 @@ LayerwiseModel fit_layerwise(std::span<const ProfiledPoint> points, std::span<co
   costs.gpu_scale = median(scale);
   costs.sync_latency_ns = median(sync);
   LayerwiseModel latency(std::move(names), std::move(cpu), std::move(gpu), costs);
-  if (!std::all_of(points.begin(), points.end(), [](const ProfiledPoint& p) { return p.power_w.has_value(); }))
+  if (!std::all_of(points.begin(), points.end(),
+                   [](const ProfiledPoint& p) { return p.power_w.has_value(); }))
     return latency;
 
   // Power: the same fit as the grid model's, from the same sparse combinations.

@@ -30,7 +30,8 @@ std::optional<grid::PowerModel> parse_layerwise_power(const YAML::Node& root, co
   c.emc_hz = r.number(r.need(ref, "emc_hz", "power.reference"), "power.reference.emc_hz", 1);
   if (const YAML::Node cores = ref["cores"]; cores && cores.size() > 0) {
     for (double k : r.levels(cores, "power.reference.cores")) {
-      if (k < 1 || k != std::floor(k)) r.fail(cores, "power.reference.cores: expected positive whole numbers");
+      if (k < 1 || k != std::floor(k))
+        r.fail(cores, "power.reference.cores: expected positive whole numbers");
       c.cores.push_back(static_cast<int>(k));
     }
   }
@@ -68,8 +69,8 @@ std::shared_ptr<const LatencyModel> parse_layerwise(const YAML::Node& root, cons
              fmt::format("{}.gpu.memory_ns: expected {} values (one per EMC level)", where, emc.size()));
     gpu.push_back(std::move(gc));
   }
-  return std::make_shared<LayerwiseLatencyModel>(
-      LayerwiseModel(std::move(names), std::move(cpu), std::move(gpu), costs, parse_layerwise_power(root, r)));
+  return std::make_shared<LayerwiseLatencyModel>(LayerwiseModel(
+      std::move(names), std::move(cpu), std::move(gpu), costs, parse_layerwise_power(root, r)));
 }
 
 }  // namespace

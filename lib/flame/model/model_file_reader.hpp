@@ -37,7 +37,8 @@ struct ModelFileReader {
     } catch (const YAML::Exception&) {
       fail(v, fmt::format("{}: '{}' is not a number", what, v.Scalar()));
     }
-    if (!std::isfinite(d) || d < lo) fail(v, fmt::format("{}: {} is out of range (at least {})", what, d, lo));
+    if (!std::isfinite(d) || d < lo)
+      fail(v, fmt::format("{}: {} is out of range (at least {})", what, d, lo));
     return d;
   }
   double optional(const YAML::Node& map, const std::string& key, const std::string& where, double fallback,

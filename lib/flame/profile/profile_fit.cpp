@@ -86,7 +86,7 @@ WorkloadFit fit_workload(const JournalHeader& h, std::span<const StepRecord> ste
       const Estimate e = m.estimate(s[i].point.clocks);
       HeldBack b{s[i].step, s[i].point.clocks, s[i].point.run.e2e_median_ns, e.latency_ms * 1e6};
       cv.push_back(ape_pct(b.predicted_ns, b.measured_ns));
-      if (m.power()) power_cv.push_back(ape_pct(e.power_w, *s[i].point.power_w));
+      if (f.model.power() && m.power()) power_cv.push_back(ape_pct(e.power_w, *s[i].point.power_w));
       f.held_back.push_back(b);
     }
   }

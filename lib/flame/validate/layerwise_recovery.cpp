@@ -67,13 +67,13 @@ double truth_e2e(const TruthTimes& t, bool* host_bound) {
 
 // Power magnitudes of an Orin Nano Super module in its 25 W mode, assumptions (docs/layerwise-model.md).
 struct TruthPower {
-  double static_w = 3.0;       // module idle at VDD_IN
-  double cpu_w = 2.0;          // the dispatching core(s) busy at the top clock
-  double gpu_w = 8.0;          // the GPU busy at the top clock
-  double gpu_clock_w = 0.5;    // the GPU clock tree while clocked, at the top clock
-  double emc_w = 1.5;          // DRAM at the top EMC clock, fully busy
+  double static_w = 3.0;     // module idle at VDD_IN
+  double cpu_w = 2.0;        // the dispatching core(s) busy at the top clock
+  double gpu_w = 8.0;        // the GPU busy at the top clock
+  double gpu_clock_w = 0.5;  // the GPU clock tree while clocked, at the top clock
+  double emc_w = 1.5;        // DRAM at the top EMC clock, fully busy
   double emc_idle_share = 0.3;
-  double v_min_ratio = 0.7;    // voltage at the lowest clock over the voltage at the top clock
+  double v_min_ratio = 0.7;  // voltage at the lowest clock over the voltage at the top clock
 };
 
 // Voltage over its top value: linear in the clock between the lowest and the top level (DVFS).
@@ -93,7 +93,8 @@ double synthetic_power_w(const CouplingConfig& config, const ClockGrid& grid, co
   const TruthPower p;
   const double xc = c.cpu_khz / grid.cpu_khz.back(), xg = c.gpu_hz / grid.gpu_hz.back(),
                xe = c.emc_hz / grid.emc_hz.back();
-  const double vc = volt(c.cpu_khz, grid.cpu_khz, p.v_min_ratio), vg = volt(c.gpu_hz, grid.gpu_hz, p.v_min_ratio);
+  const double vc = volt(c.cpu_khz, grid.cpu_khz, p.v_min_ratio),
+               vg = volt(c.gpu_hz, grid.gpu_hz, p.v_min_ratio);
   const double host_busy = std::min(1.0, host / e2e), gpu_busy = std::min(1.0, device / e2e),
                mem_busy = std::min(1.0, t.memory_bound / e2e);
   return p.static_w + p.cpu_w * xc * vc * vc * (0.15 + 0.85 * host_busy) + p.gpu_w * xg * vg * vg * gpu_busy +

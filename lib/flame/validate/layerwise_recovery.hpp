@@ -28,11 +28,11 @@ struct RecoveryReport {
   std::string tag;
   size_t profiled = 0;
   size_t grid_points = 0;
-  ErrorStats timeline;            // the layer-wise model
-  ErrorStats sum_model;           // same fitted curves, summed per segment
-  ErrorStats max_model;           // same fitted curves, max(total host, total device)
-  ErrorStats scaled_max;          // one profile at max clocks scaled by 1/f per domain
-  ErrorStats power;               // the fitted power model against the power truth
+  ErrorStats timeline;    // the layer-wise model
+  ErrorStats sum_model;   // same fitted curves, summed per segment
+  ErrorStats max_model;   // same fitted curves, max(total host, total device)
+  ErrorStats scaled_max;  // one profile at max clocks scaled by 1/f per domain
+  ErrorStats power;       // the fitted power model against the power truth
   double power_median_ape_pct = 0;
   double launch_bound_share = 0;  // of grid points whose truth ends host-bound
 };
