@@ -1,15 +1,14 @@
 #!/usr/bin/env bash
 # `flame profile` end to end on a fake Orin Nano Super tree. The command is a stand-in that turns a
-# real H200 trace (../shared) into the trace the model would give at the pinned clocks
+# real H200 trace (tests/data/h200-coupling) into the trace the model would give at the pinned clocks
 # (lib/profile_standin.py); lib/fake_governor.py makes cur_freq follow the pinned limits. Checks:
 # every combination was pinned in the tree while the command ran and the power was sampled; the
 # clocks are restored byte for byte on success, on a failing command, on a missing trace and on
 # SIGINT; --resume runs only what is missing; the model file is written and the real flamed loads
 # it; profiling is refused while flamed holds the controller lock; bad input changes nothing.
 set -euo pipefail
-: "${FLAME:?}" "${FLAMED:?}" "${FLAME_SOURCE_DIR:?}" "${FLAME_BUILD_DIR:?}" "${FLAME_SHARED_DIR:?}"
-TRACES="$FLAME_SHARED_DIR/data/h200-coupling/traces"
-[[ -f "$TRACES/resnet18_b1_float32.json.gz" ]] || { echo "shared H200 traces not found under $TRACES" >&2; exit 1; }
+: "${FLAME:?}" "${FLAMED:?}" "${FLAME_SOURCE_DIR:?}" "${FLAME_BUILD_DIR:?}"
+TRACES="$FLAME_SOURCE_DIR/tests/data/h200-coupling/traces"
 FLAMED_LOG_LEVEL=info
 source "$FLAME_SOURCE_DIR/tests/integration/lib/flamed_env.sh"  # T, ROOT (fake Orin), CFG, start/stop_flamed
 LIBDIR="$FLAME_SOURCE_DIR/tests/integration/lib"
