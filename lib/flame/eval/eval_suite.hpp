@@ -43,6 +43,6 @@ struct Evaluation {
   double wall_s = 0;
 };
 
-Evaluation evaluate(const sim::Workload& w, const std::vector<sim::GridTable>& tables, const SuiteOptions& o);
+Evaluation evaluate(const sim::Workload& w, const EvalBoard& board, const SuiteOptions& o);
 
 }  // namespace flame::eval

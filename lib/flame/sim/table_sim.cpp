@@ -70,8 +70,6 @@ void TableSimulator::Domain::settle(double t) {
   }
 }
 
-namespace {
-
 std::vector<std::shared_ptr<const ModelTruth>> grid_truths(std::vector<GridTable> tables) {
   if (tables.empty()) throw GridError("simulator: no grid tables");
   std::vector<std::shared_ptr<const ModelTruth>> out;
@@ -90,10 +88,8 @@ SimBoard tx2_board(const std::vector<GridTable>& tables) {
   return {tx2_layout(), tables.front().levels()};
 }
 
-}  // namespace
-
 TableSimulator::TableSimulator(std::string tree_root, std::vector<GridTable> tables, SimOptions options)
-    : TableSimulator(std::move(tree_root), tx2_board(tables), grid_truths(std::move(tables)), options) {}
+    : TableSimulator(std::move(tree_root), tx2_board(tables), grid_truths(tables), options) {}
 
 TableSimulator::TableSimulator(std::string tree_root, SimBoard board,
                                std::vector<std::shared_ptr<const ModelTruth>> truths, SimOptions options)
