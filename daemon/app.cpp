@@ -13,8 +13,8 @@
 
 namespace flamed {
 
-GovernorOptions governor_options(const Config& c) {
-  GovernorOptions o;
+flame::policy::Options policy_options(const Config& c) {
+  flame::policy::Options o;
   o.safety_margin_pct = c.safety_margin_pct;
   o.expiry_ms = c.request_expiry_ms;
   o.idle = c.idle_policy;
@@ -42,7 +42,8 @@ App::App(Config config, std::optional<std::filesystem::path> config_path)
       watchdog_(io_),
       persist_(io_),
       metrics_(io_),
-      calibrator_(calibrator_options(config_)) {}
+      wake_(io_),
+      clock_(config_.simulation_clock) {}
 
 App::~App() = default;
 
@@ -51,39 +52,63 @@ void App::notify(const std::string& state) {
 }
 
 void App::start() {
-  actuator_ = make_actuator(config_);  // restores a stale baseline left by a crash first
+  // Restores a stale baseline left by a crash first.
+  actuator_ = std::make_unique<BoardActuator>(BoardActuatorOptions::from(config_));
+  policy_ = std::make_unique<flame::policy::Policy>(policy_options(config_), *actuator_,
+                                                    calibrator_options(config_));
+  if (config_.simulation_clock) spdlog::warn("simulation clock: request times come from the clients");
   const auto cal_path = config_.state_dir / "calibration.json";
   if (config_.recalibration.enabled && std::filesystem::exists(cal_path)) {
     try {
-      calibrator_.load_json(nlohmann::json::parse(read_file(cal_path)));
-      spdlog::info("loaded calibration for {} buckets from {}", calibrator_.states().size(),
+      policy_->calibrator().load_json(nlohmann::json::parse(read_file(cal_path)));
+      spdlog::info("loaded calibration for {} buckets from {}", policy_->calibrator().states().size(),
                    cal_path.string());
     } catch (const std::exception& e) {
       spdlog::warn("ignoring calibration state {}: {}", cal_path.string(), e.what());
     }
   }
-  governor_ = std::make_unique<Governor>(governor_options(config_), *actuator_, make_planner(), calibrator_);
   std::vector<std::string> errors;
-  governor_->set_models(load_models(config_.models_dir, errors));
+  policy_->set_models(flame::policy::load_model_dir(config_.models_dir, errors));
   for (const auto& e : errors) spdlog::warn("{}", e);
-  spdlog::info("{} model(s) loaded from {}", governor_->models().size(), config_.models_dir.string());
+  spdlog::info("{} model(s) loaded from {}", policy_->models().size(), config_.models_dir.string());
 
-  server_ = std::make_unique<Server>(io_, config_.limits, *governor_, [this] {
+  server_ = std::make_unique<Server>(io_, config_.limits, *policy_, clock_, [this] {
     calibration_dirty_ = true;
-    bus_changed();
+    changed();
   });
-  if (sd_listen_fds(1) >= 1)
+  socket_activated_ = sd_listen_fds(1) >= 1;
+  if (socket_activated_)
     server_->adopt(SD_LISTEN_FDS_START);
   else
     server_->listen(config_.socket_path, config_.socket_mode, config_.socket_group);
   start_bus();
 }
 
+void App::changed() {
+  schedule_wake();
+  bus_changed();
+}
+
+void App::schedule_wake() {
+  // Under the simulation clock time moves only with the clients' requests: nothing to wait for.
+  const auto next = clock_.simulated() ? std::nullopt : policy_->next_wake();
+  if (!next) {
+    wake_.cancel();
+    return;
+  }
+  wake_.expires_at(clock_.steady(*next));
+  wake_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    policy_->advance(clock_.now());
+    changed();
+  });
+}
+
 void App::wait_signals() {
   signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     if (sig == SIGHUP) {
-      reload();
+      (void)reload();
       wait_signals();
     } else {
       shutdown(sig == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -91,42 +116,54 @@ void App::wait_signals() {
   });
 }
 
-bool App::reload(std::string* error) {
+ReloadResult App::reload() {
+  ReloadResult out;
   notify("RELOADING=1");
-  if (!config_path_) {
-    spdlog::info("reload: no configuration file; reloading models only");
-  }
+  if (!config_path_) spdlog::info("reload: no configuration file; reloading models only");
   try {
     Config next = config_path_ ? load_config(*config_path_) : config_;
-    if (next.sysfs_root != config_.sysfs_root || next.socket_path != config_.socket_path ||
-        next.runtime_dir != config_.runtime_dir || next.board_file != config_.board_file ||
-        next.dbus != config_.dbus)
-      spdlog::warn(
-          "reload: sysfs_root, socket_path, runtime_dir, board_file and dbus need a restart; keeping the old "
-          "ones");
-    next.sysfs_root = config_.sysfs_root;
-    next.socket_path = config_.socket_path;
-    next.runtime_dir = config_.runtime_dir;
-    next.board_file = config_.board_file;
-    next.dbus = config_.dbus;
+    out.restart_needed = restart_only_changes(config_, next);
+    keep_restart_only(next, config_);
+    if (socket_activated_ &&
+        (next.socket_mode != config_.socket_mode || next.socket_group != config_.socket_group))
+      out.notes.emplace_back(
+          "socket_mode and socket_group belong to the socket unit (flamed.socket: SocketMode=, "
+          "SocketGroup=)");
     std::vector<std::string> errors;
-    ModelSet models = load_models(next.models_dir, errors);
+    flame::policy::ModelSet models = flame::policy::load_model_dir(next.models_dir, errors);
     for (const auto& e : errors) spdlog::warn("reload: {}", e);
     // Swap only after everything parsed and loaded.
-    config_ = std::move(next);
-    governor_->set_options(governor_options(config_));
-    governor_->set_models(std::move(models));
+    const Config previous = std::exchange(config_, std::move(next));
+    policy_->set_options(policy_options(config_));
+    policy_->calibrator().set_options(calibrator_options(config_));  // the learned buckets stay
+    policy_->set_models(std::move(models));
+    if (actuator_->set_domains(BoardActuatorOptions::from(config_))) policy_->reapply_now(clock_.now());
     server_->set_limits(config_.limits);
+    if (!socket_activated_ &&
+        (config_.socket_mode != previous.socket_mode || config_.socket_group != previous.socket_group))
+      server_->set_access(config_.socket_mode, config_.socket_group);
+    if (config_.metrics.interval_s != previous.metrics.interval_s ||
+        config_.metrics.textfile != previous.metrics.textfile)
+      arm_metrics();
+    if (config_.recalibration.persist_interval_s != previous.recalibration.persist_interval_s) arm_persist();
+    if (config_.state_dir != previous.state_dir) calibration_dirty_ = true;  // the new place gets the state
     spdlog::set_level(spdlog::level::from_str(config_.log_level));
-    spdlog::info("reloaded: {} model(s)", governor_->models().size());
-    notify(fmt::format("READY=1\nSTATUS=serving {} model(s)", governor_->models().size()));
-    bus_changed();
-    return true;
+    for (const auto& k : out.restart_needed)
+      spdlog::warn("reload: {} changed but needs a restart; the running value is kept", k);
+    for (const auto& n : out.notes) spdlog::warn("reload: {}", n);
+    spdlog::info("reloaded: {} model(s)", policy_->models().size());
+    std::string status = fmt::format("serving {} model(s)", policy_->models().size());
+    if (!out.restart_needed.empty())
+      status += fmt::format("; restart needed for {}", fmt::join(out.restart_needed, ", "));
+    notify(fmt::format("READY=1\nSTATUS={}", status));
+    out.ok = true;
+    changed();
+    return out;
   } catch (const std::exception& e) {
     spdlog::error("reload failed, keeping the previous configuration: {}", e.what());
     notify(fmt::format("READY=1\nSTATUS=reload failed: {}", e.what()));
-    if (error) *error = e.what();
-    return false;
+    out.error = e.what();
+    return out;
   }
 }
 
@@ -137,9 +174,10 @@ void App::shutdown(const char* why) {
   notify("STOPPING=1");
   if (server_) server_->stop();
   stop_bus();
-  if (governor_) {
+  wake_.cancel();
+  if (policy_) {
     try {
-      governor_->release_all(/*restore_baseline=*/true);
+      policy_->release_all(/*restore_baseline=*/true);
     } catch (const std::exception& e) {
       spdlog::error("restore at shutdown failed: {}", e.what());
     }
@@ -154,9 +192,9 @@ void App::shutdown(const char* why) {
 }
 
 void App::persist_calibration() {
-  if (!config_.recalibration.enabled || !calibration_dirty_) return;
+  if (!config_.recalibration.enabled || !calibration_dirty_ || !policy_) return;
   try {
-    write_file_atomic(config_.state_dir / "calibration.json", calibrator_.to_json().dump(2) + "\n");
+    write_file_atomic(config_.state_dir / "calibration.json", policy_->calibrator().to_json().dump(2) + "\n");
     calibration_dirty_ = false;
   } catch (const std::exception& e) {
     spdlog::warn("cannot persist calibration: {}", e.what());
@@ -164,9 +202,9 @@ void App::persist_calibration() {
 }
 
 void App::write_metrics() {
-  if (config_.metrics.textfile.empty() || !governor_) return;
+  if (config_.metrics.textfile.empty() || !policy_) return;
   try {
-    write_file_atomic(config_.metrics.textfile, prometheus_text(*governor_));
+    write_file_atomic(config_.metrics.textfile, prometheus_text(policy_->status(clock_.now())));
   } catch (const std::exception& e) {
     spdlog::warn("cannot write metrics: {}", e.what());
   }
@@ -206,7 +244,7 @@ int App::run() {
   } catch (const std::exception& e) {
     spdlog::critical("cannot start: {}", e.what());
     notify(fmt::format("STATUS=cannot start: {}", e.what()));
-    if (governor_) governor_->release_all(true);
+    if (policy_) policy_->release_all(true);
     return 1;
   }
   wait_signals();
@@ -214,7 +252,7 @@ int App::run() {
   if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0) arm_watchdog(usec);
   arm_persist();
   arm_metrics();
-  notify(fmt::format("READY=1\nSTATUS=serving {} model(s)", governor_->models().size()));
+  notify(fmt::format("READY=1\nSTATUS=serving {} model(s)", policy_->models().size()));
   spdlog::info("flamed {} ready", flame::kVersion);
   try {
     io_.run();
@@ -222,7 +260,7 @@ int App::run() {
     // Never leave the board in our state: restore, then report the failure.
     spdlog::critical("event loop failed: {}", e.what());
     try {
-      governor_->release_all(true);
+      policy_->release_all(true);
     } catch (...) {
     }
     return 1;

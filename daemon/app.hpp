@@ -9,20 +9,29 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "config.hpp"
 #include "flame/calibrate/calibrator.hpp"
-#include "governor.hpp"
+#include "flame/policy/policy.hpp"
+#include "hardware.hpp"
+#include "policy_clock.hpp"
 #include "server.hpp"
 
 namespace flamed {
 
 class DbusService;
 
-// Provided by the board glue (hardware.cpp) and the model registry (model_registry.cpp).
-std::unique_ptr<ClockActuator> make_actuator(const Config& config);
-ModelSet load_models(const std::filesystem::path& dir, std::vector<std::string>& errors);
-Planner make_planner();
+// What a reload did: on failure the previous state is kept and `error` says why; on success
+// `restart_needed` lists the restart-only keys whose new value was not applied and `notes` what was
+// applied in another way than the file says (e.g. socket_mode under socket activation).
+struct ReloadResult {
+  bool ok = false;
+  std::string error;
+  std::vector<std::string> restart_needed;
+  std::vector<std::string> notes;
+};
 
 class App {
  public:
@@ -32,7 +41,10 @@ class App {
 
  private:
   void start();
-  bool reload(std::string* error = nullptr);  // false (and why) when the old state was kept
+  ReloadResult reload();
+  // After every event that reached the policy: arm the wake timer, mark calibration, tell D-Bus.
+  void changed();
+  void schedule_wake();
   void shutdown(const char* why);
   void persist_calibration();
   void write_metrics();
@@ -50,17 +62,18 @@ class App {
   std::optional<std::filesystem::path> config_path_;
   boost::asio::io_context io_;
   boost::asio::signal_set signals_;
-  boost::asio::steady_timer watchdog_, persist_, metrics_;
-  std::unique_ptr<ClockActuator> actuator_;
-  flame::Calibrator calibrator_;
-  std::unique_ptr<Governor> governor_;
+  boost::asio::steady_timer watchdog_, persist_, metrics_, wake_;
+  PolicyClock clock_;
+  std::unique_ptr<BoardActuator> actuator_;
+  std::unique_ptr<flame::policy::Policy> policy_;
+  bool socket_activated_ = false;
   std::unique_ptr<Server> server_;
   std::unique_ptr<DbusService> bus_;  // null when dbus: false or the bus is unavailable
   bool stopping_ = false;
   bool calibration_dirty_ = false;
 };
 
-GovernorOptions governor_options(const Config& c);
+flame::policy::Options policy_options(const Config& c);
 flame::CalibratorOptions calibrator_options(const Config& c);
 
 }  // namespace flamed

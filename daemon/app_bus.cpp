@@ -15,19 +15,21 @@ void App::start_bus() {
     return;
   }
   DbusService::Handlers h;
-  h.state = [this] { return snapshot(config_, *governor_, *actuator_); };
+  h.state = [this] {
+    return snapshot(config_, policy_->status(clock_.now()), &actuator_->board(), actuator_->grid());
+  };
   h.reload = [this] {
-    std::string why;
-    if (!reload(&why)) throw std::runtime_error("reload failed, the previous configuration is kept: " + why);
+    const ReloadResult r = reload();
+    if (!r.ok) throw std::runtime_error("reload failed, the previous configuration is kept: " + r.error);
   };
   h.set_enabled = [this](bool enabled) {
-    governor_->set_enabled(enabled);
-    server_->schedule_expiry();
+    policy_->set_enabled(enabled);
+    schedule_wake();
   };
   h.restore_baseline = [this] {
     spdlog::info("releasing every request and restoring the clock baseline");
-    governor_->release_all(/*restore_baseline=*/true);
-    server_->schedule_expiry();
+    policy_->release_all(/*restore_baseline=*/true);
+    schedule_wake();
   };
   bus_ = DbusService::start(io_, std::move(h));
 }

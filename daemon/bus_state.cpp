@@ -5,25 +5,19 @@
 #include <algorithm>
 
 #include "flame/version.hpp"
-#include "governor.hpp"
-#include "hardware.hpp"
 
 namespace flamed {
 
-std::map<std::string, double> clock_map(const nlohmann::json& clocks) {
-  std::map<std::string, double> out;
-  if (!clocks.is_object()) return out;
-  for (const auto& [key, value] : clocks.items())
-    if (value.is_number()) out[key] = value.get<double>();
-  return out;
+std::map<std::string, double> clock_map(const flame::Clocks& c) {
+  return {{"cpu_khz", c.cpu_khz},
+          {"cpu_cores", static_cast<double>(c.cpu_cores)},
+          {"gpu_hz", c.gpu_hz},
+          {"emc_hz", c.emc_hz}};
 }
 
-std::map<std::string, double> calibration_map(const nlohmann::json& buckets) {
+std::map<std::string, double> calibration_map(const std::map<std::string, flame::CalibrationState>& buckets) {
   std::map<std::string, double> out;
-  if (!buckets.is_object()) return out;
-  for (const auto& [key, value] : buckets.items())
-    if (value.is_object() && value.contains("factor") && value["factor"].is_number())
-      out[key] = value["factor"].get<double>();
+  for (const auto& [key, s] : buckets) out[key] = s.factor;
   return out;
 }
 
@@ -121,19 +115,18 @@ std::vector<const char*> changed_properties(const BusState& a, const BusState& b
   return out;
 }
 
-BusState snapshot(const Config& config, const Governor& governor, const ClockActuator& actuator) {
-  const auto* board_actuator = dynamic_cast<const BoardActuator*>(&actuator);
-  const flame::board::Board* board = board_actuator ? &board_actuator->board() : nullptr;
+BusState snapshot(const Config& config, const flame::policy::Status& status, const flame::board::Board* board,
+                  const flame::ClockGrid& grid) {
   BusState s;
   s.version = flame::kVersion;
   s.board = board ? board_label(board->identity) : "unknown";
-  s.domains = domain_infos(board, actuator.grid(), config);
-  s.clocks = clock_map(clocks_json(governor.applied()));
-  s.active_requests = static_cast<uint32_t>(governor.active_requests());
-  s.models.reserve(governor.models().size());
-  for (const auto& [name, model] : governor.models()) s.models.push_back(name);  // std::map: sorted
-  s.calibration = calibration_map(governor.calibrator().to_json()["buckets"]);
-  s.enabled = governor.enabled();
+  s.domains = domain_infos(board, grid, config);
+  s.clocks = clock_map(status.applied);
+  s.active_requests = static_cast<uint32_t>(status.active.size());
+  s.models.reserve(status.models.size());
+  for (const auto& [name, model] : status.models) s.models.push_back(name);  // std::map: sorted
+  s.calibration = calibration_map(status.calibration);
+  s.enabled = status.enabled;
   s.degraded = degraded_reason(s.enabled, config.dry_run, s.models.size(), s.domains);
   return s;
 }

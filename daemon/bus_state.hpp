@@ -1,22 +1,18 @@
 #pragma once
 // What the D-Bus object org.flame.Flamed1 shows (docs/dbus.md): a plain snapshot of the daemon's
-// state, built from the same JSON the socket's `status` reply uses where one exists, so that the
-// two views cannot disagree. Everything here is pure except snapshot(), which reads the governor,
-// the actuator and the configuration; the sd-bus side (dbus_service.cpp) only marshals it.
+// state, built from the same flame::policy::Status the socket's `status` reply encodes, so that the
+// two views cannot disagree. Pure; the sd-bus side (dbus_service.cpp) only marshals it.
 #include <cstdint>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "config.hpp"
 #include "flame/board/board.hpp"
 #include "flame/model/clock_grid.hpp"
+#include "flame/policy/policy.hpp"
 
 namespace flamed {
-
-class Governor;
-class ClockActuator;
 
 // Property names of org.flame.Flamed1.
 inline constexpr const char* kPropVersion = "Version";
@@ -56,10 +52,10 @@ struct BusState {
   bool operator==(const BusState&) const = default;
 };
 
-// {"cpu_khz":..,"cpu_cores":..,"gpu_hz":..,"emc_hz":..} (clocks_json) -> a{sd}; non-numbers skipped.
-std::map<std::string, double> clock_map(const nlohmann::json& clocks);
-// The calibrator's {"bucket": {"factor": f, ...}} -> a{sd} of bucket -> factor.
-std::map<std::string, double> calibration_map(const nlohmann::json& buckets);
+// Clocks -> a{sd} with the keys of the socket's clocks (cpu_khz, cpu_cores, gpu_hz, emc_hz).
+std::map<std::string, double> clock_map(const flame::Clocks& clocks);
+// Calibration buckets -> a{sd} of bucket -> factor.
+std::map<std::string, double> calibration_map(const std::map<std::string, flame::CalibrationState>& buckets);
 // "NVIDIA Jetson Orin Nano Developer Kit (tegra234, L4T R36.4.3)"; "unknown" when nothing is known.
 std::string board_label(const flame::board::Identity& id);
 // The CPU as one domain: active when any policy is writable, else the first policy's status, with
@@ -75,7 +71,8 @@ std::string degraded_reason(bool enabled, bool dry_run, size_t models,
 // The properties whose value differs (Version and Board are constant and never listed).
 std::vector<const char*> changed_properties(const BusState& before, const BusState& after);
 
-// The daemon's current state.
-BusState snapshot(const Config& config, const Governor& governor, const ClockActuator& actuator);
+// The daemon's state: the policy's status, the board (null when unknown) and the grid it offers.
+BusState snapshot(const Config& config, const flame::policy::Status& status, const flame::board::Board* board,
+                  const flame::ClockGrid& grid);
 
 }  // namespace flamed

@@ -116,16 +116,30 @@ void read_domain(Section& parent, const std::string& name, DomainLimits& d, cons
 
 }  // namespace
 
-const char* to_string(IdlePolicy p) {
-  switch (p) {
-    case IdlePolicy::Restore:
-      return "restore";
-    case IdlePolicy::Lowest:
-      return "lowest";
-    case IdlePolicy::Max:
-      return "max";
-  }
-  return "restore";
+const std::vector<std::string>& restart_only_keys() {
+  static const std::vector<std::string> keys{"sysfs_root", "socket_path", "runtime_dir",
+                                             "board_file", "dbus",        "simulation_clock"};
+  return keys;
+}
+
+std::vector<std::string> restart_only_changes(const Config& a, const Config& b) {
+  std::vector<std::string> out;
+  if (a.sysfs_root != b.sysfs_root) out.emplace_back("sysfs_root");
+  if (a.socket_path != b.socket_path) out.emplace_back("socket_path");
+  if (a.runtime_dir != b.runtime_dir) out.emplace_back("runtime_dir");
+  if (a.board_file != b.board_file) out.emplace_back("board_file");
+  if (a.dbus != b.dbus) out.emplace_back("dbus");
+  if (a.simulation_clock != b.simulation_clock) out.emplace_back("simulation_clock");
+  return out;
+}
+
+void keep_restart_only(Config& next, const Config& running) {
+  next.sysfs_root = running.sysfs_root;
+  next.socket_path = running.socket_path;
+  next.runtime_dir = running.runtime_dir;
+  next.board_file = running.board_file;
+  next.dbus = running.dbus;
+  next.simulation_clock = running.simulation_clock;
 }
 
 Config parse_config(const std::string& yaml, const std::string& source) {
@@ -181,6 +195,7 @@ Config parse_config(const std::string& yaml, const std::string& source) {
   top.key("queue_aware", [&](auto& v, auto& k) { c.queue_aware = top.boolean(v, k); });
   top.key("dry_run", [&](auto& v, auto& k) { c.dry_run = top.boolean(v, k); });
   top.key("dbus", [&](auto& v, auto& k) { c.dbus = top.boolean(v, k); });
+  top.key("simulation_clock", [&](auto& v, auto& k) { c.simulation_clock = top.boolean(v, k); });
   top.key("limits", [&](const YAML::Node& v, const std::string& path) {
     Section s(v, path, source);
     s.key("max_line_bytes",
@@ -277,6 +292,7 @@ std::string dump_config(const Config& c) {
   e << YAML::Key << "queue_aware" << YAML::Value << c.queue_aware;
   e << YAML::Key << "dry_run" << YAML::Value << c.dry_run;
   e << YAML::Key << "dbus" << YAML::Value << c.dbus;
+  if (c.simulation_clock) e << YAML::Key << "simulation_clock" << YAML::Value << c.simulation_clock;
   e << YAML::Key << "limits" << YAML::Value << YAML::BeginMap;
   e << YAML::Key << "max_line_bytes" << YAML::Value << c.limits.max_line_bytes;
   e << YAML::Key << "max_connections" << YAML::Value << c.limits.max_connections;

@@ -6,10 +6,14 @@
 #include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <vector>
+
+#include "flame/policy/policy.hpp"
 
 namespace flamed {
 
-enum class IdlePolicy { Restore, Lowest, Max };
+using flame::policy::IdlePolicy;
+using flame::policy::to_string;
 
 struct DomainLimits {
   bool enabled = true;
@@ -59,7 +63,17 @@ struct Config {
   } metrics;
 
   bool dbus = true;
+  // Test and simulation only: take each request's time from the client's "t_ms" instead of the
+  // daemon's steady clock (docs/config.md, docs/protocol.md).
+  bool simulation_clock = false;
 };
+
+// The keys a reload cannot apply (docs/config.md, "Reload"), in the order the docs list them.
+const std::vector<std::string>& restart_only_keys();
+// Those of them whose value differs between the running and the reloaded configuration.
+std::vector<std::string> restart_only_changes(const Config& running, const Config& next);
+// Copies the running values of the restart-only keys into `next`.
+void keep_restart_only(Config& next, const Config& running);
 
 struct ConfigError : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -74,7 +88,5 @@ Config load_config(const std::filesystem::path& path);
 Config salvage_restore_paths(const std::filesystem::path& path, std::string* why);
 // The effective configuration as YAML that parse_config accepts.
 std::string dump_config(const Config& config);
-
-const char* to_string(IdlePolicy p);
 
 }  // namespace flamed

@@ -8,19 +8,29 @@
 namespace flamed {
 namespace {
 
-flame::board::ControllerOptions controller_options(const Config& c) {
-  flame::board::ControllerOptions o;
-  o.sysfs_root = c.sysfs_root.string();
-  o.runtime_dir = c.runtime_dir.string();
-  o.owner = "flamed";
+flame::board::WriterOptions writer_options(const BoardActuatorOptions& c) {
   auto limit = [](const DomainLimits& d) {
     flame::board::Limit l;
     if (d.min > 0) l.min = static_cast<uint64_t>(d.min);
     if (d.max > 0) l.max = static_cast<uint64_t>(d.max);
     return l;
   };
-  o.writer.limits = {limit(c.cpu), limit(c.gpu), limit(c.emc)};
+  flame::board::WriterOptions w;
+  w.limits = {limit(c.cpu), limit(c.gpu), limit(c.emc)};
+  return w;
+}
+
+flame::board::ControllerOptions controller_options(const BoardActuatorOptions& c) {
+  flame::board::ControllerOptions o;
+  o.sysfs_root = c.sysfs_root.string();
+  o.runtime_dir = c.runtime_dir.string();
+  o.owner = "flamed";
+  o.writer = writer_options(c);
   return o;
+}
+
+bool same_limits(const DomainLimits& a, const DomainLimits& b) {
+  return a.enabled == b.enabled && a.min == b.min && a.max == b.max;
 }
 
 // A domain's selectable frequencies: the table narrowed to [min, max]; a disabled or table-less
@@ -47,8 +57,12 @@ std::vector<uint64_t> within_bounds(std::vector<uint64_t> table,
 
 }  // namespace
 
-BoardActuator::BoardActuator(const Config& config)
-    : config_(config), controller_(controller_options(config)) {
+BoardActuatorOptions BoardActuatorOptions::from(const Config& c) {
+  return {c.sysfs_root, c.runtime_dir, c.board_file, c.cpu, c.gpu, c.emc, c.dry_run};
+}
+
+BoardActuator::BoardActuator(const BoardActuatorOptions& config)
+    : o_(config), controller_(controller_options(config)) {
   if (!config.board_file.empty())
     description_ = flame::board::load_board_description(config.board_file.string());
   if (controller_.has_baseline()) {
@@ -94,9 +108,9 @@ void BoardActuator::build_grid() {
   if (main) cpu = within_bounds(std::move(cpu), controller_.bounds({DomainKind::Cpu, main->name}));
   if (gpu_ok) gpu = within_bounds(std::move(gpu), controller_.bounds({DomainKind::Gpu, b.gpu.name}));
   if (emc_ok) emc = within_bounds(std::move(emc), controller_.bounds({DomainKind::Emc, "emc"}));
-  grid_.cpu_khz = selectable(cpu, config_.cpu, static_cast<uint64_t>(now.cpu_khz));
-  grid_.gpu_hz = selectable(gpu, config_.gpu, static_cast<uint64_t>(now.gpu_hz));
-  grid_.emc_hz = selectable(emc, config_.emc, static_cast<uint64_t>(now.emc_hz));
+  grid_.cpu_khz = selectable(cpu, o_.cpu, static_cast<uint64_t>(now.cpu_khz));
+  grid_.gpu_hz = selectable(gpu, o_.gpu, static_cast<uint64_t>(now.gpu_hz));
+  grid_.emc_hz = selectable(emc, o_.emc, static_cast<uint64_t>(now.emc_hz));
   grid_.cpu_cores.clear();  // online cores belong to nvpmodel; not actuated
   if (grid_ == before) return;
   spdlog::info("clock grid: {} CPU x {} GPU x {} EMC points", grid_.cpu_khz.size(), grid_.gpu_hz.size(),
@@ -106,12 +120,12 @@ void BoardActuator::build_grid() {
 flame::Clocks BoardActuator::apply(const flame::Clocks& target) {
   flame::Clocks t = target;
   // Disabled domains are never written.
-  if (!config_.cpu.enabled) t.cpu_khz = 0;
-  if (!config_.gpu.enabled || grid_.gpu_hz.size() < 2) t.gpu_hz = 0;
-  if (!config_.emc.enabled || grid_.emc_hz.size() < 2) t.emc_hz = 0;
+  if (!o_.cpu.enabled) t.cpu_khz = 0;
+  if (!o_.gpu.enabled || grid_.gpu_hz.size() < 2) t.gpu_hz = 0;
+  if (!o_.emc.enabled || grid_.emc_hz.size() < 2) t.emc_hz = 0;
   const auto req = flame::board::ClockRequest::from(t);
   const unsigned mode_switches = controller_.nvpmodel_changes();
-  const auto report = config_.dry_run ? controller_.plan(req) : controller_.set(req);
+  const auto report = o_.dry_run ? controller_.plan(req) : controller_.set(req);
   // nvpmodel switched modes underneath: later requests plan within the new ceilings.
   if (controller_.nvpmodel_changes() != mode_switches) build_grid();
   spdlog::debug("apply {}: {} write(s)", flame::to_string(target), report.write_count());
@@ -157,8 +171,17 @@ flame::Clocks BoardActuator::current() const {
   return last_;
 }
 
-std::unique_ptr<ClockActuator> make_actuator(const Config& config) {
-  return std::make_unique<BoardActuator>(config);
+bool BoardActuator::set_domains(const BoardActuatorOptions& next) {
+  if (same_limits(o_.cpu, next.cpu) && same_limits(o_.gpu, next.gpu) && same_limits(o_.emc, next.emc) &&
+      o_.dry_run == next.dry_run)
+    return false;
+  o_.cpu = next.cpu;
+  o_.gpu = next.gpu;
+  o_.emc = next.emc;
+  o_.dry_run = next.dry_run;
+  controller_.set_limits(writer_options(o_));
+  build_grid();
+  return true;
 }
 
 bool restore_baseline(const Config& config) {

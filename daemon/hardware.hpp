@@ -1,20 +1,32 @@
 #pragma once
-// The board layer behind the governor: a ClockActuator that sets clocks through
-// flame::board::Controller (controller lock, baseline before the first write, ordered verified
-// writes) and exposes the board's frequency tables, narrowed by the configured domain limits.
+// The board layer behind the policy: an Actuator that sets clocks through flame::board::Controller
+// (controller lock, baseline before the first write, ordered verified writes) and exposes the board's
+// frequency tables, narrowed by the configured domain limits.
 #include <memory>
 
 #include "config.hpp"
 #include "flame/board/controller.hpp"
 #include "flame/board/description.hpp"
-#include "governor.hpp"
+#include "flame/policy/actuator.hpp"
 
 namespace flamed {
 
-class BoardActuator : public ClockActuator {
+// What the actuator needs from the configuration. The paths are fixed for its life (restart-only
+// keys); the domains and dry_run follow a reload (set_domains).
+struct BoardActuatorOptions {
+  std::filesystem::path sysfs_root = "/";
+  std::filesystem::path runtime_dir = "/run/flame";
+  std::filesystem::path board_file;  // empty: discover the board from sysfs_root
+  DomainLimits cpu, gpu, emc;
+  bool dry_run = false;
+
+  static BoardActuatorOptions from(const Config& c);
+};
+
+class BoardActuator : public flame::policy::Actuator {
  public:
   // Takes the controller lock and restores a baseline left behind by a crashed predecessor.
-  explicit BoardActuator(const Config& config);
+  explicit BoardActuator(const BoardActuatorOptions& options);
 
   const flame::ClockGrid& grid() const override { return grid_; }
   flame::Clocks apply(const flame::Clocks& target) override;
@@ -22,11 +34,14 @@ class BoardActuator : public ClockActuator {
   flame::Clocks current() const override;
 
   const flame::board::Board& board() const { return controller_.board(); }
+  // New domain limits and dry_run (the paths stay). True when anything changed: the caller then
+  // re-applies its holds (Policy::reapply_now).
+  bool set_domains(const BoardActuatorOptions& next);
 
  private:
   void build_grid();
 
-  Config config_;
+  BoardActuatorOptions o_;
   std::optional<flame::board::BoardDescription> description_;
   flame::board::Controller controller_;
   flame::ClockGrid grid_;

@@ -4,8 +4,8 @@
 
 namespace flamed {
 
-std::string prometheus_text(const Governor& g) {
-  const auto& c = g.counters();
+std::string prometheus_text(const flame::policy::Status& g) {
+  const auto& c = g.counters;
   std::string out;
   auto metric = [&](const char* name, const char* type, const char* help, double value) {
     out += fmt::format("# HELP {} {}\n# TYPE {} {}\n{} {}\n", name, help, name, type, name, value);
@@ -26,7 +26,7 @@ std::string prometheus_text(const Governor& g) {
   metric("flamed_prediction_abs_error_pct", "gauge",
          "Mean |measured - predicted| / measured over ended requests.",
          measured ? c.abs_error_pct_sum / double(measured) : 0.0);
-  const auto& a = g.applied();
+  const auto& a = g.applied;
   out += "# HELP flamed_clock_hz Clock currently applied (CPU in Hz).\n# TYPE flamed_clock_hz gauge\n";
   out += fmt::format("flamed_clock_hz{{domain=\"cpu\"}} {}\n", a.cpu_khz * 1000);
   out += fmt::format("flamed_clock_hz{{domain=\"gpu\"}} {}\n", a.gpu_hz);
@@ -34,13 +34,13 @@ std::string prometheus_text(const Governor& g) {
   out +=
       "# HELP flamed_calibration_factor Measured/predicted latency correction per model bucket.\n"
       "# TYPE flamed_calibration_factor gauge\n";
-  for (const auto& [key, s] : g.calibrator().states())
+  for (const auto& [key, s] : g.calibration)
     out += fmt::format("flamed_calibration_factor{{bucket=\"{}\"}} {}\n", key, s.factor);
   out +=
       "# HELP flamed_calibration_spread Scatter of measured/predicted latency per model bucket (sets the "
       "noise-aware margin).\n"
       "# TYPE flamed_calibration_spread gauge\n";
-  for (const auto& [key, s] : g.calibrator().states())
+  for (const auto& [key, s] : g.calibration)
     out += fmt::format("flamed_calibration_spread{{bucket=\"{}\"}} {}\n", key, s.spread());
   return out;
 }

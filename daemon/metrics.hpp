@@ -1,11 +1,11 @@
 #pragma once
-// Prometheus text exposition of the governor's state, for node_exporter's textfile collector.
+// Prometheus text exposition of the policy's status, for node_exporter's textfile collector.
 #include <string>
 
-#include "governor.hpp"
+#include "flame/policy/policy.hpp"
 
 namespace flamed {
 
-std::string prometheus_text(const Governor& governor);
+std::string prometheus_text(const flame::policy::Status& status);
 
 }  // namespace flamed

@@ -59,6 +59,16 @@ std::string text(const json& j, const char* key, bool required, size_t max_len =
   return s;
 }
 
+std::optional<double> client_time(const json& j) {
+  const json* v = field(j, "t_ms");
+  if (!v) return std::nullopt;
+  if (!v->is_number()) throw Bad{"\"t_ms\" must be a number"};
+  const double d = v->get<double>();
+  if (!std::isfinite(d) || d < 0) throw Bad{"\"t_ms\" must be a non-negative number"};
+  if (d > 1e15) throw Bad{"\"t_ms\" is implausibly large"};
+  return d;
+}
+
 Request parse_object(const json& j) {
   const json* op = field(j, "op");
   if (!op) throw Bad{"missing \"op\""};
@@ -90,6 +100,7 @@ Request parse_object(const json& j) {
       if (*b.phase != "prefill" && *b.phase != "decode")
         throw Bad{"\"phase\" must be \"prefill\" or \"decode\""};
     }
+    b.t_ms = client_time(j);
     return b;
   }
   if (name == "end") {
@@ -97,9 +108,10 @@ Request parse_object(const json& j) {
     e.id = request_id(j);
     const double l = positive_number(j, "latency_ms", false);
     if (l > 0) e.latency_ms = l;
+    e.t_ms = client_time(j);
     return e;
   }
-  if (name == "status") return Status{};
+  if (name == "status") return Status{client_time(j)};
   throw Bad{fmt::format("unknown op \"{}\" (expected hello, begin, end or status)", utf8_prefix(name, 32))};
 }
 
@@ -154,6 +166,69 @@ Parsed parse_request(std::string_view line) {
 
 nlohmann::json error_reply(const nlohmann::json& id, const std::string& message) {
   return {{"id", id}, {"ok", false}, {"error", message}};
+}
+
+nlohmann::json clocks_json(const flame::Clocks& c) {
+  return {{"cpu_khz", c.cpu_khz}, {"cpu_cores", c.cpu_cores}, {"gpu_hz", c.gpu_hz}, {"emc_hz", c.emc_hz}};
+}
+
+nlohmann::json to_json(const flame::policy::BeginResult& r) {
+  if (r.error) return error_reply(r.id, *r.error);
+  return {{"id", r.id},
+          {"ok", true},
+          {"clocks", clocks_json(r.clocks)},
+          {"applied", clocks_json(r.applied)},
+          {"predicted_ms", r.predicted_ms},
+          {"feasible", r.feasible},
+          {"queued_ms", r.queued_ms},
+          {"margin_pct", r.margin_pct},
+          {"calibration", r.calibration}};
+}
+
+nlohmann::json to_json(const flame::policy::EndResult& r) {
+  if (r.error) return error_reply(r.id, *r.error);
+  json out = {{"id", r.id}, {"ok", true}, {"applied", clocks_json(r.applied)}};
+  if (r.calibration)
+    out["calibration"] = {{"factor", r.calibration->factor}, {"updated", r.calibration->updated}};
+  return out;
+}
+
+nlohmann::json to_json(const flame::policy::Status& s, size_t connections) {
+  json active = json::array();
+  for (const auto& a : s.active)
+    active.push_back({{"client", a.client},
+                      {"id", a.id},
+                      {"model", a.model},
+                      {"deadline_ms", a.deadline_ms},
+                      {"predicted_ms", a.predicted_ms},
+                      {"feasible", a.feasible},
+                      {"clocks", clocks_json(a.clocks)},
+                      {"expires_in_ms", a.expires_in_ms}});
+  json models = json::object();
+  for (const auto& [name, m] : s.models)
+    models[name] = {{"kind", m.kind}, {"needs_workload", m.needs_workload}};
+  json calibration = json::object();
+  for (const auto& [key, st] : s.calibration) calibration[key] = flame::to_json(st);
+  const auto& c = s.counters;
+  return {{"ok", true},
+          {"active", active},
+          {"applied", clocks_json(s.applied)},
+          {"holding", s.holding},
+          {"enabled", s.enabled},
+          {"models", models},
+          {"calibration", calibration},
+          {"counters",
+           {{"begins", c.begins},
+            {"ends", c.ends},
+            {"errors", c.errors},
+            {"expired", c.expired},
+            {"infeasible", c.infeasible},
+            {"deadline_met", c.deadline_met},
+            {"deadline_missed", c.deadline_missed},
+            {"clock_changes", c.clock_changes},
+            {"decision_cache_hits", c.memo_hits},
+            {"decision_cache_misses", c.memo_misses}}},
+          {"connections", connections}};
 }
 
 }  // namespace flamed

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <variant>
 
+#include "flame/policy/policy.hpp"
+
 namespace flamed {
 
 inline constexpr int kProtocolVersion = 1;
@@ -17,20 +19,18 @@ struct Hello {
   std::string app;
 };
 
-struct Begin {
-  int64_t id = 0;
-  std::string model;
-  double deadline_ms = 0;
-  std::optional<int> ctx;            // SLM context length
-  std::optional<std::string> phase;  // "prefill" or "decode"
+// Every request may carry "t_ms", its time under the simulation clock (docs/protocol.md).
+struct Begin : flame::policy::BeginRequest {
+  std::optional<double> t_ms;
 };
 
-struct End {
-  int64_t id = 0;
-  std::optional<double> latency_ms;  // measured latency, for recalibration
+struct End : flame::policy::EndRequest {
+  std::optional<double> t_ms;
 };
 
-struct Status {};
+struct Status {
+  std::optional<double> t_ms;
+};
 
 using Request = std::variant<Hello, Begin, End, Status>;
 
@@ -43,5 +43,11 @@ struct Parsed {
 Parsed parse_request(std::string_view line);
 
 nlohmann::json error_reply(const nlohmann::json& id, const std::string& message);
+
+// The replies (docs/protocol.md) of the policy's typed results.
+nlohmann::json clocks_json(const flame::Clocks& c);
+nlohmann::json to_json(const flame::policy::BeginResult& r);
+nlohmann::json to_json(const flame::policy::EndResult& r);
+nlohmann::json to_json(const flame::policy::Status& s, size_t connections);
 
 }  // namespace flamed

@@ -7,6 +7,9 @@
 
 #include <array>
 #include <cstring>
+#include <variant>
+
+#include "protocol.hpp"
 
 namespace flamed {
 
@@ -48,7 +51,7 @@ class Session : public std::enable_shared_from_this<Session> {
     auto self = shared_from_this();
     asio::async_read_until(socket_, buffer_, '\n', [self](const boost::system::error_code& ec, size_t n) {
       if (ec == asio::error::not_found) {  // the line outgrew max_line_bytes
-        self->server_.governor_.count_rejected();
+        self->server_.policy_.count_rejected();
         self->reply_ = error_reply(nullptr, "request line too long").dump() + "\n";
         asio::async_write(self->socket_, asio::buffer(self->reply_), [self](auto, auto) { self->drain(); });
         return;
@@ -75,7 +78,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   nlohmann::json handle(const std::string& line) {
-    Governor& g = server_.governor_;
+    flame::policy::Policy& g = server_.policy_;
     if (!take_token()) {
       if (++throttled_ > 1000) close_after_reply_ = true;  // a client that ignores errors is cut off
       g.count_rejected();
@@ -87,7 +90,6 @@ class Session : public std::enable_shared_from_this<Session> {
       g.count_rejected();
       return error_reply(p.id, p.error);
     }
-    const auto now = std::chrono::steady_clock::now();
     try {
       return std::visit(
           [&](const auto& r) -> nlohmann::json {
@@ -95,18 +97,28 @@ class Session : public std::enable_shared_from_this<Session> {
             if constexpr (std::is_same_v<T, Hello>) {
               app_ = r.app;
               return {{"ok", true}, {"proto", kProtocolVersion}, {"daemon", "flamed"}, {"client", client_}};
-            } else if constexpr (std::is_same_v<T, Begin>) {
-              auto out = g.begin(client_, r, now);
-              server_.on_change_();
-              return out;
-            } else if constexpr (std::is_same_v<T, End>) {
-              auto out = g.end(client_, r, now);
-              server_.on_change_();
-              return out;
             } else {
-              auto s = g.status(now);
-              s["connections"] = server_.sessions_.size();
-              return s;
+              std::string why;
+              // A status without a time reads the state as of the latest one.
+              const auto now = std::is_same_v<T, Status> && !r.t_ms ? std::optional(server_.clock_.now())
+                                                                    : server_.clock_.request(r.t_ms, why);
+              if (!now) {
+                g.count_rejected();
+                return error_reply(p.id, why);
+              }
+              // What fell due before this request happens first (expiry, the idle policy).
+              g.advance(*now);
+              if constexpr (std::is_same_v<T, Begin>) {
+                auto out = to_json(g.begin(client_, r, *now));
+                server_.on_change_();
+                return out;
+              } else if constexpr (std::is_same_v<T, End>) {
+                auto out = to_json(g.end(client_, r, *now));
+                server_.on_change_();
+                return out;
+              } else {
+                return to_json(g.status(*now), server_.sessions_.size());
+              }
             }
           },
           *p.request);
@@ -121,7 +133,6 @@ class Session : public std::enable_shared_from_this<Session> {
     // Replies quote client text; the parser admits only valid UTF-8, but never let a stray byte
     // (e.g. a quote cut short) turn into an exception in the event loop: replace it.
     reply_ = reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-    server_.schedule_expiry();
     asio::async_write(socket_, asio::buffer(reply_), [self](const boost::system::error_code& ec, size_t) {
       if (ec || self->close_after_reply_) return self->finish();
       self->read();
@@ -160,13 +171,37 @@ class Session : public std::enable_shared_from_this<Session> {
   size_t drained_ = 0;
 };
 
-Server::Server(asio::io_context& io, const Config::Limits& limits, Governor& governor, Hook on_change)
+Server::Server(asio::io_context& io, const Config::Limits& limits, flame::policy::Policy& policy,
+               PolicyClock& clock, Hook on_change)
     : io_(io),
       limits_(limits),
-      governor_(governor),
+      policy_(policy),
+      clock_(clock),
       on_change_(std::move(on_change)),
-      acceptor_(io),
-      expiry_(io) {}
+      acceptor_(io) {}
+
+namespace {
+
+void set_file_access(const std::filesystem::path& file, const std::filesystem::path& shown, uint32_t mode,
+                     const std::string& group_name) {
+  if (::chmod(file.c_str(), mode) != 0)
+    spdlog::warn("cannot chmod {}: {}", shown.string(), std::strerror(errno));
+  if (group_name.empty()) return;
+  if (const struct group* gr = ::getgrnam(group_name.c_str())) {
+    if (::chown(file.c_str(), static_cast<uid_t>(-1), gr->gr_gid) != 0)
+      spdlog::warn("cannot give {} to group {}: {}", shown.string(), group_name, std::strerror(errno));
+  } else {
+    spdlog::warn("socket group '{}' does not exist; {} keeps its group", group_name, shown.string());
+  }
+}
+
+}  // namespace
+
+bool Server::set_access(uint32_t mode, const std::string& group) {
+  if (bound_path_.empty()) return false;
+  set_file_access(bound_path_, bound_path_, mode, group);
+  return true;
+}
 
 Server::~Server() {
   stop();
@@ -182,16 +217,7 @@ void Server::listen(const std::filesystem::path& path, uint32_t mode, const std:
   acceptor_.open(local());
   acceptor_.bind(local::endpoint(tmp.string()));
   acceptor_.listen(asio::socket_base::max_listen_connections);
-  if (::chmod(tmp.c_str(), mode) != 0)
-    spdlog::warn("cannot chmod {}: {}", path.string(), std::strerror(errno));
-  if (!group_name.empty()) {
-    if (const struct group* gr = ::getgrnam(group_name.c_str())) {
-      if (::chown(tmp.c_str(), static_cast<uid_t>(-1), gr->gr_gid) != 0)
-        spdlog::warn("cannot give {} to group {}: {}", path.string(), group_name, std::strerror(errno));
-    } else {
-      spdlog::warn("socket group '{}' does not exist; {} keeps its group", group_name, path.string());
-    }
-  }
+  set_file_access(tmp, path, mode, group_name);
   std::filesystem::rename(tmp, path);  // replaces a stale socket from a previous instance
   bound_path_ = path;
   spdlog::info("listening on {}", path.string());
@@ -226,29 +252,12 @@ void Server::accept() {
 void Server::closed(const std::shared_ptr<Session>& s) {
   if (sessions_.erase(s) == 0) return;
   spdlog::info("client {} disconnected", s->client());
-  governor_.disconnect(s->client(), std::chrono::steady_clock::now());
+  policy_.disconnect(s->client(), clock_.now());
   on_change_();
-  schedule_expiry();
-}
-
-void Server::schedule_expiry() {
-  const auto next = governor_.next_expiry();
-  if (!next) {
-    expiry_.cancel();
-    return;
-  }
-  expiry_.expires_at(*next);
-  expiry_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec) return;
-    governor_.expire(std::chrono::steady_clock::now());
-    on_change_();
-    schedule_expiry();
-  });
 }
 
 void Server::stop() {
   boost::system::error_code ec;
-  expiry_.cancel();
   if (acceptor_.is_open()) acceptor_.close(ec);
   for (const auto& s : std::set<std::shared_ptr<Session>>(sessions_)) s->close();
   sessions_.clear();

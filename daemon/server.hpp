@@ -12,7 +12,8 @@
 #include <set>
 
 #include "config.hpp"
-#include "governor.hpp"
+#include "flame/policy/policy.hpp"
+#include "policy_clock.hpp"
 
 namespace flamed {
 
@@ -22,18 +23,23 @@ class Server {
  public:
   using Hook = std::function<void()>;
 
-  Server(boost::asio::io_context& io, const Config::Limits& limits, Governor& governor, Hook on_change);
+  // on_change runs after every request or disconnect that reached the policy (the owner then asks the
+  // policy when to wake, persists, announces on D-Bus).
+  Server(boost::asio::io_context& io, const Config::Limits& limits, flame::policy::Policy& policy,
+         PolicyClock& clock, Hook on_change);
   ~Server();
 
   // Binds socket_path (removing a stale socket file), sets mode and group.
   void listen(const std::filesystem::path& socket_path, uint32_t mode, const std::string& group);
+  // Mode and group of the bound socket file (a reload); false under socket activation (the socket
+  // unit owns them).
+  bool set_access(uint32_t mode, const std::string& group);
   // Adopts an already-listening socket passed by systemd (socket activation).
   void adopt(int fd);
   void stop();
 
   void set_limits(const Config::Limits& limits) { limits_ = limits; }
   size_t connections() const { return sessions_.size(); }
-  void schedule_expiry();
 
  private:
   friend class Session;
@@ -42,10 +48,10 @@ class Server {
 
   boost::asio::io_context& io_;
   Config::Limits limits_;
-  Governor& governor_;
+  flame::policy::Policy& policy_;
+  PolicyClock& clock_;
   Hook on_change_;
   boost::asio::local::stream_protocol::acceptor acceptor_;
-  boost::asio::steady_timer expiry_;
   std::set<std::shared_ptr<Session>> sessions_;
   std::filesystem::path bound_path_;
   uint64_t next_client_ = 1;

@@ -32,29 +32,9 @@ fail() {
   exit 1
 }
 
-# --- A private bus. Like `dbus-daemon --session`, but any uid may connect (the session config only
-# admits the bus owner), so that `nobody` can be shown AccessDenied by flamed itself.
-cat >"$tmp/bus.conf" <<EOF
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:path=$tmp/bus.sock</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-EOF
-dbus-daemon --config-file="$tmp/bus.conf" --fork --nopidfile --print-address=1 --print-pid=3 \
-  >"$tmp/bus.address" 3>"$tmp/bus.pid" 2>"$tmp/bus.log" || fail "dbus-daemon did not start"
-bus_pid=$(head -n1 "$tmp/bus.pid")
-export DBUS_SYSTEM_BUS_ADDRESS
-DBUS_SYSTEM_BUS_ADDRESS=$(head -n1 "$tmp/bus.address")
-unset DBUS_SESSION_BUS_ADDRESS
+# --- A private bus (tests/integration/lib/private_bus.sh).
+source "$(dirname "$0")/lib/private_bus.sh"
+start_private_bus "$tmp" || fail "dbus-daemon did not start"
 echo "private bus: $DBUS_SYSTEM_BUS_ADDRESS (pid $bus_pid)"
 
 # --- A fake Jetson, one small layer-wise model, a configuration.

@@ -3,13 +3,14 @@
 #include <catch2/catch.hpp>
 
 #include "bus_state.hpp"
-#include "governor.hpp"
+#include "flame/policy/policy.hpp"
+#include "protocol.hpp"
 
 using namespace flamed;
 
 namespace {
 
-class FakeActuator : public ClockActuator {
+class FakeActuator : public flame::policy::Actuator {
  public:
   const flame::ClockGrid& grid() const override { return g; }
   flame::Clocks apply(const flame::Clocks& t) override {
@@ -37,9 +38,9 @@ class ConstModel : public flame::LatencyModel {
   std::string kind() const override { return "const"; }
 };
 
-Planner max_planner() {
+flame::policy::Planner max_planner() {
   return [](const flame::LatencyModel&, const flame::Workload&, const flame::ClockGrid& g, double) {
-    Decision d;
+    flame::policy::Decision d;
     d.clocks = g.max();
     d.model_ms = 1;
     d.feasible = true;
@@ -57,26 +58,26 @@ flame::board::CpuPolicy policy(const char* name, flame::board::DomainStatus st, 
 
 }  // namespace
 
-TEST_CASE("bus state: clocks and calibration map from the socket's JSON", "[daemon][dbus]") {
-  const auto m = clock_map(clocks_json({1420800, 4, 918e6, 2133e6}));
+TEST_CASE("bus state: clocks and calibration map as the socket's status shows them", "[daemon][dbus]") {
+  const flame::Clocks clocks{1420800, 4, 918e6, 2133e6};
+  const auto m = clock_map(clocks);
+  // The same keys and values as the socket's clocks.
+  const nlohmann::json socket_clocks = clocks_json(clocks);
+  for (const auto& [k, v] : socket_clocks.items()) CHECK(m.at(k) == v.get<double>());
   REQUIRE(m.size() == 4);
   CHECK(m.at("cpu_khz") == 1420800);
   CHECK(m.at("cpu_cores") == 4);
   CHECK(m.at("gpu_hz") == 918e6);
   CHECK(m.at("emc_hz") == 2133e6);
-  CHECK(clock_map(nlohmann::json::array()).empty());
-  CHECK(clock_map({{"cpu_khz", "fast"}, {"gpu_hz", 1.0}}) == std::map<std::string, double>{{"gpu_hz", 1.0}});
 
   flame::Calibrator cal;
   cal.observe("resnet50", 10, 12);
   cal.observe(flame::Calibrator::key("llm", "decode", 300), 10, 8);
-  const auto c = calibration_map(cal.to_json()["buckets"]);
+  const auto c = calibration_map(cal.states());
   REQUIRE(c.size() == 2);
   CHECK(c.at("resnet50") == Approx(cal.factor("resnet50")));
   CHECK(c.at("resnet50") > 1.0);
-  CHECK(calibration_map(nlohmann::json::parse(R"({"a":{"factor":1.5},"b":{"samples":3},"c":2})")) ==
-        std::map<std::string, double>{{"a", 1.5}});
-  CHECK(calibration_map(nullptr).empty());
+  CHECK(calibration_map({}).empty());
 }
 
 TEST_CASE("bus state: board label", "[daemon][dbus]") {
@@ -166,15 +167,14 @@ TEST_CASE("bus state: changed properties", "[daemon][dbus]") {
                                         "Calibration", "Enabled"});
 }
 
-TEST_CASE("bus state: snapshot of a governor, and SetEnabled's governor hook", "[daemon][dbus]") {
+TEST_CASE("bus state: snapshot of the policy, and SetEnabled's policy hook", "[daemon][dbus]") {
   FakeActuator act;
-  flame::Calibrator cal;
-  Governor g({}, act, max_planner(), cal);
+  flame::policy::Policy g({}, act, {}, max_planner());
   g.set_models({{"resnet50", std::make_shared<ConstModel>()}});
   Config config;
-  const auto t0 = std::chrono::steady_clock::now();
+  const flame::policy::TimeMs t0 = 0;
 
-  BusState s = snapshot(config, g, act);
+  BusState s = snapshot(config, g.status(t0), nullptr, act.grid());
   CHECK(s.board == "unknown");
   CHECK(s.models == std::vector<std::string>{"resnet50"});
   CHECK(s.active_requests == 0);
@@ -183,12 +183,12 @@ TEST_CASE("bus state: snapshot of a governor, and SetEnabled's governor hook", "
   CHECK(s.degraded.empty());
   CHECK(s.domains.size() == 3);
 
-  Begin b;
+  flame::policy::BeginRequest b;
   b.id = 1;
   b.model = "resnet50";
   b.deadline_ms = 30;
-  REQUIRE(g.begin(7, b, t0)["ok"] == true);
-  s = snapshot(config, g, act);
+  REQUIRE(to_json(g.begin(7, b, t0))["ok"] == true);
+  s = snapshot(config, g.status(t0), nullptr, act.grid());
   CHECK(s.active_requests == 1);
   CHECK(s.clocks.at("cpu_khz") == 2000);
   CHECK(s.clocks.at("gpu_hz") == 300);
@@ -196,24 +196,24 @@ TEST_CASE("bus state: snapshot of a governor, and SetEnabled's governor hook", "
   g.set_enabled(false);
   CHECK(act.restores == 1);
   CHECK(act.now == act.baseline);
-  s = snapshot(config, g, act);
+  s = snapshot(config, g.status(t0), nullptr, act.grid());
   CHECK(s.active_requests == 0);
   CHECK_FALSE(s.enabled);
   CHECK(s.degraded == "disabled");
   CHECK(s.clocks.at("gpu_hz") == 100);
   b.id = 2;
-  const auto refused = g.begin(7, b, t0);
+  const auto refused = to_json(g.begin(7, b, t0));
   CHECK(refused["ok"] == false);
   CHECK(refused["error"] == "disabled");
   CHECK(refused["id"] == 2);
   CHECK(act.now == act.baseline);
-  CHECK(g.status(t0)["enabled"] == false);
+  CHECK(to_json(g.status(t0), 0)["enabled"] == false);
   g.set_enabled(false);  // idempotent: no second restore
   CHECK(act.restores == 1);
 
   g.set_enabled(true);
   CHECK(act.now == act.baseline);  // enabling alone changes no clock
-  CHECK(g.begin(7, b, t0)["ok"] == true);
+  CHECK(to_json(g.begin(7, b, t0))["ok"] == true);
   CHECK(act.now.gpu_hz == 300);
 
   // RestoreBaseline: every hold released, baseline back, still enabled.

@@ -353,7 +353,7 @@ TEST_CASE("eval: flamed told of queued requests (as the daemon is) meets a two-a
   RunOptions o;
   FlameOptions alone;
   alone.announce = false;
-  alone.queue_aware = false;
+  alone.policy.queue_aware = false;
   FlameGovernor told(gm), blind(gm, alone);
   const auto rt = run_governor(w, board(), told, o);
   const auto rb = run_governor(w, board(), blind, o);
@@ -366,7 +366,7 @@ TEST_CASE("eval: flamed's holds: an arrival plans for what the queue leaves, the
           "[eval][governors]") {
   const auto& p = profiled().at(kModel);
   FlameOptions fo;
-  fo.recalibrate = false;
+  fo.policy.recalibrate = false;
   FlameGovernor fl({{kModel, p.model}}, fo);
   fl.reset(board().levels());
   // Request 0 starts with a loose budget: slow clocks.
@@ -382,7 +382,7 @@ TEST_CASE("eval: flamed's holds: an arrival plans for what the queue leaves, the
   CHECK(t1->gpu_hz >= t0.gpu_hz);
   CHECK(t1->emc_hz >= t0.emc_hz);
   // Without queue awareness the same arrival plans for its whole 250 ms: clocks no higher.
-  fo.queue_aware = false;
+  fo.policy.queue_aware = false;
   FlameGovernor plain({{kModel, p.model}}, fo);
   plain.reset(board().levels());
   plain.decide(d0);

@@ -16,7 +16,8 @@
 #include <thread>
 #include <vector>
 
-#include "governor.hpp"
+#include "flame/policy/policy.hpp"
+#include "policy_clock.hpp"
 #include "server.hpp"
 
 using flame::detail::JsonMembers;
@@ -82,7 +83,7 @@ flame::ClientOptions quick(const std::string& path) {
 }
 
 // A board with a small grid; it records what it was asked to apply.
-class FakeBoard : public flamed::ClockActuator {
+class FakeBoard : public flame::policy::Actuator {
  public:
   const flame::ClockGrid& grid() const override { return grid_; }
   flame::Clocks apply(const flame::Clocks& target) override { return current_ = target; }
@@ -102,13 +103,13 @@ class FixedModel : public flame::LatencyModel {
   std::string kind() const override { return "fixed"; }
 };
 
-// flamed's own socket server and governor, on an io_context thread.
+// flamed's own socket server and policy, on an io_context thread.
 class InProcessDaemon {
  public:
   explicit InProcessDaemon(const std::filesystem::path& socket)
-      : governor_({}, board_, plan, calibrator_), server_(io_, flamed::Config::Limits{}, governor_, [] {}) {
+      : policy_({}, board_, {}, plan), server_(io_, flamed::Config::Limits{}, policy_, clock_, [] {}) {
     spdlog::set_level(spdlog::level::warn);  // the server logs every connection at info
-    governor_.set_models({{"resnet50", std::make_shared<FixedModel>()}});
+    policy_.set_models({{"resnet50", std::make_shared<FixedModel>()}});
     server_.listen(socket, 0600, "");
     thread_ = std::thread([this] { io_.run(); });
   }
@@ -121,8 +122,8 @@ class InProcessDaemon {
   }
 
  private:
-  static flamed::Decision plan(const flame::LatencyModel& m, const flame::Workload& w,
-                               const flame::ClockGrid& g, double target_ms) {
+  static flame::policy::Decision plan(const flame::LatencyModel& m, const flame::Workload& w,
+                                      const flame::ClockGrid& g, double target_ms) {
     flame::Clocks c{g.cpu_khz.front(), 0, g.gpu_hz.front(), g.emc_hz.front()};
     if (m.estimate(c, w).latency_ms > target_ms) c = g.max();
     const double ms = m.estimate(c, w).latency_ms;
@@ -131,8 +132,8 @@ class InProcessDaemon {
 
   boost::asio::io_context io_;
   FakeBoard board_;
-  flame::Calibrator calibrator_;
-  flamed::Governor governor_;
+  flame::policy::Policy policy_;
+  flamed::PolicyClock clock_{false};
   flamed::Server server_;
   std::thread thread_;
 };

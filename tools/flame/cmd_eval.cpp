@@ -14,6 +14,7 @@
 #include "flame/eval/eval_suite.hpp"
 #include "flame/io/coupling_dataset.hpp"
 #include "flame/io/data_path.hpp"
+#include "flame/policy/model_set.hpp"
 #include "flame/sim/layer_boards.hpp"
 #include "flame/sim/table_sim.hpp"
 #include "flame/sim/workload.hpp"
@@ -48,6 +49,7 @@ struct EvalArgs {
   int ztt_min_episodes = 10;
   std::string records;
   std::string search = "greedy";
+  std::string models;
   std::string argv;
 };
 
@@ -123,7 +125,7 @@ void run(const EvalArgs& a) {
   o.profile.budget = a.budget;
   o.profile.repeats = a.repeats;
   o.profile.seed = a.seed;
-  o.flame.safety_margin_pct = a.margin_pct;
+  o.flame.policy.safety_margin_pct = a.margin_pct;
   if (a.search != "greedy" && a.search != "exhaustive") usage_error("--search is greedy or exhaustive");
   o.flame.exhaustive = a.search == "exhaustive";
   o.train.max_episodes = a.ztt_episodes;
@@ -131,7 +133,16 @@ void run(const EvalArgs& a) {
   o.train.window = std::max(2, std::min(o.train.window, a.ztt_episodes));
   o.train.seed = a.seed;
   o.ztt.dqn.seed = a.seed;
-  if (!a.governors.empty()) o.governors = a.governors;
+  if (!a.governors.empty())
+    o.governors = a.governors;
+  else if (!a.models.empty())
+    o.governors.insert(o.governors.begin() + 1, "flamed-grid");  // the baseline beside the files' models
+  if (!a.models.empty()) {
+    std::vector<std::string> errors;
+    o.flame_models = flame::policy::load_model_dir(a.models, errors);
+    // A file flamed would skip is an error here: the comparison must run on the files given.
+    if (!errors.empty()) usage_error(fmt::format("--models {}: {}", a.models, fmt::join(errors, "; ")));
+  }
   const ev::Evaluation e = ev::evaluate(w, board, o);
   if (!a.records.empty()) {
     std::ofstream f(a.records);
@@ -193,6 +204,9 @@ flame::cli::Registrar reg([](CLI::App& root) {
   c->add_option("--margin", a->margin_pct, "flamed's safety margin (%)")->capture_default_str();
   c->add_option("--search", a->search, "flamed's search: greedy (the daemon's) or exhaustive (diagnosis)")
       ->capture_default_str();
+  c->add_option("--models", a->models,
+                "flamed's models: a directory of model files (as flamed's models_dir); skips the in-process "
+                "profile");
   c->add_option("--budget", a->budget, "flamed's profile: clock combinations")->capture_default_str();
   c->add_option("--repeats", a->repeats, "flamed's profile: runs per combination")->capture_default_str();
   c->add_option("--ztt-episodes", a->ztt_episodes, "zTT training: at most this many episodes")

@@ -68,6 +68,12 @@ class Controller {
   // Counts the nvpmodel mode switches seen by set() (they move the ceilings).
   unsigned nvpmodel_changes() const { return nvpmodel_changes_; }
 
+  // New configured limits (a daemon reload): later writes clamp to them.
+  void set_limits(const WriterOptions& writer) {
+    opts_.writer = writer;
+    make_writer();
+  }
+
   // Re-probe the board, e.g. after a domain vanished or a deferred GPU devfreq appeared.
   void rediscover();
 

@@ -56,14 +56,22 @@ bool Calibrator::observe(const std::string& key, double model_ms, double measure
   return true;
 }
 
+void Calibrator::set_options(const CalibratorOptions& options) {
+  o_ = options;
+  for (auto& [k, s] : states_) s.factor = std::clamp(s.factor, o_.min_factor, o_.max_factor);
+}
+
+nlohmann::json to_json(const CalibrationState& s) {
+  return {{"factor", s.factor},
+          {"samples", s.samples},
+          {"rejected", s.rejected},
+          {"last_ratio", s.last_ratio},
+          {"spread", s.spread()}};
+}
+
 nlohmann::json Calibrator::to_json() const {
   nlohmann::json buckets = nlohmann::json::object();
-  for (const auto& [k, s] : states_)
-    buckets[k] = {{"factor", s.factor},
-                  {"samples", s.samples},
-                  {"rejected", s.rejected},
-                  {"last_ratio", s.last_ratio},
-                  {"spread", s.spread()}};
+  for (const auto& [k, s] : states_) buckets[k] = flame::to_json(s);
   return {{"version", 1}, {"buckets", buckets}};
 }
 

@@ -35,9 +35,17 @@ struct CalibrationState {
   double spread() const { return std::sqrt(variance); }
 };
 
+// One bucket as the state file and flamed's `status` show it: factor, samples, rejected,
+// last_ratio, spread.
+nlohmann::json to_json(const CalibrationState& s);
+
 class Calibrator {
  public:
   explicit Calibrator(CalibratorOptions options = {});
+
+  // New options (a reload); the learned buckets stay, their factors clamped into the new range.
+  void set_options(const CalibratorOptions& options);
+  const CalibratorOptions& options() const { return o_; }
 
   // Key of a model's calibration bucket: SLM contexts share a bucket per power of two.
   static std::string key(const std::string& model, const std::string& phase = {}, int ctx = 0);

@@ -11,7 +11,8 @@
 namespace flame::eval {
 
 const std::vector<std::string>& governor_names() {
-  static const std::vector<std::string> names = {"flamed", "max", "stock", "ztt", "oracle-nc", "oracle"};
+  static const std::vector<std::string> names = {"flamed",    "flamed-grid", "max",   "stock",
+                                                 "ztt",       "oracle-nc",   "oracle"};
   return names;
 }
 
@@ -21,7 +22,7 @@ Evaluation evaluate(const sim::Workload& w, const EvalBoard& board, const SuiteO
   for (const auto& g : o.governors)
     if (std::find(governor_names().begin(), governor_names().end(), g) == governor_names().end())
       throw std::invalid_argument("eval: unknown governor '" + g +
-                                  "' (known: flamed, max, stock, ztt, oracle-nc, oracle)");
+                                  "' (known: flamed, flamed-grid, max, stock, ztt, oracle-nc, oracle)");
   Evaluation e;
   e.board = board.name;
   e.workload = w.name;
@@ -55,7 +56,13 @@ Evaluation evaluate(const sim::Workload& w, const EvalBoard& board, const SuiteO
   for (const std::string& name : governor_names()) {
     if (!wanted(name)) continue;
     std::unique_ptr<Governor> g;
-    if (name == "flamed") {
+    if (name == "flamed" && o.flame_models) {
+      for (const auto& m : models)
+        if (!o.flame_models->count(m))
+          throw std::invalid_argument("eval: no model file serves '" + m + "' (flamed's models)");
+      g = std::make_unique<FlameGovernor>(*o.flame_models, o.flame);
+    } else if (name == "flamed" || name == "flamed-grid") {
+      // The end-to-end grid model from the in-process profile (flamed's baseline model kind).
       ProfileOptions po = o.profile;
       po.sim.noise_scale = o.run.sim.noise_scale;
       po.sim.cpu_delay_ms = o.run.sim.cpu_delay_ms;
@@ -64,7 +71,9 @@ Evaluation evaluate(const sim::Workload& w, const EvalBoard& board, const SuiteO
       e.profiles = profile_models(board, models, po);
       std::map<std::string, grid::GridModel> ms;
       for (const auto& [m, p] : e.profiles) ms.emplace(m, p.model);
-      g = std::make_unique<FlameGovernor>(std::move(ms), o.flame);
+      FlameOptions fo = o.flame;
+      fo.name = name;
+      g = std::make_unique<FlameGovernor>(ms, fo);
     } else if (name == "max") {
       g = std::make_unique<MaxGovernor>();
     } else if (name == "stock") {

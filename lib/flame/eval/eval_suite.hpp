@@ -23,10 +23,14 @@ struct SuiteOptions {
   RunOptions run;  // run.sim.seed is the evaluation seed
   ProfileOptions profile;
   FlameOptions flame;
+  // flamed's models from model files (`flame eval --models DIR`) instead of the in-process profile.
+  std::optional<policy::ModelSet> flame_models;
   StockOptions stock;
   ZttOptions ztt;
   ZttTrainOptions train;
-  std::vector<std::string> governors = governor_names();
+  // By default every governor but flamed-grid, which duplicates flamed unless flamed runs on
+  // model files (then both run: flame eval adds it).
+  std::vector<std::string> governors = {"flamed", "max", "stock", "ztt", "oracle-nc", "oracle"};
 };
 
 struct Evaluation {

@@ -1,39 +1,41 @@
 #pragma once
-// flamed's policy, in-process: the same library code the daemon runs per request (daemon/governor.cpp
-// and daemon/planner.cpp) — the deadline shrunk by the safety margin and divided by the model's
-// calibration factor, FLAME's decoupled greedy search (lib/flame/search) on the fitted grid model, the
-// EWMA recalibration (lib/flame/calibrate) on every reported latency, and the idle policy (restore the
-// baseline once the board has been idle for idle_delay_ms). The socket, the board layer's writes and
-// the daemon's lifecycle are not in the loop here; tools/demo.sh and tests/integration/sim_flamed.sh
-// run the real flamed on the same simulated board.
+// flamed in `flame eval`: flame::policy (lib/flame/policy, the code the daemon runs per request)
+// driving the simulated board, and spoken to as an application speaks to flamed (`flame sim run`):
+// each request is announced on arrival and renewed at its start with the deadline the app sends
+// (sim::sent_deadline_ms), its end reports the latency the app reports (sim::reported_latency_ms),
+// and time is the simulation's (flamed's simulation_clock). This adapter only translates; every
+// decision is the policy's. tests/integration/policy_equivalence.sh checks that the real flamed
+// on the simulation clock chooses the same clocks for every request.
 #include <map>
 #include <memory>
 #include <string>
-#include <vector>
 
 #include "flame/calibrate/calibrator.hpp"
 #include "flame/eval/governor.hpp"
 #include "flame/grid/grid_model.hpp"
-#include "flame/model/clock_grid.hpp"
+#include "flame/policy/policy.hpp"
 
 namespace flame::eval {
 
 struct FlameOptions {
-  double safety_margin_pct = 5;  // flamed's default (docs/config.md)
-  bool recalibrate = true;
-  double idle_delay_ms = 200;  // flamed's default idle hysteresis; then idle_policy: restore
+  policy::Options policy;  // flamed's defaults (docs/config.md)
   CalibratorOptions calibrator;
   bool exhaustive = false;  // diagnosis only: the exhaustive search instead of the daemon's greedy one
   // As an app driving flamed does (`flame sim run`): announce each request on arrival, renew it at
   // its start; flamed holds every announced request and runs the per-domain maximum.
   bool announce = true;
-  bool queue_aware = true;  // flamed's queue_aware: budget = deadline - predicted work ahead
+  std::string name = "flamed";  // the report's name ("flamed-grid": the end-to-end grid baseline)
 };
+
+// Grid models (the evaluation's own profile) as the policy serves them.
+policy::ModelSet grid_models(const std::map<std::string, grid::GridModel>& models);
 
 class FlameGovernor : public Governor {
  public:
-  FlameGovernor(std::map<std::string, grid::GridModel> models, FlameOptions o = {});
-  std::string name() const override { return "flamed"; }
+  FlameGovernor(policy::ModelSet models, FlameOptions o = {});
+  FlameGovernor(const std::map<std::string, grid::GridModel>& models, FlameOptions o = {})
+      : FlameGovernor(grid_models(models), o) {}
+  std::string name() const override { return o_.name; }
   void reset(const BoardLevels& board) override;
   Target decide(const Decision& d) override;
   void observe(const Outcome& o) override;
@@ -41,29 +43,28 @@ class FlameGovernor : public Governor {
   std::optional<Target> arrive(const Decision& d) override;
   std::optional<IdleAction> idle(double finish_ms) override;
 
-  const Calibrator& calibrator() const { return calibrator_; }
-  std::size_t infeasible() const { return infeasible_; }
-  std::size_t evaluations() const { return evaluations_; }
+  const Calibrator& calibrator() const { return policy_->calibrator(); }
+  policy::Status status(double now_ms) const { return policy_->status(now_ms); }
 
  private:
-  std::map<std::string, grid::GridModel> models_;
-  FlameOptions o_;
-  ClockGrid grid_;
-  Calibrator calibrator_;
-  // A request flamed holds (daemon/arbiter.hpp's Hold): its choice, when it joined the queue and
-  // started, its predictions, and whether another hold raised its clocks (then no recalibration).
-  struct Held {
-    Target clocks;
-    double arrived_ms = 0, began_ms = 0;
-    double model_ms = 0, predicted_ms = 0;
-    bool arbitrated = false;
+  // The simulated board as the policy sees it: the tree's clock tables, cores as they are (flamed
+  // does not actuate them); the run loop writes what decide/arrive return into the tree.
+  class BoardTables : public policy::Actuator {
+   public:
+    const ClockGrid& grid() const override { return grid_; }
+    Clocks apply(const Clocks& target) override { return current_ = target; }
+    void restore() override { current_ = {}; }
+    Clocks current() const override { return current_; }
+    ClockGrid grid_;
+    Clocks current_{};
   };
-  Target plan(std::size_t index, const std::string& model, double budget_ms, double now_ms,
-              double arrived_ms);
-  Target combined();  // per-domain maximum of the holds; marks the ones it raises
+  Target begin(const Decision& d, double deadline_ms, double now_ms);
+  Target target(const Clocks& c) const;
 
-  std::map<std::size_t, Held> held_;
-  std::size_t infeasible_ = 0, evaluations_ = 0;
+  policy::ModelSet models_;
+  FlameOptions o_;
+  BoardTables board_tables_;
+  std::unique_ptr<policy::Policy> policy_;
 };
 
 }  // namespace flame::eval

@@ -85,6 +85,14 @@ nlohmann::json DaemonClient::call(const nlohmann::json& request) {
   }
 }
 
+double sent_deadline_ms(double budget_ms) {
+  return std::round(std::max(budget_ms, 0.1) * 1000) / 1000;
+}
+
+double reported_latency_ms(double latency_ms) {
+  return std::max(0.001, std::round(latency_ms * 1000) / 1000);
+}
+
 nlohmann::json to_json(const FrameRecord& r) {
   nlohmann::json j = {{"index", r.index},
                       {"model", r.model},
@@ -225,13 +233,14 @@ ReplayResult replay(const Workload& w, TableSimulator& sim, const ReplayOptions&
   };
   std::size_t active = 0;  // requests flamed holds (begun, not ended)
   std::vector<bool> announced(n, false);
-  auto begin = [&](std::size_t i, double budget_ms, FrameRecord* r) {
-    // A request already late still asks (for the fastest clocks); the protocol needs deadline_ms > 0.
-    const double budget = std::max(budget_ms, 0.1);
+  auto begin = [&](std::size_t i, double budget_ms, double t_ms, FrameRecord* r) {
     const Request& q = w.requests[i];
     if (active > (announced[i] ? 1u : 0u)) ++out.overlapping;
-    const auto reply = client(i).call(
-        {{"op", "begin"}, {"id", i}, {"model", q.model}, {"deadline_ms", std::round(budget * 1000) / 1000}});
+    const auto reply = client(i).call({{"op", "begin"},
+                                       {"id", i},
+                                       {"model", q.model},
+                                       {"deadline_ms", sent_deadline_ms(budget_ms)},
+                                       {"t_ms", t_ms}});
     if (!reply.value("ok", false))
       throw std::runtime_error(
           fmt::format("flamed refused request {} ({}): {}", i, q.model, reply.value("error", reply.dump())));
@@ -253,7 +262,7 @@ ReplayResult replay(const Workload& w, TableSimulator& sim, const ReplayOptions&
     FrameRecord r = start_record(i, q, free_at);
     if (o.socket) {
       at(r.start_ms);
-      begin(i, r.budget_ms, &r);  // a start, or the renewal of an announced request
+      begin(i, r.budget_ms, r.start_ms, &r);  // a start, or the renewal of an announced request
     }
 
     // Requests arriving while this one runs are announced at their arrival.
@@ -265,7 +274,7 @@ ReplayResult replay(const Workload& w, TableSimulator& sim, const ReplayOptions&
         for (std::size_t k = i + 1; k < n && w.requests[k].t_ms <= t; ++k)
           if (!announced[k]) {
             at(w.requests[k].t_ms);
-            begin(k, w.requests[k].deadline_ms, nullptr);
+            begin(k, w.requests[k].deadline_ms, w.requests[k].t_ms, nullptr);
           }
       };
     }
@@ -276,7 +285,8 @@ ReplayResult replay(const Workload& w, TableSimulator& sim, const ReplayOptions&
       at(r.finish_ms);
       const auto reply = c.call({{"op", "end"},
                                  {"id", i},
-                                 {"latency_ms", std::max(0.001, std::round(x.latency_ms * 1000) / 1000)}});
+                                 {"latency_ms", reported_latency_ms(x.latency_ms)},
+                                 {"t_ms", r.finish_ms}});
       if (!reply.value("ok", false))
         throw std::runtime_error(fmt::format("flamed refused end of request {}: {}", i, reply.dump()));
       --active;

@@ -10,7 +10,8 @@
 // Each stream (app) has its own connection, as separate applications would. A request that arrives
 // while another inference runs is announced at its arrival (begin with its whole deadline: flamed then
 // holds both requests and the board runs their per-domain maximum), and renewed when the GPU takes it
-// up (a begin with the same id replaces the hold) with what is left of its deadline.
+// up (a begin with the same id replaces the hold) with what is left of its deadline. Every message
+// carries its virtual time ("t_ms"), which a flamed on the simulation clock takes as its time.
 #include <chrono>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -69,6 +70,12 @@ FrameRecord start_record(std::size_t index, const Request& q, double free_at);
 // Fills what the simulator measured (latency, finish, response, met, energy, power, clocks) into a
 // record whose arrival, start and deadline are set. Shared by the replay and `flame eval`.
 void record_inference(FrameRecord& r, const InferenceResult& x);
+
+// What an app sends flamed as a request's deadline for `budget_ms` left: a request already late still
+// asks (for the fastest clocks; the protocol needs deadline_ms > 0), rounded to the microsecond.
+double sent_deadline_ms(double budget_ms);
+// The latency an app reports at `end` for a measured `latency_ms` (microseconds, > 0).
+double reported_latency_ms(double latency_ms);
 
 struct Summary {
   std::size_t requests = 0;

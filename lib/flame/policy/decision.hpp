@@ -2,14 +2,14 @@
 // What the planner chose for one request.
 #include "flame/model/clocks.hpp"
 
-namespace flamed {
+namespace flame::policy {
 
 struct Decision {
-  flame::Clocks clocks;
+  Clocks clocks;
   double model_ms = 0;  // uncorrected model latency at clocks
   double power_w = 0;
   bool feasible = false;
   int evaluations = 0;
 };
 
-}  // namespace flamed
+}  // namespace flame::policy

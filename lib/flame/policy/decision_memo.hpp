@@ -9,14 +9,14 @@
 #include <string>
 #include <unordered_map>
 
-#include "decision.hpp"
 #include "flame/model/clock_grid.hpp"
 #include "flame/model/latency_model.hpp"
+#include "flame/policy/decision.hpp"
 
-namespace flamed {
+namespace flame::policy {
 
 struct DecisionKey {
-  const flame::LatencyModel* model = nullptr;  // identity: a reload loads new objects
+  const LatencyModel* model = nullptr;  // identity: a reload loads new objects
   int ctx = 0;
   std::string phase;
   double target_ms = 0;  // exact: the same deadline and factor give the same bits
@@ -27,13 +27,13 @@ struct DecisionKeyHash {
   size_t operator()(const DecisionKey& k) const;
 };
 
-class DecisionCache {
+class DecisionMemo {
  public:
-  explicit DecisionCache(size_t capacity = 4096) : capacity_(capacity) {}
+  explicit DecisionMemo(size_t capacity = 4096) : capacity_(capacity) {}
 
   // The memoised decision for `key` on `grid`, if any. A different grid than the entries were
   // computed on empties the memo first.
-  std::optional<Decision> find(const DecisionKey& key, const flame::ClockGrid& grid);
+  std::optional<Decision> find(const DecisionKey& key, const ClockGrid& grid);
   void put(const DecisionKey& key, const Decision& d);
   void clear();
 
@@ -43,9 +43,9 @@ class DecisionCache {
 
  private:
   size_t capacity_;
-  flame::ClockGrid grid_;
+  ClockGrid grid_;
   std::unordered_map<DecisionKey, Decision, DecisionKeyHash> entries_;
   uint64_t hits_ = 0, misses_ = 0;
 };
 
-}  // namespace flamed
+}  // namespace flame::policy

@@ -1,11 +1,11 @@
-#include "arbiter.hpp"
+#include "flame/policy/arbiter.hpp"
 
 #include <algorithm>
 #include <vector>
 
 #include "flame/search/queued_work.hpp"
 
-namespace flamed {
+namespace flame::policy {
 
 void Arbiter::add(Hold hold) {
   for (auto& h : holds_)
@@ -36,7 +36,7 @@ std::vector<Hold> Arbiter::remove_client(uint64_t client) {
   return out;
 }
 
-std::vector<Hold> Arbiter::expire(SteadyTime now) {
+std::vector<Hold> Arbiter::expire(TimeMs now) {
   std::vector<Hold> out;
   std::erase_if(holds_, [&](Hold& h) {
     if (h.expires > now) return false;
@@ -46,9 +46,9 @@ std::vector<Hold> Arbiter::expire(SteadyTime now) {
   return out;
 }
 
-std::optional<flame::Clocks> Arbiter::combined() const {
+std::optional<Clocks> Arbiter::combined() const {
   if (holds_.empty()) return std::nullopt;
-  flame::Clocks c = holds_.front().clocks;
+  Clocks c = holds_.front().clocks;
   for (const auto& h : holds_) {
     c.cpu_khz = std::max(c.cpu_khz, h.clocks.cpu_khz);
     c.cpu_cores = std::max(c.cpu_cores, h.clocks.cpu_cores);
@@ -58,8 +58,8 @@ std::optional<flame::Clocks> Arbiter::combined() const {
   return c;
 }
 
-std::optional<SteadyTime> Arbiter::next_expiry() const {
-  std::optional<SteadyTime> t;
+std::optional<TimeMs> Arbiter::next_expiry() const {
+  std::optional<TimeMs> t;
   for (const auto& h : holds_)
     if (!t || h.expires < *t) t = h.expires;
   return t;
@@ -70,7 +70,7 @@ size_t Arbiter::count(uint64_t client) const {
       std::count_if(holds_.begin(), holds_.end(), [&](const Hold& h) { return h.client == client; }));
 }
 
-void Arbiter::mark_arbitrated(const flame::Clocks& combined) {
+void Arbiter::mark_arbitrated(const Clocks& combined) {
   for (auto& h : holds_)
     if (!(h.clocks == combined)) h.arbitrated = true;
 }
@@ -81,12 +81,12 @@ const Hold* Arbiter::find(uint64_t client, int64_t id) const {
   return nullptr;
 }
 
-double Arbiter::queued_ms(uint64_t client, int64_t id, SteadyTime arrived, SteadyTime now) const {
-  std::vector<flame::QueuedRequest> ahead;
+double Arbiter::queued_ms(uint64_t client, int64_t id, TimeMs arrived, TimeMs now) const {
+  std::vector<QueuedRequest> ahead;
   for (const auto& h : holds_)
     if (!(h.client == client && h.id == id) && h.arrived <= arrived)
-      ahead.push_back({h.predicted_ms, std::chrono::duration<double, std::milli>(now - h.began).count()});
-  return flame::queued_work_ms(ahead);
+      ahead.push_back({h.predicted_ms, now - h.began});
+  return queued_work_ms(ahead);
 }
 
-}  // namespace flamed
+}  // namespace flame::policy

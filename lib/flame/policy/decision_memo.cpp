@@ -1,8 +1,8 @@
-#include "decision_cache.hpp"
+#include "flame/policy/decision_memo.hpp"
 
 #include <functional>
 
-namespace flamed {
+namespace flame::policy {
 
 size_t DecisionKeyHash::operator()(const DecisionKey& k) const {
   size_t h = std::hash<const void*>{}(k.model);
@@ -13,7 +13,7 @@ size_t DecisionKeyHash::operator()(const DecisionKey& k) const {
   return h;
 }
 
-std::optional<Decision> DecisionCache::find(const DecisionKey& key, const flame::ClockGrid& grid) {
+std::optional<Decision> DecisionMemo::find(const DecisionKey& key, const ClockGrid& grid) {
   if (grid != grid_) {
     entries_.clear();
     grid_ = grid;
@@ -27,14 +27,14 @@ std::optional<Decision> DecisionCache::find(const DecisionKey& key, const flame:
   return it->second;
 }
 
-void DecisionCache::put(const DecisionKey& key, const Decision& d) {
+void DecisionMemo::put(const DecisionKey& key, const Decision& d) {
   if (capacity_ == 0) return;
   if (entries_.size() >= capacity_) entries_.clear();
   entries_[key] = d;
 }
 
-void DecisionCache::clear() {
+void DecisionMemo::clear() {
   entries_.clear();
 }
 
-}  // namespace flamed
+}  // namespace flame::policy

@@ -1,14 +1,14 @@
-// Loads every model file in models_dir; a broken file is reported and skipped, never fatal.
+#include "flame/policy/model_set.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
 
-#include "app.hpp"
 #include "flame/model/model_file.hpp"
 
-namespace flamed {
+namespace flame::policy {
 
-ModelSet load_models(const std::filesystem::path& dir, std::vector<std::string>& errors) {
+ModelSet load_model_dir(const std::filesystem::path& dir, std::vector<std::string>& errors) {
   ModelSet models;
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) {
@@ -23,7 +23,7 @@ ModelSet load_models(const std::filesystem::path& dir, std::vector<std::string>&
   std::sort(files.begin(), files.end());  // deterministic: the first file with a name wins
   for (const auto& f : files) {
     try {
-      auto m = flame::load_model_file(f);
+      auto m = load_model_file(f);
       if (models.count(m.name)) {
         errors.push_back(
             fmt::format("{}: model name '{}' already loaded from another file; skipped", f.string(), m.name));
@@ -37,4 +37,4 @@ ModelSet load_models(const std::filesystem::path& dir, std::vector<std::string>&
   return models;
 }
 
-}  // namespace flamed
+}  // namespace flame::policy

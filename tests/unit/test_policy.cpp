@@ -1,20 +1,24 @@
-// The planner memo (daemon/decision_cache.hpp): hits only for the same model object, workload,
-// grid and target; the governor's answers with the memo equal the planner's without it.
+// The policy (lib/flame/policy): the planner memo hits only for the same model object, workload,
+// grid and target; the answers with the memo equal the planner's without it; queue-aware budgets;
+// arbitration and recalibration; the replies as the socket encodes them (daemon/protocol.hpp).
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <random>
 
-#include "decision_cache.hpp"
-#include "governor.hpp"
+#include "flame/policy/decision_memo.hpp"
+#include "flame/policy/policy.hpp"
 #include "metrics.hpp"
+#include "protocol.hpp"
 
-using namespace flamed;
+using namespace flame::policy;
+using flamed::clocks_json;
+using flamed::to_json;
 
 namespace {
 
-class FakeActuator : public ClockActuator {
+class FakeActuator : public Actuator {
  public:
   const flame::ClockGrid& grid() const override { return g; }
   flame::Clocks apply(const flame::Clocks& t) override { return now = t; }
@@ -57,24 +61,38 @@ struct CountingPlanner {
   }
 };
 
-Begin begin(int64_t id, const std::string& model, double deadline_ms) {
-  Begin b;
+BeginRequest begin(int64_t id, const std::string& model, double deadline_ms) {
+  BeginRequest b;
   b.id = id;
   b.model = model;
   b.deadline_ms = deadline_ms;
   return b;
 }
 
-// A governor on a fake actuator with one model "m", its planner counting the searches it runs.
-struct GovernorRig {
+// The policy on a fake actuator with one model "m", its planner counting the searches it runs;
+// replies as the socket encodes them.
+struct Rig {
   FakeActuator act;
-  flame::Calibrator cal;
   int calls = 0;
   std::shared_ptr<TwoSidedModel> model = std::make_shared<TwoSidedModel>();
-  Governor gov;
-  explicit GovernorRig(const GovernorOptions& o) : gov(o, act, CountingPlanner{&calls}, cal) {
-    gov.set_models({{"m", model}});
+  Policy policy;
+  explicit Rig(const Options& o) : policy(o, act, {}, CountingPlanner{&calls}) {
+    policy.set_models({{"m", model}});
   }
+};
+
+struct Encoded {
+  Policy& p;
+  nlohmann::json begin(uint64_t client, const BeginRequest& r, TimeMs now) {
+    return to_json(p.begin(client, r, now));
+  }
+  nlohmann::json end(uint64_t client, const EndRequest& r, TimeMs now) {
+    return to_json(p.end(client, r, now));
+  }
+  nlohmann::json status(TimeMs now) { return to_json(p.status(now), 0); }
+  void set_models(ModelSet m) { p.set_models(std::move(m)); }
+  void set_options(const Options& o) { p.set_options(o); }
+  const flame::Clocks& applied() const { return p.applied(); }
 };
 
 }  // namespace
@@ -82,7 +100,7 @@ struct GovernorRig {
 TEST_CASE("decision cache: hits need the same model, workload, target and grid", "[daemon][cache]") {
   TwoSidedModel a, b;
   const flame::ClockGrid g1{{1000}, {}, {100}, {5}}, g2{{1000, 2000}, {}, {100}, {5}};
-  DecisionCache cache;
+  DecisionMemo cache;
   const DecisionKey k{&a, 0, "", 30.0};
   CHECK_FALSE(cache.find(k, g1));
   Decision d;
@@ -97,7 +115,7 @@ TEST_CASE("decision cache: hits need the same model, workload, target and grid",
   CHECK_FALSE(cache.find(k, g1));
   CHECK(cache.hits() == 2);
 
-  DecisionCache small(2);
+  DecisionMemo small(2);
   small.put({&a, 0, "", 1}, d);
   small.put({&a, 0, "", 2}, d);
   small.put({&a, 0, "", 3}, d);  // full: starts again
@@ -106,12 +124,14 @@ TEST_CASE("decision cache: hits need the same model, workload, target and grid",
 
 TEST_CASE("decision cache: the governor plans once per distinct request and answers identically",
           "[daemon][cache]") {
-  GovernorOptions o;
+  Options o;
   o.idle_delay_ms = 0;
-  GovernorRig rig(o);
-  auto& [act, cal, calls, model, gov] = rig;
+  Rig rig(o);
+  auto& [act, calls, model, policy] = rig;
+  const flame::Calibrator& cal = policy.calibrator();
+  Encoded gov{policy};
   int reference_calls = 0;
-  const SteadyTime t0{};
+  const TimeMs t0 = 0;
 
   std::mt19937 rng(3);
   std::uniform_int_distribution<int> deadline(5, 60);
@@ -125,7 +145,7 @@ TEST_CASE("decision cache: the governor plans once per distinct request and answ
     const Decision fresh = CountingPlanner{&reference_calls}(*model, {}, act.g, target);
     CHECK(r["clocks"] == clocks_json(fresh.clocks));
     CHECK(r["feasible"] == fresh.feasible);
-    End e;
+    EndRequest e;
     e.id = i;
     REQUIRE(gov.end(1, e, t0)["ok"] == true);
     if (std::find(seen.begin(), seen.end(), dl) == seen.end()) seen.push_back(dl);
@@ -137,7 +157,7 @@ TEST_CASE("decision cache: the governor plans once per distinct request and answ
   const int before = calls;
   const auto first = gov.begin(1, begin(1000, "m", 70), t0);  // a deadline not seen yet
   CHECK(calls == before + 1);
-  End e;
+  EndRequest e;
   e.id = 1000;
   e.latency_ms = 1.2 * first["predicted_ms"].get<double>();
   REQUIRE(gov.end(1, e, t0)["calibration"]["updated"] == true);
@@ -151,21 +171,21 @@ TEST_CASE("decision cache: the governor plans once per distinct request and answ
 
 TEST_CASE("governor: a request that arrives behind another plans for what the queue leaves",
           "[daemon][queue]") {
-  GovernorOptions o;
+  Options o;
   o.idle_delay_ms = 0;
   o.recalibrate = false;
-  GovernorRig rig(o);
-  auto& [act, cal, calls, model, gov] = rig;
+  Rig rig(o);
+  auto& [act, calls, model, policy] = rig;
+  Encoded gov{policy};
   int reference_calls = 0;
-  const SteadyTime t0{};
-  using namespace std::chrono_literals;
+  const TimeMs t0 = 0;
 
   // App 1 starts a slow inference; app 2 arrives 5 ms later with a 60 ms deadline.
   const auto a = gov.begin(1, begin(1, "m", 60), t0);
   REQUIRE(a["ok"] == true);
   CHECK(a["queued_ms"] == 0);
   const double a_ms = a["predicted_ms"].get<double>();
-  const auto b = gov.begin(2, begin(1, "m", 60), t0 + 5ms);
+  const auto b = gov.begin(2, begin(1, "m", 60), t0 + 5);
   REQUIRE(b["ok"] == true);
   CHECK(b["queued_ms"].get<double>() == Approx(a_ms - 5));
   const double target = (60 - (a_ms - 5)) / 1.05;
@@ -175,63 +195,65 @@ TEST_CASE("governor: a request that arrives behind another plans for what the qu
   // The board runs the maximum of both, so app 1's inference speeds up too.
   CHECK(b["applied"] == clocks_json(fresh.clocks));
   // App 1 ends; app 2 renews its begin at its start with what is left: nothing queued ahead.
-  End e;
+  EndRequest e;
   e.id = 1;
-  REQUIRE(gov.end(1, e, t0 + 30ms)["ok"] == true);
-  CHECK(gov.begin(2, begin(1, "m", 35), t0 + 30ms)["queued_ms"] == 0);
+  REQUIRE(gov.end(1, e, t0 + 30)["ok"] == true);
+  CHECK(gov.begin(2, begin(1, "m", 35), t0 + 30)["queued_ms"] == 0);
   // A budget the queue has used up runs at the fastest clocks, flagged.
-  gov.begin(1, begin(2, "m", 1000), t0 + 30ms);
-  const auto late = gov.begin(3, begin(1, "m", 1), t0 + 31ms);
+  gov.begin(1, begin(2, "m", 1000), t0 + 30);
+  const auto late = gov.begin(3, begin(1, "m", 1), t0 + 31);
   CHECK(late["feasible"] == false);
   CHECK(late["clocks"] == clocks_json(act.g.max()));
 
   // queue_aware: false plans every request for its whole deadline.
   o.queue_aware = false;
   gov.set_options(o);
-  const auto c = gov.begin(4, begin(1, "m", 60), t0 + 32ms);
+  const auto c = gov.begin(4, begin(1, "m", 60), t0 + 32);
   CHECK(c["queued_ms"] == 0);
   CHECK(c["clocks"] == clocks_json(CountingPlanner{&reference_calls}(*model, {}, act.g, 60 / 1.05).clocks));
 }
 
 TEST_CASE("governor: a request the arbitration ran faster does not recalibrate", "[daemon][queue]") {
-  GovernorOptions o;
+  Options o;
   o.idle_delay_ms = 0;
-  GovernorRig rig(o);
-  auto& [act, cal, calls, model, gov] = rig;
-  const SteadyTime t0{};
-  using namespace std::chrono_literals;
+  Rig rig(o);
+  auto& [act, calls, model, policy] = rig;
+  Encoded gov{policy};
+  const TimeMs t0 = 0;
   // Request 1 (slow clocks) overlaps request 2 (a tight deadline): 1 runs at 2's faster clocks.
   const auto a = gov.begin(1, begin(1, "m", 60), t0);
-  const auto b = gov.begin(2, begin(1, "m", 40), t0 + 1ms);
+  const auto b = gov.begin(2, begin(1, "m", 40), t0 + 1);
   REQUIRE(b["applied"] != a["clocks"]);
-  End e;
+  EndRequest e;
   e.id = 1;
   e.latency_ms = 0.7 * a["predicted_ms"].get<double>();  // faster than predicted: it ran faster
-  const auto ea = gov.end(1, e, t0 + 20ms);
+  const auto ea = gov.end(1, e, t0 + 20);
   CHECK(ea["calibration"]["updated"] == false);
   CHECK(ea["calibration"]["factor"] == 1.0);
   // Request 2 held the maximum itself: its measurement counts.
   e.latency_ms = 1.1 * b["predicted_ms"].get<double>();
-  CHECK(gov.end(2, e, t0 + 40ms)["calibration"]["updated"] == true);
+  CHECK(gov.end(2, e, t0 + 40)["calibration"]["updated"] == true);
 }
 
 TEST_CASE("metrics: counters, applied clocks and per-bucket calibration in Prometheus text", "[daemon]") {
-  GovernorOptions o;
+  Options o;
   o.idle_delay_ms = 1000;
-  GovernorRig rig(o);
-  auto& [act, cal, calls, model, gov] = rig;
-  const SteadyTime t0{};
+  Rig rig(o);
+  auto& [act, calls, model, policy] = rig;
+  const flame::Calibrator& cal = policy.calibrator();
+  Encoded gov{policy};
+  const TimeMs t0 = 0;
   for (int i = 0; i < 3; ++i) {
     const auto b = gov.begin(1, begin(i, "m", 60), t0);
-    End e;
+    EndRequest e;
     e.id = i;
     e.latency_ms = b["predicted_ms"].get<double>() * (i == 1 ? 1.1 : 0.9);
     gov.end(1, e, t0);
   }
-  End missing;
+  EndRequest missing;
   missing.id = 99;
   gov.end(1, missing, t0);  // an error: no such request
-  const std::string text = prometheus_text(gov);
+  const std::string text = flamed::prometheus_text(policy.status(t0));
   CHECK_THAT(text, Catch::Contains("flamed_requests_total 3\n"));
   CHECK_THAT(text, Catch::Contains("flamed_request_errors_total 1\n"));
   CHECK_THAT(text, Catch::Contains("# TYPE flamed_calibration_spread gauge"));

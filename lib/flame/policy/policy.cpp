@@ -1,0 +1,268 @@
+#include "flame/policy/policy.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace flame::policy {
+namespace {
+// A budget the queue has already used up is planned as this (the search then runs at the fastest
+// clocks, flagged infeasible): the search needs a positive target.
+constexpr double kMinBudgetMs = 1e-3;
+}  // namespace
+
+const char* to_string(IdlePolicy p) {
+  switch (p) {
+    case IdlePolicy::Restore:
+      return "restore";
+    case IdlePolicy::Lowest:
+      return "lowest";
+    case IdlePolicy::Max:
+      return "max";
+  }
+  return "?";
+}
+
+std::optional<Clocks> idle_clocks(IdlePolicy p, const ClockGrid& g) {
+  switch (p) {
+    case IdlePolicy::Restore:
+      return std::nullopt;
+    case IdlePolicy::Lowest:
+      return Clocks{g.cpu_khz.front(), g.cpu_cores.empty() ? 0 : g.cpu_cores.back(), g.gpu_hz.front(),
+                    g.emc_hz.front()};
+    case IdlePolicy::Max:
+      return g.max();
+  }
+  return std::nullopt;
+}
+
+Policy::Policy(Options options, Actuator& actuator, CalibratorOptions calibration, Planner planner)
+    : o_(options),
+      actuator_(actuator),
+      planner_(std::move(planner)),
+      calibrator_(calibration),
+      applied_(actuator.current()) {}
+
+void Policy::set_models(ModelSet models) {
+  models_ = std::move(models);
+  decisions_.clear();
+}
+
+BeginResult Policy::refuse(int64_t id, std::string why) {
+  ++counters_.errors;
+  BeginResult r;
+  r.id = id;
+  r.error = std::move(why);
+  return r;
+}
+
+BeginResult Policy::begin(uint64_t client, const BeginRequest& r, TimeMs now) {
+  if (!enabled_) return refuse(r.id, "disabled");
+  auto it = models_.find(r.model);
+  if (it == models_.end()) return refuse(r.id, fmt::format("unknown model \"{}\"", r.model));
+  const LatencyModel& model = *it->second;
+  Workload w;
+  if (model.needs_workload()) {
+    if (!r.ctx || !r.phase)
+      return refuse(r.id, fmt::format("model \"{}\" needs \"ctx\" and \"phase\"", r.model));
+    w.ctx = *r.ctx;
+    w.phase = *r.phase;
+  }
+  if (arbiter_.count(client) >= o_.max_requests_per_client)
+    return refuse(r.id, "too many active requests on this connection");
+  const std::string key = Calibrator::key(r.model, w.phase, w.ctx);
+  const double factor = o_.recalibrate ? calibrator_.factor(key) : 1.0;
+  const double divisor =
+      o_.recalibrate ? calibrator_.divisor(key, o_.safety_margin_pct) : 1.0 + o_.safety_margin_pct / 100.0;
+  // Other apps' inferences ahead on the accelerator delay this one: plan for what they leave. A
+  // renewed begin (the app announced the request on arrival, now it starts) keeps its place.
+  const Hold* renewed = arbiter_.find(client, r.id);
+  const TimeMs arrived = renewed ? renewed->arrived : now;
+  const double queued = o_.queue_aware ? arbiter_.queued_ms(client, r.id, arrived, now) : 0.0;
+  const double budget = std::max(r.deadline_ms - queued, kMinBudgetMs);
+  const double target = budget / divisor;
+  Decision d;
+  try {
+    const ClockGrid& grid = actuator_.grid();
+    const DecisionKey memo_key{&model, w.ctx, w.phase, target};
+    if (auto hit = decisions_.find(memo_key, grid)) {
+      d = *hit;
+    } else {
+      d = planner_(model, w, grid, target);
+      decisions_.put(memo_key, d);
+    }
+  } catch (const std::exception& e) {
+    return refuse(r.id, fmt::format("cannot plan for \"{}\": {}", r.model, e.what()));
+  }
+  Hold h;
+  h.client = client;
+  h.id = r.id;
+  h.clocks = d.clocks;
+  h.expires = now + o_.expiry_ms;
+  h.began = now;
+  h.arrived = arrived;
+  h.model = r.model;
+  h.calibration_key = key;
+  h.model_ms = d.model_ms;
+  h.predicted_ms = d.model_ms * factor;
+  h.deadline_ms = r.deadline_ms;
+  h.feasible = d.feasible;
+  const auto previous = arbiter_.remove(client, r.id);
+  arbiter_.add(h);
+  try {
+    reapply(now);
+  } catch (const std::exception& e) {
+    // The board refused: forget this request so the state matches the hardware.
+    arbiter_.remove(client, r.id);
+    if (previous) arbiter_.add(*previous);
+    return refuse(r.id, fmt::format("cannot set clocks: {}", e.what()));
+  }
+  ++counters_.begins;
+  if (!d.feasible) ++counters_.infeasible;
+  BeginResult out;
+  out.id = r.id;
+  out.clocks = d.clocks;
+  out.applied = applied_;
+  out.predicted_ms = h.predicted_ms;
+  out.feasible = d.feasible;
+  out.queued_ms = queued;
+  out.margin_pct = (divisor / factor - 1.0) * 100.0;
+  out.calibration = factor;
+  return out;
+}
+
+EndResult Policy::end(uint64_t client, const EndRequest& r, TimeMs now) {
+  EndResult out;
+  out.id = r.id;
+  auto h = arbiter_.remove(client, r.id);
+  if (!h) {
+    ++counters_.errors;
+    out.error = fmt::format("no active request with id {}", r.id);
+    return out;
+  }
+  bool updated = false;
+  if (r.latency_ms) {
+    const double m = *r.latency_ms;
+    if (m <= h->deadline_ms)
+      ++counters_.deadline_met;
+    else
+      ++counters_.deadline_missed;
+    counters_.abs_error_pct_sum += std::abs(m - h->predicted_ms) / m * 100.0;
+    // Run faster than its own choice (arbitrated), the measurement does not test the prediction.
+    if (o_.recalibrate && !h->arbitrated) updated = calibrator_.observe(h->calibration_key, h->model_ms, m);
+  }
+  ++counters_.ends;
+  reapply(now);
+  out.applied = applied_;
+  if (r.latency_ms) out.calibration = EndResult::Calibration{calibrator_.factor(h->calibration_key), updated};
+  return out;
+}
+
+void Policy::disconnect(uint64_t client, TimeMs now) {
+  if (!arbiter_.remove_client(client).empty()) reapply(now);
+}
+
+std::optional<TimeMs> Policy::next_wake() const {
+  auto t = arbiter_.next_expiry();
+  if (idle_at_ && (!t || *idle_at_ < *t)) t = idle_at_;
+  return t;
+}
+
+void Policy::advance(TimeMs now) {
+  const auto gone = arbiter_.expire(now);
+  counters_.expired += gone.size();
+  for (const auto& h : gone) spdlog::info("request {} of client {} ({}) expired", h.id, h.client, h.model);
+  if (!gone.empty()) reapply(now);
+  if (idle_at_ && now >= *idle_at_ && arbiter_.holds().empty()) apply_idle();
+}
+
+void Policy::release_all(bool restore_baseline) {
+  for (const auto& h : std::vector<Hold>(arbiter_.holds())) arbiter_.remove(h.client, h.id);
+  idle_at_.reset();
+  if (restore_baseline) return restore();
+  apply_idle();
+}
+
+void Policy::restore() {
+  if (holding_) {
+    actuator_.restore();
+    ++counters_.clock_changes;
+  }
+  holding_ = false;
+  applied_ = actuator_.current();
+}
+
+void Policy::set(const Clocks& target) {
+  if (holding_ && target == target_) return;  // skip writes when nothing changes
+  applied_ = actuator_.apply(target);
+  target_ = target;
+  holding_ = true;
+  ++counters_.clock_changes;
+}
+
+void Policy::set_enabled(bool enabled) {
+  if (enabled == enabled_) return;
+  enabled_ = enabled;
+  spdlog::info("governor {}", enabled ? "enabled" : "disabled: holds released, baseline restored");
+  if (!enabled) release_all(/*restore_baseline=*/true);
+}
+
+void Policy::reapply_now(TimeMs now) {
+  decisions_.clear();
+  if (!holding_) return;
+  // Back to the baseline first: a domain the actuator no longer controls must not stay pinned.
+  restore();
+  if (arbiter_.holds().empty()) {
+    idle_at_.reset();
+    if (o_.idle != IdlePolicy::Restore) apply_idle();
+    return;
+  }
+  reapply(now);
+}
+
+void Policy::reapply(TimeMs now) {
+  const std::optional<Clocks> target = arbiter_.combined();
+  if (!target) {
+    // Keep the clocks for a short while: the next request usually follows (hysteresis).
+    if (o_.idle_delay_ms <= 0 || !holding_) return apply_idle();
+    if (!idle_at_) idle_at_ = now + o_.idle_delay_ms;
+    return;
+  }
+  idle_at_.reset();
+  arbiter_.mark_arbitrated(*target);
+  set(*target);
+}
+
+void Policy::apply_idle() {
+  idle_at_.reset();
+  const std::optional<Clocks> target = idle_clocks(o_.idle, actuator_.grid());
+  if (target)
+    set(*target);
+  else
+    restore();
+}
+
+Status Policy::status(TimeMs now) const {
+  Status s;
+  for (const auto& h : arbiter_.holds())
+    s.active.push_back(
+        {h.client, h.id, h.model, h.deadline_ms, h.predicted_ms, h.feasible, h.clocks, h.expires - now});
+  s.applied = applied_;
+  s.holding = holding_;
+  s.enabled = enabled_;
+  for (const auto& [name, m] : models_) s.models[name] = {m->kind(), m->needs_workload()};
+  s.calibration = calibrator_.states();
+  s.counters = counters();
+  return s;
+}
+
+Counters Policy::counters() const {
+  Counters c = counters_;
+  c.memo_hits = decisions_.hits();
+  c.memo_misses = decisions_.misses();
+  return c;
+}
+
+}  // namespace flame::policy
