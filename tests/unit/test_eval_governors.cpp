@@ -30,6 +30,11 @@ const std::vector<sim::GridTable>& tables() {
   return t;
 }
 
+const EvalBoard& board() {
+  static const EvalBoard b = tx2_eval_board(tables());
+  return b;
+}
+
 const sim::GridTable& table() {
   for (const auto& t : tables())
     if (t.name() == kModel) return t;
@@ -58,7 +63,7 @@ const std::map<std::string, ProfiledModel>& profiled() {
     ProfileOptions o;
     o.budget = 64;
     o.repeats = 2;
-    return profile_models(tables(), {kModel}, o);
+    return profile_models(board(), {kModel}, o);
   }();
   return p;
 }
@@ -80,7 +85,7 @@ TEST_CASE("eval: MAX pins every clock at its maximum and meets every feasible de
           "[eval][governors]") {
   MaxGovernor g;
   RunOptions o;
-  const auto r = run_governor(camera(), tables(), g, o);
+  const auto r = run_governor(camera(), board(), g, o);
   REQUIRE(r.records.size() == 20);
   CHECK(r.summary.met == 20);
   for (const auto& rec : r.records) {
@@ -98,8 +103,8 @@ TEST_CASE("eval: the oracle is never beaten on energy by a governor meeting the 
   RunOptions o;
   o.sim.cpu_delay_ms = o.sim.gpu_delay_ms = o.sim.emc_delay_ms = 0;
   const auto w = camera(180);
-  OracleGovernor oracle(tables(), o.sim);
-  const auto ro = run_governor(w, tables(), oracle, o);
+  OracleGovernor oracle(board(), o.sim);
+  const auto ro = run_governor(w, board(), oracle, o);
   CHECK(ro.summary.met == ro.summary.requests);
   MaxGovernor mx;
   StockGovernor st;
@@ -109,7 +114,7 @@ TEST_CASE("eval: the oracle is never beaten on energy by a governor meeting the 
     return m;
   }());
   for (Governor* g : std::vector<Governor*>{&mx, &st, &fl}) {
-    const auto r = run_governor(w, tables(), *g, o);
+    const auto r = run_governor(w, board(), *g, o);
     INFO(g->name());
     for (std::size_t i = 0; i < r.records.size(); ++i) {
       if (!r.records[i].met || r.records[i].start_ms != ro.records[i].start_ms) continue;
@@ -122,11 +127,10 @@ TEST_CASE("eval: the oracle is never beaten on energy by a governor meeting the 
 
 TEST_CASE("eval: oracle cost follows the simulator's pieces under actuation delays", "[eval][governors]") {
   RunOptions o;  // default delays 1/5/8 ms
-  OracleGovernor oracle(tables(), o.sim);
-  oracle.reset(board_levels(table()));
-  const Target hi = board_levels(table()).max(), lo = board_levels(table()).min();
-  const auto same = oracle.cost(table(), lo, lo, 1, 1);
-  const auto mixed = oracle.cost(table(), hi, lo, 1, 1);
+  const Target hi = board().levels().max(), lo = board().levels().min();
+  const sim::ModelTruth& truth = board().truth(kModel);
+  const auto same = inference_cost(truth, o.sim, lo, lo, {});
+  const auto mixed = inference_cost(truth, o.sim, hi, lo, {});
   CHECK(same.latency_ms == Approx(table().at(*table().find(lo)).latency_s * 1000));
   CHECK(mixed.latency_ms < same.latency_ms);  // the first milliseconds ran at the old, faster clocks
   CHECK(mixed.latency_ms > table().at(*table().find(hi)).latency_s * 1000);
@@ -134,7 +138,7 @@ TEST_CASE("eval: oracle cost follows the simulator's pieces under actuation dela
 
 TEST_CASE("eval: the stock model ramps up under load and down when idle", "[eval][governors]") {
   StockGovernor g;
-  g.reset(board_levels(table()));
+  g.reset(board().levels());
   Decision d;
   d.now_ms = 0;
   Target t = g.decide(d);
@@ -162,8 +166,8 @@ TEST_CASE("eval: the stock model on the simulator starts bursts low and ramps wi
   StockGovernor st;
   MaxGovernor mx;
   const auto w = bursty(6);
-  const auto rs = run_governor(w, tables(), st, o);
-  const auto rm = run_governor(w, tables(), mx, o);
+  const auto rs = run_governor(w, board(), st, o);
+  const auto rm = run_governor(w, board(), mx, o);
   CHECK(rm.summary.met == rm.summary.requests);
   CHECK(rs.ticks > 100);
   // A burst after an idle gap starts at low clocks; MAX starts every request at the ceiling.
@@ -186,21 +190,21 @@ TEST_CASE("eval: flamed's in-process policy meets camera deadlines with less ene
   MaxGovernor mx;
   RunOptions o;
   const auto w = camera(300);
-  const auto rf = run_governor(w, tables(), fl, o);
-  const auto rm = run_governor(w, tables(), mx, o);
+  const auto rf = run_governor(w, board(), fl, o);
+  const auto rm = run_governor(w, board(), mx, o);
   CHECK(rf.summary.met_pct >= 95);
   CHECK(rf.summary.energy_j < 0.9 * rm.summary.energy_j);
   CHECK(fl.calibrator().states().count(kModel) == 1);
   // Same seed, same run.
   FlameGovernor again(m);
-  const auto rf2 = run_governor(w, tables(), again, o);
+  const auto rf2 = run_governor(w, board(), again, o);
   CHECK(rf2.summary.energy_j == rf.summary.energy_j);
   CHECK(rf2.summary.met == rf.summary.met);
 }
 
 TEST_CASE("eval: zTT's actions, state and reward", "[eval][ztt]") {
   ZttGovernor z({{kModel, fastest_ms()}});
-  z.reset(board_levels(table()));
+  z.reset(board().levels());
   // CPU indices {3, 7, 11}; GPU 420.75/828.75/1236.75 MHz mapped to the nearest grid levels.
   CHECK(z.action_clocks(0).cpu_khz == 806400);
   CHECK(z.action_clocks(0).gpu_hz == 497250000);
@@ -235,7 +239,7 @@ TEST_CASE("eval: zTT trains online and its reward improves", "[eval][ztt]") {
   o.max_episodes = 4;
   o.min_episodes = 4;
   const auto w = camera(900);  // 150 requests per episode
-  const auto t = train_ztt(z, w, tables(), o);
+  const auto t = train_ztt(z, w, board(), o);
   REQUIRE(t.curve.size() == 4);
   CHECK(t.steps > 300);
   CHECK(z.dqn().epsilon() < 0.01);
@@ -250,7 +254,7 @@ TEST_CASE("eval: the simulator's ticker lets a governor change clocks mid-infere
   sim::SimOptions so;
   so.noise_scale = 0;
   sim::TableSimulator s(tree.root(), tables(), so);
-  const BoardLevels b = board_levels(table());
+  const BoardLevels b = board().levels();
   pins.pin(b.min());
   s.observe(0);
   const double slow = table().at(*table().find(b.min())).latency_s * 1000;
@@ -282,10 +286,11 @@ TEST_CASE("eval: the simulator's ticker lets a governor change clocks mid-infere
 TEST_CASE("eval: the suite runs every governor on the same board and refuses bad input", "[eval][suite]") {
   const SuiteOptions o = quick_suite();
   const auto w = camera(240);
-  const Evaluation e = evaluate(w, tables(), o);
-  REQUIRE(e.runs.size() == 5);
+  const Evaluation e = evaluate(w, board(), o);
+  REQUIRE(e.runs.size() == 6);
   CHECK(e.runs[0].governor == "flamed");
-  CHECK(e.runs[4].governor == "oracle");
+  CHECK(e.runs[4].governor == "oracle-nc");
+  CHECK(e.runs[5].governor == "oracle");
   for (const auto& r : e.runs) CHECK(r.summary.requests == 40);
   CHECK(e.fastest_ms.at(kModel) == Approx(fastest_ms()));
   CHECK(e.deadline_over_fastest_min == Approx(200 / fastest_ms()));
@@ -293,10 +298,10 @@ TEST_CASE("eval: the suite runs every governor on the same board and refuses bad
   CHECK(e.ztt_training->episodes == 2);
   SuiteOptions bad = o;
   bad.governors = {"nope"};
-  CHECK_THROWS_AS(evaluate(w, tables(), bad), std::invalid_argument);
+  CHECK_THROWS_AS(evaluate(w, board(), bad), std::invalid_argument);
   sim::Workload other = w;
   for (auto& q : other.requests) q.model = "resnet-9000";
-  CHECK_THROWS_AS(evaluate(other, tables(), o), std::invalid_argument);
+  CHECK_THROWS_AS(evaluate(other, board(), o), std::invalid_argument);
 }
 
 TEST_CASE("eval: two apps on one board: every governor copes with two models", "[eval][suite]") {
@@ -305,8 +310,8 @@ TEST_CASE("eval: two apps on one board: every governor copes with two models", "
   m.bursty.bursts = 3;
   const auto w = sim::generate_mix(m, "mix-test");
   const SuiteOptions o = quick_suite();
-  const Evaluation e = evaluate(w, tables(), o);
-  REQUIRE(e.runs.size() == 5);
+  const Evaluation e = evaluate(w, board(), o);
+  REQUIRE(e.runs.size() == 6);
   // flamed profiled and fitted a model per model name of the workload.
   REQUIRE(e.profiles.size() == 2);
   CHECK(e.profiles.count("inceptionv3-200") == 1);
@@ -342,7 +347,7 @@ TEST_CASE("eval: flamed told of queued requests (as the daemon is) meets a two-a
   ProfileOptions po;
   po.budget = 48;
   po.repeats = 1;
-  const auto models = profile_models(tables(), {"inceptionv3-200", "xception-200"}, po);
+  const auto models = profile_models(board(), {"inceptionv3-200", "xception-200"}, po);
   std::map<std::string, flame::grid::GridModel> gm;
   for (const auto& [n, p] : models) gm.emplace(n, p.model);
   RunOptions o;
@@ -350,8 +355,8 @@ TEST_CASE("eval: flamed told of queued requests (as the daemon is) meets a two-a
   alone.announce = false;
   alone.policy.queue_aware = false;
   FlameGovernor told(gm), blind(gm, alone);
-  const auto rt = run_governor(w, tables(), told, o);
-  const auto rb = run_governor(w, tables(), blind, o);
+  const auto rt = run_governor(w, board(), told, o);
+  const auto rb = run_governor(w, board(), blind, o);
   INFO("told " << rt.summary.met << ", alone " << rb.summary.met << " of " << w.requests.size());
   CHECK(rt.summary.met > rb.summary.met);
   CHECK(rt.summary.met_pct >= 95);
@@ -363,7 +368,7 @@ TEST_CASE("eval: flamed's holds: an arrival plans for what the queue leaves, the
   FlameOptions fo;
   fo.policy.recalibrate = false;
   FlameGovernor fl({{kModel, p.model}}, fo);
-  fl.reset(board_levels(table()));
+  fl.reset(board().levels());
   // Request 0 starts with a loose budget: slow clocks.
   const Decision d0{0, kModel, 0, 0, 1000, 1000, 25, std::nullopt};
   const Target t0 = fl.decide(d0);
@@ -379,7 +384,7 @@ TEST_CASE("eval: flamed's holds: an arrival plans for what the queue leaves, the
   // Without queue awareness the same arrival plans for its whole 250 ms: clocks no higher.
   fo.policy.queue_aware = false;
   FlameGovernor plain({{kModel, p.model}}, fo);
-  plain.reset(board_levels(table()));
+  plain.reset(board().levels());
   plain.decide(d0);
   const auto t1p = plain.arrive(d1);
   REQUIRE(t1p);
@@ -397,8 +402,8 @@ TEST_CASE("eval: thermal throttling slows MAX on a hot board and shows in the re
   hot.sim.throttle->trip_c = 70;
   const auto w = camera(600);
   MaxGovernor a, b;
-  const RunResult plain = run_governor(w, tables(), a, cool);
-  const RunResult throttled = run_governor(w, tables(), b, hot);
+  const RunResult plain = run_governor(w, board(), a, cool);
+  const RunResult throttled = run_governor(w, board(), b, hot);
   CHECK(plain.summary.throttled == 0);
   CHECK(plain.max_temperature_c > 70);  // it would have tripped
   CHECK(throttled.summary.throttled > 0);

@@ -8,10 +8,14 @@
 #include <iostream>
 
 #include "command.hpp"
+#include "flame/eval/camera_workload.hpp"
+#include "flame/eval/eval_board.hpp"
 #include "flame/eval/eval_report.hpp"
 #include "flame/eval/eval_suite.hpp"
+#include "flame/io/coupling_dataset.hpp"
 #include "flame/io/data_path.hpp"
 #include "flame/policy/model_set.hpp"
+#include "flame/sim/layer_boards.hpp"
 #include "flame/sim/table_sim.hpp"
 #include "flame/sim/workload.hpp"
 
@@ -28,6 +32,9 @@ struct EvalArgs {
   bool json = false;
   std::string out;
   std::string data;
+  std::string config;  // layer boards: the configuration (tag) of the coupling dataset
+  std::string camera = "tight";
+  int frames = 300;
   double noise = 1.0;
   std::vector<double> delays = {1, 5, 8};
   std::optional<double> power_cap_w;
@@ -65,17 +72,43 @@ sim::Workload load(const std::string& w) {
   usage_error(fmt::format("no workload file '{}' and no preset of that name (presets: {})", w, known));
 }
 
+// The board, and the workload: a file or preset, or on a layer board the camera class's stream of
+// the configuration (docs/workloads.md).
+std::pair<ev::EvalBoard, sim::Workload> board_and_workload(const EvalArgs& a) {
+  if (a.board == "tx2") {
+    if (a.workload.empty()) usage_error("--workload is required on the tx2 board");
+    if (!a.config.empty()) usage_error("--config is for the layer boards");
+    return {ev::tx2_eval_board(sim::load_tx2_tables(a.data.empty() ? sim::tx2_grid_dir() : a.data)),
+            load(a.workload)};
+  }
+  const auto spec = sim::layer_board(a.board);
+  if (!spec)
+    usage_error(fmt::format("unknown board '{}' (known: tx2 | {})", a.board, sim::layer_board_names()));
+  if (a.config.empty()) usage_error("--config TAG is required on a layer board (a configuration of --data)");
+  const auto data = flame::load_coupling_dataset(a.data.empty() ? sim::default_layer_data() : a.data);
+  ev::EvalBoard b = ev::layer_eval_board(*spec, data, {a.config});
+  sim::Workload w;
+  if (!a.workload.empty()) {
+    w = load(a.workload);
+  } else {
+    const auto& l = b.board.levels;
+    const sim::SimClocks top{b.cores, l.cpu_khz.back(), l.gpu_hz.back(), l.emc_hz.back()};
+    w = ev::camera_workload(b.truth(a.config), top, a.noise, ev::camera_class(a.camera), a.seed, a.frames);
+  }
+  w.board = b.name;
+  return {std::move(b), std::move(w)};
+}
+
 void run(const EvalArgs& a) {
-  if (a.board != "tx2")
-    usage_error(fmt::format("unknown board '{}' (known: tx2, the table-driven TX2)", a.board));
   if (a.delays.size() != 3) usage_error("--delays takes three values (CPU,GPU,EMC ms)");
   if (a.noise < 0) usage_error("--noise must be >= 0");
   if (a.ztt_episodes < 1) usage_error("--ztt-episodes must be >= 1");
   if (a.repeats < 1) usage_error("--repeats must be >= 1");
   if (a.margin_pct < 0 || a.margin_pct > 100) usage_error("--margin must be in [0, 100] (%)");
-  const sim::Workload w = load(a.workload);
-  const auto tables = sim::load_tx2_tables(a.data.empty() ? sim::tx2_grid_dir() : a.data);
+  if (a.frames < 1) usage_error("--frames must be >= 1");
+  const auto [board, w] = board_and_workload(a);
   ev::SuiteOptions o;
+  o.profile.cores = board.cores;
   o.run.sim.seed = a.seed;
   o.run.sim.noise_scale = a.noise;
   o.run.sim.cpu_delay_ms = a.delays[0];
@@ -100,14 +133,17 @@ void run(const EvalArgs& a) {
   o.train.window = std::max(2, std::min(o.train.window, a.ztt_episodes));
   o.train.seed = a.seed;
   o.ztt.dqn.seed = a.seed;
-  if (!a.governors.empty()) o.governors = a.governors;
+  if (!a.governors.empty())
+    o.governors = a.governors;
+  else if (!a.models.empty())
+    o.governors.insert(o.governors.begin() + 1, "flamed-grid");  // the baseline beside the files' models
   if (!a.models.empty()) {
     std::vector<std::string> errors;
     o.flame_models = flame::policy::load_model_dir(a.models, errors);
     // A file flamed would skip is an error here: the comparison must run on the files given.
     if (!errors.empty()) usage_error(fmt::format("--models {}: {}", a.models, fmt::join(errors, "; ")));
   }
-  const ev::Evaluation e = ev::evaluate(w, tables, o);
+  const ev::Evaluation e = ev::evaluate(w, board, o);
   if (!a.records.empty()) {
     std::ofstream f(a.records);
     for (const auto& r : e.runs)
@@ -132,15 +168,24 @@ flame::cli::Registrar reg([](CLI::App& root) {
   auto a = std::make_shared<EvalArgs>();
   auto* c = root.add_subcommand("eval",
                                 "Compare governors (flamed, MAX, stock, zTT, oracle) on the simulated board");
-  c->add_option("--board", a->board, "tx2 (the table-driven TX2)")->capture_default_str();
-  c->add_option("--workload", a->workload, "Workload file (config/workloads/*.yaml) or preset name")
-      ->required();
+  c->add_option("--board", a->board,
+                "tx2 (the table-driven TX2), layer-tx2 or layer-orin (live layer boards)")
+      ->capture_default_str();
+  c->add_option("--workload", a->workload,
+                "Workload file (config/workloads/*.yaml) or preset name (required on tx2; on a layer board "
+                "the default is the camera stream of --config)");
+  c->add_option("--config", a->config, "Layer boards: the configuration (tag) of the coupling dataset");
+  c->add_option("--camera", a->camera, "Layer boards: the camera class, tight (1.5 x) or loose (2.5 x)")
+      ->capture_default_str();
+  c->add_option("--frames", a->frames, "Layer boards: frames of the camera stream")->capture_default_str();
   c->add_option("--seed", a->seed, "Simulator seed (noise); also seeds the profile plan and zTT")
       ->capture_default_str();
   c->add_flag("--json", a->json, "Print JSON");
   c->add_option("--out", a->out, "Write a Markdown report with SVG plots to this directory");
   c->add_option("--records", a->records, "Write one JSON line per request and governor to this file");
-  c->add_option("--data", a->data, "Directory of the grid CSVs (default: the installed data)");
+  c->add_option(
+      "--data", a->data,
+      "tx2: directory of the grid CSVs; layer boards: a coupling dataset (default: the installed data)");
   c->add_option("--noise", a->noise, "Scale of the grid-derived noise (0 = none)")->capture_default_str();
   c->add_option("--delays", a->delays, "Actuation delays CPU,GPU,EMC in ms")
       ->delimiter(',')
@@ -153,7 +198,8 @@ flame::cli::Registrar reg([](CLI::App& root) {
                 "Thermal throttling: cap CPU and GPU clocks at this die temperature (°C; 5 °C hysteresis)")
       ->check(CLI::Range(-40.0, 150.0));
   c->add_option("--limit", a->limit, "Only the first N requests");
-  c->add_option("--governors", a->governors, "Subset, comma-separated (flamed,max,stock,ztt,oracle)")
+  c->add_option("--governors", a->governors,
+                "Subset, comma-separated (flamed,max,stock,ztt,oracle-nc,oracle)")
       ->delimiter(',');
   c->add_option("--margin", a->margin_pct, "flamed's safety margin (%)")->capture_default_str();
   c->add_option("--search", a->search, "flamed's search: greedy (the daemon's) or exhaustive (diagnosis)")

@@ -23,27 +23,13 @@ std::size_t level_index(const std::vector<std::uint64_t>& levels, std::uint64_t 
   return sim::snap_down(levels, value);
 }
 
-BoardLevels board_levels(const sim::GridTable& reference, int cores) {
-  BoardLevels b;
-  if (std::find(reference.cores().begin(), reference.cores().end(), cores) == reference.cores().end())
-    throw std::invalid_argument("board has no grid rows with " + std::to_string(cores) + " cores");
-  b.cores = cores;
-  b.cpu_khz = reference.cpu_khz();
-  b.gpu_hz = reference.gpu_hz();
-  b.emc_hz = reference.emc_hz();
-  return b;
-}
-
-RunResult run_governor(const sim::Workload& w, const std::vector<sim::GridTable>& tables, Governor& g,
-                       const RunOptions& o) {
-  if (tables.empty()) throw std::invalid_argument("eval: no grid tables");
-  sim::FakeTree tree;  // a fresh simulated TX2 per run: every governor starts from the same board
-  sim::build(sim::Profile::Tx2Jp4, tree);
-  TreePins pins(tree);
-  sim::SimOptions so = o.sim;
-  sim::TableSimulator s(tree.root(), tables, so);
-  for (const auto& m : w.models()) (void)s.table(m);  // fail early on a model without a grid
-  g.reset(board_levels(tables.front()));
+RunResult run_governor(const sim::Workload& w, const EvalBoard& board, Governor& g, const RunOptions& o) {
+  sim::FakeTree tree;  // a fresh board per run: every governor starts from the same state
+  sim::build(board.profile, tree);
+  TreePins pins(tree, board.board.layout);
+  sim::TableSimulator s = board.simulator(tree.root(), o.sim);
+  for (const auto& m : w.models()) (void)board.truth(m);  // fail early on a model the board lacks
+  g.reset(board.levels());
 
   RunResult out;
   out.governor = g.name();

@@ -1,5 +1,5 @@
 #pragma once
-// One governor on one workload on a fresh simulated TX2 (docs/evaluation.md). The loop is the replay
+// One governor on one workload on a fresh simulated board (docs/evaluation.md). The loop is the replay
 // of `flame sim run` with the governor in-process instead of flamed behind its socket: per request
 // (in arrival order, one GPU queue) the governor decides, the clocks are written into the board's
 // sysfs tree, the table-driven simulator runs the inference at what is in effect, and the governor
@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "flame/eval/eval_board.hpp"
 #include "flame/eval/governor.hpp"
 #include "flame/sim/replay.hpp"
 #include "flame/sim/table_sim.hpp"
@@ -35,10 +36,6 @@ struct RunResult {
   int tree_writes = 0;        // control files written
 };
 
-// The levels the simulated board offers at `cores` online cores (the tree keeps all four online).
-BoardLevels board_levels(const sim::GridTable& reference, int cores = 4);
-
-RunResult run_governor(const sim::Workload& w, const std::vector<sim::GridTable>& tables, Governor& g,
-                       const RunOptions& o);
+RunResult run_governor(const sim::Workload& w, const EvalBoard& board, Governor& g, const RunOptions& o);
 
 }  // namespace flame::eval

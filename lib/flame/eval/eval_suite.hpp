@@ -28,7 +28,9 @@ struct SuiteOptions {
   StockOptions stock;
   ZttOptions ztt;
   ZttTrainOptions train;
-  std::vector<std::string> governors = governor_names();
+  // By default every governor but flamed-grid, which duplicates flamed unless flamed runs on
+  // model files (then both run: flame eval adds it).
+  std::vector<std::string> governors = {"flamed", "max", "stock", "ztt", "oracle-nc", "oracle"};
 };
 
 struct Evaluation {
@@ -45,6 +47,6 @@ struct Evaluation {
   double wall_s = 0;
 };
 
-Evaluation evaluate(const sim::Workload& w, const std::vector<sim::GridTable>& tables, const SuiteOptions& o);
+Evaluation evaluate(const sim::Workload& w, const EvalBoard& board, const SuiteOptions& o);
 
 }  // namespace flame::eval

@@ -24,6 +24,7 @@ struct FlameOptions {
   // As an app driving flamed does (`flame sim run`): announce each request on arrival, renew it at
   // its start; flamed holds every announced request and runs the per-domain maximum.
   bool announce = true;
+  std::string name = "flamed";  // the report's name ("flamed-grid": the end-to-end grid baseline)
 };
 
 // Grid models (the evaluation's own profile) as the policy serves them.
@@ -34,7 +35,7 @@ class FlameGovernor : public Governor {
   FlameGovernor(policy::ModelSet models, FlameOptions o = {});
   FlameGovernor(const std::map<std::string, grid::GridModel>& models, FlameOptions o = {})
       : FlameGovernor(grid_models(models), o) {}
-  std::string name() const override { return "flamed"; }
+  std::string name() const override { return o_.name; }
   void reset(const BoardLevels& board) override;
   Target decide(const Decision& d) override;
   void observe(const Outcome& o) override;

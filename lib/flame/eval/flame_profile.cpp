@@ -20,12 +20,13 @@ Clocks to_clocks(const Target& t) {
 
 }  // namespace
 
-std::map<std::string, ProfiledModel> profile_models(const std::vector<sim::GridTable>& tables,
+std::map<std::string, ProfiledModel> profile_models(const EvalBoard& board,
                                                     const std::vector<std::string>& models,
                                                     const ProfileOptions& o) {
-  if (tables.empty()) throw std::invalid_argument("profile: no grid tables");
   if (o.repeats < 1) throw std::invalid_argument("profile: repeats must be >= 1");
-  const BoardLevels b = board_levels(tables.front(), o.cores);
+  EvalBoard at_cores = board;
+  at_cores.cores = o.cores;
+  const BoardLevels b = at_cores.levels();
   std::vector<Target> combos;
   std::vector<Clocks> clocks;
   for (auto c : b.cpu_khz)
@@ -40,15 +41,15 @@ std::map<std::string, ProfiledModel> profile_models(const std::vector<sim::GridT
   for (const std::string& name : models) {
     // A board of its own, with a noise stream unrelated to the evaluation runs.
     sim::FakeTree tree;
-    sim::build(sim::Profile::Tx2Jp4, tree);
-    TreePins pins(tree);
+    sim::build(board.profile, tree);
+    TreePins pins(tree, board.board.layout);
     sim::SimOptions so = o.sim;
     so.seed = o.seed * 7919 + 17;
     so.power_cap_w.reset();
-    sim::TableSimulator s(tree.root(), tables, so);
-    const sim::GridTable& table = s.table(name);
+    sim::TableSimulator s = board.simulator(tree.root(), so);
+    const sim::ModelTruth& truth = board.truth(name);
     grid::Dataset d;
-    d.path = "simulated TX2: " + name;
+    d.path = "simulated " + board.name + ": " + name;
     d.format = grid::DatasetFormat::FlexiboGrid;
     d.latency_label = "latency_ms (simulated board)";
     d.power_label = "avg_power_w (simulated VDD_IN)";
@@ -82,10 +83,10 @@ std::map<std::string, ProfiledModel> profile_models(const std::vector<sim::GridT
     const auto& series = fit.model.series.front();
     double le = 0, pe = 0;
     for (std::size_t i = 0; i < combos.size(); ++i) {
-      const auto& p = table.at(table.snap(combos[i]));
+      const sim::TruthSample p = truth.mean(combos[i]);
       const Estimate e = series.estimate(clocks[i]);
-      le += std::abs(e.latency_ms - p.latency_s * 1000) / (p.latency_s * 1000);
-      pe += std::abs(e.power_w - p.power_mw / 1000) / (p.power_mw / 1000);
+      le += std::abs(e.latency_ms - p.latency_ms) / p.latency_ms;
+      pe += std::abs(e.power_w - p.power_w) / p.power_w;
     }
     pm.latency_mape_pct = 100 * le / static_cast<double>(combos.size());
     pm.power_mape_pct = 100 * pe / static_cast<double>(combos.size());

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "flame/eval/eval_board.hpp"
 #include "flame/grid/grid_model.hpp"
 #include "flame/sim/table_sim.hpp"
 
@@ -29,12 +30,12 @@ struct ProfiledModel {
   std::size_t profiled = 0;     // combinations
   std::size_t excluded = 0;     // screened out as glitches
   double profile_s = 0;         // virtual time the profile took (inference time + settling)
-  double latency_mape_pct = 0;  // mean |model - table| / table over the grid at `cores` (for the report)
+  double latency_mape_pct = 0;  // mean |model - truth| / truth over the grid at `cores` (for the report)
   double power_mape_pct = 0;
 };
 
-// One model per name in `models` (each must have a table).
-std::map<std::string, ProfiledModel> profile_models(const std::vector<sim::GridTable>& tables,
+// One model per name in `models` (each must be on the board).
+std::map<std::string, ProfiledModel> profile_models(const EvalBoard& board,
                                                     const std::vector<std::string>& models,
                                                     const ProfileOptions& o);
 

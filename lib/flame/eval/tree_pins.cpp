@@ -1,6 +1,7 @@
 #include "flame/eval/tree_pins.hpp"
 
 #include <string>
+#include <utility>
 
 namespace flame::eval {
 namespace {
@@ -12,7 +13,7 @@ std::string trim(std::string s) {
 
 }  // namespace
 
-TreePins::TreePins(sim::FakeTree& tree) : tree_(tree), layout_(sim::tx2_layout()) {
+TreePins::TreePins(sim::FakeTree& tree, sim::BoardLayout layout) : tree_(tree), layout_(std::move(layout)) {
   const std::string& p = layout_.grid_policy;
   const std::string& d = layout_.gpu_devfreq;
   const std::string& e = layout_.emc;

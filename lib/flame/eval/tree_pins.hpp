@@ -1,5 +1,5 @@
 #pragma once
-// Writes a governor's clocks into the simulated TX2's sysfs tree the way a userspace governor pins
+// Writes a governor's clocks into a simulated board's sysfs tree the way a userspace governor pins
 // them (cpufreq scaling_min/max = f, devfreq min/max = f, EMC rate + mrq_rate_locked), and puts the
 // baseline back. The evaluation loop uses it for the in-process governors; the real flamed writes the
 // same files through the board layer (tools/demo.sh, tests/integration/sim_flamed.sh).
@@ -14,8 +14,9 @@ namespace flame::eval {
 
 class TreePins {
  public:
-  // Remembers the tree's current (baseline) control files.
-  explicit TreePins(sim::FakeTree& tree);
+  // Remembers the tree's current (baseline) control files (`layout`: which of them the simulator
+  // reads; the cpufreq policy it reads is the one pinned).
+  explicit TreePins(sim::FakeTree& tree, sim::BoardLayout layout = sim::tx2_layout());
   // Pins every domain with a non-zero value; a zero domain goes back to its baseline.
   void pin(const Target& t);
   void restore();

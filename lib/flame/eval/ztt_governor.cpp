@@ -8,9 +8,13 @@
 namespace flame::eval {
 namespace {
 
-// zTT's GPU action indices {3, 7, 11} point into the TX2's 13-step GPU table (agent.py).
-constexpr double kZttGpuHz[3] = {420750000.0, 828750000.0, 1236750000.0};
-constexpr std::size_t kZttCpuIndex[3] = {3, 7, 11};
+// zTT's GPU action indices {3, 7, 11} point into the TX2's 13-step GPU table (agent.py): 420.75,
+// 828.75 and 1236.75 MHz of its 1300.5 MHz top; its CPU actions are indices {3, 7, 11} of the TX2's
+// 12-step CPU table. Other boards get the same positions relative to their own tables (on the TX2
+// they are exactly zTT's).
+constexpr double kZttGpuShare[3] = {420750000.0 / 1300500000.0, 828750000.0 / 1300500000.0,
+                                    1236750000.0 / 1300500000.0};
+constexpr double kZttCpuPosition[3] = {3.0 / 11.0, 7.0 / 11.0, 11.0 / 11.0};
 
 std::size_t nearest(const std::vector<std::uint64_t>& levels, double v) {
   std::size_t best = 0;
@@ -33,8 +37,10 @@ void ZttGovernor::reset(const BoardLevels& board) {
   Governor::reset(board);
   cpu_idx_.clear();
   gpu_idx_.clear();
-  for (std::size_t i : kZttCpuIndex) cpu_idx_.push_back(std::min(i, board.cpu_khz.size() - 1));
-  for (double f : kZttGpuHz) gpu_idx_.push_back(nearest(board.gpu_hz, f));
+  const double cpu_top = static_cast<double>(board.cpu_khz.size() - 1);
+  for (double x : kZttCpuPosition) cpu_idx_.push_back(static_cast<std::size_t>(std::lround(x * cpu_top)));
+  for (double s : kZttGpuShare)
+    gpu_idx_.push_back(nearest(board.gpu_hz, s * static_cast<double>(board.gpu_hz.back())));
   // A new episode on a fresh board (the network and its memory persist: that is the training).
   action_ = 8;
   last_state_.reset();
@@ -55,10 +61,12 @@ Eigen::VectorXd ZttGovernor::state(const Decision& d) const {
   if (it == fastest_.end()) throw std::invalid_argument("ztt: no fastest latency for " + d.model);
   const Target c = action_clocks(action_);
   Eigen::VectorXd s(7);
-  s << static_cast<double>(level_index(board_.cpu_khz, c.cpu_khz)) / 11.0,
-      static_cast<double>(level_index(board_.gpu_hz, c.gpu_hz)) / 3.0, last_power_w_ / 4.0,
-      std::max(0.0, d.budget_ms) / it->second / 3.0, d.temperature_c / o_.target_temp_c,
-      d.temperature_c / o_.target_temp_c, last_perf_ / 2.0;
+  s << static_cast<double>(level_index(board_.cpu_khz, c.cpu_khz)) /
+           static_cast<double>(std::max<std::size_t>(board_.cpu_khz.size() - 1, 1)),
+      static_cast<double>(level_index(board_.gpu_hz, c.gpu_hz)) /
+          static_cast<double>(std::max<std::size_t>(board_.gpu_hz.size() - 1, 1)),
+      last_power_w_ / o_.power_scale_w, std::max(0.0, d.budget_ms) / it->second / 3.0,
+      d.temperature_c / o_.target_temp_c, d.temperature_c / o_.target_temp_c, last_perf_ / 2.0;
   return s;
 }
 
@@ -66,7 +74,8 @@ double ZttGovernor::reward(const Outcome& o) const {
   const double u = o.met ? 1.0 : std::min(1.0, o.deadline_ms / o.response_ms);
   double v1 = 0.2 * std::tanh(o_.target_temp_c - o.temperature_c);
   if (o.temperature_c >= o_.target_temp_c) v1 = -2;
-  const double p = std::max(o.avg_power_w * 10.0, 1e-3);  // 100 mW units
+  // 100 mW units of a TX2 (zTT's board): other boards' power is scaled into the TX2's range.
+  const double p = std::max(o.avg_power_w * 10.0 * 4.0 / o_.power_scale_w, 1e-3);
   return u + v1 + o_.beta / p;
 }
 
@@ -101,7 +110,7 @@ void ZttGovernor::observe(const Outcome& o) {
   dqn_.train();
 }
 
-ZttTraining train_ztt(ZttGovernor& g, const sim::Workload& w, const std::vector<sim::GridTable>& tables,
+ZttTraining train_ztt(ZttGovernor& g, const sim::Workload& w, const EvalBoard& board,
                       const ZttTrainOptions& o) {
   if (o.max_episodes < 1 || o.window < 2)
     throw std::invalid_argument("ztt training: episodes >= 1, window >= 2");
@@ -111,7 +120,7 @@ ZttTraining train_ztt(ZttGovernor& g, const sim::Workload& w, const std::vector<
   for (int e = 0; e < o.max_episodes; ++e) {
     RunOptions ro = o.run;
     ro.sim.seed = o.seed * 1000 + 101 + static_cast<std::uint64_t>(e);
-    const RunResult r = run_governor(w, tables, g, ro);
+    const RunResult r = run_governor(w, board, g, ro);
     EpisodeStats s;
     s.episode = e + 1;
     s.mean_reward = g.rewards() ? g.reward_sum() / static_cast<double>(g.rewards()) : 0;

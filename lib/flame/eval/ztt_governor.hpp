@@ -34,6 +34,7 @@ struct ZttOptions {
   double target_temp_c = 50;
   bool safety_override = true;
   double explore_higher_p = 0.3;
+  double power_scale_w = 4;  // the power input's scale (zTT's TX2: 4 W); about the board's busy power
 };
 
 class ZttGovernor : public Governor {
@@ -98,7 +99,7 @@ struct ZttTraining {
 
 // Online training in the simulator, one episode = one pass over the workload, until the mean reward
 // per episode settles (after ε has decayed) or max_episodes. Leaves the governor in evaluation mode.
-ZttTraining train_ztt(ZttGovernor& g, const sim::Workload& w, const std::vector<sim::GridTable>& tables,
+ZttTraining train_ztt(ZttGovernor& g, const sim::Workload& w, const EvalBoard& board,
                       const ZttTrainOptions& o);
 
 }  // namespace flame::eval

@@ -70,8 +70,6 @@ void TableSimulator::Domain::settle(double t) {
   }
 }
 
-namespace {
-
 std::vector<std::shared_ptr<const ModelTruth>> grid_truths(const std::vector<GridTable>& tables) {
   if (tables.empty()) throw GridError("simulator: no grid tables");
   std::vector<std::shared_ptr<const ModelTruth>> out;
@@ -89,8 +87,6 @@ SimBoard tx2_board(const std::vector<GridTable>& tables) {
   if (tables.empty()) throw GridError("simulator: no grid tables");
   return {tx2_layout(), tables.front().levels()};
 }
-
-}  // namespace
 
 TableSimulator::TableSimulator(std::string tree_root, std::vector<GridTable> tables, SimOptions options)
     // (both helpers read `tables`: the order the arguments are evaluated in must not matter)

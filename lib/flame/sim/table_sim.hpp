@@ -159,6 +159,10 @@ class TableSimulator {
   double now_ = 0;
 };
 
+// The table-driven TX2: its layout and the grids' levels; one GridTruth per grid.
+SimBoard tx2_board(const std::vector<GridTable>& tables);
+std::vector<std::shared_ptr<const ModelTruth>> grid_truths(const std::vector<GridTable>& tables);
+
 // Loads every FlexiBO grid CSV (tx2_sampled_output_*.csv) in a directory.
 std::vector<GridTable> load_tx2_tables(const std::string& dir);
 // The shipped TX2 grids: data/jetson-public/flexibo-tx2 found by flame::find_data (io/data_path.hpp).
