@@ -14,7 +14,7 @@ python3 -m venv "$tmp/venv" || {
   exit 1
 }
 py="$tmp/venv/bin/python"
-# A copy: setuptools writes build/ and *.egg-info next to the sources.
+# A copy, so that nothing the build leaves behind lands in the checkout.
 cp -r "$FLAME_SOURCE_DIR/clients/python" "$tmp/src"
 "$py" -m pip install --no-build-isolation --no-index "$tmp/src" >"$tmp/pip.txt" 2>&1 || {
   cat "$tmp/pip.txt" >&2
@@ -31,8 +31,8 @@ got=$("$py" -c 'from importlib.metadata import version; print(version("flame-cli
 mkdir "$tmp/t"
 cp "$FLAME_SOURCE_DIR"/clients/python/test_flame_*.py "$tmp/t/"
 cd "$tmp/t"
-for m in flame_client flame_profile; do
-  where=$("$py" -c "import $m; print($m.__file__)")
+for m in flame_client flame_profile; do  # flame_profile imports torch: locate, do not import
+  where=$("$py" -c "import importlib.util; print(importlib.util.find_spec('$m').origin)")
   [[ $where == "$tmp/venv/"* ]] || { echo "$m imported from $where, not the venv" >&2; exit 1; }
 done
 
