@@ -94,7 +94,7 @@ case "${1:-}" in
     # -g1: line tables are all the sanitizers' stack traces need, and full debug info makes the
     # 2-core CI build markedly slower (the assembler alone ran at 100 % on it).
     build build-test -DCMAKE_BUILD_TYPE=Debug -DFLAME_SANITIZE=ON -DFLAME_WERROR=ON \
-      -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" -DFLAME_FMT_HEADER_ONLY=OFF
+      -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1"
     # The Jetson package, cross-built with GCC 11 (Release, no tests or benchmarks): the qemu
     # smoke test and the package checks run it. The amd64 package is not built here: a second
     # Release build of everything would not fit CI's time on 2 cores (docs/packaging.md).
