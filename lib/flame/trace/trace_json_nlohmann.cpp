@@ -93,7 +93,9 @@ class TraceSax final : public nlohmann::json_sax<Json> {
     const std::string what = ex.what();
     const std::string where = events_level_ != 0 ? " in traceEvents[" + std::to_string(n_events_) + "]"
                                                  : std::string(" outside traceEvents");
-    if (what.find("expected end of input") != std::string::npos) {
+    // nlohmann-json says "...; expected end of input" of content after the document, and
+    // "unexpected end of input; expected ..." of a document cut short.
+    if (what.find("; expected end of input") != std::string::npos) {
       throw TraceError(source_, "unexpected content after its end, near byte " + std::to_string(position) +
                                     " of " + std::to_string(size_) + " (" + what + ")");
     }
