@@ -2,6 +2,7 @@
 # One entry point for a fresh Debian 12 machine (run as root; idempotent):
 #   tools/setup.sh demo   install what is needed, build, run the main job on the embedded default
 #   tools/setup.sh test   install what is needed, build with ASan+UBSan, run the whole test suite
+#   tools/setup.sh package amd64|arm64   dist/flame_<version>_<arch>.deb and python3-flame (debhelper)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +14,11 @@ PACKAGES=(build-essential cmake ninja-build pkg-config git ccache
   libxml2-utils dbus-tests dpkg-dev lintian man-db
   # fuzzing the protocol and config parsers (tests/integration/fuzz.sh): clang with libFuzzer
   clang libclang-rt-14-dev)
+
+# Debian packages (debian/, tools/setup.sh package) and their checks; the arm64 cross-build with
+# GCC 11, Ubuntu 22.04's compiler, and qemu to run it (tests/integration/arm64_qemu.sh);
+# the Python clients in a venv (tests/integration/python_venv.sh).
+PACKAGES+=(debhelper dh-python devscripts g++-11-aarch64-linux-gnu qemu-user-static python3-venv)
 
 # D-Bus API test (tests/integration/dbus_api.sh): dbus-daemon, dbus-send; busctl comes with systemd.
 PACKAGES+=(dbus-daemon dbus-bin)
@@ -43,6 +49,40 @@ build() {  # build DIR [cmake args...]
   cmake --build "$dir" -j"$(nproc)"
 }
 
+package() {  # package ARCH: dist/flame_<version>_<ARCH>.deb and python3-flame_<version>_all.deb
+  local arch=$1 stage="build-deb/$1" opts=(-b -us -uc -J"$(nproc)")
+  case "$arch" in
+    "$(dpkg --print-architecture)") ;;
+    arm64)
+      # The build dependencies are unpacked into a sysroot, not installed (-d skips their check).
+      tools/arm64-sysroot.sh "$PWD/build-deb/sysroot-arm64"
+      export FLAME_ARM64_SYSROOT="$PWD/build-deb/sysroot-arm64"
+      opts+=(-aarm64 -d)
+      ;;
+    *)
+      echo "setup: can package for $(dpkg --print-architecture) and arm64, not '$arch'" >&2
+      exit 2
+      ;;
+  esac
+  # dpkg-buildpackage writes its results beside the source tree: build a copy of the checkout.
+  rm -rf "$stage"
+  mkdir -p "$stage/src"
+  git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C "$stage/src"
+  echo "setup: building the $arch packages (log: $stage/build.log)"
+  # -g1 (line tables) instead of dpkg-buildflags' -g: full debug info makes the 2-core CI build
+  # markedly slower; no -dbgsym packages.
+  (cd "$stage/src" && CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1 DEB_BUILD_OPTIONS="nocheck noddebs" \
+    DEB_CXXFLAGS_APPEND=-g1 dpkg-buildpackage "${opts[@]}") >"$stage/build.log" 2>&1 || {
+    tail -40 "$stage/build.log" >&2
+    echo "setup: the $arch package build failed (log: $stage/build.log)" >&2
+    exit 1
+  }
+  mkdir -p dist
+  rm -f dist/flame_*_"$arch".deb
+  cp "$stage"/flame_*_"$arch".deb "$stage"/python3-flame_*_all.deb dist/
+  ls dist/flame_*_"$arch".deb
+}
+
 case "${1:-}" in
   demo)
     install_packages
@@ -55,12 +95,20 @@ case "${1:-}" in
     # 2-core CI build markedly slower (the assembler alone ran at 100 % on it).
     build build-test -DCMAKE_BUILD_TYPE=Debug -DFLAME_SANITIZE=ON -DFLAME_WERROR=ON \
       -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1"
+    # The Jetson package, cross-built with GCC 11 (Release, no tests or benchmarks): the qemu
+    # smoke test and the package checks run it. The amd64 package is not built here: a second
+    # Release build of everything would not fit CI's time on 2 cores (docs/packaging.md).
+    package arm64
     cd build-test
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
       ctest --output-on-failure -j"$(nproc)"
     ;;
+  package)
+    install_packages
+    package "${2:?usage: $0 package amd64|arm64}"
+    ;;
   *)
-    echo "usage: $0 demo|test" >&2
+    echo "usage: $0 demo|test|package ARCH" >&2
     exit 2
     ;;
 esac

@@ -1,0 +1,122 @@
+// The portable trace reader (nlohmann-json SAX, used where simdjson >= 2 is missing, e.g. Ubuntu
+// 22.04) reads what parse_trace_events reads and refuses what it refuses.
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "flame/trace/trace_error.hpp"
+#include "flame/trace/trace_events.hpp"
+#include "flame/trace/trace_json_readers.hpp"
+#include "flame/trace/trace_source.hpp"
+#include "trace_test_support.hpp"
+
+namespace fs = std::filesystem;
+using Catch::Contains;
+using trace_test::error_of;
+using trace_test::kineto_trace;
+using trace_test::x_event;
+
+namespace {
+
+const fs::path kRealTrace =
+    fs::path(FLAME_SOURCE_DIR) / "data" / "h200-coupling" / "traces" / "resnet18_b1_float32.json.gz";
+
+flame::TraceEvents portable(const std::string& json) {
+  return flame::read_trace_json_nlohmann(json, "mem.json");
+}
+
+std::string portable_error(const std::string& json) {
+  return error_of<flame::TraceError>([&] { portable(json); });
+}
+
+void require_same(const flame::TraceEvents& a, const flame::TraceEvents& b) {
+  REQUIRE(a.n_events == b.n_events);
+  REQUIRE(a.iterations.size() == b.iterations.size());
+  for (std::size_t i = 0; i < a.iterations.size(); ++i) {
+    CHECK(a.iterations[i].start_ns == b.iterations[i].start_ns);
+    CHECK(a.iterations[i].end_ns == b.iterations[i].end_ns);
+    CHECK(a.iterations[i].name == b.iterations[i].name);
+  }
+  REQUIRE(a.profiler_steps.size() == b.profiler_steps.size());
+  REQUIRE(a.calls.size() == b.calls.size());
+  for (std::size_t i = 0; i < a.calls.size(); ++i) {
+    CHECK(a.calls[i].start_ns == b.calls[i].start_ns);
+    CHECK(a.calls[i].end_ns == b.calls[i].end_ns);
+    CHECK(a.calls[i].index == b.calls[i].index);
+    CHECK(a.calls[i].module == b.calls[i].module);
+  }
+  REQUIRE(a.launches.size() == b.launches.size());
+  for (std::size_t i = 0; i < a.launches.size(); ++i) {
+    CHECK(a.launches[i].correlation == b.launches[i].correlation);
+    CHECK(a.launches[i].ts_ns == b.launches[i].ts_ns);
+  }
+  REQUIRE(a.gpu_ops.size() == b.gpu_ops.size());
+  for (std::size_t i = 0; i < a.gpu_ops.size(); ++i) {
+    CHECK(a.gpu_ops[i].kind == b.gpu_ops[i].kind);
+    CHECK(a.gpu_ops[i].correlation == b.gpu_ops[i].correlation);
+    CHECK(a.gpu_ops[i].ts_ns == b.gpu_ops[i].ts_ns);
+    CHECK(a.gpu_ops[i].dur_ns == b.gpu_ops[i].dur_ns);
+  }
+  CHECK(a.has_host_extent == b.has_host_extent);
+  CHECK(a.host_begin_ns == b.host_begin_ns);
+  CHECK(a.host_end_ns == b.host_end_ns);
+}
+
+}  // namespace
+
+TEST_CASE("trace JSON readers: the portable reader gives the same events on a real trace", "[trace]") {
+  const std::string json = flame::read_trace_text(kRealTrace);
+  const flame::TraceEvents reference = flame::parse_trace_events(json, "real");
+  const flame::TraceEvents p = flame::read_trace_json_nlohmann(json, "real");
+  REQUIRE(!p.gpu_ops.empty());
+  REQUIRE(!p.launches.empty());
+  require_same(p, reference);
+}
+
+TEST_CASE("trace JSON readers: timestamps keep every digit of the text", "[trace]") {
+  // 1700000000123456.789 us has more significant digits than a double holds.
+  const auto ev =
+      portable(kineto_trace({x_event("kernel", "k", "1700000000123456.789", "2.5", 3),
+                             x_event("cuda_runtime", "cudaLaunchKernel", "1700000000123450.001", "1", 3)}));
+  REQUIRE(ev.gpu_ops.size() == 1);
+  CHECK(ev.gpu_ops[0].ts_ns == 1700000000123456789LL);
+  CHECK(ev.gpu_ops[0].dur_ns == 2500);
+  REQUIRE(ev.launches.size() == 1);
+  CHECK(ev.launches[0].ts_ns == 1700000000123450001LL);
+  CHECK(ev.launches[0].correlation == 3);
+  // The bare-array form, and a float correlation id.
+  const auto arr = portable(
+      R"([{"ph": "X", "cat": "kernel", "name": "k", "ts": 5, "dur": 1, "args": {"correlation": 7.0}}])");
+  REQUIRE(arr.gpu_ops.size() == 1);
+  CHECK(arr.gpu_ops[0].correlation == 7);
+  CHECK(arr.n_events == 1);
+}
+
+TEST_CASE("trace JSON readers: the portable reader refuses broken traces", "[trace]") {
+  const std::string json = flame::read_trace_text(kRealTrace);
+  for (const double frac : {0.0001, 0.3, 0.99999}) {
+    const auto cut = static_cast<std::size_t>(static_cast<double>(json.size()) * frac);
+    INFO("cut at byte " << cut);
+    CHECK_THAT(portable_error(json.substr(0, cut)), Contains("mem.json") && Contains("truncated JSON"));
+  }
+  CHECK_THAT(portable_error(json.substr(0, json.find("},", json.size() / 2) + 1)),
+             Contains("truncated JSON"));
+  std::string mangled = json;
+  mangled.replace(mangled.find("\"dur\"", json.size() / 2), 5, "\"dur\" ,");
+  CHECK_THAT(portable_error(mangled), Contains("malformed JSON in traceEvents["));
+
+  CHECK_THAT(portable_error(R"({"traceEvents": []} trailing)"), Contains("after its end"));
+  CHECK_THAT(portable_error(R"({"traceEvents": [1, 2]})"), Contains("traceEvents[0] is not a JSON object"));
+  CHECK_THAT(portable_error(R"({"schemaVersion": 1, "deviceProperties": []})"),
+             Contains("no \"traceEvents\""));
+  CHECK_THAT(portable_error(R"({"traceEvents": {"ph": "X"}})"), Contains("not an array"));
+  CHECK_THAT(portable_error(R"({"traceEvents": [], "traceEvents": []})"), Contains("more than one"));
+  CHECK_THAT(portable_error(kineto_trace({x_event("kernel", "k", "1", "2")})), Contains("args.correlation"));
+  CHECK_THAT(portable_error(R"({"traceEvents": [{"ph": "X", "cat": "cuda_runtime", "name": "cudaLaunchKernel",
+                                                 "ts": "soon", "dur": 1, "args": {"correlation": 3}}]})"),
+             Contains("'ts' is not a number"));
+  CHECK_THAT(portable_error(R"({"traceEvents": [{"ph": "X", "cat": "kernel", "name": "k", "ts": 5, "dur": -1,
+                                                 "args": {"correlation": 3}}]})"),
+             Contains("negative 'dur'"));
+  CHECK_THAT(portable_error(R"({"traceEvents": [{"ph": "X", "cat": 7, "name": "k", "ts": 5, "dur": 1}]})"),
+             Contains("traceEvents[0]") && Contains("unexpected JSON type"));
+}
