@@ -36,6 +36,7 @@ stamp="$dir/.packages"
 want="${DEV[*]} ${LIBS[*]}"
 [[ -f $stamp && "$(cat "$stamp")" == "$want" ]] && exit 0
 # The .debs are kept: a changed list downloads only what is new.
+mkdir -p "$dir"
 find "$dir" -mindepth 1 -maxdepth 1 ! -name debs -exec rm -rf {} +
 mkdir -p "$dir/debs"
 fetch=()

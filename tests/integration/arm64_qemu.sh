@@ -9,6 +9,7 @@
 # the :arm64 runtime packages), libc from the cross toolchain's /usr/aarch64-linux-gnu.
 set -euo pipefail
 : "${FLAME_BUILD_DIR:?}" "${FLAME_SOURCE_DIR:?}"
+# skip-if-missing: artefact dist/flame_*_arm64.deb
 debs=("$FLAME_SOURCE_DIR"/dist/flame_*_arm64.deb)
 if [[ ! -f ${debs[0]} ]]; then
   echo "skipped: no dist/flame_*_arm64.deb (tools/setup.sh package arm64)"

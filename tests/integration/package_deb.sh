@@ -8,6 +8,7 @@ set -euo pipefail
 : "${FLAME_SOURCE_DIR:?}"
 shopt -s nullglob
 debs=("$FLAME_SOURCE_DIR"/dist/flame_*.deb)
+# skip-if-missing: artefact dist/flame_*.deb
 pydebs=("$FLAME_SOURCE_DIR"/dist/python3-flame_*_all.deb)
 if ((${#debs[@]} == 0)); then
   echo "skipped: no dist/flame_*.deb (tools/setup.sh package amd64|arm64)"

@@ -273,7 +273,7 @@ std::filesystem::path write_report(const Evaluation& e, const std::filesystem::p
     md += fmt::format("| {} | {:.2f} | {:.3f} | {:.4f} | {:.3f} | {:.3f} | {:.0f} |\n", m.name, m.met_pct,
                       m.p99_response_over_deadline, m.energy_j, m.ppw, m.mean_power_w, m.decisions_per_s);
   }
-  md += "\n## Targets (issue #7)\n\n| target | applies | value | goal | status |\n|---|---|---|---|---|\n";
+  md += "\n## Targets\n\n| target | applies | value | goal | status |\n|---|---|---|---|---|\n";
   for (const auto& c : check_targets(e))
     md += fmt::format("| {} | {} | {:.3f} | {:g} | {} |\n", c.description, c.applicable ? "yes" : "no",
                       c.value, c.goal, !c.applicable ? "n/a" : (c.met ? "met" : "**missed**"));

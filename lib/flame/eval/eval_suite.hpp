@@ -1,5 +1,5 @@
 #pragma once
-// The governor comparison of one workload (issue #7): flamed (profile + fit + in-process policy),
+// The governor comparison of one workload: flamed (profile + fit + in-process policy),
 // MAX, stock, zTT (trained online until converged, then evaluated frozen) and the oracle, each on a
 // fresh simulated TX2 with the same workload, simulator seed and options.
 #include <cstdint>
