@@ -18,19 +18,7 @@ DATA=${6:-$SRC/data/h200-coupling/run2/coupling.json}
 shift $(($# < 6 ? $# : 6))
 [[ ${1:-} == -- ]] && shift
 FLAME="$BUILD/tools/flame"
-case $BOARD_NAME in
-  layer-tx2) BOARD="$SRC/config/boards/tx2-flexibo.yaml" ;;
-  layer-orin) BOARD="$SRC/config/boards/orin-nano-8gb-super.yaml" ;;
-  *) echo "unknown board $BOARD_NAME" >&2; exit 2 ;;
-esac
-T=$(mktemp -d /tmp/flame-eval-layer.XXXXXX)
-GOV=
-trap '[[ -n $GOV ]] && { touch "$T/gov.stop"; wait "$GOV"; }; rm -rf "$T"' EXIT
-"$FLAME" sim tree --board "$BOARD_NAME" --out "$T/root" >/dev/null
-# cur_freq follows the pinned limits, as a busy board's would (flame profile waits for it to settle).
-python3 "$SRC/tests/integration/lib/fake_governor.py" "$T/root" "$T/gov.ready" "$T/gov.stop" &
-GOV=$!
-for _ in $(seq 200); do [[ -e "$T/gov.ready" ]] && break; sleep 0.05; done
+source "$SRC/bench/lib/layer_board.sh"  # BOARD, T (the tree in $T/root), GOV
 mkdir -p "$T/models"
 "$FLAME" profile --model-name "$CONFIG" --seed "$SEED" --sysfs-root "$T/root" --runtime-dir "$T/run" \
   --config /nonexistent --board "$BOARD" --work-dir "$T/work" --out "$T/models/$CONFIG.yaml" -- \

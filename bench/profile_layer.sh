@@ -14,19 +14,7 @@ BUDGET=${4:-12}
 SEED=${5:-1}
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 FLAME="$BUILD/tools/flame"
-LIB="$SRC/tests/integration/lib"
-case $BOARD_NAME in
-  layer-tx2) BOARD="$SRC/config/boards/tx2-flexibo.yaml" ;;
-  layer-orin) BOARD="$SRC/config/boards/orin-nano-8gb-super.yaml" ;;
-  *) echo "unknown board $BOARD_NAME" >&2; exit 2 ;;
-esac
-T=$(mktemp -d /tmp/flame-profile-layer.XXXXXX)
-GOV=
-trap '[[ -n $GOV ]] && { touch "$T/gov.stop"; wait "$GOV"; }; [[ ${KEEP:-} == 1 ]] && echo "kept $T" >&2 || rm -rf "$T"' EXIT
-"$FLAME" sim tree --board "$BOARD_NAME" --out "$T/root" >/dev/null
-python3 "$LIB/fake_governor.py" "$T/root" "$T/gov.ready" "$T/gov.stop" &
-GOV=$!
-for _ in $(seq 200); do [[ -e "$T/gov.ready" ]] && break; sleep 0.05; done
+source "$SRC/bench/lib/layer_board.sh"  # BOARD, T (the tree in $T/root), GOV
 "$FLAME" profile --model-name m --budget "$BUDGET" --seed "$SEED" --sysfs-root "$T/root" --runtime-dir "$T/run" \
   --config /nonexistent --board "$BOARD" --work-dir "$T/work" --out "$T/m.yaml" -- \
   "$FLAME" sim app --board "$BOARD_NAME" --sysfs-root "$T/root" --config "$CONFIG" --seed "$SEED" --no-pace \

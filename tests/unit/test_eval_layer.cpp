@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 #include <string>
 
+#include "h200_data.hpp"
+
 #include "flame/eval/camera_workload.hpp"
 #include "flame/eval/eval_board.hpp"
 #include "flame/eval/eval_run.hpp"
@@ -19,9 +21,7 @@ namespace {
 const std::string kTag = "resnet50_b1_float32";
 
 const flame::CouplingDataset& data() {
-  static const auto d =
-      flame::load_coupling_dataset(std::string(FLAME_SOURCE_DIR) + "/data/h200-coupling/run2/coupling.json");
-  return d;
+  return flame::test::h200_run2();
 }
 
 const EvalBoard& orin() {

@@ -3,6 +3,8 @@
 // execution-bound, and grids the table-driven machinery reads (with the noise it was given).
 #include <catch2/catch.hpp>
 
+#include "h200_data.hpp"
+
 #include "flame/io/coupling_dataset.hpp"
 #include "flame/sim/grid_table.hpp"
 #include "flame/sim/layer_board.hpp"
@@ -12,9 +14,7 @@ using namespace flame::sim;
 namespace {
 
 const flame::CouplingDataset& run2() {
-  static const auto d =
-      flame::load_coupling_dataset(FLAME_SOURCE_DIR "/data/h200-coupling/run2/coupling.json");
-  return d;
+  return flame::test::h200_run2();
 }
 
 const flame::CouplingConfig& config(const std::string& tag) {

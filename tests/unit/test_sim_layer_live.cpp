@@ -3,6 +3,8 @@
 // parameter set differs from the TX2's in the expected directions; the host noise comes from steady
 // sweeps; the simulated application's trace reads back as the replay it came from.
 #include <catch2/catch.hpp>
+
+#include "h200_data.hpp"
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -18,9 +20,7 @@ using namespace flame::sim;
 namespace {
 
 const flame::CouplingDataset& run2() {
-  static const auto d =
-      flame::load_coupling_dataset(FLAME_SOURCE_DIR "/data/h200-coupling/run2/coupling.json");
-  return d;
+  return flame::test::h200_run2();
 }
 
 LayerBoardSpec board(const std::string& name) {
