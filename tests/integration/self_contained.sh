@@ -5,8 +5,8 @@
 #     variable that once pointed at it, or development notes that are not in the repository;
 #   - a test skips for missing data: a shell test may skip (exit 77) only for a missing Debian
 #     package that it names in a `# skip-if-missing: PACKAGE` line and that tools/setup.sh
-#     installs, or for a package build (`# skip-if-missing: artefact dist/...`) that
-#     `tools/setup.sh test` makes before it runs the tests; a unit test may not WARN and return, or
+#     installs, or for a package (`# skip-if-missing: artefact dist/...`) that `tools/setup.sh
+#     package` builds; a unit test may not WARN and return, or
 #     SKIP; a shell test may not test for a data file and carry on when it is absent;
 #   - a repository path that a test or benchmark names (data/..., tests/data/...) does not exist.
 set -euo pipefail
@@ -52,12 +52,10 @@ for f in sorted(glob.glob("tests/integration/*.sh")) + sorted(glob.glob("tests/i
         pkgs = re.findall(r"^# skip-if-missing: (\S+)", t, re.M)
         if not pkgs:
             problems.append(f"{f}: exits 77 (skip) without a '# skip-if-missing: PACKAGE' line")
-        test_case = setup[setup.find("\n  test)"):]
-        test_case = test_case[:test_case.find(";;")]
         for p in pkgs:
             if p == "artefact":
-                if not re.search(r"^# skip-if-missing: artefact dist/", t, re.M) or not re.search(r"^\s*package ", test_case, re.M):
-                    problems.append(f"{f}: skips for an artefact that 'tools/setup.sh test' does not build")
+                if not re.search(r"^# skip-if-missing: artefact dist/", t, re.M) or not re.search(r"^\s*package\)", setup, re.M):
+                    problems.append(f"{f}: skips for an artefact that 'tools/setup.sh package' does not build")
                 continue
             if not re.search(rf"(^|[\s(]){re.escape(p)}([\s)]|$)", setup):
                 problems.append(f"{f}: skips for {p}, which tools/setup.sh does not install")
