@@ -1,6 +1,7 @@
 // flame model show|synth: inspect model files; fit a layer-wise model for a board from real
 // segments on the synthetic board (the demo and examples; real boards use `flame profile`).
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <fstream>
 #include <iostream>
@@ -32,6 +33,18 @@ void show(const std::string& path) {
     fmt::print("  {} segments; host offset {:.0f} us, GPU scale {:.3f}, sync latency {:.0f} us\n",
                l.segments(), l.costs().cpu_offset_ns / 1e3, l.costs().gpu_scale,
                l.costs().sync_latency_ns / 1e3);
+    if (const auto& p = l.power()) {
+      const auto& ref = p->reference();
+      const flame::Clocks top{ref.cpu_khz, ref.cores.empty() ? 0 : ref.cores.back(), ref.gpu_hz, ref.emc_hz};
+      const flame::Estimate e = l.estimate(top);
+      std::vector<std::string> terms;
+      for (size_t i = 0; i < p->features().size(); ++i)
+        terms.push_back(fmt::format("{} {:+.3g}", p->features()[i].name(), p->weights()[i]));
+      fmt::print("  power: {:.2f} W at the reference clocks ({}; {:.2f} ms); log-power terms: {}\n",
+                 e.power_w, flame::to_string(top), e.latency_ms, fmt::join(terms, ", "));
+    } else {
+      fmt::print("  power: none (the search ranks energy with its clock proxy)\n");
+    }
   }
 }
 

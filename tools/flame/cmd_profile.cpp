@@ -278,6 +278,17 @@ void profile(Args& a) {
         "max {:.2f} %; in-sample mean {:.2f} %; wrote {}\n",
         fit.name, fit.model.segments(), fit.cross_validated.mean_ape_pct, fit.cross_validated.max_ape_pct,
         fit.in_sample.mean_ape_pct, out.string());
+    if (fit.model.power())
+      std::cout << fmt::format(
+          "{}: power model from the rail samples; error on held-back combinations mean "
+          "{:.2f} %, max {:.2f} %; in-sample mean {:.2f} %\n",
+          fit.name, fit.power_cross_validated.mean_ape_pct, fit.power_cross_validated.max_ape_pct,
+          fit.power_in_sample.mean_ape_pct);
+    else
+      std::cout << fmt::format(
+          "{}: no power model (not every combination has a rail power sample); the "
+          "search ranks energy with its clock proxy\n",
+          fit.name);
   }
   if (a.out.empty()) std::cout << "flamed loads it at its next start or reload (systemctl reload flamed)\n";
 }

@@ -45,9 +45,9 @@ const flame::cli::Registrar reg([](CLI::App& root) {
     const auto grid = flame::board::clock_grid(desc);
     nlohmann::json out = nlohmann::json::array();
     if (!a->json)
-      fmt::print("{:<38} {:>4} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}\n",
+      fmt::print("{:<38} {:>4} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}\n",
                  fmt::format("configuration ({})", desc.name), "N", "mean", "p95", "max", "sum", "max-mod",
-                 "1/f");
+                 "1/f", "P med", "P p95");
     size_t matched = 0;
     for (const auto& config : dataset.configs) {
       if (!a->tags.empty() && std::find(a->tags.begin(), a->tags.end(), config.tag) == a->tags.end())
@@ -60,14 +60,18 @@ const flame::cli::Registrar reg([](CLI::App& root) {
                        {"grid_points", r.grid_points},
                        {"launch_bound_share", r.launch_bound_share},
                        {"timeline", stats_json(r.timeline)},
+                       {"power", stats_json(r.power)},
+                       {"power_median_ape_pct", r.power_median_ape_pct},
                        {"baselines",
                         {{"sum_model", stats_json(r.sum_model)},
                          {"max_model", stats_json(r.max_model)},
                          {"scaled_max", stats_json(r.scaled_max)}}}});
       } else {
-        fmt::print("{:<38} {:>4} {:>7.2f}% {:>7.2f}% {:>7.2f}% {:>7.1f}% {:>7.2f}% {:>7.1f}%\n", r.tag,
-                   r.profiled, r.timeline.mean_ape_pct, r.timeline.p95_ape_pct, r.timeline.max_ape_pct,
-                   r.sum_model.mean_ape_pct, r.max_model.mean_ape_pct, r.scaled_max.mean_ape_pct);
+        fmt::print(
+            "{:<38} {:>4} {:>7.2f}% {:>7.2f}% {:>7.2f}% {:>7.1f}% {:>7.2f}% {:>7.1f}% {:>7.2f}% {:>7.2f}%\n",
+            r.tag, r.profiled, r.timeline.mean_ape_pct, r.timeline.p95_ape_pct, r.timeline.max_ape_pct,
+            r.sum_model.mean_ape_pct, r.max_model.mean_ape_pct, r.scaled_max.mean_ape_pct,
+            r.power_median_ape_pct, r.power.p95_ape_pct);
       }
     }
     if (matched == 0) throw std::runtime_error("no configuration matches --config");

@@ -8,55 +8,13 @@
 
 #include "flame/model/model_file.hpp"
 #include "flame/model/model_file_header.hpp"
+#include "flame/model/model_file_reader.hpp"
+#include "flame/model/power_section.hpp"
 
 namespace flame {
 namespace {
 
-struct Reader {
-  const std::string& source;
-
-  [[noreturn]] void fail(const YAML::Node& at, const std::string& what) const {
-    const YAML::Mark m = at.Mark();
-    if (m.is_null()) throw ModelFileError(fmt::format("{}: {}", source, what));
-    throw ModelFileError(fmt::format("{}:{}:{}: {}", source, m.line + 1, m.column + 1, what));
-  }
-  YAML::Node need(const YAML::Node& map, const std::string& key, const std::string& where) const {
-    if (!map.IsMap()) fail(map, where + ": expected a mapping");
-    YAML::Node v = map[key];
-    if (!v || v.IsNull()) fail(map, fmt::format("{}: missing '{}'", where, key));
-    return v;
-  }
-  double number(const YAML::Node& v, const std::string& what, double lo = 0) const {
-    double d = 0;
-    if (!v.IsScalar()) fail(v, what + ": expected a number");
-    try {
-      d = v.as<double>();
-    } catch (const YAML::Exception&) {
-      fail(v, fmt::format("{}: '{}' is not a number", what, v.Scalar()));
-    }
-    if (!std::isfinite(d) || d < lo)
-      fail(v, fmt::format("{}: {} is out of range (at least {})", what, d, lo));
-    return d;
-  }
-  double optional(const YAML::Node& map, const std::string& key, const std::string& where, double fallback,
-                  double lo = 0) const {
-    const YAML::Node v = map[key];
-    return v && !v.IsNull() ? number(v, where + "." + key, lo) : fallback;
-  }
-  std::vector<double> numbers(const YAML::Node& v, const std::string& what, double lo = 0) const {
-    if (!v.IsSequence()) fail(v, what + ": expected a list of numbers");
-    std::vector<double> out;
-    for (const auto& x : v) out.push_back(number(x, what, lo));
-    return out;
-  }
-  std::vector<double> levels(const YAML::Node& v, const std::string& what) const {
-    auto out = numbers(v, what);
-    if (out.empty()) fail(v, what + ": expected at least one level");
-    if (!std::is_sorted(out.begin(), out.end()) || std::adjacent_find(out.begin(), out.end()) != out.end())
-      fail(v, what + ": levels must be strictly ascending");
-    return out;
-  }
-};
+using Reader = ModelFileReader;
 
 grid::SeriesModel parse_series(const YAML::Node& s, const grid::ClockReference& ref, const Reader& r,
                                const std::string& where) {
@@ -90,23 +48,7 @@ grid::SeriesModel parse_series(const YAML::Node& s, const grid::ClockReference& 
   out.latency = grid::CoupledLatency(ref, p);
   out.residual_sigma = r.optional(l, "residual_sigma", lw, 0);
   if (const YAML::Node pw = s["power"]; pw && !pw.IsNull()) {
-    const std::string pwh = where + ".power";
-    const double lref = r.number(r.need(pw, "latency_ref_ms", pwh), pwh + ".latency_ref_ms", 1e-12);
-    const YAML::Node terms = r.need(pw, "log_terms", pwh);
-    if (!terms.IsMap() || terms.size() == 0)
-      r.fail(terms, pwh + ".log_terms: expected a mapping of feature: weight");
-    std::vector<grid::PowerFeature> fs;
-    std::vector<double> ws;
-    for (const auto& kv : terms) {
-      const std::string key = kv.first.Scalar();
-      try {
-        fs.push_back(grid::PowerFeature::parse(key));
-      } catch (const std::invalid_argument& e) {
-        r.fail(kv.first, pwh + ".log_terms: " + e.what());
-      }
-      ws.push_back(r.number(kv.second, pwh + ".log_terms." + key, -1e12));
-    }
-    out.power = grid::PowerModel(ref, lref, fs, ws);
+    out.power = read_power_terms(pw, ref, r, where + ".power");
   }
   return out;
 }
@@ -188,11 +130,8 @@ std::string grid_to_yaml(const grid::GridModel& m, const std::string& name, cons
     e << YAML::EndMap;
     if (s.power) {
       e << YAML::Key << "power" << YAML::Value << YAML::BeginMap;
-      e << YAML::Key << "latency_ref_ms" << YAML::Value << s.power->latency_ref_ms();
-      e << YAML::Key << "log_terms" << YAML::Value << YAML::BeginMap;
-      for (size_t i = 0; i < s.power->features().size(); ++i)
-        e << YAML::Key << s.power->features()[i].name() << YAML::Value << s.power->weights()[i];
-      e << YAML::EndMap << YAML::EndMap;
+      write_power_terms(e, *s.power);
+      e << YAML::EndMap;
     }
     e << YAML::EndMap;
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 #include <stdexcept>
 #include <string>
 
@@ -9,8 +10,13 @@
 
 namespace flame {
 LayerwiseModel::LayerwiseModel(std::vector<std::string> names, std::vector<CpuCurve> cpu,
-                               std::vector<GpuCurve> gpu, TimelineCosts costs)
-    : names_(std::move(names)), cpu_(std::move(cpu)), gpu_(std::move(gpu)), costs_(costs) {
+                               std::vector<GpuCurve> gpu, TimelineCosts costs,
+                               std::optional<grid::PowerModel> power)
+    : names_(std::move(names)),
+      cpu_(std::move(cpu)),
+      gpu_(std::move(gpu)),
+      costs_(costs),
+      power_(std::move(power)) {
   if (cpu_.size() != gpu_.size())
     throw std::invalid_argument("layer-wise model: host and device curve counts differ");
   if (!names_.empty() && names_.size() != cpu_.size())
@@ -86,6 +92,11 @@ double LayerwiseModel::latency_ns(const Clocks& clocks) const {
   return std::max(c_total, device(n) + best) + costs_.sync_latency_ns;
 }
 
+Estimate LayerwiseModel::estimate(const Clocks& clocks) const {
+  const double ms = latency_ns(clocks) / 1e6;
+  return {ms, power_ ? power_->power_w(clocks, ms) : 0.0};
+}
+
 TimelineResult LayerwiseModel::simulate(const Clocks& clocks, bool per_segment) const {
   if (!(clocks.cpu_khz > 0 && clocks.gpu_hz > 0 && clocks.emc_hz > 0))
     throw std::invalid_argument("layer-wise model: CPU, GPU and EMC clocks must all be set");
@@ -132,7 +143,28 @@ LayerwiseModel fit_layerwise(std::span<const ProfiledPoint> points, std::span<co
   costs.cpu_offset_ns = median(offset);
   costs.gpu_scale = median(scale);
   costs.sync_latency_ns = median(sync);
-  return LayerwiseModel(std::move(names), std::move(cpu), std::move(gpu), costs);
+  LayerwiseModel latency(std::move(names), std::move(cpu), std::move(gpu), costs);
+  if (!std::all_of(points.begin(), points.end(),
+                   [](const ProfiledPoint& p) { return p.power_w.has_value(); }))
+    return latency;
+
+  // Power: the same fit as the grid model's, from the same sparse combinations.
+  std::vector<Clocks> clocks;
+  std::vector<double> power, predicted;
+  grid::ClockReference ref;
+  std::set<int> cores;
+  for (const auto& p : points) {
+    clocks.push_back(p.clocks);
+    power.push_back(*p.power_w);
+    predicted.push_back(latency.latency_ns(p.clocks) / 1e6);
+    ref.cpu_khz = std::max(ref.cpu_khz, p.clocks.cpu_khz);
+    ref.gpu_hz = std::max(ref.gpu_hz, p.clocks.gpu_hz);
+    ref.emc_hz = std::max(ref.emc_hz, p.clocks.emc_hz);
+    if (p.clocks.cpu_cores > 0) cores.insert(p.clocks.cpu_cores);
+  }
+  if (cores.size() > 1) ref.cores.assign(cores.begin(), cores.end());
+  return LayerwiseModel(latency.names(), latency.cpu_curves(), latency.gpu_curves(), costs,
+                        grid::fit_power(clocks, power, predicted, ref).model);
 }
 
 }  // namespace flame

@@ -1,10 +1,14 @@
 #pragma once
 // FLAME's layer-wise latency model: per-segment host and device curves, aggregated through the
-// launch-queue timeline at any clock combination (bubbles included).
+// launch-queue timeline at any clock combination (bubbles included), and optionally board power
+// fitted from the rail samples of the same profiles (the grid model's power form,
+// docs/frequency-model.md "Power"; docs/model-format.md).
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "flame/grid/power_model.hpp"
 #include "flame/model/clocks.hpp"
 #include "flame/model/coupling_calibration.hpp"
 #include "flame/model/segment_curves.hpp"
@@ -16,29 +20,35 @@ namespace flame {
 struct ProfiledPoint {
   Clocks clocks;
   ProfiledRun run;
+  std::optional<double> power_w;  // mean board power while it ran; none without rails
 };
 
 class LayerwiseModel {
  public:
   LayerwiseModel() = default;
   LayerwiseModel(std::vector<std::string> names, std::vector<CpuCurve> cpu, std::vector<GpuCurve> gpu,
-                 TimelineCosts costs);
+                 TimelineCosts costs, std::optional<grid::PowerModel> power = std::nullopt);
 
   size_t segments() const { return cpu_.size(); }
   const std::vector<std::string>& names() const { return names_; }
   const std::vector<CpuCurve>& cpu_curves() const { return cpu_; }
   const std::vector<GpuCurve>& gpu_curves() const { return gpu_; }
   const TimelineCosts& costs() const { return costs_; }
+  // Board power; absent in models fitted without rail samples (and in older files).
+  const std::optional<grid::PowerModel>& power() const { return power_; }
 
   TimelineResult simulate(const Clocks& clocks, bool per_segment = false) const;
   // Same end-to-end time as simulate(), in one allocation-free pass: the search calls this.
   double latency_ns(const Clocks& clocks) const;
+  // Latency and power (0 W without a power model: the search then uses its proxy).
+  Estimate estimate(const Clocks& clocks) const;
 
  private:
   std::vector<std::string> names_;
   std::vector<CpuCurve> cpu_;
   std::vector<GpuCurve> gpu_;
   TimelineCosts costs_;
+  std::optional<grid::PowerModel> power_;
   double fixed_sum_ = 0, work_sum_ = 0;  // host total at f: fixed_sum + work_sum / f
   // Prefix sums for latency_ns (index j: segments [0, j)): host fixed and clock-scaled parts,
   // device clock-scaled part, and the device memory part per EMC level (level-major).
@@ -47,7 +57,9 @@ class LayerwiseModel {
 
 // Fits every segment's curves from runs at several clock combinations (all with the same segment
 // structure) and the timeline costs as the median of each run's calibration. emc_levels are the
-// board's EMC points.
+// board's EMC points. When every point has a power sample, also fits the power model
+// (grid::fit_power, with this model's predicted latency as its latency feature and the highest
+// profiled clock of each domain as the reference).
 LayerwiseModel fit_layerwise(std::span<const ProfiledPoint> points, std::span<const double> emc_levels,
                              std::vector<std::string> names = {});
 

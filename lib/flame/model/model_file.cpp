@@ -5,49 +5,38 @@
 
 #include <cmath>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "flame/model/grid_model_file.hpp"
 #include "flame/model/model_file_header.hpp"
+#include "flame/model/model_file_reader.hpp"
+#include "flame/model/power_section.hpp"
 
 namespace flame {
 namespace {
 
-struct Reader {
-  const std::string& source;
+using Reader = ModelFileReader;
 
-  [[noreturn]] void fail(const YAML::Node& at, const std::string& what) const {
-    const YAML::Mark m = at.Mark();
-    if (m.is_null()) throw ModelFileError(fmt::format("{}: {}", source, what));
-    throw ModelFileError(fmt::format("{}:{}:{}: {}", source, m.line + 1, m.column + 1, what));
-  }
-  YAML::Node need(const YAML::Node& map, const char* key) const {
-    if (!map.IsMap()) fail(map, "expected a mapping");
-    YAML::Node v = map[key];
-    if (!v || v.IsNull()) fail(map, fmt::format("missing '{}'", key));
-    return v;
-  }
-  double number(const YAML::Node& v, const std::string& what, double lo = 0) const {
-    double d = 0;
-    try {
-      d = v.as<double>();
-    } catch (const YAML::Exception&) {
-      fail(v, what + ": expected a number");
+// The optional power section of a layer-wise model: its own reference clocks (a layer-wise file
+// has no clock tables) and the grid power model's terms.
+std::optional<grid::PowerModel> parse_layerwise_power(const YAML::Node& root, const Reader& r) {
+  const YAML::Node pw = root["power"];
+  if (!pw || pw.IsNull()) return std::nullopt;
+  const YAML::Node ref = r.need(pw, "reference", "power");
+  grid::ClockReference c;
+  c.cpu_khz = r.number(r.need(ref, "cpu_khz", "power.reference"), "power.reference.cpu_khz", 1);
+  c.gpu_hz = r.number(r.need(ref, "gpu_hz", "power.reference"), "power.reference.gpu_hz", 1);
+  c.emc_hz = r.number(r.need(ref, "emc_hz", "power.reference"), "power.reference.emc_hz", 1);
+  if (const YAML::Node cores = ref["cores"]; cores && cores.size() > 0) {
+    for (double k : r.levels(cores, "power.reference.cores")) {
+      if (k < 1 || k != std::floor(k))
+        r.fail(cores, "power.reference.cores: expected positive whole numbers");
+      c.cores.push_back(static_cast<int>(k));
     }
-    if (!std::isfinite(d) || d < lo) fail(v, fmt::format("{}: {} is out of range", what, d));
-    return d;
   }
-  std::vector<double> numbers(const YAML::Node& v, const std::string& what) const {
-    if (!v.IsSequence()) fail(v, what + ": expected a list of numbers");
-    std::vector<double> out;
-    for (const auto& x : v) out.push_back(number(x, what));
-    return out;
-  }
-  std::string text(const YAML::Node& v, const std::string& what) const {
-    if (!v.IsScalar()) fail(v, what + ": expected a string");
-    return v.Scalar();
-  }
-};
+  return read_power_terms(pw, c, r, "power");
+}
 
 std::shared_ptr<const LatencyModel> parse_layerwise(const YAML::Node& root, const Reader& r) {
   const YAML::Node c = r.need(root, "costs");
@@ -80,8 +69,8 @@ std::shared_ptr<const LatencyModel> parse_layerwise(const YAML::Node& root, cons
              fmt::format("{}.gpu.memory_ns: expected {} values (one per EMC level)", where, emc.size()));
     gpu.push_back(std::move(gc));
   }
-  return std::make_shared<LayerwiseLatencyModel>(
-      LayerwiseModel(std::move(names), std::move(cpu), std::move(gpu), costs));
+  return std::make_shared<LayerwiseLatencyModel>(LayerwiseModel(
+      std::move(names), std::move(cpu), std::move(gpu), costs, parse_layerwise_power(root, r)));
 }
 
 }  // namespace
@@ -154,7 +143,20 @@ std::string layerwise_to_yaml(const LayerwiseModel& m, const std::string& name, 
     e << YAML::Key << "memory_ns" << YAML::Value << YAML::Flow << m.gpu_curves()[i].memory_ns;
     e << YAML::EndMap << YAML::EndMap;
   }
-  e << YAML::EndSeq << YAML::EndMap;
+  e << YAML::EndSeq;
+  if (const auto& p = m.power()) {
+    e << YAML::Key << "power" << YAML::Value << YAML::BeginMap;
+    const auto& ref = p->reference();
+    e << YAML::Key << "reference" << YAML::Value << YAML::Flow << YAML::BeginMap;
+    e << YAML::Key << "cpu_khz" << YAML::Value << ref.cpu_khz;
+    e << YAML::Key << "gpu_hz" << YAML::Value << ref.gpu_hz;
+    e << YAML::Key << "emc_hz" << YAML::Value << ref.emc_hz;
+    e << YAML::Key << "cores" << YAML::Value << YAML::Flow << ref.cores;
+    e << YAML::EndMap;
+    write_power_terms(e, *p);
+    e << YAML::EndMap;
+  }
+  e << YAML::EndMap;
   return std::string(e.c_str()) + "\n";
 }
 

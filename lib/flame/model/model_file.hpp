@@ -32,9 +32,7 @@ LoadedModel parse_model_file(const std::string& yaml, const std::string& source)
 class LayerwiseLatencyModel : public LatencyModel {
  public:
   explicit LayerwiseLatencyModel(LayerwiseModel m) : m_(std::move(m)) {}
-  Estimate estimate(const Clocks& clocks, const Workload&) const override {
-    return {m_.latency_ns(clocks) / 1e6, 0.0};
-  }
+  Estimate estimate(const Clocks& clocks, const Workload&) const override { return m_.estimate(clocks); }
   std::string kind() const override { return "layerwise"; }
   const LayerwiseModel& layerwise() const { return m_; }
 

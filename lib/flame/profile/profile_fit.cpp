@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 #include <stdexcept>
 
 #include "flame/model/model_file.hpp"
@@ -23,8 +24,11 @@ std::vector<Sample> samples(const JournalHeader& h, std::span<const StepRecord> 
     if (index >= s.workloads.size())
       throw std::runtime_error(fmt::format("step {} has no result for workload {}", s.step, index));
     const auto& w = s.workloads[index];
-    // The clocks the hardware reported: what the command actually ran at.
-    out.push_back({s.step, {s.observed, w.trace_run.run}, &w.trace_run.names});
+    // The clocks the hardware reported: what the command actually ran at. The power is the rails'
+    // mean over the whole command (every workload of the step); a reading of 0 counts as none.
+    std::optional<double> power_w;
+    if (s.power_mw && *s.power_mw > 0) power_w = *s.power_mw / 1e3;
+    out.push_back({s.step, {s.observed, w.trace_run.run, power_w}, &w.trace_run.names});
   }
   std::sort(out.begin(), out.end(), [](const Sample& a, const Sample& b) { return a.step < b.step; });
   const auto& first = out.front();
@@ -67,20 +71,27 @@ WorkloadFit fit_workload(const JournalHeader& h, std::span<const StepRecord> ste
   f.name = workload_name(h.model, f.ctx);
   f.points = s.size();
   f.model = fit_layerwise(points_of(s, s.size()), h.grid.emc_hz, *s.front().names);
-  std::vector<double> in, cv;
-  for (const auto& x : s)
-    in.push_back(ape_pct(f.model.latency_ns(x.point.clocks), x.point.run.e2e_median_ns));
+  std::vector<double> in, cv, power_in, power_cv;
+  for (const auto& x : s) {
+    const Estimate e = f.model.estimate(x.point.clocks);
+    in.push_back(ape_pct(e.latency_ms * 1e6, x.point.run.e2e_median_ns));
+    if (f.model.power()) power_in.push_back(ape_pct(e.power_w, *x.point.power_w));
+  }
   f.in_sample = summarize_ape(in);
+  f.power_in_sample = summarize_ape(power_in);
   // Leave-one-out needs at least two combinations left to fit the two clock domains from.
   if (s.size() >= 3) {
     for (std::size_t i = 0; i < s.size(); ++i) {
       const LayerwiseModel m = fit_layerwise(points_of(s, i), h.grid.emc_hz);
-      HeldBack b{s[i].step, s[i].point.clocks, s[i].point.run.e2e_median_ns, m.latency_ns(s[i].point.clocks)};
+      const Estimate e = m.estimate(s[i].point.clocks);
+      HeldBack b{s[i].step, s[i].point.clocks, s[i].point.run.e2e_median_ns, e.latency_ms * 1e6};
       cv.push_back(ape_pct(b.predicted_ns, b.measured_ns));
+      if (f.model.power() && m.power()) power_cv.push_back(ape_pct(e.power_w, *s[i].point.power_w));
       f.held_back.push_back(b);
     }
   }
   f.cross_validated = summarize_ape(cv);
+  f.power_cross_validated = summarize_ape(power_cv);
   return f;
 }
 
@@ -96,7 +107,14 @@ std::string model_file_text(const WorkloadFit& f, const JournalHeader& h, const 
       "{}; in-sample mean {:.2f} %. Command: {}",
       f.name, f.points, h.grid.cpu_khz.size() * h.grid.gpu_hz.size() * h.grid.emc_hz.size(), h.budget, h.seed,
       cv, f.in_sample.mean_ape_pct, fmt::join(h.command, " "));
-  std::string text = layerwise_to_yaml(f.model, f.name, board, provenance);
+  const std::string power =
+      !f.model.power() ? std::string(" No power model: not every combination has a rail power sample.")
+      : f.power_cross_validated.n > 0
+          ? fmt::format(" Power: leave-one-out error mean {:.2f} %, max {:.2f} %; in-sample mean {:.2f} %.",
+                        f.power_cross_validated.mean_ape_pct, f.power_cross_validated.max_ape_pct,
+                        f.power_in_sample.mean_ape_pct)
+          : fmt::format(" Power: in-sample mean error {:.2f} %.", f.power_in_sample.mean_ape_pct);
+  std::string text = layerwise_to_yaml(f.model, f.name, board, provenance + power);
   parse_model_file(text, f.name);  // never hand out a file the daemon could not load
   return text;
 }

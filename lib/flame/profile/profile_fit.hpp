@@ -3,7 +3,8 @@
 // from the profiled combinations (fit_layerwise, docs/layerwise-model.md), with its quality
 // estimated by leave-one-out cross-validation: each profiled combination is held back in turn,
 // the model is fitted on the others and predicts it; the error is against the held-back measured
-// end-to-end time. Why layer-wise: a trace gives per-segment host and device times at every
+// end-to-end time (and, when every combination has a rail power sample, the power model's error
+// against them). Why layer-wise: a trace gives per-segment host and device times at every
 // combination, which is exactly what it fits from; a grid (model-level) fit would throw that away.
 #include <span>
 #include <string>
@@ -29,6 +30,8 @@ struct WorkloadFit {
   std::size_t points = 0;
   ErrorStats in_sample;        // the full model on the combinations it was fitted on
   ErrorStats cross_validated;  // leave-one-out; n = 0 with fewer than 3 combinations
+  // The same for the power model against the rail samples; n = 0 without a power model.
+  ErrorStats power_in_sample, power_cross_validated;
   std::vector<HeldBack> held_back;
 };
 

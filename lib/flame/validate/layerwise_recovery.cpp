@@ -5,6 +5,7 @@
 #include <random>
 #include <stdexcept>
 
+#include "flame/fit/median.hpp"
 #include "flame/model/layerwise_model.hpp"
 #include "flame/model/layerwise_plan.hpp"
 
@@ -26,6 +27,7 @@ double compute_share(const Segment& s) {
 
 struct TruthTimes {
   std::vector<double> host, device;
+  double memory_bound = 0;  // device time spent in the memory part where it dominates
 };
 
 TruthTimes truth_times(const CouplingConfig& config, const ClockGrid& grid, const Clocks& c,
@@ -42,6 +44,7 @@ TruthTimes truth_times(const CouplingConfig& config, const ClockGrid& grid, cons
     const double compute = base * phi * gpu_max / c.gpu_hz;
     const double memory = base * (1 - phi) * std::pow(emc_max / c.emc_hz, 0.6);
     t.device.push_back(std::max(compute, memory) + 0.3 * std::min(compute, memory));
+    if (memory > compute) t.memory_bound += t.device.back();
   }
   return t;
 }
@@ -62,7 +65,41 @@ double truth_e2e(const TruthTimes& t, bool* host_bound) {
   return std::max(host, device) + kTruthSyncNs;
 }
 
+// Power magnitudes of an Orin Nano Super module in its 25 W mode, assumptions (docs/layerwise-model.md).
+struct TruthPower {
+  double static_w = 3.0;     // module idle at VDD_IN
+  double cpu_w = 2.0;        // the dispatching core(s) busy at the top clock
+  double gpu_w = 8.0;        // the GPU busy at the top clock
+  double gpu_clock_w = 0.5;  // the GPU clock tree while clocked, at the top clock
+  double emc_w = 1.5;        // DRAM at the top EMC clock, fully busy
+  double emc_idle_share = 0.3;
+  double v_min_ratio = 0.7;  // voltage at the lowest clock over the voltage at the top clock
+};
+
+// Voltage over its top value: linear in the clock between the lowest and the top level (DVFS).
+double volt(double f, const std::vector<double>& levels, double v_min) {
+  const double lo = levels.front(), hi = levels.back();
+  return hi > lo ? v_min + (1 - v_min) * std::clamp((f - lo) / (hi - lo), 0.0, 1.0) : 1.0;
+}
+
 }  // namespace
+
+double synthetic_power_w(const CouplingConfig& config, const ClockGrid& grid, const Clocks& c,
+                         const RecoveryOptions& o) {
+  const TruthTimes t = truth_times(config, grid, c, o);
+  const double e2e = truth_e2e(t, nullptr);
+  double host = 0, device = 0;
+  for (size_t i = 0; i < t.host.size(); ++i) host += t.host[i], device += t.device[i];
+  const TruthPower p;
+  const double xc = c.cpu_khz / grid.cpu_khz.back(), xg = c.gpu_hz / grid.gpu_hz.back(),
+               xe = c.emc_hz / grid.emc_hz.back();
+  const double vc = volt(c.cpu_khz, grid.cpu_khz, p.v_min_ratio),
+               vg = volt(c.gpu_hz, grid.gpu_hz, p.v_min_ratio);
+  const double host_busy = std::min(1.0, host / e2e), gpu_busy = std::min(1.0, device / e2e),
+               mem_busy = std::min(1.0, t.memory_bound / e2e);
+  return p.static_w + p.cpu_w * xc * vc * vc * (0.15 + 0.85 * host_busy) + p.gpu_w * xg * vg * vg * gpu_busy +
+         p.gpu_clock_w * xg * vg * vg + p.emc_w * xe * (p.emc_idle_share + (1 - p.emc_idle_share) * mem_busy);
+}
 
 double synthetic_truth_ns(const CouplingConfig& config, const ClockGrid& grid, const Clocks& clocks,
                           const RecoveryOptions& options, bool* host_bound) {
@@ -75,6 +112,9 @@ std::vector<ProfiledPoint> synthetic_profiles(const CouplingConfig& config, cons
   std::mt19937_64 rng(o.seed);
   std::normal_distribution<double> gauss(0.0, 1.0);
   auto noisy = [&](double v) { return v * std::max(0.0, 1.0 + o.noise * gauss(rng)); };
+  // Power noise from its own stream, so the latency samples do not depend on it.
+  std::mt19937_64 power_rng(o.seed ^ 0x9e3779b97f4a7c15ULL);
+  std::normal_distribution<double> power_gauss(0.0, 1.0);
 
   // Profile the plan: noisy per-segment spans and a noisy end-to-end time, as a profiler would.
   const auto plan = plan_layerwise(grid, o.budget, o.seed);
@@ -91,6 +131,9 @@ std::vector<ProfiledPoint> synthetic_profiles(const CouplingConfig& config, cons
     double host = 0;
     for (double h : p.run.cpu_ns) host += h;
     p.run.sync_ns = std::max(0.0, p.run.e2e_median_ns - host);
+    const double z = power_gauss(power_rng);
+    p.power_w = synthetic_power_w(config, grid, c, o) *
+                std::exp(o.power_noise * z - o.power_noise * o.power_noise / 2);  // mean-preserving
     points.push_back(std::move(p));
   }
   return points;
@@ -113,7 +156,7 @@ RecoveryReport recover_layerwise(const CouplingConfig& config, const ClockGrid& 
     max_host += at_max.run.cpu_ns[i], max_dev += at_max.run.gpu_ns[i];
   const double max_off = at_max.run.e2e_median_ns - std::max(max_host, max_dev);
 
-  std::vector<double> ours, sum, mx, scaled;
+  std::vector<double> ours, sum, mx, scaled, power;
   int host_bound_points = 0;
   const size_t combos = grid.cpu_khz.size() * grid.gpu_hz.size() * grid.emc_hz.size();
   for (size_t k = 0; k < combos; ++k) {
@@ -122,6 +165,7 @@ RecoveryReport recover_layerwise(const CouplingConfig& config, const ClockGrid& 
     const double truth = synthetic_truth_ns(config, grid, c, o, &host_bound);
     host_bound_points += host_bound;
     ours.push_back(ape_pct(model.latency_ns(c), truth));
+    power.push_back(ape_pct(model.estimate(c).power_w, synthetic_power_w(config, grid, c, o)));
     double h = 0, d = 0, s = 0;
     for (size_t i = 0; i < model.segments(); ++i) {
       const double hi = model.cpu_curves()[i].at(c.cpu_khz);
@@ -139,6 +183,8 @@ RecoveryReport recover_layerwise(const CouplingConfig& config, const ClockGrid& 
   rep.sum_model = summarize_ape(sum);
   rep.max_model = summarize_ape(mx);
   rep.scaled_max = summarize_ape(scaled);
+  rep.power = summarize_ape(power);
+  rep.power_median_ape_pct = median(power);
   rep.launch_bound_share = static_cast<double>(host_bound_points) / static_cast<double>(combos);
   return rep;
 }

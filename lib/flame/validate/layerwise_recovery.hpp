@@ -21,16 +21,19 @@ struct RecoveryOptions {
   uint64_t seed = 1;
   double host_factor = 2.0;     // Jetson host at max clock vs the H200 host
   double device_factor = 15.0;  // Jetson GPU at max clocks vs the H200
+  double power_noise = 0.03;    // relative noise of one rail power sample (log-normal, 1 sigma)
 };
 
 struct RecoveryReport {
   std::string tag;
   size_t profiled = 0;
   size_t grid_points = 0;
-  ErrorStats timeline;            // the layer-wise model
-  ErrorStats sum_model;           // same fitted curves, summed per segment
-  ErrorStats max_model;           // same fitted curves, max(total host, total device)
-  ErrorStats scaled_max;          // one profile at max clocks scaled by 1/f per domain
+  ErrorStats timeline;    // the layer-wise model
+  ErrorStats sum_model;   // same fitted curves, summed per segment
+  ErrorStats max_model;   // same fitted curves, max(total host, total device)
+  ErrorStats scaled_max;  // one profile at max clocks scaled by 1/f per domain
+  ErrorStats power;       // the fitted power model against the power truth
+  double power_median_ape_pct = 0;
   double launch_bound_share = 0;  // of grid points whose truth ends host-bound
 };
 
@@ -38,8 +41,13 @@ struct RecoveryReport {
 double synthetic_truth_ns(const CouplingConfig& config, const ClockGrid& grid, const Clocks& clocks,
                           const RecoveryOptions& options, bool* host_bound = nullptr);
 
+// The synthetic board's average power at one operating point (W; docs/layerwise-model.md): static
+// plus CPU and GPU dynamic power ~ f V^2 weighted by how busy each side is, plus DRAM.
+double synthetic_power_w(const CouplingConfig& config, const ClockGrid& grid, const Clocks& clocks,
+                         const RecoveryOptions& options);
+
 // Noisy profiles of the synthetic board at the sampling plan's combinations, as a profiler would
-// record them (per-segment spans, end-to-end median, sync wait).
+// record them (per-segment spans, end-to-end median, sync wait), each with a noisy power sample.
 std::vector<ProfiledPoint> synthetic_profiles(const CouplingConfig& config, const ClockGrid& grid,
                                               const RecoveryOptions& options);
 

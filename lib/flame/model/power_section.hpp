@@ -1,0 +1,19 @@
+#pragma once
+// The `power` section of a model file (docs/model-format.md): the grid power model's
+// latency_ref_ms and log_terms, shared by `kind: grid` series and `kind: layerwise` models.
+#include <yaml-cpp/yaml.h>
+
+#include <string>
+
+#include "flame/grid/power_model.hpp"
+#include "flame/model/model_file_reader.hpp"
+
+namespace flame {
+
+// Reads `latency_ref_ms` and `log_terms` from the mapping `pw` (named `where` in errors).
+grid::PowerModel read_power_terms(const YAML::Node& pw, const grid::ClockReference& ref,
+                                  const ModelFileReader& r, const std::string& where);
+// Writes the same two keys into the mapping being emitted.
+void write_power_terms(YAML::Emitter& e, const grid::PowerModel& m);
+
+}  // namespace flame
