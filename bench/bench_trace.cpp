@@ -17,13 +17,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The largest gzipped trace of the shared data set, or the one embedded in the repository.
+// The largest gzipped H200 trace of the repository (tests/data/h200-coupling and data/h200-coupling).
 fs::path largest_real_trace() {
   const fs::path src(FLAME_SOURCE_DIR);
   fs::path best;
   std::uintmax_t best_size = 0;
   for (const fs::path& dir :
-       {src / "../shared/data/h200-coupling/traces", src / "../shared/data/h200-coupling/run2/traces",
+       {src / "tests/data/h200-coupling/traces", src / "tests/data/h200-coupling/run2/traces",
         src / "data/h200-coupling/traces"}) {
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(dir, ec)) {

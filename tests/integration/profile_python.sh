@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The PyTorch trace helper (clients/python/flame_profile.py) on CPU PyTorch: its unit tests; its
-# torchvision resnet18 trace has the segment structure of the shared H200 trace of the same model as
+# torchvision resnet18 trace has the segment structure of the H200 trace of the same model as
 # `flame trace summarize` reads them; decoder traces keep one structure across contexts; and
 # `flame profile` drives it on a fake Orin tree into a model file. Skipped (exit 77, shown by ctest)
 # when no python3 with torch is installed (Debian: python3-torch python3-torchvision).
+# skip-if-missing: python3-torch
+# skip-if-missing: python3-torchvision
 set -euo pipefail
-: "${FLAME:?}" "${FLAME_SOURCE_DIR:?}" "${FLAME_BUILD_DIR:?}" "${FLAME_SHARED_DIR:?}"
+: "${FLAME:?}" "${FLAME_SOURCE_DIR:?}" "${FLAME_BUILD_DIR:?}"
 PY=
 for p in ${FLAME_TORCH_PYTHON:-} python3 /usr/bin/python3; do
   if command -v "$p" >/dev/null && "$p" -c 'import torch, torchvision' 2>/dev/null; then PY=$p; break; fi
@@ -33,7 +35,7 @@ if grep -q skipped "$T/ut.txt"; then echo "helper unit tests were skipped althou
 "$PY" -m flame_profile --torchvision resnet18 --batch 1 --image-size 64 --iterations 2 --warmup 1 \
   --out "$T/r18.json.gz" 2>/dev/null
 "$FLAME" trace summarize --json "$T/r18.json.gz" >"$T/ours.json"
-"$FLAME" trace summarize --json "$FLAME_SHARED_DIR/data/h200-coupling/traces/resnet18_b1_float32.json.gz" \
+"$FLAME" trace summarize --json "$FLAME_SOURCE_DIR/tests/data/h200-coupling/traces/resnet18_b1_float32.json.gz" \
   >"$T/h200.json"
 "$PY" "$LIBDIR/same_segments.py" "$T/ours.json" "$T/h200.json"
 

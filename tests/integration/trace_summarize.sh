@@ -3,8 +3,8 @@
 # time (median over iterations) that an independent Python stdlib reading of the same trace
 # finds, within 0.1 %; the table form must run; broken files must fail with a clear message.
 set -euo pipefail
-: "${FLAME:?path of the flame binary}" "${FLAME_SHARED_DIR:?path of ../shared}"
-DATA="$FLAME_SHARED_DIR/data/h200-coupling"
+: "${FLAME:?path of the flame binary}" "${FLAME_SOURCE_DIR:?}"
+DATA="$FLAME_SOURCE_DIR/tests/data/h200-coupling"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 

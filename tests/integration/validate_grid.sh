@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# `flame validate grid` end to end on every public grid file: JSON shape and the accuracy the model
+# `flame validate grid` end to end on the FlexiBO grids (data/jetson-public) and on synthetic files
+# in the Energyinfra formats (tests/data/energyinfra-synthetic): JSON shape and the accuracy the model
 # achieves (docs/validation-grid.md has the measured numbers; thresholds here leave a little room).
 set -euo pipefail
-: "${FLAME:?}" "${FLAME_SHARED_DIR:?}"
-dir="$FLAME_SHARED_DIR/data/jetson-public"
+: "${FLAME:?}" "${FLAME_SOURCE_DIR:?}"
+dir="$FLAME_SOURCE_DIR/data/jetson-public"
+synth="$FLAME_SOURCE_DIR/tests/data/energyinfra-synthetic"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 deadlines=1.1,1.2,1.3,1.4,1.5,1.6,1.7,1.8,1.9,2.0,2.1,2.2,2.3,2.4,2.5,2.6,2.7,2.8,2.9,3.0
@@ -57,22 +59,19 @@ for f in inceptionv3_200x200 inceptionv3_600x600 xception_200x200 xception_600x6
   first=0
 done
 
-# Energyinfra Orin: Qwen2.5-7B decode TPOT from 3 of 11 GPU clocks.
-"$FLAME" validate grid "$dir/energyinfra-orin/finegrained_profiling_20260523_201923.csv" --budget 3 \
-  --deadlines 1.1,1.5,2 --no-curve --json >"$tmp/qwen.json"
-check "$tmp/qwen.json" 5 5 95 1.1 0
-# Phi-3 GPU x EMC with glitches: they must be found and reported.
-"$FLAME" validate grid "$dir/energyinfra-orin/finegrained_combined_20260516.csv" --budget 5 --no-curve --json \
-  >"$tmp/phi3.json"
+# Energyinfra sweep format: decode TPOT of 4 workloads from 5 of 22 GPU x EMC combinations.
+"$FLAME" validate grid "$synth/sweep.csv" --budget 5 --deadlines 1.1,1.5,2 --no-curve --json >"$tmp/sweep.json"
+check "$tmp/sweep.json" 5 5 95 1.1 0
+# The same format with clock changes that did not act at 4 combinations: found and reported.
+"$FLAME" validate grid "$synth/glitched.csv" --budget 5 --no-curve --json >"$tmp/glitched.json"
 python3 -c "
-import json; j = json.load(open('$tmp/phi3.json'))
-assert len(j['excluded']) >= 20 and all('contradicts' in e['reason'] or 'clock response' in e['reason'] for e in j['excluded'])
-assert j['avoided_combinations'] >= 3
-print('phi3: %d glitches excluded, latency %.2f %%' % (len(j['excluded']), j['latency']['mean_ape_pct']))"
-# A latency-only file: no power in the report.
-"$FLAME" validate grid "$dir/energyinfra-orin/real_experiment_20260513_042908.csv" --budget 3 --no-curve --json \
-  >"$tmp/real.json"
-check "$tmp/real.json" 5 0 0 0 0
+import json; j = json.load(open('$tmp/glitched.json'))
+assert len(j['excluded']) >= 12 and all('contradicts' in e['reason'] or 'clock response' in e['reason'] for e in j['excluded']), j['excluded']
+assert j['avoided_combinations'] >= 3, j['avoided_combinations']
+print('glitched: %d glitches excluded, latency %.2f %%' % (len(j['excluded']), j['latency']['mean_ape_pct']))"
+# A latency-only file (CPU x GPU format): no power in the report.
+"$FLAME" validate grid "$synth/cpu_gpu.csv" --budget 5 --no-curve --json >"$tmp/cpu_gpu.json"
+check "$tmp/cpu_gpu.json" 5 0 0 0 0
 
 # Refusals are clear.
 if "$FLAME" validate grid "$dir/flexibo-tx2/tx2_sampled_output_inceptionv3_200x200.csv" --budget 4 2>"$tmp/err"; then

@@ -93,25 +93,34 @@ TEST_CASE("grid dataset: Energyinfra sweeps keep decode rows, drop failed runs, 
 }
 
 TEST_CASE("grid dataset: the public files read with the documented row counts") {
-  const std::string dir = std::string(FLAME_SHARED_DIR) + "/data/jetson-public/";
+  const std::string dir = std::string(FLAME_SOURCE_DIR) + "/data/jetson-public/flexibo-tx2/";
   for (const char* f :
        {"tx2_sampled_output_inceptionv3_200x200.csv", "tx2_sampled_output_xception_600x600.csv"}) {
-    const Dataset d = read_dataset(dir + "flexibo-tx2/" + f);
+    const Dataset d = read_dataset(dir + f);
     CHECK(d.samples.size() == 768);
     CHECK(group_points(d).size() == 768);
   }
-  const Dataset obj = read_dataset(dir + "flexibo-tx2/it_ec_te_obj.csv");
+  const Dataset obj = read_dataset(dir + "it_ec_te_obj.csv");
   CHECK(obj.format == DatasetFormat::FlexiboObjectives);
   CHECK(obj.samples.size() == 799);
   CHECK_FALSE(obj.has_power());
-  const Dataset qwen = read_dataset(dir + "energyinfra-orin/finegrained_profiling_20260523_201923.csv");
-  CHECK(qwen.samples.size() == 396);  // decode rows; the 396 mixed rows are skipped
-  CHECK(qwen.skipped == 396);
-  CHECK(series_names(qwen).size() == 12);
-  const Dataset phi = read_dataset(dir + "energyinfra-orin/finegrained_combined_20260516.csv");
-  CHECK(phi.dropped.size() == 1);  // the decode half: its failed runs are all in the mixed half
-  const Dataset real = read_dataset(dir + "energyinfra-orin/real_experiment_20260513_042908.csv");
-  CHECK(real.format == DatasetFormat::EnergyinfraCpuGpu);
-  CHECK(real.dropped.size() == 35);
-  CHECK(real.samples.size() == 145);
+}
+
+// The Energyinfra formats on the synthetic files of tests/data/energyinfra-synthetic (its README).
+TEST_CASE("grid dataset: Energyinfra formats read with the generator's row counts") {
+  const std::string dir = std::string(FLAME_SOURCE_DIR) + "/tests/data/energyinfra-synthetic/";
+  const Dataset sweep = read_dataset(dir + "sweep.csv");
+  CHECK(sweep.format == DatasetFormat::EnergyinfraSweep);
+  CHECK(sweep.samples.size() == 264);  // 4 workloads x 11 GPU x 2 EMC x 3 repeats of decode
+  CHECK(sweep.skipped == 264);         // the 'mixed' rows
+  CHECK(series_names(sweep).size() == 4);
+  CHECK(sweep.has_power());
+  const Dataset glitched = read_dataset(dir + "glitched.csv");
+  CHECK(glitched.dropped.size() == 1);  // the one failed decode run
+  CHECK(glitched.samples.size() == 263);
+  const Dataset cpu_gpu = read_dataset(dir + "cpu_gpu.csv");
+  CHECK(cpu_gpu.format == DatasetFormat::EnergyinfraCpuGpu);
+  CHECK(cpu_gpu.dropped.size() == 5);
+  CHECK(cpu_gpu.samples.size() == 391);
+  CHECK_FALSE(cpu_gpu.has_power());
 }

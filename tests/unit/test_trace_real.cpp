@@ -12,7 +12,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const fs::path kData = fs::path(FLAME_SHARED_DIR) / "data" / "h200-coupling";
+// The reference attribution ships with the product (data/); the raw traces are test data.
+const fs::path kReference = fs::path(FLAME_SOURCE_DIR) / "data" / "h200-coupling";
+const fs::path kTraces = fs::path(FLAME_SOURCE_DIR) / "tests" / "data" / "h200-coupling";
 
 nlohmann::json load_json(const fs::path& p) {
   std::ifstream in(p);
@@ -24,12 +26,12 @@ nlohmann::json load_json(const fs::path& p) {
 
 TEST_CASE("trace: every real H200 trace reproduces the reference per-segment attribution", "[trace][real]") {
   int traces = 0;
-  for (const fs::path& dir : {kData, kData / "run2"}) {
-    const auto coupling = load_json(dir / "coupling.json");
+  for (const char* run : {"", "run2"}) {
+    const auto coupling = load_json(kReference / run / "coupling.json");
     std::map<std::string, nlohmann::json> by_trace;
     for (const auto& r : coupling["results"]) by_trace[r["trace"].get<std::string>()] = r;
 
-    for (const auto& entry : fs::directory_iterator(dir / "traces")) {
+    for (const auto& entry : fs::directory_iterator(kTraces / run / "traces")) {
       const std::string rel = "traces/" + entry.path().filename().string();
       INFO(entry.path().string());
       const flame::TraceSummary s = flame::summarize_trace_file(entry.path());
