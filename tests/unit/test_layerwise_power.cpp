@@ -66,7 +66,7 @@ std::vector<ProfiledPoint> profiles(const LayerwiseModel& m, const ClockGrid& g,
     ProfiledPoint p;
     p.clocks = c;
     for (size_t s = 0; s < m.segments(); ++s) {
-      p.run.cpu_ns.push_back(m.cpu_curves()[s].at(c.cpu_khz));
+      p.run.cpu_ns.push_back(m.cpu_curves()[s].at(c.cpu_khz, c.emc_hz));
       p.run.gpu_ns.push_back(m.gpu_curves()[s].at(c.gpu_hz, c.emc_hz));
     }
     p.run.e2e_median_ns = m.latency_ns(c);
@@ -267,7 +267,7 @@ TEST_CASE("profile fit: rail power samples become the model's power, with its he
     WorkloadResult w;
     w.trace_run.names = truth.names();
     for (std::size_t i = 0; i < truth.segments(); ++i) {
-      w.trace_run.run.cpu_ns.push_back(truth.cpu_curves()[i].at(h.plan[s].cpu_khz));
+      w.trace_run.run.cpu_ns.push_back(truth.cpu_curves()[i].at(h.plan[s].cpu_khz, h.plan[s].emc_hz));
       w.trace_run.run.gpu_ns.push_back(truth.gpu_curves()[i].at(h.plan[s].gpu_hz, h.plan[s].emc_hz));
     }
     w.trace_run.run.e2e_median_ns = truth.latency_ns(h.plan[s]);

@@ -48,7 +48,7 @@ std::vector<StepRecord> profile_steps(const LayerwiseModel& m, const JournalHead
     WorkloadResult w;
     w.trace_run.names = m.names();
     for (std::size_t i = 0; i < m.segments(); ++i) {
-      w.trace_run.run.cpu_ns.push_back(m.cpu_curves()[i].at(h.plan[s].cpu_khz));
+      w.trace_run.run.cpu_ns.push_back(m.cpu_curves()[i].at(h.plan[s].cpu_khz, h.plan[s].emc_hz));
       w.trace_run.run.gpu_ns.push_back(m.gpu_curves()[i].at(h.plan[s].gpu_hz, h.plan[s].emc_hz));
     }
     const auto t = m.simulate(h.plan[s]);
