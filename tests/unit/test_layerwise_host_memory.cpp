@@ -9,20 +9,14 @@
 #include "flame/board/description_grid.hpp"
 #include "flame/model/layerwise_plan.hpp"
 #include "flame/model/model_file.hpp"
-#include "trace_test_support.hpp"
+#include "layerwise_test_support.hpp"
 
 using namespace flame;
+using layerwise_test::error_of;
+using layerwise_test::orin;
+using layerwise_test::replaced;
 
 namespace {
-
-ClockGrid orin() {
-  return board::clock_grid(board::load_board_description(std::string(FLAME_SOURCE_DIR) +
-                                                         "/config/boards/orin-nano-8gb-super.yaml"));
-}
-
-std::string error_of(const std::string& yaml) {
-  return trace_test::error_of<ModelFileError>([&] { parse_model_file(yaml, "m.yaml"); });
-}
 
 // A version 1 file as written before the EMC term existed (docs/model-format.md).
 const std::string kVersion1 = R"(format: flame-model
@@ -34,11 +28,6 @@ emc_hz: [665600000, 2133000000, 3199000000]
 segments:
   - {name: conv1, cpu: [5000, 1.0e11], gpu: {work_ns_hz: 2.0e14, memory_ns: [59373, 30847, 22852]}}
 )";
-
-std::string replaced(std::string s, const std::string& from, const std::string& to) {
-  s.replace(s.find(from), from.size(), to);
-  return s;
-}
 
 }  // namespace
 

@@ -14,16 +14,14 @@
 #include "flame/search/greedy_search.hpp"
 #include "flame/validate/error_stats.hpp"
 #include "flame/validate/layerwise_recovery.hpp"
-#include "trace_test_support.hpp"
+#include "layerwise_test_support.hpp"
 
 using namespace flame;
+using layerwise_test::error_of;
+using layerwise_test::orin;
+using layerwise_test::replaced;
 
 namespace {
-
-ClockGrid orin() {
-  return board::clock_grid(board::load_board_description(std::string(FLAME_SOURCE_DIR) +
-                                                         "/config/boards/orin-nano-8gb-super.yaml"));
-}
 
 // Two segments: a host-heavy one and a device-heavy one whose device time is mostly memory.
 LayerwiseModel two_segments(const ClockGrid& g) {
@@ -75,16 +73,6 @@ std::vector<ProfiledPoint> profiles(const LayerwiseModel& m, const ClockGrid& g,
     out.push_back(p);
   }
   return out;
-}
-
-std::string error_of(const std::string& yaml) {
-  return trace_test::error_of<ModelFileError>([&] { parse_model_file(yaml, "m.yaml"); });
-}
-
-std::string replaced(std::string s, const std::string& from, const std::string& to) {
-  const auto at = s.find(from);
-  REQUIRE(at != std::string::npos);
-  return s.replace(at, from.size(), to);
 }
 
 std::string fitted_yaml(const ClockGrid& g) {
