@@ -72,7 +72,10 @@ void TableSimulator::Domain::settle(double t) {
 
 namespace {
 
-std::vector<std::shared_ptr<const ModelTruth>> grid_truths(std::vector<GridTable> tables) {
+// Takes the tables by reference: the delegating constructor below also passes them to tx2_board,
+// and the order in which a call's arguments are evaluated is unspecified (a by-value parameter
+// moved from first left tx2_board an empty list under GCC).
+std::vector<std::shared_ptr<const ModelTruth>> grid_truths(const std::vector<GridTable>& tables) {
   if (tables.empty()) throw GridError("simulator: no grid tables");
   std::vector<std::shared_ptr<const ModelTruth>> out;
   for (auto& t : tables) {
@@ -81,7 +84,7 @@ std::vector<std::shared_ptr<const ModelTruth>> grid_truths(std::vector<GridTable
       throw GridError(
           fmt::format("simulator: grid {} has other clock levels than {}", t.name(), tables.front().name()));
   }
-  for (auto& t : tables) out.push_back(std::make_shared<GridTruth>(std::move(t)));
+  for (const auto& t : tables) out.push_back(std::make_shared<GridTruth>(t));
   return out;
 }
 
@@ -93,7 +96,7 @@ SimBoard tx2_board(const std::vector<GridTable>& tables) {
 }  // namespace
 
 TableSimulator::TableSimulator(std::string tree_root, std::vector<GridTable> tables, SimOptions options)
-    : TableSimulator(std::move(tree_root), tx2_board(tables), grid_truths(std::move(tables)), options) {}
+    : TableSimulator(std::move(tree_root), tx2_board(tables), grid_truths(tables), options) {}
 
 TableSimulator::TableSimulator(std::string tree_root, SimBoard board,
                                std::vector<std::shared_ptr<const ModelTruth>> truths, SimOptions options)
