@@ -49,7 +49,7 @@ TEST_CASE("segment curves: one clock only cannot split fixed from scaling time")
   std::vector<CurveSample> cs{{{1e6, 0, 1e9, 2e9}, 500}, {{1e6, 0, 5e8, 2e9}, 500}};
   const auto c = fit_cpu_curve(cs);
   CHECK(c.fixed_ns == 0);
-  CHECK(c.at(5e5) == Approx(1000));
+  CHECK(c.at(5e5, 2e9) == Approx(1000));
   CHECK_THROWS(fit_cpu_curve({}));
 }
 

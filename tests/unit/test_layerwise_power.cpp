@@ -14,16 +14,14 @@
 #include "flame/search/greedy_search.hpp"
 #include "flame/validate/error_stats.hpp"
 #include "flame/validate/layerwise_recovery.hpp"
-#include "trace_test_support.hpp"
+#include "layerwise_test_support.hpp"
 
 using namespace flame;
+using layerwise_test::error_of;
+using layerwise_test::orin;
+using layerwise_test::replaced;
 
 namespace {
-
-ClockGrid orin() {
-  return board::clock_grid(board::load_board_description(std::string(FLAME_SOURCE_DIR) +
-                                                         "/config/boards/orin-nano-8gb-super.yaml"));
-}
 
 // Two segments: a host-heavy one and a device-heavy one whose device time is mostly memory.
 LayerwiseModel two_segments(const ClockGrid& g) {
@@ -66,7 +64,7 @@ std::vector<ProfiledPoint> profiles(const LayerwiseModel& m, const ClockGrid& g,
     ProfiledPoint p;
     p.clocks = c;
     for (size_t s = 0; s < m.segments(); ++s) {
-      p.run.cpu_ns.push_back(m.cpu_curves()[s].at(c.cpu_khz));
+      p.run.cpu_ns.push_back(m.cpu_curves()[s].at(c.cpu_khz, c.emc_hz));
       p.run.gpu_ns.push_back(m.gpu_curves()[s].at(c.gpu_hz, c.emc_hz));
     }
     p.run.e2e_median_ns = m.latency_ns(c);
@@ -75,16 +73,6 @@ std::vector<ProfiledPoint> profiles(const LayerwiseModel& m, const ClockGrid& g,
     out.push_back(p);
   }
   return out;
-}
-
-std::string error_of(const std::string& yaml) {
-  return trace_test::error_of<ModelFileError>([&] { parse_model_file(yaml, "m.yaml"); });
-}
-
-std::string replaced(std::string s, const std::string& from, const std::string& to) {
-  const auto at = s.find(from);
-  REQUIRE(at != std::string::npos);
-  return s.replace(at, from.size(), to);
 }
 
 std::string fitted_yaml(const ClockGrid& g) {
@@ -267,7 +255,7 @@ TEST_CASE("profile fit: rail power samples become the model's power, with its he
     WorkloadResult w;
     w.trace_run.names = truth.names();
     for (std::size_t i = 0; i < truth.segments(); ++i) {
-      w.trace_run.run.cpu_ns.push_back(truth.cpu_curves()[i].at(h.plan[s].cpu_khz));
+      w.trace_run.run.cpu_ns.push_back(truth.cpu_curves()[i].at(h.plan[s].cpu_khz, h.plan[s].emc_hz));
       w.trace_run.run.gpu_ns.push_back(truth.gpu_curves()[i].at(h.plan[s].gpu_hz, h.plan[s].emc_hz));
     }
     w.trace_run.run.e2e_median_ns = truth.latency_ns(h.plan[s]);

@@ -19,13 +19,14 @@ ClockGrid orin() {
                                                          "/config/boards/orin-nano-8gb-super.yaml"));
 }
 
-// A known board in the estimator's own form: per segment fixed + work/f host, memory[emc] + work/f device.
+// A known board in the estimator's own form: per segment fixed + work/f_cpu + memory/f_emc host (every
+// other segment with a DRAM-bound share), memory[emc] + work/f device.
 LayerwiseModel truth(const ClockGrid& g) {
   std::vector<CpuCurve> cpu;
   std::vector<GpuCurve> gpu;
   std::vector<std::string> names;
   for (int i = 0; i < 7; ++i) {
-    cpu.push_back({2000.0 + 500 * i, (20000.0 + 3000 * i) * 1.728e6});
+    cpu.push_back({2000.0 + 500 * i, (20000.0 + 3000 * i) * 1.728e6, (i % 2) * 8000.0 * 3199e6});
     GpuCurve c;
     c.emc_hz = g.emc_hz;
     // memory time linear in 1/f_emc, so interpolating between levels is exact
@@ -48,7 +49,7 @@ std::vector<StepRecord> profile_steps(const LayerwiseModel& m, const JournalHead
     WorkloadResult w;
     w.trace_run.names = m.names();
     for (std::size_t i = 0; i < m.segments(); ++i) {
-      w.trace_run.run.cpu_ns.push_back(m.cpu_curves()[i].at(h.plan[s].cpu_khz));
+      w.trace_run.run.cpu_ns.push_back(m.cpu_curves()[i].at(h.plan[s].cpu_khz, h.plan[s].emc_hz));
       w.trace_run.run.gpu_ns.push_back(m.gpu_curves()[i].at(h.plan[s].gpu_hz, h.plan[s].emc_hz));
     }
     const auto t = m.simulate(h.plan[s]);
@@ -93,6 +94,22 @@ TEST_CASE("profile fit: a board in the model's form is recovered; held-back poin
     worst = std::max(worst, ape_pct(f.model.latency_ns(c), m.latency_ns(c)));
   }
   CHECK(worst < 3.0);
+  CHECK(f.host_memory_term);
+  CHECK(model_file_text(f, h, "").find("without the EMC term") == std::string::npos);
+}
+
+TEST_CASE("profile fit: with one EMC level profiled the host curves fall back and the file says so",
+          "[profile][host-memory]") {
+  auto h = header(12);
+  std::vector<Clocks> top_emc;
+  for (const auto& c : h.plan)
+    if (c.emc_hz == h.grid.emc_hz.back()) top_emc.push_back(c);
+  REQUIRE(top_emc.size() >= 3);
+  h.plan = top_emc;
+  const auto f = fit_workload(h, profile_steps(truth(h.grid), h), 0);
+  CHECK_FALSE(f.host_memory_term);
+  for (const auto& c : f.model.cpu_curves()) CHECK(c.memory_ns_hz == 0);
+  CHECK(model_file_text(f, h, "").find("Host curves without the EMC term") != std::string::npos);
 }
 
 TEST_CASE("profile fit: cross-validation exposes a measurement the others contradict", "[profile]") {

@@ -90,7 +90,7 @@ std::string grid_to_yaml(const grid::GridModel& m, const std::string& name, cons
                          const std::string& provenance) {
   YAML::Emitter e;
   e.SetDoublePrecision(10);
-  begin_model_document(e, "grid", name, board, provenance);
+  begin_model_document(e, kOldestModelFileVersion, "grid", name, board, provenance);
   e << YAML::Key << "source" << YAML::Value << YAML::BeginMap;
   e << YAML::Key << "dataset" << YAML::Value << m.dataset;
   e << YAML::Key << "format" << YAML::Value << m.format;

@@ -27,7 +27,8 @@ LayerwiseModel::LayerwiseModel(std::vector<std::string> names, std::vector<CpuCu
   // The fast path's prefix sums assume no segment can take negative time.
   auto bad = [](double v) { return !std::isfinite(v) || v < 0; };
   for (size_t i = 0; i < cpu_.size(); ++i) {
-    bool ok = !bad(cpu_[i].fixed_ns) && !bad(cpu_[i].work_ns_khz) && !bad(gpu_[i].work_ns_hz);
+    bool ok = !bad(cpu_[i].fixed_ns) && !bad(cpu_[i].work_ns_khz) && !bad(cpu_[i].memory_ns_hz) &&
+              !bad(gpu_[i].work_ns_hz);
     for (double m : gpu_[i].memory_ns) ok = ok && !bad(m);
     if (!ok)
       throw std::invalid_argument("layer-wise model: segment " + std::to_string(i) +
@@ -36,22 +37,23 @@ LayerwiseModel::LayerwiseModel(std::vector<std::string> names, std::vector<CpuCu
   const size_t n = cpu_.size(), levels = gpu_.empty() ? 0 : gpu_.front().emc_hz.size();
   pre_fixed_.assign(n + 1, 0);
   pre_work_.assign(n + 1, 0);
+  pre_host_memory_.assign(n + 1, 0);
   pre_gpu_work_.assign(n + 1, 0);
   pre_memory_.assign(levels * (n + 1), 0);
   for (size_t i = 0; i < n; ++i) {
     pre_fixed_[i + 1] = pre_fixed_[i] + cpu_[i].fixed_ns;
     pre_work_[i + 1] = pre_work_[i] + cpu_[i].work_ns_khz;
+    pre_host_memory_[i + 1] = pre_host_memory_[i] + cpu_[i].memory_ns_hz;
     pre_gpu_work_[i + 1] = pre_gpu_work_[i] + gpu_[i].work_ns_hz;
     for (size_t l = 0; l < levels; ++l)
       pre_memory_[l * (n + 1) + i + 1] = pre_memory_[l * (n + 1) + i] + gpu_[i].memory_ns[l];
   }
-  fixed_sum_ = pre_fixed_[n], work_sum_ = pre_work_[n];
 }
 
 double LayerwiseModel::latency_ns(const Clocks& clocks) const {
   if (!(clocks.cpu_khz > 0 && clocks.gpu_hz > 0 && clocks.emc_hz > 0))
     throw std::invalid_argument("layer-wise model: CPU, GPU and EMC clocks must all be set");
-  const double inv_cpu = 1.0 / clocks.cpu_khz, inv_gpu = 1.0 / clocks.gpu_hz;
+  const double inv_cpu = 1.0 / clocks.cpu_khz, inv_gpu = 1.0 / clocks.gpu_hz, inv_emc = 1.0 / clocks.emc_hz;
   // Resolve the EMC interpolation once for all segments (GpuCurve::at does it per call).
   size_t lo = 0, hi = 0;
   double t = 0;
@@ -66,30 +68,32 @@ double LayerwiseModel::latency_ns(const Clocks& clocks) const {
       t = (1 / clocks.emc_hz - 1 / levels[lo]) / (1 / levels[hi] - 1 / levels[lo]);
     }
   }
-  const double host = fixed_sum_ + work_sum_ * inv_cpu;
+  const size_t n = cpu_.size();
+  const double host = pre_fixed_[n] + pre_work_[n] * inv_cpu + pre_host_memory_[n] * inv_emc;
   const double stretch = host > 0 ? std::max(0.0, host + costs_.cpu_offset_ns) / host : 1.0;
   // The queue recurrence g = max(g, c_j) + w_j is a serial chain of dependent max/add. Unrolled it
   // is g = W_n + max_j (c_j - W_{j-1}), with c_j the host's launch time of segment j and W the
   // device prefix sum; both come from prefix sums, so the terms are independent and the loop is
   // throughput-bound (about 1.4x faster). Segments without device work need no special case: their
   // term never exceeds the next segment's, and a trailing one gives g = c_n.
-  const size_t n = cpu_.size();
   const double* pm_lo = pre_memory_.data() + lo * (n + 1);
   const double* pm_hi = pre_memory_.data() + hi * (n + 1);
   const double* pf = pre_fixed_.data();
   const double* pw = pre_work_.data();
+  const double* ph = pre_host_memory_.data();
   const double* pg = pre_gpu_work_.data();
-  const double a = stretch, b = stretch * inv_cpu, s = costs_.gpu_scale, sg = costs_.gpu_scale * inv_gpu;
+  const double a = stretch, b = stretch * inv_cpu, e = stretch * inv_emc, s = costs_.gpu_scale,
+               sg = costs_.gpu_scale * inv_gpu;
   auto device = [&](size_t j) { return s * (pm_lo[j] + t * (pm_hi[j] - pm_lo[j])) + sg * pg[j]; };
-  auto term = [&](size_t j) { return a * pf[j + 1] + b * pw[j + 1] - device(j); };
+  auto host_at = [&](size_t j) { return a * pf[j] + b * pw[j] + e * ph[j]; };
+  auto term = [&](size_t j) { return host_at(j + 1) - device(j); };
   double m[4] = {0, 0, 0, 0};  // with no segments: g = 0; four maxima so the max chain splits too
   size_t j = 0;
   for (; j + 3 < n; j += 4)
     for (size_t u = 0; u < 4; ++u) m[u] = std::max(m[u], term(j + u));
   for (; j < n; ++j) m[0] = std::max(m[0], term(j));
   const double best = std::max(std::max(m[0], m[1]), std::max(m[2], m[3]));
-  const double c_total = a * pf[n] + b * pw[n];
-  return std::max(c_total, device(n) + best) + costs_.sync_latency_ns;
+  return std::max(host_at(n), device(n) + best) + costs_.sync_latency_ns;
 }
 
 Estimate LayerwiseModel::estimate(const Clocks& clocks) const {
@@ -102,7 +106,7 @@ TimelineResult LayerwiseModel::simulate(const Clocks& clocks, bool per_segment) 
     throw std::invalid_argument("layer-wise model: CPU, GPU and EMC clocks must all be set");
   std::vector<double> cpu(cpu_.size()), gpu(gpu_.size());
   for (size_t i = 0; i < cpu_.size(); ++i) {
-    cpu[i] = cpu_[i].at(clocks.cpu_khz);
+    cpu[i] = cpu_[i].at(clocks.cpu_khz, clocks.emc_hz);
     gpu[i] = gpu_[i].at(clocks.gpu_hz, clocks.emc_hz);
   }
   return simulate_timeline(cpu, gpu, costs_, 1.0, per_segment);

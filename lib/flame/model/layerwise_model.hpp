@@ -49,10 +49,9 @@ class LayerwiseModel {
   std::vector<GpuCurve> gpu_;
   TimelineCosts costs_;
   std::optional<grid::PowerModel> power_;
-  double fixed_sum_ = 0, work_sum_ = 0;  // host total at f: fixed_sum + work_sum / f
-  // Prefix sums for latency_ns (index j: segments [0, j)): host fixed and clock-scaled parts,
-  // device clock-scaled part, and the device memory part per EMC level (level-major).
-  std::vector<double> pre_fixed_, pre_work_, pre_gpu_work_, pre_memory_;
+  // Prefix sums for latency_ns (index j: segments [0, j)): host fixed, CPU-scaled and EMC-scaled
+  // parts, device clock-scaled part, and the device memory part per EMC level (level-major).
+  std::vector<double> pre_fixed_, pre_work_, pre_host_memory_, pre_gpu_work_, pre_memory_;
 };
 
 // Fits every segment's curves from runs at several clock combinations (all with the same segment

@@ -38,7 +38,7 @@ std::optional<grid::PowerModel> parse_layerwise_power(const YAML::Node& root, co
   return read_power_terms(pw, c, r, "power");
 }
 
-std::shared_ptr<const LatencyModel> parse_layerwise(const YAML::Node& root, const Reader& r) {
+std::shared_ptr<const LatencyModel> parse_layerwise(const YAML::Node& root, const Reader& r, int version) {
   const YAML::Node c = r.need(root, "costs");
   TimelineCosts costs;
   costs.cpu_offset_ns = r.number(r.need(c, "cpu_offset_ns"), "costs.cpu_offset_ns", -1e12);
@@ -57,8 +57,12 @@ std::shared_ptr<const LatencyModel> parse_layerwise(const YAML::Node& root, cons
     const std::string where = fmt::format("segments[{}]", i);
     names.push_back(s["name"] ? r.text(s["name"], where + ".name") : std::string{});
     const auto h = r.numbers(r.need(s, "cpu"), where + ".cpu");
-    if (h.size() != 2) r.fail(s["cpu"], where + ".cpu: expected [fixed_ns, work_ns_khz]");
-    cpu.push_back({h[0], h[1]});
+    // Version 1 host curves have no EMC term: it is 0, so they evaluate exactly as before.
+    if (version == 1 && h.size() != 2)
+      r.fail(s["cpu"], where + ".cpu: expected [fixed_ns, work_ns_khz] (version 1)");
+    if (version >= 2 && h.size() != 3)
+      r.fail(s["cpu"], where + ".cpu: expected [fixed_ns, work_ns_khz, memory_ns_hz]");
+    cpu.push_back({h[0], h[1], version >= 2 ? h[2] : 0.0});
     const YAML::Node g = r.need(s, "gpu");
     GpuCurve gc;
     gc.emc_hz = emc;
@@ -88,9 +92,9 @@ LoadedModel parse_model_file(const std::string& yaml, const std::string& source)
   if (r.text(r.need(root, "format"), "format") != "flame-model")
     r.fail(root["format"], "format: expected 'flame-model'");
   const double version = r.number(r.need(root, "version"), "version");
-  if (version != kModelFileVersion)
-    r.fail(root["version"],
-           fmt::format("version {} is not supported (this build reads {})", version, kModelFileVersion));
+  if (version != std::floor(version) || version < kOldestModelFileVersion || version > kModelFileVersion)
+    r.fail(root["version"], fmt::format("version {} is not supported (this build reads {} to {})", version,
+                                        kOldestModelFileVersion, kModelFileVersion));
   LoadedModel m;
   m.kind = r.text(r.need(root, "kind"), "kind");
   m.name = r.text(r.need(root, "name"), "name");
@@ -98,7 +102,7 @@ LoadedModel parse_model_file(const std::string& yaml, const std::string& source)
   if (root["board"]) m.board = r.text(root["board"], "board");
   try {
     if (m.kind == "layerwise")
-      m.model = parse_layerwise(root, r);
+      m.model = parse_layerwise(root, r, static_cast<int>(version));
     else if (m.kind == "grid")
       m.model = parse_grid_model(root, source);
     else
@@ -123,7 +127,7 @@ std::string layerwise_to_yaml(const LayerwiseModel& m, const std::string& name, 
                               const std::string& provenance) {
   YAML::Emitter e;
   e.SetDoublePrecision(8);
-  begin_model_document(e, "layerwise", name, board, provenance);
+  begin_model_document(e, kModelFileVersion, "layerwise", name, board, provenance);
   e << YAML::Key << "costs" << YAML::Value << YAML::BeginMap;
   e << YAML::Key << "cpu_offset_ns" << YAML::Value << m.costs().cpu_offset_ns;
   e << YAML::Key << "gpu_scale" << YAML::Value << m.costs().gpu_scale;
@@ -137,7 +141,8 @@ std::string layerwise_to_yaml(const LayerwiseModel& m, const std::string& name, 
     if (i < m.names().size() && !m.names()[i].empty())
       e << YAML::Key << "name" << YAML::Value << m.names()[i];
     e << YAML::Key << "cpu" << YAML::Value << YAML::Flow
-      << std::vector<double>{m.cpu_curves()[i].fixed_ns, m.cpu_curves()[i].work_ns_khz};
+      << std::vector<double>{m.cpu_curves()[i].fixed_ns, m.cpu_curves()[i].work_ns_khz,
+                             m.cpu_curves()[i].memory_ns_hz};
     e << YAML::Key << "gpu" << YAML::Value << YAML::Flow << YAML::BeginMap;
     e << YAML::Key << "work_ns_hz" << YAML::Value << m.gpu_curves()[i].work_ns_hz;
     e << YAML::Key << "memory_ns" << YAML::Value << YAML::Flow << m.gpu_curves()[i].memory_ns;

@@ -1,6 +1,6 @@
 #pragma once
 // Versioned YAML model files (docs/model-format.md): what `flame fit` writes and flamed loads.
-// Top level: format: flame-model, version: 1, kind: <kind>, name: <served name>; the rest depends
+// Top level: format: flame-model, version: 1 or 2, kind: <kind>, name: <served name>; the rest depends
 // on the kind. Loading dispatches on kind; errors name file:line:column.
 #include <filesystem>
 #include <memory>
@@ -12,7 +12,10 @@
 
 namespace flame {
 
-inline constexpr int kModelFileVersion = 1;
+// Version 2 added the host curve's EMC term to kind layerwise (a third `cpu` value); grid files
+// are unchanged and still written as version 1, and version 1 files of both kinds load as before.
+inline constexpr int kModelFileVersion = 2;
+inline constexpr int kOldestModelFileVersion = 1;
 
 struct ModelFileError : std::runtime_error {
   using std::runtime_error::runtime_error;

@@ -9,12 +9,12 @@
 
 namespace flame {
 
-inline void begin_model_document(YAML::Emitter& e, const char* kind, const std::string& name,
+inline void begin_model_document(YAML::Emitter& e, int version, const char* kind, const std::string& name,
                                  const std::string& board, const std::string& provenance) {
   if (!provenance.empty()) e << YAML::Comment(provenance);
   e << YAML::BeginMap;
   e << YAML::Key << "format" << YAML::Value << "flame-model";
-  e << YAML::Key << "version" << YAML::Value << kModelFileVersion;
+  e << YAML::Key << "version" << YAML::Value << version;
   e << YAML::Key << "kind" << YAML::Value << kind;
   e << YAML::Key << "name" << YAML::Value << name;
   if (!board.empty()) e << YAML::Key << "board" << YAML::Value << board;

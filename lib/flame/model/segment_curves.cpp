@@ -37,14 +37,44 @@ double GpuCurve::at(double gpu_hz, double emc) const {
   return memory + work_ns_hz / gpu_hz;
 }
 
+namespace {
+
+// The host design matrix, columns scaled by the highest clocks so every coefficient is in ns.
+Eigen::MatrixXd host_columns(std::span<const Clocks> clocks, bool with_memory) {
+  double cpu_ref = 0, emc_ref = 0;
+  for (const auto& c : clocks) cpu_ref = std::max(cpu_ref, c.cpu_khz), emc_ref = std::max(emc_ref, c.emc_hz);
+  Eigen::MatrixXd A(static_cast<Eigen::Index>(clocks.size()), with_memory ? 3 : 2);
+  for (size_t i = 0; i < clocks.size(); ++i) {
+    const auto r = static_cast<Eigen::Index>(i);
+    A(r, 0) = 1.0;
+    A(r, 1) = cpu_ref / clocks[i].cpu_khz;
+    if (with_memory) A(r, 2) = emc_ref / clocks[i].emc_hz;
+  }
+  return A;
+}
+
+}  // namespace
+
+bool host_memory_term_identifiable(std::span<const Clocks> clocks) {
+  if (clocks.size() < 3) return false;
+  for (const auto& c : clocks)
+    if (!(c.cpu_khz > 0 && c.emc_hz > 0)) return false;
+  Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(host_columns(clocks, true));
+  qr.setThreshold(1e-9);
+  return qr.rank() == 3;
+}
+
 CpuCurve fit_cpu_curve(std::span<const CurveSample> samples) {
   if (samples.empty()) throw std::invalid_argument("fit_cpu_curve: no samples");
   std::set<double> freqs;
-  double f_ref = 0;
+  std::vector<Clocks> clocks;
+  double f_ref = 0, emc_ref = 0;
   for (const auto& s : samples) {
     if (!(s.clocks.cpu_khz > 0)) throw std::invalid_argument("fit_cpu_curve: sample without a CPU clock");
     freqs.insert(s.clocks.cpu_khz);
+    clocks.push_back(s.clocks);
     f_ref = std::max(f_ref, s.clocks.cpu_khz);
+    emc_ref = std::max(emc_ref, s.clocks.emc_hz);
   }
   CpuCurve c;
   if (freqs.size() < 2) {
@@ -53,18 +83,14 @@ CpuCurve fit_cpu_curve(std::span<const CurveSample> samples) {
     c.work_ns_khz = mean / static_cast<double>(samples.size());
     return c;
   }
-  // Columns are scaled by the highest clock so both coefficients are in ns.
-  Eigen::MatrixXd A(static_cast<Eigen::Index>(samples.size()), 2);
+  const bool memory = host_memory_term_identifiable(clocks);
+  const Eigen::MatrixXd A = host_columns(clocks, memory);
   Eigen::VectorXd b(A.rows());
-  for (size_t i = 0; i < samples.size(); ++i) {
-    const auto r = static_cast<Eigen::Index>(i);
-    A(r, 0) = 1.0;
-    A(r, 1) = f_ref / samples[i].clocks.cpu_khz;
-    b(r) = samples[i].ns;
-  }
+  for (size_t i = 0; i < samples.size(); ++i) b(static_cast<Eigen::Index>(i)) = samples[i].ns;
   const auto x = solve_nnls(A, b).x;
   c.fixed_ns = x(0);
   c.work_ns_khz = x(1) * f_ref;
+  if (memory) c.memory_ns_hz = x(2) * emc_ref;
   return c;
 }
 

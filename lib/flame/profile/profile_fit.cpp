@@ -71,6 +71,9 @@ WorkloadFit fit_workload(const JournalHeader& h, std::span<const StepRecord> ste
   f.name = workload_name(h.model, f.ctx);
   f.points = s.size();
   f.model = fit_layerwise(points_of(s, s.size()), h.grid.emc_hz, *s.front().names);
+  std::vector<Clocks> clocks;
+  for (const auto& x : s) clocks.push_back(x.point.clocks);
+  f.host_memory_term = host_memory_term_identifiable(clocks);
   std::vector<double> in, cv, power_in, power_cv;
   for (const auto& x : s) {
     const Estimate e = f.model.estimate(x.point.clocks);
@@ -114,7 +117,12 @@ std::string model_file_text(const WorkloadFit& f, const JournalHeader& h, const 
                         f.power_cross_validated.mean_ape_pct, f.power_cross_validated.max_ape_pct,
                         f.power_in_sample.mean_ape_pct)
           : fmt::format(" Power: in-sample mean error {:.2f} %.", f.power_in_sample.mean_ape_pct);
-  std::string text = layerwise_to_yaml(f.model, f.name, board, provenance + power);
+  const std::string host =
+      f.host_memory_term ? std::string()
+                         : std::string(
+                               " Host curves without the EMC term: the profiled clocks cannot separate it "
+                               "(fewer than two CPU or EMC clocks, or varied together).");
+  std::string text = layerwise_to_yaml(f.model, f.name, board, provenance + power + host);
   parse_model_file(text, f.name);  // never hand out a file the daemon could not load
   return text;
 }

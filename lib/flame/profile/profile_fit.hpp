@@ -28,6 +28,9 @@ struct WorkloadFit {
   std::string name;  // the name flamed serves it under
   LayerwiseModel model;
   std::size_t points = 0;
+  // Whether the profiled clocks could separate the host's EMC term (host_memory_term_identifiable);
+  // without it the host curves have the form fixed + work / f_cpu and the model file says so.
+  bool host_memory_term = false;
   ErrorStats in_sample;        // the full model on the combinations it was fitted on
   ErrorStats cross_validated;  // leave-one-out; n = 0 with fewer than 3 combinations
   // The same for the power model against the rail samples; n = 0 without a power model.

@@ -168,7 +168,7 @@ RecoveryReport recover_layerwise(const CouplingConfig& config, const ClockGrid& 
     power.push_back(ape_pct(model.estimate(c).power_w, synthetic_power_w(config, grid, c, o)));
     double h = 0, d = 0, s = 0;
     for (size_t i = 0; i < model.segments(); ++i) {
-      const double hi = model.cpu_curves()[i].at(c.cpu_khz);
+      const double hi = model.cpu_curves()[i].at(c.cpu_khz, c.emc_hz);
       const double di = model.gpu_curves()[i].at(c.gpu_hz, c.emc_hz) * model.costs().gpu_scale;
       h += hi, d += di, s += hi + di;
     }
