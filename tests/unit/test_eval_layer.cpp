@@ -3,8 +3,6 @@
 #include <catch2/catch.hpp>
 #include <string>
 
-#include "h200_data.hpp"
-
 #include "flame/eval/camera_workload.hpp"
 #include "flame/eval/eval_board.hpp"
 #include "flame/eval/eval_run.hpp"
@@ -12,6 +10,7 @@
 #include "flame/eval/oracle_governor.hpp"
 #include "flame/eval/ztt_governor.hpp"
 #include "flame/io/coupling_dataset.hpp"
+#include "h200_data.hpp"
 
 using namespace flame::eval;
 namespace sim = flame::sim;

@@ -3,8 +3,6 @@
 // parameter set differs from the TX2's in the expected directions; the host noise comes from steady
 // sweeps; the simulated application's trace reads back as the replay it came from.
 #include <catch2/catch.hpp>
-
-#include "h200_data.hpp"
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +12,7 @@
 #include "flame/sim/sim_app.hpp"
 #include "flame/sim/table_sim.hpp"
 #include "flame/trace/trace_profile.hpp"
+#include "h200_data.hpp"
 
 using namespace flame::sim;
 

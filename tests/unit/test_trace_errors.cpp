@@ -17,8 +17,8 @@ using trace_test::x_event;
 
 namespace {
 
-const fs::path kRealTrace =
-    fs::path(FLAME_SOURCE_DIR) / "tests" / "data" / "h200-coupling" / "traces" / "resnet18_b1_float32.json.gz";
+const fs::path kRealTrace = fs::path(FLAME_SOURCE_DIR) / "tests" / "data" / "h200-coupling" / "traces" /
+                            "resnet18_b1_float32.json.gz";
 
 std::string file_error(const fs::path& p) {
   return error_of<flame::TraceError>([&] { flame::summarize_trace_file(p); });

@@ -61,18 +61,20 @@ std::vector<TargetCheck> check_targets(const Evaluation& e) {
   }
   if (const RunResult* nc = find_run(e, "oracle-nc")) {
     const double ratio = fm.energy_total_j / metrics(*nc).energy_total_j;
-    out.push_back(
-        {"oracle_nc", "flamed energy <= 1.05 x the non-clairvoyant oracle", in_range, ratio <= 1.05, ratio, 1.05});
+    out.push_back({"oracle_nc", "flamed energy <= 1.05 x the non-clairvoyant oracle", in_range, ratio <= 1.05,
+                   ratio, 1.05});
     if (const RunResult* z = find_run(e, "ztt")) {
       const double zp = metrics(*z).ppw, np = metrics(*nc).ppw;
       const double capture = np > zp ? (fm.ppw - zp) / (np - zp) : 0;
-      out.push_back({"ztt_capture", "flamed captures >= 60 % of the non-clairvoyant oracle's perf/W margin over zTT",
+      out.push_back({"ztt_capture",
+                     "flamed captures >= 60 % of the non-clairvoyant oracle's perf/W margin over zTT",
                      in_range && np > zp, capture >= 0.6, capture, 0.6});
     }
   }
   if (const RunResult* g = find_run(e, "flamed-grid")) {
     const double gp = metrics(*g).ppw;
-    out.push_back({"grid", "flamed perf/W >= flamed-grid's", in_range, fm.ppw >= gp, gp > 0 ? fm.ppw / gp : 0, 1});
+    out.push_back(
+        {"grid", "flamed perf/W >= flamed-grid's", in_range, fm.ppw >= gp, gp > 0 ? fm.ppw / gp : 0, 1});
   }
   if (const RunResult* z = find_run(e, "ztt")) {
     const GovernorMetrics zm = metrics(*z);

@@ -11,8 +11,8 @@
 namespace flame::eval {
 
 const std::vector<std::string>& governor_names() {
-  static const std::vector<std::string> names = {"flamed",    "flamed-grid", "max",   "stock",
-                                                 "ztt",       "oracle-nc",   "oracle"};
+  static const std::vector<std::string> names = {"flamed", "flamed-grid", "max",   "stock",
+                                                 "ztt",    "oracle-nc",   "oracle"};
   return names;
 }
 
