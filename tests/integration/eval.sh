@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `flame eval` for real on a short workload: every governor, the JSON shape of issue #7, the Markdown
+# `flame eval` for real on a short workload: every governor, the JSON shape, the Markdown
 # report with its SVGs, determinism for a seed, and clear errors on bad input.
 set -euo pipefail
 [[ -n "${FLAME:-}" && -x "$FLAME" ]] || { echo "FLAME is not set to the flame binary" >&2; exit 1; }
@@ -33,7 +33,7 @@ assert g["oracle-nc"]["met_pct"] >= 95, g["oracle-nc"]
 assert g["flamed"]["energy_j"] < g["max"]["energy_j"]
 assert j["ztt_training"]["episodes"] == 3 and len(j["ztt_training"]["curve"]) == 3
 assert j["seed"] == 3 and j["board"] == "tx2"
-assert len(j["targets"]) == 5
+assert len(j["targets"]) == 7  # met, oracle, oracle_nc, ztt_capture, ztt_ppw, ztt_met, max
 print("eval json ok:", {k: round(v["energy_j"], 4) for k, v in g.items()})
 PY
 for f in report.md energy.svg latency.svg clocks-flamed.svg clocks-ztt.svg ztt-learning.svg eval.json; do

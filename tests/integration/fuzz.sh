@@ -20,11 +20,14 @@ build() {  # build NAME SOURCES... LIBS...: rebuilt only when a source is newer 
   for a in "$@"; do [[ $a == -l* ]] && libs+=("$a") || srcs+=("$a"); done
   local stale=0
   [[ -x "$bin" ]] || stale=1
-  for a in "${srcs[@]}" "$FLAME_SOURCE_DIR"/daemon/*.hpp; do [[ $a -nt "$bin" ]] && stale=1; done
+  for a in "${srcs[@]}" "$FLAME_SOURCE_DIR"/daemon/*.hpp "$FLAME_SOURCE_DIR"/lib/flame/policy/*.hpp; do
+    [[ $a -nt "$bin" ]] && stale=1
+  done
   if ((stale)); then
     echo "fuzz: building $name with $CXX_FUZZ"
     "$CXX_FUZZ" -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-      -I"$FLAME_SOURCE_DIR/daemon" "${srcs[@]}" "${libs[@]}" -o "$bin.tmp"
+      -I"$FLAME_SOURCE_DIR/daemon" -I"$FLAME_SOURCE_DIR/lib" -I"$FLAME_BUILD_DIR/generated" "${srcs[@]}" "${libs[@]}" \
+      -o "$bin.tmp"
     mv "$bin.tmp" "$bin"
   fi
 }
@@ -48,8 +51,12 @@ run() {  # run NAME CORPUS
 }
 
 src="$FLAME_SOURCE_DIR"
-build fuzz_protocol "$src/tests/fuzz/fuzz_protocol.cpp" "$src/daemon/protocol.cpp" -lfmt
-build fuzz_config "$src/tests/fuzz/fuzz_config.cpp" "$src/daemon/config.cpp" -lyaml-cpp -lfmt
+# The daemon's parsers and the library code they call (the policy's types and names).
+build fuzz_protocol "$src/tests/fuzz/fuzz_protocol.cpp" "$src/daemon/protocol.cpp" \
+  "$src/lib/flame/calibrate/calibrator.cpp" -lfmt
+build fuzz_config "$src/tests/fuzz/fuzz_config.cpp" "$src/daemon/config.cpp" "$src"/lib/flame/policy/{policy,arbiter,decision_memo,planner}.cpp \
+  "$src/lib/flame/calibrate/calibrator.cpp" "$src"/lib/flame/search/*.cpp "$src/lib/flame/model/clocks.cpp" \
+  "$src/lib/flame/model/clock_grid.cpp" -lyaml-cpp -lfmt -lspdlog
 run fuzz_protocol protocol
 run fuzz_config config
 echo "fuzz: OK"
