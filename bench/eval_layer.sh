@@ -23,7 +23,7 @@ mkdir -p "$T/models"
 "$FLAME" profile --model-name "$CONFIG" --seed "$SEED" --sysfs-root "$T/root" --runtime-dir "$T/run" \
   --config /nonexistent --board "$BOARD" --work-dir "$T/work" --out "$T/models/$CONFIG.yaml" -- \
   "$FLAME" sim app --board "$BOARD_NAME" --sysfs-root "$T/root" --data "$DATA" --config "$CONFIG" \
-  --seed "$SEED" --no-pace >"$T/profile.out" 2>"$T/profile.err" || { cat "$T/profile.err" >&2; exit 1; }
+  --seed "$SEED" >"$T/profile.out" 2>"$T/profile.err" || { cat "$T/profile.err" >&2; exit 1; }
 grep -E "combinations|power" "$T/profile.out" >&2 || true
 "$FLAME" eval --board "$BOARD_NAME" --data "$DATA" --config "$CONFIG" --camera "$CLASS" --seed "$SEED" \
   --models "$T/models" --json "$@"

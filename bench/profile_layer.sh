@@ -17,7 +17,7 @@ FLAME="$BUILD/tools/flame"
 source "$SRC/bench/lib/layer_board.sh"  # BOARD, T (the tree in $T/root), GOV
 "$FLAME" profile --model-name m --budget "$BUDGET" --seed "$SEED" --sysfs-root "$T/root" --runtime-dir "$T/run" \
   --config /nonexistent --board "$BOARD" --work-dir "$T/work" --out "$T/m.yaml" -- \
-  "$FLAME" sim app --board "$BOARD_NAME" --sysfs-root "$T/root" --config "$CONFIG" --seed "$SEED" --no-pace \
+  "$FLAME" sim app --board "$BOARD_NAME" --sysfs-root "$T/root" --config "$CONFIG" --seed "$SEED" \
   >"$T/out" 2>"$T/err" || { cat "$T/err" >&2; exit 1; }
 grep -E "segments|combinations" "$T/out" || cat "$T/out"
 # The truth at every combination of the profiled grid (all cores online).
@@ -27,10 +27,10 @@ import csv, json, sys
 g = json.loads(open(sys.argv[1]).readline())["grid"]
 keep = {k: {round(v) for v in g[k]} for k in ("cpu_khz", "gpu_hz", "emc_hz")}
 rows = list(csv.DictReader(open(sys.argv[2])))
-print("cpu_khz,gpu_hz,emc_hz,latency_ms")
+print("cpu_khz,gpu_hz,emc_hz,latency_ms,power_w")
 for r in rows:
     if all(int(r[k]) in keep[k] for k in keep):
-        print(f'{r["cpu_khz"]},{r["gpu_hz"]},{r["emc_hz"]},{r["latency_ms"]}')
+        print(f'{r["cpu_khz"]},{r["gpu_hz"]},{r["emc_hz"]},{r["latency_ms"]},{r["power_w"]}')
 PY
 echo "$BOARD_NAME $CONFIG budget $BUDGET seed $SEED: $(($(wc -l <"$T/truth.csv") - 1)) combinations"
 "$FLAME" model check "$T/m.yaml" "$T/truth.csv"

@@ -21,9 +21,20 @@ assert g["max"]["met_pct"] == 100, g["max"]
 assert g["flamed"]["met_pct"] >= 90, g["flamed"]
 assert g["flamed"]["energy_total_j"] < g["max"]["energy_total_j"], (g["flamed"], g["max"])
 assert g["oracle-nc"]["energy_total_j"] < g["max"]["energy_total_j"]
+# The profiled model's power (rail samples of the recorded iterations, the busy form) ranks energy
+# like the board does: flamed within 5 % of the non-clairvoyant oracle (docs/evaluation.md).
+assert g["flamed"]["energy_total_j"] <= 1.05 * g["oracle-nc"]["energy_total_j"], (g["flamed"], g["oracle-nc"])
 print("eval_layer: flamed met %.1f %%, energy %.3f x oracle-nc, %.3f x max" % (
     g["flamed"]["met_pct"], g["flamed"]["energy_total_j"] / g["oracle-nc"]["energy_total_j"],
     g["flamed"]["energy_total_j"] / g["max"]["energy_total_j"]))
+PY
+# The power model fitted from the rail samples: held-back error of a few percent, not tens.
+python3 - "$T/err" <<'PY'
+import re, sys
+m = re.search(r"power model from the rail samples; error on held-back combinations mean ([\d.]+) %", open(sys.argv[1]).read())
+assert m, open(sys.argv[1]).read()
+assert float(m[1]) < 5, m[0]
+print("eval_layer: power held-back error mean %s %%" % m[1])
 PY
 # Refusals: an unknown board, a layer board without --config, an unknown configuration, a bad class.
 if "$FLAME" eval --board layer-mars --config x 2>"$T/err"; then exit 1; fi

@@ -46,11 +46,13 @@ double dram_heavy_power_w(const Clocks& c, const ClockGrid& g) {
   return 2.0 + 0.5 * xc * xc + 0.8 * xg * xg + 6.0 * xe * xe;
 }
 
-// A power law in the fit's own form (log-power linear in the clock ratios): W.
-double in_form_power_w(const Clocks& c, const ClockGrid& g) {
+// A power law in the fit's own form (busy_power.hpp), each side's busy share from `m`: W.
+double in_form_power_w(const LayerwiseModel& m, const Clocks& c, const ClockGrid& g) {
   const double xc = c.cpu_khz / g.cpu_khz.back(), xg = c.gpu_hz / g.gpu_hz.back(),
                xe = c.emc_hz / g.emc_hz.back();
-  return 2.5 * std::exp(0.4 * xc + 0.3 * xg + 0.9 * xe + 0.5 * xg * xg);
+  const Busy b = m.busy(c);
+  const double xc3 = xc * xc * xc, xg3 = xg * xg * xg;  // voltage proportional to the clock
+  return 1.2 + 0.4 * xc3 + 0.9 * xc3 * b.host + 0.3 * xg3 + 2.0 * xg3 * b.device + 0.5 * xe + 0.9 * xe * b.memory;
 }
 
 // Noise-free profiles of `m` at the layer-wise plan, with power from `power` (1 % deterministic
@@ -83,28 +85,51 @@ std::string fitted_yaml(const ClockGrid& g) {
   return layerwise_to_yaml(m, "toy", "orin-nano-8gb-super", "a test");
 }
 
+// The same model with power in the grid model's log-linear form, as `flame profile` wrote it before
+// the busy form (model files version 2).
+LayerwiseModel with_grid_form_power(const ClockGrid& g) {
+  const auto truth = two_segments(g);
+  const auto points = profiles(truth, g, 12, [&](const Clocks& c) { return dram_heavy_power_w(c, g); });
+  const auto m = fit_layerwise(points, g.emc_hz, truth.names());
+  std::vector<Clocks> clocks;
+  std::vector<double> power, latency;
+  for (const auto& p : points) {
+    clocks.push_back(p.clocks);
+    power.push_back(*p.power_w);
+    latency.push_back(m.latency_ns(p.clocks) / 1e6);
+  }
+  grid::ClockReference ref{g.cpu_khz.back(), g.gpu_hz.back(), g.emc_hz.back(), {}};
+  return LayerwiseModel(m.names(), m.cpu_curves(), m.gpu_curves(), m.costs(),
+                        grid::fit_power(clocks, power, latency, ref).model);
+}
+
 }  // namespace
 
 TEST_CASE("layer-wise power: a known power law is recovered from 12 of 528 combinations",
           "[layerwise][power]") {
   const auto g = orin();
   const auto truth = two_segments(g);
-  const auto m =
-      fit_layerwise(profiles(truth, g, 12, [&](const Clocks& c) { return in_form_power_w(c, g); }), g.emc_hz);
+  // The form's busy shares are the fitted latency model's (what the search sees): the law is stated
+  // on them. The latency curves do not depend on the power samples.
+  auto points = profiles(truth, g, 12, [](const Clocks&) { return 1.0; });
+  const auto latency_only = fit_layerwise(points, g.emc_hz);
+  points = profiles(truth, g, 12, [&](const Clocks& c) { return in_form_power_w(latency_only, c, g); });
+  const auto m = fit_layerwise(points, g.emc_hz);
   REQUIRE(m.power());
   std::vector<double> ape;
   for (size_t k = 0; k < g.size(); ++k) {
     const Clocks c = g.at(k);
     const Estimate e = m.estimate(c);
     CHECK(e.latency_ms * 1e6 == Approx(m.latency_ns(c)));
-    ape.push_back(ape_pct(e.power_w, in_form_power_w(c, g)));
+    ape.push_back(ape_pct(e.power_w, in_form_power_w(latency_only, c, g)));
   }
   const auto s = summarize_ape(ape);
   INFO("median " << median(ape) << " %, p95 " << s.p95_ape_pct << " %, max " << s.max_ape_pct << " %");
-  CHECK(median(ape) < 1.0);
-  CHECK(s.p95_ape_pct < 3.0);
+  // The samples carry a +-1 % wobble; a dozen of them pin 7 weights to about that.
+  CHECK(median(ape) < 1.5);
+  CHECK(s.p95_ape_pct < 4.0);
   // Without power samples there is no power model, and the estimate says so with 0 W.
-  auto points = profiles(truth, g, 12, [](const Clocks&) { return 1.0; });
+  points = profiles(truth, g, 12, [](const Clocks&) { return 1.0; });
   points[4].power_w.reset();
   const auto none = fit_layerwise(points, g.emc_hz);
   CHECK_FALSE(none.power());
@@ -217,12 +242,35 @@ TEST_CASE("layer-wise power: with fitted power the search picks a lower-energy p
   CHECK(differed >= 2);
 }
 
+TEST_CASE("layer-wise power: a file with the grid power form (version 2) loads and predicts the same",
+          "[layerwise][power]") {
+  const auto g = orin();
+  const auto m = with_grid_form_power(g);
+  const std::string yaml = replaced(layerwise_to_yaml(m, "toy", "orin-nano-8gb-super", "a test"), "version: 3",
+                                    "version: 2");
+  CHECK_THAT(yaml, Catch::Contains("log_terms:"));
+  const auto loaded = parse_model_file(yaml, "m.yaml");
+  for (size_t k = 0; k < g.size(); k += 53) {
+    const Clocks c = g.at(k);
+    CHECK(loaded.model->estimate(c, {}).power_w == Approx(m.estimate(c).power_w).epsilon(1e-6));
+    CHECK(m.estimate(c).power_w > 0);
+  }
+}
+
 TEST_CASE("layer-wise power: a corrupt power section is refused with file:line:column",
           "[layerwise][power]") {
-  const std::string yaml = fitted_yaml(orin());
+  const std::string busy = fitted_yaml(orin());
+  CHECK(error_of(busy).empty());
+  CHECK_THAT(error_of(replaced(busy, "  terms:", "  termz:")),
+             Catch::Matches("m\\.yaml:\\d+:\\d+: power: missing 'terms'"));
+  CHECK_THAT(error_of(replaced(busy, "    one:", "    cpu^9:")),
+             Catch::Matches("m\\.yaml:\\d+:\\d+: power\\.terms: unknown power term 'cpu\\^9'.*"));
+  CHECK_THAT(error_of(replaced(busy, "    one: ", "    one: -")),
+             Catch::Contains("power.terms.one: -"));
+  CHECK_THAT(error_of(replaced(busy, "  terms:", "  terms: [1, 2]\n  x:")),
+             Catch::Contains("power.terms: expected a mapping of term: weight"));
+  const std::string yaml = layerwise_to_yaml(with_grid_form_power(orin()), "toy", "orin-nano-8gb-super", "a test");
   CHECK(error_of(yaml).empty());
-  CHECK_THAT(error_of(replaced(yaml, "log_terms:", "log_termz:")),
-             Catch::Matches("m\\.yaml:\\d+:\\d+: power: missing 'log_terms'"));
   CHECK_THAT(error_of(replaced(yaml, "  reference:", "  referenz:")),
              Catch::Matches("m\\.yaml:\\d+:\\d+: power: missing 'reference'"));
   CHECK_THAT(error_of(replaced(yaml, "    1:", "    cpu^9:")),
@@ -251,7 +299,7 @@ TEST_CASE("profile fit: rail power samples become the model's power, with its he
     StepRecord r;
     r.step = s;
     r.requested = r.applied = r.observed = h.plan[s];
-    r.power_mw = in_form_power_w(h.plan[s], h.grid) * 1e3;
+    r.power_mw = in_form_power_w(truth, h.plan[s], h.grid) * 1e3;
     WorkloadResult w;
     w.trace_run.names = truth.names();
     for (std::size_t i = 0; i < truth.segments(); ++i) {

@@ -20,6 +20,7 @@ struct FakeClock : Clock {
   double t = 100;
   double now_s() override { return t; }
   void sleep_s(double s) override { t += s; }
+  std::int64_t unix_ns() override { return static_cast<std::int64_t>(t * 1e9); }
 };
 
 // The board: apply() pins at once; current() reports the pinned clocks only after `lag` polls.
@@ -155,6 +156,36 @@ struct Rig {
 };
 
 }  // namespace
+
+TEST_CASE("profile runner: with a wall-clock anchor in the trace, power is the iterations' samples only",
+          "[profile][power]") {
+  Rig rig;
+  RunnerOptions o;
+  o.trace_dir = rig.dir.path() / "traces";
+  o.settle_poll_s = 0.01;
+  // The trace says its one iteration took the last 0.3 s of the command (samples every 0.25 s).
+  auto anchored = [&](const std::filesystem::path& p) {
+    TraceSummary s = fake_summary(p);
+    s.per_iteration[0].end_to_end_ns = 300'000'000;
+    s.base_time_ns = rig.clock.unix_ns() - 300'000'000;
+    return s;
+  };
+  ProfileRunner(
+      rig.h, 18, o, {rig.clocks, &rig.power, rig.command, rig.clock}, anchored,
+      [&](const StepRecord& r) { rig.records.push_back(r); }, {})
+      .run({}, rig.stop);
+  REQUIRE(rig.records.size() == rig.h.plan.size());
+  const auto& r = rig.records[0];
+  CHECK(r.power_window == PowerWindow::Iterations);
+  CHECK(r.power_samples == 2);
+  // The meter read 5010, 5020, 5030, 5040 mW during the command; the last two were in the window.
+  REQUIRE(r.power_mw);
+  CHECK(*r.power_mw == Approx(5035));
+  // The journal keeps which samples counted.
+  CHECK_THAT(record_line(r), Catch::Contains("\"power_window\":\"iterations\""));
+  CHECK(parse_journal(header_line(rig.h) + "\n" + record_line(r) + "\n", "j").steps[0].power_window ==
+        PowerWindow::Iterations);
+}
 
 TEST_CASE("profile runner: pins every combination in plan order, waits for the read-back, restores once",
           "[profile]") {

@@ -304,6 +304,17 @@ TEST_CASE("sim app: its trace reads back as the replay, power on VDD_IN", "[sim]
       CHECK(app_seed(1, c) == app_seed(1, c));
       CHECK(app_seed(1, c) != app_seed(2, c));
       CHECK(app_seed(1, c) != app_seed(1, r.top()));
+      // Unpaced there is no wall-clock anchor; paced from a Unix time, the recorded iterations sit
+      // where the simulated time put them after that start.
+      CHECK_FALSE(s.base_time_ns);
+      const std::int64_t wall = 1'800'000'000'000'000'000LL;
+      std::ofstream(file) << app_trace_json(t, run, name, wall);
+      const auto w = flame::iterations_wall_window(flame::summarize_trace_file(file));
+      REQUIRE(w);
+      const double first = run.recorded.front().start_ms - run.start_ms;
+      const double last_end = run.recorded.back().start_ms + run.recorded.back().result.latency_ms - run.start_ms;
+      CHECK(static_cast<double>(w->begin_ns - wall) == Approx(first * 1e6).margin(1e3));
+      CHECK(static_cast<double>(w->end_ns - wall) == Approx(last_end * 1e6 - t.params().sync_ns).margin(1e3));
     }
   }
 }

@@ -6,6 +6,7 @@
 #include "flame/trace/trace_error.hpp"
 #include "flame/trace/trace_events.hpp"
 #include "flame/trace/trace_json_readers.hpp"
+#include "flame/trace/trace_profile.hpp"
 #include "flame/trace/trace_source.hpp"
 #include "trace_test_support.hpp"
 
@@ -119,4 +120,36 @@ TEST_CASE("trace JSON readers: the portable reader refuses broken traces", "[tra
              Contains("negative 'dur'"));
   CHECK_THAT(portable_error(R"({"traceEvents": [{"ph": "X", "cat": 7, "name": "k", "ts": 5, "dur": 1}]})"),
              Contains("traceEvents[0]") && Contains("unexpected JSON type"));
+}
+
+TEST_CASE("trace JSON readers: the wall-clock anchor places the iterations in Unix time", "[trace]") {
+  // torch >= 2.4 writes baseTimeNanoseconds before or after traceEvents; ts is relative to it.
+  const std::string events =
+      R"("traceEvents": [
+  {"ph": "X", "cat": "user_annotation", "name": "iter0", "ts": 1000, "dur": 10},
+  {"ph": "X", "cat": "user_annotation", "name": "iter1", "ts": 1020, "dur": 10},
+  {"ph": "X", "cat": "cuda_runtime", "name": "cudaLaunchKernel", "ts": 1001, "dur": 1, "args": {"correlation": 1}},
+  {"ph": "X", "cat": "kernel", "name": "k", "ts": 1002, "dur": 5, "args": {"correlation": 1}},
+  {"ph": "X", "cat": "cuda_runtime", "name": "cudaLaunchKernel", "ts": 1021, "dur": 1, "args": {"correlation": 2}},
+  {"ph": "X", "cat": "kernel", "name": "k", "ts": 1028, "dur": 7, "args": {"correlation": 2}}])";
+  for (const std::string& json : {"{\"baseTimeNanoseconds\": 1700000000000000000, " + events + "}",
+                                 "{" + events + ", \"baseTimeNanoseconds\": 1700000000000000000}"}) {
+    const auto p = portable(json);
+    const auto reference = flame::parse_trace_events(json, "mem.json");
+    REQUIRE(p.base_time_ns);
+    CHECK(*p.base_time_ns == 1700000000000000000LL);
+    CHECK(reference.base_time_ns == p.base_time_ns);
+    const auto s = flame::build_trace_summary(p);
+    const auto w = flame::iterations_wall_window(s);
+    REQUIRE(w);
+    CHECK(w->begin_ns == 1700000000000000000LL + 1'000'000);
+    // The second iteration's host range ends at 1030 us, its kernel at 1035 us: the window ends there.
+    CHECK(w->end_ns == 1700000000000000000LL + 1'035'000);
+  }
+  // Without the anchor (torch < 2.4) there is no window; a non-integer anchor is ignored.
+  const auto none = portable("{" + events + "}");
+  CHECK_FALSE(none.base_time_ns);
+  CHECK_FALSE(flame::iterations_wall_window(flame::build_trace_summary(none)));
+  CHECK_FALSE(portable("{\"baseTimeNanoseconds\": \"soon\", " + events + "}").base_time_ns);
+  CHECK_FALSE(flame::parse_trace_events("{\"baseTimeNanoseconds\": \"soon\", " + events + "}", "m").base_time_ns);
 }

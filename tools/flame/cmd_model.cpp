@@ -34,14 +34,23 @@ void show(const std::string& path) {
                l.segments(), l.costs().cpu_offset_ns / 1e3, l.costs().gpu_scale,
                l.costs().sync_latency_ns / 1e3);
     if (const auto& p = l.power()) {
-      const auto& ref = p->reference();
+      const auto& ref =
+          std::visit([](const auto& x) -> const flame::grid::ClockReference& { return x.reference(); }, *p);
       const flame::Clocks top{ref.cpu_khz, ref.cores.empty() ? 0 : ref.cores.back(), ref.gpu_hz, ref.emc_hz};
       const flame::Estimate e = l.estimate(top);
       std::vector<std::string> terms;
-      for (size_t i = 0; i < p->features().size(); ++i)
-        terms.push_back(fmt::format("{} {:+.3g}", p->features()[i].name(), p->weights()[i]));
-      fmt::print("  power: {:.2f} W at the reference clocks ({}; {:.2f} ms); log-power terms: {}\n",
-                 e.power_w, flame::to_string(top), e.latency_ms, fmt::join(terms, ", "));
+      const char* form = "W terms";
+      if (const auto* b = std::get_if<flame::BusyPowerModel>(&*p)) {
+        for (size_t i = 0; i < b->terms().size(); ++i)
+          terms.push_back(fmt::format("{} {:.3g}", flame::to_string(b->terms()[i]), b->weights()[i]));
+      } else {
+        const auto& g = std::get<flame::grid::PowerModel>(*p);
+        form = "log-power terms";
+        for (size_t i = 0; i < g.features().size(); ++i)
+          terms.push_back(fmt::format("{} {:+.3g}", g.features()[i].name(), g.weights()[i]));
+      }
+      fmt::print("  power: {:.2f} W at the reference clocks ({}; {:.2f} ms); {}: {}\n", e.power_w,
+                 flame::to_string(top), e.latency_ms, form, fmt::join(terms, ", "));
     } else {
       fmt::print("  power: none (the search ranks energy with its clock proxy)\n");
     }

@@ -1,11 +1,14 @@
 // flame model check MODEL MEASURED.csv [--json]: how far a model file's predictions are from
 // latencies measured at other clock combinations (e.g. a sweep made after `flame profile`, or a
-// simulated board's truth). CSV columns by name: cpu_khz, gpu_hz, emc_hz, latency_ms.
+// simulated board's truth). CSV columns by name: cpu_khz, gpu_hz, emc_hz, latency_ms, and power_w
+// (optional: then the model's power is checked too, when it has a power model).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
 #include "command.hpp"
@@ -44,7 +47,10 @@ void check(const Args& a) {
   };
   const size_t cc = column("cpu_khz"), gc = column("gpu_hz"), ec = column("emc_hz"),
                lc = column("latency_ms");
-  std::vector<double> ape;
+  const auto pit = std::find(header.begin(), header.end(), "power_w");
+  const std::optional<size_t> pc =
+      pit == header.end() ? std::nullopt : std::optional<size_t>(static_cast<size_t>(pit - header.begin()));
+  std::vector<double> ape, power_ape;
   int row = 1;
   while (std::getline(in, line)) {
     ++row;
@@ -59,15 +65,25 @@ void check(const Args& a) {
       }
     };
     const flame::Clocks c{num(cc), 0, num(gc), num(ec)};
-    ape.push_back(flame::ape_pct(m.model->estimate(c, {}).latency_ms, num(lc)));
+    const flame::Estimate e = m.model->estimate(c, {});
+    ape.push_back(flame::ape_pct(e.latency_ms, num(lc)));
+    if (pc && e.power_w > 0) power_ape.push_back(flame::ape_pct(e.power_w, num(*pc)));
   }
   if (ape.empty()) throw std::runtime_error(fmt::format("{}: no measurements", a.csv));
   const auto s = flame::summarize_ape(ape);
+  // Power is checked only where every row has it and the model predicts it.
+  const bool power = pc && power_ape.size() == ape.size();
+  const auto p = power ? flame::summarize_ape(power_ape) : flame::ErrorStats{};
   if (a.json) {
-    std::cout << nlohmann::json{{"model", m.name}, {"latency", flame::stats_json(s)}}.dump() << "\n";
+    nlohmann::json j{{"model", m.name}, {"latency", flame::stats_json(s)}};
+    if (power) j["power"] = flame::stats_json(p);
+    std::cout << j.dump() << "\n";
   } else {
-    fmt::print("{}: {} measured combinations; latency error mean {:.2f} %, p95 {:.2f} %, max {:.2f} %\n",
-               m.name, s.n, s.mean_ape_pct, s.p95_ape_pct, s.max_ape_pct);
+    fmt::print("{}: {} measured combinations; latency error mean {:.2f} %, p95 {:.2f} %, max {:.2f} %{}\n",
+               m.name, s.n, s.mean_ape_pct, s.p95_ape_pct, s.max_ape_pct,
+               power ? fmt::format("; power error mean {:.2f} %, p95 {:.2f} %, max {:.2f} %", p.mean_ape_pct,
+                                   p.p95_ape_pct, p.max_ape_pct)
+                     : std::string());
   }
 }
 

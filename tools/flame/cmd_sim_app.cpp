@@ -121,9 +121,13 @@ void app(const AppArgs& a) {
   };
   for (std::size_t i = 0; i < contexts.size(); ++i) {
     const auto& truth = dynamic_cast<const sim::LayerTruth&>(s.truth(tags[i]));
+    const auto wall_start = std::chrono::system_clock::now();
     const sim::AppRun run = sim::run_app(s, truth, a.app, wait);
     const std::string path = with_ctx(out, contexts[i]);
-    write_trace(path, sim::app_trace_json(truth, run, board->name));
+    std::optional<std::int64_t> anchor;  // unpaced, the iterations did not happen in real time
+    if (!a.no_pace)
+      anchor = std::chrono::duration_cast<std::chrono::nanoseconds>(wall_start.time_since_epoch()).count();
+    write_trace(path, sim::app_trace_json(truth, run, board->name, anchor));
     double sum = 0;
     for (const auto& it : run.recorded) sum += it.result.latency_ms;
     const double mean = sum / static_cast<double>(run.recorded.size());

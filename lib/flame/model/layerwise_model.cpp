@@ -11,7 +11,7 @@
 namespace flame {
 LayerwiseModel::LayerwiseModel(std::vector<std::string> names, std::vector<CpuCurve> cpu,
                                std::vector<GpuCurve> gpu, TimelineCosts costs,
-                               std::optional<grid::PowerModel> power)
+                               std::optional<LayerPower> power)
     : names_(std::move(names)),
       cpu_(std::move(cpu)),
       gpu_(std::move(gpu)),
@@ -50,7 +50,15 @@ LayerwiseModel::LayerwiseModel(std::vector<std::string> names, std::vector<CpuCu
   }
 }
 
-double LayerwiseModel::latency_ns(const Clocks& clocks) const {
+double LayerwiseModel::latency_ns(const Clocks& clocks) const { return evaluate(clocks, nullptr); }
+
+Busy LayerwiseModel::busy(const Clocks& clocks) const {
+  Busy b;
+  evaluate(clocks, &b);
+  return b;
+}
+
+double LayerwiseModel::evaluate(const Clocks& clocks, Busy* busy) const {
   if (!(clocks.cpu_khz > 0 && clocks.gpu_hz > 0 && clocks.emc_hz > 0))
     throw std::invalid_argument("layer-wise model: CPU, GPU and EMC clocks must all be set");
   const double inv_cpu = 1.0 / clocks.cpu_khz, inv_gpu = 1.0 / clocks.gpu_hz, inv_emc = 1.0 / clocks.emc_hz;
@@ -93,12 +101,24 @@ double LayerwiseModel::latency_ns(const Clocks& clocks) const {
     for (size_t u = 0; u < 4; ++u) m[u] = std::max(m[u], term(j + u));
   for (; j < n; ++j) m[0] = std::max(m[0], term(j));
   const double best = std::max(std::max(m[0], m[1]), std::max(m[2], m[3]));
-  return std::max(host_at(n), device(n) + best) + costs_.sync_latency_ns;
+  const double latency = std::max(host_at(n), device(n) + best) + costs_.sync_latency_ns;
+  if (busy && latency > 0) {
+    busy->host = std::min(1.0, host_at(n) / latency);
+    busy->device = std::min(1.0, device(n) / latency);
+    busy->memory = std::min(1.0, s * (pm_lo[n] + t * (pm_hi[n] - pm_lo[n])) / latency);
+  }
+  return latency;
 }
 
 Estimate LayerwiseModel::estimate(const Clocks& clocks) const {
-  const double ms = latency_ns(clocks) / 1e6;
-  return {ms, power_ ? power_->power_w(clocks, ms) : 0.0};
+  if (!power_) return {latency_ns(clocks) / 1e6, 0.0};
+  if (const auto* g = std::get_if<grid::PowerModel>(&*power_)) {
+    const double ms = latency_ns(clocks) / 1e6;
+    return {ms, g->power_w(clocks, ms)};
+  }
+  Busy b;
+  const double ms = evaluate(clocks, &b) / 1e6;
+  return {ms, std::get<BusyPowerModel>(*power_).power_w(clocks, b)};
 }
 
 TimelineResult LayerwiseModel::simulate(const Clocks& clocks, bool per_segment) const {
@@ -152,15 +172,17 @@ LayerwiseModel fit_layerwise(std::span<const ProfiledPoint> points, std::span<co
                    [](const ProfiledPoint& p) { return p.power_w.has_value(); }))
     return latency;
 
-  // Power: the same fit as the grid model's, from the same sparse combinations.
+  // Power from the same sparse combinations, each side's busy share predicted by the latency model
+  // (not measured), so that it means the same thing when predicting.
   std::vector<Clocks> clocks;
-  std::vector<double> power, predicted;
+  std::vector<double> power;
+  std::vector<Busy> busy;
   grid::ClockReference ref;
   std::set<int> cores;
   for (const auto& p : points) {
     clocks.push_back(p.clocks);
     power.push_back(*p.power_w);
-    predicted.push_back(latency.latency_ns(p.clocks) / 1e6);
+    busy.push_back(latency.busy(p.clocks));
     ref.cpu_khz = std::max(ref.cpu_khz, p.clocks.cpu_khz);
     ref.gpu_hz = std::max(ref.gpu_hz, p.clocks.gpu_hz);
     ref.emc_hz = std::max(ref.emc_hz, p.clocks.emc_hz);
@@ -168,7 +190,7 @@ LayerwiseModel fit_layerwise(std::span<const ProfiledPoint> points, std::span<co
   }
   if (cores.size() > 1) ref.cores.assign(cores.begin(), cores.end());
   return LayerwiseModel(latency.names(), latency.cpu_curves(), latency.gpu_curves(), costs,
-                        grid::fit_power(clocks, power, predicted, ref).model);
+                        fit_busy_power(clocks, busy, power, ref));
 }
 
 }  // namespace flame

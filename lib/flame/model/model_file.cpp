@@ -19,8 +19,8 @@ namespace {
 using Reader = ModelFileReader;
 
 // The optional power section of a layer-wise model: its own reference clocks (a layer-wise file
-// has no clock tables) and the grid power model's terms.
-std::optional<grid::PowerModel> parse_layerwise_power(const YAML::Node& root, const Reader& r) {
+// has no clock tables) and either the busy form's `terms` or the grid form's `log_terms`.
+std::optional<LayerPower> parse_layerwise_power(const YAML::Node& root, const Reader& r) {
   const YAML::Node pw = root["power"];
   if (!pw || pw.IsNull()) return std::nullopt;
   const YAML::Node ref = r.need(pw, "reference", "power");
@@ -35,7 +35,8 @@ std::optional<grid::PowerModel> parse_layerwise_power(const YAML::Node& root, co
       c.cores.push_back(static_cast<int>(k));
     }
   }
-  return read_power_terms(pw, c, r, "power");
+  if (pw["log_terms"]) return read_power_terms(pw, c, r, "power");  // the grid form, files before version 3
+  return read_busy_terms(pw, c, r, "power");
 }
 
 std::shared_ptr<const LatencyModel> parse_layerwise(const YAML::Node& root, const Reader& r, int version) {
@@ -151,14 +152,17 @@ std::string layerwise_to_yaml(const LayerwiseModel& m, const std::string& name, 
   e << YAML::EndSeq;
   if (const auto& p = m.power()) {
     e << YAML::Key << "power" << YAML::Value << YAML::BeginMap;
-    const auto& ref = p->reference();
+    const auto& ref = std::visit([](const auto& x) -> const grid::ClockReference& { return x.reference(); }, *p);
     e << YAML::Key << "reference" << YAML::Value << YAML::Flow << YAML::BeginMap;
     e << YAML::Key << "cpu_khz" << YAML::Value << ref.cpu_khz;
     e << YAML::Key << "gpu_hz" << YAML::Value << ref.gpu_hz;
     e << YAML::Key << "emc_hz" << YAML::Value << ref.emc_hz;
     e << YAML::Key << "cores" << YAML::Value << YAML::Flow << ref.cores;
     e << YAML::EndMap;
-    write_power_terms(e, *p);
+    if (const auto* b = std::get_if<BusyPowerModel>(&*p))
+      write_busy_terms(e, *b);
+    else
+      write_power_terms(e, std::get<grid::PowerModel>(*p));
     e << YAML::EndMap;
   }
   e << YAML::EndMap;

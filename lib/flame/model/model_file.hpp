@@ -12,9 +12,10 @@
 
 namespace flame {
 
-// Version 2 added the host curve's EMC term to kind layerwise (a third `cpu` value); grid files
-// are unchanged and still written as version 1, and version 1 files of both kinds load as before.
-inline constexpr int kModelFileVersion = 2;
+// Version 2 added the host curve's EMC term to kind layerwise (a third `cpu` value); version 3 the
+// busy power form (`power.terms`) of kind layerwise. Grid files are unchanged and still written as
+// version 1, and older files of both kinds load as before.
+inline constexpr int kModelFileVersion = 3;
 inline constexpr int kOldestModelFileVersion = 1;
 
 struct ModelFileError : std::runtime_error {

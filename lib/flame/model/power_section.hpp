@@ -1,11 +1,13 @@
 #pragma once
 // The `power` section of a model file (docs/model-format.md): the grid power model's
-// latency_ref_ms and log_terms, shared by `kind: grid` series and `kind: layerwise` models.
+// latency_ref_ms and log_terms, shared by `kind: grid` series and older `kind: layerwise` models,
+// and the busy form's `terms` that `flame profile` writes into layer-wise models.
 #include <yaml-cpp/yaml.h>
 
 #include <string>
 
 #include "flame/grid/power_model.hpp"
+#include "flame/model/busy_power.hpp"
 #include "flame/model/model_file_reader.hpp"
 
 namespace flame {
@@ -15,5 +17,10 @@ grid::PowerModel read_power_terms(const YAML::Node& pw, const grid::ClockReferen
                                   const ModelFileReader& r, const std::string& where);
 // Writes the same two keys into the mapping being emitted.
 void write_power_terms(YAML::Emitter& e, const grid::PowerModel& m);
+
+// Reads `terms` (term: weight, weights >= 0) from `pw`; writes them.
+BusyPowerModel read_busy_terms(const YAML::Node& pw, const grid::ClockReference& ref, const ModelFileReader& r,
+                               const std::string& where);
+void write_busy_terms(YAML::Emitter& e, const BusyPowerModel& m);
 
 }  // namespace flame

@@ -7,7 +7,8 @@ namespace flame::profile {
 
 class ChildProcessRunner final : public CommandRunner {
  public:
-  explicit ChildProcessRunner(double tick_s = 0.05, double stop_grace_s = 5.0)
+  // tick_s is also the rail sampling period while profiling: short iterations need several samples.
+  explicit ChildProcessRunner(double tick_s = 0.01, double stop_grace_s = 5.0)
       : tick_s_(tick_s), grace_s_(stop_grace_s) {}
   CommandResult run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
                     const std::function<bool()>& tick) override;

@@ -3,6 +3,7 @@
 // rails, a way to run the user's command, and time. The real implementations are the board layer
 // (board_clock_control, rail_power_meter), fork/exec (child_process) and the steady clock; tests
 // put scripted fakes here.
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
@@ -57,6 +58,8 @@ class Clock {
   virtual ~Clock() = default;
   virtual double now_s() = 0;
   virtual void sleep_s(double seconds) = 0;
+  // Unix time in ns: what a profiler trace's wall-clock anchor is on, for timing rail samples.
+  virtual std::int64_t unix_ns() = 0;
 };
 
 // The process's steady clock.
@@ -64,6 +67,7 @@ class SteadyClock final : public Clock {
  public:
   double now_s() override;
   void sleep_s(double seconds) override;
+  std::int64_t unix_ns() override;
 };
 
 }  // namespace flame::profile

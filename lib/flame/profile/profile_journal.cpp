@@ -86,6 +86,7 @@ json record_json(const StepRecord& r) {
           {"command_s", r.command_s},
           {"power_mw", r.power_mw ? json(*r.power_mw) : json(nullptr)},
           {"power_samples", r.power_samples},
+          {"power_window", to_string(r.power_window)},
           {"workloads", workloads}};
 }
 
@@ -99,6 +100,11 @@ StepRecord record_from(const json& j) {
   r.command_s = j.at("command_s").get<double>();
   if (!j.at("power_mw").is_null()) r.power_mw = j.at("power_mw").get<double>();
   r.power_samples = j.at("power_samples").get<int>();
+  if (j.contains("power_window")) {  // journals written before it existed averaged the whole command
+    const auto w = power_window_from(j.at("power_window").get<std::string>());
+    if (!w) throw std::runtime_error("power_window: expected \"iterations\" or \"command\"");
+    r.power_window = *w;
+  }
   for (const auto& w : j.at("workloads")) {
     WorkloadResult out;
     out.ctx = w.at("ctx").get<int>();

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "flame/model/clock_grid.hpp"
+#include "flame/profile/rail_window.hpp"
 #include "flame/profile/trace_run.hpp"
 
 namespace flame::profile {
@@ -44,8 +45,9 @@ struct StepRecord {
   Clocks observed;                 // what the hardware reported running (cur_freq) before the command started
   double settle_s = 0;             // from the write to the read-back agreeing
   double command_s = 0;            // wall time of the command
-  std::optional<double> power_mw;  // mean board power while the command ran
+  std::optional<double> power_mw;  // mean board power over the samples power_window selects
   int power_samples = 0;
+  PowerWindow power_window = PowerWindow::Command;
   std::vector<WorkloadResult> workloads;
 };
 

@@ -1,5 +1,7 @@
 #include "flame/profile/profile_runner.hpp"
 
+#include "flame/profile/rail_window.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -101,19 +103,15 @@ StepRecord ProfileRunner::run_step(std::size_t step, const std::atomic<bool>& st
       {kEnvSteps, std::to_string(run_.plan.size())},
       {kEnvModel, run_.model},
   };
-  double power_sum = 0;
+  std::vector<RailSample> rail;
   auto tick = [&] {
     if (io_.power)
-      if (const auto mw = io_.power->read_mw()) {
-        power_sum += *mw;
-        ++r.power_samples;
-      }
+      if (const auto mw = io_.power->read_mw()) rail.push_back({io_.clock.unix_ns(), *mw});
     return !stop.load();
   };
   const double c0 = io_.clock.now_s();
   const CommandResult result = io_.command.run(run_.command, env, tick);
   r.command_s = io_.clock.now_s() - c0;
-  if (r.power_samples > 0) r.power_mw = power_sum / r.power_samples;
 
   const std::string where =
       fmt::format("step {} of {} ({})", step + 1, run_.plan.size(), clocks_text(r.observed));
@@ -139,6 +137,13 @@ StepRecord ProfileRunner::run_step(std::size_t step, const std::atomic<bool>& st
     }
     r.workloads.push_back(std::move(w));
   }
+  std::vector<std::optional<WallWindow>> windows;
+  for (const auto& w : r.workloads) windows.push_back(w.trace_run.window);
+  const RailPower p =
+      rail_power(rail, windows, static_cast<std::int64_t>(opt_.rail_tolerance_s * 1e9));
+  r.power_mw = p.mw;
+  r.power_samples = p.samples;
+  r.power_window = p.window;
   return r;
 }
 

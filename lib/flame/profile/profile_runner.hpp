@@ -32,6 +32,9 @@ struct RunnerOptions {
   double settle_timeout_s = 5;      // the read-back must agree within this long after the write
   double settle_poll_s = 0.02;
   double settle_tolerance = 0.01;  // relative difference accepted between pinned and reported clocks
+  // A rail sample this close to iterations shorter than the sampling period stands for them
+  // (rail_window.hpp): two periods of ChildProcessRunner's default tick.
+  double rail_tolerance_s = 0.02;
 };
 
 struct ProfileProgress {

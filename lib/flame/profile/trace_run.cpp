@@ -13,6 +13,7 @@ TraceRun trace_run(const TraceSummary& s) {
     throw std::runtime_error(fmt::format("{}: the trace has no iterations or segments", s.source));
   TraceRun out;
   out.iterations = s.iterations();
+  out.window = iterations_wall_window(s);
   for (const auto& seg : s.profile.segments) {
     out.names.push_back(seg.name);
     out.run.cpu_ns.push_back(seg.cpu_ns);

@@ -4,6 +4,7 @@
 // end-to-end time. The trace has no host clock around the final synchronize, so end-to-end is
 // taken from the trace itself: iteration start to the later of the host end and the end of the
 // last GPU op the iteration launched; the part after the host end is the sync wait.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,8 @@ struct TraceRun {
   std::vector<std::string> names;  // segment names ("" for glue), for the model file
   ProfiledRun run;
   int iterations = 0;
+  // When the recorded iterations ran (Unix time), if the trace says; not kept in the journal.
+  std::optional<WallWindow> window;
 };
 
 // Throws std::runtime_error naming the trace when it has no segments or no end-to-end time.

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <stdexcept>
 
 namespace flame::sim {
@@ -47,6 +48,7 @@ AppRun run_app(TableSimulator& sim, const LayerTruth& truth, const AppOptions& o
     throw std::invalid_argument("sim app: the simulator runs another truth");
   AppRun run;
   double t = sim.now_ms();
+  run.start_ms = t;
   run.clocks = sim.observe(t).requested;
   int done = 0;
   for (;;) {
@@ -81,7 +83,8 @@ AppRun run_app(TableSimulator& sim, const LayerTruth& truth, const AppOptions& o
   return run;
 }
 
-std::string app_trace_json(const LayerTruth& truth, const AppRun& run, const std::string& board) {
+std::string app_trace_json(const LayerTruth& truth, const AppRun& run, const std::string& board,
+                           std::optional<std::int64_t> wall_start_ns) {
   const auto& segs = truth.config().profile.segments;
   // Call index of each call segment (u<i>), and its module path (or its type, or "call<i>" when absent).
   std::vector<int> call_index(segs.size(), -1);
@@ -101,7 +104,12 @@ std::string app_trace_json(const LayerTruth& truth, const AppRun& run, const std
   const double base_us = 1'000'000.0;  // where the trace's clock starts
   auto us = [&](double ms, double ns) { return fmt::format("{:.3f}", base_us + ms * 1e3 + ns / 1e3); };
   std::string out;
-  out += "{\"schemaVersion\": 1,\n \"flame_simulated\": {";
+  out += "{\"schemaVersion\": 1,\n";
+  if (wall_start_ns) {  // anchor + ts (in ns) = Unix time: run.start_ms is at *wall_start_ns
+    const double anchor = static_cast<double>(*wall_start_ns) - run.start_ms * 1e6 - base_us * 1e3;
+    out += fmt::format(" \"baseTimeNanoseconds\": {},\n", std::llround(anchor));
+  }
+  out += " \"flame_simulated\": {";
   out += fmt::format(
       "\"board\": \"{}\", \"config\": \"{}\", \"cores\": {}, \"cpu_khz\": {}, \"gpu_hz\": {}, "
       "\"emc_hz\": {}, \"host_sigma\": {:.6g}",

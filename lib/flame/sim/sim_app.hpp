@@ -8,6 +8,7 @@
 // tree the simulator reads and refreshes; waiting (pacing in wall-clock time) is the caller's.
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,7 +31,8 @@ struct AppIteration {
 };
 
 struct AppRun {
-  SimClocks clocks;  // what the tree asked for when the application started
+  SimClocks clocks;     // what the tree asked for when the application started
+  double start_ms = 0;  // simulated time when it started
   std::vector<AppIteration> recorded;
   double energy_j = 0;  // over every iteration, warm-up included
   double end_ms = 0;    // simulated time when the application exits
@@ -41,8 +43,12 @@ struct AppRun {
 AppRun run_app(TableSimulator& sim, const LayerTruth& truth, const AppOptions& o,
                const std::function<void(double ms)>& wait = {});
 
-// The Kineto trace of the recorded iterations as JSON text.
-std::string app_trace_json(const LayerTruth& truth, const AppRun& run, const std::string& board);
+// The Kineto trace of the recorded iterations as JSON text. `wall_start_ns`: the Unix time at which
+// the run started when it was paced in wall-clock time; the trace then carries the wall-clock anchor
+// (`baseTimeNanoseconds`) that places its iterations in real time, as torch >= 2.4 writes it, and
+// `flame profile` takes the rail samples of those iterations (docs/profiling.md).
+std::string app_trace_json(const LayerTruth& truth, const AppRun& run, const std::string& board,
+                           std::optional<std::int64_t> wall_start_ns = std::nullopt);
 
 // The seed of one application run: the user's seed mixed with the clocks it runs at (splitmix64), so
 // that runs at different combinations draw independent noise and a rerun at the same ones repeats.

@@ -3,6 +3,7 @@
 // trace in one streaming pass. Everything else in the trace (cpu_ops, flows, metadata, python
 // stacks) is skipped without being materialised.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,8 @@ struct TraceEvents {
   std::int64_t host_begin_ns = 0;
   std::int64_t host_end_ns = 0;
   std::size_t n_events = 0;  // entries of traceEvents, all kinds
+  // Top-level `baseTimeNanoseconds` (torch >= 2.4): the Unix time in ns that `ts` 0 stands for.
+  std::optional<std::int64_t> base_time_ns;
 };
 
 // Parses Chrome-trace JSON (an object with "traceEvents", or a bare event array). `json` is

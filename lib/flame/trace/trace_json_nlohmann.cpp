@@ -76,6 +76,7 @@ class TraceSax final : public nlohmann::json_sax<Json> {
 
   bool key(string_t& k) override {
     if (depth_ == 1) {
+      root_key_is_base_ = k == "baseTimeNanoseconds";
       root_key_is_events_ = k == "traceEvents";
       if (root_key_is_events_) {
         if (found_) throw TraceError(source_, "more than one \"traceEvents\" member");
@@ -113,6 +114,7 @@ class TraceSax final : public nlohmann::json_sax<Json> {
       throw TraceError(source_, "no \"traceEvents\" array: not a Chrome trace (torch.profiler export)");
     TraceEvents out = std::move(collector_).take();
     out.n_events = n_events_;
+    out.base_time_ns = base_time_ns_;
     return out;
   }
 
@@ -121,7 +123,10 @@ class TraceSax final : public nlohmann::json_sax<Json> {
  private:
   // A value (or the start of a container) at the current depth.
   bool value(Kind kind, std::string_view text, std::optional<std::int64_t> integral = std::nullopt) {
-    if (depth_ == 1 && root_key_is_events_) {
+    if (depth_ == 1 && root_key_is_base_) {
+      root_key_is_base_ = false;
+      if (kind == Kind::Scalar) base_time_ns_ = integral;  // Kineto's wall-clock anchor, integer ns
+    } else if (depth_ == 1 && root_key_is_events_) {
       root_key_is_events_ = false;
       if (kind != Kind::Array) throw TraceError(source_, "\"traceEvents\" is not an array");
     } else if (depth_ != 0 && depth_ == events_level_ && kind != Kind::Object) {
@@ -172,6 +177,8 @@ class TraceSax final : public nlohmann::json_sax<Json> {
   std::size_t event_level_ = 0;   // depth at which the current event's fields arrive
   std::size_t args_level_ = 0;    // depth at which the current event's args arrive
   bool root_key_is_events_ = false;
+  bool root_key_is_base_ = false;
+  std::optional<std::int64_t> base_time_ns_;
   bool found_ = false;
   bool arg_is_correlation_ = false;
   std::string field_;

@@ -70,6 +70,13 @@ void read_events(od::array events, EventCollector& collector, std::size_t& n_eve
   }
 }
 
+// Kineto's wall-clock anchor (integer nanoseconds); anything else is ignored.
+std::optional<std::int64_t> base_time(od::value v) {
+  std::int64_t ns = 0;
+  if (v.get_int64().get(ns) == simdjson::SUCCESS) return ns;
+  return std::nullopt;
+}
+
 // Byte offset of the parser's position; npos when it has none.
 std::size_t error_offset(od::document& doc, const std::string& json) {
   const char* at = nullptr;
@@ -86,6 +93,7 @@ TraceEvents read_trace_json_simdjson(std::string json, std::string_view source) 
   if (json.capacity() < size + simdjson::SIMDJSON_PADDING) json.reserve(size + simdjson::SIMDJSON_PADDING);
 
   EventCollector collector(source);
+  std::optional<std::int64_t> base_time_ns;
   std::size_t n_events = 0;
   bool in_events = false;  // where a JSON error happened, for the message
   bool iterating = false;  // a default-constructed document has no position to report
@@ -105,6 +113,10 @@ TraceEvents read_trace_json_simdjson(std::string json, std::string_view source) 
       case od::json_type::object:
         for (auto field : doc.get_object()) {
           const od::raw_json_string key = field.key();
+          if (key == "baseTimeNanoseconds") {
+            base_time_ns = base_time(field.value());
+            continue;
+          }
           if (key != "traceEvents") continue;
           if (found) throw TraceError(source, "more than one \"traceEvents\" member");
           od::array events;
@@ -149,6 +161,7 @@ TraceEvents read_trace_json_simdjson(std::string json, std::string_view source) 
   }
   TraceEvents out = std::move(collector).take();
   out.n_events = n_events;
+  out.base_time_ns = base_time_ns;
   return out;
 }
 

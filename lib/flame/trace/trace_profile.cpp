@@ -225,6 +225,7 @@ TraceSummary build_trace_summary(const TraceEvents& ev) {
   TraceSummary out;
   out.source = ev.source;
   out.marker = marker;
+  out.base_time_ns = ev.base_time_ns;
   out.gpu_ops_total = static_cast<int>(ev.gpu_ops.size());
 
   // Device side: each GPU op goes to the segment whose host span contains its launch.
@@ -257,6 +258,7 @@ TraceSummary build_trace_summary(const TraceEvents& ev) {
   out.per_iteration.resize(n_iter);
   for (std::size_t k = 0; k < n_iter; ++k) {
     auto& t = out.per_iteration[k];
+    t.start_ns = iters[k].start_ns;
     t.cpu_ns = iters[k].end_ns - iters[k].start_ns;
     t.drain_ns = std::max<std::int64_t>(0, device_end[k] - iters[k].end_ns);
     t.end_to_end_ns = t.cpu_ns + t.drain_ns;
@@ -295,6 +297,16 @@ TraceSummary build_trace_summary(const TraceEvents& ev) {
   out.total_cpu_ns = median(std::move(cpu_tot));
   out.total_gpu_ns = median(std::move(gpu_tot));
   return out;
+}
+
+std::optional<WallWindow> iterations_wall_window(const TraceSummary& s) {
+  if (!s.base_time_ns || s.per_iteration.empty()) return std::nullopt;
+  std::int64_t begin = s.per_iteration.front().start_ns, end = begin;
+  for (const auto& t : s.per_iteration) {
+    begin = std::min(begin, t.start_ns);
+    end = std::max(end, t.start_ns + t.end_to_end_ns);
+  }
+  return WallWindow{*s.base_time_ns + begin, *s.base_time_ns + end};
 }
 
 TraceSummary summarize_trace_file(const std::filesystem::path& path) {

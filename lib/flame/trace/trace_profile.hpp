@@ -3,6 +3,7 @@
 // glue between them, with each GPU op attributed to the segment whose host span launched it.
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,7 @@ enum class IterationMarker {
 const char* to_string(IterationMarker m);
 
 struct IterationTotals {
+  std::int64_t start_ns = 0;  // where the iteration starts, on the trace's clock
   std::int64_t cpu_ns = 0;  // host span of the iteration
   std::int64_t gpu_ns = 0;  // durations of the GPU ops launched inside it
   int n_gpu_ops = 0;
@@ -44,6 +46,7 @@ struct TraceSummary {
   int gpu_ops_total = 0;               // kernel + memcpy + memset events in the whole trace
   int kernels_unattributed = 0;        // no launch event carries their correlation id
   int kernels_outside_iterations = 0;  // launched, but outside every iteration
+  std::optional<std::int64_t> base_time_ns;  // the trace's wall-clock anchor, when it has one
 
   int iterations() const { return static_cast<int>(per_iteration.size()); }
 };
@@ -56,6 +59,14 @@ TraceSummary build_trace_summary(const TraceEvents& events);
 
 // read_trace_text + parse_trace_events + build_trace_summary.
 TraceSummary summarize_trace_file(const std::filesystem::path& path);
+
+// When the recorded iterations ran, in Unix time (ns): from the first one's start to the end of the
+// last one's GPU work. Needs the trace's `baseTimeNanoseconds`; nullopt without it.
+struct WallWindow {
+  std::int64_t begin_ns = 0;
+  std::int64_t end_ns = 0;
+};
+std::optional<WallWindow> iterations_wall_window(const TraceSummary& s);
 
 // "dir/resnet50_b1.json.gz" -> "resnet50_b1".
 std::string trace_tag(std::string_view source);
