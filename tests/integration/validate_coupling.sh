@@ -30,6 +30,12 @@ assert abs(sum(errs) / len(errs) - r["s_gt_1"]["mean_ape_pct"]) < 1e-9
 meas = {(x["tag"], s["slowdown"]): s["e2e_median_ns"] for x in d["results"] for s in x["sweeps"]}
 assert all(meas[(c["tag"], c["slowdown"])] == c["measured_ns"] for c in r["cases"])
 assert r["s_gt_1"]["max_ape_pct"] <= 8.0, r["s_gt_1"]
+# Leave-one-configuration-out and the steady split (docs/timeline-model.md).
+for key in ("loco", "steady", "loco_steady"):
+    assert set(["mean_ape_pct", "max_ape_pct", "n"]) <= set(r[key]["s_gt_1"]), r[key]
+steady = [abs(c["predicted_ns"] - c["measured_ns"]) / c["measured_ns"] * 100 for c in r["cases"]
+          if c["slowdown"] > 1 and c["steady"]]
+assert len(steady) == r["steady"]["s_gt_1"]["n"] and abs(sum(steady) / len(steady) - r["steady"]["s_gt_1"]["mean_ape_pct"]) < 1e-9
 for name, b in r["baselines"].items():
     assert r["band"]["mean_ape_pct"] < b["band"]["mean_ape_pct"], (name, b)
 print("validate coupling: mean %.3f%% max %.2f%% band %.3f%%" % (

@@ -21,7 +21,9 @@ void print_json(const flame::CouplingReport& r) {
                      {"cpu_ratio", c.cpu_ratio},
                      {"measured_ns", c.measured_ns},
                      {"predicted_ns", c.predicted_ns},
+                     {"predicted_loco_ns", c.predicted_loco_ns},
                      {"band", c.band},
+                     {"steady", c.steady},
                      {"bubble_ns", c.bubble_ns},
                      {"baselines_ns", c.baseline_ns}});
   nlohmann::json baselines;
@@ -30,6 +32,10 @@ void print_json(const flame::CouplingReport& r) {
   nlohmann::json out = {{"cases", cases},
                         {"s_gt_1", stats_json(r.ours.s_gt_1)},
                         {"band", stats_json(r.ours.band)},
+                        {"loco", {{"s_gt_1", stats_json(r.ours_loco.s_gt_1)}, {"band", stats_json(r.ours_loco.band)}}},
+                        {"steady", {{"s_gt_1", stats_json(r.ours_steady.s_gt_1)}, {"band", stats_json(r.ours_steady.band)}}},
+                        {"loco_steady",
+                         {{"s_gt_1", stats_json(r.ours_loco_steady.s_gt_1)}, {"band", stats_json(r.ours_loco_steady.band)}}},
                         {"baselines", baselines}};
   if (r.machine.sync_latency_ns) out["machine"] = {{"sync_latency_ns", *r.machine.sync_latency_ns}};
   std::cout << out.dump(2) << "\n";
@@ -52,10 +58,10 @@ void print_human(const flame::CouplingReport& r, const std::string& file) {
     auto err = [&](double p) { return (p - c.measured_ns) / c.measured_ns * 100.0; };
     fmt::print(
         "  {:>5.2f} {:>5.2f} {:>10.3f} {:>10.3f} {:>+7.2f}% {:>7.0f}us {:>+8.2f}% {:>+8.2f}% {:>+8.2f}%  "
-        "{}\n",
+        "{}{}\n",
         c.slowdown, c.cpu_ratio, c.measured_ns / 1e6, c.predicted_ns / 1e6, err(c.predicted_ns),
         c.bubble_ns / 1e3, err(c.baseline_ns.at("scaled_e2e")), err(c.baseline_ns.at("max_of_sums")),
-        err(c.baseline_ns.at("sum_of_max")), c.band ? "B" : "");
+        err(c.baseline_ns.at("sum_of_max")), c.band ? "B" : "", c.steady ? "" : " drifting");
   }
   auto line = [](const std::string& name, const flame::ErrorPair& e) {
     fmt::print("  {:<12} {:>8.3f}% {:>8.2f}% {:>5} {:>10.3f}% {:>8.2f}% {:>5}\n", name, e.s_gt_1.mean_ape_pct,
@@ -66,6 +72,11 @@ void print_human(const flame::CouplingReport& r, const std::string& file) {
              "band max", "n");
   line("timeline", r.ours);
   for (const auto& [name, e] : r.baselines) line(name, e);
+  fmt::print("\nThe timeline model with the shared costs fitted without the configuration it predicts (LOCO),\n"
+             "and over steady sweeps only (first- and second-half medians within 5 %):\n");
+  line("LOCO", r.ours_loco);
+  line("steady", r.ours_steady);
+  line("LOCO steady", r.ours_loco_steady);
 }
 
 const flame::cli::Registrar reg([](CLI::App& root) {

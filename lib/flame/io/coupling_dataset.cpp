@@ -134,6 +134,14 @@ double CouplingSweep::total_cpu_ns() const {
   return s;
 }
 
+bool CouplingSweep::steady() const {
+  if (e2e_ns.size() < 4) return false;
+  const auto h = static_cast<std::ptrdiff_t>(e2e_ns.size() / 2);
+  const double a = median(std::vector<double>(e2e_ns.begin(), e2e_ns.begin() + h));
+  const double b = median(std::vector<double>(e2e_ns.begin() + h, e2e_ns.end()));
+  return a > 0 && b > 0 && std::abs(a - b) <= 0.05 * std::min(a, b);
+}
+
 CouplingDataset parse_coupling_dataset(const std::string& text, const std::string& source) {
   json root;
   try {

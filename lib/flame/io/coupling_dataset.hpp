@@ -17,6 +17,9 @@ struct CouplingSweep {
   double sync_ns = 0;              // final synchronize wait (median)
 
   double total_cpu_ns() const;
+  // Steady: the first-half and second-half medians of e2e_ns agree within 5 % (at least 4
+  // iterations). Some sweeps drift while they run, which no reference-only model can predict.
+  bool steady() const;
 };
 
 struct CouplingConfig {

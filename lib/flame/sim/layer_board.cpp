@@ -162,27 +162,13 @@ LayerRun replay_inference(const CouplingConfig& config, const SimClocks& clocks,
   return r;
 }
 
-bool steady_sweep(const CouplingSweep& s) {
-  const auto& e = s.e2e_ns;
-  if (e.size() < 4) return false;
-  auto median = [](std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    const std::size_t n = v.size();
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-  };
-  const std::size_t h = e.size() / 2;
-  const double a = median({e.begin(), e.begin() + static_cast<std::ptrdiff_t>(h)});
-  const double b = median({e.begin() + static_cast<std::ptrdiff_t>(h), e.end()});
-  return a > 0 && b > 0 && std::abs(a - b) <= 0.05 * std::min(a, b);
-}
-
 HostNoise host_noise(const CouplingDataset& d) {
   HostNoise n;
   std::vector<double> r;
   for (const auto& c : d.configs)
     for (const auto& s : c.sweeps) {
       ++n.sweeps;
-      if (!steady_sweep(s)) continue;
+      if (!s.steady()) continue;
       ++n.steady_sweeps;
       std::vector<double> v = s.e2e_ns;
       std::sort(v.begin(), v.end());

@@ -98,7 +98,6 @@ struct HostNoise {
   std::size_t samples = 0;
   std::size_t steady_sweeps = 0, sweeps = 0;
 };
-bool steady_sweep(const CouplingSweep& s);
 HostNoise host_noise(const CouplingDataset& d);
 
 // The live layer-level truth of one configuration: every sample is a replay at the clocks asked, the

@@ -24,13 +24,20 @@ CouplingReport validate_coupling(const CouplingDataset& dataset) {
   // Only reference (slowdown 1) measurements enter any calibration.
   report.machine = calibrate_machine(runs);
 
-  std::vector<double> ours_all, ours_band;
+  std::vector<double> ours_all, ours_band, loco_all, loco_band, steady_all, steady_band, loco_steady_all,
+      loco_steady_band;
   std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> base;
   for (size_t i = 0; i < dataset.configs.size(); ++i) {
     const CouplingConfig& config = dataset.configs[i];
     const ProfiledRun& run = runs[i];
     const TimelineCosts costs = calibrate_costs(run, report.machine);
     report.costs[config.tag] = costs;
+    // The shared costs without this configuration: what a configuration never profiled with the
+    // others would get.
+    std::vector<ProfiledRun> others;
+    for (size_t j = 0; j < runs.size(); ++j)
+      if (j != i) others.push_back(runs[j]);
+    const TimelineCosts loco_costs = calibrate_costs(run, calibrate_machine(others));
 
     const double ref_cpu = config.sweeps.front().total_cpu_ns();
     const double total_gpu = config.profile.total_gpu_ns();
@@ -47,6 +54,8 @@ CouplingReport validate_coupling(const CouplingDataset& dataset) {
       c.measured_ns = sweep.e2e_median_ns;
       const TimelineResult t = simulate_timeline(run.cpu_ns, run.gpu_ns, costs, c.cpu_ratio);
       c.predicted_ns = t.e2e_ns;
+      c.predicted_loco_ns = simulate_timeline(run.cpu_ns, run.gpu_ns, loco_costs, c.cpu_ratio).e2e_ns;
+      c.steady = sweep.steady();
       c.bubble_ns = t.bubble_ns;
       c.launch_bound = t.launch_bound;
       c.execution_bound = t.execution_bound;
@@ -57,8 +66,15 @@ CouplingReport validate_coupling(const CouplingDataset& dataset) {
       c.baseline_ns["sum_of_max"] = baseline::sum_of_max(run.cpu_ns, run.gpu_ns, c.cpu_ratio) + off_sum;
       if (sweep.slowdown > 1.0) {
         const double e = ape_pct(c.predicted_ns, c.measured_ns);
+        const double l = ape_pct(c.predicted_loco_ns, c.measured_ns);
         ours_all.push_back(e);
-        if (c.band) ours_band.push_back(e);
+        loco_all.push_back(l);
+        if (c.band) ours_band.push_back(e), loco_band.push_back(l);
+        if (c.steady) {
+          steady_all.push_back(e);
+          loco_steady_all.push_back(l);
+          if (c.band) steady_band.push_back(e), loco_steady_band.push_back(l);
+        }
         for (const auto& [name, value] : c.baseline_ns) {
           const double be = ape_pct(value, c.measured_ns);
           base[name].first.push_back(be);
@@ -69,6 +85,9 @@ CouplingReport validate_coupling(const CouplingDataset& dataset) {
     }
   }
   report.ours = {summarize_ape(ours_all), summarize_ape(ours_band)};
+  report.ours_loco = {summarize_ape(loco_all), summarize_ape(loco_band)};
+  report.ours_steady = {summarize_ape(steady_all), summarize_ape(steady_band)};
+  report.ours_loco_steady = {summarize_ape(loco_steady_all), summarize_ape(loco_steady_band)};
   for (const auto& [name, v] : base)
     report.baselines[name] = {summarize_ape(v.first), summarize_ape(v.second)};
   return report;

@@ -20,7 +20,10 @@ struct CouplingCase {
   double cpu_ratio = 1;  // k = sum(cpu at this sweep) / sum(cpu at the reference)
   double measured_ns = 0;
   double predicted_ns = 0;
-  bool band = false;  // total CPU and total GPU within a factor of 2
+  // The same with the shared (machine) costs fitted without this configuration.
+  double predicted_loco_ns = 0;
+  bool band = false;    // total CPU and total GPU within a factor of 2
+  bool steady = false;  // CouplingSweep::steady(): the sweep did not drift while it ran
   double bubble_ns = 0;
   int launch_bound = 0;
   int execution_bound = 0;
@@ -35,6 +38,9 @@ struct ErrorPair {
 struct CouplingReport {
   std::vector<CouplingCase> cases;
   ErrorPair ours;
+  ErrorPair ours_loco;    // leave one configuration out of the shared costs
+  ErrorPair ours_steady;  // over steady sweeps only
+  ErrorPair ours_loco_steady;
   std::map<std::string, ErrorPair> baselines;
   MachineCalibration machine;
   std::map<std::string, TimelineCosts> costs;  // per configuration tag
