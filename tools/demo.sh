@@ -4,7 +4,9 @@
 # 768 measured clock combinations, starts flamed on the tree, replays a 30 FPS camera workload
 # through its socket, stops it (clocks restored), then compares governors (flamed's policy, MAX,
 # the stock governors, a trained zTT, the oracle) on the same board with `flame eval` and writes the
-# report to BUILD_DIR/demo-report/.
+# report to BUILD_DIR/demo-report/. Last, the layer-wise path (bench/eval_layer.sh): flame profile of
+# 12 combinations through the simulated application on the live layer-level Orin Nano, then flame
+# eval with flamed on that model (report in BUILD_DIR/demo-report/layer-orin/).
 # Usage: tools/demo.sh [BUILD_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -66,3 +68,20 @@ echo "== 6. Governor comparison on the same simulated board and workload (flame 
 report="$PWD/$B/demo-report"
 "$FLAME" eval --board tx2 --workload "$T/camera30.yaml" --seed 1 --out "$report"
 echo "(SVG plots beside the report; method and results: docs/evaluation.md)"
+
+echo "== 7. FLAME layer-wise end to end on a live layer-level Orin Nano (simulated): flame profile of 12"
+echo "     clock combinations through the simulated application, flamed on that layer-wise model, a"
+echo "     camera stream (deadline 1.5 x the fastest), compared with flamed on the 64-point grid model,"
+echo "     MAX, stock, zTT and both oracles (docs/evaluation.md, \"Live layer boards\")"
+bench/eval_layer.sh "$B" layer-orin resnet50_b1_float32 tight 1 "" -- --out "$report/layer-orin" >"$T/layer.json"
+python3 - "$T/layer.json" <<'PY'
+import json, sys
+e = json.load(open(sys.argv[1]))
+g = e["governors"]
+nc = g["oracle-nc"]["energy_total_j"]
+print(f'{"governor":<12} {"met %":>6} {"J / frame":>10} {"J vs oracle-nc":>15}')
+for name in ["flamed", "flamed-grid", "oracle-nc", "oracle", "ztt", "stock", "max"]:
+    v = g[name]
+    print(f'{name:<12} {v["met_pct"]:>6.1f} {v["energy_total_j"] / v["requests"]:>10.4f} {v["energy_total_j"] / nc:>15.3f}')
+PY
+echo "(report: $report/layer-orin)"
