@@ -89,10 +89,11 @@ std::vector<DomainInfo> domain_infos(const flame::board::Board* board, const fla
           domain("emc", "Hz", board ? &board->emc.health : nullptr, config.emc, grid.emc_hz)};
 }
 
-std::string degraded_reason(bool enabled, bool dry_run, size_t models,
-                            const std::vector<DomainInfo>& domains) {
+std::string degraded_reason(bool enabled, bool dry_run, size_t models, const std::vector<DomainInfo>& domains,
+                            const std::string& hardware_fault) {
   std::vector<std::string> reasons;
   if (!enabled) reasons.emplace_back("disabled");
+  if (!hardware_fault.empty()) reasons.push_back("clock write refused: " + hardware_fault);
   if (dry_run) reasons.emplace_back("dry run");
   if (models == 0) reasons.emplace_back("no models loaded");
   for (const auto& d : domains) {
@@ -127,7 +128,7 @@ BusState snapshot(const Config& config, const flame::policy::Status& status, con
   for (const auto& [name, model] : status.models) s.models.push_back(name);  // std::map: sorted
   s.calibration = calibration_map(status.calibration);
   s.enabled = status.enabled;
-  s.degraded = degraded_reason(s.enabled, config.dry_run, s.models.size(), s.domains);
+  s.degraded = degraded_reason(s.enabled, config.dry_run, s.models.size(), s.domains, status.hardware_fault);
   return s;
 }
 

@@ -65,9 +65,10 @@ flame::board::DomainHealth cpu_health(const std::vector<flame::board::CpuPolicy>
 std::vector<DomainInfo> domain_infos(const flame::board::Board* board, const flame::ClockGrid& grid,
                                      const Config& config);
 // "" when flamed does its whole job, else reasons joined by "; ": "disabled", "dry run",
-// "no models loaded", "<domain>: <status> (<reason>)" for a domain the configuration enables.
-std::string degraded_reason(bool enabled, bool dry_run, size_t models,
-                            const std::vector<DomainInfo>& domains);
+// "no models loaded", "clock write refused: <what>: <error>" until a later write succeeds,
+// "<domain>: <status> (<reason>)" for a domain the configuration enables.
+std::string degraded_reason(bool enabled, bool dry_run, size_t models, const std::vector<DomainInfo>& domains,
+                            const std::string& hardware_fault = {});
 // The properties whose value differs (Version and Board are constant and never listed).
 std::vector<const char*> changed_properties(const BusState& before, const BusState& after);
 

@@ -22,6 +22,9 @@ std::string prometheus_text(const flame::policy::Status& g) {
          "Ended requests whose reported latency missed the deadline.", double(c.deadline_missed));
   metric("flamed_clock_changes_total", "counter", "Clock changes written to the board.",
          double(c.clock_changes));
+  metric("flamed_hardware_faults_total", "counter",
+         "Clock writes or restores the board refused (flamed logged them and kept serving).",
+         double(c.hardware_faults));
   const uint64_t measured = c.deadline_met + c.deadline_missed;
   metric("flamed_prediction_abs_error_pct", "gauge",
          "Mean |measured - predicted| / measured over ended requests.",

@@ -215,6 +215,7 @@ nlohmann::json to_json(const flame::policy::Status& s, size_t connections) {
           {"applied", clocks_json(s.applied)},
           {"holding", s.holding},
           {"enabled", s.enabled},
+          {"hardware_fault", s.hardware_fault},
           {"models", models},
           {"calibration", calibration},
           {"counters",
@@ -226,6 +227,7 @@ nlohmann::json to_json(const flame::policy::Status& s, size_t connections) {
             {"deadline_met", c.deadline_met},
             {"deadline_missed", c.deadline_missed},
             {"clock_changes", c.clock_changes},
+            {"hardware_faults", c.hardware_faults},
             {"decision_cache_hits", c.memo_hits},
             {"decision_cache_misses", c.memo_misses}}},
           {"connections", connections}};

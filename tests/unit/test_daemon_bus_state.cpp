@@ -142,6 +142,8 @@ TEST_CASE("bus state: domains and Degraded", "[daemon][dbus]") {
     b.gpu.health = {flame::board::DomainStatus::Deferred, ""};
     d = domain_infos(&b, grid, config);
     CHECK(degraded_reason(true, false, 1, d) == "gpu: deferred");
+    CHECK(degraded_reason(true, false, 1, d, "release: gpu: Failed (Is a directory)") ==
+          "clock write refused: release: gpu: Failed (Is a directory); gpu: deferred");
   }
 }
 

@@ -21,13 +21,20 @@ namespace {
 class FakeActuator : public Actuator {
  public:
   const flame::ClockGrid& grid() const override { return g; }
-  flame::Clocks apply(const flame::Clocks& t) override { return now = t; }
-  void restore() override { now = baseline; }
+  flame::Clocks apply(const flame::Clocks& t) override {
+    if (refuse) throw std::runtime_error("gpu: Failed (Is a directory)");
+    return now = t;
+  }
+  void restore() override {
+    if (refuse) throw std::runtime_error("restore incomplete: gpu: Failed (Is a directory)");
+    now = baseline;
+  }
   flame::Clocks current() const override { return now; }
 
   flame::ClockGrid g{{500, 1000, 1500, 2000}, {}, {100, 200, 300, 400}, {5, 7}};
   flame::Clocks baseline{1000, 0, 100, 7};
   flame::Clocks now = baseline;
+  bool refuse = false;  // every write fails, as on a sysfs node that turned into a directory
 };
 
 class TwoSidedModel : public flame::LatencyModel {
@@ -264,4 +271,69 @@ TEST_CASE("metrics: counters, applied clocks and per-bucket calibration in Prome
   CHECK(cal.states().at("m").spread() > 0);
   CHECK_THAT(text,
              Catch::Contains(fmt::format("flamed_clock_hz{{domain=\"gpu\"}} {}\n", gov.applied().gpu_hz)));
+}
+
+TEST_CASE("policy: a write refused on release, expiry, idle or restore is counted, never thrown",
+          "[daemon][policy]") {
+  // With no idle delay, releasing the only hold writes at once (back to the baseline).
+  Options o;
+  o.idle_delay_ms = 0;
+  o.expiry_ms = 1000;
+  Rig rig(o);
+  auto& [act, calls, model, policy] = rig;
+  const auto faults = [&] { return policy.status(0).counters.hardware_faults; };
+  REQUIRE_FALSE(policy.begin(1, begin(1, "m", 30), 0).error);
+  const flame::Clocks held = act.now;
+  act.refuse = true;
+  EndRequest e;
+  e.id = 1;
+  CHECK_NOTHROW(policy.end(1, e, 10));
+  CHECK(faults() == 1);
+  CHECK(policy.status(10).counters.ends == 1);
+  act.refuse = false;
+  REQUIRE_FALSE(policy.begin(2, begin(2, "m", 30), 20).error);
+  act.refuse = true;
+  CHECK_NOTHROW(policy.disconnect(2, 30));
+  CHECK(faults() == 2);
+  act.refuse = false;
+  REQUIRE_FALSE(policy.begin(3, begin(3, "m", 30), 40).error);
+  act.refuse = true;
+  CHECK_NOTHROW(policy.advance(2000));  // request 3 expires
+  CHECK(policy.active_requests() == 0);
+  CHECK(policy.status(2000).counters.expired == 1);
+  CHECK(faults() == 3);
+  CHECK_NOTHROW(policy.release_all(/*restore_baseline=*/true));
+  CHECK(faults() == 4);
+  const Status s = policy.status(3000);
+  CHECK_THAT(s.hardware_fault, Catch::Contains("Is a directory"));
+  CHECK(act.now == held);  // nothing was written
+  CHECK(policy.applied() == held);
+  // The status reply carries it; a later write that succeeds clears the fault, not the count.
+  const auto j = to_json(s, 0);
+  CHECK(j["hardware_fault"].get<std::string>() == s.hardware_fault);
+  CHECK(j["counters"]["hardware_faults"] == s.counters.hardware_faults);
+  act.refuse = false;
+  CHECK_NOTHROW(policy.release_all(/*restore_baseline=*/true));
+  CHECK(policy.status(3000).hardware_fault.empty());
+  CHECK(faults() == 4);
+  // A refused begin is a fault too, and is answered with an error.
+  act.refuse = true;
+  CHECK(policy.begin(5, begin(5, "m", 30), 4100).error);
+  CHECK(faults() == 5);
+}
+
+TEST_CASE("policy: a write refused when the idle delay ends is counted, never thrown", "[daemon][policy]") {
+  Options o;
+  o.idle_delay_ms = 50;
+  Rig rig(o);
+  auto& [act, calls, model, policy] = rig;
+  REQUIRE_FALSE(policy.begin(1, begin(1, "m", 30), 0).error);
+  EndRequest e;
+  e.id = 1;
+  policy.end(1, e, 10);  // the clocks stay for the idle delay
+  act.refuse = true;
+  CHECK_NOTHROW(policy.advance(100));
+  const Status s = policy.status(100);
+  CHECK(s.counters.hardware_faults == 1);
+  CHECK_THAT(s.hardware_fault, Catch::StartsWith("idle: "));
 }

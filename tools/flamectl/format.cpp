@@ -51,6 +51,8 @@ std::string format_status(const nlohmann::json& s) {
   std::string out = fmt::format("flamed: {} connection(s), {} model(s)\n", s.value("connections", 0),
                                 s.value("models", nlohmann::json::object()).size());
   out += format_applied(s);
+  if (const auto fault = s.value("hardware_fault", std::string()); !fault.empty())
+    out += fmt::format("hardware fault: the board refused the last clock write ({})\n", fault);
   const auto active = s.value("active", nlohmann::json::array());
   out += fmt::format("active requests: {}\n", active.size());
   if (!active.empty()) {
@@ -73,12 +75,11 @@ std::string format_status(const nlohmann::json& s) {
   const auto c = s.value("counters", nlohmann::json::object());
   if (!c.empty())
     out += fmt::format(
-        "counters: {} begins, {} ends, {} errors, {} expired, {} infeasible; deadlines met {}, missed {}; {} "
-        "clock "
-        "changes\n",
+        "counters: {} begins, {} ends, {} errors, {} expired, {} infeasible; deadlines met {}, missed {}; "
+        "{} clock changes, {} refused by the board\n",
         c.value("begins", 0), c.value("ends", 0), c.value("errors", 0), c.value("expired", 0),
         c.value("infeasible", 0), c.value("deadline_met", 0), c.value("deadline_missed", 0),
-        c.value("clock_changes", 0));
+        c.value("clock_changes", 0), c.value("hardware_faults", 0));
   return out;
 }
 

@@ -117,6 +117,7 @@ BeginResult Policy::begin(uint64_t client, const BeginRequest& r, TimeMs now) {
     // The board refused: forget this request so the state matches the hardware.
     arbiter_.remove(client, r.id);
     if (previous) arbiter_.add(*previous);
+    record_fault("begin", e.what());
     return refuse(r.id, fmt::format("cannot set clocks: {}", e.what()));
   }
   ++counters_.begins;
@@ -154,14 +155,14 @@ EndResult Policy::end(uint64_t client, const EndRequest& r, TimeMs now) {
     if (o_.recalibrate && !h->arbitrated) updated = calibrator_.observe(h->calibration_key, h->model_ms, m);
   }
   ++counters_.ends;
-  reapply(now);
+  guarded("release", [&] { reapply(now); });
   out.applied = applied_;
   if (r.latency_ms) out.calibration = EndResult::Calibration{calibrator_.factor(h->calibration_key), updated};
   return out;
 }
 
 void Policy::disconnect(uint64_t client, TimeMs now) {
-  if (!arbiter_.remove_client(client).empty()) reapply(now);
+  if (!arbiter_.remove_client(client).empty()) guarded("release", [&] { reapply(now); });
 }
 
 std::optional<TimeMs> Policy::next_wake() const {
@@ -174,21 +175,37 @@ void Policy::advance(TimeMs now) {
   const auto gone = arbiter_.expire(now);
   counters_.expired += gone.size();
   for (const auto& h : gone) spdlog::info("request {} of client {} ({}) expired", h.id, h.client, h.model);
-  if (!gone.empty()) reapply(now);
-  if (idle_at_ && now >= *idle_at_ && arbiter_.holds().empty()) apply_idle();
+  if (!gone.empty()) guarded("expiry", [&] { reapply(now); });
+  if (idle_at_ && now >= *idle_at_ && arbiter_.holds().empty()) guarded("idle", [&] { apply_idle(); });
 }
 
 void Policy::release_all(bool restore_baseline) {
   for (const auto& h : std::vector<Hold>(arbiter_.holds())) arbiter_.remove(h.client, h.id);
   idle_at_.reset();
-  if (restore_baseline) return restore();
-  apply_idle();
+  if (restore_baseline) return guarded("restore", [&] { restore(); });
+  guarded("idle", [&] { apply_idle(); });
+}
+
+void Policy::guarded(const char* what, const std::function<void()>& write) {
+  try {
+    write();
+  } catch (const std::exception& e) {
+    record_fault(what, e.what());
+    applied_ = actuator_.current();
+  }
+}
+
+void Policy::record_fault(const char* what, const std::string& message) {
+  ++counters_.hardware_faults;
+  hardware_fault_ = fmt::format("{}: {}", what, message);
+  spdlog::error("clock write refused on {}: {}", what, message);
 }
 
 void Policy::restore() {
   if (holding_) {
     actuator_.restore();
     ++counters_.clock_changes;
+    hardware_fault_.clear();
   }
   holding_ = false;
   applied_ = actuator_.current();
@@ -200,6 +217,7 @@ void Policy::set(const Clocks& target) {
   target_ = target;
   holding_ = true;
   ++counters_.clock_changes;
+  hardware_fault_.clear();
 }
 
 void Policy::set_enabled(bool enabled) {
@@ -212,14 +230,16 @@ void Policy::set_enabled(bool enabled) {
 void Policy::reapply_now(TimeMs now) {
   decisions_.clear();
   if (!holding_) return;
-  // Back to the baseline first: a domain the actuator no longer controls must not stay pinned.
-  restore();
-  if (arbiter_.holds().empty()) {
-    idle_at_.reset();
-    if (o_.idle != IdlePolicy::Restore) apply_idle();
-    return;
-  }
-  reapply(now);
+  guarded("reload", [&] {
+    // Back to the baseline first: a domain the actuator no longer controls must not stay pinned.
+    restore();
+    if (arbiter_.holds().empty()) {
+      idle_at_.reset();
+      if (o_.idle != IdlePolicy::Restore) apply_idle();
+      return;
+    }
+    reapply(now);
+  });
 }
 
 void Policy::reapply(TimeMs now) {
@@ -255,6 +275,7 @@ Status Policy::status(TimeMs now) const {
   for (const auto& [name, m] : models_) s.models[name] = {m->kind(), m->needs_workload()};
   s.calibration = calibrator_.states();
   s.counters = counters();
+  s.hardware_fault = hardware_fault_;
   return s;
 }
 

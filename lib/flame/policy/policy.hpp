@@ -9,6 +9,7 @@
 // board): time is a parameter of every call, the caller asks next_wake() when to call advance(),
 // hardware sits behind Actuator, and results are plain structs (the daemon encodes them).
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -83,6 +84,7 @@ struct Counters {
   uint64_t begins = 0, ends = 0, errors = 0, expired = 0, infeasible = 0, deadline_met = 0,
            deadline_missed = 0;
   uint64_t clock_changes = 0;
+  uint64_t hardware_faults = 0;  // clock writes or restores the board refused
   double abs_error_pct_sum = 0;  // |measured - predicted| / measured, over ends with a latency
   uint64_t memo_hits = 0, memo_misses = 0;
 };
@@ -111,6 +113,8 @@ struct Status {
   std::map<std::string, ModelInfo> models;
   std::map<std::string, CalibrationState> calibration;
   Counters counters;
+  // The last refused write ("release: gpu: Failed (...)"), until a later write succeeds; "" if none.
+  std::string hardware_fault;
 };
 
 class Policy {
@@ -159,6 +163,11 @@ class Policy {
   void restore();             // the baseline, if we hold clocks
   void set(const Clocks& c);  // write c unless it is what we hold
   BeginResult refuse(int64_t id, std::string why);
+  // Runs a write outside begin (a release, an expiry, the idle policy, a reload, a restore). A
+  // refusal is logged and counted, never thrown: the board layer has already taken the failing domain
+  // out of the grid, and flamed keeps serving the others (docs/reliability.md).
+  void guarded(const char* what, const std::function<void()>& write);
+  void record_fault(const char* what, const std::string& message);
 
   Options o_;
   Actuator& actuator_;
@@ -172,6 +181,7 @@ class Policy {
   std::optional<TimeMs> idle_at_;  // when the idle policy applies, if nothing begins before
   bool enabled_ = true;
   Counters counters_;
+  std::string hardware_fault_;
   DecisionMemo decisions_;
 };
 
