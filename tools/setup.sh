@@ -3,6 +3,8 @@
 #   tools/setup.sh demo   install what is needed, build, run the main job on the embedded default
 #   tools/setup.sh test   install what is needed, build with ASan+UBSan, run the whole test suite
 #   tools/setup.sh package amd64|arm64   dist/flame_<version>_<arch>.deb and python3-flame (debhelper)
+#   tools/setup.sh lint [all|changed]   clang-tidy (.clang-tidy) over lib/, daemon/, tools/; `changed`:
+#                       the sources the last commits touched (since the newest tag, else 10 commits)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,7 +15,9 @@ PACKAGES=(build-essential cmake ninja-build pkg-config git ccache
   # system integration tests: bus policy (xmllint, dbus-test-tool), .deb build and checks
   libxml2-utils dbus-tests dpkg-dev lintian man-db
   # fuzzing the protocol and config parsers (tests/integration/fuzz.sh): clang with libFuzzer
-  clang libclang-rt-14-dev)
+  clang libclang-rt-14-dev
+  # static analysis (tools/setup.sh lint)
+  clang-tidy)
 
 # Debian packages (debian/, tools/setup.sh package) and their checks; the arm64 cross-build with
 # GCC 11, Ubuntu 22.04's compiler, and qemu to run it (tests/integration/arm64_qemu.sh);
@@ -71,7 +75,12 @@ package() {  # package ARCH: dist/flame_<version>_<ARCH>.deb and python3-flame_<
   echo "setup: building the $arch packages (log: $stage/build.log)"
   # -g1 (line tables) instead of dpkg-buildflags' -g: full debug info makes the 2-core CI build
   # markedly slower; no -dbgsym packages.
-  (cd "$stage/src" && CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1 DEB_BUILD_OPTIONS="nocheck noddebs" \
+  # debhelper (compat 13) gives the build a HOME of its own inside the tree: name ccache's
+  # directory, or every package build starts from an empty cache.
+  local cache_dir
+  cache_dir=$(ccache -k cache_dir 2>/dev/null || true)
+  (cd "$stage/src" && CCACHE_DIR="${cache_dir:-$HOME/.cache/ccache}" CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1 \
+    DEB_BUILD_OPTIONS="nocheck noddebs" \
     DEB_CXXFLAGS_APPEND=-g1 dpkg-buildpackage "${opts[@]}") >"$stage/build.log" 2>&1 || {
     tail -40 "$stage/build.log" >&2
     echo "setup: the $arch package build failed (log: $stage/build.log)" >&2
@@ -83,6 +92,36 @@ package() {  # package ARCH: dist/flame_<version>_<ARCH>.deb and python3-flame_<
   ls dist/flame_*_"$arch".deb
 }
 
+test_build() {  # the ASan + UBSan build the test suite and the linter use
+  # -g1: line tables are all the sanitizers' stack traces need, and full debug info makes the
+  # 2-core CI build markedly slower (the assembler alone ran at 100 % on it).
+  build build-test -DCMAKE_BUILD_TYPE=Debug -DFLAME_SANITIZE=ON -DFLAME_WERROR=ON \
+    -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1"
+}
+
+lint() {  # lint all|changed
+  local files=()
+  case "$1" in
+    all) mapfile -t files < <(git ls-files 'lib/*.cpp' 'daemon/*.cpp' 'tools/*.cpp') ;;
+    changed)
+      local base
+      base=$(git describe --tags --abbrev=0 2>/dev/null || git rev-parse -q --verify HEAD~10 || true)
+      if [[ -z $base ]]; then
+        echo "setup: lint changed: no tag and fewer than 10 commits of history; nothing to compare" >&2
+        return 0
+      fi
+      mapfile -t files < <(git diff --name-only --diff-filter=d "$base" -- 'lib/*.cpp' 'daemon/*.cpp' 'tools/*.cpp')
+      ;;
+    *)
+      echo "usage: $0 lint [all|changed]" >&2
+      exit 2
+      ;;
+  esac
+  echo "setup: clang-tidy over ${#files[@]} file(s)"
+  ((${#files[@]})) || return 0
+  printf '%s\0' "${files[@]}" | xargs -0 -P"$(nproc)" -n4 clang-tidy -p build-test --quiet
+}
+
 case "${1:-}" in
   demo)
     install_packages
@@ -91,23 +130,26 @@ case "${1:-}" in
     ;;
   test)
     install_packages
-    # -g1: line tables are all the sanitizers' stack traces need, and full debug info makes the
-    # 2-core CI build markedly slower (the assembler alone ran at 100 % on it).
-    build build-test -DCMAKE_BUILD_TYPE=Debug -DFLAME_SANITIZE=ON -DFLAME_WERROR=ON \
-      -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1"
-    # The packages are not built here: the arm64 cross-build (GCC 11, Release) has not yet run to
-    # completion within CI's time on 2 cores (docs/packaging.md). `tools/setup.sh package arm64`
-    # builds it; the qemu smoke test and the package checks then run it (they skip without it).
+    test_build
+    # The full lint is a documented command (docs/architecture.md); CI checks what recent commits changed.
+    lint changed
+    # The arm64 package (GCC 11 cross-build): the qemu smoke test and the package checks run it.
+    package arm64
     cd build-test
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
       ctest --output-on-failure -j"$(nproc)"
+    ;;
+  lint)
+    install_packages
+    test_build
+    lint "${2:-all}"
     ;;
   package)
     install_packages
     package "${2:?usage: $0 package amd64|arm64}"
     ;;
   *)
-    echo "usage: $0 demo|test|package ARCH" >&2
+    echo "usage: $0 demo|test|lint [all|changed]|package amd64|arm64" >&2
     exit 2
     ;;
 esac

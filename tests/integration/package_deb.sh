@@ -95,6 +95,8 @@ for deb in "${debs[@]}"; do
   for f in postinst prerm postrm; do
     [[ -x "$ctl/$f" ]] || fail "$name: $f missing or not executable"
     sh -n "$ctl/$f" || fail "$name: $f syntax"
+    # The debhelper marker substituted inside a comment runs the snippets twice (or breaks syntax).
+    if grep -q '.# Automatically added by' "$ctl/$f"; then fail "$name: $f has the debhelper marker in a comment"; fi
   done
   grep -q "deb-systemd-helper" "$ctl/postinst" || fail "$name: postinst has no dh_installsystemd part"
 
@@ -163,7 +165,7 @@ for deb in "${debs[@]}"; do
     if grep -q "^deb-systemd-invoke\|^systemctl" "$tmp/calls"; then fail "postinst started units without systemd"; fi
     rm "$root/var/lib/flame/models/"*.yaml
     DPKG_ROOT="$root" PATH="$tmp/stubs:$PATH" sh -e "$ctl/postinst" configure 0.1.0 || fail "postinst upgrade"
-    if ls "$root/var/lib/flame/models/"*.yaml 2>/dev/null; then fail "an upgrade put example models back"; fi
+    if compgen -G "$root/var/lib/flame/models/*.yaml" >/dev/null; then fail "an upgrade put example models back"; fi
     DPKG_ROOT="$root" PATH="$tmp/stubs:$PATH" sh -e "$ctl/postrm" purge || fail "postrm purge"
     [[ ! -e "$root/var/lib/flame" ]] || fail "purge left /var/lib/flame"
     : >"$tmp/calls"

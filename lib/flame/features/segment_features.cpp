@@ -34,7 +34,7 @@ std::string leaf_name(std::string_view path) {
   return out;
 }
 
-std::vector<FeatureRow> feature_rows(const Workload& w, std::span<const Segment> segments) {
+std::vector<FeatureRow> feature_rows(const FeatureContext& w, std::span<const Segment> segments) {
   std::vector<FeatureRow> rows;
   rows.reserve(segments.size());
   for (size_t i = 0; i < segments.size(); ++i) {

@@ -17,7 +17,7 @@
 namespace flame {
 
 // The configuration-level facts a feature needs: element type, SLM phase and context length.
-struct Workload {
+struct FeatureContext {
   std::string dtype;  // e.g. "torch.float32"; throughput per MAC differs by element type
   std::string phase;  // "decode" / "prefill" for SLMs, empty otherwise
   double ctx = 0;     // context length (SLMs), 0 otherwise
@@ -42,6 +42,6 @@ struct FeatureRow {
 std::string leaf_name(std::string_view module_path);
 
 // One row per segment, in order. Calls without features get zero features.
-std::vector<FeatureRow> feature_rows(const Workload& workload, std::span<const Segment> segments);
+std::vector<FeatureRow> feature_rows(const FeatureContext& context, std::span<const Segment> segments);
 
 }  // namespace flame
