@@ -4,7 +4,7 @@
 #   tools/setup.sh test   install what is needed, build with ASan+UBSan, run the whole test suite
 #   tools/setup.sh package amd64|arm64   dist/flame_<version>_<arch>.deb and python3-flame (debhelper)
 #   tools/setup.sh lint [all|changed]   clang-tidy (.clang-tidy) over lib/, daemon/, tools/; `changed`:
-#                       the sources the last commits touched (since the newest tag, else 10 commits)
+#                       the sources the last commits touched (since the newest tag, else 5 commits)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -105,9 +105,9 @@ lint() {  # lint all|changed
     all) mapfile -t files < <(git ls-files 'lib/*.cpp' 'daemon/*.cpp' 'tools/*.cpp') ;;
     changed)
       local base
-      base=$(git describe --tags --abbrev=0 2>/dev/null || git rev-parse -q --verify HEAD~10 || true)
+      base=$(git describe --tags --abbrev=0 2>/dev/null || git rev-parse -q --verify HEAD~5 || true)
       if [[ -z $base ]]; then
-        echo "setup: lint changed: no tag and fewer than 10 commits of history; nothing to compare" >&2
+        echo "setup: lint changed: no tag and fewer than 5 commits of history; nothing to compare" >&2
         return 0
       fi
       mapfile -t files < <(git diff --name-only --diff-filter=d "$base" -- 'lib/*.cpp' 'daemon/*.cpp' 'tools/*.cpp')
