@@ -5,8 +5,6 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 #include <vector>
 
@@ -85,22 +83,16 @@ Config parse_config(const std::string& yaml, const std::string& source) {
 }
 
 Config load_config(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) throw ConfigError(fmt::format("{}: cannot open configuration file", path.string()));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return parse_config(ss.str(), path.string());
+  return parse_config(flame::io::read_file<ConfigError>(path, "configuration file"), path.string());
 }
 
 Config load_config_keys(const std::filesystem::path& path, const std::vector<std::string>& names,
                         std::vector<std::string>* taken) {
   Config c;
-  std::ifstream in(path);
-  if (!in) return c;
-  std::ostringstream ss;
-  ss << in.rdbuf();
+  const auto text = flame::io::file_text(path);
+  if (!text) return c;
   const ConfigReader r(path.string());
-  const YAML::Node root = r.load(ss.str());
+  const YAML::Node root = r.load(*text);
   for (const auto& name : names) {
     const ConfigKey* key = find_config_key(name);
     if (!key) throw std::logic_error("not a configuration key: " + name);

@@ -138,3 +138,14 @@ TEST_CASE("config keys: flamed.yaml(5) lists exactly the table", "[config]") {
     at = close + 1;
   }
 }
+
+TEST_CASE("config keys: docs/config.md's table names every key", "[config]") {
+  const std::string doc = read_text(FLAME_SOURCE_DIR "/docs/config.md");
+  for (const auto& k : config_keys()) {
+    INFO(k.name);
+    // Rows may group a section's keys: `domains.cpu.enabled` / `min_khz` / `max_khz`.
+    const std::string leaf = k.name.substr(k.name.rfind('.') + 1);
+    CHECK((doc.find("`" + k.name + "`") != std::string::npos ||
+           doc.find("`" + leaf + "`") != std::string::npos));
+  }
+}

@@ -5,11 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "flame/board/text.hpp"
 #include "flame/io/yaml_reader.hpp"
@@ -174,11 +170,7 @@ BoardDescription parse_board_description(const std::string& yaml, const std::str
 }
 
 BoardDescription load_board_description(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw DescriptionError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse_board_description(ss.str(), path);
+  return parse_board_description(io::read_file<DescriptionError>(path, "board description"), path);
 }
 
 std::string to_yaml(const BoardDescription& d, const std::vector<std::string>& header) {

@@ -4,9 +4,25 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
+#include <fstream>
+#include <sstream>
 
 namespace flame::io {
+
+std::optional<std::string> file_text(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string cannot_open(const std::filesystem::path& path, const std::string& what) {
+  return fmt::format("{}: cannot open {}: {}", path.string(), what, std::strerror(errno));
+}
 
 std::string located(const std::string& source, const YAML::Node& at, const std::string& what) {
   const YAML::Mark m = at.Mark();

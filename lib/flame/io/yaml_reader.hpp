@@ -6,11 +6,26 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
+#include <filesystem>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace flame::io {
+
+// The whole file, or nothing when it cannot be opened (errno says why).
+std::optional<std::string> file_text(const std::filesystem::path& path);
+// "path: cannot open WHAT: reason" from errno.
+std::string cannot_open(const std::filesystem::path& path, const std::string& what);
+
+// The whole file; throws Error naming the file and `what` it is ("model file") when it cannot be opened.
+template <typename Error>
+std::string read_file(const std::filesystem::path& path, const std::string& what) {
+  auto text = file_text(path);
+  if (!text) throw Error(cannot_open(path, what));
+  return std::move(*text);
+}
 
 // "source:line:column: what", or "source: what" when the node has no position.
 std::string located(const std::string& source, const YAML::Node& at, const std::string& what);

@@ -4,9 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cmath>
-#include <fstream>
 #include <optional>
-#include <sstream>
 
 #include "flame/model/grid_model_file.hpp"
 #include "flame/model/model_file_header.hpp"
@@ -110,11 +108,7 @@ LoadedModel parse_model_file(const std::string& yaml, const std::string& source)
 }
 
 LoadedModel load_model_file(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) throw ModelFileError(fmt::format("{}: cannot open model file", path.string()));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return parse_model_file(ss.str(), path.string());
+  return parse_model_file(io::read_file<ModelFileError>(path, "model file"), path.string());
 }
 
 std::string layerwise_to_yaml(const LayerwiseModel& m, const std::string& name, const std::string& board,

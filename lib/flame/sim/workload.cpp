@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <set>
 #include <sstream>
 
@@ -467,11 +466,7 @@ Workload parse_workload(const std::string& yaml, const std::string& source) {
 }
 
 Workload load_workload(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) throw WorkloadError(fmt::format("{}: cannot open workload file", path.string()));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return parse_workload(ss.str(), path.string());
+  return parse_workload(io::read_file<WorkloadError>(path, "workload file"), path.string());
 }
 
 }  // namespace flame::sim
