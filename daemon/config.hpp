@@ -1,19 +1,30 @@
 #pragma once
 // flamed's configuration: /etc/flame/flamed.yaml parsed into a typed, validated struct with
 // compiled-in defaults. Unknown keys, wrong types and out-of-range values are errors that name
-// file:line:column and the key (docs/config.md).
+// file:line:column and the key (docs/config.md). The keys themselves are the table in
+// config_keys.hpp; the defaults are this struct's, and those that the policy and the calibrator
+// also have come from their option structs, so each is stated once.
 #include <cstdint>
 #include <filesystem>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "flame/board/baseline.hpp"
+#include "flame/calibrate/calibrator.hpp"
 #include "flame/policy/policy.hpp"
 
 namespace flamed {
 
 using flame::policy::IdlePolicy;
 using flame::policy::to_string;
+
+inline constexpr const char* kDefaultConfigPath = "/etc/flame/flamed.yaml";
+
+namespace defaults {
+inline constexpr flame::policy::Options policy{};
+inline constexpr flame::CalibratorOptions calibrator{};
+}  // namespace defaults
 
 struct DomainLimits {
   bool enabled = true;
@@ -28,20 +39,20 @@ struct Config {
   uint32_t socket_mode = 0660;
   std::filesystem::path models_dir = "/var/lib/flame/models";
   std::filesystem::path state_dir = "/var/lib/flame";
-  std::filesystem::path runtime_dir = "/run/flame";
+  std::filesystem::path runtime_dir = flame::board::kDefaultRuntimeDir;
   std::filesystem::path board_file;  // empty: discover the board from sysfs_root
   std::string log_level = "info";
-  double safety_margin_pct = 5;
-  IdlePolicy idle_policy = IdlePolicy::Restore;
-  double request_expiry_ms = 10'000;
-  double idle_delay_ms = 200;  // the idle policy applies this long after the last request ends
-  bool queue_aware = true;     // a request's budget excludes the predicted work of the active ones
+  double safety_margin_pct = defaults::policy.safety_margin_pct;
+  IdlePolicy idle_policy = defaults::policy.idle;
+  double request_expiry_ms = defaults::policy.expiry_ms;
+  double idle_delay_ms = defaults::policy.idle_delay_ms;  // after the last request ends
+  bool queue_aware = defaults::policy.queue_aware;        // a budget excludes the active requests' work
   bool dry_run = false;
 
   struct Limits {
     size_t max_line_bytes = 64 * 1024;
     size_t max_connections = 64;
-    size_t max_requests_per_client = 256;
+    size_t max_requests_per_client = defaults::policy.max_requests_per_client;
     double rate_per_s = 2000;  // token bucket per connection
     double rate_burst = 500;
   } limits;
@@ -49,12 +60,12 @@ struct Config {
   DomainLimits cpu, gpu, emc;
 
   struct Recalibration {
-    bool enabled = true;
-    double alpha = 0.2;          // EWMA weight of a new measured/predicted ratio
-    double outlier_ratio = 3.0;  // ratios beyond [1/x, x] of the current factor are ignored
-    double min_factor = 0.5, max_factor = 3.0;
+    bool enabled = defaults::policy.recalibrate;
+    double alpha = defaults::calibrator.alpha;  // EWMA weight of a new measured/predicted ratio
+    double outlier_ratio = defaults::calibrator.outlier_ratio;  // beyond [1/x, x] of the factor: ignored
+    double min_factor = defaults::calibrator.min_factor, max_factor = defaults::calibrator.max_factor;
     double persist_interval_s = 30;
-    double noise_z = 2.33;  // margin >= noise_z x measured scatter of measured/predicted (0: off)
+    double noise_z = defaults::calibrator.noise_z;  // margin >= noise_z x measured scatter (0: off)
   } recalibration;
 
   struct Metrics {
@@ -82,6 +93,11 @@ struct ConfigError : std::runtime_error {
 // Parses YAML text; `source` names the file in messages. Missing keys keep their defaults.
 Config parse_config(const std::string& yaml, const std::string& source);
 Config load_config(const std::filesystem::path& path);
+// Only the keys `names` (dotted) of the file, each checked as parse_config checks it; the file's
+// other keys are not looked at. Defaults when the file does not exist. `taken` receives
+// "name=value" for each key the file set. `flame profile` reads flamed's paths this way.
+Config load_config_keys(const std::filesystem::path& path, const std::vector<std::string>& names,
+                        std::vector<std::string>* taken = nullptr);
 // For `flamed --restore` (ExecStopPost=) when the file does not validate: the clocks must still go
 // back. Defaults, plus `sysfs_root` and `runtime_dir` taken from the file when the YAML parses and
 // they are absolute paths. `why` receives what was salvaged. Never throws.

@@ -28,7 +28,7 @@ void setup_logging(const std::string& level) {
 
 int main(int argc, char** argv) {
   CLI::App cli{"flamed: deadline-aware DVFS governor for NVIDIA Jetson"};
-  std::string config_path = "/etc/flame/flamed.yaml";
+  std::string config_path = flamed::kDefaultConfigPath;
   bool config_given = false;
   std::string check_path;
   bool dump = false, restore = false;

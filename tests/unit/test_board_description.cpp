@@ -69,8 +69,7 @@ TEST_CASE("board description: malformed files name the file, line and column", "
   CHECK(error_of("format: flame-board\nversion: 2\nname: x\n") ==
         "b.yaml:2:10: version 2 is not supported (expected 1)");
   CHECK(error_of("format: other\n").find("format must be 'flame-board'") != std::string::npos);
-  CHECK(error_of("format: flame-board\nversion: 1\nname: x\n") ==
-        "b.yaml:1:1: the board description is missing 'cpu'");
+  CHECK(error_of("format: flame-board\nversion: 1\nname: x\n") == "b.yaml:1:1: missing 'cpu'");
   CHECK(error_of("") == "empty board description");
   CHECK(error_of(with("  core_options: [3]\n")).find("cpu.core_options entry must be between 1 and 2") !=
         std::string::npos);

@@ -3,10 +3,10 @@
 #include <catch2/catch.hpp>
 #include <set>
 
+#include "config.hpp"
 #include "fake_tree.hpp"
 #include "flame/board/discovery.hpp"
 #include "flame/profile/board_clock_control.hpp"
-#include "flame/profile/daemon_settings.hpp"
 #include "flame/profile/profile_grid.hpp"
 #include "flame/profile/profile_plan.hpp"
 #include "flame/profile/profile_progress.hpp"
@@ -134,18 +134,26 @@ TEST_CASE("profile progress: bar, ETA and the exhaustive projection", "[profile]
 }
 
 TEST_CASE("profile settings: flamed's paths, defaults without a file, errors named", "[profile]") {
+  // `flame profile` reads these keys of flamed.yaml through flamed's key table.
+  const std::vector<std::string> shared{"sysfs_root", "runtime_dir", "models_dir", "board_file"};
   trace_test::TempDir dir;
-  const auto none = read_daemon_settings(dir.path() / "missing.yaml");
+  const auto none = flamed::load_config_keys(dir.path() / "missing.yaml", shared);
   CHECK(none.models_dir == "/var/lib/flame/models");
   CHECK(none.runtime_dir == "/run/flame");
-  const auto cfg =
-      dir.write("f.yaml", "sysfs_root: /tmp/x\nmodels_dir: /m\nsocket_path: /s\nboard_file: /b.yaml\n");
-  const auto s = read_daemon_settings(cfg);
+  // Keys it does not share are not looked at, even when flamed would refuse them.
+  const auto cfg = dir.write("f.yaml",
+                             "sysfs_root: /tmp/x\nmodels_dir: /m\nsocket_path: /s\nboard_file: /b.yaml\n"
+                             "safety_margin_pct: lots\n");
+  const auto s = flamed::load_config_keys(cfg, shared);
   CHECK(s.sysfs_root == "/tmp/x");
   CHECK(s.models_dir == "/m");
   CHECK(s.board_file == "/b.yaml");
   CHECK(s.runtime_dir == "/run/flame");
-  const auto bad = dir.write("b.yaml", "models_dir: [1, 2]\n");
-  CHECK_THAT(trace_test::error_of<std::runtime_error>([&] { read_daemon_settings(bad); }),
-             Catch::Contains("'models_dir' must be a path"));
+  CHECK(s.socket_path == "/run/flame/flamed.sock");
+  const auto bad = dir.write("b.yaml", "runtime_dir: /r\nmodels_dir: [1, 2]\n");
+  CHECK_THAT(trace_test::error_of<flamed::ConfigError>([&] { flamed::load_config_keys(bad, shared); }),
+             Catch::Contains("b.yaml:2:13: models_dir: expected a string"));
+  const auto relative = dir.write("r.yaml", "models_dir: models\n");
+  CHECK_THAT(trace_test::error_of<flamed::ConfigError>([&] { flamed::load_config_keys(relative, shared); }),
+             Catch::Contains("r.yaml:1:13: models_dir: expected an absolute path"));
 }

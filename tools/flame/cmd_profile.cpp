@@ -14,12 +14,12 @@
 #include <iostream>
 
 #include "command.hpp"
+#include "config.hpp"
 #include "flame/board/controller.hpp"
 #include "flame/board/discovery.hpp"
 #include "flame/io/data_path.hpp"
 #include "flame/profile/board_clock_control.hpp"
 #include "flame/profile/child_process.hpp"
-#include "flame/profile/daemon_settings.hpp"
 #include "flame/profile/profile_fit.hpp"
 #include "flame/profile/profile_grid.hpp"
 #include "flame/profile/profile_plan.hpp"
@@ -47,7 +47,7 @@ struct Args {
   bool resume = false;
   bool plan_only = false;
   std::string work_dir;
-  std::string config = fp::kDefaultDaemonConfig;
+  std::string config = flamed::kDefaultConfigPath;
   std::string sysfs_root, runtime_dir, models_dir;
   double settle_timeout_s = 5;
   std::vector<std::string> command;
@@ -108,10 +108,10 @@ void check_args(const Args& a) {
 }
 
 // --board FILE, or for auto: flamed's board_file, else the shipped description that fits the board.
-std::optional<fb::BoardDescription> description_for(const Args& a, const fp::DaemonSettings& s,
+std::optional<fb::BoardDescription> description_for(const Args& a, const flamed::Config& s,
                                                     const fb::Board& board) {
   if (a.board != "auto") return fb::load_board_description(flame::find_data(a.board).string());
-  if (!s.board_file.empty()) return fb::load_board_description(s.board_file);
+  if (!s.board_file.empty()) return fb::load_board_description(s.board_file.string());
   std::vector<fb::BoardDescription> shipped;
   const fs::path dir = flame::find_data("config/boards");
   std::error_code ec;
@@ -137,13 +137,16 @@ void write_atomically(const fs::path& path, const std::string& text) {
 void profile(Args& a) {
   a.contexts = parse_contexts(a.contexts_text);
   check_args(a);
-  fp::DaemonSettings s = fp::read_daemon_settings(a.config);
+  // flamed's own paths, so that both drive the same board through the same controller lock and the
+  // model lands where flamed loads it; flamed checks the rest of its file itself.
+  flamed::Config s =
+      flamed::load_config_keys(a.config, {"sysfs_root", "runtime_dir", "models_dir", "board_file"});
   if (!a.sysfs_root.empty()) s.sysfs_root = a.sysfs_root;
   if (!a.runtime_dir.empty()) s.runtime_dir = a.runtime_dir;
   if (!a.models_dir.empty()) s.models_dir = a.models_dir;
 
   // Everything that can be refused is checked before the lock is taken or a clock is touched.
-  fb::Board seen = fb::discover(s.sysfs_root);
+  fb::Board seen = fb::discover(s.sysfs_root.string());
   const auto desc = description_for(a, s, seen);
   if (desc && seen.emc.available_hz.empty()) seen.emc.available_hz = desc->emc.frequencies_hz;
   const auto grid = fp::profile_grid(seen, desc);
@@ -171,8 +174,8 @@ void profile(Args& a) {
   // The controller lock first: while flamed (or another run) controls the clocks, nothing is written,
   // not even a journal.
   fb::ControllerOptions opts;
-  opts.sysfs_root = s.sysfs_root;
-  opts.runtime_dir = s.runtime_dir;
+  opts.sysfs_root = s.sysfs_root.string();
+  opts.runtime_dir = s.runtime_dir.string();
   opts.owner = "flame profile";
   if (desc) opts.emc_rates = desc->emc.frequencies_hz;
   std::optional<fb::Controller> controller;

@@ -5,55 +5,22 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "flame/board/text.hpp"
+#include "flame/io/yaml_reader.hpp"
 
 namespace flame::board {
 
 namespace {
 
-class Parser {
+// The shared YAML reader plus the description's own value kinds: frequencies and CPU numbers.
+class Parser : public io::YamlReader<DescriptionError> {
  public:
-  explicit Parser(std::string origin) : origin_(std::move(origin)) {}
-
-  [[noreturn]] void fail(const YAML::Node& at, const std::string& msg) const {
-    const YAML::Mark m = at.Mark();
-    if (m.line >= 0)
-      throw DescriptionError(fmt::format("{}:{}:{}: {}", origin_, m.line + 1, m.column + 1, msg));
-    throw DescriptionError(fmt::format("{}: {}", origin_, msg));
-  }
-
-  void keys(const YAML::Node& map, const std::string& where, const std::set<std::string>& allowed) const {
-    if (!map.IsMap()) fail(map, where + " must be a mapping");
-    for (const auto& kv : map) {
-      const std::string k = kv.first.as<std::string>();
-      if (!allowed.count(k)) {
-        std::string list;
-        for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-        fail(kv.first, fmt::format("unknown key '{}' in {} (expected one of: {})", k, where, list));
-      }
-    }
-  }
-
-  YAML::Node required(const YAML::Node& map, const std::string& key, const std::string& where) const {
-    YAML::Node n = map[key];
-    if (!n) fail(map, fmt::format("{} is missing '{}'", where, key));
-    return n;
-  }
-
-  std::string str(const YAML::Node& n, const std::string& what) const {
-    if (!n.IsScalar()) fail(n, what + " must be a string");
-    return n.Scalar();
-  }
+  using YamlReader::YamlReader;
 
   std::uint64_t u64(const YAML::Node& n, const std::string& what) const {
-    if (!n.IsScalar()) fail(n, what + " must be a number");
-    auto v = parse_u64(n.Scalar());
+    auto v = parse_u64(text(n, what));
     if (!v) fail(n, fmt::format("{} must be a non-negative integer, got '{}'", what, n.Scalar()));
     return *v;
   }
@@ -91,30 +58,25 @@ class Parser {
     }
     return out;
   }
-
- private:
-  std::string origin_;
 };
 
 BoardDescription parse(const YAML::Node& root, const Parser& p) {
   if (!root || root.IsNull()) throw DescriptionError("empty board description");
-  p.keys(root, "the board description",
-         {"format", "version", "name", "soc", "source", "cpu", "gpu", "emc", "ceilings"});
+  p.only_keys(root, "", {"format", "version", "name", "soc", "source", "cpu", "gpu", "emc", "ceilings"});
   BoardDescription d;
-  if (auto f = p.str(p.required(root, "format", "the board description"), "format"); f != kDescriptionFormat)
+  if (auto f = p.text(p.need(root, "format"), "format"); f != kDescriptionFormat)
     p.fail(root["format"], fmt::format("format must be '{}', got '{}'", kDescriptionFormat, f));
-  if (auto v = p.u64(p.required(root, "version", "the board description"), "version");
-      v != kDescriptionVersion)
+  if (auto v = p.u64(p.need(root, "version"), "version"); v != kDescriptionVersion)
     p.fail(root["version"], fmt::format("version {} is not supported (expected {})", v, kDescriptionVersion));
-  d.name = p.str(p.required(root, "name", "the board description"), "name");
+  d.name = p.text(p.need(root, "name"), "name");
   if (d.name.empty()) p.fail(root["name"], "name must not be empty");
-  if (root["soc"]) d.soc = p.str(root["soc"], "soc");
-  if (root["source"]) d.source = p.str(root["source"], "source");
+  if (root["soc"]) d.soc = p.text(root["soc"], "soc");
+  if (root["source"]) d.source = p.text(root["source"], "source");
 
-  const YAML::Node cpu = p.required(root, "cpu", "the board description");
-  p.keys(cpu, "cpu", {"frequencies_khz", "cores", "core_options", "policies"});
-  d.cpu.frequencies_khz = p.table(p.required(cpu, "frequencies_khz", "cpu"), "cpu.frequencies_khz");
-  d.cpu.cores = p.small_int(p.required(cpu, "cores", "cpu"), "cpu.cores", 1, 1024);
+  const YAML::Node cpu = p.need(root, "cpu");
+  p.only_keys(cpu, "cpu", {"frequencies_khz", "cores", "core_options", "policies"});
+  d.cpu.frequencies_khz = p.table(p.need(cpu, "frequencies_khz", "cpu"), "cpu.frequencies_khz");
+  d.cpu.cores = p.small_int(p.need(cpu, "cores", "cpu"), "cpu.cores", 1, 1024);
   if (cpu["core_options"])
     d.cpu.core_options = p.ints(cpu["core_options"], "cpu.core_options", 1, d.cpu.cores);
   else
@@ -125,11 +87,11 @@ BoardDescription parse(const YAML::Node& root, const Parser& p) {
     if (!pols.IsSequence() || pols.size() == 0) p.fail(pols, "cpu.policies must be a non-empty list");
     std::set<int> seen;
     for (const auto& pn : pols) {
-      p.keys(pn, "a cpu policy", {"name", "cpus", "frequencies_khz"});
+      p.only_keys(pn, "cpu.policies", {"name", "cpus", "frequencies_khz"});
       DescribedPolicy pol;
-      pol.name = p.str(p.required(pn, "name", "a cpu policy"), "policy name");
+      pol.name = p.text(p.need(pn, "name", "cpu.policies"), "policy name");
       pol.cpus =
-          p.ints(p.required(pn, "cpus", "cpu policy " + pol.name), "cpus of " + pol.name, 0, d.cpu.cores - 1);
+          p.ints(p.need(pn, "cpus", "cpu policy " + pol.name), "cpus of " + pol.name, 0, d.cpu.cores - 1);
       for (int c : pol.cpus)
         if (!seen.insert(c).second) p.fail(pn["cpus"], fmt::format("cpu {} belongs to two policies", c));
       if (pn["frequencies_khz"])
@@ -141,11 +103,11 @@ BoardDescription parse(const YAML::Node& root, const Parser& p) {
   }
 
   if (const YAML::Node gpu = root["gpu"]) {
-    p.keys(gpu, "gpu", {"frequencies_hz"});
-    d.gpu.frequencies_hz = p.table(p.required(gpu, "frequencies_hz", "gpu"), "gpu.frequencies_hz");
+    p.only_keys(gpu, "gpu", {"frequencies_hz"});
+    d.gpu.frequencies_hz = p.table(p.need(gpu, "frequencies_hz", "gpu"), "gpu.frequencies_hz");
   }
   if (const YAML::Node emc = root["emc"]) {
-    p.keys(emc, "emc", {"frequencies_hz", "min_hz", "max_hz"});
+    p.only_keys(emc, "emc", {"frequencies_hz", "min_hz", "max_hz"});
     if (emc["frequencies_hz"]) d.emc.frequencies_hz = p.table(emc["frequencies_hz"], "emc.frequencies_hz");
     if (emc["min_hz"]) d.emc.min_hz = p.u64(emc["min_hz"], "emc.min_hz");
     if (emc["max_hz"]) d.emc.max_hz = p.u64(emc["max_hz"], "emc.max_hz");
@@ -155,7 +117,7 @@ BoardDescription parse(const YAML::Node& root, const Parser& p) {
       p.fail(emc["min_hz"], "emc.min_hz is above emc.max_hz");
   }
   if (const YAML::Node c = root["ceilings"]) {
-    p.keys(c, "ceilings", {"cpu_khz", "gpu_hz", "emc_hz"});
+    p.only_keys(c, "ceilings", {"cpu_khz", "gpu_hz", "emc_hz"});
     auto check = [&](const char* key,
                      const std::vector<std::uint64_t>& table) -> std::optional<std::uint64_t> {
       if (!c[key]) return std::nullopt;
@@ -196,13 +158,8 @@ std::string slug(const std::string& s) {
 }  // namespace
 
 BoardDescription parse_board_description(const std::string& yaml, const std::string& origin) {
-  Parser p(origin);
-  YAML::Node root;
-  try {
-    root = YAML::Load(yaml);
-  } catch (const YAML::ParserException& e) {
-    throw DescriptionError(fmt::format("{}:{}:{}: {}", origin, e.mark.line + 1, e.mark.column + 1, e.msg));
-  }
+  const Parser p(origin);
+  const YAML::Node root = p.load(yaml);
   try {
     return parse(root, p);
   } catch (const DescriptionError&) {
@@ -213,11 +170,7 @@ BoardDescription parse_board_description(const std::string& yaml, const std::str
 }
 
 BoardDescription load_board_description(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw DescriptionError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse_board_description(ss.str(), path);
+  return parse_board_description(io::read_file<DescriptionError>(path, "board description"), path);
 }
 
 std::string to_yaml(const BoardDescription& d, const std::vector<std::string>& header) {

@@ -8,7 +8,6 @@
 
 #include "flame/model/model_file.hpp"
 #include "flame/model/model_file_header.hpp"
-#include "flame/model/model_file_reader.hpp"
 #include "flame/model/power_section.hpp"
 
 namespace flame {

@@ -4,13 +4,10 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cmath>
-#include <fstream>
 #include <optional>
-#include <sstream>
 
 #include "flame/model/grid_model_file.hpp"
 #include "flame/model/model_file_header.hpp"
-#include "flame/model/model_file_reader.hpp"
 #include "flame/model/power_section.hpp"
 
 namespace flame {
@@ -81,14 +78,8 @@ std::shared_ptr<const LatencyModel> parse_layerwise(const YAML::Node& root, cons
 }  // namespace
 
 LoadedModel parse_model_file(const std::string& yaml, const std::string& source) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(yaml);
-  } catch (const YAML::ParserException& e) {
-    throw ModelFileError(
-        fmt::format("{}:{}:{}: invalid YAML: {}", source, e.mark.line + 1, e.mark.column + 1, e.msg));
-  }
   const Reader r{source};
+  const YAML::Node root = r.load(yaml);
   if (!root.IsMap()) r.fail(root, "a model file must be a mapping");
   if (r.text(r.need(root, "format"), "format") != "flame-model")
     r.fail(root["format"], "format: expected 'flame-model'");
@@ -117,11 +108,7 @@ LoadedModel parse_model_file(const std::string& yaml, const std::string& source)
 }
 
 LoadedModel load_model_file(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) throw ModelFileError(fmt::format("{}: cannot open model file", path.string()));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return parse_model_file(ss.str(), path.string());
+  return parse_model_file(io::read_file<ModelFileError>(path, "model file"), path.string());
 }
 
 std::string layerwise_to_yaml(const LayerwiseModel& m, const std::string& name, const std::string& board,
@@ -152,7 +139,8 @@ std::string layerwise_to_yaml(const LayerwiseModel& m, const std::string& name, 
   e << YAML::EndSeq;
   if (const auto& p = m.power()) {
     e << YAML::Key << "power" << YAML::Value << YAML::BeginMap;
-    const auto& ref = std::visit([](const auto& x) -> const grid::ClockReference& { return x.reference(); }, *p);
+    const auto& ref =
+        std::visit([](const auto& x) -> const grid::ClockReference& { return x.reference(); }, *p);
     e << YAML::Key << "reference" << YAML::Value << YAML::Flow << YAML::BeginMap;
     e << YAML::Key << "cpu_khz" << YAML::Value << ref.cpu_khz;
     e << YAML::Key << "gpu_hz" << YAML::Value << ref.gpu_hz;

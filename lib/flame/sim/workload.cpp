@@ -6,10 +6,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <set>
 #include <sstream>
 
+#include "flame/io/yaml_reader.hpp"
 #include "flame/sim/rng.hpp"
 
 namespace flame::sim {
@@ -93,60 +93,7 @@ std::string int_list(const std::vector<int>& v) {
   return out + "]";
 }
 
-struct Reader {
-  const std::string& source;
-  [[noreturn]] void fail(const YAML::Node& at, const std::string& what) const {
-    const YAML::Mark m = at.Mark();
-    if (m.is_null()) throw WorkloadError(fmt::format("{}: {}", source, what));
-    throw WorkloadError(fmt::format("{}:{}:{}: {}", source, m.line + 1, m.column + 1, what));
-  }
-  YAML::Node need(const YAML::Node& map, const char* key) const {
-    if (!map.IsMap()) fail(map, "expected a mapping");
-    YAML::Node v = map[key];
-    if (!v || v.IsNull()) fail(map, fmt::format("missing '{}'", key));
-    return v;
-  }
-  double number(const YAML::Node& v, const std::string& what) const {
-    double d = 0;
-    try {
-      d = v.as<double>();
-    } catch (const YAML::Exception&) {
-      fail(v, what + ": expected a number");
-    }
-    if (!std::isfinite(d)) fail(v, what + ": expected a finite number");
-    return d;
-  }
-  long integer(const YAML::Node& v, const std::string& what) const {
-    long i = 0;
-    try {
-      i = v.as<long>();
-    } catch (const YAML::Exception&) {
-      fail(v, what + ": expected an integer");
-    }
-    return i;
-  }
-  std::string text(const YAML::Node& v, const std::string& what) const {
-    if (!v.IsScalar()) fail(v, what + ": expected a string");
-    return v.Scalar();
-  }
-  // Optional keys keep the default.
-  void opt(const YAML::Node& m, const char* key, double& out) const {
-    if (m[key]) out = number(m[key], key);
-  }
-  void opt(const YAML::Node& m, const char* key, int& out) const {
-    if (m[key]) out = static_cast<int>(integer(m[key], key));
-  }
-  void opt(const YAML::Node& m, const char* key, std::uint64_t& out) const {
-    if (m[key]) {
-      const long v = integer(m[key], key);
-      if (v < 0) fail(m[key], std::string(key) + ": must be >= 0");
-      out = static_cast<std::uint64_t>(v);
-    }
-  }
-  void opt(const YAML::Node& m, const char* key, std::string& out) const {
-    if (m[key]) out = text(m[key], key);
-  }
-};
+using Reader = io::YamlReader<WorkloadError>;
 
 }  // namespace
 
@@ -408,14 +355,8 @@ std::string to_yaml(const Workload& w) {
 }
 
 Workload parse_workload(const std::string& yaml, const std::string& source) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(yaml);
-  } catch (const YAML::ParserException& e) {
-    throw WorkloadError(
-        fmt::format("{}:{}:{}: invalid YAML: {}", source, e.mark.line + 1, e.mark.column + 1, e.msg));
-  }
   const Reader r{source};
+  const YAML::Node root = r.load(yaml);
   if (!root.IsMap()) r.fail(root, "a workload file must be a mapping");
   if (r.text(r.need(root, "format"), "format") != "flame-workload")
     r.fail(root["format"], "format: expected 'flame-workload'");
@@ -431,15 +372,15 @@ Workload parse_workload(const std::string& yaml, const std::string& source) {
     w.generator = r.text(r.need(g, "kind"), "generator.kind");
     // The bursty generator's keys (also app B's in a mix).
     auto read_bursty = [&](const YAML::Node& n, BurstySpec& b) {
-      r.opt(n, "bursts", b.bursts);
-      r.opt(n, "burst_min", b.burst_min);
-      r.opt(n, "burst_max", b.burst_max);
-      r.opt(n, "gap_min_ms", b.gap_min_ms);
-      r.opt(n, "gap_max_ms", b.gap_max_ms);
-      r.opt(n, "idle_mean_ms", b.idle_mean_ms);
-      r.opt(n, "idle_min_ms", b.idle_min_ms);
-      r.opt(n, "deadline_min_ms", b.deadline_min_ms);
-      r.opt(n, "deadline_max_ms", b.deadline_max_ms);
+      r.take(n, "bursts", b.bursts);
+      r.take(n, "burst_min", b.burst_min);
+      r.take(n, "burst_max", b.burst_max);
+      r.take(n, "gap_min_ms", b.gap_min_ms);
+      r.take(n, "gap_max_ms", b.gap_max_ms);
+      r.take(n, "idle_mean_ms", b.idle_mean_ms);
+      r.take(n, "idle_min_ms", b.idle_min_ms);
+      r.take(n, "deadline_min_ms", b.deadline_min_ms);
+      r.take(n, "deadline_max_ms", b.deadline_max_ms);
       if (n["models"]) {
         if (!n["models"].IsSequence()) r.fail(n["models"], "generator.models: expected a list");
         b.models.clear();
@@ -449,42 +390,42 @@ Workload parse_workload(const std::string& yaml, const std::string& source) {
     try {
       if (w.generator == "camera") {
         auto& s = w.camera;
-        r.opt(g, "seed", s.seed);
-        r.opt(g, "fps", s.fps);
-        r.opt(g, "frames", s.frames);
-        r.opt(g, "infer_every", s.infer_every);
-        r.opt(g, "jitter_ms", s.jitter_ms);
-        r.opt(g, "model", s.model);
+        r.take(g, "seed", s.seed);
+        r.take(g, "fps", s.fps);
+        r.take(g, "frames", s.frames);
+        r.take(g, "infer_every", s.infer_every);
+        r.take(g, "jitter_ms", s.jitter_ms);
+        r.take(g, "model", s.model);
         validate(s);
       } else if (w.generator == "bursty") {
-        r.opt(g, "seed", w.bursty.seed);
+        r.take(g, "seed", w.bursty.seed);
         read_bursty(g, w.bursty);
         validate(w.bursty);
       } else if (w.generator == "mix") {
         auto& s = w.mix;
-        r.opt(g, "seed", s.seed);
-        r.opt(g, "camera_stream", s.camera_stream);
-        r.opt(g, "camera_fps", s.camera.fps);
-        r.opt(g, "camera_frames", s.camera.frames);
-        r.opt(g, "camera_infer_every", s.camera.infer_every);
-        r.opt(g, "camera_jitter_ms", s.camera.jitter_ms);
-        r.opt(g, "camera_model", s.camera.model);
-        r.opt(g, "bursty_stream", s.bursty_stream);
+        r.take(g, "seed", s.seed);
+        r.take(g, "camera_stream", s.camera_stream);
+        r.take(g, "camera_fps", s.camera.fps);
+        r.take(g, "camera_frames", s.camera.frames);
+        r.take(g, "camera_infer_every", s.camera.infer_every);
+        r.take(g, "camera_jitter_ms", s.camera.jitter_ms);
+        r.take(g, "camera_model", s.camera.model);
+        r.take(g, "bursty_stream", s.bursty_stream);
         read_bursty(g, s.bursty);
         validate(s);
       } else if (w.generator == "slm") {
         auto& s = w.slm;
-        r.opt(g, "seed", s.seed);
-        r.opt(g, "turns", s.turns);
-        r.opt(g, "prompt_min", s.prompt_min);
-        r.opt(g, "prompt_max", s.prompt_max);
-        r.opt(g, "reply_min", s.reply_min);
-        r.opt(g, "reply_max", s.reply_max);
-        r.opt(g, "tokens_per_s", s.tokens_per_s);
-        r.opt(g, "ttft_ms", s.ttft_ms);
-        r.opt(g, "think_mean_ms", s.think_mean_ms);
-        r.opt(g, "decode_model", s.decode_model);
-        r.opt(g, "prefill_model", s.prefill_model);
+        r.take(g, "seed", s.seed);
+        r.take(g, "turns", s.turns);
+        r.take(g, "prompt_min", s.prompt_min);
+        r.take(g, "prompt_max", s.prompt_max);
+        r.take(g, "reply_min", s.reply_min);
+        r.take(g, "reply_max", s.reply_max);
+        r.take(g, "tokens_per_s", s.tokens_per_s);
+        r.take(g, "ttft_ms", s.ttft_ms);
+        r.take(g, "think_mean_ms", s.think_mean_ms);
+        r.take(g, "decode_model", s.decode_model);
+        r.take(g, "prefill_model", s.prefill_model);
         for (auto [key, into] : {std::pair{"decode_buckets", &s.decode_buckets},
                                  std::pair{"prefill_buckets", &s.prefill_buckets}}) {
           if (!g[key]) continue;
@@ -510,9 +451,9 @@ Workload parse_workload(const std::string& yaml, const std::string& source) {
     const YAML::Node q = reqs[i];
     const std::string where = fmt::format("requests[{}]", i);
     Request x;
-    x.t_ms = r.number(r.need(q, "t_ms"), where + ".t_ms");
+    x.t_ms = r.number(r.need(q, "t_ms"), where + ".t_ms", -Reader::kInf);
     x.model = r.text(r.need(q, "model"), where + ".model");
-    x.deadline_ms = r.number(r.need(q, "deadline_ms"), where + ".deadline_ms");
+    x.deadline_ms = r.number(r.need(q, "deadline_ms"), where + ".deadline_ms", -Reader::kInf);
     if (q["stream"]) x.stream = r.text(q["stream"], where + ".stream");
     if (x.t_ms < 0) r.fail(q["t_ms"], where + ".t_ms: must be >= 0");
     if (x.t_ms < last) r.fail(q["t_ms"], where + ".t_ms: requests must be in arrival order");
@@ -525,11 +466,7 @@ Workload parse_workload(const std::string& yaml, const std::string& source) {
 }
 
 Workload load_workload(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) throw WorkloadError(fmt::format("{}: cannot open workload file", path.string()));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return parse_workload(ss.str(), path.string());
+  return parse_workload(io::read_file<WorkloadError>(path, "workload file"), path.string());
 }
 
 }  // namespace flame::sim
