@@ -1,5 +1,5 @@
 #pragma once
-// FakeTree: a directory standing in for "/" (jetson-sysfs.md §11.1): the simulated board's sysfs
+// FakeTree: a directory standing in for "/" (as jtop's test tree /fake_sys): the simulated board's sysfs
 // tree (`flame sim tree`) and the tests' fixtures. Paths are in-root ("/sys/..."); symlinks are
 // created with relative targets so the tree can be moved and resolved like the real one.
 #include <map>
