@@ -3,7 +3,6 @@
 // trace, and shows its power on the tree's VDD_IN rail, so `flame profile ... -- flame sim app ...`
 // goes through the real profiling loop.
 #include <fmt/format.h>
-#include <zlib.h>
 
 #include <chrono>
 #include <cstdio>
@@ -17,6 +16,7 @@
 #include "flame/io/coupling_dataset.hpp"
 #include "flame/sim/layer_boards.hpp"
 #include "flame/sim/sim_app.hpp"
+#include "flame/trace/trace_source.hpp"
 
 namespace {
 
@@ -37,28 +37,11 @@ struct AppArgs {
   bool json = false;
 };
 
-// A gzip stream of the text (zlib's deflate with a gzip header, windowBits 15 + 16).
-std::string gzip(const std::string& text) {
-  z_stream zs{};
-  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-    throw std::runtime_error("cannot start gzip compression");
-  std::string out(deflateBound(&zs, static_cast<uLong>(text.size())), '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
-  zs.avail_in = static_cast<uInt>(text.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  const int rc = deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  if (rc != Z_STREAM_END) throw std::runtime_error("gzip compression failed");
-  return out;
-}
-
 // Written atomically (flame/io/atomic_write.hpp): a reader never sees half a trace. Gzip'ed when the
 // name ends in .gz (as the PyTorch helper writes them).
 void write_trace(const std::string& path, const std::string& text) {
   const bool gz = path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0;
-  flame::write_file_atomically(path, gz ? gzip(text) : text);
+  flame::write_file_atomically(path, gz ? flame::gzip(text) : text);
 }
 
 std::string with_ctx(std::string s, const std::string& ctx) {
