@@ -29,9 +29,9 @@ grep -q "power: none" "$tmp/show" || { cat "$tmp/show" >&2; fail "old file"; }
 [[ -z $(power_at "$tmp/old.yaml" 1728000 1020000000 3199000000) ]] || fail "old file predicts power"
 
 # A corrupt power section is refused, naming file:line:column and the key.
-sed 's/^  log_terms:/  log_termz:/' "$tmp/r50.yaml" >"$tmp/bad.yaml"
+sed 's/^  terms:/  termz:/' "$tmp/r50.yaml" >"$tmp/bad.yaml"
 if "$FLAME" model show "$tmp/bad.yaml" >"$tmp/out" 2>"$tmp/err"; then fail "corrupt file accepted"; fi
-grep -Eq "bad.yaml:[0-9]+:[0-9]+: power: missing 'log_terms'" "$tmp/err" || { cat "$tmp/err" >&2; fail "message"; }
+grep -Eq "bad.yaml:[0-9]+:[0-9]+: power: missing 'terms'" "$tmp/err" || { cat "$tmp/err" >&2; fail "message"; }
 
 # The fitted power against the synthetic board's truth over the whole grid (12 profiled of 528;
 # docs/profiling.md "Power error" has the measured values: median 7.4 %, p95 29 % here).
