@@ -52,6 +52,18 @@ AtomicWriteError failure(const fs::path& target, const std::string& content, Ato
   throw std::logic_error("unreachable");
 }
 
+// A directory holding `state.json` with the content "old\n": what a failed write must leave alone.
+struct OldFile {
+  flame::sim::FakeTree dir;
+  fs::path target = fs::path(dir.root()) / "state.json";
+  OldFile() { std::ofstream(target) << "old\n"; }
+  // The old content is in place and no temporary file is left beside it.
+  void unchanged() const {
+    CHECK(slurp(target) == "old\n");
+    CHECK(leftovers(dir.root(), target).empty());
+  }
+};
+
 // Sets a resource limit for the scope of the object.
 class Limit {
  public:
@@ -112,31 +124,27 @@ TEST_CASE("atomic write: a relative target is written in the working directory",
 }
 
 TEST_CASE("atomic write: creating the temporary file fails", "[io][atomic]") {
-  flame::sim::FakeTree dir;
+  const OldFile old;
   SECTION("the directory does not exist") {
-    const fs::path target = fs::path(dir.root()) / "missing" / "state.json";
+    const fs::path target = fs::path(old.dir.root()) / "missing" / "state.json";
     CHECK(failure(target, "new\n", AtomicWriteStep::CreateTemp).error_number() == ENOENT);
     CHECK_FALSE(fs::exists(target.parent_path()));
   }
   SECTION("no file descriptor is free (the target exists)") {
-    const fs::path target = fs::path(dir.root()) / "state.json";
-    std::ofstream(target) << "old\n";
     const int lowest_free = ::dup(0);
     REQUIRE(lowest_free >= 0);
     ::close(lowest_free);
     {
       Limit no_more_files(RLIMIT_NOFILE, static_cast<rlim_t>(lowest_free));
-      CHECK(failure(target, "new\n", AtomicWriteStep::CreateTemp).error_number() == EMFILE);
+      CHECK(failure(old.target, "new\n", AtomicWriteStep::CreateTemp).error_number() == EMFILE);
     }
-    CHECK(slurp(target) == "old\n");
-    CHECK(leftovers(dir.root(), target).empty());
+    old.unchanged();
   }
 }
 
 TEST_CASE("atomic write: writing fails (file size limit)", "[io][atomic]") {
-  flame::sim::FakeTree dir;
-  const fs::path target = fs::path(dir.root()) / "state.json";
-  std::ofstream(target) << "old\n";
+  const OldFile old;
+  const fs::path& target = old.target;
   // Past RLIMIT_FSIZE write(2) fails with EFBIG once SIGXFSZ is ignored (setrlimit(2)).
   auto* const previous = std::signal(SIGXFSZ, SIG_IGN);
   {
@@ -144,30 +152,23 @@ TEST_CASE("atomic write: writing fails (file size limit)", "[io][atomic]") {
     CHECK(failure(target, std::string(4096, 'n'), AtomicWriteStep::Write).error_number() == EFBIG);
   }
   std::signal(SIGXFSZ, previous);
-  CHECK(slurp(target) == "old\n");
-  CHECK(leftovers(dir.root(), target).empty());
+  old.unchanged();
 }
 
-TEST_CASE("atomic write: fsync of the file fails", "[io][atomic]") {
-  flame::sim::FakeTree dir;
-  const fs::path target = fs::path(dir.root()) / "state.json";
-  std::ofstream(target) << "old\n";
+TEST_CASE("atomic write: fsync or close of the file fails", "[io][atomic]") {
+  const OldFile old;
   flame::FileCalls calls = flame::posix_file_calls();
-  calls.fsync = fail_eio;
-  CHECK(failure(target, "new\n", AtomicWriteStep::SyncFile, calls).error_number() == EIO);
-  CHECK(slurp(target) == "old\n");
-  CHECK(leftovers(dir.root(), target).empty());
-}
-
-TEST_CASE("atomic write: closing the file fails", "[io][atomic]") {
-  flame::sim::FakeTree dir;
-  const fs::path target = fs::path(dir.root()) / "state.json";
-  std::ofstream(target) << "old\n";
-  flame::FileCalls calls = flame::posix_file_calls();
-  calls.close = close_then_fail;
-  CHECK(failure(target, "new\n", AtomicWriteStep::CloseFile, calls).error_number() == EIO);
-  CHECK(slurp(target) == "old\n");
-  CHECK(leftovers(dir.root(), target).empty());
+  AtomicWriteStep step{};
+  SECTION("fsync") {
+    calls.fsync = fail_eio;
+    step = AtomicWriteStep::SyncFile;
+  }
+  SECTION("close") {
+    calls.close = close_then_fail;
+    step = AtomicWriteStep::CloseFile;
+  }
+  CHECK(failure(old.target, "new\n", step, calls).error_number() == EIO);
+  old.unchanged();
 }
 
 TEST_CASE("atomic write: the rename fails (the target is a directory)", "[io][atomic]") {
@@ -180,16 +181,15 @@ TEST_CASE("atomic write: the rename fails (the target is a directory)", "[io][at
 }
 
 TEST_CASE("atomic write: fsync of the directory fails after the rename", "[io][atomic]") {
-  flame::sim::FakeTree dir;
-  const fs::path target = fs::path(dir.root()) / "state.json";
-  std::ofstream(target) << "old\n";
+  const OldFile old;
+  const fs::path& target = old.target;
   flame::FileCalls calls = flame::posix_file_calls();
   calls.sync_directory = fail_eio_dir;
   const AtomicWriteError e = failure(target, "new\n", AtomicWriteStep::SyncDirectory, calls);
   CHECK_THAT(e.what(), Catch::Contains("may not survive a crash"));
   // The rename has happened: the target holds the new content in full, never part of it.
   CHECK(slurp(target) == "new\n");
-  CHECK(leftovers(dir.root(), target).empty());
+  CHECK(leftovers(old.dir.root(), target).empty());
 }
 
 TEST_CASE("atomic write: through a symbolic link the linked file is replaced", "[io][atomic]") {
@@ -206,15 +206,13 @@ TEST_CASE("atomic write: through a symbolic link the linked file is replaced", "
 }
 
 TEST_CASE("atomic write: visible-only replaces the file without any fsync", "[io][atomic]") {
-  flame::sim::FakeTree dir;
-  const fs::path target = fs::path(dir.root()) / "cur_freq";
-  std::ofstream(target) << "old\n";
+  const OldFile old;
   flame::FileCalls calls = flame::posix_file_calls();
   calls.fsync = fail_eio;  // either fsync would now fail the write
   calls.sync_directory = fail_eio_dir;
-  flame::write_file_atomically(target, "new\n", flame::Durability::VisibleOnly, calls);
-  CHECK(slurp(target) == "new\n");
-  CHECK(leftovers(dir.root(), target).empty());
-  failure(target, "newer\n", AtomicWriteStep::SyncFile, calls);  // the durable default does fsync
-  CHECK(slurp(target) == "new\n");
+  flame::write_file_atomically(old.target, "new\n", flame::Durability::VisibleOnly, calls);
+  CHECK(slurp(old.target) == "new\n");
+  CHECK(leftovers(old.dir.root(), old.target).empty());
+  failure(old.target, "newer\n", AtomicWriteStep::SyncFile, calls);  // Durable does fsync
+  CHECK(slurp(old.target) == "new\n");
 }
