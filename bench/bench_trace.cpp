@@ -1,7 +1,6 @@
 // Trace ingestion speed: read + gunzip + ondemand parse + segment profile, on the largest real
 // trace and on a ~2 MB gzipped trace built here from it (iterations replicated, shifted in time).
 #include <benchmark/benchmark.h>
-#include <zlib.h>
 
 #include <filesystem>
 #include <fstream>
@@ -35,23 +34,6 @@ fs::path largest_real_trace() {
   }
   if (best.empty()) throw std::runtime_error("no trace found under " + src.string());
   return best;
-}
-
-std::string gzip_bytes(const std::string& data) {
-  z_stream zs{};
-  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-    throw std::runtime_error("deflateInit2");
-  }
-  std::string out(deflateBound(&zs, data.size()), '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  const int rc = deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  if (rc != Z_STREAM_END) throw std::runtime_error("deflate");
-  return out;
 }
 
 // `copies` back-to-back repetitions of the trace's events: times shifted past the previous copy,
@@ -103,7 +85,7 @@ const Synthetic& synthetic_2mb() {
     r.path = fs::temp_directory_path() / "flame-bench-trace-2mb.json.gz";
     for (int copies = 1; copies < 64; ++copies) {
       const std::string json = replicated_trace(trace, copies);
-      const std::string gz = gzip_bytes(json);
+      const std::string gz = flame::gzip(json);
       if (gz.size() < 1'900'000) continue;
       std::ofstream(r.path, std::ios::binary).write(gz.data(), static_cast<std::streamsize>(gz.size()));
       r.gz_bytes = gz.size();

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Socket round trip and throughput of the real flamed on a fake Orin Nano tree, with 10 models
 # loaded; prints the load result and the daemon's peak RSS. Usage: bench/socket_load.sh [BUILD_DIR]
-# FULL=1 adds the 64 clients x 10,000 requests run with a 20 % invalid mix (issue #6).
+# FULL=1 adds the 64 clients x 10,000 requests run with a 20 % invalid mix.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${1:-build}

@@ -1,5 +1,5 @@
 #pragma once
-// Drives an sd-bus connection from an Asio io_context (the sdbusplus pattern, toolchain.md §5): a
+// Drives an sd-bus connection from an Asio io_context (as sdbusplus does; sd_bus_get_fd(3)): a
 // posix::stream_descriptor on a dup of sd_bus_get_fd() waits for what sd_bus_get_events() asks
 // for, a steady_timer waits for sd_bus_get_timeout() (absolute CLOCK_MONOTONIC, which is what
 // steady_clock is on Linux), and every wake-up runs sd_bus_process() until it returns 0, then

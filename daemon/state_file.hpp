@@ -1,6 +1,7 @@
 #pragma once
-// Small files the daemon owns (calibration state, metrics): read whole, written atomically
-// (temp file in the same directory, fsync, rename) so a crash never leaves half a file.
+// Small files the daemon owns (calibration state, metrics): read whole, written atomically and
+// durably (flame/io/atomic_write.hpp) so a crash never leaves half a file. Writing creates the
+// directory.
 #include <filesystem>
 #include <string>
 

@@ -36,4 +36,14 @@ set +e
 "$FLAME" board dump --sysfs-root "$tmp/empty" 2>"$tmp/err"; rc=$?
 set -e
 [[ $rc == 1 ]] && grep -q "no CPU frequency table" "$tmp/err"
+# A failed write changes nothing: a directory in the way of --out stays as it was, the error names
+# the step, and no temporary file is left (docs/architecture.md, atomic writes).
+mkdir -p "$tmp/out/in-the-way.yaml/inside"
+set +e
+"$FLAME" board dump --sysfs-root "$tmp/orin-nano-jp6" --out "$tmp/out/in-the-way.yaml" 2>"$tmp/err"; rc=$?
+set -e
+[[ $rc != 0 ]] && grep -q "in-the-way.yaml: cannot replace the file: renaming the temporary file" "$tmp/err" ||
+  { cat "$tmp/err" >&2; echo "board dump over a directory: rc $rc" >&2; exit 1; }
+[[ -d "$tmp/out/in-the-way.yaml/inside" && $(ls -A "$tmp/out") == in-the-way.yaml ]] ||
+  { ls -A "$tmp/out" >&2; echo "board dump left something behind" >&2; exit 1; }
 echo "board dump/check: ok"

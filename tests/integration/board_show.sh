@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# flame board show on generated fake trees (jetson-sysfs.md §11), with decoys: a non-GPU devfreq
+# flame board show on generated fake trees (docs/board-io.md, Tests), with decoys: a non-GPU devfreq
 # device, offline CPUs, an unreadable sensorless thermal zone, unreadable and unmounted debugfs.
 set -euo pipefail
 FAKE="$FLAME_BUILD_DIR/tests/flame_fake_sysfs"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# flamed and `flame board` on the board's start-up states (jetson-sysfs.md §3.2, §7.3, issue #4):
+# flamed and `flame board` on the board's start-up states (docs/board-io.md, "GPU wake"):
 #  - a JetPack 6 GPU whose devfreq device is not registered until the GPU first powers up: a stand-in
 #    "kernel" moves the devfreq device back into the tree once railgate_enable reads 0, as nvgpu does;
 #    `flame board set` and flamed power the GPU up once, set it, and restore every file;

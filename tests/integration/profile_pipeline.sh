@@ -46,7 +46,7 @@ profile() {  # profile WORKDIR [flame profile options...] -- [app_faults.sh opti
 # refresh: current clocks, rails, temperatures) are as built.
 restored() {
   diff -r --no-dereference -x scaling_cur_freq -x cpuinfo_cur_freq -x cur_freq -x target_freq -x in1_input \
-    -x curr1_input -x temp -x '*.flame-sim-tmp' -x '*.gov' \
+    -x curr1_input -x temp -x '*.tmp.*' -x '*.gov' \
     "$T/root.orig" "$ROOT" || { echo "the tree was not restored" >&2; return 1; }
   [[ ! -e "$RUN/baseline.json" ]] || { echo "a baseline was left behind" >&2; return 1; }
 }

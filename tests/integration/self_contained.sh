@@ -2,7 +2,10 @@
 # The repository is self-contained: a clone in any folder builds and passes its tests. This guard
 # fails when
 #   - any tracked file but this one names the development folder beside the checkout, the CMake
-#     variable that once pointed at it, or development notes that are not in the repository;
+#     variable that once pointed at it, or documents that are not in the repository (a citation must
+#     name the repository's docs/ or an upstream source);
+#   - any tracked file but this one carries an issue number or a numbered development session
+#     ("issue 7", "issue #7", "(#7)", "session-3"): history belongs in commit messages;
 #   - a test skips for missing data: a shell test may skip (exit 77) only for a missing Debian
 #     package that it names in a `# skip-if-missing: PACKAGE` line and that tools/setup.sh
 #     installs, or for a package (`# skip-if-missing: artefact dist/...`) that `tools/setup.sh
@@ -17,7 +20,9 @@ import glob, os, re, subprocess, sys
 
 me = "tests/integration/self_contained.sh"
 # Spelled in pieces so that this file does not match itself when the rule is applied by hand.
-forbidden = ["../" + "shared", "FLAME_" + "SHARED_DIR"]
+forbidden = ["../" + "shared", "FLAME_" + "SHARED_DIR",
+             "jetson-" + "sysfs.md", "daemon-" + "conventions", "toolchain" + ".md"]
+history = re.compile(r"\bissues?\s*#?\s*\d+|\(#\d+\)|\bsession[- ]\d+", re.I)
 try:
     files = subprocess.run(["git", "ls-files", "-z"], check=True, capture_output=True).stdout.decode().split("\0")
     files = [f for f in files if f and os.path.isfile(f)]
@@ -40,7 +45,12 @@ for f in files:
     for n, line in enumerate(t.splitlines(), 1):
         for word in forbidden:
             if word in line:
-                problems.append(f"{f}:{n}: names '{word}': copy what is needed into the repository")
+                problems.append(f"{f}:{n}: names '{word}': copy what is needed into the repository, "
+                                "or cite docs/ or the upstream source")
+        m = history.search(line)
+        if m:
+            problems.append(f"{f}:{n}: '{m.group(0)}': no issue numbers or development history "
+                            "in code, docs or output (commit messages carry it)")
 
 setup = open("tools/setup.sh").read()
 for f in sorted(glob.glob("tests/integration/*.sh")) + sorted(glob.glob("tests/integration/lib/*.sh")):

@@ -1,5 +1,5 @@
 #pragma once
-// KernelModel: the test stand-in for the kernel behind sysfs (jetson-sysfs.md §11.4). It sits behind
+// KernelModel: the test stand-in for the kernel behind sysfs (docs/board-io.md, Tests). It sits behind
 // the FileAccess interface on top of a fake tree and applies each kernel's write semantics, writing
 // the *effective* values into the tree's files so that reads (by the code under test or by the test)
 // see what a real board would show:
@@ -60,9 +60,10 @@ class KernelModel : public flame::board::FileAccess {
   void seed_emc(bool locked, std::uint64_t rate);
   void set_emc_iso_cap(std::uint64_t cap);
 
-  // JetPack 5/6 first power-up (§11.4 rule 4): the GPU's devfreq device (its /sys/class/devfreq entry
-  // `name`) is taken away until "0" is written to the GPU's railgate_enable, which powers the GPU up
-  // and registers it again. `registers` = false: powering up does not help (a broken driver).
+  // JetPack 5/6 first power-up (docs/board-io.md, "GPU wake"): the GPU's devfreq device (its
+  // /sys/class/devfreq entry `name`) is taken away until "0" is written to the GPU's railgate_enable, which
+  // powers the GPU up and registers it again. `registers` = false: powering up does not help (a broken
+  // driver).
   void defer_gpu_devfreq(const std::string& name, bool registers = true);
   bool gpu_registered() const { return deferred_.name.empty(); }
 

@@ -131,7 +131,7 @@ TEST_CASE("board description: shipped boards load and match their sources", "[bo
   }
   CHECK(names == std::set<std::string>{"jetson-nano", "orin-nano-8gb-super", "tx2-flexibo", "xavier-nx"});
 
-  // The tables documented in jetson-sysfs.md, which the §11 fixtures also use.
+  // The shipped tables, which the fake trees also use.
   auto orin = load_board_description(dir + "/orin-nano-8gb-super.yaml");
   CHECK(orin.cpu.frequencies_khz == flame::test::facts(Profile::OrinNanoJp6).cpu_khz);
   CHECK(orin.gpu.frequencies_hz == flame::test::facts(Profile::OrinNanoJp6).gpu_hz);

@@ -1,4 +1,4 @@
-// Discovery on generated fake trees (jetson-sysfs.md §11): identity, policies, GPU filtering, EMC,
+// Discovery on generated fake trees (docs/board-io.md, Tests): identity, policies, GPU filtering, EMC,
 // rails, thermal, and the decoys/faults that must degrade a domain instead of failing.
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -105,7 +105,7 @@ TEST_CASE("board discovery: Xavier NX JP4 uses iio rails in mW", "[board][discov
 
 TEST_CASE("board discovery: offline CPUs make their policies offline, still readable", "[board][discovery]") {
   FakeTree t;
-  // The real JP5 Xavier NX store in jetson-sysfs.md §2.4: cpu2-5 offline.
+  // A real JP5 Xavier NX `jetson_clocks --store` output (iloudaros/LoudVA): cpu2-5 offline.
   flame::test::build(Profile::XavierNxJp5, t, flame::test::offline({2, 3, 4, 5}));
   const Board b = discover_tree(t);
   REQUIRE(b.cpu.size() == 3);

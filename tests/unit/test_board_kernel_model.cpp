@@ -1,4 +1,4 @@
-// The test kernel model itself (jetson-sysfs.md §11.4): if it did not enforce the rules, the ordering
+// The test kernel model itself (docs/board-io.md, Tests): if it did not enforce the rules, the ordering
 // tests built on it would prove nothing.
 #include <catch2/catch.hpp>
 

@@ -1,4 +1,4 @@
-// nvpmodel.conf and status parsing (jetson-sysfs.md §8).
+// nvpmodel.conf and status parsing (NVIDIA's /etc/nvpmodel.conf format).
 #include <catch2/catch.hpp>
 
 #include "flame/board/nvpmodel.hpp"
@@ -6,7 +6,7 @@
 using namespace flame::board;
 
 TEST_CASE("board nvpmodel: the conf format from the AGX Xavier excerpt", "[board][nvpmodel]") {
-  // The real excerpt quoted in jetson-sysfs.md §8 (AGX Xavier, JP4).
+  // An excerpt of NVIDIA's AGX Xavier nvpmodel.conf (JP4; kept in iloudaros/LoudVA).
   const std::string conf = R"(
 < PARAM TYPE=FILE NAME=CPU_ONLINE >
 CORE_0 /sys/devices/system/cpu/cpu0/online

@@ -1,4 +1,4 @@
-// Property test (issue 4): from random current states to random targets, under each kernel's rules,
+// Property test: from random current states to random targets, under each kernel's rules,
 // every intermediate state is valid, the final state is the clamped target, and restore returns the
 // original state exactly.
 #include <algorithm>

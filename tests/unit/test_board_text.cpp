@@ -1,4 +1,4 @@
-// Parsing of sysfs attribute text and in-root path resolution (jetson-sysfs.md §10, §11.4 item 7).
+// Parsing of sysfs attribute text and in-root path resolution (docs/board-io.md, Discovery).
 #include <catch2/catch.hpp>
 #include <filesystem>
 

@@ -12,7 +12,7 @@ TEST_CASE("validate coupling: timeline beats every baseline on the transition ba
   REQUIRE(r.ours.s_gt_1.n == 72);
   REQUIRE(r.ours.band.n > 0);
   INFO("timeline mean " << r.ours.s_gt_1.mean_ape_pct << " band " << r.ours.band.mean_ape_pct);
-  // Measured 0.648 % mean / 3.88 % max / 0.859 % on the band (docs/timeline-model.md). The issue's
+  // Measured 0.648 % mean / 3.88 % max / 0.859 % on the band (docs/timeline-model.md). The
   // targets are 0.6 % / 8 % / 0.8 %: the mean and band targets are not met; the gap is documented.
   CHECK(r.ours.s_gt_1.mean_ape_pct < 0.66);
   CHECK(r.ours.s_gt_1.max_ape_pct <= 8.0);

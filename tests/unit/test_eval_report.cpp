@@ -1,4 +1,4 @@
-// What `flame eval` prints and writes: metrics from a run, the JSON shape of the issue, the targets,
+// What `flame eval` prints and writes: metrics from a run, the JSON shape, the targets,
 // the Markdown report with its SVGs, and the SVG writer itself.
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -73,7 +73,7 @@ TEST_CASE("eval report: metrics of a run", "[eval][report]") {
   CHECK(m.p99_response_over_deadline == Approx(1.25));
 }
 
-TEST_CASE("eval report: JSON has the issue's shape and the targets", "[eval][report]") {
+TEST_CASE("eval report: JSON has the documented shape and the targets", "[eval][report]") {
   const auto j = to_json(evaluation());
   for (const char* g : {"flamed", "max", "stock", "ztt", "oracle"}) {
     INFO(g);

@@ -173,7 +173,7 @@ TEST_CASE("layer board: deterministic per seed, host noise from steady sweeps", 
   CHECK(n.steady_sweeps < n.sweeps);
   CHECK(n.sigma > 0.002);
   CHECK(n.sigma < 0.1);
-  // The drifting sweep of the issue: halves 12.5 and 15.1 ms.
+  // A drifting sweep: halves 12.5 and 15.1 ms.
   flame::CouplingSweep drift;
   drift.e2e_ns = {12.4e6, 12.5e6, 12.6e6, 15.0e6, 15.1e6, 15.2e6};
   CHECK_FALSE(drift.steady());

@@ -147,6 +147,17 @@ TEST_CASE("trace files: gzip is recognised by its magic bytes, not by the name")
   CHECK_FALSE(flame::looks_gzipped(json));
 }
 
+TEST_CASE("trace files: gzip writes what gunzip and the reader read back") {
+  trace_test::TempDir tmp;
+  const std::string json = flame::read_trace_text(kRealTrace);
+  const std::string gz = flame::gzip(json);
+  CHECK(flame::looks_gzipped(gz));
+  CHECK(gz.size() < json.size() / 4);
+  CHECK(flame::gunzip(gz, "mem.gz") == json);
+  CHECK(flame::read_trace_text(tmp.write("again.json.gz", gz)) == json);
+  CHECK(flame::gunzip(flame::gzip(""), "empty.gz").empty());
+}
+
 TEST_CASE("trace errors: mutated traces either parse or fail with a TraceError, never anything else") {
   // Deterministic byte-level damage to a small valid trace: flips, deletions, cuts.
   const std::string base = kineto_trace({

@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -13,6 +12,7 @@
 #include "flame/board/controller.hpp"
 #include "flame/board/description.hpp"
 #include "flame/board/discovery.hpp"
+#include "flame/io/atomic_write.hpp"
 #include "flame/version.hpp"
 
 namespace {
@@ -138,11 +138,10 @@ void dump(const BoardArgs& a) {
     std::cout << text;
     return;
   }
-  std::ofstream f(a.out);
-  f << text;
-  f.close();
-  if (!f) {
-    std::cerr << "flame board dump: cannot write " << a.out << "\n";
+  try {
+    flame::write_file_atomically(a.out, text);
+  } catch (const flame::AtomicWriteError& e) {
+    std::cerr << "flame board dump: " << e.what() << "\n";
     throw flame::cli::Exit{kExitFailed};
   }
   std::cerr << "wrote " << a.out << "\n";

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 
 #include "command.hpp"
@@ -12,6 +11,7 @@
 #include "flame/eval/eval_board.hpp"
 #include "flame/eval/eval_report.hpp"
 #include "flame/eval/eval_suite.hpp"
+#include "flame/io/atomic_write.hpp"
 #include "flame/io/coupling_dataset.hpp"
 #include "flame/io/data_path.hpp"
 #include "flame/policy/model_set.hpp"
@@ -145,14 +145,14 @@ void run(const EvalArgs& a) {
   }
   const ev::Evaluation e = ev::evaluate(w, board, o);
   if (!a.records.empty()) {
-    std::ofstream f(a.records);
+    std::string lines;
     for (const auto& r : e.runs)
       for (const auto& rec : r.records) {
         auto j = sim::to_json(rec);
         j["governor"] = r.governor;
-        f << j.dump() << "\n";
+        lines += j.dump() + "\n";
       }
-    if (!f) throw std::runtime_error("cannot write " + a.records);
+    flame::write_file_atomically(a.records, lines);
   }
   if (a.json)
     std::cout << ev::to_json(e).dump(2) << "\n";

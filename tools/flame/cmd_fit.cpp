@@ -3,12 +3,12 @@
 #include <fmt/format.h>
 
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 
 #include "command.hpp"
 #include "flame/grid/dataset.hpp"
 #include "flame/grid/grid_model.hpp"
+#include "flame/io/atomic_write.hpp"
 #include "flame/io/data_path.hpp"
 #include "flame/model/grid_model_file.hpp"
 
@@ -45,8 +45,7 @@ const flame::cli::Registrar reg([](CLI::App& root) {
     if (a->out.empty()) {
       std::cout << yaml;
     } else {
-      std::ofstream f(a->out);
-      if (!(f << yaml)) throw std::runtime_error(fmt::format("{}: cannot write the model file", a->out));
+      flame::write_file_atomically(a->out, yaml);
       fmt::print(stderr, "wrote {}: {} series, {} combinations profiled", a->out, fit.model.series.size(),
                  fit.profiled.size());
       if (!fit.excluded.empty()) fmt::print(stderr, ", {} left out as glitches", fit.excluded.size());

@@ -3,11 +3,11 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include <fstream>
 #include <iostream>
 
 #include "command.hpp"
 #include "flame/board/description_grid.hpp"
+#include "flame/io/atomic_write.hpp"
 #include "flame/io/coupling_dataset.hpp"
 #include "flame/io/data_path.hpp"
 #include "flame/model/model_file.hpp"
@@ -93,8 +93,7 @@ const flame::cli::Registrar reg([](CLI::App& root) {
                     "(seed {}). Written by `flame model synth`.",
                     a->tag, desc.name, a->data, points.size(), a->options.seed));
     flame::parse_model_file(text, a->out);  // never write a file the daemon could not load
-    std::ofstream out(a->out);
-    if (!(out << text)) throw std::runtime_error(fmt::format("{}: cannot write", a->out));
+    flame::write_file_atomically(a->out, text);
     fmt::print("wrote {} ({} segments, {} profiles)\n", a->out, fitted.segments(), points.size());
   });
 });

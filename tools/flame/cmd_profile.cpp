@@ -10,13 +10,13 @@
 #include <charconv>
 #include <csignal>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 
 #include "command.hpp"
 #include "config.hpp"
 #include "flame/board/controller.hpp"
 #include "flame/board/discovery.hpp"
+#include "flame/io/atomic_write.hpp"
 #include "flame/io/data_path.hpp"
 #include "flame/profile/board_clock_control.hpp"
 #include "flame/profile/child_process.hpp"
@@ -124,14 +124,14 @@ std::optional<fb::BoardDescription> description_for(const Args& a, const flamed:
   return fp::matching_description(board, shipped);
 }
 
-void write_atomically(const fs::path& path, const std::string& text) {
+// flamed loads these files: it never sees half a file, nor after a crash.
+void write_model_file(const fs::path& path, const std::string& text) {
   if (path.has_parent_path()) fs::create_directories(path.parent_path());
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream f(tmp);
-    if (!(f << text) || !(f.flush())) fail(kExitFailed, fmt::format("{}: cannot write", tmp.string()));
+  try {
+    flame::write_file_atomically(path, text);
+  } catch (const flame::AtomicWriteError& e) {
+    fail(kExitFailed, e.what());
   }
-  fs::rename(tmp, path);  // flamed never sees half a file
 }
 
 void profile(Args& a) {
@@ -275,7 +275,7 @@ void profile(Args& a) {
       out = a.out;
     else
       out = fs::path(a.out) / (fit.name + ".yaml");
-    write_atomically(out, text);
+    write_model_file(out, text);
     std::cout << fmt::format(
         "{}: {} segments; error on held-back combinations (leave-one-out) mean {:.2f} %, "
         "max {:.2f} %; in-sample mean {:.2f} %; wrote {}\n",

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.hpp"
+#include "flame/io/atomic_write.hpp"
 #include "flame/io/coupling_dataset.hpp"
 #include "flame/sim/layer_boards.hpp"
 #include "flame/sim/profiles.hpp"
@@ -147,9 +148,7 @@ void workload(const SimArgs& a) {
     std::cout << text;
     return;
   }
-  std::ofstream f(a.out);
-  f << text;
-  if (!f) throw std::runtime_error("cannot write " + a.out);
+  flame::write_file_atomically(a.out, text);
   std::cerr << fmt::format("wrote {} ({} requests)\n", a.out, w.requests.size());
 }
 
@@ -247,9 +246,9 @@ void run_sim(const SimArgs& a) {
   ro.realtime = a.realtime;
   const auto r = sim::replay(w, s, ro);
   if (!a.records.empty()) {
-    std::ofstream f(a.records);
-    for (const auto& rec : r.records) f << sim::to_json(rec).dump() << "\n";
-    if (!f) throw std::runtime_error("cannot write " + a.records);
+    std::string lines;
+    for (const auto& rec : r.records) lines += sim::to_json(rec).dump() + "\n";
+    flame::write_file_atomically(a.records, lines);
   }
   const auto& m = r.summary;
   if (a.json) {

@@ -3,20 +3,20 @@
 // trace, and shows its power on the tree's VDD_IN rail, so `flame profile ... -- flame sim app ...`
 // goes through the real profiling loop.
 #include <fmt/format.h>
-#include <zlib.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <thread>
 
 #include "command.hpp"
+#include "flame/io/atomic_write.hpp"
 #include "flame/io/coupling_dataset.hpp"
 #include "flame/sim/layer_boards.hpp"
 #include "flame/sim/sim_app.hpp"
+#include "flame/trace/trace_source.hpp"
 
 namespace {
 
@@ -37,22 +37,11 @@ struct AppArgs {
   bool json = false;
 };
 
-// Written whole to a temporary file and renamed: a reader never sees half a trace. Gzip'ed when the
+// Written atomically (flame/io/atomic_write.hpp): a reader never sees half a trace. Gzip'ed when the
 // name ends in .gz (as the PyTorch helper writes them).
 void write_trace(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".part";
-  if (path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0) {
-    gzFile f = gzopen(tmp.c_str(), "wb");
-    if (!f) throw std::runtime_error("cannot write " + tmp);
-    const bool ok =
-        gzwrite(f, text.data(), static_cast<unsigned>(text.size())) == static_cast<int>(text.size());
-    if (gzclose(f) != Z_OK || !ok) throw std::runtime_error("cannot write " + tmp);
-  } else {
-    std::ofstream f(tmp, std::ios::binary);
-    f << text;
-    if (!f.flush()) throw std::runtime_error("cannot write " + tmp);
-  }
-  fs::rename(tmp, path);
+  const bool gz = path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0;
+  flame::write_file_atomically(path, gz ? flame::gzip(text) : text);
 }
 
 std::string with_ctx(std::string s, const std::string& ctx) {

@@ -4,9 +4,9 @@
 #include <fmt/format.h>
 
 #include <filesystem>
-#include <fstream>
 
 #include "command.hpp"
+#include "flame/io/atomic_write.hpp"
 #include "flame/io/coupling_dataset.hpp"
 #include "flame/io/data_path.hpp"
 #include "flame/sim/layer_board.hpp"
@@ -56,16 +56,15 @@ void layer(const LayerArgs& a) {
     // The noise-free end-to-end latency at every combination with all cores online, one CSV per
     // configuration (`flame model check` reads it): what a fitted model is checked against.
     if (picked.size() != 1) throw std::runtime_error("--truth wants exactly one --config");
-    std::ofstream f(a.truth);
-    f << "cpu_khz,gpu_hz,emc_hz,latency_ms,power_w\n";
+    std::string csv = "cpu_khz,gpu_hz,emc_hz,latency_ms,power_w\n";
     for (auto cpu : levels.cpu_khz)
       for (auto gpu : levels.gpu_hz)
         for (auto emc : levels.emc_hz) {
           const auto r = flame::sim::replay_inference(*picked.front(), {levels.cores.back(), cpu, gpu, emc},
                                                       params, levels);
-          f << fmt::format("{},{},{},{:.6f},{:.6f}\n", cpu, gpu, emc, r.latency_ns / 1e6, r.power_w);
+          csv += fmt::format("{},{},{},{:.6f},{:.6f}\n", cpu, gpu, emc, r.latency_ns / 1e6, r.power_w);
         }
-    if (!f.flush()) throw std::runtime_error("cannot write " + a.truth);
+    flame::write_file_atomically(a.truth, csv);
     return;
   }
 
@@ -94,7 +93,7 @@ void layer(const LayerArgs& a) {
     const auto name = flame::sim::layer_grid_name(*c);
     const fs::path file =
         fs::path(a.out) / fmt::format("tx2_sampled_output_{}_{}.csv", name.model, name.size);
-    std::ofstream(file) << flame::sim::layer_grid_csv(*c, params, levels, a.seed);
+    flame::write_file_atomically(file, flame::sim::layer_grid_csv(*c, params, levels, a.seed));
     fmt::print("{}: {}-{}\n", file.string(), name.model, name.size);
   }
 }

@@ -18,6 +18,7 @@
 #include "flame/board/clamp.hpp"
 #include "flame/board/text.hpp"
 #include "flame/board/write_plan.hpp"
+#include "flame/io/atomic_write.hpp"
 
 namespace flame::board {
 
@@ -120,16 +121,6 @@ std::string baseline_path(const std::string& runtime_dir) {
 
 namespace {
 
-void fsync_dir_of(const std::string& path) {
-  auto slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
-}
-
 std::string now_utc() {
   std::time_t t = std::time(nullptr);
   std::tm tm{};
@@ -142,33 +133,7 @@ std::string now_utc() {
 }  // namespace
 
 void save_baseline(const Baseline& b, const std::string& path) {
-  const std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
-  const std::string text = to_json(b).dump(2) + "\n";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw std::runtime_error(fmt::format("cannot create {}: {}", tmp, std::strerror(errno)));
-  std::size_t off = 0;
-  while (off < text.size()) {
-    ssize_t n = ::write(fd, text.data() + off, text.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      throw std::runtime_error(fmt::format("cannot write {}: {}", tmp, std::strerror(err)));
-    }
-    off += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    throw std::runtime_error(fmt::format("cannot sync {}: {}", tmp, std::strerror(err)));
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    throw std::runtime_error(fmt::format("cannot rename {} to {}: {}", tmp, path, std::strerror(err)));
-  }
-  fsync_dir_of(path);
+  write_file_atomically(path, to_json(b).dump(2) + "\n");
 }
 
 std::optional<Baseline> load_baseline(const std::string& path) {
@@ -195,7 +160,9 @@ std::optional<Baseline> load_baseline(const std::string& path) {
 void remove_baseline(const std::string& path) {
   if (::unlink(path.c_str()) != 0 && errno != ENOENT)
     throw std::runtime_error(fmt::format("cannot remove {}: {}", path, std::strerror(errno)));
-  fsync_dir_of(path);
+  // Best effort: the file is gone either way; the directory fsync makes the removal durable.
+  const std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  posix_file_calls().sync_directory(dir.empty() ? "." : dir.c_str());
 }
 
 Baseline new_baseline(const Board& board, const std::string& owner) {

@@ -72,7 +72,7 @@ nlohmann::json to_json(const Baseline& b);
 Baseline baseline_from_json(const nlohmann::json& j);
 
 std::string baseline_path(const std::string& runtime_dir);
-// Writes `<path>.tmp.<pid>`, fsyncs it, renames it over `path` and fsyncs the directory.
+// Replaces `path` atomically and durably (flame/io/atomic_write.hpp); throws AtomicWriteError.
 void save_baseline(const Baseline& b, const std::string& path);
 // nullopt when there is no file; throws on an unreadable or malformed one.
 std::optional<Baseline> load_baseline(const std::string& path);

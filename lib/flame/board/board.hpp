@@ -33,7 +33,8 @@ struct DomainHealth {
   bool writable() const { return status == DomainStatus::Active; }
 };
 
-// Write semantics of min/max attributes, derived from the L4T release (jetson-sysfs.md §2.5, §3.7).
+// Write semantics of min/max attributes, derived from the L4T release (docs/board-io.md, Sources:
+// cpufreq and devfreq).
 enum class KernelRules {
   Unknown,
   Strict,  // 4.9 (JetPack 4, R32): a crossing min/max write fails with EINVAL

@@ -2,7 +2,7 @@
 // ClockWriter: turns a clock request into verified sysfs writes. For every domain it re-reads the
 // current state (nvpmodel or jetson_clocks may have changed it), clamps the request, plans the writes in
 // a kernel-safe order, runs them with bounded retries, reads back and verifies, and classifies failures
-// (daemon-conventions §4.7):
+// (docs/board-io.md, "Error classes"):
 //   ENOENT/ENODEV -> the domain is gone (marked unavailable)
 //   EACCES/EPERM/EROFS -> observe-only from now on
 //   EINVAL -> the target is dropped and logged; the domain stays usable

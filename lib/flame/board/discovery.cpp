@@ -22,8 +22,8 @@ constexpr const char* kBpmpEmcDir = "/sys/kernel/debug/bpmp/debug/clk/emc";
 constexpr const char* kT210EmcDir = "/sys/kernel/debug/clk/override.emc";
 constexpr const char* kT210BwmgrDir = "/sys/kernel/debug/tegra_bwmgr";
 
-// GPU device-tree identities (jetson-sysfs.md §3.2): jetson_clocks matches compatible strings, jtop node
-// names. A devfreq device whose node matches neither (e.g. a host1x engine like "vic") is not the GPU.
+// GPU device-tree identities (docs/board-io.md, Discovery): jetson_clocks matches compatible strings, jtop
+// node names. A devfreq device whose node matches neither (e.g. a host1x engine like "vic") is not the GPU.
 const std::vector<std::string> kGpuCompatible = {"nvidia,ga10b", "nvidia,gv11b",          "nvidia,gp10b",
                                                  "nvidia,gb10b", "nvidia,tegra210-gm20b", "nvidia,gm20b"};
 const std::vector<std::string> kGpuNodeNames = {"gpu", "ga10b", "gv11b", "gp10b", "gb10b"};
@@ -339,7 +339,8 @@ void discover_nvpmodel(Reader& rd, Board& b) {
   if (!n.conf_error.empty()) b.notes.push_back("nvpmodel: " + n.conf_error);
 }
 
-// INA3221 rails (jetson-sysfs.md §5): hwmon on JetPack 5/6 (mV and mA), iio on JetPack 4 (mW).
+// INA3221 rails (kernel Documentation/hwmon/ina3221.rst; L4T 4.9 iio ina3221x): hwmon on JetPack 5/6 (mV and
+// mA), iio on JetPack 4 (mW).
 void discover_rails(Reader& rd, Board& b) {
   const std::string devices = "/sys/bus/i2c/devices";
   for (const auto& dev : rd.root.list(devices)) {

@@ -1,6 +1,6 @@
 #pragma once
 // Discovery: builds a Board from a SysfsRoot by probing capabilities (which directories exist) rather
-// than by board tables (jetson-sysfs.md §1, §10). Nothing here is fatal: a missing, unreadable or
+// than by board tables (docs/board-io.md, Discovery). Nothing here is fatal: a missing, unreadable or
 // unwritable domain is described in its DomainHealth and in Board::notes.
 #include <string>
 

@@ -37,7 +37,7 @@ class SysfsFileAccess final : public FileAccess {
   SysfsRoot root_;
 };
 
-// How the board layer reacts to an errno from a write (daemon-conventions §4.7).
+// How the board layer reacts to an errno from a write (docs/board-io.md, "Error classes").
 enum class ErrorClass {
   None,
   DomainGone,    // ENOENT, ENODEV, ENXIO: the domain vanished (hotplug, driver unbound): disable it

@@ -1,9 +1,9 @@
 #pragma once
 // GPU wake: on JetPack 5/6 nvgpu registers the GPU's devfreq device only once the GPU has powered up
-// (jetson-sysfs.md §3.2, §7.3), so right after boot, before any CUDA work, there is nothing to set.
-// jetson_clocks handles this by writing railgate_enable = 0 (which powers the GPU up), rescanning
-// /sys/class/devfreq, and writing the old railgate value back. We do the same, with the railgate value
-// saved to the baseline before the write so a crash in between cannot leave the rail un-gated.
+// (nvgpu os/linux/scale.c; docs/board-io.md, "GPU wake"), so right after boot, before any CUDA work, there is
+// nothing to set. jetson_clocks handles this by writing railgate_enable = 0 (which powers the GPU up),
+// rescanning /sys/class/devfreq, and writing the old railgate value back. We do the same, with the railgate
+// value saved to the baseline before the write so a crash in between cannot leave the rail un-gated.
 #include <chrono>
 #include <functional>
 #include <string>

@@ -1,7 +1,8 @@
 #pragma once
 // nvpmodel: the power-mode tool whose per-mode maxima are the ceiling of our search space
-// (jetson-sysfs.md §8). We read its status file and, when present, its configuration, to learn the
-// current mode's caps. Parsing is pure; resolving the caps to domains needs the SysfsRoot.
+// (NVIDIA Jetson Linux Developer Guide, power management; /etc/nvpmodel.conf). We read its status file and,
+// when present, its configuration, to learn the current mode's caps. Parsing is pure; resolving the caps to
+// domains needs the SysfsRoot.
 #include <cstdint>
 #include <map>
 #include <optional>

@@ -1,6 +1,7 @@
 #pragma once
 // Write planning: which attributes to write, in which order, so that every intermediate state is valid
-// under both kernels' rules (jetson-sysfs.md §7.4). Pure and deterministic; the executor does the I/O.
+// under both kernels' rules (docs/board-io.md, "Setting clocks"). Pure and deterministic; the executor does
+// the I/O.
 //
 //  * min/max pairs (cpufreq, devfreq): to raise, write max first; otherwise write min first. On 4.9 a
 //    crossing write fails with EINVAL; on 5.10+ it is silently clamped and leaves a stale request.

@@ -3,10 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <fstream>
 #include <stdexcept>
 
 #include "flame/eval/svg_plot.hpp"
+#include "flame/io/atomic_write.hpp"
 
 namespace flame::eval {
 namespace {
@@ -15,12 +15,6 @@ const RunResult* find_run(const Evaluation& e, const std::string& name) {
   for (const auto& r : e.runs)
     if (r.governor == name) return &r;
   return nullptr;
-}
-
-void write_file(const std::filesystem::path& p, const std::string& text) {
-  std::ofstream f(p, std::ios::binary);
-  f << text;
-  if (!f) throw std::runtime_error("cannot write " + p.string());
 }
 
 }  // namespace
@@ -218,7 +212,7 @@ std::filesystem::path write_report(const Evaluation& e, const std::filesystem::p
     }
     c.series = {cpu, gpu, emc};
     const std::string file = "clocks-" + r.governor + ".svg";
-    write_file(dir / file, to_svg(c));
+    write_file_atomically(dir / file, to_svg(c));
     clock_imgs += fmt::format("![clocks {0}]({1})\n\n", r.governor, file);
   }
   LineChart lat;
@@ -233,12 +227,12 @@ std::filesystem::path write_report(const Evaluation& e, const std::filesystem::p
       s.points.emplace_back(rec.arrival_ms / 1000.0, rec.response_ms / rec.deadline_ms);
     lat.series.push_back(s);
   }
-  write_file(dir / "latency.svg", to_svg(lat));
+  write_file_atomically(dir / "latency.svg", to_svg(lat));
   BarChart en;
   en.title = "Energy per inference";
   en.y_label = "J";
   for (const auto& r : e.runs) en.bars.emplace_back(r.governor, metrics(r).energy_j);
-  write_file(dir / "energy.svg", to_svg(en));
+  write_file_atomically(dir / "energy.svg", to_svg(en));
   if (e.ztt_training) {
     LineChart lc;
     lc.title = "zTT learning curve";
@@ -247,9 +241,9 @@ std::filesystem::path write_report(const Evaluation& e, const std::filesystem::p
     Series s{"mean reward", {}, ""};
     for (const auto& p : e.ztt_training->curve) s.points.emplace_back(p.episode, p.mean_reward);
     lc.series = {s};
-    write_file(dir / "ztt-learning.svg", to_svg(lc));
+    write_file_atomically(dir / "ztt-learning.svg", to_svg(lc));
   }
-  write_file(dir / "eval.json", to_json(e).dump(2) + "\n");
+  write_file_atomically(dir / "eval.json", to_json(e).dump(2) + "\n");
 
   std::string md = fmt::format("# Governor comparison: {} on the simulated {}\n\n", e.workload, e.board);
   md += fmt::format("Command: `{}`\n\n", command_line);
@@ -302,7 +296,7 @@ std::filesystem::path write_report(const Evaluation& e, const std::filesystem::p
         t.curve.empty() ? 0 : t.curve.back().energy_per_inference_j);
   }
   const auto path = dir / "report.md";
-  write_file(path, md);
+  write_file_atomically(path, md);
   return path;
 }
 

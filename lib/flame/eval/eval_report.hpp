@@ -1,5 +1,5 @@
 #pragma once
-// What `flame eval` prints and writes: per-governor metrics, the targets checked against
+// What `flame eval` prints and writes: per-governor metrics, the targets checked against
 // them, JSON, a text table, and a Markdown report with SVG plots (docs/evaluation.md).
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -29,7 +29,7 @@ struct GovernorMetrics {
 
 GovernorMetrics metrics(const RunResult& r);
 
-// One of the targets (applicable = the workload's deadlines are in its range).
+// One of the targets of docs/evaluation.md (applicable = the workload's deadlines are in its range).
 struct TargetCheck {
   std::string id, description;
   bool applicable = false;

@@ -11,6 +11,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "flame/io/atomic_write.hpp"
+
 namespace flame::profile {
 namespace {
 
@@ -132,6 +134,9 @@ std::string read_file(const std::filesystem::path& p) {
   return s.str();
 }
 
+// Appends one line and fsyncs it. Not an atomic replace (flame/io/atomic_write.hpp): the journal
+// grows by a step at a time, and rewriting the whole file per step would cost the whole file each
+// time. A crash can tear only the last line, which parse_journal reports and resume drops.
 void write_line(const std::filesystem::path& p, const std::string& line, bool create) {
   const int flags = O_WRONLY | O_CLOEXEC | (create ? O_CREAT | O_EXCL : O_APPEND);
   const int fd = ::open(p.c_str(), flags, 0644);
@@ -250,12 +255,11 @@ Journal Journal::resume(const std::filesystem::path& path, const JournalHeader& 
         "start over",
         path.string(), diff));
   if (!c.notes.empty()) {
-    // Rewrite without the torn line so that appends start on a line of their own.
-    const std::filesystem::path tmp = path.string() + ".tmp";
-    std::filesystem::remove(tmp);
-    write_line(tmp, header_line(c.header), true);
-    for (const auto& s : c.steps) write_line(tmp, record_line(s), false);
-    std::filesystem::rename(tmp, path);
+    // Rewrite without the torn line so that appends start on a line of their own. A whole-file
+    // rewrite, so it replaces the journal atomically: a crash leaves the old or the new journal.
+    std::string text = header_line(c.header) + "\n";
+    for (const auto& s : c.steps) text += record_line(s) + "\n";
+    write_file_atomically(path, text);
   }
   return Journal(path, std::move(c));
 }

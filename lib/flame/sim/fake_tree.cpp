@@ -10,6 +10,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "flame/io/atomic_write.hpp"
+
 namespace fs = std::filesystem;
 
 namespace flame::sim {
@@ -75,14 +77,7 @@ void FakeTree::raw(std::string_view path, std::string_view bytes) {
 void FakeTree::replace_attr(std::string_view path, std::string_view value) {
   const fs::path h = host(path);
   fs::create_directories(h.parent_path());
-  fs::path tmp = h;
-  tmp += ".flame-sim-tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    f << value << '\n';
-    if (!f) throw std::runtime_error("cannot write " + tmp.string());
-  }
-  fs::rename(tmp, h);
+  write_file_atomically(h, std::string(value) + "\n", Durability::VisibleOnly);  // like sysfs, not on disk
 }
 
 void FakeTree::dir(std::string_view path) {

@@ -1,5 +1,5 @@
 #pragma once
-// FakeTree: a directory standing in for "/" (jetson-sysfs.md §11.1): the simulated board's sysfs
+// FakeTree: a directory standing in for "/" (as jtop's test tree /fake_sys): the simulated board's sysfs
 // tree (`flame sim tree`) and the tests' fixtures. Paths are in-root ("/sys/..."); symlinks are
 // created with relative targets so the tree can be moved and resolved like the real one.
 #include <map>
@@ -27,7 +27,7 @@ class FakeTree {
   void raw(std::string_view path, std::string_view bytes);
   // A sysfs attribute: value followed by one newline.
   void attr(std::string_view path, std::string_view value) { raw(path, std::string(value) + "\n"); }
-  // Replaces an attribute atomically (temporary file + rename), so that a concurrent reader (flamed,
+  // Replaces an attribute atomically (flame/io/atomic_write.hpp), so that a concurrent reader (flamed,
   // `flame board show`) sees either the old or the new value, never an empty file. For attributes the
   // simulator refreshes while a daemon runs (cur_freq, power readings).
   void replace_attr(std::string_view path, std::string_view value);

@@ -31,8 +31,8 @@ const U64s kOrinCpu = {115200,  192000,  268800,  345600,  422400,  499200,  576
                        1344000, 1420800, 1497600, 1574400, 1651200, 1728000};
 const U64s kOrinGpu = {306000000, 408000000, 510000000, 612000000,
                        714000000, 816000000, 918000000, 1020000000};
-// Supported EMC rates for the kernel model: 204 MHz (min_rate in §11.2) plus the rates observed on
-// Orin Nano Super (§4).
+// Supported EMC rates for the kernel model: 204 MHz (the fake Orin tree's min_rate) plus the rates
+// observed on Orin Nano Super (config/boards/orin-nano-8gb-super.yaml).
 const U64s kOrinEmc = {204000000, 665600000, 2133000000, 3199000000};
 
 const U64s kXavierCpu = {115200,  192000,  268800,  345600,  422400,  499200,  576000,  652800,  729600,
@@ -45,10 +45,10 @@ const U64s kXavierGpu = {114750000, 204000000, 306000000,  408000000,  510000000
 const U64s kXavierEmc = {204000000, 665600000, 1065600000, 1600000000, 1866000000};
 
 // Jetson TX2 as FlexiBO measured it (softsys4ai/FlexiBO @0b8bbbb, MIT; data/jetson-public/flexibo-tx2):
-// the 12 core_freq values (= the TX2 CPU table in jetson-sysfs.md §9), and the 4 GPU and 4 EMC clocks
-// FlexiBO swept. The real TX2 offers more GPU steps (114.75 MHz ... 1300.5 MHz) and EMC rates down to
-// 40.8 MHz; the simulated board offers exactly the measured grid, so every state it can be put in has
-// a measurement behind it.
+// the 12 core_freq values (= the TX2 CPU table in jetson_stats' tests and community scripts), and the 4 GPU
+// and 4 EMC clocks FlexiBO swept. The real TX2 offers more GPU steps (114.75 MHz ... 1300.5 MHz) and EMC
+// rates down to 40.8 MHz; the simulated board offers exactly the measured grid, so every state it can be put
+// in has a measurement behind it.
 const U64s kTx2Cpu = {345600,  499200,  652800,  806400,  960000,  1113600,
                       1267200, 1420800, 1574400, 1728000, 1881600, 2035200};
 const U64s kTx2Gpu = {140250000, 497250000, 943500000, 1300500000};
@@ -239,7 +239,7 @@ void build_hwmon(FakeTree& t, const std::string& i2c_dev, const std::string& dev
 
 void nvpmodel_conf(FakeTree& t, const std::string& cpu_param, const std::string& gpu_devfreq, int mode_id,
                    const std::string& mode_name) {
-  // Illustrative test configuration in the §8 format; the caps of mode 0 are made up for tests.
+  // Illustrative test configuration in the nvpmodel.conf format; the caps of mode 0 are made up for tests.
   t.raw("/etc/nvpmodel.conf", fmt::format(R"(# test nvpmodel.conf (illustrative values)
 < PARAM TYPE=FILE NAME=CPU_ONLINE >
 CORE_0 /sys/devices/system/cpu/cpu0/online
@@ -392,16 +392,17 @@ void xavier_nx(FakeTree& t, const TreeOptions& o, bool jp5) {
 // Jetson TX2 (T186), JetPack 4 (L4T R32.7, kernel 4.9). What is assumed and why (docs/simulator.md):
 // - CPU: two cpufreq policies. policy0 = the A57 cluster (cpu0, cpu3, cpu4, cpu5), policy1 = the
 //   Denver cluster (cpu1, cpu2): the cluster table of the tegra186 cpufreq driver (Denver {1, 2},
-//   A57 {0, 3, 4, 5}; jetson-sysfs.md §2.3 marks the split [I]) and FlexiBO's own TX2 config, which
-//   names its core0..core3 cpu0, cpu3, cpu4, cpu5 (src/config.yaml @fc54b4e). The Denver cluster is
+//   A57 {0, 3, 4, 5}; inferred from nvpmodel's mode names, not read on a board) and FlexiBO's own TX2 config,
+//   which names its core0..core3 cpu0, cpu3, cpu4, cpu5 (src/config.yaml @fc54b4e). The Denver cluster is
 //   offline by default (nvpmodel mode 3, MAXP_CORE_ARM, "4 A57 cores"), so the four cores FlexiBO
 //   switched are the ones the board runs; the grid has no measurement with Denver cores.
 // - GPU: devfreq 17000000.gp10b under /sys/devices (4.9 has no /platform prefix), of_node gp10b,
-//   gpu.0 link, no name/timer attributes (jetson-sysfs.md §3.1-3.3).
-// - EMC: bpmp debugfs clk/emc (§4), its range the grid's (1062.4-1866 MHz).
-// - Power: the L4T iio driver ina3221x (§5.2) at 0-0040 (VDD_SYS_GPU, VDD_SYS_SOC, VDD_4V0_WIFI) and
+//   gpu.0 link, no name/timer attributes (nvgpu os/linux/sysfs.c in the r32 branch).
+// - EMC: bpmp debugfs clk/emc (jetson_clocks do_emc()), its range the grid's (1062.4-1866 MHz).
+// - Power: the L4T iio driver ina3221x (drivers/staging/iio/meter/ina3221.c) at 0-0040 (VDD_SYS_GPU,
+// VDD_SYS_SOC, VDD_4V0_WIFI) and
 //   0-0041 (VDD_IN, VDD_SYS_CPU, VDD_SYS_DDR) under /sys/devices/3160000.i2c/i2c-0 [C: community
-//   power-logging scripts]; thermal zone names from §6.
+//   power-logging scripts]; thermal zone names from community TX2 listings.
 void tx2_jp4(FakeTree& t, const TreeOptions& o) {
   t.raw("/proc/device-tree/compatible", dt({"nvidia,p2771-0000", "nvidia,tegra186"}));
   t.raw("/proc/device-tree/model", dt({"NVIDIA Jetson TX2 Developer Kit"}));

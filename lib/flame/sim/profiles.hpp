@@ -1,6 +1,6 @@
 #pragma once
-// Fake Jetson sysfs trees following jetson-sysfs.md §11: Orin Nano 8GB Super on JetPack 6.2 (§11.2),
-// Xavier NX on JetPack 4.6 (§11.3) and its JetPack 5 variant, and a Jetson TX2 on JetPack 4 (L4T R32,
+// Fake Jetson sysfs trees following the sources of docs/board-io.md: Orin Nano 8GB Super on JetPack
+// 6.2, Xavier NX on JetPack 4.6 and its JetPack 5 variant, and a Jetson TX2 on JetPack 4 (L4T R32,
 // tegra186) whose clock tables are exactly the FlexiBO measurement grid (the simulated board of
 // `flame sim`, docs/simulator.md). Optional decoys and faults for tests.
 #include <cstdint>

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <stdexcept>
 
 #include "flame/trace/trace_error.hpp"
 
@@ -89,6 +90,23 @@ std::string gunzip(std::string_view compressed, std::string_view source) {
     throw TraceError(source, "gzip decompression failed (zlib error " + std::to_string(rc) + ")");
   }
   out.resize(produced);  // capacity keeps the parser padding
+  return out;
+}
+
+std::string gzip(std::string_view text) {
+  z_stream zs{};
+  // windowBits 15 + 16: deflate with a gzip header and trailer (zlib.h, deflateInit2).
+  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    throw std::runtime_error("cannot start gzip compression");
+  std::string out(deflateBound(&zs, static_cast<uLong>(text.size())), '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+  zs.avail_in = static_cast<uInt>(text.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  const int rc = deflate(&zs, Z_FINISH);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  if (rc != Z_STREAM_END) throw std::runtime_error("gzip compression failed");
   return out;
 }
 

@@ -14,6 +14,10 @@ bool looks_gzipped(std::string_view bytes);
 // TraceError naming `source` on corrupt or truncated data.
 std::string gunzip(std::string_view compressed, std::string_view source);
 
+// A single-member gzip stream of `text` (what PyTorch's profiler writes for a .gz name), for
+// writing trace files. Throws std::runtime_error if zlib fails.
+std::string gzip(std::string_view text);
+
 // The JSON text of a trace file, decompressed when gzipped. The returned string has spare
 // capacity after its end so the JSON parser can use it without a copy. Throws TraceError when
 // the file cannot be read, is empty, or is broken gzip.

@@ -1,4 +1,4 @@
-// flame_fake_sysfs PROFILE DIR [options]: writes a fake Jetson sysfs tree (jetson-sysfs.md §11) for the
+// flame_fake_sysfs PROFILE DIR [options]: writes a fake Jetson sysfs tree (docs/board-io.md, Tests) for the
 // integration tests, with the library's builder (the same as `flame sim tree`) plus the test faults.
 #include <CLI/CLI.hpp>
 #include <iostream>
