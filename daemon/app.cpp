@@ -67,9 +67,9 @@ void App::start() {
       spdlog::warn("ignoring calibration state {}: {}", cal_path.string(), e.what());
     }
   }
-  std::vector<std::string> errors;
-  policy_->set_models(flame::policy::load_model_dir(config_.models_dir, errors));
-  for (const auto& e : errors) spdlog::warn("{}", e);
+  auto loaded = flame::policy::load_model_dir(config_.models_dir);
+  for (const auto& e : loaded.errors) spdlog::warn("{}", e);
+  policy_->set_models(std::move(loaded.models));
   spdlog::info("{} model(s) loaded from {}", policy_->models().size(), config_.models_dir.string());
 
   server_ = std::make_unique<Server>(io_, config_.limits, *policy_, clock_, [this] {
@@ -129,14 +129,13 @@ ReloadResult App::reload() {
       out.notes.emplace_back(
           "socket_mode and socket_group belong to the socket unit (flamed.socket: SocketMode=, "
           "SocketGroup=)");
-    std::vector<std::string> errors;
-    flame::policy::ModelSet models = flame::policy::load_model_dir(next.models_dir, errors);
-    for (const auto& e : errors) spdlog::warn("reload: {}", e);
+    auto loaded = flame::policy::load_model_dir(next.models_dir);
+    for (const auto& e : loaded.errors) spdlog::warn("reload: {}", e);
     // Swap only after everything parsed and loaded.
     const Config previous = std::exchange(config_, std::move(next));
     policy_->set_options(policy_options(config_));
     policy_->calibrator().set_options(calibrator_options(config_));  // the learned buckets stay
-    policy_->set_models(std::move(models));
+    policy_->set_models(std::move(loaded.models));
     if (actuator_->set_domains(BoardActuatorOptions::from(config_))) policy_->reapply_now(clock_.now());
     server_->set_limits(config_.limits);
     if (!socket_activated_ &&

@@ -35,7 +35,8 @@ bool same_limits(const DomainLimits& a, const DomainLimits& b) {
 
 // A domain's selectable frequencies: the table narrowed to [min, max]; a disabled or table-less
 // domain offers only its current value (the search then leaves it alone).
-std::vector<double> selectable(std::vector<uint64_t> table, const DomainLimits& limits, uint64_t current) {
+std::vector<double> selectable(const std::vector<uint64_t>& table, const DomainLimits& limits,
+                               uint64_t current) {
   std::vector<double> out;
   if (limits.enabled)
     for (uint64_t f : table)

@@ -4,15 +4,11 @@
 
 namespace flamed {
 
-std::optional<flame::policy::TimeMs> PolicyClock::request(std::optional<double> client_ms,
-                                                          std::string& error) {
-  if (!simulated_) return now();
-  if (!client_ms) {
-    error = "missing \"t_ms\" (this daemon runs on the simulation clock)";
-    return std::nullopt;
-  }
+RequestTime PolicyClock::request(std::optional<double> client_ms) {
+  if (!simulated_) return {now(), {}};
+  if (!client_ms) return {std::nullopt, "missing \"t_ms\" (this daemon runs on the simulation clock)"};
   latest_ = std::max(latest_, *client_ms);
-  return latest_;
+  return {latest_, {}};
 }
 
 flame::policy::TimeMs PolicyClock::now() const {

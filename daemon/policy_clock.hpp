@@ -11,15 +11,21 @@
 
 namespace flamed {
 
+// The time of one request, or why it has none.
+struct RequestTime {
+  std::optional<flame::policy::TimeMs> at;
+  std::string error;
+};
+
 class PolicyClock {
  public:
   using Steady = std::chrono::steady_clock;
   explicit PolicyClock(bool simulated) : simulated_(simulated), epoch_(Steady::now()) {}
 
   bool simulated() const { return simulated_; }
-  // The time of a request that carried `client_ms` (may be absent). Empty, with `error` set, when
+  // The time of a request that carried `client_ms` (may be absent). No time, and the reason, when
   // the simulation clock needs a time the request did not carry.
-  std::optional<flame::policy::TimeMs> request(std::optional<double> client_ms, std::string& error);
+  RequestTime request(std::optional<double> client_ms);
   // The time now for events without a request (disconnects, timers, D-Bus): the latest client time
   // under the simulation clock.
   flame::policy::TimeMs now() const;

@@ -98,14 +98,15 @@ class Session : public std::enable_shared_from_this<Session> {
               app_ = r.app;
               return {{"ok", true}, {"proto", kProtocolVersion}, {"daemon", "flamed"}, {"client", client_}};
             } else {
-              std::string why;
               // A status without a time reads the state as of the latest one.
-              const auto now = std::is_same_v<T, Status> && !r.t_ms ? std::optional(server_.clock_.now())
-                                                                    : server_.clock_.request(r.t_ms, why);
-              if (!now) {
+              const RequestTime t = std::is_same_v<T, Status> && !r.t_ms
+                                        ? RequestTime{server_.clock_.now(), {}}
+                                        : server_.clock_.request(r.t_ms);
+              if (!t.at) {
                 g.count_rejected();
-                return error_reply(p.id, why);
+                return error_reply(p.id, t.error);
               }
+              const auto now = t.at;
               // What fell due before this request happens first (expiry, the idle policy).
               g.advance(*now);
               if constexpr (std::is_same_v<T, Begin>) {

@@ -138,10 +138,11 @@ void run(const EvalArgs& a) {
   else if (!a.models.empty())
     o.governors.insert(o.governors.begin() + 1, "flamed-grid");  // the baseline beside the files' models
   if (!a.models.empty()) {
-    std::vector<std::string> errors;
-    o.flame_models = flame::policy::load_model_dir(a.models, errors);
+    auto loaded = flame::policy::load_model_dir(a.models);
     // A file flamed would skip is an error here: the comparison must run on the files given.
-    if (!errors.empty()) usage_error(fmt::format("--models {}: {}", a.models, fmt::join(errors, "; ")));
+    if (!loaded.errors.empty())
+      usage_error(fmt::format("--models {}: {}", a.models, fmt::join(loaded.errors, "; ")));
+    o.flame_models = std::move(loaded.models);
   }
   const ev::Evaluation e = ev::evaluate(w, board, o);
   if (!a.records.empty()) {

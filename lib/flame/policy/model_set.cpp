@@ -8,12 +8,13 @@
 
 namespace flame::policy {
 
-ModelSet load_model_dir(const std::filesystem::path& dir, std::vector<std::string>& errors) {
-  ModelSet models;
+LoadedModels load_model_dir(const std::filesystem::path& dir) {
+  LoadedModels out;
+  auto& [models, errors] = out;
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) {
     errors.push_back(fmt::format("models directory {} does not exist: no models to serve", dir.string()));
-    return models;
+    return out;
   }
   std::vector<std::filesystem::path> files;
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
@@ -34,7 +35,7 @@ ModelSet load_model_dir(const std::filesystem::path& dir, std::vector<std::strin
       errors.push_back(fmt::format("skipping model file: {}", e.what()));
     }
   }
-  return models;
+  return out;
 }
 
 }  // namespace flame::policy

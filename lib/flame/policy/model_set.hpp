@@ -13,9 +13,15 @@ namespace flame::policy {
 
 using ModelSet = std::map<std::string, std::shared_ptr<const LatencyModel>>;
 
+// What a model directory gave: the models, and one message per file skipped.
+struct LoadedModels {
+  ModelSet models;
+  std::vector<std::string> errors;
+};
+
 // Every *.yaml / *.yml file in `dir` (docs/model-format.md), in file-name order; a broken file or a
 // name already loaded is reported in `errors` and skipped, never fatal. A missing directory is an
 // error entry and an empty set.
-ModelSet load_model_dir(const std::filesystem::path& dir, std::vector<std::string>& errors);
+LoadedModels load_model_dir(const std::filesystem::path& dir);
 
 }  // namespace flame::policy
