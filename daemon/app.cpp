@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "dbus_service.hpp"
+#include "flame/io/move_aside.hpp"
 #include "flame/version.hpp"
 #include "metrics.hpp"
 #include "state_file.hpp"
@@ -60,11 +61,22 @@ void App::start() {
   const auto cal_path = config_.state_dir / "calibration.json";
   if (config_.recalibration.enabled && std::filesystem::exists(cal_path)) {
     try {
-      policy_->calibrator().load_json(nlohmann::json::parse(read_file(cal_path)));
+      for (const auto& problem : policy_->calibrator().load_json(nlohmann::json::parse(read_file(cal_path))))
+        spdlog::warn("{}: {} (kept in the file)", cal_path.string(), problem);
       spdlog::info("loaded calibration for {} buckets from {}", policy_->calibrator().states().size(),
                    cal_path.string());
     } catch (const std::exception& e) {
-      spdlog::warn("ignoring calibration state {}: {}", cal_path.string(), e.what());
+      // Unreadable as a whole: kept for inspection, and the next save starts a new file.
+      try {
+        const auto aside = flame::io::move_aside(cal_path);
+        spdlog::warn("calibration state {} is unreadable ({}); moved to {}, starting uncalibrated",
+                     cal_path.string(), e.what(), aside.string());
+      } catch (const std::exception& m) {
+        spdlog::warn(
+            "calibration state {} is unreadable ({}) and cannot be moved aside ({}); starting "
+            "uncalibrated",
+            cal_path.string(), e.what(), m.what());
+      }
     }
   }
   auto loaded = flame::policy::load_model_dir(config_.models_dir);

@@ -90,7 +90,11 @@ Config load_config_keys(const std::filesystem::path& path, const std::vector<std
                         std::vector<std::string>* taken) {
   Config c;
   const auto text = flame::io::file_text(path);
-  if (!text) return c;
+  if (!text) {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) return c;  // no file: the defaults
+    throw ConfigError(flame::io::cannot_open(path, "configuration file"));
+  }
   const ConfigReader r(path.string());
   const YAML::Node root = r.load(*text);
   for (const auto& name : names) {

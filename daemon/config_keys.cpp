@@ -65,7 +65,8 @@ std::vector<ConfigKey> make_keys() {
   }
   k.push_back({"socket_group", KeyType::Text, true, "Group given to the socket flamed binds; \"\" leaves it.",
                [](Config& c) -> std::string& { return c.socket_group; }});
-  k.push_back({"socket_mode", KeyType::OctalMode, true, "Permissions of the socket flamed binds.",
+  k.push_back({"socket_mode", KeyType::OctalMode, true,
+               "Permissions of the socket flamed binds: owner and group bits only.",
                [](Config& c) -> std::uint32_t& { return c.socket_mode; }});
   k.push_back(path_key("models_dir", true, "Fitted model files, one per model, served by name.",
                        [](Config& c) -> Path& { return c.models_dir; }));
@@ -286,8 +287,16 @@ void read_value(const ConfigKey& key, const ConfigReader& r, const YAML::Node& v
       const std::string s = r.text(v, k);
       if (s.empty() || s.size() > 4 || s.find_first_not_of("01234567") != std::string::npos)
         r.fail(v, fmt::format("{}: expected an octal mode such as 0660, got '{}'", k, s));
-      std::get<ConfigField<std::uint32_t>>(key.field)(c) =
-          static_cast<std::uint32_t>(std::stoul(s, nullptr, 8));
+      const auto mode = static_cast<std::uint32_t>(std::stoul(s, nullptr, 8));
+      // A socket's access is its owner's and group's: no bits for everyone, and setuid, setgid
+      // and sticky mean nothing on a socket (docs/config.md).
+      if (mode & 07000)
+        r.fail(v, fmt::format("{}: setuid, setgid and sticky bits mean nothing on a socket", k));
+      if (mode & 0007)
+        r.fail(v, fmt::format("{}: {:04o} lets every user on the machine drive the clocks; grant access "
+                              "through socket_group instead (e.g. 0660)",
+                              k, mode));
+      std::get<ConfigField<std::uint32_t>>(key.field)(c) = mode;
       return;
     }
     case KeyType::Number:

@@ -90,6 +90,8 @@ Request parse_object(const json& j) {
     b.id = request_id(j);
     b.model = text(j, "model", true);
     b.deadline_ms = positive_number(j, "deadline_ms", true);
+    // No inference meets a deadline under a microsecond; such a value is a unit mistake.
+    if (b.deadline_ms < 1e-3) throw Bad{"\"deadline_ms\" is implausibly small (under 1 microsecond)"};
     if (const json* c = field(j, "ctx")) {
       if (!c->is_number_integer() || c->get<int64_t>() <= 0 || c->get<int64_t>() > (1 << 24))
         throw Bad{"\"ctx\" must be a positive integer"};

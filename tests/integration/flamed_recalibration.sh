@@ -50,4 +50,31 @@ assert abs(r["calibration"] - 1.2) < 0.01, r   # reloaded at start
 PY
 stop_flamed TERM
 same_tree "$ROOT" "$T/root.orig"
+
+# A bucket that no longer fits (its factor above max_factor) is set aside: the others load, and
+# the next save keeps it.
+CAL="$T/state/calibration.json"
+python3 - "$CAL" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1])); d["buckets"]["old-model"] = {"factor": 50, "samples": 3}
+json.dump(d, open(sys.argv[1], "w"))
+PY
+start_flamed
+grep -q "calibration bucket 'old-model' set aside: factor 50 outside" "$LOG" || { tail "$LOG" >&2; exit 1; }
+python3 - "$SOCK" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); f = s.makefile("rwb")
+for line in (b'{"op":"begin","id":1,"model":"resnet50","deadline_ms":50}\n', b'{"op":"end","id":1,"latency_ms":20}\n'):
+    f.write(line); f.flush(); assert json.loads(f.readline())["ok"]
+PY
+stop_flamed TERM  # the end made the state dirty: this saves it
+python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert abs(d['buckets']['resnet50']['factor']-1.2)<0.05 and d['set_aside']['old-model']['factor']==50, d" "$CAL"
+
+# An unreadable file is moved aside, never overwritten; flamed starts uncalibrated.
+echo '{"version": 1, "buckets": {' >"$CAL"
+start_flamed
+grep -q "is unreadable .*moved to $CAL.unreadable" "$LOG" || { tail "$LOG" >&2; exit 1; }
+stop_flamed TERM
+[[ "$(cat "$CAL.unreadable")" == '{"version": 1, "buckets": {' ]] || { echo "the unreadable file was not kept" >&2; exit 1; }
+same_tree "$ROOT" "$T/root.orig"
 echo ok

@@ -155,4 +155,9 @@ echo "safety_margin_pct: lots" >>"$CFG"
 grep -q "restoring with defaults with sysfs_root=$ROOT, runtime_dir=$T/run" "$T/restore.err" \
   || { cat "$T/restore.err" >&2; exit 1; }
 same_tree "$ROOT" "$T/root.orig" || { diff -r "$ROOT" "$T/root.orig" >&2; exit 1; }
+# --check-config names what is wrong: a broken key, a directory given as the file.
+if "$FLAMED" --check-config "$CFG" 2>"$T/check.err"; then echo "--check-config passed a broken file" >&2; exit 1; fi
+grep -q "safety_margin_pct" "$T/check.err" || { cat "$T/check.err" >&2; exit 1; }
+if "$FLAMED" --check-config "$T" 2>"$T/check.err"; then echo "--check-config passed a directory" >&2; exit 1; fi
+grep -q "Is a directory" "$T/check.err" || { cat "$T/check.err" >&2; exit 1; }
 echo ok

@@ -76,6 +76,14 @@ TEST_CASE("config: errors name file:line:column and the key") {
   CHECK_THROWS_WITH(parse_config("models_dir: relative/path\n", "f.yaml"),
                     Contains("expected an absolute path"));
   CHECK_THROWS_WITH(parse_config("socket_mode: 999\n", "f.yaml"), Contains("octal mode"));
+  CHECK_THROWS_WITH(parse_config("socket_mode: \"0666\"\n", "f.yaml"),
+                    Contains("f.yaml:1:14: socket_mode: 0666 lets every user"));
+  CHECK_THROWS_WITH(parse_config("socket_mode: \"4660\"\n", "f.yaml"), Contains("setuid, setgid and sticky"));
+  CHECK_THROWS_WITH(parse_config("socket_mode: \"1770\"\n", "f.yaml"), Contains("setuid, setgid and sticky"));
+  CHECK(parse_config("socket_mode: \"0600\"\n", "f.yaml").socket_mode == 0600);
+  // A directory is no configuration file (an ifstream opens it and reads nothing).
+  CHECK_THROWS_WITH(flamed::load_config("/tmp"), Contains("Is a directory"));
+  CHECK_THROWS_WITH(flamed::load_config_keys("/tmp", {"sysfs_root"}, nullptr), Contains("Is a directory"));
   CHECK_THROWS_WITH(parse_config("dry_run: maybe\n", "f.yaml"), Contains("expected true or false"));
   CHECK_THROWS_WITH(parse_config("a: [1, 2\n", "f.yaml"), Contains("f.yaml:"));
   CHECK_THROWS_WITH(parse_config("log_level: info\nlog_level: debug\n", "f.yaml"),

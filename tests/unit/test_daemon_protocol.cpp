@@ -41,6 +41,7 @@ TEST_CASE("protocol: every malformed request gets a reason and keeps a usable id
       {R"({"op":"begin","id":1,"deadline_ms":3})", "missing \"model\""},
       {R"({"op":"begin","id":1,"model":"m"})", "missing \"deadline_ms\""},
       {R"({"op":"begin","id":1,"model":"m","deadline_ms":-3})", "positive number"},
+      {R"({"op":"begin","id":1,"model":"m","deadline_ms":1e-4})", "implausibly small"},
       {R"({"op":"begin","id":1,"model":"m","deadline_ms":"3"})", "must be a number"},
       {R"({"op":"begin","id":1,"model":"m","deadline_ms":3,"ctx":0})", "positive integer"},
       {R"({"op":"begin","id":1,"model":"m","deadline_ms":3,"phase":"train"})", "\"prefill\" or \"decode\""},

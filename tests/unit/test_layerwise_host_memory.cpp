@@ -109,6 +109,21 @@ TEST_CASE("model file: a version 1 layer-wise file loads and evaluates exactly a
              Catch::Contains("version 1.5 is not supported"));
 }
 
+TEST_CASE("model file: memory clock levels must be positive and strictly ascending",
+          "[layerwise][model-file]") {
+  const auto with_emc = [](const std::string& emc) {
+    std::string text = kVersion1;
+    const std::string old = "emc_hz: [665600000, 2133000000, 3199000000]";
+    text.replace(text.find(old), old.size(), "emc_hz: " + emc);
+    return text;
+  };
+  CHECK_NOTHROW(parse_model_file(with_emc("[665600000, 2133000000, 3199000000]"), "m.yaml"));
+  CHECK_THROWS_WITH(parse_model_file(with_emc("[0, 0, 0]"), "m.yaml"), Catch::Contains("strictly ascending"));
+  CHECK_THROWS_WITH(parse_model_file(with_emc("[0, 2133000000, 3199000000]"), "m.yaml"),
+                    Catch::Contains("above 0 Hz"));
+  CHECK_THROWS_WITH(parse_model_file(with_emc("[]"), "m.yaml"), Catch::Contains("at least one level"));
+}
+
 TEST_CASE("model file: a version 2 layer-wise file round-trips the host EMC term",
           "[layerwise][host-memory][model-file]") {
   const std::string v2 = replaced(replaced(kVersion1, "version: 1", "version: 2"), "cpu: [5000, 1.0e11]",

@@ -273,6 +273,25 @@ TEST_CASE("metrics: counters, applied clocks and per-bucket calibration in Prome
              Catch::Contains(fmt::format("flamed_clock_hz{{domain=\"gpu\"}} {}\n", gov.applied().gpu_hz)));
 }
 
+TEST_CASE("policy: a latency under a microsecond releases the request but is no measurement", "[daemon]") {
+  Options o;
+  Rig rig(o);
+  auto& [act, calls, model, policy] = rig;
+  REQUIRE_FALSE(policy.begin(1, begin(1, "m", 30), 0).error);
+  EndRequest e;
+  e.id = 1;
+  e.latency_ms = 1e-300;
+  const EndResult r = policy.end(1, e, 10);
+  CHECK_FALSE(r.error);
+  CHECK_FALSE(r.calibration);
+  const Status s = policy.status(10);
+  CHECK(s.counters.ends == 1);
+  CHECK(policy.active_requests() == 0);
+  CHECK(s.counters.deadline_met + s.counters.deadline_missed == 0);
+  CHECK(s.counters.abs_error_pct_sum == 0);
+  CHECK(policy.calibrator().states().empty());
+}
+
 TEST_CASE("policy: a write refused on release, expiry, idle or restore is counted, never thrown",
           "[daemon][policy]") {
   // With no idle delay, releasing the only hold writes at once (back to the baseline).

@@ -1,7 +1,10 @@
 #include "flame/calibrate/calibrator.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <stdexcept>
 
 namespace flame {
@@ -72,30 +75,62 @@ nlohmann::json to_json(const CalibrationState& s) {
 nlohmann::json Calibrator::to_json() const {
   nlohmann::json buckets = nlohmann::json::object();
   for (const auto& [k, s] : states_) buckets[k] = flame::to_json(s);
-  return {{"version", 1}, {"buckets", buckets}};
+  nlohmann::json out = {{"version", 1}, {"buckets", buckets}};
+  if (!set_aside_.empty()) out["set_aside"] = set_aside_;
+  return out;
 }
 
-void Calibrator::load_json(const nlohmann::json& j) {
+namespace {
+
+// One bucket of the state file, or why it cannot be used with these options.
+std::string read_bucket(const nlohmann::json& v, const CalibratorOptions& o, CalibrationState& s) {
+  if (!v.is_object() || !v.contains("factor") || !v["factor"].is_number()) return "no numeric factor";
+  s.factor = v["factor"].get<double>();
+  if (!std::isfinite(s.factor) || s.factor < o.min_factor || s.factor > o.max_factor)
+    return fmt::format("factor {} outside [{}, {}]", s.factor, o.min_factor, o.max_factor);
+  const auto count = [&](const char* key) -> std::optional<long> {
+    if (!v.contains(key)) return 0L;
+    if (!v[key].is_number_integer() || v[key].get<long>() < 0) return std::nullopt;
+    return v[key].get<long>();
+  };
+  const auto samples = count("samples"), rejected = count("rejected");
+  if (!samples || !rejected) return "samples and rejected must be non-negative integers";
+  s.samples = *samples;
+  s.rejected = *rejected;
+  const double last =
+      v.contains("last_ratio") && v["last_ratio"].is_number() ? v["last_ratio"].get<double>() : 0.0;
+  s.last_ratio = std::isfinite(last) ? last : 0.0;
+  const double spread = v.contains("spread") && v["spread"].is_number() ? v["spread"].get<double>() : 0.0;
+  if (!std::isfinite(spread) || spread < 0 || spread > 10) return "spread out of range";
+  s.variance = spread * spread;
+  return "";
+}
+
+}  // namespace
+
+std::vector<std::string> Calibrator::load_json(const nlohmann::json& j) {
   if (!j.is_object() || j.value("version", 0) != 1 || !j.contains("buckets") || !j["buckets"].is_object())
     throw std::runtime_error("calibration state: expected {\"version\": 1, \"buckets\": {...}}");
   std::map<std::string, CalibrationState> next;
-  for (const auto& [k, v] : j["buckets"].items()) {
-    if (!v.is_object() || !v.contains("factor") || !v["factor"].is_number())
-      throw std::runtime_error("calibration state: bucket '" + k + "' has no numeric factor");
+  nlohmann::json aside = nlohmann::json::object();
+  std::vector<std::string> problems;
+  const auto take = [&](const std::string& k, const nlohmann::json& v) {
     CalibrationState s;
-    s.factor = v["factor"].get<double>();
-    if (!std::isfinite(s.factor) || s.factor < o_.min_factor || s.factor > o_.max_factor)
-      throw std::runtime_error("calibration state: bucket '" + k + "' factor out of range");
-    s.samples = v.value("samples", 0L);
-    s.rejected = v.value("rejected", 0L);
-    s.last_ratio = v.value("last_ratio", 0.0);
-    const double spread = v.value("spread", 0.0);  // absent in files of older versions
-    if (!std::isfinite(spread) || spread < 0 || spread > 10)
-      throw std::runtime_error("calibration state: bucket '" + k + "' spread out of range");
-    s.variance = spread * spread;
-    next[k] = s;
-  }
+    const std::string why = read_bucket(v, o_, s);
+    if (why.empty()) {
+      next[k] = s;
+      return;
+    }
+    aside[k] = v;
+    problems.push_back(fmt::format("calibration bucket '{}' set aside: {}", k, why));
+  };
+  for (const auto& [k, v] : j["buckets"].items()) take(k, v);
+  if (j.contains("set_aside") && j["set_aside"].is_object())
+    for (const auto& [k, v] : j["set_aside"].items())
+      if (!next.count(k) && !aside.contains(k)) take(k, v);
   states_ = std::move(next);
+  set_aside_ = std::move(aside);
+  return problems;
 }
 
 }  // namespace flame

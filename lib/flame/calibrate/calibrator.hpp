@@ -61,13 +61,19 @@ class Calibrator {
   const std::map<std::string, CalibrationState>& states() const { return states_; }
   void clear() { states_.clear(); }
 
+  // The buckets, and under "set_aside" those a load could not use, so a save never loses them.
   nlohmann::json to_json() const;
-  // Replaces the state; throws std::runtime_error on malformed input and changes nothing then.
-  void load_json(const nlohmann::json& j);
+  // Replaces the state bucket by bucket: a bucket that is malformed or does not fit the options
+  // (a factor outside [min_factor, max_factor]) is set aside, kept as it was, and named in the
+  // result; the others load. Set-aside buckets are tried again by the next load. Throws
+  // std::runtime_error, changing nothing, only when the file's shape is wrong.
+  std::vector<std::string> load_json(const nlohmann::json& j);
+  const nlohmann::json& set_aside() const { return set_aside_; }
 
  private:
   CalibratorOptions o_;
   std::map<std::string, CalibrationState> states_;
+  nlohmann::json set_aside_ = nlohmann::json::object();
 };
 
 }  // namespace flame

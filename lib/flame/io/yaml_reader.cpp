@@ -13,6 +13,12 @@
 namespace flame::io {
 
 std::optional<std::string> file_text(const std::filesystem::path& path) {
+  // An ifstream opens a directory and then reads nothing: that would pass for an empty file.
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    errno = EISDIR;
+    return std::nullopt;
+  }
   std::ifstream in(path);
   if (!in) return std::nullopt;
   std::ostringstream ss;

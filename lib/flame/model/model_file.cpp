@@ -42,9 +42,8 @@ std::shared_ptr<const LatencyModel> parse_layerwise(const YAML::Node& root, cons
   costs.cpu_offset_ns = r.number(r.need(c, "cpu_offset_ns"), "costs.cpu_offset_ns", -1e12);
   costs.gpu_scale = r.number(r.need(c, "gpu_scale"), "costs.gpu_scale", 1e-6);
   costs.sync_latency_ns = r.number(r.need(c, "sync_latency_ns"), "costs.sync_latency_ns");
-  const auto emc = r.numbers(r.need(root, "emc_hz"), "emc_hz");
-  if (emc.empty() || !std::is_sorted(emc.begin(), emc.end()))
-    r.fail(root["emc_hz"], "emc_hz: expected ascending levels");
+  const auto emc = r.levels(r.need(root, "emc_hz"), "emc_hz");
+  if (emc.front() <= 0) r.fail(root["emc_hz"], "emc_hz: a memory clock must be above 0 Hz");
   const YAML::Node segs = r.need(root, "segments");
   if (!segs.IsSequence() || segs.size() == 0) r.fail(segs, "segments: expected a non-empty list");
   std::vector<std::string> names;

@@ -144,7 +144,10 @@ EndResult Policy::end(uint64_t client, const EndRequest& r, TimeMs now) {
     return out;
   }
   bool updated = false;
-  if (r.latency_ms) {
+  // A latency under a microsecond measured no inference (an empty scope, a clock mistake): it
+  // would make the relative error unbounded, so it neither counts nor recalibrates.
+  const bool measured = r.latency_ms && *r.latency_ms >= kMinMeasuredMs;
+  if (measured) {
     const double m = *r.latency_ms;
     if (m <= h->deadline_ms)
       ++counters_.deadline_met;
@@ -157,7 +160,7 @@ EndResult Policy::end(uint64_t client, const EndRequest& r, TimeMs now) {
   ++counters_.ends;
   guarded("release", [&] { reapply(now); });
   out.applied = applied_;
-  if (r.latency_ms) out.calibration = EndResult::Calibration{calibrator_.factor(h->calibration_key), updated};
+  if (measured) out.calibration = EndResult::Calibration{calibrator_.factor(h->calibration_key), updated};
   return out;
 }
 

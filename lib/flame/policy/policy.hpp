@@ -51,6 +51,9 @@ struct BeginRequest {
   std::optional<std::string> phase;  // "prefill" or "decode"
 };
 
+// Measured latencies below this (1 microsecond) are ignored by `end` (docs/protocol.md).
+inline constexpr double kMinMeasuredMs = 1e-3;
+
 struct EndRequest {
   int64_t id = 0;
   std::optional<double> latency_ms;  // measured latency, for recalibration
