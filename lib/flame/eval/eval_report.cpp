@@ -295,7 +295,7 @@ std::filesystem::path write_report(const Evaluation& e, const std::filesystem::p
         t.curve.empty() ? 0 : t.curve.back().mean_reward, t.curve.empty() ? 0 : t.curve.back().met_pct,
         t.curve.empty() ? 0 : t.curve.back().energy_per_inference_j);
   }
-  const auto path = dir / "report.md";
+  auto path = dir / "report.md";
   write_file_atomically(path, md);
   return path;
 }

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "flame/calibrate/calibrator.hpp"
 #include "flame/eval/governor.hpp"
@@ -34,7 +35,7 @@ class FlameGovernor : public Governor {
  public:
   FlameGovernor(policy::ModelSet models, FlameOptions o = {});
   FlameGovernor(const std::map<std::string, grid::GridModel>& models, FlameOptions o = {})
-      : FlameGovernor(grid_models(models), o) {}
+      : FlameGovernor(grid_models(models), std::move(o)) {}
   std::string name() const override { return o_.name; }
   void reset(const BoardLevels& board) override;
   Target decide(const Decision& d) override;
