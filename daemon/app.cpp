@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "dbus_service.hpp"
+#include "descriptor_limit.hpp"
 #include "flame/io/move_aside.hpp"
 #include "flame/version.hpp"
 #include "metrics.hpp"
@@ -84,6 +85,7 @@ void App::start() {
   policy_->set_models(std::move(loaded.models));
   spdlog::info("{} model(s) loaded from {}", policy_->models().size(), config_.models_dir.string());
 
+  check_descriptors(config_.limits.max_connections);
   server_ = std::make_unique<Server>(io_, config_.limits, *policy_, clock_, [this] {
     calibration_dirty_ = true;
     changed();
@@ -149,6 +151,8 @@ ReloadResult App::reload() {
     policy_->calibrator().set_options(calibrator_options(config_));  // the learned buckets stay
     policy_->set_models(std::move(loaded.models));
     if (actuator_->set_domains(BoardActuatorOptions::from(config_))) policy_->reapply_now(clock_.now());
+    if (config_.limits.max_connections != previous.limits.max_connections)
+      check_descriptors(config_.limits.max_connections);
     server_->set_limits(config_.limits);
     if (!socket_activated_ &&
         (config_.socket_mode != previous.socket_mode || config_.socket_group != previous.socket_group))
@@ -212,10 +216,24 @@ void App::persist_calibration() {
   }
 }
 
+void App::check_descriptors(std::size_t max_connections) {
+  const DescriptorCheck d = fit_descriptor_limit(max_connections);
+  if (d.raised())
+    spdlog::info("open-file limit raised from {} to {} for limits.max_connections {}", d.before, d.limit,
+                 max_connections);
+  if (!d.enough())
+    spdlog::warn(
+        "limits.max_connections {} needs about {} descriptors but the process may open {} "
+        "(LimitNOFILE= in the unit); beyond that, accepts pause until connections close",
+        max_connections, d.needed, d.limit);
+}
+
 void App::write_metrics() {
   if (config_.metrics.textfile.empty() || !policy_) return;
   try {
-    write_file_atomic(config_.metrics.textfile, prometheus_text(policy_->status(clock_.now())));
+    write_file_atomic(config_.metrics.textfile,
+                      prometheus_text(policy_->status(clock_.now()),
+                                      TransportCounters{server_ ? server_->accept_failures() : 0}));
   } catch (const std::exception& e) {
     spdlog::warn("cannot write metrics: {}", e.what());
   }

@@ -48,6 +48,7 @@ class App {
   void shutdown(const char* why);
   void persist_calibration();
   void write_metrics();
+  void check_descriptors(std::size_t max_connections);
   void notify(const std::string& state);
   void arm_watchdog(uint64_t usec);
   void arm_persist();

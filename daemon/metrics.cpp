@@ -4,7 +4,7 @@
 
 namespace flamed {
 
-std::string prometheus_text(const flame::policy::Status& g) {
+std::string prometheus_text(const flame::policy::Status& g, const TransportCounters& transport) {
   const auto& c = g.counters;
   std::string out;
   auto metric = [&](const char* name, const char* type, const char* help, double value) {
@@ -25,6 +25,9 @@ std::string prometheus_text(const flame::policy::Status& g) {
   metric("flamed_hardware_faults_total", "counter",
          "Clock writes or restores the board refused (flamed logged them and kept serving).",
          double(c.hardware_faults));
+  metric("flamed_accept_failures_total", "counter",
+         "Connections the socket could not accept (out of descriptors: accepts paused, not spun).",
+         double(transport.accept_failures));
   const uint64_t measured = c.deadline_met + c.deadline_missed;
   metric("flamed_prediction_abs_error_pct", "gauge",
          "Mean |measured - predicted| / measured over ended requests.",

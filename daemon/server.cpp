@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <array>
+#include <cerrno>
 #include <cstring>
 #include <variant>
 
@@ -179,7 +180,8 @@ Server::Server(asio::io_context& io, const Config::Limits& limits, flame::policy
       policy_(policy),
       clock_(clock),
       on_change_(std::move(on_change)),
-      acceptor_(io) {}
+      acceptor_(io),
+      accept_pause_(io) {}
 
 namespace {
 
@@ -244,9 +246,30 @@ void Server::accept() {
         s->start();
       }
     } else {
-      spdlog::warn("accept failed: {}", ec.message());
+      return accept_failed(ec);
     }
     accept();
+  });
+}
+
+void Server::accept_failed(const boost::system::error_code& ec) {
+  ++accept_failures_;
+  // Out of descriptors or memory, the pending connection stays queued and accept fails again at
+  // once: pause instead of spinning, and log once per interval, not per attempt.
+  // errno values, compared and printed without the error category's virtual calls: under UBSan a
+  // virtual call made with no descriptor left is misreported (its memory probe needs a pipe).
+  const int err = ec.value();
+  const bool resources = err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - accept_logged_ >= std::chrono::seconds(10)) {
+    accept_logged_ = now;
+    spdlog::warn("accept failed: {}{} ({} failures so far; logged at most every 10 s)", std::strerror(err),
+                 resources ? "; pausing accepts for 100 ms at a time" : "", accept_failures_);
+  }
+  if (!resources) return accept();
+  accept_pause_.expires_after(std::chrono::milliseconds(100));
+  accept_pause_.async_wait([this](const boost::system::error_code& e) {
+    if (!e && acceptor_.is_open()) accept();
   });
 }
 
@@ -260,6 +283,7 @@ void Server::closed(const std::shared_ptr<Session>& s) {
 void Server::stop() {
   boost::system::error_code ec;
   if (acceptor_.is_open()) acceptor_.close(ec);
+  accept_pause_.cancel();
   for (const auto& s : std::set<std::shared_ptr<Session>>(sessions_)) s->close();
   sessions_.clear();
   if (!bound_path_.empty()) {

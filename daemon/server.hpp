@@ -6,6 +6,7 @@
 #include <utility>  // Boost 1.74 asio/awaitable.hpp uses std::exchange without including it
 #include <boost/asio.hpp>
 // clang-format on
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -40,10 +41,13 @@ class Server {
 
   void set_limits(const Config::Limits& limits) { limits_ = limits; }
   size_t connections() const { return sessions_.size(); }
+  // accept(2) calls that failed (EMFILE and the like), for the metrics.
+  uint64_t accept_failures() const { return accept_failures_; }
 
  private:
   friend class Session;
   void accept();
+  void accept_failed(const boost::system::error_code& ec);
   void closed(const std::shared_ptr<Session>& s);
 
   boost::asio::io_context& io_;
@@ -52,6 +56,9 @@ class Server {
   PolicyClock& clock_;
   Hook on_change_;
   boost::asio::local::stream_protocol::acceptor acceptor_;
+  boost::asio::steady_timer accept_pause_;
+  uint64_t accept_failures_ = 0;
+  std::chrono::steady_clock::time_point accept_logged_{};
   std::set<std::shared_ptr<Session>> sessions_;
   std::filesystem::path bound_path_;
   uint64_t next_client_ = 1;

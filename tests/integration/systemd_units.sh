@@ -59,7 +59,7 @@ for want in '^Type=notify$' '^WatchdogSec=' '^Restart=on-failure$' '^ExecStopPos
   '^ExecReload=.* --check-config' '^ExecReload=/bin/kill -HUP \$MAINPID$' '^RuntimeDirectory=flame$' \
   '^RuntimeDirectoryPreserve=yes$' '^StateDirectory=flame$' '^ConfigurationDirectory=flame$' \
   '^ProtectSystem=strict$' '^RestrictAddressFamilies=AF_UNIX$' '^PrivateNetwork=yes$' '^NoNewPrivileges=yes$' \
-  '^SystemCallFilter=@system-service$' '^Requires=flamed.socket$'; do
+  '^SystemCallFilter=@system-service$' '^Requires=flamed.socket$' '^LimitNOFILE=4096$'; do
   grep -qE "$want" "$svc" || { echo "flamed.service lacks $want" >&2; exit 1; }
 done
 # These would make /sys or /sys/kernel/debug (EMC clocks) read-only, or hide /proc/device-tree.

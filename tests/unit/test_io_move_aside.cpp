@@ -4,20 +4,17 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 
 #include "flame/io/move_aside.hpp"
+#include "flame/io/yaml_reader.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
 
 std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return flame::io::file_text(p).value_or("<unreadable>");
 }
 
 }  // namespace

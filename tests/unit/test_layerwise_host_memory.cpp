@@ -1,8 +1,11 @@
 // The host curve's EMC term (docs/layerwise-model.md "Form"): fitted from a sparse plan, absent in
 // version 1 model files, and evaluated identically by the fast path and the full timeline.
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
 #include <random>
 #include <string>
 
@@ -122,6 +125,22 @@ TEST_CASE("model file: memory clock levels must be positive and strictly ascendi
   CHECK_THROWS_WITH(parse_model_file(with_emc("[0, 2133000000, 3199000000]"), "m.yaml"),
                     Catch::Contains("above 0 Hz"));
   CHECK_THROWS_WITH(parse_model_file(with_emc("[]"), "m.yaml"), Catch::Contains("at least one level"));
+}
+
+TEST_CASE("model file: size and segment count are bounded", "[layerwise][model-file]") {
+  std::string many = kVersion1.substr(0, kVersion1.find("segments:")) + "segments:\n";
+  for (std::size_t i = 0; i <= flame::kMaxModelSegments; ++i)
+    many += "  - {name: s, cpu: [1, 1], gpu: {work_ns_hz: 1, memory_ns: [1, 1, 1]}}\n";
+  CHECK_THROWS_WITH(parse_model_file(many, "m.yaml"),
+                    Catch::Contains("segments: 20001 of them; a model file may "
+                                    "hold at most 20000"));
+  const auto big = std::filesystem::temp_directory_path() / ("flame-big-model-" + std::to_string(::getpid()));
+  {
+    std::ofstream out(big);
+    out << kVersion1 << "# " << std::string(flame::kMaxModelFileBytes, 'x') << "\n";
+  }
+  CHECK_THROWS_WITH(load_model_file(big), Catch::Contains("a model file may hold at most 4194304 bytes"));
+  std::filesystem::remove(big);
 }
 
 TEST_CASE("model file: a version 2 layer-wise file round-trips the host EMC term",

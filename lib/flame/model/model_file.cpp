@@ -46,6 +46,9 @@ std::shared_ptr<const LatencyModel> parse_layerwise(const YAML::Node& root, cons
   if (emc.front() <= 0) r.fail(root["emc_hz"], "emc_hz: a memory clock must be above 0 Hz");
   const YAML::Node segs = r.need(root, "segments");
   if (!segs.IsSequence() || segs.size() == 0) r.fail(segs, "segments: expected a non-empty list");
+  if (segs.size() > kMaxModelSegments)
+    r.fail(segs, fmt::format("segments: {} of them; a model file may hold at most {}", segs.size(),
+                             kMaxModelSegments));
   std::vector<std::string> names;
   std::vector<CpuCurve> cpu;
   std::vector<GpuCurve> gpu;
@@ -107,6 +110,12 @@ LoadedModel parse_model_file(const std::string& yaml, const std::string& source)
 }
 
 LoadedModel load_model_file(const std::filesystem::path& path) {
+  std::error_code ec;
+  const auto bytes = std::filesystem::file_size(path, ec);
+  if (!ec && bytes > kMaxModelFileBytes)
+    throw ModelFileError(
+        fmt::format("{}: {} bytes; a model file may hold at most {} bytes (docs/model-format.md)",
+                    path.string(), bytes, kMaxModelFileBytes));
   return parse_model_file(io::read_file<ModelFileError>(path, "model file"), path.string());
 }
 

@@ -2,6 +2,8 @@
 // Versioned YAML model files (docs/model-format.md): what `flame fit` writes and flamed loads.
 // Top level: format: flame-model, version: 1 or 2, kind: <kind>, name: <served name>; the rest depends
 // on the kind. Loading dispatches on kind; errors name file:line:column.
+#include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <stdexcept>
@@ -17,6 +19,11 @@ namespace flame {
 // version 1, and older files of both kinds load as before.
 inline constexpr int kModelFileVersion = 3;
 inline constexpr int kOldestModelFileVersion = 1;
+
+// Bounds on what a model file may hold, so that loading one (also on flamed's event loop at a
+// reload) stays well under a second: real files are tens of kilobytes and hundreds of segments.
+inline constexpr std::uintmax_t kMaxModelFileBytes = 4u << 20;
+inline constexpr std::size_t kMaxModelSegments = 20000;
 
 struct ModelFileError : std::runtime_error {
   using std::runtime_error::runtime_error;
