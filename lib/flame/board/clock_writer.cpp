@@ -247,6 +247,19 @@ std::optional<FrequencyBounds> ClockWriter::bounds(const DomainRef& d) {
   return std::nullopt;
 }
 
+bool ClockWriter::stops_before_writing(const DomainRef& d, bool dry_run, DomainResult& r) {
+  if (dry_run) {
+    r.outcome = Outcome::Planned;
+    return true;
+  }
+  if (before_write_ && !before_write_(d)) {
+    r.outcome = Outcome::Failed;
+    r.message = "baseline could not be saved; not writing";
+    return true;
+  }
+  return false;
+}
+
 DomainResult ClockWriter::apply_range(const DomainRef& d, std::optional<std::uint64_t> value, bool max,
                                       bool dry_run) {
   DomainResult r;
@@ -294,15 +307,7 @@ DomainResult ClockWriter::apply_range(const DomainRef& d, std::optional<std::uin
     r.actual = *target;
     return r;
   }
-  if (dry_run) {
-    r.outcome = Outcome::Planned;
-    return r;
-  }
-  if (before_write_ && !before_write_(d)) {
-    r.outcome = Outcome::Failed;
-    r.message = "baseline could not be saved; not writing";
-    return r;
-  }
+  if (stops_before_writing(d, dry_run, r)) return r;
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto recs = execute_writes(io_, r.planned, opts_.retry);
     r.writes.insert(r.writes.end(), recs.begin(), recs.end());
@@ -372,15 +377,7 @@ DomainResult ClockWriter::apply_emc(std::optional<std::uint64_t> value, bool max
     return r;
   }
   r.planned = plan_emc_rate(e.lock_path, e.rate_write_path, locked, *rate, *target);
-  if (dry_run) {
-    r.outcome = Outcome::Planned;
-    return r;
-  }
-  if (before_write_ && !before_write_(d)) {
-    r.outcome = Outcome::Failed;
-    r.message = "baseline could not be saved; not writing";
-    return r;
-  }
+  if (stops_before_writing(d, dry_run, r)) return r;
   r.writes = execute_writes(io_, r.planned, opts_.retry);
   if (const auto* bad = first_failure(r.writes)) {
     r.message = fmt::format("write {} <- {}: {}", bad->path, bad->value, errno_name(bad->error));

@@ -126,6 +126,8 @@ class ClockWriter {
   DomainResult apply_emc(std::optional<std::uint64_t> value, bool max, bool dry_run);
   DomainHealth* health(const DomainRef& d);
   void mark_failure(const DomainRef& d, int err, DomainResult& r);
+  // A dry run, or a baseline that could not be saved first: `r` is final, nothing is written.
+  bool stops_before_writing(const DomainRef& d, bool dry_run, DomainResult& r);
 
   Board& board_;
   SysfsRoot root_;
