@@ -143,7 +143,7 @@ ClockWriter::ClockWriter(Board& board, SysfsRoot root, FileAccess& io, WriterOpt
     : board_(board),
       root_(std::move(root)),
       io_(io),
-      opts_(std::move(opts)),
+      opts_(opts),
       nvpmodel_status_(board.nvpmodel.status) {}
 
 DomainHealth* ClockWriter::health(const DomainRef& d) {
