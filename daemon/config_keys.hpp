@@ -41,10 +41,10 @@ struct ConfigKey {
   bool reloadable;
   std::string help;
   AnyConfigField field;
-  double lo = 0, hi = 0;             // Number, Count
+  double lo = 0, hi = 0;                  // Number, Count
   std::vector<std::string> choices = {};  // Choice
-  std::size_t max_bytes = 0;         // paths: 0 = no limit
-  bool dumped_at_default = true;     // false: --dump-config leaves the key out while at its default
+  std::size_t max_bytes = 0;              // paths: 0 = no limit
+  bool dumped_at_default = true;          // false: --dump-config leaves the key out while at its default
 };
 
 // Every key, in the order --dump-config and flamed.yaml(5) list them.

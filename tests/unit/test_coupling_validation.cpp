@@ -66,7 +66,8 @@ TEST_CASE("validate coupling: leave one configuration out, and the steady sweeps
     CHECK(r.ours_steady.s_gt_1.max_ape_pct < r.ours.s_gt_1.max_ape_pct);
   }
   // The drifting example: mobilenet_v3_small b1 at s = 3 in run 1 (halves 12.5 and 15.1 ms).
-  const auto run1 = load_coupling_dataset(std::string(FLAME_SOURCE_DIR) + "/data/h200-coupling/coupling.json");
+  const auto run1 =
+      load_coupling_dataset(std::string(FLAME_SOURCE_DIR) + "/data/h200-coupling/coupling.json");
   for (const auto& c : run1.configs)
     if (c.tag == "mobilenet_v3_small_b1_float32")
       for (const auto& s : c.sweeps)

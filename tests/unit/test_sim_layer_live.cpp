@@ -312,7 +312,8 @@ TEST_CASE("sim app: its trace reads back as the replay, power on VDD_IN", "[sim]
       const auto w = flame::iterations_wall_window(flame::summarize_trace_file(file));
       REQUIRE(w);
       const double first = run.recorded.front().start_ms - run.start_ms;
-      const double last_end = run.recorded.back().start_ms + run.recorded.back().result.latency_ms - run.start_ms;
+      const double last_end =
+          run.recorded.back().start_ms + run.recorded.back().result.latency_ms - run.start_ms;
       CHECK(static_cast<double>(w->begin_ns - wall) == Approx(first * 1e6).margin(1e3));
       CHECK(static_cast<double>(w->end_ns - wall) == Approx(last_end * 1e6 - t.params().sync_ns).margin(1e3));
     }

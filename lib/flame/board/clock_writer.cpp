@@ -140,11 +140,7 @@ struct RangeFiles {
 }  // namespace
 
 ClockWriter::ClockWriter(Board& board, SysfsRoot root, FileAccess& io, WriterOptions opts)
-    : board_(board),
-      root_(std::move(root)),
-      io_(io),
-      opts_(opts),
-      nvpmodel_status_(board.nvpmodel.status) {}
+    : board_(board), root_(std::move(root)), io_(io), opts_(opts), nvpmodel_status_(board.nvpmodel.status) {}
 
 DomainHealth* ClockWriter::health(const DomainRef& d) {
   switch (d.kind) {

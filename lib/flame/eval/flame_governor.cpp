@@ -19,7 +19,8 @@ policy::ModelSet grid_models(const std::map<std::string, grid::GridModel>& model
   return out;
 }
 
-FlameGovernor::FlameGovernor(policy::ModelSet models, FlameOptions o) : models_(std::move(models)), o_(std::move(o)) {
+FlameGovernor::FlameGovernor(policy::ModelSet models, FlameOptions o)
+    : models_(std::move(models)), o_(std::move(o)) {
   if (models_.empty()) throw std::invalid_argument("flamed governor: no models");
 }
 
