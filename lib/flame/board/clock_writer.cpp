@@ -243,6 +243,20 @@ std::optional<FrequencyBounds> ClockWriter::bounds(const DomainRef& d) {
   return std::nullopt;
 }
 
+std::optional<std::pair<std::uint64_t, std::uint64_t>> ClockWriter::read_both(const DomainRef& d,
+                                                                              const std::string& first,
+                                                                              const std::string& second,
+                                                                              const char* what,
+                                                                              DomainResult& r) {
+  int err = 0;
+  const auto a = read_u64(io_, first, &err);
+  const auto b = a ? read_u64(io_, second, &err) : std::nullopt;
+  if (a && b) return std::pair{*a, *b};
+  r.message = fmt::format("cannot read {}: {}", what, errno_name(err));
+  mark_failure(d, err, r);
+  return std::nullopt;
+}
+
 bool ClockWriter::stops_before_writing(const DomainRef& d, bool dry_run, DomainResult& r) {
   if (dry_run) {
     r.outcome = Outcome::Planned;
@@ -276,15 +290,10 @@ DomainResult ClockWriter::apply_range(const DomainRef& d, std::optional<std::uin
     f = {join(board_.gpu.devfreq_dir, "min_freq"), join(board_.gpu.devfreq_dir, "max_freq")};
   }
 
-  int err = 0;
-  auto cur_lo = read_u64(io_, f.min_path, &err);
-  auto cur_hi = cur_lo ? read_u64(io_, f.max_path, &err) : std::nullopt;
-  if (!cur_lo || !cur_hi) {
-    r.message = "cannot read current min/max: " + errno_name(err);
-    mark_failure(d, err, r);
-    return r;
-  }
-  if (!reference_max_.count(d.id())) reference_max_[d.id()] = *cur_hi;  // pre-write ceiling
+  const auto cur = read_both(d, f.min_path, f.max_path, "current min/max", r);
+  if (!cur) return r;
+  const auto [cur_lo, cur_hi] = *cur;
+  if (!reference_max_.count(d.id())) reference_max_[d.id()] = cur_hi;  // pre-write ceiling
 
   auto b = bounds(d);
   std::optional<std::uint64_t> target;
@@ -297,7 +306,7 @@ DomainResult ClockWriter::apply_range(const DomainRef& d, std::optional<std::uin
     return r;
   }
   r.target = *target;
-  r.planned = plan_range(f.min_path, f.max_path, *cur_lo, *cur_hi, *target, *target);
+  r.planned = plan_range(f.min_path, f.max_path, cur_lo, cur_hi, *target, *target);
   if (r.planned.empty()) {
     r.outcome = Outcome::Unchanged;
     r.actual = *target;
@@ -312,8 +321,8 @@ DomainResult ClockWriter::apply_range(const DomainRef& d, std::optional<std::uin
       mark_failure(d, bad->error, r);
       return r;
     }
-    auto lo = read_u64(io_, f.min_path, &err);
-    auto hi = read_u64(io_, f.max_path, &err);
+    auto lo = read_u64(io_, f.min_path);
+    auto hi = read_u64(io_, f.max_path);
     if (lo && hi && *lo == *target && *hi == *target) {
       r.outcome = Outcome::Applied;
       r.actual = *target;
@@ -344,14 +353,9 @@ DomainResult ClockWriter::apply_emc(std::optional<std::uint64_t> value, bool max
         std::string(to_string(e.health.status)) + (e.health.reason.empty() ? "" : ": " + e.health.reason);
     return r;
   }
-  int err = 0;
-  auto lock = read_u64(io_, e.lock_path, &err);
-  auto rate = lock ? read_u64(io_, e.rate_path, &err) : std::nullopt;
-  if (!lock || !rate) {
-    r.message = "cannot read EMC lock/rate: " + errno_name(err);
-    mark_failure(d, err, r);
-    return r;
-  }
+  const auto lock_rate = read_both(d, e.lock_path, e.rate_path, "EMC lock/rate", r);
+  if (!lock_rate) return r;
+  const auto [lock, rate] = *lock_rate;
   auto b = bounds(d);
   std::optional<std::uint64_t> target;
   if (b) target = value ? clamp_frequency(*value, *b) : (max ? highest_frequency(*b) : std::nullopt);
@@ -366,13 +370,13 @@ DomainResult ClockWriter::apply_emc(std::optional<std::uint64_t> value, bool max
   // recognised as unchanged instead of rewritten every time.
   const auto known = emc_rounding_.find(*target);
   const std::uint64_t expect = known != emc_rounding_.end() ? known->second : *target;
-  const bool locked = *lock != 0;
-  if (locked && *rate == expect) {
+  const bool locked = lock != 0;
+  if (locked && rate == expect) {
     r.outcome = Outcome::Unchanged;
-    r.actual = *rate;
+    r.actual = rate;
     return r;
   }
-  r.planned = plan_emc_rate(e.lock_path, e.rate_write_path, locked, *rate, *target);
+  r.planned = plan_emc_rate(e.lock_path, e.rate_write_path, locked, rate, *target);
   if (stops_before_writing(d, dry_run, r)) return r;
   r.writes = execute_writes(io_, r.planned, opts_.retry);
   if (const auto* bad = first_failure(r.writes)) {

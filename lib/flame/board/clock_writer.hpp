@@ -14,6 +14,7 @@
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "flame/board/board.hpp"
@@ -126,6 +127,11 @@ class ClockWriter {
   DomainResult apply_emc(std::optional<std::uint64_t> value, bool max, bool dry_run);
   DomainHealth* health(const DomainRef& d);
   void mark_failure(const DomainRef& d, int err, DomainResult& r);
+  // Two attributes read together; on failure the domain is marked and `r` says what was unreadable.
+  std::optional<std::pair<std::uint64_t, std::uint64_t>> read_both(const DomainRef& d,
+                                                                   const std::string& first,
+                                                                   const std::string& second,
+                                                                   const char* what, DomainResult& r);
   // A dry run, or a baseline that could not be saved first: `r` is final, nothing is written.
   bool stops_before_writing(const DomainRef& d, bool dry_run, DomainResult& r);
 
