@@ -257,6 +257,23 @@ std::optional<std::pair<std::uint64_t, std::uint64_t>> ClockWriter::read_both(co
   return std::nullopt;
 }
 
+std::optional<std::uint64_t> ClockWriter::target_within_bounds(const DomainRef& d,
+                                                               const std::optional<FrequencyBounds>& b,
+                                                               std::optional<std::uint64_t> value, bool max,
+                                                               const char* noun, DomainResult& r) {
+  std::optional<std::uint64_t> target;
+  if (b) target = value ? clamp_frequency(*value, *b) : (max ? highest_frequency(*b) : std::nullopt);
+  if (!target) {
+    r.outcome = Outcome::Dropped;
+    r.error = ErrorClass::Invalid;
+    r.message = b ? fmt::format("no {} allowed within [{}, {}]", noun, b->floor, b->ceiling) : "no bounds";
+    spdlog::warn("board: {}: target dropped: {}", d.id(), r.message);
+    return std::nullopt;
+  }
+  r.target = *target;
+  return target;
+}
+
 bool ClockWriter::stops_before_writing(const DomainRef& d, bool dry_run, DomainResult& r) {
   if (dry_run) {
     r.outcome = Outcome::Planned;
@@ -295,17 +312,8 @@ DomainResult ClockWriter::apply_range(const DomainRef& d, std::optional<std::uin
   const auto [cur_lo, cur_hi] = *cur;
   if (!reference_max_.count(d.id())) reference_max_[d.id()] = cur_hi;  // pre-write ceiling
 
-  auto b = bounds(d);
-  std::optional<std::uint64_t> target;
-  if (b) target = value ? clamp_frequency(*value, *b) : (max ? highest_frequency(*b) : std::nullopt);
-  if (!target) {
-    r.outcome = Outcome::Dropped;
-    r.error = ErrorClass::Invalid;
-    r.message = b ? fmt::format("no frequency allowed within [{}, {}]", b->floor, b->ceiling) : "no bounds";
-    spdlog::warn("board: {}: target dropped: {}", d.id(), r.message);
-    return r;
-  }
-  r.target = *target;
+  const auto target = target_within_bounds(d, bounds(d), value, max, "frequency", r);
+  if (!target) return r;
   r.planned = plan_range(f.min_path, f.max_path, cur_lo, cur_hi, *target, *target);
   if (r.planned.empty()) {
     r.outcome = Outcome::Unchanged;
@@ -356,16 +364,9 @@ DomainResult ClockWriter::apply_emc(std::optional<std::uint64_t> value, bool max
   const auto lock_rate = read_both(d, e.lock_path, e.rate_path, "EMC lock/rate", r);
   if (!lock_rate) return r;
   const auto [lock, rate] = *lock_rate;
-  auto b = bounds(d);
-  std::optional<std::uint64_t> target;
-  if (b) target = value ? clamp_frequency(*value, *b) : (max ? highest_frequency(*b) : std::nullopt);
-  if (!target) {
-    r.outcome = Outcome::Dropped;
-    r.error = ErrorClass::Invalid;
-    r.message = b ? fmt::format("no rate allowed within [{}, {}]", b->floor, b->ceiling) : "no bounds";
-    return r;
-  }
-  r.target = *target;
+  const auto b = bounds(d);
+  const auto target = target_within_bounds(d, b, value, max, "rate", r);
+  if (!target) return r;
   // Without a rate table BPMP rounds to a supported rate; remember what it did so a repeat request is
   // recognised as unchanged instead of rewritten every time.
   const auto known = emc_rounding_.find(*target);

@@ -132,6 +132,12 @@ class ClockWriter {
                                                                    const std::string& first,
                                                                    const std::string& second,
                                                                    const char* what, DomainResult& r);
+  // The request clamped into bounds `b` (the highest for `max`), set as r.target; without
+  // one, `r` is final: Dropped, naming the bounds.
+  std::optional<std::uint64_t> target_within_bounds(const DomainRef& d,
+                                                    const std::optional<FrequencyBounds>& b,
+                                                    std::optional<std::uint64_t> value, bool max,
+                                                    const char* noun, DomainResult& r);
   // A dry run, or a baseline that could not be saved first: `r` is final, nothing is written.
   bool stops_before_writing(const DomainRef& d, bool dry_run, DomainResult& r);
 
