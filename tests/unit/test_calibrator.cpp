@@ -4,6 +4,7 @@
 #include "flame/calibrate/calibrator.hpp"
 
 using flame::Calibrator;
+using flame::CalibratorOptions;
 
 TEST_CASE("calibrator: converges to a systematic model error") {
   Calibrator c;
@@ -100,4 +101,33 @@ TEST_CASE("calibrator: the planning margin covers the measured scatter") {
   CHECK(d.states().at(noisy).spread() == Approx(s.spread()));
   CHECK(d.load_json(nlohmann::json::parse(R"({"version":1,"buckets":{"a":{"factor":1,"spread":-1}}})"))
             .size() == 1);
+}
+
+TEST_CASE("calibrator: buckets of models no longer served are kept, at most max_stale_buckets",
+          "[calibration]") {
+  CalibratorOptions o;
+  o.max_stale_buckets = 2;
+  Calibrator c(o);
+  CHECK(Calibrator::model_id("resnet", "0a1b2c3d") == "resnet@0a1b2c3d");
+  CHECK(Calibrator::model_id("resnet", "") == "resnet");
+  const std::string served = Calibrator::model_id("qwen", "1111");
+  c.observe(Calibrator::key(served, "decode", 100), 10, 11);
+  c.observe(Calibrator::key(served, "prefill", 1000), 10, 11);
+  for (const char* old : {"qwen@0001", "qwen@0002", "qwen@0003"})
+    c.observe(Calibrator::key(old, "decode", 100), 10, 12);
+  c.observe("resnet", 10, 9);  // a bucket from before digests: as stale as any
+  // Stale: qwen@0001..3 and resnet; the two most recently observed stay.
+  const auto dropped = c.retain({served});
+  CHECK(dropped == std::vector<std::string>{"qwen@0001/decode/ctx128", "qwen@0002/decode/ctx128"});
+  CHECK(c.states().size() == 4);
+  CHECK(c.states().count("qwen@1111/decode/ctx128") == 1);
+  CHECK(c.states().count("qwen@1111/prefill/ctx1024") == 1);
+  CHECK(c.states().count("resnet") == 1);
+  CHECK(c.retain({served}).empty());  // within the bound: nothing more goes
+
+  // Recency survives a save and load: the order of the stale buckets is the same afterwards.
+  Calibrator again(o);
+  CHECK(again.load_json(c.to_json()).empty());
+  again.observe("other@1", 10, 10);
+  CHECK(again.retain({served}) == std::vector<std::string>{"qwen@0003/decode/ctx128"});
 }

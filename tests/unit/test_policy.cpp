@@ -356,3 +356,63 @@ TEST_CASE("policy: a write refused when the idle delay ends is counted, never th
   CHECK(s.counters.hardware_faults == 1);
   CHECK_THAT(s.hardware_fault, Catch::StartsWith("idle: "));
 }
+
+TEST_CASE("policy: ctx and phase are refused by a model that does not use them", "[policy]") {
+  Rig r({});
+  auto b = begin(1, "m", 100);
+  b.ctx = 512;
+  auto out = r.policy.begin(1, b, 0);
+  REQUIRE(out.error);
+  CHECK_THAT(*out.error, Catch::Contains("does not use \"ctx\" or \"phase\""));
+  b.ctx.reset();
+  b.phase = "decode";
+  CHECK(r.policy.begin(1, b, 0).error);
+  CHECK(r.act.now == r.act.baseline);  // refused: nothing written
+  b.phase.reset();
+  CHECK_FALSE(r.policy.begin(1, b, 0).error);
+}
+
+TEST_CASE("policy: a refused model is named with its reason, and listed in status", "[policy]") {
+  Rig r({});
+  r.policy.set_models({{"m", r.model}},
+                      {{"tx2-model", "x.yaml: fitted on board tx2-flexibo, not on this orin"}});
+  const auto out = r.policy.begin(1, begin(1, "tx2-model", 100), 0);
+  REQUIRE(out.error);
+  CHECK(*out.error ==
+        "model \"tx2-model\" is not served: x.yaml: fitted on board tx2-flexibo, not on this orin");
+  CHECK(*r.policy.begin(1, begin(2, "nosuch", 100), 0).error == "unknown model \"nosuch\"");
+  const auto s = to_json(r.policy.status(0), 0);
+  CHECK(s["models"]["tx2-model"]["served"] == false);
+  CHECK(s["models"]["m"]["served"] == true);
+  CHECK_THAT(s["models"]["tx2-model"]["refused"].get<std::string>(), Catch::Contains("tx2-flexibo"));
+}
+
+TEST_CASE("policy: no prediction for a clock the board does not tell", "[policy]") {
+  Rig r({});
+  r.act.g.gpu_hz = {0};  // the actuator's way of saying: GPU clock unknown
+  const auto out = r.policy.begin(1, begin(1, "m", 100), 0);
+  REQUIRE(out.error);
+  CHECK(*out.error == "cannot plan: the board does not tell its GPU clock (see status: degraded)");
+  CHECK(r.calls == 0);
+  CHECK(r.act.now == r.act.baseline);
+}
+
+TEST_CASE("policy: calibration follows the model file; a re-profiled model starts fresh", "[policy]") {
+  Rig r({});
+  r.policy.set_models({{"m", ServedModel(r.model, "", "aaaa0001")}});
+  for (int i = 0; i < 3; ++i) {
+    const auto b = r.policy.begin(1, begin(i, "m", 100), i * 10);
+    EndRequest e;
+    e.id = i;
+    e.latency_ms = b.predicted_ms * 1.5;
+    REQUIRE(r.policy.end(1, e, i * 10 + 5).calibration->updated);
+  }
+  CHECK(r.policy.calibrator().states().count("m@aaaa0001") == 1);
+  CHECK(r.policy.begin(1, begin(9, "m", 100), 50).calibration > 1.0);
+
+  // The same name from a new file: a new bucket; the old one is kept (the file may come back).
+  r.policy.set_models({{"m", ServedModel(r.model, "", "bbbb0002")}});
+  CHECK(r.policy.begin(1, begin(10, "m", 100), 60).calibration == 1.0);
+  CHECK(r.policy.calibrator().states().count("m@aaaa0001") == 1);
+  CHECK(to_json(r.policy.status(70), 0)["models"]["m"]["digest"] == "bbbb0002");
+}

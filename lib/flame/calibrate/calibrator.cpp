@@ -18,6 +18,29 @@ std::string Calibrator::key(const std::string& model, const std::string& phase, 
   return model + "/" + (phase.empty() ? "any" : phase) + (ctx > 0 ? "/ctx" + std::to_string(bucket) : "");
 }
 
+std::string Calibrator::model_id(const std::string& name, const std::string& digest) {
+  return digest.empty() ? name : name + "@" + digest;
+}
+
+std::vector<std::string> Calibrator::retain(const std::vector<std::string>& served_ids) {
+  const auto served = [&](const std::string& k) {
+    return std::any_of(served_ids.begin(), served_ids.end(), [&](const std::string& id) {
+      return k == id || (k.size() > id.size() && k.compare(0, id.size(), id) == 0 && k[id.size()] == '/');
+    });
+  };
+  std::vector<std::pair<uint64_t, std::string>> stale;
+  for (const auto& [k, s] : states_)
+    if (!served(k)) stale.emplace_back(s.seen, k);
+  std::vector<std::string> dropped;
+  if (stale.size() <= o_.max_stale_buckets) return dropped;
+  std::sort(stale.begin(), stale.end());  // least recently observed first
+  for (size_t i = 0; i < stale.size() - o_.max_stale_buckets; ++i) {
+    states_.erase(stale[i].second);
+    dropped.push_back(stale[i].second);
+  }
+  return dropped;
+}
+
 double Calibrator::factor(const std::string& key) const {
   auto it = states_.find(key);
   return it == states_.end() ? 1.0 : it->second.factor;
@@ -36,6 +59,7 @@ bool Calibrator::observe(const std::string& key, double model_ms, double measure
   if (!(model_ms > 0) || !(measured_ms > 0) || !std::isfinite(model_ms) || !std::isfinite(measured_ms))
     return false;
   CalibrationState& s = states_[key];
+  s.seen = ++observations_;
   const double ratio = measured_ms / model_ms;
   s.last_ratio = ratio;
   const double rel = ratio / s.factor;
@@ -65,11 +89,8 @@ void Calibrator::set_options(const CalibratorOptions& options) {
 }
 
 nlohmann::json to_json(const CalibrationState& s) {
-  return {{"factor", s.factor},
-          {"samples", s.samples},
-          {"rejected", s.rejected},
-          {"last_ratio", s.last_ratio},
-          {"spread", s.spread()}};
+  return {{"factor", s.factor},         {"samples", s.samples}, {"rejected", s.rejected},
+          {"last_ratio", s.last_ratio}, {"spread", s.spread()}, {"seen", s.seen}};
 }
 
 nlohmann::json Calibrator::to_json() const {
@@ -103,6 +124,7 @@ std::string read_bucket(const nlohmann::json& v, const CalibratorOptions& o, Cal
   const double spread = v.contains("spread") && v["spread"].is_number() ? v["spread"].get<double>() : 0.0;
   if (!std::isfinite(spread) || spread < 0 || spread > 10) return "spread out of range";
   s.variance = spread * spread;
+  s.seen = v.contains("seen") && v["seen"].is_number_unsigned() ? v["seen"].get<uint64_t>() : 0;
   return "";
 }
 
@@ -130,6 +152,8 @@ std::vector<std::string> Calibrator::load_json(const nlohmann::json& j) {
       if (!next.count(k) && !aside.contains(k)) take(k, v);
   states_ = std::move(next);
   set_aside_ = std::move(aside);
+  observations_ = 0;
+  for (const auto& [k, st] : states_) observations_ = std::max(observations_, st.seen);
   return problems;
 }
 

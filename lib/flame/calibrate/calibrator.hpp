@@ -4,6 +4,7 @@
 // predicted, robust to outliers: a ratio far from the current factor is ignored unless several in
 // a row agree (then the world changed and the factor jumps to their median).
 #include <cmath>
+#include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -23,6 +24,9 @@ struct CalibratorOptions {
   // ratios were seen; 0 = the fixed safety margin only.
   double noise_z = 2.33;
   int min_noise_samples = 8;
+  // Buckets of models no longer served (re-profiled or removed) kept for when they come back; beyond
+  // this many, the least recently observed go.
+  size_t max_stale_buckets = 256;
 };
 
 struct CalibrationState {
@@ -32,11 +36,12 @@ struct CalibrationState {
   double last_ratio = 0;
   double variance = 0;          // EWMA of (ratio / factor - 1)^2: the run-to-run scatter
   std::vector<double> pending;  // current run of same-side outliers
+  uint64_t seen = 0;            // when it was last observed, in observations of the whole calibrator
   double spread() const { return std::sqrt(variance); }
 };
 
 // One bucket as the state file and flamed's `status` show it: factor, samples, rejected,
-// last_ratio, spread.
+// last_ratio, spread, seen (when it was last observed).
 nlohmann::json to_json(const CalibrationState& s);
 
 class Calibrator {
@@ -47,8 +52,14 @@ class Calibrator {
   void set_options(const CalibratorOptions& options);
   const CalibratorOptions& options() const { return o_; }
 
-  // Key of a model's calibration bucket: SLM contexts share a bucket per power of two.
+  // Key of a model's calibration bucket: SLM contexts share a bucket per power of two. `model` is
+  // the model's identity, model_id(name, digest): a re-profiled model starts uncalibrated.
   static std::string key(const std::string& model, const std::string& phase = {}, int ctx = 0);
+  static std::string model_id(const std::string& name, const std::string& digest);
+
+  // Keeps the buckets of the served models (their model_id) and at most max_stale_buckets others,
+  // the most recently observed; returns the keys dropped.
+  std::vector<std::string> retain(const std::vector<std::string>& served_ids);
 
   double factor(const std::string& key) const;
   // What the deadline is divided by before the search: factor x (1 + margin), the margin being the
@@ -74,6 +85,7 @@ class Calibrator {
   CalibratorOptions o_;
   std::map<std::string, CalibrationState> states_;
   nlohmann::json set_aside_ = nlohmann::json::object();
+  uint64_t observations_ = 0;
 };
 
 }  // namespace flame

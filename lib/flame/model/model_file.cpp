@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
+#include <zlib.h>
 
 #include <cmath>
 #include <optional>
@@ -116,7 +117,16 @@ LoadedModel load_model_file(const std::filesystem::path& path) {
     throw ModelFileError(
         fmt::format("{}: {} bytes; a model file may hold at most {} bytes (docs/model-format.md)",
                     path.string(), bytes, kMaxModelFileBytes));
-  return parse_model_file(io::read_file<ModelFileError>(path, "model file"), path.string());
+  const std::string text = io::read_file<ModelFileError>(path, "model file");
+  LoadedModel m = parse_model_file(text, path.string());
+  m.digest = model_digest(text);
+  return m;
+}
+
+std::string model_digest(const std::string& text) {
+  const auto crc = ::crc32(::crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(text.data()),
+                           static_cast<uInt>(text.size()));
+  return fmt::format("{:08x}", crc);
 }
 
 std::string layerwise_to_yaml(const LayerwiseModel& m, const std::string& name, const std::string& board,

@@ -32,9 +32,13 @@ struct ModelFileError : std::runtime_error {
 struct LoadedModel {
   std::string name;
   std::string kind;
-  std::string board;  // informational: the board the model was fitted for
+  std::string board;   // the board the model was fitted for ("" = not said); flamed serves it only there
+  std::string digest;  // of the file's text (CRC-32, hex): a re-profiled model is a different model
   std::shared_ptr<const LatencyModel> model;
 };
+
+// The digest load_model_file gives a file with this text.
+std::string model_digest(const std::string& text);
 
 LoadedModel load_model_file(const std::filesystem::path& path);
 LoadedModel parse_model_file(const std::string& yaml, const std::string& source);

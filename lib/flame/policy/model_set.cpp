@@ -8,9 +8,21 @@
 
 namespace flame::policy {
 
-LoadedModels load_model_dir(const std::filesystem::path& dir) {
+std::string refusal(const std::string& model_board, const ModelAdmission& a) {
+  if (a.allow_foreign || model_board.empty() || model_board == a.board) return "";
+  if (a.board.empty())
+    return fmt::format(
+        "fitted on board {}, and this board is not identified (set board_file, or allow_foreign_models: "
+        "true to serve it anyway)",
+        model_board);
+  return fmt::format("fitted on board {}, not on this {} (allow_foreign_models: true serves it anyway)",
+                     model_board, a.board);
+}
+
+LoadedModels load_model_dir(const std::filesystem::path& dir, const ModelAdmission& admission) {
   LoadedModels out;
-  auto& [models, errors] = out;
+  auto& models = out.models;
+  auto& errors = out.errors;
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) {
     errors.push_back(fmt::format("models directory {} does not exist: no models to serve", dir.string()));
@@ -25,12 +37,16 @@ LoadedModels load_model_dir(const std::filesystem::path& dir) {
   for (const auto& f : files) {
     try {
       auto m = load_model_file(f);
-      if (models.count(m.name)) {
+      if (models.count(m.name) || out.refused.count(m.name)) {
         errors.push_back(
             fmt::format("{}: model name '{}' already loaded from another file; skipped", f.string(), m.name));
         continue;
       }
-      models[m.name] = m.model;
+      if (auto why = refusal(m.board, admission); !why.empty()) {
+        out.refused.emplace(m.name, fmt::format("{}: {}", f.filename().string(), why));
+        continue;
+      }
+      models[m.name] = ServedModel(m.model, m.board, m.digest);
     } catch (const std::exception& e) {
       errors.push_back(fmt::format("skipping model file: {}", e.what()));
     }

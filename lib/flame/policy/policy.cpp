@@ -11,6 +11,18 @@ namespace {
 // A budget the queue has already used up is planned as this (the search then runs at the fastest
 // clocks, flagged infeasible): the search needs a positive target.
 constexpr double kMinBudgetMs = 1e-3;
+
+// Domains whose clock the board does not tell (the actuator offers 0): a model cannot predict
+// there, and a plan would carry an absurd latency.
+std::string unknown_clocks(const ClockGrid& g) {
+  std::vector<std::string> out;
+  const auto unknown = [](const std::vector<double>& axis) { return axis.empty() || !(axis.front() > 0); };
+  if (unknown(g.cpu_khz)) out.emplace_back("CPU");
+  if (unknown(g.gpu_hz)) out.emplace_back("GPU");
+  if (unknown(g.emc_hz)) out.emplace_back("EMC");
+  return fmt::format("{}", fmt::join(out, ", "));
+}
+
 }  // namespace
 
 const char* to_string(IdlePolicy p) {
@@ -45,9 +57,14 @@ Policy::Policy(Options options, Actuator& actuator, CalibratorOptions calibratio
       calibrator_(calibration),
       applied_(actuator.current()) {}
 
-void Policy::set_models(ModelSet models) {
+void Policy::set_models(ModelSet models, std::map<std::string, std::string> refused) {
   models_ = std::move(models);
+  refused_ = std::move(refused);
   decisions_.clear();
+  std::vector<std::string> served;
+  for (const auto& [name, m] : models_) served.push_back(Calibrator::model_id(name, m.digest));
+  for (const auto& k : calibrator_.retain(served))
+    spdlog::info("calibration bucket {} dropped: its model is no longer served", k);
 }
 
 BeginResult Policy::refuse(int64_t id, std::string why) {
@@ -61,18 +78,30 @@ BeginResult Policy::refuse(int64_t id, std::string why) {
 BeginResult Policy::begin(uint64_t client, const BeginRequest& r, TimeMs now) {
   if (!enabled_) return refuse(r.id, "disabled");
   auto it = models_.find(r.model);
-  if (it == models_.end()) return refuse(r.id, fmt::format("unknown model \"{}\"", r.model));
-  const LatencyModel& model = *it->second;
+  if (it == models_.end()) {
+    if (auto no = refused_.find(r.model); no != refused_.end())
+      return refuse(r.id, fmt::format("model \"{}\" is not served: {}", r.model, no->second));
+    return refuse(r.id, fmt::format("unknown model \"{}\"", r.model));
+  }
+  const LatencyModel& model = *it->second.model;
   Workload w;
   if (model.needs_workload()) {
     if (!r.ctx || !r.phase)
       return refuse(r.id, fmt::format("model \"{}\" needs \"ctx\" and \"phase\"", r.model));
     w.ctx = *r.ctx;
     w.phase = *r.phase;
+  } else if (r.ctx || r.phase) {
+    // Accepting them would let an SLM app believe its context length is planned for.
+    return refuse(r.id, fmt::format("model \"{}\" ({}) does not use \"ctx\" or \"phase\": leave them out",
+                                    r.model, model.kind()));
   }
+  if (const auto unknown = unknown_clocks(actuator_.grid()); !unknown.empty())
+    return refuse(
+        r.id,
+        fmt::format("cannot plan: the board does not tell its {} clock (see status: degraded)", unknown));
   if (arbiter_.count(client) >= o_.max_requests_per_client)
     return refuse(r.id, "too many active requests on this connection");
-  const std::string key = Calibrator::key(r.model, w.phase, w.ctx);
+  const std::string key = Calibrator::key(Calibrator::model_id(r.model, it->second.digest), w.phase, w.ctx);
   const double factor = o_.recalibrate ? calibrator_.factor(key) : 1.0;
   const double divisor =
       o_.recalibrate ? calibrator_.divisor(key, o_.safety_margin_pct) : 1.0 + o_.safety_margin_pct / 100.0;
@@ -275,7 +304,9 @@ Status Policy::status(TimeMs now) const {
   s.applied = applied_;
   s.holding = holding_;
   s.enabled = enabled_;
-  for (const auto& [name, m] : models_) s.models[name] = {m->kind(), m->needs_workload()};
+  for (const auto& [name, m] : models_)
+    s.models[name] = {m.model->kind(), m.model->needs_workload(), m.board, m.digest, ""};
+  for (const auto& [name, why] : refused_) s.models[name] = {"", false, "", "", why};
   s.calibration = calibrator_.states();
   s.counters = counters();
   s.hardware_fault = hardware_fault_;

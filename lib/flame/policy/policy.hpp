@@ -106,6 +106,9 @@ struct ActiveRequest {
 struct ModelInfo {
   std::string kind;
   bool needs_workload = false;
+  std::string board;    // the board its file names
+  std::string digest;   // of its file (its calibration buckets carry it)
+  std::string refused;  // why it is not served; "" = served
 };
 
 struct Status {
@@ -125,7 +128,10 @@ class Policy {
   Policy(Options options, Actuator& actuator, CalibratorOptions calibration = {},
          Planner planner = greedy_planner());
 
-  void set_models(ModelSet models);  // atomic swap on reload; active holds keep their clocks
+  // Atomic swap on reload; active holds keep their clocks. `refused`: models not served (name -> why),
+  // shown in status and named when a request asks for one. Calibration buckets of models no longer
+  // served are kept, bounded (CalibratorOptions::max_stale_buckets).
+  void set_models(ModelSet models, std::map<std::string, std::string> refused = {});
   void set_options(const Options& options) { o_ = options; }
   const Options& options() const { return o_; }
   const ModelSet& models() const { return models_; }
@@ -177,6 +183,7 @@ class Policy {
   Planner planner_;
   Calibrator calibrator_;
   ModelSet models_;
+  std::map<std::string, std::string> refused_;
   Arbiter arbiter_;
   Clocks applied_{};
   Clocks target_{};                // last target written (applied_ is what the board accepted)
