@@ -48,6 +48,7 @@ struct Config {
   double idle_delay_ms = defaults::policy.idle_delay_ms;  // after the last request ends
   bool queue_aware = defaults::policy.queue_aware;        // a budget excludes the active requests' work
   bool dry_run = false;
+  bool allow_foreign_models = false;  // serve models whose board: names another board
 
   struct Limits {
     size_t max_line_bytes = 64 * 1024;

@@ -109,6 +109,9 @@ std::vector<ConfigKey> make_keys() {
       flag_key("queue_aware", true,
                "A request is planned for its deadline minus the predicted remaining work of the active ones.",
                [](Config& c) -> bool& { return c.queue_aware; }));
+  k.push_back(flag_key("allow_foreign_models", true,
+                       "Serve model files fitted on another board (their board: names a different one).",
+                       [](Config& c) -> bool& { return c.allow_foreign_models; }));
   k.push_back(flag_key("dry_run", true, "Log the clock writes and make none.",
                        [](Config& c) -> bool& { return c.dry_run; }));
   k.push_back(flag_key("dbus", false, "Publish org.flame.Flamed1 on the system bus.",

@@ -53,6 +53,7 @@ TEST_CASE("config keys: names are unique, every key has help and is read from th
   c.idle_delay_ms = 45;
   c.queue_aware = false;
   c.dry_run = true;
+  c.allow_foreign_models = true;
   c.dbus = false;
   c.simulation_clock = true;
   c.limits = {1024, 3, 5, 7, 9};
