@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <systemd/sd-daemon.h>
+#include <unistd.h>
 
 #include <fstream>
 
@@ -11,6 +12,7 @@
 #include "flame/io/move_aside.hpp"
 #include "flame/version.hpp"
 #include "metrics.hpp"
+#include "reload_record.hpp"
 #include "state_file.hpp"
 
 namespace flamed {
@@ -80,22 +82,45 @@ void App::start() {
       }
     }
   }
-  auto loaded = flame::policy::load_model_dir(config_.models_dir);
-  for (const auto& e : loaded.errors) spdlog::warn("{}", e);
-  policy_->set_models(std::move(loaded.models));
+  auto loaded = load_models(config_, "");
+  policy_->set_models(std::move(loaded.models), std::move(loaded.refused));
   spdlog::info("{} model(s) loaded from {}", policy_->models().size(), config_.models_dir.string());
 
   check_descriptors(config_.limits.max_connections);
-  server_ = std::make_unique<Server>(io_, config_.limits, *policy_, clock_, [this] {
-    calibration_dirty_ = true;
-    changed();
-  });
+  server_ = std::make_unique<Server>(
+      io_, config_.limits, *policy_, clock_,
+      [this] {
+        calibration_dirty_ = true;
+        changed();
+      },
+      [this] { return state().degraded_reasons; });
   socket_activated_ = sd_listen_fds(1) >= 1;
   if (socket_activated_)
     server_->adopt(SD_LISTEN_FDS_START);
   else
     server_->listen(config_.socket_path, config_.socket_mode, config_.socket_group);
   start_bus();
+}
+
+flame::policy::LoadedModels App::load_models(const Config& config, const char* context) const {
+  const flame::policy::ModelAdmission admission{actuator_->board_name(), config.allow_foreign_models};
+  auto loaded = flame::policy::load_model_dir(config.models_dir, admission);
+  for (const auto& e : loaded.errors) spdlog::warn("{}{}", context, e);
+  for (const auto& [name, why] : loaded.refused) spdlog::warn("{}model {} refused: {}", context, name, why);
+  return loaded;
+}
+
+BusState App::state() const {
+  return snapshot(config_, policy_->status(clock_.now()), &actuator_->board(), actuator_->grid(),
+                  actuator_->held());
+}
+
+void App::warn_degraded(const char* when) {
+  auto reasons = state().degraded_reasons;
+  if (reasons == degraded_logged_) return;
+  for (const auto& r : reasons) spdlog::warn("{}: degraded: {}", when, r);
+  if (reasons.empty() && !degraded_logged_.empty()) spdlog::info("{}: no longer degraded", when);
+  degraded_logged_ = std::move(reasons);
 }
 
 void App::changed() {
@@ -130,8 +155,18 @@ void App::wait_signals() {
   });
 }
 
+void App::record_reload(const ReloadResult& r) {
+  try {
+    write_reload_record(config_.runtime_dir,
+                        {static_cast<long>(::getpid()), reloads_, r.ok, r.error, r.restart_needed});
+  } catch (const std::exception& e) {
+    spdlog::warn("cannot write the reload record (flamed --reload waits for it): {}", e.what());
+  }
+}
+
 ReloadResult App::reload() {
   ReloadResult out;
+  ++reloads_;
   notify("RELOADING=1");
   if (!config_path_) spdlog::info("reload: no configuration file; reloading models only");
   try {
@@ -143,13 +178,12 @@ ReloadResult App::reload() {
       out.notes.emplace_back(
           "socket_mode and socket_group belong to the socket unit (flamed.socket: SocketMode=, "
           "SocketGroup=)");
-    auto loaded = flame::policy::load_model_dir(next.models_dir);
-    for (const auto& e : loaded.errors) spdlog::warn("reload: {}", e);
+    auto loaded = load_models(next, "reload: ");
     // Swap only after everything parsed and loaded.
     const Config previous = std::exchange(config_, std::move(next));
     policy_->set_options(policy_options(config_));
     policy_->calibrator().set_options(calibrator_options(config_));  // the learned buckets stay
-    policy_->set_models(std::move(loaded.models));
+    policy_->set_models(std::move(loaded.models), std::move(loaded.refused));
     if (actuator_->set_domains(BoardActuatorOptions::from(config_))) policy_->reapply_now(clock_.now());
     if (config_.limits.max_connections != previous.limits.max_connections)
       check_descriptors(config_.limits.max_connections);
@@ -167,17 +201,21 @@ ReloadResult App::reload() {
       spdlog::warn("reload: {} changed but needs a restart; the running value is kept", k);
     for (const auto& n : out.notes) spdlog::warn("reload: {}", n);
     spdlog::info("reloaded: {} model(s)", policy_->models().size());
+    warn_degraded("reload");
     std::string status = fmt::format("serving {} model(s)", policy_->models().size());
+    if (!degraded_logged_.empty()) status += "; degraded (flamectl status)";
     if (!out.restart_needed.empty())
       status += fmt::format("; restart needed for {}", fmt::join(out.restart_needed, ", "));
     notify(fmt::format("READY=1\nSTATUS={}", status));
     out.ok = true;
+    record_reload(out);
     changed();
     return out;
   } catch (const std::exception& e) {
     spdlog::error("reload failed, keeping the previous configuration: {}", e.what());
     notify(fmt::format("READY=1\nSTATUS=reload failed: {}", e.what()));
     out.error = e.what();
+    record_reload(out);
     return out;
   }
 }
@@ -233,7 +271,8 @@ void App::write_metrics() {
   try {
     write_file_atomic(config_.metrics.textfile,
                       prometheus_text(policy_->status(clock_.now()),
-                                      TransportCounters{server_ ? server_->accept_failures() : 0}));
+                                      TransportCounters{server_ ? server_->accept_failures() : 0},
+                                      state().degraded_reasons));
   } catch (const std::exception& e) {
     spdlog::warn("cannot write metrics: {}", e.what());
   }
@@ -281,8 +320,11 @@ int App::run() {
   if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0) arm_watchdog(usec);
   arm_persist();
   arm_metrics();
-  notify(fmt::format("READY=1\nSTATUS=serving {} model(s)", policy_->models().size()));
-  spdlog::info("flamed {} ready", flame::kVersion);
+  record_reload(ReloadResult{true, "", {}, {}});
+  warn_degraded("start");
+  notify(fmt::format("READY=1\nSTATUS=serving {} model(s){}", policy_->models().size(),
+                     degraded_logged_.empty() ? "" : "; degraded (flamectl status)"));
+  spdlog::info("flamed {} ready{}", flame::kVersion, degraded_logged_.empty() ? "" : ", degraded");
   try {
     io_.run();
   } catch (const std::exception& e) {

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "bus_state.hpp"
 #include "config.hpp"
 #include "flame/calibrate/calibrator.hpp"
 #include "flame/policy/policy.hpp"
@@ -42,6 +43,11 @@ class App {
  private:
   void start();
   ReloadResult reload();
+  // The daemon's state as D-Bus, the socket's status and the metrics show it (with why it is degraded).
+  BusState state() const;
+  // The model directory under this board's admission rule; refusals and skipped files are logged.
+  flame::policy::LoadedModels load_models(const Config& config, const char* context) const;
+  void warn_degraded(const char* when);
   // After every event that reached the policy: arm the wake timer, mark calibration, tell D-Bus.
   void changed();
   void schedule_wake();
@@ -72,6 +78,9 @@ class App {
   std::unique_ptr<DbusService> bus_;  // null when dbus: false or the bus is unavailable
   bool stopping_ = false;
   bool calibration_dirty_ = false;
+  std::vector<std::string> degraded_logged_;
+  uint64_t reloads_ = 0;                      // the generation of the reload record (reload_record.hpp)
+  void record_reload(const ReloadResult& r);  // the reasons last logged, so a change is logged once
 };
 
 flame::policy::Options policy_options(const Config& c);

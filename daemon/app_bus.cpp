@@ -15,9 +15,7 @@ void App::start_bus() {
     return;
   }
   DbusService::Handlers h;
-  h.state = [this] {
-    return snapshot(config_, policy_->status(clock_.now()), &actuator_->board(), actuator_->grid());
-  };
+  h.state = [this] { return state(); };
   h.reload = [this] {
     const ReloadResult r = reload();
     if (!r.ok) throw std::runtime_error("reload failed, the previous configuration is kept: " + r.error);

@@ -89,19 +89,26 @@ std::vector<DomainInfo> domain_infos(const flame::board::Board* board, const fla
           domain("emc", "Hz", board ? &board->emc.health : nullptr, config.emc, grid.emc_hz)};
 }
 
-std::string degraded_reason(bool enabled, bool dry_run, size_t models, const std::vector<DomainInfo>& domains,
-                            const std::string& hardware_fault) {
+std::vector<std::string> degraded_reasons(bool enabled, bool dry_run, size_t models,
+                                          const std::vector<DomainInfo>& domains,
+                                          const std::string& hardware_fault,
+                                          const std::vector<std::string>& held) {
   std::vector<std::string> reasons;
   if (!enabled) reasons.emplace_back("disabled");
   if (!hardware_fault.empty()) reasons.push_back("clock write refused: " + hardware_fault);
   if (dry_run) reasons.emplace_back("dry run");
   if (models == 0) reasons.emplace_back("no models loaded");
+  bool known = false, controlled = false;
   for (const auto& d : domains) {
+    known = known || d.status != "unknown";
+    controlled = controlled || d.controlled;
     if (d.status == "active" || d.status == "disabled" || d.status == "unknown") continue;
     reasons.push_back(d.reason.empty() ? fmt::format("{}: {}", d.name, d.status)
                                        : fmt::format("{}: {} ({})", d.name, d.status, d.reason));
   }
-  return fmt::format("{}", fmt::join(reasons, "; "));
+  if (known && !controlled) reasons.emplace_back("no clock is controllable: requests change nothing");
+  reasons.insert(reasons.end(), held.begin(), held.end());
+  return reasons;
 }
 
 std::vector<const char*> changed_properties(const BusState& a, const BusState& b) {
@@ -117,7 +124,7 @@ std::vector<const char*> changed_properties(const BusState& a, const BusState& b
 }
 
 BusState snapshot(const Config& config, const flame::policy::Status& status, const flame::board::Board* board,
-                  const flame::ClockGrid& grid) {
+                  const flame::ClockGrid& grid, const std::vector<std::string>& held) {
   BusState s;
   s.version = flame::kVersion;
   s.board = board ? board_label(board->identity) : "unknown";
@@ -128,7 +135,11 @@ BusState snapshot(const Config& config, const flame::policy::Status& status, con
   for (const auto& [name, model] : status.models) s.models.push_back(name);  // std::map: sorted
   s.calibration = calibration_map(status.calibration);
   s.enabled = status.enabled;
-  s.degraded = degraded_reason(s.enabled, config.dry_run, s.models.size(), s.domains, status.hardware_fault);
+  size_t served = 0;
+  for (const auto& [name, model] : status.models) served += model.refused.empty();
+  s.degraded_reasons =
+      degraded_reasons(s.enabled, config.dry_run, served, s.domains, status.hardware_fault, held);
+  s.degraded = fmt::format("{}", fmt::join(s.degraded_reasons, "; "));
   return s;
 }
 

@@ -45,7 +45,8 @@ struct BusState {
   std::map<std::string, double> clocks;       // CurrentClocks a{sd}
   uint32_t active_requests = 0;               // ActiveRequests u
   std::vector<std::string> models;            // Models as
-  std::string degraded;                       // Degraded s
+  std::string degraded;                       // Degraded s: degraded_reasons joined by "; "
+  std::vector<std::string> degraded_reasons;  // (the socket's status and the metrics show them too)
   std::map<std::string, double> calibration;  // Calibration a{sd}
   bool enabled = true;                        // Enabled b
 
@@ -64,16 +65,20 @@ flame::board::DomainHealth cpu_health(const std::vector<flame::board::CpuPolicy>
 // cpu, gpu, emc in that order. board may be null (an actuator that is not the board layer).
 std::vector<DomainInfo> domain_infos(const flame::board::Board* board, const flame::ClockGrid& grid,
                                      const Config& config);
-// "" when flamed does its whole job, else reasons joined by "; ": "disabled", "dry run",
+// Why flamed does not do its whole job, one entry each (none when it does): "disabled", "dry run",
 // "no models loaded", "clock write refused: <what>: <error>" until a later write succeeds,
-// "<domain>: <status> (<reason>)" for a domain the configuration enables.
-std::string degraded_reason(bool enabled, bool dry_run, size_t models, const std::vector<DomainInfo>& domains,
-                            const std::string& hardware_fault = {});
+// "<domain>: <status> (<reason>)" for a domain the configuration enables, "no clock is
+// controllable" when the board is known and no domain can be set, then `held`: what the hardware
+// side holds for lack of information (e.g. EMC without a board description).
+std::vector<std::string> degraded_reasons(bool enabled, bool dry_run, size_t models,
+                                          const std::vector<DomainInfo>& domains,
+                                          const std::string& hardware_fault = {},
+                                          const std::vector<std::string>& held = {});
 // The properties whose value differs (Version and Board are constant and never listed).
 std::vector<const char*> changed_properties(const BusState& before, const BusState& after);
 
 // The daemon's state: the policy's status, the board (null when unknown) and the grid it offers.
 BusState snapshot(const Config& config, const flame::policy::Status& status, const flame::board::Board* board,
-                  const flame::ClockGrid& grid);
+                  const flame::ClockGrid& grid, const std::vector<std::string>& held = {});
 
 }  // namespace flamed

@@ -34,7 +34,8 @@ bool same_limits(const DomainLimits& a, const DomainLimits& b) {
 }
 
 // A domain's selectable frequencies: the table narrowed to [min, max]; a disabled or table-less
-// domain offers only its current value (the search then leaves it alone).
+// domain offers only its current value (the search then leaves it alone), 0 when that is unknown
+// (the policy then refuses to plan rather than predict for 0 Hz).
 std::vector<double> selectable(const std::vector<uint64_t>& table, const DomainLimits& limits,
                                uint64_t current) {
   std::vector<double> out;
@@ -42,7 +43,7 @@ std::vector<double> selectable(const std::vector<uint64_t>& table, const DomainL
     for (uint64_t f : table)
       if ((limits.min <= 0 || f >= limits.min) && (limits.max <= 0 || f <= limits.max))
         out.push_back(double(f));
-  if (out.empty()) out.push_back(double(current > 0 ? current : 1));
+  if (out.empty()) out.push_back(double(current));
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
@@ -101,6 +102,11 @@ void BoardActuator::build_grid() {
     if (emc.empty()) emc = description_->emc.frequencies_hz;
   }
   const bool gpu_ok = b.gpu.health.writable(), emc_ok = b.emc.health.writable();
+  held_.clear();
+  if (emc_ok && o_.emc.enabled && emc.empty())
+    held_.push_back(
+        "emc: held at its current rate: sysfs does not list its rates and no board description gives them "
+        "(board_file)");
   if (!gpu_ok) gpu.clear();
   if (!emc_ok) emc.clear();
   // Only what the writer would really set: above an nvpmodel cap, emc_iso_cap or the max the user had,

@@ -37,6 +37,11 @@ class BoardActuator : public flame::policy::Actuator {
   // New domain limits and dry_run (the paths stay). True when anything changed: the caller then
   // re-applies its holds (Policy::reapply_now).
   bool set_domains(const BoardActuatorOptions& next);
+  // The board as its description names it (model files name the board they were fitted on); "" when
+  // no description applies.
+  std::string board_name() const { return description_ ? description_->name : ""; }
+  // What the grid holds at its current value for lack of information, one line each.
+  const std::vector<std::string>& held() const { return held_; }
 
  private:
   void build_grid();
@@ -45,6 +50,7 @@ class BoardActuator : public flame::policy::Actuator {
   std::optional<flame::board::BoardDescription> description_;
   flame::board::Controller controller_;
   flame::ClockGrid grid_;
+  std::vector<std::string> held_;
   flame::Clocks last_;  // what the board runs, as last written or read
 };
 

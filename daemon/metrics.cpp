@@ -4,7 +4,8 @@
 
 namespace flamed {
 
-std::string prometheus_text(const flame::policy::Status& g, const TransportCounters& transport) {
+std::string prometheus_text(const flame::policy::Status& g, const TransportCounters& transport,
+                            const std::vector<std::string>& degraded) {
   const auto& c = g.counters;
   std::string out;
   auto metric = [&](const char* name, const char* type, const char* help, double value) {
@@ -28,6 +29,9 @@ std::string prometheus_text(const flame::policy::Status& g, const TransportCount
   metric("flamed_accept_failures_total", "counter",
          "Connections the socket could not accept (out of descriptors: accepts paused, not spun).",
          double(transport.accept_failures));
+  metric("flamed_degraded", "gauge",
+         "1 when flamed cannot do its whole job (flamectl status and the log say why), else 0.",
+         degraded.empty() ? 0.0 : 1.0);
   const uint64_t measured = c.deadline_met + c.deadline_missed;
   metric("flamed_prediction_abs_error_pct", "gauge",
          "Mean |measured - predicted| / measured over ended requests.",

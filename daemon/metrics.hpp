@@ -2,6 +2,7 @@
 // Prometheus text exposition of the policy's status, for node_exporter's textfile collector.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "flame/policy/policy.hpp"
 
@@ -12,6 +13,8 @@ struct TransportCounters {
   uint64_t accept_failures = 0;
 };
 
-std::string prometheus_text(const flame::policy::Status& status, const TransportCounters& transport = {});
+// `degraded`: why flamed does not do its whole job (bus_state.hpp degraded_reasons); none = healthy.
+std::string prometheus_text(const flame::policy::Status& status, const TransportCounters& transport = {},
+                            const std::vector<std::string>& degraded = {});
 
 }  // namespace flamed

@@ -195,7 +195,8 @@ nlohmann::json to_json(const flame::policy::EndResult& r) {
   return out;
 }
 
-nlohmann::json to_json(const flame::policy::Status& s, size_t connections) {
+nlohmann::json to_json(const flame::policy::Status& s, size_t connections,
+                       const std::vector<std::string>& degraded) {
   json active = json::array();
   for (const auto& a : s.active)
     active.push_back({{"client", a.client},
@@ -207,8 +208,15 @@ nlohmann::json to_json(const flame::policy::Status& s, size_t connections) {
                       {"clocks", clocks_json(a.clocks)},
                       {"expires_in_ms", a.expires_in_ms}});
   json models = json::object();
-  for (const auto& [name, m] : s.models)
-    models[name] = {{"kind", m.kind}, {"needs_workload", m.needs_workload}};
+  for (const auto& [name, m] : s.models) {
+    json& entry = models[name];
+    if (!m.refused.empty()) {
+      entry = {{"served", false}, {"refused", m.refused}};
+      continue;
+    }
+    entry = {{"served", true}, {"kind", m.kind}, {"needs_workload", m.needs_workload}, {"digest", m.digest}};
+    if (!m.board.empty()) entry["board"] = m.board;
+  }
   json calibration = json::object();
   for (const auto& [key, st] : s.calibration) calibration[key] = flame::to_json(st);
   const auto& c = s.counters;
@@ -218,6 +226,8 @@ nlohmann::json to_json(const flame::policy::Status& s, size_t connections) {
           {"holding", s.holding},
           {"enabled", s.enabled},
           {"hardware_fault", s.hardware_fault},
+          {"degraded", !degraded.empty()},
+          {"degraded_reasons", degraded},
           {"models", models},
           {"calibration", calibration},
           {"counters",

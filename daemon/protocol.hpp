@@ -48,6 +48,7 @@ nlohmann::json error_reply(const nlohmann::json& id, const std::string& message)
 nlohmann::json clocks_json(const flame::Clocks& c);
 nlohmann::json to_json(const flame::policy::BeginResult& r);
 nlohmann::json to_json(const flame::policy::EndResult& r);
-nlohmann::json to_json(const flame::policy::Status& s, size_t connections);
+nlohmann::json to_json(const flame::policy::Status& s, size_t connections,
+                       const std::vector<std::string>& degraded = {});
 
 }  // namespace flamed

@@ -119,7 +119,8 @@ class Session : public std::enable_shared_from_this<Session> {
                 server_.on_change_();
                 return out;
               } else {
-                return to_json(g.status(*now), server_.sessions_.size());
+                return to_json(g.status(*now), server_.sessions_.size(),
+                               server_.degraded_ ? server_.degraded_() : std::vector<std::string>{});
               }
             }
           },
@@ -174,12 +175,13 @@ class Session : public std::enable_shared_from_this<Session> {
 };
 
 Server::Server(asio::io_context& io, const Config::Limits& limits, flame::policy::Policy& policy,
-               PolicyClock& clock, Hook on_change)
+               PolicyClock& clock, Hook on_change, Reasons degraded)
     : io_(io),
       limits_(limits),
       policy_(policy),
       clock_(clock),
       on_change_(std::move(on_change)),
+      degraded_(std::move(degraded)),
       acceptor_(io),
       accept_pause_(io) {}
 

@@ -11,6 +11,8 @@
 #include <functional>
 #include <memory>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "config.hpp"
 #include "flame/policy/policy.hpp"
@@ -23,11 +25,12 @@ class Session;
 class Server {
  public:
   using Hook = std::function<void()>;
+  using Reasons = std::function<std::vector<std::string>()>;
 
   // on_change runs after every request or disconnect that reached the policy (the owner then asks the
-  // policy when to wake, persists, announces on D-Bus).
+  // policy when to wake, persists, announces on D-Bus); degraded gives the reasons `status` shows.
   Server(boost::asio::io_context& io, const Config::Limits& limits, flame::policy::Policy& policy,
-         PolicyClock& clock, Hook on_change);
+         PolicyClock& clock, Hook on_change, Reasons degraded = {});
   ~Server();
 
   // Binds socket_path (removing a stale socket file), sets mode and group.
@@ -55,6 +58,7 @@ class Server {
   flame::policy::Policy& policy_;
   PolicyClock& clock_;
   Hook on_change_;
+  Reasons degraded_;
   boost::asio::local::stream_protocol::acceptor acceptor_;
   boost::asio::steady_timer accept_pause_;
   uint64_t accept_failures_ = 0;

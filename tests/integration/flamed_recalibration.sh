@@ -34,11 +34,11 @@ assert all(met[-10:]), "deadlines must be met again after recalibration"
 assert abs(factors[-1] - 1.2) < 0.01, factors[-1]
 assert gpu[-1] > gpu[0], "clocks should have been raised"
 st = req(op="status")
-assert abs(st["calibration"]["resnet50"]["factor"] - 1.2) < 0.01, st["calibration"]
+assert abs(next(v for k, v in st["calibration"].items() if k.startswith("resnet50@"))["factor"] - 1.2) < 0.01, st["calibration"]
 PY
 
 stop_flamed TERM
-python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert abs(d['buckets']['resnet50']['factor']-1.2)<0.01, d" \
+python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert abs(next(v for k, v in d['buckets'].items() if k.startswith('resnet50@'))['factor']-1.2)<0.01, d" \
   "$T/state/calibration.json"
 start_flamed
 python3 - "$SOCK" <<'PY'
@@ -68,7 +68,7 @@ for line in (b'{"op":"begin","id":1,"model":"resnet50","deadline_ms":50}\n', b'{
     f.write(line); f.flush(); assert json.loads(f.readline())["ok"]
 PY
 stop_flamed TERM  # the end made the state dirty: this saves it
-python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert abs(d['buckets']['resnet50']['factor']-1.2)<0.05 and d['set_aside']['old-model']['factor']==50, d" "$CAL"
+python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert abs(next(v for k, v in d['buckets'].items() if k.startswith('resnet50@'))['factor']-1.2)<0.05 and d['set_aside']['old-model']['factor']==50, d" "$CAL"
 
 # An unreadable file is moved aside, never overwritten; flamed starts uncalibrated.
 echo '{"version": 1, "buckets": {' >"$CAL"

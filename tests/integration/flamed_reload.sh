@@ -116,7 +116,7 @@ r=$(call '{"op":"begin","id":1,"model":"inceptionv3-200","deadline_ms":60}')
 [[ $(jget 'd["ok"]' <<<"$r") == true ]] || fail "begin: $r"
 same "$gpu_rel/min_freq" && fail "the GPU is not pinned"
 same "$cpu_rel/scaling_max_freq" && same "$cpu_rel/scaling_min_freq" && fail "the CPU is not pinned"
-factor=$(ask '{"op":"status"}' | jget 'd["calibration"]["inceptionv3-200"]["factor"]')
+factor=$(ask '{"op":"status"}' | jget '[v for k, v in d["calibration"].items() if k.startswith("inceptionv3-200@")][0]["factor"]')
 python3 -c "assert $factor > 1.0, $factor"
 echo "held request pins CPU and GPU; calibration factor $factor"
 
@@ -160,9 +160,9 @@ echo "dry_run: true writes nothing and restores; false applies again"
 call '{"op":"end","id":1}' >/dev/null
 write_config recalibration.max_factor=1.05 recalibration.alpha=1
 hup
-f2=$(ask '{"op":"status"}' | jget 'd["calibration"]["inceptionv3-200"]["factor"]')
+f2=$(ask '{"op":"status"}' | jget '[v for k, v in d["calibration"].items() if k.startswith("inceptionv3-200@")][0]["factor"]')
 python3 -c "assert abs($f2 - min($factor, 1.05)) < 1e-12, $f2"
-[[ $(prop Calibration | jget 'round(d["inceptionv3-200"], 12)') == $(python3 -c "print(round($f2, 12))") ]] || fail "D-Bus calibration"
+[[ $(prop Calibration | jget 'round([v for k, v in d.items() if k.startswith("inceptionv3-200@")][0], 12)') == $(python3 -c "print(round($f2, 12))") ]] || fail "D-Bus calibration"
 p=$(call '{"op":"begin","id":4,"model":"inceptionv3-200","deadline_ms":200}' | jget 'd["predicted_ms"]')
 r=$(call "{\"op\":\"end\",\"id\":4,\"latency_ms\":$(python3 -c "print($p/$f2*0.9)")}")
 [[ $(jget 'd["calibration"]["updated"]' <<<"$r") == true ]] || fail "end: $r"

@@ -1,5 +1,7 @@
 // The D-Bus state mapping (daemon/bus_state.hpp): JSON -> property values, domains, Degraded,
 // the changed-property diff, and a snapshot of a governor on a fake actuator.
+#include <fmt/format.h>
+
 #include <catch2/catch.hpp>
 
 #include "bus_state.hpp"
@@ -105,6 +107,13 @@ TEST_CASE("bus state: the CPU as one domain", "[daemon][dbus]") {
   CHECK(bad.reason == "policy0: not root; policy1: offline");
 }
 
+namespace {
+std::string degraded_reason(bool enabled, bool dry_run, size_t models, const std::vector<DomainInfo>& d,
+                            const std::string& fault = {}, const std::vector<std::string>& held = {}) {
+  return fmt::format("{}", fmt::join(degraded_reasons(enabled, dry_run, models, d, fault, held), "; "));
+}
+}  // namespace
+
 TEST_CASE("bus state: domains and Degraded", "[daemon][dbus]") {
   Config config;
   flame::ClockGrid grid{{1000.4, 2000}, {}, {5e8}, {1e9, 2e9}};
@@ -144,6 +153,12 @@ TEST_CASE("bus state: domains and Degraded", "[daemon][dbus]") {
     CHECK(degraded_reason(true, false, 1, d) == "gpu: deferred");
     CHECK(degraded_reason(true, false, 1, d, "release: gpu: Failed (Is a directory)") ==
           "clock write refused: release: gpu: Failed (Is a directory); gpu: deferred");
+    CHECK(degraded_reason(true, false, 1, d, "", {"emc: held"}) == "gpu: deferred; emc: held");
+
+    b.cpu = {policy("policy0", flame::board::DomainStatus::ObserveOnly)};  // nothing can be set
+    d = domain_infos(&b, grid, config);
+    CHECK_THAT(degraded_reason(true, false, 1, d),
+               Catch::EndsWith("no clock is controllable: requests change nothing"));
   }
 }
 

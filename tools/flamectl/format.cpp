@@ -40,16 +40,28 @@ std::string format_applied(const nlohmann::json& s) {
 std::string format_models(const nlohmann::json& s) {
   const auto models = s.value("models", nlohmann::json::object());
   if (models.empty()) return "no models loaded\n";
-  std::string out = fmt::format("{:<28} {:<12} {}\n", "MODEL", "KIND", "NEEDS ctx/phase");
-  for (const auto& [name, m] : models.items())
-    out += fmt::format("{:<28} {:<12} {}\n", name, m.value("kind", std::string("?")),
-                       m.value("needs_workload", false) ? "yes" : "no");
+  std::string out = fmt::format("{:<28} {:<12} {:<16} {}\n", "MODEL", "KIND", "NEEDS ctx/phase", "BOARD");
+  for (const auto& [name, m] : models.items()) {
+    if (!m.value("served", true)) {
+      out += fmt::format("{:<28} REFUSED: {}\n", name, m.value("refused", std::string("?")));
+      continue;
+    }
+    out += fmt::format("{:<28} {:<12} {:<16} {}\n", name, m.value("kind", std::string("?")),
+                       m.value("needs_workload", false) ? "yes" : "no", m.value("board", std::string("-")));
+  }
   return out;
 }
 
 std::string format_status(const nlohmann::json& s) {
-  std::string out = fmt::format("flamed: {} connection(s), {} model(s)\n", s.value("connections", 0),
-                                s.value("models", nlohmann::json::object()).size());
+  size_t served = 0;
+  for (const auto& [name, m] : s.value("models", nlohmann::json::object()).items())
+    served += m.value("served", true) ? 1 : 0;
+  std::string out = fmt::format("flamed: {} connection(s), {} model(s)\n", s.value("connections", 0), served);
+  if (s.value("degraded", false)) {
+    out += "DEGRADED:\n";
+    for (const auto& r : s.value("degraded_reasons", nlohmann::json::array()))
+      out += fmt::format("  {}\n", r.is_string() ? r.get<std::string>() : r.dump());
+  }
   out += format_applied(s);
   if (const auto fault = s.value("hardware_fault", std::string()); !fault.empty())
     out += fmt::format("hardware fault: the board refused the last clock write ({})\n", fault);
