@@ -11,6 +11,7 @@
 #include "config.hpp"
 #include "flame/version.hpp"
 #include "hardware.hpp"
+#include "reload_record.hpp"
 
 namespace {
 
@@ -32,11 +33,16 @@ int main(int argc, char** argv) {
   bool config_given = false;
   std::string check_path;
   bool dump = false, restore = false;
+  pid_t reload_pid = 0;
   cli.set_version_flag("--version", flame::kVersion);
   auto* opt = cli.add_option("-c,--config", config_path, "Configuration file")->capture_default_str();
   cli.add_option("--check-config", check_path, "Validate a configuration file and exit")->expected(0, 1);
   cli.add_flag("--dump-config", dump, "Print the effective configuration and exit");
   cli.add_flag("--restore", restore, "Restore the clock baseline left by a previous run and exit");
+  cli.add_option("--reload", reload_pid,
+                 "Reload the running flamed with this PID and wait: exit 0 once the new configuration is "
+                 "live, 1 if it was refused (ExecReload=)")
+      ->check(CLI::PositiveNumber);
   CLI11_PARSE(cli, argc, argv);
   config_given = opt->count() > 0;
 
@@ -58,12 +64,15 @@ int main(int argc, char** argv) {
     if (config_given || std::filesystem::exists(config_path)) config = flamed::load_config(config_path);
   } catch (const std::exception& e) {
     std::cerr << e.what() << "\n";
+    // A reload of this file would fail the same way: say so without disturbing the daemon.
+    if (reload_pid) std::cerr << "flamed --reload: not reloading; the running configuration is kept\n";
     if (!restore) return 1;
     // ExecStopPost= must put the clocks back even after an operator broke the file.
     std::string why;
     config = flamed::salvage_restore_paths(config_path, &why);
     std::cerr << "flamed --restore: the configuration is invalid; restoring with " << why << "\n";
   }
+  if (reload_pid) return flamed::request_reload(reload_pid, config.runtime_dir, std::chrono::seconds(60));
   if (dump) {
     std::cout << flamed::dump_config(config);
     return 0;

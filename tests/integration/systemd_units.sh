@@ -56,7 +56,8 @@ grep -q "exposure level $score $level" "$FLAME_SOURCE_DIR/docs/systemd.md" || {
 # What the daemon relies on.
 svc="$tmp/units/flamed.service"
 for want in '^Type=notify$' '^WatchdogSec=' '^Restart=on-failure$' '^ExecStopPost=.* --restore' \
-  '^ExecReload=.* --check-config' '^ExecReload=/bin/kill -HUP \$MAINPID$' '^RuntimeDirectory=flame$' \
+  '^ExecReload=.* --reload \$MAINPID$' '^ConditionPathExists=\|/etc/nv_tegra_release$' \
+  '^ConditionFirmware=\|device-tree-compatible\(nvidia,tegra234\)$' '^RuntimeDirectory=flame$' \
   '^RuntimeDirectoryPreserve=yes$' '^StateDirectory=flame$' '^ConfigurationDirectory=flame$' \
   '^ProtectSystem=strict$' '^RestrictAddressFamilies=AF_UNIX$' '^PrivateNetwork=yes$' '^NoNewPrivileges=yes$' \
   '^SystemCallFilter=@system-service$' '^Requires=flamed.socket$' '^LimitNOFILE=4096$'; do
@@ -68,10 +69,23 @@ for never in '^ProtectKernelTunables=yes' '^ProcSubset=pid' '^ReadOnlyPaths=.*/s
   if grep -qE "$never" "$svc"; then echo "flamed.service must not set $never" >&2; exit 1; fi
 done
 sock="$tmp/units/flamed.socket"
-for want in '^ListenStream=/run/flame/flamed.sock$' '^SocketMode=0660$' '^SocketGroup=flame$'; do
+for want in '^ListenStream=/run/flame/flamed.sock$' '^SocketMode=0660$' '^SocketGroup=flame$' \
+  '^ConditionPathExists=\|/etc/nv_tegra_release$' '^ConditionFirmware=\|device-tree-compatible\(nvidia,tegra234\)$'; do
   grep -qE "$want" "$sock" || { echo "flamed.socket lacks $want" >&2; exit 1; }
 done
 echo "directives: ok"
+
+# The units' conditions, evaluated on this machine: they hold on a Jetson and fail elsewhere.
+for u in "$svc" "$sock"; do
+  mapfile -t conds < <(grep -E '^Condition' "$u")
+  if [[ -e /etc/nv_tegra_release ]] || grep -qs 'nvidia,tegra' /proc/device-tree/compatible; then
+    systemd-analyze condition "${conds[@]}" >/dev/null || { echo "$(basename "$u") would not start on this Jetson" >&2; exit 1; }
+  elif systemd-analyze condition "${conds[@]}" >/dev/null 2>&1; then
+    echo "$(basename "$u") would start on this machine, which is not a Jetson" >&2
+    exit 1
+  fi
+done
+echo "conditions: ok"
 
 # sysusers.d and tmpfiles.d, applied to a scratch root.
 root="$tmp/root"
