@@ -109,11 +109,13 @@ for deb in "${debs[@]}"; do
     /usr/share/man/man5/flamed.yaml.5.gz /usr/share/man/man1/flame.1.gz /usr/share/doc/flame/changelog.gz \
     /usr/share/doc/flame/examples/flamed.yaml /usr/share/flame/data/h200-coupling/coupling.json \
     /usr/share/flame/data/jetson-public/flexibo-tx2/README.md \
-    /usr/share/flame/config/boards/orin-nano-8gb-super.yaml /usr/share/flame/config/models/resnet50.yaml \
+    /usr/share/flame/config/boards/orin-nano-8gb-super.yaml /usr/share/doc/flame/examples/models/resnet50.yaml \
     /usr/include/flame/client.hpp; do
     grep -qxF "$want" "$tmp/files" || fail "$name: $want is not in the package"
   done
   if grep -E "^/usr/local|^/home|^/work|^/tmp|python3" "$tmp/files"; then fail "$name: misplaced files"; fi
+  # Example models are fitted on one board: never where flamed serves from, nor copied there.
+  if grep -E "^/var/lib/flame/models/.|^/usr/share/flame/config/models" "$tmp/files"; then fail "$name: example models installed to be served"; fi
   cmp "$root/etc/flame/flamed.yaml" "$root/usr/share/doc/flame/examples/flamed.yaml"
   grep -E '^Exec[A-Za-z]*=' "$root/lib/systemd/system/flamed.service" | sed -E 's/^[^=]+=[-@:+!]*//; s/ .*//' |
     while read -r bin; do
@@ -158,14 +160,12 @@ for deb in "${debs[@]}"; do
     done
     : >"$tmp/calls"
     DPKG_ROOT="$root" PATH="$tmp/stubs:$PATH" sh -e "$ctl/postinst" configure "" || fail "postinst configure"
-    [[ -f "$root/var/lib/flame/models/resnet50.yaml" ]] || fail "a first install did not install the example models"
+    if compgen -G "$root/var/lib/flame/models/*.yaml" >/dev/null; then fail "a first install put example models where flamed serves them"; fi
     grep -q "^systemd-sysusers flame.conf$" "$tmp/calls" || fail "postinst did not run systemd-sysusers"
     grep -q "^deb-systemd-helper .*enable flamed.socket" "$tmp/calls" || fail "flamed.socket not enabled: $(cat "$tmp/calls")"
     grep -q "^deb-systemd-helper .*enable flamed.service" "$tmp/calls" || fail "flamed.service not enabled"
     if grep -q "^deb-systemd-invoke\|^systemctl" "$tmp/calls"; then fail "postinst started units without systemd"; fi
-    rm "$root/var/lib/flame/models/"*.yaml
     DPKG_ROOT="$root" PATH="$tmp/stubs:$PATH" sh -e "$ctl/postinst" configure 0.1.0 || fail "postinst upgrade"
-    if compgen -G "$root/var/lib/flame/models/*.yaml" >/dev/null; then fail "an upgrade put example models back"; fi
     DPKG_ROOT="$root" PATH="$tmp/stubs:$PATH" sh -e "$ctl/postrm" purge || fail "postrm purge"
     [[ ! -e "$root/var/lib/flame" ]] || fail "purge left /var/lib/flame"
     : >"$tmp/calls"
