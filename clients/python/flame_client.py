@@ -7,6 +7,9 @@
     print(d.latency_ms, d.predicted_ms)
 
 On leaving the block the measured latency is sent back to flamed, which uses it to recalibrate.
+The latency ends when the device has finished, not when the block returns: GPU runtimes queue
+kernels and return early, so ``deadline`` first calls ``torch.cuda.synchronize()`` when the
+application uses CUDA through torch, or the ``sync`` callable it is given (docs/clients.md).
 Applications must work without the daemon: when the socket is absent, refuses, denies access or
 stops answering, ``deadline`` does nothing (one warning, through ``warnings``) and the client
 retries the connection at most every ``retry_interval`` seconds. ``Client`` raises instead, for
@@ -19,6 +22,7 @@ import itertools
 import json
 import os
 import socket
+import sys
 import threading
 import time
 import warnings
@@ -257,11 +261,40 @@ def configure(path=None, timeout=2.0, retry_interval=5.0, client=None):
     _shared.reset(client or Client(path, timeout=timeout), retry_interval)
 
 
+def _torch_sync():
+    """torch.cuda.synchronize() if the application has initialised CUDA through torch. torch is
+    looked up, never imported: importing it takes seconds, and an application without it has no
+    queued GPU work of torch's to wait for."""
+    torch = sys.modules.get("torch")
+    cuda = getattr(torch, "cuda", None)
+    if cuda is not None and cuda.is_initialized():
+        cuda.synchronize()
+
+
+def _sync_function(sync):
+    if sync is False:
+        return None
+    if sync is None:
+        return _torch_sync
+    if callable(sync):
+        return sync
+    raise TypeError("sync must be None, False or a callable, not %r" % (sync,))
+
+
 @contextlib.contextmanager
-def deadline(model, ms, ctx=None, phase=None, client=None):
+def deadline(model, ms, ctx=None, phase=None, client=None, sync=None):
     """Holds a deadline request for the block; reports its latency on a normal exit. If the
     block raises, the request is ended without a latency (a failed run says nothing about the
-    model). Never raises because of flamed."""
+    model). Never raises because of flamed.
+
+    The latency is taken after the device has finished the block's work. ``sync`` says how to
+    wait for it: ``None`` (default) calls ``torch.cuda.synchronize()`` when torch is already
+    imported and CUDA initialised; a callable is called instead (a TensorRT or ONNX Runtime
+    stream sync, say); ``False`` never waits (the block already waits, or runs on the CPU). The
+    wait happens only while flamed holds the request: without the daemon the block runs as it
+    would without flame_client. If the wait raises, the request ends without a latency and the
+    exception propagates."""
+    wait = _sync_function(sync)
     d = Deadline(model, ms)
     c = client or _shared.get()
     if time.monotonic() >= _shared.down_until:
@@ -280,6 +313,8 @@ def deadline(model, ms, ctx=None, phase=None, client=None):
     ok = False
     try:
         yield d
+        if d.active and wait is not None:
+            wait()  # launch time is not latency: the clock stops when the device is done
         ok = True
     finally:
         d.latency_ms = (time.perf_counter() - start) * 1000.0

@@ -2,10 +2,14 @@
 silent daemon). With FLAME_TEST_SOCKET pointing at a running flamed (the integration test
 tests/integration/python_client.sh starts one), they drive the real protocol; FLAME_TEST_MODEL
 names a model it has loaded. Run: python3 -m unittest -v test_flame_client"""
+import contextlib
 import os
 import socket
+import sys
 import tempfile
 import threading
+import time
+import types
 import unittest
 import warnings
 
@@ -13,6 +17,31 @@ import flame_client
 
 LIVE = os.environ.get("FLAME_TEST_SOCKET")
 MODEL = os.environ.get("FLAME_TEST_MODEL", "resnet50")
+SYNC_S = 0.08  # how long the fake device takes to finish what the block queued
+
+
+@contextlib.contextmanager
+def fake_torch(initialized=True):
+    """Puts a stand-in for torch in sys.modules, as an application that imported torch has it:
+    torch.cuda.synchronize() sleeps SYNC_S, as a GPU finishing queued kernels would. Yields the
+    list of its synchronize() calls."""
+    calls = []
+
+    def synchronize():
+        calls.append(time.perf_counter())
+        time.sleep(SYNC_S)
+
+    torch = types.ModuleType("torch")
+    torch.cuda = types.SimpleNamespace(is_initialized=lambda: initialized, synchronize=synchronize)
+    saved = sys.modules.get("torch")
+    sys.modules["torch"] = torch
+    try:
+        yield calls
+    finally:
+        if saved is None:
+            del sys.modules["torch"]
+        else:
+            sys.modules["torch"] = saved
 
 
 class NoDaemon(unittest.TestCase):
@@ -52,6 +81,33 @@ class NoDaemon(unittest.TestCase):
             with self.assertRaises(KeyError):
                 with flame_client.deadline("resnet50", ms=30):
                     raise KeyError("boom")
+
+    def test_no_sync_without_a_daemon(self):
+        # Without flamed nothing is reported, so the block runs as it would without the client.
+        called = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with fake_torch() as calls:
+                with flame_client.deadline("resnet50", ms=30) as d:
+                    pass
+                with flame_client.deadline("resnet50", ms=30, sync=lambda: called.append(1)):
+                    pass
+        self.assertFalse(d.active)
+        self.assertEqual(calls, [])
+        self.assertEqual(called, [])
+
+    def test_torch_is_never_imported(self):
+        had_torch = "torch" in sys.modules
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with flame_client.deadline("resnet50", ms=30):
+                pass
+        self.assertEqual("torch" in sys.modules, had_torch)
+
+    def test_sync_must_be_none_false_or_callable(self):
+        with self.assertRaises(TypeError):
+            with flame_client.deadline("resnet50", ms=30, sync=True):
+                pass
 
     def test_refused(self):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -193,6 +249,89 @@ class WithDaemon(unittest.TestCase):
         after = c.status()["counters"]
         self.assertEqual(after["ends"], before["ends"] + 1)
         self.assertEqual(after["deadline_met"], before["deadline_met"])
+        c.close()
+
+    def reported_ms(self, client, d):
+        """The latency flamed received for `d`, from its calibration bucket: the last measured /
+        predicted ratio times the uncorrected prediction (predicted_ms / the begin's factor)."""
+        bucket = client.status()["calibration"][MODEL]
+        return bucket["last_ratio"] * d.predicted_ms / d.reply["calibration"]
+
+    def test_torch_sync_is_part_of_the_latency(self):
+        # An empty block on a GPU that needs SYNC_S to finish: the latency is the device's.
+        c = flame_client.Client(LIVE)
+        c.hello("unittest")
+        before = c.status()["counters"]
+        with fake_torch() as calls:
+            with flame_client.deadline(MODEL, ms=60, client=c) as d:
+                start = time.perf_counter()
+        self.assertTrue(d.end_reply["ok"])
+        self.assertEqual(len(calls), 1)
+        self.assertGreaterEqual(calls[0], start)  # after the block, before the clock stopped
+        self.assertGreaterEqual(d.latency_ms, SYNC_S * 1000)
+        self.assertGreaterEqual(self.reported_ms(c, d), SYNC_S * 1000)
+        after = c.status()["counters"]
+        self.assertEqual(after["deadline_missed"], before["deadline_missed"] + 1)  # 80 ms > 60 ms
+        c.close()
+
+    def test_torch_without_cuda_is_not_synced(self):
+        c = flame_client.Client(LIVE)
+        with fake_torch(initialized=False) as calls:
+            with flame_client.deadline(MODEL, ms=1000, client=c) as d:
+                pass
+        self.assertEqual(calls, [])
+        self.assertLess(d.latency_ms, SYNC_S * 1000)
+        c.close()
+
+    def test_sync_false_never_syncs(self):
+        c = flame_client.Client(LIVE)
+        with fake_torch() as calls:
+            with flame_client.deadline(MODEL, ms=1000, client=c, sync=False) as d:
+                pass
+        self.assertTrue(d.active)
+        self.assertEqual(calls, [])
+        self.assertLess(d.latency_ms, SYNC_S * 1000)
+        self.assertIn("calibration", d.end_reply)  # the latency was still reported
+        c.close()
+
+    def test_sync_callable_is_called_instead(self):
+        c = flame_client.Client(LIVE)
+        c.hello("unittest")
+        called = []
+
+        def stream_sync():
+            called.append(1)
+            time.sleep(SYNC_S)
+
+        with fake_torch() as calls:
+            with flame_client.deadline(MODEL, ms=1000, client=c, sync=stream_sync) as d:
+                pass
+        self.assertEqual(called, [1])
+        self.assertEqual(calls, [])
+        self.assertGreaterEqual(d.latency_ms, SYNC_S * 1000)
+        self.assertGreaterEqual(self.reported_ms(c, d), SYNC_S * 1000)
+        c.close()
+
+    def test_raising_sync_still_ends_the_request(self):
+        c = flame_client.Client(LIVE)
+        c.hello("unittest")
+        before = c.status()["counters"]
+
+        def broken_sync():
+            self.assertEqual([a["id"] for a in self.mine(c)], [d.id])  # still held here
+            raise RuntimeError("device lost")
+
+        with self.assertRaises(RuntimeError) as cm:
+            with flame_client.deadline(MODEL, ms=1000, client=c, sync=broken_sync) as d:
+                pass
+        self.assertIn("device lost", str(cm.exception))
+        self.assertTrue(d.end_reply["ok"])
+        self.assertNotIn("calibration", d.end_reply)  # ended without a latency
+        self.assertEqual(self.mine(c), [])
+        after = c.status()["counters"]
+        self.assertEqual(after["ends"], before["ends"] + 1)
+        self.assertEqual(after["deadline_met"] + after["deadline_missed"],
+                         before["deadline_met"] + before["deadline_missed"])
         c.close()
 
     def test_unknown_model_is_a_noop(self):

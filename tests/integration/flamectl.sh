@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # flamectl end to end against flamed on a fake Jetson tree (the protocol double when the daemon
 # binary is absent): every subcommand in human and --json form, `run` (holds the request for the
-# child's lifetime beyond the daemon's expiry, reports its wall time, returns its exit status),
+# child's lifetime beyond the daemon's expiry, reports no latency unless --report-latency, returns
+# its exit status),
 # begin/end through the holder, and the messages for a daemon that is not running, refuses a
 # model or denies access.
 set -euo pipefail
@@ -37,19 +38,45 @@ echo "status/models/clocks: ok"
 counters() { "$CTL" --json status | json "d['counters']['$1']"; }
 
 # run: the request is active while the child runs, longer than request_expiry_ms (1.5 s).
-ends0=$(counters ends) met0=$(($(counters deadline_met) + $(counters deadline_missed)))
+ends0=$(counters ends)
 "$CTL" run --model resnet50 --deadline-ms 1000 -- sh -c "sleep 3.5; \"$CTL\" --json status >'$tmp/inside.json'" ||
   fail "run exit $?"
 [[ $(json 'len([a for a in d["active"] if a["model"] == "resnet50"])' <"$tmp/inside.json") == 1 ]] ||
   fail "no active request during the child: $(cat "$tmp/inside.json")"
 [[ $(counters ends) == $((ends0 + 1)) ]] || fail "run did not end its request"
-[[ $(($(counters deadline_met) + $(counters deadline_missed))) == $((met0 + 1)) ]] || fail "run reported no latency"
 [[ $("$CTL" --json status | json 'len(d["active"])') == 0 ]] || fail "request left active after run"
 echo "run holds the request for the child's lifetime: ok"
 
-# Exit statuses pass through; a failed child's wall time is not reported as a latency.
+# A command's wall time is not an inference's latency (start-up, many inferences): by default run
+# reports none, so flamed counts no deadline and leaves calibration alone.
+calibration() { "$CTL" --json status | json 'json.dumps(d["calibration"], sort_keys=True)'; }
+judged() { echo $(($(counters deadline_met) + $(counters deadline_missed))); }
+judged0=$(judged) cal0=$(calibration) ends0=$(counters ends)
+"$CTL" --json run -m resnet50 -d 1000 -- sleep 0.3 2>"$tmp/summary" || fail "run -- sleep 0.3"
+[[ $(json 'd["latency_ms"] >= 300 and not d["latency_reported"] and d["end"]["ok"] and "calibration" not in d["end"]' \
+  <"$tmp/summary") == True ]] || fail "run reported a latency: $(cat "$tmp/summary")"
+[[ $(counters ends) == $((ends0 + 1)) ]] || fail "run -- sleep 0.3 did not end its request"
+[[ $(judged) == "$judged0" ]] || fail "run without --report-latency counted a deadline met or missed"
+[[ $(calibration) == "$cal0" ]] || fail "run without --report-latency changed calibration: $cal0 -> $(calibration)"
+# --report-latency: the wall time is the latency flamed receives (its calibration bucket's last
+# measured/predicted ratio times the uncorrected prediction, the begin's predicted_ms / factor).
+"$CTL" --json run --report-latency -m resnet50 -d 1000 -- sleep 0.3 2>"$tmp/summary" || fail "run --report-latency"
+[[ $(json 'd["latency_reported"] and "calibration" in d["end"]' <"$tmp/summary") == True ]] ||
+  fail "run --report-latency: $(cat "$tmp/summary")"
+[[ $(judged) == $((judged0 + 1)) ]] || fail "run --report-latency counted no deadline"
+python3 - "$tmp/summary" "$(calibration)" <<'PY' || fail "flamed did not receive the wall time"
+import json, sys
+run = json.load(open(sys.argv[1]))
+bucket = json.loads(sys.argv[2])["resnet50"]
+received = bucket["last_ratio"] * run["begin"]["predicted_ms"] / run["begin"]["calibration"]
+assert received >= 300 and abs(received - run["latency_ms"]) < 1e-6 * received, (received, run["latency_ms"])
+PY
+judged0=$(judged)
+echo "run reports a latency only with --report-latency: ok"
+
+# Exit statuses pass through; a failed child's wall time is not reported, even when asked.
 set +e
-"$CTL" run -m resnet50 -d 1000 -- sh -c 'exit 3'
+"$CTL" run --report-latency -m resnet50 -d 1000 -- sh -c 'exit 3'
 rc=$?
 [[ $rc == 3 ]] || fail "exit status 3 became $rc"
 "$CTL" run -m resnet50 -d 1000 -- sh -c 'kill -TERM $$'
@@ -59,13 +86,13 @@ rc=$?
 rc=$?
 [[ $rc == 127 ]] && grep -q "cannot run /nonexistent/command" "$tmp/err" || fail "missing command: $rc"
 set -e
-[[ $(($(counters deadline_met) + $(counters deadline_missed))) == $((met0 + 1)) ]] ||
-  fail "failed runs reported latencies"
+[[ $(judged) == "$judged0" ]] || fail "failed runs reported latencies"
 "$CTL" --json run -m resnet50 -d 1000 -- true 2>"$tmp/summary" || fail "run --json"
 [[ $(json 'd["exit_code"] == 0 and d["held"] and d["end"]["ok"] and d["latency_ms"] > 0' <"$tmp/summary") == True ]] ||
   fail "run --json summary: $(cat "$tmp/summary")"
 "$CTL" run -m resnet50 -d 1000 -v -- true 2>"$tmp/verbose"
-grep -q "^request 1: CPU" "$tmp/verbose" && grep -q "exited with 0" "$tmp/verbose" || fail "run -v: $(cat "$tmp/verbose")"
+grep -q "^request 1: CPU" "$tmp/verbose" && grep -q "exited with 0 .*no latency reported" "$tmp/verbose" ||
+  fail "run -v: $(cat "$tmp/verbose")"
 echo "run exit statuses and summaries: ok"
 
 # begin / end through the holder, renewed past the expiry.

@@ -145,6 +145,16 @@ nlohmann::json status_of(flame::Client& c) {
   return nlohmann::json::parse(r->raw);
 }
 
+// The latency the daemon last received for resnet50, from its calibration bucket: the measured /
+// predicted ratio times the uncorrected prediction (the begin's predicted_ms over its factor).
+double reported_ms(flame::Client& c, const flame::Reply& begin) {
+  const auto bucket = status_of(c)["calibration"]["resnet50"];
+  return bucket["last_ratio"].get<double>() * *begin.number("predicted_ms") / *begin.number("calibration");
+}
+
+// How long the fake device takes to finish what a scope queued.
+constexpr auto kSync = std::chrono::milliseconds(80);
+
 }  // namespace
 
 TEST_CASE("client: without a daemon every call is a no-op") {
@@ -156,13 +166,15 @@ TEST_CASE("client: without a daemon every call is a no-op") {
   CHECK(c.last_failure() == flame::Unavailable::Absent);
   CHECK(c.last_error() == "flamed is not running (no socket at " + path + ")");
   bool ran = false;
+  bool synced = false;
   {
-    flame::DeadlineScope d(c, "resnet50", 30);
+    flame::DeadlineScope d(c, "resnet50", 30, {}, [&] { synced = true; });
     CHECK_FALSE(d.active());
     CHECK_FALSE(d.reply());
     ran = true;
   }
   CHECK(ran);
+  CHECK_FALSE(synced);  // nothing is reported, so the application is not made to wait
 }
 
 TEST_CASE("client: a socket that refuses or never answers is a no-op too") {
@@ -248,6 +260,78 @@ TEST_CASE("client: protocol against flamed's server and governor") {
     CHECK(s["counters"]["ends"] == 1);
     CHECK(s["counters"]["deadline_met"] == 0);
     CHECK(s["counters"]["deadline_missed"] == 0);
+  }
+  SECTION("the sync callback is part of the latency") {
+    std::optional<flame::Reply> begun;
+    int syncs = 0;
+    {
+      // An empty scope on a device that needs kSync to finish: without the sync, ~0 ms.
+      flame::DeadlineScope d(c, "resnet50", 50, {}, [&] {
+        ++syncs;
+        std::this_thread::sleep_for(kSync);
+      });
+      REQUIRE(d.active());
+      begun = d.reply();
+    }
+    CHECK(syncs == 1);
+    CHECK(reported_ms(c, *begun) >= 80.0);
+    const auto s = status_of(c);
+    CHECK(s["counters"]["deadline_missed"] == 1);  // 80 ms against a 50 ms deadline
+    CHECK(s["counters"]["deadline_met"] == 0);
+  }
+  SECTION("finish() syncs, reports and ends once") {
+    int syncs = 0;
+    flame::DeadlineScope d(c, "resnet50", 1000, {}, [&] {
+      ++syncs;
+      std::this_thread::sleep_for(kSync);
+    });
+    REQUIRE(d.active());
+    d.finish();
+    REQUIRE(d.latency_ms());
+    CHECK(*d.latency_ms() >= 80.0);
+    CHECK(reported_ms(c, *d.reply()) == Approx(*d.latency_ms()).epsilon(1e-6));
+    CHECK(status_of(c)["active"].empty());
+    d.finish();
+    CHECK(syncs == 1);
+    CHECK(status_of(c)["counters"]["ends"] == 1);
+  }
+  SECTION("a failing sync ends the request without a latency") {
+    int syncs = 0;
+    const auto failing = [&] {
+      ++syncs;
+      throw std::runtime_error("device lost");
+    };
+    {
+      flame::DeadlineScope d(c, "resnet50", 30, {}, failing);
+      REQUIRE(d.active());
+      CHECK_THROWS_WITH(d.finish(), "device lost");
+      CHECK_FALSE(d.latency_ms());
+    }
+    {
+      flame::DeadlineScope d(c, "resnet50", 30, {}, failing);  // the destructor cannot throw
+      REQUIRE(d.active());
+    }
+    CHECK(syncs == 2);
+    const auto s = status_of(c);
+    CHECK(s["active"].empty());
+    CHECK(s["counters"]["ends"] == 2);
+    CHECK(s["counters"]["deadline_met"] == 0);
+    CHECK(s["counters"]["deadline_missed"] == 0);
+  }
+  SECTION("no sync when the scope is left by an exception or discarded") {
+    int syncs = 0;
+    const auto count = [&] { ++syncs; };
+    try {
+      flame::DeadlineScope d(c, "resnet50", 30, {}, count);
+      throw std::runtime_error("inference failed");
+    } catch (const std::runtime_error&) {
+    }
+    {
+      flame::DeadlineScope d(c, "resnet50", 30, {}, count);
+      d.discard();
+    }
+    CHECK(syncs == 0);
+    CHECK(status_of(c)["counters"]["ends"] == 2);
   }
   SECTION("the daemon's refusal leaves the scope inactive") {
     flame::DeadlineScope d(c, "no-such-model", 30);

@@ -106,6 +106,9 @@ int main(int argc, char** argv) {
   add_begin_options(run_cmd, run.args);
   run_cmd->add_flag("--strict", run.strict, "Fail (exit 3/1) instead of running without flamed");
   run_cmd->add_flag("-v,--verbose", run.verbose, "Print the decision and a summary on stderr");
+  run_cmd->add_flag("--report-latency", run.report_latency,
+                    "Report the command's wall time as the latency (only for a command that runs "
+                    "exactly one inference; by default none is reported)");
   run_cmd->add_option("command", run.command, "The command and its arguments, after --")->required();
   run_cmd->callback([&] { code = run_command(g, run); });
 

@@ -155,17 +155,26 @@ int run_command(const Globals& g, const RunOptions& o) {
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 
   std::optional<nlohmann::json> ended;
-  // A failed command's wall time says nothing about the model: do not feed it to calibration.
-  if (begun && !renew_failed) ended = lease.end(code == 0 ? std::optional<double>(latency_ms) : std::nullopt);
+  // Without a latency, flamed releases the request without counting a deadline or recalibrating
+  // (docs/protocol.md). A failed command's wall time says nothing about the model either.
+  const bool report = o.report_latency && code == 0;
+  if (begun && !renew_failed) ended = lease.end(report ? std::optional<double>(latency_ms) : std::nullopt);
+  const bool reported = report && ended && ended->value("ok", false);
   if (g.json) {
-    nlohmann::json summary = {{"exit_code", code}, {"latency_ms", latency_ms}, {"held", begun.has_value()}};
+    nlohmann::json summary = {{"exit_code", code},
+                              {"latency_ms", latency_ms},
+                              {"latency_reported", reported},
+                              {"held", begun.has_value()}};
     if (begun) summary["begin"] = *begun;
     if (ended) summary["end"] = *ended;
     if (!note.empty()) summary["note"] = note;
     std::fprintf(stderr, "%s\n", summary.dump().c_str());
   } else if (o.verbose) {
+    const char* outcome = !(ended && ended->value("ok", false)) ? ""
+                          : reported                            ? "; request ended, latency reported"
+                                                                : "; request ended, no latency reported";
     std::fprintf(stderr, "flamectl: %s exited with %d after %.1f ms%s\n", o.command.front().c_str(), code,
-                 latency_ms, ended && ended->value("ok", false) ? "; request ended" : "");
+                 latency_ms, outcome);
   }
   return code;
 }

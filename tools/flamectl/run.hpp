@@ -1,5 +1,5 @@
 #pragma once
-// `flamectl run`: hold a deadline request while a child command runs, report its wall time.
+// `flamectl run`: hold a deadline request while a child command runs.
 #include <string>
 #include <vector>
 
@@ -13,6 +13,9 @@ struct RunOptions {
   std::vector<std::string> command;
   bool strict = false;   // fail instead of running without the daemon
   bool verbose = false;  // decision and summary on stderr
+  // Report the command's wall time as the request's latency. Off by default: a process's wall
+  // time includes its start-up and every inference it runs, so it would skew calibration.
+  bool report_latency = false;
 };
 
 // Returns the child's exit status (128+N when killed by signal N, 127/126 when it cannot be run).

@@ -6,6 +6,9 @@
 //     run_inference();
 //   }                                            // end: reports the measured latency
 //
+// GPU runtimes return before the device has finished; give DeadlineScope a sync callback (e.g.
+// one that calls cudaStreamSynchronize) so that the latency ends when the work does.
+//
 // The application must work the same without the daemon: when the socket is absent, refuses,
 // denies access or stops answering, every call is a no-op (one warning on stderr, silenced by
 // FLAME_CLIENT_QUIET=1) and the client retries the connection at most every few seconds.
@@ -26,6 +29,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -486,17 +490,26 @@ class Client {
 // constructor returns), end with the measured latency on destruction. If the scope is left by an
 // exception, or discard() was called, end carries no latency, so a failed run cannot skew the
 // daemon's calibration.
+//
+// The latency must be the device's: CUDA, TensorRT and most runtimes return once the work is
+// queued. `sync`, when given, is called before the latency is taken, and should wait for the
+// work the scope queued (cudaStreamSynchronize on the inference's stream, cudaDeviceSynchronize,
+// ...). It is called only while the daemon holds the request and the scope ends normally.
 class DeadlineScope {
  public:
   struct Workload {
     std::optional<int> ctx;  // SLM models: context length and phase ("prefill" or "decode")
     std::optional<std::string> phase;
   };
+  using Sync = std::function<void()>;
 
-  DeadlineScope(std::string_view model, double deadline_ms, Workload w = {})
-      : DeadlineScope(Client::shared(), model, deadline_ms, std::move(w)) {}
-  DeadlineScope(Client& client, std::string_view model, double deadline_ms, Workload w = {})
-      : client_(client), id_(client.next_id()), exceptions_(std::uncaught_exceptions()) {
+  DeadlineScope(std::string_view model, double deadline_ms, Workload w = {}, Sync sync = {})
+      : DeadlineScope(Client::shared(), model, deadline_ms, std::move(w), std::move(sync)) {}
+  DeadlineScope(Client& client, std::string_view model, double deadline_ms, Workload w = {}, Sync sync = {})
+      : client_(client),
+        id_(client.next_id()),
+        exceptions_(std::uncaught_exceptions()),
+        sync_(std::move(sync)) {
     std::optional<std::string_view> phase;
     if (w.phase) phase = *w.phase;
     reply_ = client_.begin(id_, model, deadline_ms, w.ctx, phase);
@@ -506,10 +519,35 @@ class DeadlineScope {
   DeadlineScope(const DeadlineScope&) = delete;
   DeadlineScope& operator=(const DeadlineScope&) = delete;
 
+  // A destructor must not throw: a failing sync ends the request without a latency here, and
+  // only finish() lets the caller see the failure.
   ~DeadlineScope() {
-    if (!active_) return;
-    const bool failed = discarded_ || std::uncaught_exceptions() > exceptions_;
-    client_.end(id_, failed ? std::nullopt : std::optional<double>(elapsed_ms()));
+    try {
+      finish();
+    } catch (...) {  // the request has ended; a caller who needs the error calls finish()
+    }
+  }
+
+  // Ends the request now (the destructor then does nothing): waits for the device with `sync`,
+  // then reports the latency. If `sync` throws, the request ends without a latency and the
+  // exception propagates.
+  void finish() {
+    if (!active_ || finished_) return;
+    finished_ = true;
+    if (discarded_ || std::uncaught_exceptions() > exceptions_) {
+      client_.end(id_);
+      return;
+    }
+    if (sync_) {
+      try {
+        sync_();
+      } catch (...) {
+        client_.end(id_);
+        throw;
+      }
+    }
+    latency_ms_ = elapsed_ms();
+    client_.end(id_, latency_ms_);
   }
 
   // True when the daemon accepted the request (its clocks are in force).
@@ -520,6 +558,8 @@ class DeadlineScope {
   double elapsed_ms() const {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_).count();
   }
+  // The latency reported to the daemon by finish(), if one was.
+  std::optional<double> latency_ms() const { return latency_ms_; }
   // End without reporting a latency (the work did not complete normally).
   void discard() { discarded_ = true; }
 
@@ -527,9 +567,12 @@ class DeadlineScope {
   Client& client_;
   int64_t id_;
   int exceptions_;
+  Sync sync_;
   std::optional<Reply> reply_;
   bool active_ = false;
   bool discarded_ = false;
+  bool finished_ = false;
+  std::optional<double> latency_ms_;
   std::chrono::steady_clock::time_point start_;
 };
 

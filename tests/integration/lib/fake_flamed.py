@@ -32,6 +32,9 @@ class Daemon:
         self.counters = dict(begins=0, ends=0, errors=0, expired=0, infeasible=0, deadline_met=0,
                              deadline_missed=0, clock_changes=0)
         self.connections = 0
+        # Per model, as flamed shows it; last_ratio (measured / predicted) is kept, so a client
+        # test can read back the latency it reported. The factor stays 1.02.
+        self.calibration = {"resnet50": {"factor": 1.02, "samples": 3, "rejected": 0, "last_ratio": 1.01}}
 
     def applied(self):
         if not self.holds:
@@ -96,6 +99,8 @@ class Daemon:
                 if not isinstance(lat, (int, float)) or lat <= 0:
                     return error(rid, "'latency_ms' must be a positive number")
                 self.counters["deadline_met" if lat <= h["deadline_ms"] else "deadline_missed"] += 1
+                bucket = self.calibration.setdefault(h["model"], {"factor": 1.02, "samples": 0, "rejected": 0})
+                bucket["last_ratio"] = lat / h["predicted_ms"]
                 out["calibration"] = {"factor": 1.0, "updated": True}
             return out
         if op == "status":
@@ -105,7 +110,7 @@ class Daemon:
                            expires_in_ms=(h["expires"] - now) * 1000) for h in self.holds.values()]
             return {"ok": True, "active": active, "applied": self.applied(), "holding": bool(self.holds),
                     "models": {k: {"kind": v["kind"], "needs_workload": v["needs_workload"]} for k, v in MODELS.items()},
-                    "calibration": {"resnet50": {"factor": 1.02, "samples": 3, "rejected": 0, "last_ratio": 1.01}},
+                    "calibration": self.calibration,
                     "counters": self.counters, "connections": self.connections}
         return error(rid, "unknown op")
 
