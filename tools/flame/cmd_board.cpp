@@ -195,11 +195,16 @@ void snapshot(const BoardArgs& a) {
     std::cerr << "flame board snapshot: " << e.what() << "\n";
     throw flame::cli::Exit{kExitFailed};
   }
-  std::cout << fb::to_text(s)
-            << fmt::format(
-                   "wrote {} (what was copied, left out and skipped: {}/{})\n"
-                   "load it with --sysfs-root {}; attach it to a report as: tar czf board.tar.gz -C {} .\n",
-                   a.out, a.out, fb::kSnapshotManifest, a.out, a.out);
+  std::cout << fb::to_text(s);
+  for (const auto& i : s.skipped)
+    if (i.reason.find("EACCES") != std::string::npos) {
+      std::cout << "note: some files need root (debugfs does); run it as root for a complete snapshot\n";
+      break;
+    }
+  std::cout << fmt::format(
+      "wrote {} (what was copied, left out and skipped: {}/{})\n"
+      "load it with --sysfs-root {}; attach it to a report as: tar czf board.tar.gz -C {} .\n",
+      a.out, a.out, fb::kSnapshotManifest, a.out, a.out);
 }
 
 // Blocks the termination signals while the clocks are changed, so that an interrupt takes effect only
