@@ -1,9 +1,12 @@
 // flame board: inspect a Jetson board and set/restore its clocks (everything that touches hardware
 // goes through lib/flame/board).
 #include <fmt/format.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <ctime>
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -12,6 +15,8 @@
 #include "flame/board/controller.hpp"
 #include "flame/board/description.hpp"
 #include "flame/board/discovery.hpp"
+#include "flame/board/selftest.hpp"
+#include "flame/board/snapshot.hpp"
 #include "flame/io/atomic_write.hpp"
 #include "flame/version.hpp"
 
@@ -38,6 +43,8 @@ struct BoardArgs {
   std::string out;
   std::string name;
   std::string file;
+  // selftest
+  double settle_timeout_s = 2;
 };
 
 void show(const BoardArgs& a) {
@@ -164,6 +171,86 @@ void check(const BoardArgs& a) {
   std::cout << "\n";
 }
 
+std::string now_utc() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+void snapshot(const BoardArgs& a) {
+  if (!std::filesystem::is_directory(a.sysfs_root)) {
+    std::cerr << "flame board snapshot: " << a.sysfs_root << " is not a directory\n";
+    throw flame::cli::Exit{kExitFailed};
+  }
+  fb::SnapshotOptions o;
+  o.date = now_utc();
+  o.flame_version = flame::kVersion;
+  const auto s = fb::collect_snapshot(fb::SysfsRoot(a.sysfs_root), o);
+  try {
+    fb::write_snapshot(s, o, a.out);
+  } catch (const fb::SnapshotError& e) {
+    std::cerr << "flame board snapshot: " << e.what() << "\n";
+    throw flame::cli::Exit{kExitFailed};
+  }
+  std::cout << fb::to_text(s);
+  for (const auto& i : s.skipped)
+    if (i.reason.find("EACCES") != std::string::npos) {
+      std::cout << "note: some files need root (debugfs does); run it as root for a complete snapshot\n";
+      break;
+    }
+  std::cout << fmt::format(
+      "wrote {} (what was copied, left out and skipped: {}/{})\n"
+      "load it with --sysfs-root {}; attach it to a report as: tar czf board.tar.gz -C {} .\n",
+      a.out, a.out, fb::kSnapshotManifest, a.out, a.out);
+}
+
+// Blocks the termination signals while the clocks are changed, so that an interrupt takes effect only
+// after they are restored (the test is bounded by its settle timeouts).
+class SignalsDeferred {
+ public:
+  SignalsDeferred() {
+    sigset_t s;
+    sigemptyset(&s);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&s, sig);
+    pthread_sigmask(SIG_BLOCK, &s, &old_);
+  }
+  ~SignalsDeferred() { pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
+  SignalsDeferred(const SignalsDeferred&) = delete;
+  SignalsDeferred& operator=(const SignalsDeferred&) = delete;
+
+ private:
+  sigset_t old_{};
+};
+
+void selftest(const BoardArgs& a) {
+  fb::ControllerOptions opts;
+  opts.sysfs_root = a.sysfs_root;
+  opts.runtime_dir = a.runtime_dir;
+  opts.owner = "flame board selftest";
+  fb::SelftestOptions so;
+  so.settle_timeout_s = a.settle_timeout_s;
+  const auto t0 = std::chrono::steady_clock::now();
+  fb::SelftestClock clock;
+  clock.now_s = [t0] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+  clock.sleep_s = [](double s) { std::this_thread::sleep_for(std::chrono::duration<double>(s)); };
+  fb::SelftestReport report;
+  {
+    SignalsDeferred deferred;
+    fb::Controller controller(opts);
+    try {
+      report = fb::run_selftest(controller, so, clock);
+    } catch (const fb::SelftestError& e) {
+      std::cerr << "flame board selftest: " << e.what() << "\n";
+      throw flame::cli::Exit{kExitFailed};
+    }
+    std::cout << (a.json ? fb::to_json(report).dump(2) + "\n" : fb::to_text(report)) << std::flush;
+  }
+  if (!report.passed()) throw flame::cli::Exit{kExitFailed};
+}
+
 template <class F>
 void run(F&& f, const BoardArgs& a) {
   try {
@@ -222,6 +309,27 @@ flame::cli::Registrar reg([](CLI::App& root) {
   dump_cmd->add_option("--out", args->out, "Output file (default: stdout)");
   dump_cmd->add_option("--name", args->name, "Board name (default: from the device-tree model)");
   dump_cmd->callback([args] { run(dump, *args); });
+
+  auto* snapshot_cmd = board->add_subcommand(
+      "snapshot",
+      "Copy the clock-relevant sysfs, debugfs, device-tree and nvpmodel files into a fake tree "
+      "(serial numbers and MAC addresses left out)");
+  add_root(snapshot_cmd);
+  snapshot_cmd->add_option("--out", args->out, "Directory to create (must be new or empty)")->required();
+  snapshot_cmd->callback([args] { run(snapshot, *args); });
+
+  auto* selftest_cmd = board->add_subcommand(
+      "selftest",
+      "Pin each clock domain once at a mid-table value, check it settles, restore; exit 0 if all pass");
+  add_root(selftest_cmd);
+  add_runtime(selftest_cmd);
+  selftest_cmd
+      ->add_option("--settle-timeout", args->settle_timeout_s,
+                   "Seconds a clock may take to read back its new value")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  selftest_cmd->add_flag("--json", args->json, "Print the report as JSON");
+  selftest_cmd->callback([args] { run(selftest, *args); });
 
   auto* check_cmd = board->add_subcommand("check", "Validate a board description file");
   check_cmd->add_option("file", args->file, "Board description (YAML)")->required();

@@ -49,6 +49,8 @@ class Controller {
 
   const Board& board() const { return board_; }
   const SysfsRoot& root() const { return root_; }
+  // The attribute I/O every write goes through, for readers that must see what the writer sees.
+  FileAccess& io() { return *io_; }
 
   // Clamp, order, write and verify; every domain is added to the baseline before its first write.
   // A request with a GPU target on a deferred GPU first tries wake_gpu() (once per controller).

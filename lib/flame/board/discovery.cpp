@@ -9,26 +9,20 @@
 #include <cerrno>
 
 #include "flame/board/nvpmodel.hpp"
+#include "flame/board/paths.hpp"
 #include "flame/board/text.hpp"
 
 namespace flame::board {
 
 namespace {
 
-constexpr const char* kCpuDir = "/sys/devices/system/cpu";
-constexpr const char* kCpufreqDir = "/sys/devices/system/cpu/cpufreq";
-constexpr const char* kDevfreqClass = "/sys/class/devfreq";
-constexpr const char* kBpmpEmcDir = "/sys/kernel/debug/bpmp/debug/clk/emc";
-constexpr const char* kT210EmcDir = "/sys/kernel/debug/clk/override.emc";
-constexpr const char* kT210BwmgrDir = "/sys/kernel/debug/tegra_bwmgr";
+using namespace paths;
 
 // GPU device-tree identities (docs/board-io.md, Discovery): jetson_clocks matches compatible strings, jtop
 // node names. A devfreq device whose node matches neither (e.g. a host1x engine like "vic") is not the GPU.
 const std::vector<std::string> kGpuCompatible = {"nvidia,ga10b", "nvidia,gv11b",          "nvidia,gp10b",
                                                  "nvidia,gb10b", "nvidia,tegra210-gm20b", "nvidia,gm20b"};
 const std::vector<std::string> kGpuNodeNames = {"gpu", "ga10b", "gv11b", "gp10b", "gb10b"};
-const std::vector<std::string> kGpuLinks = {"/sys/devices/platform/gpu.0", "/sys/devices/gpu.0",
-                                            "/sys/devices/platform/bus@0/gpu.0"};
 
 // Trailing number of a name: "policy12" -> 12, "thermal_zone3" -> 3; -1 if none.
 long trailing_number(const std::string& s, const std::string& prefix) {
@@ -84,8 +78,8 @@ struct Reader {
 
 // Whether the attributes we would write can be written. As root access(W_OK) always succeeds, so this
 // only catches non-root runs and attributes that are not regular files; write-time errors catch the rest.
-DomainHealth check_writable(const SysfsRoot& root, const std::vector<std::string>& paths) {
-  for (const auto& p : paths) {
+DomainHealth check_writable(const SysfsRoot& root, const std::vector<std::string>& attrs) {
+  for (const auto& p : attrs) {
     const std::string h = root.host(p);
     struct stat st {};
     if (::stat(h.c_str(), &st) != 0)
@@ -118,10 +112,10 @@ std::optional<std::pair<std::string, int>> parse_l4t_release(std::string_view li
 
 void discover_identity(Reader& rd, Board& b) {
   auto& id = b.identity;
-  id.compatible = rd.dt_strings("/proc/device-tree/compatible");
-  if (id.compatible.empty()) id.compatible = rd.dt_strings("/sys/firmware/devicetree/base/compatible");
-  auto model = rd.dt_strings("/proc/device-tree/model");
-  if (model.empty()) model = rd.dt_strings("/sys/firmware/devicetree/base/model");
+  id.compatible = rd.dt_strings(join(kDeviceTree, "compatible"));
+  if (id.compatible.empty()) id.compatible = rd.dt_strings(join(kDeviceTreeBase, "compatible"));
+  auto model = rd.dt_strings(join(kDeviceTree, "model"));
+  if (model.empty()) model = rd.dt_strings(join(kDeviceTreeBase, "model"));
   if (!model.empty()) id.model = model.front();
   for (const char* soc : {"tegra234", "tegra194", "tegra186", "tegra210"}) {
     for (const auto& c : id.compatible)
@@ -131,7 +125,7 @@ void discover_identity(Reader& rd, Board& b) {
   if (id.compatible.empty())
     b.notes.push_back("no device-tree compatible string (not a Jetson, or no device tree)");
 
-  if (auto rel = rd.io.read("/etc/nv_tegra_release"); rel.ok()) {
+  if (auto rel = rd.io.read(kTegraRelease); rel.ok()) {
     const std::string first = rel.text.substr(0, rel.text.find('\n'));
     if (auto l4t = parse_l4t_release(first)) {
       id.l4t = l4t->first;
@@ -140,14 +134,13 @@ void discover_identity(Reader& rd, Board& b) {
       b.notes.push_back("unrecognised /etc/nv_tegra_release: " + first);
     }
   }
-  if (auto chip = rd.u64("/sys/module/tegra_fuse/parameters/tegra_chip_id"))
-    id.chip_id = static_cast<int>(*chip);
+  if (auto chip = rd.u64(kTegraChipId)) id.chip_id = static_cast<int>(*chip);
 
   if (id.l4t_major == 32) {
     id.rules = KernelRules::Strict;
   } else if (id.l4t_major >= 35) {
     id.rules = KernelRules::Qos;
-  } else if (auto rel = rd.text("/proc/sys/kernel/osrelease")) {
+  } else if (auto rel = rd.text(kOsRelease)) {
     id.rules = rel->rfind("4.", 0) == 0 ? KernelRules::Strict : KernelRules::Qos;
   }
 }
@@ -342,7 +335,7 @@ void discover_nvpmodel(Reader& rd, Board& b) {
 // INA3221 rails (kernel Documentation/hwmon/ina3221.rst; L4T 4.9 iio ina3221x): hwmon on JetPack 5/6 (mV and
 // mA), iio on JetPack 4 (mW).
 void discover_rails(Reader& rd, Board& b) {
-  const std::string devices = "/sys/bus/i2c/devices";
+  const std::string devices = kI2cDevices;
   for (const auto& dev : rd.root.list(devices)) {
     auto name = rd.text(join(join(devices, dev), "name"));
     if (!name || name->find("ina3221") == std::string::npos) continue;
@@ -393,10 +386,10 @@ void discover_rails(Reader& rd, Board& b) {
 }
 
 void discover_thermal(Reader& rd, Board& b) {
-  std::string base = "/sys/class/thermal";
+  std::string base = kThermalClass;
   auto zones = numbered_entries(rd.root, base, "thermal_zone");
   if (zones.empty()) {
-    base = "/sys/devices/virtual/thermal";
+    base = kThermalVirtual;
     zones = numbered_entries(rd.root, base, "thermal_zone");
   }
   for (const auto& z : zones) {
