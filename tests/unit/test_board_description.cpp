@@ -47,6 +47,28 @@ TEST_CASE("board description: minimal file and defaults", "[board][description]"
   CHECK(parse_board_description(to_yaml(d, {"header"})) == d);
 }
 
+TEST_CASE("board description: device-tree compatible strings", "[board][description]") {
+  const std::string text =
+      kMinimal + "compatible: [\"nvidia,p3768-0000+p3767-0005\", \"nvidia,p3767-0005\"]\n";
+  const auto d = parse_board_description(text);
+  CHECK(d.compatible == std::vector<std::string>{"nvidia,p3768-0000+p3767-0005", "nvidia,p3767-0005"});
+  CHECK(parse_board_description(to_yaml(d)) == d);  // order kept
+  CHECK(parse_board_description(kMinimal).compatible.empty());
+  CHECK(to_yaml(parse_board_description(kMinimal)).find("compatible") == std::string::npos);
+
+  CHECK(error_of(kMinimal + "compatible: []\n") ==
+        "b.yaml:7:13: compatible must be a non-empty list of strings");
+  CHECK(error_of(kMinimal + "compatible: nvidia,p3767-0005\n") ==
+        "b.yaml:7:13: compatible must be a non-empty list of strings");
+  CHECK(error_of(kMinimal + "compatible: [\"\"]\n") == "b.yaml:7:14: compatible entries must not be empty");
+  CHECK(error_of(kMinimal + "compatible: [[a]]\n") == "b.yaml:7:14: compatible entries must be strings");
+  CHECK(error_of(kMinimal + "compatible: [a, b, a]\n") == "b.yaml:7:20: compatible lists 'a' twice");
+  CHECK(error_of(kMinimal + "compatible: [\"nvidia,p3767-0005\", \"nvidia,tegra234\"]\n") ==
+        "b.yaml:7:35: compatible 'nvidia,tegra234' names the SoC, not a module or carrier (use soc)");
+  // A string that merely starts like the SoC's is a board's.
+  CHECK(parse_board_description(kMinimal + "compatible: [\"nvidia,tegra234-vdk\"]\n").compatible.size() == 1);
+}
+
 TEST_CASE("board description: malformed files name the file, line and column", "[board][description]") {
   // YAML syntax error (yaml-cpp mark).
   CHECK_THAT(error_of("format: flame-board\nversion: 1\nname: [unclosed\n"), Catch::StartsWith("b.yaml:"));
@@ -97,6 +119,10 @@ TEST_CASE("board description: dump from each fake tree loads back", "[board][des
       CHECK(d.cpu.policies.size() == f.policies.size());
       CHECK(d.emc.max_hz == f.emc_max_hz);
       CHECK(d.soc == f.soc);
+      // The board's device-tree compatible list without its last, SoC-only entry.
+      REQUIRE_FALSE(d.compatible.empty());
+      CHECK(d.compatible.size() + 1 == b.identity.compatible.size());
+      CHECK(d.compatible.front() == b.identity.compatible.front());
       CHECK(parse_board_description(to_yaml(d)) == d);
     }
   }
