@@ -21,6 +21,8 @@ grep -q '^compatible: \["nvidia,p3768-0000+p3767-0005-super", "nvidia,p3767-0005
 for f in "$FLAME_SOURCE_DIR"/config/boards/*.yaml; do
   "$FLAME" board check "$f" >/dev/null
 done
+"$FLAME" board check "$FLAME_SOURCE_DIR/config/boards/orin-nx-16gb.yaml" |
+  grep -q "EMC up to 3199000000 Hz (rates unknown), compatible nvidia,p3768-0000+p3767-0000 nvidia,p3767-0000"
 
 printf 'format: flame-board\nversion: 1\nname: bad\ncpu:\n  cores: 2\n  frequencies_khz: [200, 100]\n' >"$tmp/bad.yaml"
 set +e
