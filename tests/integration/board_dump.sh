@@ -15,10 +15,14 @@ for p in orin-nano-jp6 xavier-nx-jp4 xavier-nx-jp5; do
 done
 grep -q "frequencies_khz: \[115200, 192000" "$tmp/orin-nano-jp6.yaml"
 grep -q "frequencies_hz: \[306000000, 408000000" "$tmp/orin-nano-jp6.yaml"
+# The device-tree compatible strings without the SoC's, so the dump identifies its board.
+grep -q '^compatible: \["nvidia,p3768-0000+p3767-0005-super", "nvidia,p3767-0005"\]$' "$tmp/orin-nano-jp6.yaml"
 
 for f in "$FLAME_SOURCE_DIR"/config/boards/*.yaml; do
   "$FLAME" board check "$f" >/dev/null
 done
+"$FLAME" board check "$FLAME_SOURCE_DIR/config/boards/orin-nx-16gb.yaml" |
+  grep -q "EMC up to 3199000000 Hz (rates unknown), compatible nvidia,p3768-0000+p3767-0000 nvidia,p3767-0000"
 
 printf 'format: flame-board\nversion: 1\nname: bad\ncpu:\n  cores: 2\n  frequencies_khz: [200, 100]\n' >"$tmp/bad.yaml"
 set +e

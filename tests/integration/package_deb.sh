@@ -109,7 +109,8 @@ for deb in "${debs[@]}"; do
     /usr/share/man/man5/flamed.yaml.5.gz /usr/share/man/man1/flame.1.gz /usr/share/doc/flame/changelog.gz \
     /usr/share/doc/flame/examples/flamed.yaml /usr/share/flame/data/h200-coupling/coupling.json \
     /usr/share/flame/data/jetson-public/flexibo-tx2/README.md \
-    /usr/share/flame/config/boards/orin-nano-8gb-super.yaml /usr/share/doc/flame/examples/models/resnet50.yaml \
+    /usr/share/flame/config/boards/orin-nano-8gb-super.yaml /usr/share/flame/config/boards/orin-nx-16gb.yaml \
+    /usr/share/flame/config/boards/agx-orin-64gb.yaml /usr/share/doc/flame/examples/models/resnet50.yaml \
     /usr/include/flame/client.hpp; do
     grep -qxF "$want" "$tmp/files" || fail "$name: $want is not in the package"
   done

@@ -70,6 +70,13 @@ restored
   >"$T/plan" 2>"$T/plan.err"
 [[ $(wc -l <"$T/plan") == 6 ]]
 grep -q "22 CPU x 8 GPU x 3 EMC clocks = 528 combinations; profiling 6 of them" "$T/plan.err"
+# --board auto (the default) picks the shipped description by the tree's device-tree compatible and
+# says why.
+"$FLAME" profile --plan --model-name r18 --budget 6 --sysfs-root "$ROOT" --config /nonexistent \
+  >"$T/plan" 2>"$T/plan.err"
+grep -q "^note: board description: orin-nano-8gb-super: device-tree compatible 'nvidia,p3768-0000+p3767-0005-super'" \
+  "$T/plan.err" || { cat "$T/plan.err" >&2; exit 1; }
+grep -q "^board orin-nano-8gb-super: 22 CPU x 8 GPU x 3 EMC clocks" "$T/plan.err"
 
 # --- a failing command at the third combination -----------------------------------------------------
 rc=0

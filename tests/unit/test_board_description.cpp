@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -45,6 +47,28 @@ TEST_CASE("board description: minimal file and defaults", "[board][description]"
   CHECK_FALSE(d.emc.max_hz);
   // Round trip through the writer.
   CHECK(parse_board_description(to_yaml(d, {"header"})) == d);
+}
+
+TEST_CASE("board description: device-tree compatible strings", "[board][description]") {
+  const std::string text =
+      kMinimal + "compatible: [\"nvidia,p3768-0000+p3767-0005\", \"nvidia,p3767-0005\"]\n";
+  const auto d = parse_board_description(text);
+  CHECK(d.compatible == std::vector<std::string>{"nvidia,p3768-0000+p3767-0005", "nvidia,p3767-0005"});
+  CHECK(parse_board_description(to_yaml(d)) == d);  // order kept
+  CHECK(parse_board_description(kMinimal).compatible.empty());
+  CHECK(to_yaml(parse_board_description(kMinimal)).find("compatible") == std::string::npos);
+
+  CHECK(error_of(kMinimal + "compatible: []\n") ==
+        "b.yaml:7:13: compatible must be a non-empty list of strings");
+  CHECK(error_of(kMinimal + "compatible: nvidia,p3767-0005\n") ==
+        "b.yaml:7:13: compatible must be a non-empty list of strings");
+  CHECK(error_of(kMinimal + "compatible: [\"\"]\n") == "b.yaml:7:14: compatible entries must not be empty");
+  CHECK(error_of(kMinimal + "compatible: [[a]]\n") == "b.yaml:7:14: compatible entries must be strings");
+  CHECK(error_of(kMinimal + "compatible: [a, b, a]\n") == "b.yaml:7:20: compatible lists 'a' twice");
+  CHECK(error_of(kMinimal + "compatible: [\"nvidia,p3767-0005\", \"nvidia,tegra234\"]\n") ==
+        "b.yaml:7:35: compatible 'nvidia,tegra234' names the SoC, not a module or carrier (use soc)");
+  // A string that merely starts like the SoC's is a board's.
+  CHECK(parse_board_description(kMinimal + "compatible: [\"nvidia,tegra234-vdk\"]\n").compatible.size() == 1);
 }
 
 TEST_CASE("board description: malformed files name the file, line and column", "[board][description]") {
@@ -97,6 +121,10 @@ TEST_CASE("board description: dump from each fake tree loads back", "[board][des
       CHECK(d.cpu.policies.size() == f.policies.size());
       CHECK(d.emc.max_hz == f.emc_max_hz);
       CHECK(d.soc == f.soc);
+      // The board's device-tree compatible list without its last, SoC-only entry.
+      REQUIRE_FALSE(d.compatible.empty());
+      CHECK(d.compatible.size() + 1 == b.identity.compatible.size());
+      CHECK(d.compatible.front() == b.identity.compatible.front());
       CHECK(parse_board_description(to_yaml(d)) == d);
     }
   }
@@ -129,7 +157,9 @@ TEST_CASE("board description: shipped boards load and match their sources", "[bo
     CHECK(first.rfind("#", 0) == 0);
     CHECK_FALSE(d.source.empty());
   }
-  CHECK(names == std::set<std::string>{"jetson-nano", "orin-nano-8gb-super", "tx2-flexibo", "xavier-nx"});
+  CHECK(names == std::set<std::string>{"agx-orin-32gb", "agx-orin-64gb", "jetson-nano", "orin-nano-4gb",
+                                       "orin-nano-8gb", "orin-nano-8gb-super", "orin-nx-16gb", "orin-nx-8gb",
+                                       "tx2-flexibo", "xavier-nx"});
 
   // The shipped tables, which the fake trees also use.
   auto orin = load_board_description(dir + "/orin-nano-8gb-super.yaml");
@@ -141,6 +171,58 @@ TEST_CASE("board description: shipped boards load and match their sources", "[bo
   CHECK(nx.gpu.frequencies_hz == flame::test::facts(Profile::XavierNxJp4).gpu_hz);
   CHECK(nx.emc.frequencies_hz.empty());
   CHECK(nx.emc.max_hz == 1866000000u);
+}
+
+TEST_CASE("board description: the Orin modules' files follow the T234 cpufreq rule and their sources",
+          "[board][description]") {
+  // tegra194-cpufreq.c lists ndiv_min, 76.8 MHz steps below ndiv_max, then ndiv_max; every Orin file's
+  // CPU table is that ladder from 115.2 MHz up to its top, and every cap is one of its entries.
+  const std::string dir = std::string(FLAME_SOURCE_DIR) + "/config/boards";
+  struct Expected {
+    std::string file;
+    std::uint64_t top_khz;
+    int cores;
+    std::vector<int> core_options;
+    std::optional<std::uint64_t> cpu_ceiling_khz;
+    std::uint64_t emc_max_hz;
+  };
+  const std::vector<Expected> expected = {
+      {"orin-nano-4gb", 1510400, 6, {4, 6}, std::nullopt, 2133000000},
+      {"orin-nano-8gb", 1510400, 6, {4, 6}, std::nullopt, 2133000000},
+      {"orin-nx-8gb", 1984000, 6, {4, 6}, 1420800, 3199000000},
+      {"orin-nx-16gb", 1984000, 8, {4, 8}, 1651200, 3199000000},
+      {"agx-orin-32gb", 2201600, 8, {4, 8}, 1728000, 3199000000},
+      {"agx-orin-64gb", 2201600, 12, {4, 8, 12}, 1728000, 3199000000},
+  };
+  for (const auto& e : expected) {
+    CAPTURE(e.file);
+    const auto d = load_board_description(dir + "/" + e.file + ".yaml");
+    CHECK(d.name == e.file);
+    CHECK(d.soc == "tegra234");
+    REQUIRE_FALSE(d.cpu.frequencies_khz.empty());
+    CHECK(d.cpu.frequencies_khz.front() == 115200);
+    CHECK(d.cpu.frequencies_khz.back() == e.top_khz);
+    for (std::size_t i = 1; i + 1 < d.cpu.frequencies_khz.size(); ++i)
+      CHECK(d.cpu.frequencies_khz[i] - d.cpu.frequencies_khz[i - 1] == 76800);
+    CHECK(e.top_khz - d.cpu.frequencies_khz[d.cpu.frequencies_khz.size() - 2] <= 76800);
+    CHECK(d.cpu.cores == e.cores);
+    CHECK(d.cpu.core_options == e.core_options);
+    CHECK(d.cpu.policies.size() == static_cast<std::size_t>((e.cores + 3) / 4));  // clusters of up to 4
+    CHECK(d.ceilings.cpu_khz == e.cpu_ceiling_khz);
+    if (d.ceilings.cpu_khz)
+      CHECK(std::count(d.cpu.frequencies_khz.begin(), d.cpu.frequencies_khz.end(), *d.ceilings.cpu_khz) == 1);
+    CHECK_FALSE(d.ceilings.gpu_hz);
+    CHECK_FALSE(d.ceilings.emc_hz);
+    CHECK(d.gpu.frequencies_hz.empty());  // not documented: devfreq lists it on the board
+    CHECK(d.emc.frequencies_hz.empty());  // not documented either
+    CHECK(d.emc.max_hz == e.emc_max_hz);
+    REQUIRE(d.compatible.size() >= 2);
+    // The header marks what was read in a source and what was inferred.
+    std::ifstream in(dir + "/" + e.file + ".yaml");
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CHECK(text.find("[V]") != std::string::npos);
+    CHECK(text.find("[I]") != std::string::npos);
+  }
 }
 
 TEST_CASE("board description: the TX2 file is exactly the FlexiBO grid", "[board][description]") {

@@ -168,6 +168,7 @@ void check(const BoardArgs& a) {
                              d.emc.frequencies_hz.front(), d.emc.frequencies_hz.back());
   else if (d.emc.max_hz)
     std::cout << fmt::format(", EMC up to {} Hz (rates unknown)", *d.emc.max_hz);
+  if (!d.compatible.empty()) std::cout << fmt::format(", compatible {}", fmt::join(d.compatible, " "));
   std::cout << "\n";
 }
 

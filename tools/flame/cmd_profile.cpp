@@ -15,6 +15,7 @@
 #include "command.hpp"
 #include "config.hpp"
 #include "flame/board/controller.hpp"
+#include "flame/board/description_match.hpp"
 #include "flame/board/discovery.hpp"
 #include "flame/io/atomic_write.hpp"
 #include "flame/io/data_path.hpp"
@@ -107,21 +108,19 @@ void check_args(const Args& a) {
          "flame profile --model-name resnet18 -- python3 -m flame_profile --torchvision resnet18");
 }
 
-// --board FILE, or for auto: flamed's board_file, else the shipped description that fits the board.
+// --board FILE, or for auto: flamed's board_file, else the shipped description that fits the board
+// (flame::board::match_description), saying which and why.
 std::optional<fb::BoardDescription> description_for(const Args& a, const flamed::Config& s,
                                                     const fb::Board& board) {
   if (a.board != "auto") return fb::load_board_description(flame::find_data(a.board).string());
   if (!s.board_file.empty()) return fb::load_board_description(s.board_file.string());
-  std::vector<fb::BoardDescription> shipped;
-  const fs::path dir = flame::find_data("config/boards");
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(dir, ec))
-    if (e.path().extension() == ".yaml") try {
-        shipped.push_back(fb::load_board_description(e.path().string()));
-      } catch (const std::exception&) {
-        // A broken shipped file must not stop profiling; it simply does not match.
-      }
-  return fp::matching_description(board, shipped);
+  // A broken shipped file must not stop profiling; it is named and left out.
+  std::vector<std::string> problems;
+  const auto shipped = fb::load_descriptions(flame::find_data("config/boards"), &problems);
+  for (const auto& p : problems) std::cerr << "note: board description skipped: " << p << "\n";
+  auto match = fb::match_description(board, shipped);
+  std::cerr << "note: board description: " << match.reason << "\n";
+  return std::move(match.description);
 }
 
 // flamed loads these files: it never sees half a file, nor after a crash.

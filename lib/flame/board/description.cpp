@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <set>
+#include <string_view>
 
 #include "flame/board/text.hpp"
 #include "flame/io/yaml_reader.hpp"
@@ -13,6 +14,14 @@
 namespace flame::board {
 
 namespace {
+
+// "nvidia,tegra234": the last, least specific entry of a Jetson's device-tree compatible list.
+bool is_soc_compatible(const std::string& s) {
+  constexpr std::string_view prefix = "nvidia,tegra";
+  if (s.size() <= prefix.size() || s.compare(0, prefix.size(), prefix) != 0) return false;
+  return std::all_of(s.begin() + static_cast<std::ptrdiff_t>(prefix.size()), s.end(),
+                     [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; });
+}
 
 // The shared YAML reader plus the description's own value kinds: frequencies and CPU numbers.
 class Parser : public io::YamlReader<DescriptionError> {
@@ -47,6 +56,24 @@ class Parser : public io::YamlReader<DescriptionError> {
     return out;
   }
 
+  // Device-tree compatible strings of a module or carrier: non-empty, each once, none naming only the
+  // SoC (that would match every board of the SoC; `soc` says that).
+  std::vector<std::string> compatible(const YAML::Node& n) const {
+    if (!n.IsSequence() || n.size() == 0) fail(n, "compatible must be a non-empty list of strings");
+    std::vector<std::string> out;
+    for (const auto& e : n) {
+      if (!e.IsScalar()) fail(e, "compatible entries must be strings");
+      const std::string s = text(e, "compatible entry");
+      if (s.empty()) fail(e, "compatible entries must not be empty");
+      if (is_soc_compatible(s))
+        fail(e, fmt::format("compatible '{}' names the SoC, not a module or carrier (use soc)", s));
+      if (std::find(out.begin(), out.end(), s) != out.end())
+        fail(e, fmt::format("compatible lists '{}' twice", s));
+      out.push_back(s);
+    }
+    return out;
+  }
+
   std::vector<int> ints(const YAML::Node& n, const std::string& what, int lo, int hi) const {
     if (!n.IsSequence() || n.size() == 0) fail(n, what + " must be a non-empty list");
     std::vector<int> out;
@@ -62,7 +89,8 @@ class Parser : public io::YamlReader<DescriptionError> {
 
 BoardDescription parse(const YAML::Node& root, const Parser& p) {
   if (!root || root.IsNull()) throw DescriptionError("empty board description");
-  p.only_keys(root, "", {"format", "version", "name", "soc", "source", "cpu", "gpu", "emc", "ceilings"});
+  p.only_keys(root, "",
+              {"format", "version", "name", "soc", "source", "compatible", "cpu", "gpu", "emc", "ceilings"});
   BoardDescription d;
   if (auto f = p.text(p.need(root, "format"), "format"); f != kDescriptionFormat)
     p.fail(root["format"], fmt::format("format must be '{}', got '{}'", kDescriptionFormat, f));
@@ -72,6 +100,7 @@ BoardDescription parse(const YAML::Node& root, const Parser& p) {
   if (d.name.empty()) p.fail(root["name"], "name must not be empty");
   if (root["soc"]) d.soc = p.text(root["soc"], "soc");
   if (root["source"]) d.source = p.text(root["source"], "source");
+  if (root["compatible"]) d.compatible = p.compatible(root["compatible"]);
 
   const YAML::Node cpu = p.need(root, "cpu");
   p.only_keys(cpu, "cpu", {"frequencies_khz", "cores", "core_options", "policies"});
@@ -181,6 +210,7 @@ std::string to_yaml(const BoardDescription& d, const std::vector<std::string>& h
   out << YAML::Key << "name" << YAML::Value << d.name;
   if (!d.soc.empty()) out << YAML::Key << "soc" << YAML::Value << d.soc;
   if (!d.source.empty()) out << YAML::Key << "source" << YAML::Value << d.source;
+  if (!d.compatible.empty()) out << YAML::Key << "compatible" << YAML::Value << YAML::Flow << d.compatible;
   out << YAML::Key << "cpu" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "cores" << YAML::Value << d.cpu.cores;
   out << YAML::Key << "core_options" << YAML::Value << YAML::Flow << d.cpu.core_options;
@@ -225,6 +255,10 @@ BoardDescription describe(const Board& b, const std::string& name) {
   BoardDescription d;
   d.name = !name.empty() ? name : (!b.identity.model.empty() ? slug(b.identity.model) : "unknown-board");
   d.soc = b.identity.soc;
+  for (const auto& c : b.identity.compatible)
+    if (!c.empty() && !is_soc_compatible(c) &&
+        std::find(d.compatible.begin(), d.compatible.end(), c) == d.compatible.end())
+      d.compatible.push_back(c);
   d.source = fmt::format("flame board dump of {}{}", b.sysfs_root,
                          b.identity.l4t.empty() ? "" : fmt::format(" (L4T {})", b.identity.l4t));
   // The CPU-wide table: frequencies every policy offers.

@@ -27,6 +27,9 @@ struct BoardDescription {
   std::string name;    // "orin-nano-8gb-super"
   std::string soc;     // "tegra234" (optional)
   std::string source;  // where the tables come from (optional, free text)
+  // Device-tree compatible strings of the module or carrier+module this description is for
+  // ("nvidia,p3767-0005"): they identify the board a description is for (description_match.hpp).
+  std::vector<std::string> compatible;
   struct Cpu {
     std::vector<std::uint64_t> frequencies_khz;  // settable on every policy, ascending
     int cores = 0;                               // CPUs on the board

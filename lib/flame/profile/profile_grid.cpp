@@ -53,13 +53,4 @@ ProfileGrid profile_grid(const board::Board& b, const std::optional<board::Board
   return out;
 }
 
-std::optional<board::BoardDescription> matching_description(
-    const board::Board& b, const std::vector<board::BoardDescription>& candidates) {
-  const auto table = cpu_table(b);
-  for (const auto& d : candidates)
-    if (!table.empty() && d.cpu.frequencies_khz == table && (d.soc.empty() || d.soc == b.identity.soc))
-      return d;
-  return std::nullopt;
-}
-
 }  // namespace flame::profile

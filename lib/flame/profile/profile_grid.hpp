@@ -21,9 +21,4 @@ struct ProfileGrid {
 ProfileGrid profile_grid(const board::Board& board,
                          const std::optional<board::BoardDescription>& description);
 
-// The shipped description that fits a discovered board: same SoC and the same CPU table. nullopt
-// when none does.
-std::optional<board::BoardDescription> matching_description(
-    const board::Board& board, const std::vector<board::BoardDescription>& candidates);
-
 }  // namespace flame::profile
