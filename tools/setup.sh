@@ -17,7 +17,9 @@ PACKAGES=(build-essential cmake ninja-build pkg-config git ccache
   # fuzzing the protocol and config parsers (tests/integration/fuzz.sh): clang with libFuzzer
   clang libclang-rt-14-dev
   # static analysis (tools/setup.sh lint)
-  clang-tidy)
+  clang-tidy
+  # the man pages' roff (packaging/man/) checked against their Markdown source (tests/integration/man_pages.sh)
+  pandoc)
 
 # Debian packages (debian/, tools/setup.sh package) and their checks; the arm64 cross-build with
 # GCC 11, Ubuntu 22.04's compiler, and qemu to run it (tests/integration/arm64_qemu.sh);
