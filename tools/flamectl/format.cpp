@@ -54,8 +54,8 @@ std::string format_models(const nlohmann::json& s) {
 
 std::string format_status(const nlohmann::json& s) {
   size_t served = 0;
-  for (const auto& [name, m] : s.value("models", nlohmann::json::object()).items())
-    served += m.value("served", true) ? 1 : 0;
+  const auto models = s.value("models", nlohmann::json::object());
+  for (const auto& [name, m] : models.items()) served += m.value("served", true) ? 1 : 0;
   std::string out = fmt::format("flamed: {} connection(s), {} model(s)\n", s.value("connections", 0), served);
   if (s.value("degraded", false)) {
     out += "DEGRADED:\n";
