@@ -92,12 +92,15 @@ std::vector<DomainInfo> domain_infos(const flame::board::Board* board, const fla
 std::vector<std::string> degraded_reasons(bool enabled, bool dry_run, size_t models,
                                           const std::vector<DomainInfo>& domains,
                                           const std::string& hardware_fault,
-                                          const std::vector<std::string>& held) {
+                                          const std::vector<std::string>& held, size_t refused) {
   std::vector<std::string> reasons;
   if (!enabled) reasons.emplace_back("disabled");
   if (!hardware_fault.empty()) reasons.push_back("clock write refused: " + hardware_fault);
   if (dry_run) reasons.emplace_back("dry run");
-  if (models == 0) reasons.emplace_back("no models loaded");
+  if (models == 0)
+    reasons.push_back(
+        refused ? fmt::format("no models served ({} refused for their board: flamectl models)", refused)
+                : "no models loaded");
   bool known = false, controlled = false;
   for (const auto& d : domains) {
     known = known || d.status != "unknown";
@@ -137,8 +140,8 @@ BusState snapshot(const Config& config, const flame::policy::Status& status, con
   s.enabled = status.enabled;
   size_t served = 0;
   for (const auto& [name, model] : status.models) served += model.refused.empty();
-  s.degraded_reasons =
-      degraded_reasons(s.enabled, config.dry_run, served, s.domains, status.hardware_fault, held);
+  s.degraded_reasons = degraded_reasons(s.enabled, config.dry_run, served, s.domains, status.hardware_fault,
+                                        held, status.models.size() - served);
   s.degraded = fmt::format("{}", fmt::join(s.degraded_reasons, "; "));
   return s;
 }

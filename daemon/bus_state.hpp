@@ -66,14 +66,15 @@ flame::board::DomainHealth cpu_health(const std::vector<flame::board::CpuPolicy>
 std::vector<DomainInfo> domain_infos(const flame::board::Board* board, const flame::ClockGrid& grid,
                                      const Config& config);
 // Why flamed does not do its whole job, one entry each (none when it does): "disabled", "dry run",
-// "no models loaded", "clock write refused: <what>: <error>" until a later write succeeds,
+// "no models loaded" (or none served, `refused` refused for their board), "clock write refused: <what>:
+// <error>" until a later write succeeds,
 // "<domain>: <status> (<reason>)" for a domain the configuration enables, "no clock is
 // controllable" when the board is known and no domain can be set, then `held`: what the hardware
 // side holds for lack of information (e.g. EMC without a board description).
 std::vector<std::string> degraded_reasons(bool enabled, bool dry_run, size_t models,
                                           const std::vector<DomainInfo>& domains,
                                           const std::string& hardware_fault = {},
-                                          const std::vector<std::string>& held = {});
+                                          const std::vector<std::string>& held = {}, size_t refused = 0);
 // The properties whose value differs (Version and Board are constant and never listed).
 std::vector<const char*> changed_properties(const BusState& before, const BusState& after);
 

@@ -77,7 +77,8 @@ std::vector<ConfigKey> make_keys() {
                        [](Config& c) -> Path& { return c.runtime_dir; }));
   {
     auto board = path_key(
-        "board_file", false, "A board description to use instead of discovering the board from sysfs_root.",
+        "board_file", false,
+        "The board description (EMC rates, caps, the board's name); unset: the shipped one that matches.",
         [](Config& c) -> Path& { return c.board_file; }, KeyType::OptionalPath);
     board.dumped_at_default = false;
     k.push_back(board);

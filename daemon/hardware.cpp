@@ -5,6 +5,9 @@
 
 #include <algorithm>
 
+#include "flame/board/description_match.hpp"
+#include "flame/io/data_path.hpp"
+
 namespace flamed {
 namespace {
 
@@ -57,6 +60,14 @@ std::vector<uint64_t> within_bounds(std::vector<uint64_t> table,
   return table;
 }
 
+// A domain whose clock cannot be read now (it failed a write) runs at what it ran last.
+flame::Clocks known(flame::Clocks read, const flame::Clocks& last) {
+  if (!(read.cpu_khz > 0)) read.cpu_khz = last.cpu_khz;
+  if (!(read.gpu_hz > 0)) read.gpu_hz = last.gpu_hz;
+  if (!(read.emc_hz > 0)) read.emc_hz = last.emc_hz;
+  return read;
+}
+
 }  // namespace
 
 BoardActuatorOptions BoardActuatorOptions::from(const Config& c) {
@@ -65,8 +76,7 @@ BoardActuatorOptions BoardActuatorOptions::from(const Config& c) {
 
 BoardActuator::BoardActuator(const BoardActuatorOptions& config)
     : o_(config), controller_(controller_options(config)) {
-  if (!config.board_file.empty())
-    description_ = flame::board::load_board_description(config.board_file.string());
+  choose_description();
   if (controller_.has_baseline()) {
     spdlog::warn("a clock baseline from a previous run was found in {}: restoring it first",
                  controller_.baseline_file());
@@ -79,15 +89,26 @@ BoardActuator::BoardActuator(const BoardActuatorOptions& config)
       controller_.board().gpu.health.status == flame::board::DomainStatus::Deferred)
     controller_.wake_gpu();
   build_grid();
-  last_ = controller_.board().current();
-  last_.cpu_cores = 0;
+  read_back();
   for (const auto& note : controller_.board().notes) spdlog::info("board: {}", note);
+}
+
+void BoardActuator::choose_description() {
+  std::vector<std::string> problems;
+  auto match = flame::board::choose_description(controller_.board(), o_.board_file,
+                                                flame::find_data("config/boards"), &problems);
+  for (const auto& p : problems) spdlog::warn("board description skipped: {}", p);
+  if (match.description)
+    spdlog::info("board description: {}", match.reason);
+  else
+    spdlog::warn("board description: {}; set board_file to name the board", match.reason);
+  description_ = std::move(match.description);
 }
 
 void BoardActuator::build_grid() {
   const flame::ClockGrid before = grid_;
   const auto& b = controller_.board();
-  const auto now = b.current();
+  const flame::Clocks now = known(b.current(), last_);
   std::vector<uint64_t> cpu, gpu = b.gpu.available_hz, emc = b.emc.available_hz;
   // Every writable policy gets the same kHz (rounded up to its own table); offer the largest table.
   const flame::board::CpuPolicy* main = nullptr;
@@ -105,8 +126,11 @@ void BoardActuator::build_grid() {
   held_.clear();
   if (emc_ok && o_.emc.enabled && emc.empty())
     held_.push_back(
-        "emc: held at its current rate: sysfs does not list its rates and no board description gives them "
-        "(board_file)");
+        description_ ? fmt::format("emc: held at its current rate: sysfs does not list its rates, nor does "
+                                   "the board description {}",
+                                   description_->name)
+                     : std::string("emc: held at its current rate: sysfs does not list its rates and no "
+                                   "board description matches this board (board_file)"));
   if (!gpu_ok) gpu.clear();
   if (!emc_ok) emc.clear();
   // Only what the writer would really set: above an nvpmodel cap, emc_iso_cap or the max the user had,
@@ -169,9 +193,13 @@ void BoardActuator::restore() {
   // Read the board afresh: the restored values are what runs now.
   controller_.rediscover();
   build_grid();  // a domain that vanished may be back, one that failed may be gone
-  last_ = controller_.board().current();
-  last_.cpu_cores = 0;
+  read_back();
   if (!r.ok()) throw std::runtime_error("restore incomplete:\n" + flame::board::to_text(r));
+}
+
+void BoardActuator::read_back() {
+  last_ = known(controller_.board().current(), last_);
+  last_.cpu_cores = 0;
 }
 
 flame::Clocks BoardActuator::current() const {

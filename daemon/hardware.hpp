@@ -45,6 +45,9 @@ class BoardActuator : public flame::policy::Actuator {
 
  private:
   void build_grid();
+  // board_file, else the shipped description that matches the board, logged either way.
+  void choose_description();
+  void read_back();  // last_ from the board, keeping the last known value of a domain it cannot read
 
   BoardActuatorOptions o_;
   std::optional<flame::board::BoardDescription> description_;

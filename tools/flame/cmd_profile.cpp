@@ -113,12 +113,10 @@ void check_args(const Args& a) {
 std::optional<fb::BoardDescription> description_for(const Args& a, const flamed::Config& s,
                                                     const fb::Board& board) {
   if (a.board != "auto") return fb::load_board_description(flame::find_data(a.board).string());
-  if (!s.board_file.empty()) return fb::load_board_description(s.board_file.string());
   // A broken shipped file must not stop profiling; it is named and left out.
   std::vector<std::string> problems;
-  const auto shipped = fb::load_descriptions(flame::find_data("config/boards"), &problems);
+  auto match = fb::choose_description(board, s.board_file, flame::find_data("config/boards"), &problems);
   for (const auto& p : problems) std::cerr << "note: board description skipped: " << p << "\n";
-  auto match = fb::match_description(board, shipped);
   std::cerr << "note: board description: " << match.reason << "\n";
   return std::move(match.description);
 }

@@ -131,4 +131,12 @@ DescriptionMatch match_description(const Board& board, const std::vector<BoardDe
                           joined(compatible), soc, table_text(table)));
 }
 
+DescriptionMatch choose_description(const Board& board, const std::filesystem::path& board_file,
+                                    const std::filesystem::path& shipped_dir,
+                                    std::vector<std::string>* problems) {
+  if (!board_file.empty())
+    return {load_board_description(board_file.string()), fmt::format("board_file {}", board_file.string())};
+  return match_description(board, load_descriptions(shipped_dir, problems));
+}
+
 }  // namespace flame::board

@@ -31,4 +31,10 @@ std::vector<BoardDescription> load_descriptions(const std::filesystem::path& dir
 // first is taken.
 DescriptionMatch match_description(const Board& board, const std::vector<BoardDescription>& candidates);
 
+// The description flamed and `flame profile --board auto` use: `board_file` when one is given (a
+// file that cannot be loaded throws), else the match among the shipped ones in `shipped_dir`.
+DescriptionMatch choose_description(const Board& board, const std::filesystem::path& board_file,
+                                    const std::filesystem::path& shipped_dir,
+                                    std::vector<std::string>* problems = nullptr);
+
 }  // namespace flame::board
