@@ -67,7 +67,8 @@ judged0=$(judged) cal0=$(calibration) ends0=$(counters ends)
 python3 - "$tmp/summary" "$(calibration)" <<'PY' || fail "flamed did not receive the wall time"
 import json, sys
 run = json.load(open(sys.argv[1]))
-bucket = json.loads(sys.argv[2])["resnet50"]
+# flamed keys the bucket by the model file's digest: resnet50@<digest>.
+bucket = next(v for k, v in json.loads(sys.argv[2]).items() if k.split("@")[0] == "resnet50")
 received = bucket["last_ratio"] * run["begin"]["predicted_ms"] / run["begin"]["calibration"]
 assert received >= 300 and abs(received - run["latency_ms"]) < 1e-6 * received, (received, run["latency_ms"])
 PY

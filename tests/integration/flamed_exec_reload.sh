@@ -33,7 +33,8 @@ run_case() {  # run_case NAME DBUS
   cp "$d/models/inceptionv3-200.yaml" "$d/models2/"
   "$FLAME" fit "$grids/tx2_sampled_output_xception_200x200.csv" --budget 64 --seed 1 --name xception-200 \
     --board tx2-flexibo --out "$d/models2/xception-200.yaml" >/dev/null
-  sim_write_config "$d" "dbus: $2"
+  sim_write_config "$d"
+  sed -i "s/^dbus: .*/dbus: $2/" "$d/flamed.yaml"
   sim_start_flamed "$d" "$d/flamed.log" || fail "flamed did not start"
   [[ $(status_models) == "inceptionv3-200" ]] || fail "start: models $(status_models)"
 

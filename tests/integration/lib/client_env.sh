@@ -19,7 +19,7 @@ format: flame-model
 version: 1
 kind: layerwise
 name: resnet50
-board: test
+board: orin-nano-8gb-super
 costs: {cpu_offset_ns: 0, gpu_scale: 1, sync_latency_ns: 20000}
 emc_hz: [204000000, 3199000000]
 segments:
