@@ -254,7 +254,9 @@ class WithDaemon(unittest.TestCase):
     def reported_ms(self, client, d):
         """The latency flamed received for `d`, from its calibration bucket: the last measured /
         predicted ratio times the uncorrected prediction (predicted_ms / the begin's factor)."""
-        bucket = client.status()["calibration"][MODEL]
+        st = client.status()  # flamed keys buckets by the model file's digest: MODEL@<digest>
+        digest = st["models"].get(MODEL, {}).get("digest")
+        bucket = st["calibration"][f"{MODEL}@{digest}" if digest else MODEL]
         return bucket["last_ratio"] * d.predicted_ms / d.reply["calibration"]
 
     def test_torch_sync_is_part_of_the_latency(self):
