@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "flame/version.hpp"
 
@@ -54,7 +55,7 @@ std::vector<uint64_t> frequencies(const std::vector<double>& values) {
   std::vector<uint64_t> out;
   out.reserve(values.size());
   for (double v : values)
-    if (v > 0) out.push_back(static_cast<uint64_t>(v + 0.5));
+    if (v > 0) out.push_back(static_cast<uint64_t>(std::llround(v)));
   return out;
 }
 
