@@ -29,6 +29,10 @@ PACKAGES+=(debhelper dh-python devscripts g++-11-aarch64-linux-gnu qemu-user-sta
 # D-Bus API test (tests/integration/dbus_api.sh): dbus-daemon, dbus-send; busctl comes with systemd.
 PACKAGES+=(dbus-daemon dbus-bin)
 
+# flamed's metrics file checked with `promtool check metrics` (tests/integration/flamed_metrics.sh);
+# only promtool is used, Debian ships it in the server's package.
+PACKAGES+=(prometheus)
+
 # PyTorch trace helper tests (clients/python/test_flame_profile.py, tests/integration/profile_python.sh):
 # CPU PyTorch; without it those tests are skipped with a message.
 PACKAGES+=(python3-torch python3-torchvision)

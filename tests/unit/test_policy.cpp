@@ -5,10 +5,14 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <cmath>
+#include <optional>
 #include <random>
 
 #include "flame/policy/decision_memo.hpp"
+#include "flame/policy/outcomes.hpp"
 #include "flame/policy/policy.hpp"
+#include "flame/version.hpp"
 #include "metrics.hpp"
 #include "protocol.hpp"
 
@@ -273,6 +277,106 @@ TEST_CASE("metrics: counters, applied clocks and per-bucket calibration in Prome
              Catch::Contains(fmt::format("flamed_clock_hz{{domain=\"gpu\"}} {}\n", gov.applied().gpu_hz)));
 }
 
+TEST_CASE("outcomes: upper-inclusive cumulative buckets, NaN left out", "[daemon][metrics]") {
+  Histogram h({0.5, 1, 2});
+  for (const double v : {0.1, 0.5, 1.0, 1.5, 3.0, std::nan("")}) h.observe(v);
+  CHECK(h.count() == 5);
+  CHECK(h.sum() == Approx(6.1));
+  CHECK(h.cumulative(0) == 2);  // 0.1 and 0.5: le="0.5" includes its bound
+  CHECK(h.cumulative(1) == 3);
+  CHECK(h.cumulative(2) == 4);
+  CHECK(h.cumulative(3) == 5);  // +Inf = count
+}
+
+TEST_CASE("outcomes: at most kMaxModelLabels models keep their name, the rest are \"other\"",
+          "[daemon][metrics]") {
+  OutcomeCounter c;
+  for (size_t i = 0; i < kMaxModelLabels + 3; ++i) c.record(fmt::format("m{:02}", i), 10, 10, 5);
+  c.record("m00", 10, 10, 20);  // a labelled model keeps its label
+  const auto& by = c.by_model();
+  CHECK(by.size() == kMaxModelLabels + 1);
+  REQUIRE(by.count(kOtherModel));
+  CHECK(by.at(kOtherModel).met == 3);
+  CHECK(by.at(kOtherModel).latency_deadline.count() == 3);
+  CHECK(by.at("m00").met == 1);
+  CHECK(by.at("m00").missed == 1);
+  CHECK_FALSE(by.count(fmt::format("m{:02}", kMaxModelLabels)));
+  c.record("late", 10, 10, 5);  // still "other", even after the map is full
+  CHECK(by.at(kOtherModel).met == 4);
+}
+
+TEST_CASE("policy: end counts latency over deadline and the prediction's error per model",
+          "[daemon][metrics][policy]") {
+  Options o;
+  Rig rig(o);
+  auto& policy = rig.policy;
+  const auto run = [&](int64_t id, double deadline_ms, std::optional<double> latency_ratio) {
+    const TimeMs t = double(id) * 100;
+    const BeginResult b = policy.begin(1, begin(id, "m", deadline_ms), t);
+    REQUIRE_FALSE(b.error);
+    EndRequest e;
+    e.id = id;
+    if (latency_ratio) e.latency_ms = *latency_ratio * deadline_ms;
+    REQUIRE_FALSE(policy.end(1, e, t + 10).error);
+    return b.predicted_ms;
+  };
+  run(1, 40, 0.5);                   // met, le="0.5"
+  run(2, 40, 1.0);                   // met on the deadline, le="1"
+  const double p = run(3, 40, 1.2);  // missed, le="1.5"
+  run(4, 40, std::nullopt);          // no latency: not an outcome
+  const Status s = policy.status(500);
+  CHECK(s.counters.ends == 4);
+  CHECK(s.counters.deadline_met == 2);
+  CHECK(s.counters.deadline_missed == 1);
+  REQUIRE(s.outcomes.size() == 1);
+  const Outcomes& m = s.outcomes.at("m");
+  CHECK(m.met == 2);
+  CHECK(m.missed == 1);
+  const Histogram& h = m.latency_deadline;
+  CHECK(h.count() == 3);
+  CHECK(h.sum() == Approx(2.7));
+  CHECK(h.cumulative(1) == 1);  // le="0.5"
+  CHECK(h.cumulative(4) == 2);  // le="1"
+  CHECK(h.cumulative(5) == 2);  // le="1.1"
+  CHECK(h.cumulative(6) == 3);  // le="1.5"
+  CHECK(m.prediction_error.count() == 3);
+  CHECK(m.prediction_error.sum() >= std::abs(48 - p) / 48 - 1e-12);
+}
+
+TEST_CASE("metrics: build info, active requests and per-model deadline histograms in Prometheus text",
+          "[daemon][metrics]") {
+  Options o;
+  Rig rig(o);
+  auto& policy = rig.policy;
+  REQUIRE_FALSE(policy.begin(1, begin(1, "m", 40), 0).error);
+  REQUIRE_FALSE(policy.begin(1, begin(2, "m", 40), 0).error);
+  EndRequest e;
+  e.id = 1;
+  e.latency_ms = 50;  // ratio 1.25: missed
+  REQUIRE_FALSE(policy.end(1, e, 10).error);
+  Status s = policy.status(10);
+  const std::string text = flamed::prometheus_text(s, {}, {"emc"});
+  CHECK_THAT(text, Catch::Contains(fmt::format("flamed_build_info{{version=\"{}\"}} 1\n", flame::kVersion)));
+  CHECK_THAT(text, Catch::Contains("# TYPE flamed_active_requests gauge\nflamed_active_requests 1\n"));
+  CHECK_THAT(text, Catch::Contains("flamed_degraded 1\n"));
+  CHECK_THAT(text, Catch::Contains("flamed_deadlines_total{model=\"m\",result=\"met\"} 0\n"));
+  CHECK_THAT(text, Catch::Contains("flamed_deadlines_total{model=\"m\",result=\"missed\"} 1\n"));
+  CHECK_THAT(text, Catch::Contains("# TYPE flamed_latency_deadline_ratio histogram\n"));
+  CHECK_THAT(text, Catch::Contains("flamed_latency_deadline_ratio_bucket{model=\"m\",le=\"1.1\"} 0\n"
+                                   "flamed_latency_deadline_ratio_bucket{model=\"m\",le=\"1.5\"} 1\n"));
+  CHECK_THAT(text, Catch::Contains("flamed_latency_deadline_ratio_bucket{model=\"m\",le=\"+Inf\"} 1\n"
+                                   "flamed_latency_deadline_ratio_sum{model=\"m\"} 1.25\n"
+                                   "flamed_latency_deadline_ratio_count{model=\"m\"} 1\n"));
+  CHECK_THAT(text, Catch::Contains("flamed_prediction_error_ratio_count{model=\"m\"} 1\n"));
+  // Gone: percents, a lifetime mean, met and missed as two metrics.
+  CHECK_THAT(text, !Catch::Contains("_pct"));
+  CHECK_THAT(text, !Catch::Contains("flamed_deadline_met_total"));
+  // Label values are escaped as the text format says.
+  s.outcomes["a\"b\\c\nd"] = Outcomes{};
+  CHECK_THAT(flamed::prometheus_text(s),
+             Catch::Contains("flamed_deadlines_total{model=\"a\\\"b\\\\c\\nd\",result=\"met\"} 0\n"));
+}
+
 TEST_CASE("policy: a latency under a microsecond releases the request but is no measurement", "[daemon]") {
   Options o;
   Rig rig(o);
@@ -288,7 +392,7 @@ TEST_CASE("policy: a latency under a microsecond releases the request but is no 
   CHECK(s.counters.ends == 1);
   CHECK(policy.active_requests() == 0);
   CHECK(s.counters.deadline_met + s.counters.deadline_missed == 0);
-  CHECK(s.counters.abs_error_pct_sum == 0);
+  CHECK(s.outcomes.empty());
   CHECK(policy.calibrator().states().empty());
 }
 

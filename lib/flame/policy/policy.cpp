@@ -4,7 +4,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cmath>
 
 namespace flame::policy {
 namespace {
@@ -182,7 +181,7 @@ EndResult Policy::end(uint64_t client, const EndRequest& r, TimeMs now) {
       ++counters_.deadline_met;
     else
       ++counters_.deadline_missed;
-    counters_.abs_error_pct_sum += std::abs(m - h->predicted_ms) / m * 100.0;
+    outcomes_.record(h->model, h->deadline_ms, h->predicted_ms, m);
     // Run faster than its own choice (arbitrated), the measurement does not test the prediction.
     if (o_.recalibrate && !h->arbitrated) updated = calibrator_.observe(h->calibration_key, h->model_ms, m);
   }
@@ -309,6 +308,7 @@ Status Policy::status(TimeMs now) const {
   for (const auto& [name, why] : refused_) s.models[name] = {"", false, "", "", why};
   s.calibration = calibrator_.states();
   s.counters = counters();
+  s.outcomes = outcomes_.by_model();
   s.hardware_fault = hardware_fault_;
   return s;
 }

@@ -23,6 +23,7 @@
 #include "flame/policy/arbiter.hpp"
 #include "flame/policy/decision_memo.hpp"
 #include "flame/policy/model_set.hpp"
+#include "flame/policy/outcomes.hpp"
 #include "flame/policy/planner.hpp"
 #include "flame/policy/time.hpp"
 
@@ -88,7 +89,6 @@ struct Counters {
            deadline_missed = 0;
   uint64_t clock_changes = 0;
   uint64_t hardware_faults = 0;  // clock writes or restores the board refused
-  double abs_error_pct_sum = 0;  // |measured - predicted| / measured, over ends with a latency
   uint64_t memo_hits = 0, memo_misses = 0;
 };
 
@@ -119,6 +119,8 @@ struct Status {
   std::map<std::string, ModelInfo> models;
   std::map<std::string, CalibrationState> calibration;
   Counters counters;
+  // Ends with a measured latency by model label (at most kMaxModelLabels names, then kOtherModel).
+  std::map<std::string, Outcomes> outcomes;
   // The last refused write ("release: gpu: Failed (...)"), until a later write succeeds; "" if none.
   std::string hardware_fault;
 };
@@ -192,6 +194,7 @@ class Policy {
   bool enabled_ = true;
   Counters counters_;
   std::string hardware_fault_;
+  OutcomeCounter outcomes_;
   DecisionMemo decisions_;
 };
 
