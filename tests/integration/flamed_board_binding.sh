@@ -61,6 +61,8 @@ config_without_board_file "allow_foreign_models: true"  # no board is named here
 sed -i "s|^sysfs_root: .*|sysfs_root: $T/empty|" "$CFG"
 : >"$LOG"
 start_flamed
+# The WARN lines come right after the socket opens, before "ready".
+for _ in $(seq 100); do grep -q "ready" "$LOG" && break; sleep 0.05; done
 grep -q "\[warning\] start: degraded: no clock is controllable" "$LOG" || fail "no WARN at start"
 st=$(ask '{"op":"status"}')
 [[ $(json 'd["degraded"]' <<<"$st") == True ]] || fail "status: $st"
