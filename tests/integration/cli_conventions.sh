@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The command-line conventions of flame, flamed and flamectl: usage errors exit 2 and name the
 # offender, --help exits 0, clock options take units, off-table clocks round with a warning (or are
-# refused with --exact).
+# refused with --exact), and reports print parseable JSON with --json.
 set -euo pipefail
 : "${FLAME:?}" "${FLAMED:?}" "${FLAME_BUILD_DIR:?}" "${FLAME_SOURCE_DIR:?}"
 FLAMECTL="$FLAME_BUILD_DIR/tools/flamectl/flamectl"
@@ -58,9 +58,25 @@ set_gpu --cpu-khz 1.2G --exact --dry-run >"$tmp/out" 2>"$tmp/err" || rc=$?
 "$FLAME" board restore --runtime-dir "$run" >/dev/null
 diff -r --no-dereference "$tmp/orin.orig" "$root" || fail "the tree was not restored"
 
-# Unit-aware clocks in flame predict too.
+# Unit-aware clocks in flame predict too; reports as JSON.
 model="$FLAME_SOURCE_DIR/config/models/resnet50.yaml"
 json_ok() { python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$1" || fail "$1 is not JSON: $(cat "$1")"; }
 "$FLAME" predict "$model" --cpu-khz 1.5G --gpu-hz 612M --emc-hz 2.133G --json >"$tmp/predict.json"
 json_ok "$tmp/predict.json"
+"$FLAME" model show "$model" --json >"$tmp/show.json"
+json_ok "$tmp/show.json"
+python3 - "$tmp/show.json" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["name"] == "resnet50" and j["kind"] == "layerwise" and j["segments"] > 0, j
+PY
+grid="$FLAME_SOURCE_DIR/data/jetson-public/flexibo-tx2/tx2_sampled_output_inceptionv3_200x200.csv"
+"$FLAME" fit "$grid" --budget 64 --name inceptionv3-200 --out "$tmp/fit.yaml" --json >"$tmp/fit.json"
+json_ok "$tmp/fit.json"
+python3 - "$tmp/fit.json" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["name"] == "inceptionv3-200" and j["profiled"] == 64 and j["out"].endswith("fit.yaml"), j
+PY
+[[ -s "$tmp/fit.yaml" ]] || fail "flame fit --json --out wrote no model"
 echo "cli_conventions: OK"
