@@ -12,6 +12,7 @@
 #include "flame/version.hpp"
 #include "hardware.hpp"
 #include "reload_record.hpp"
+#include "usage_exit.hpp"
 
 namespace {
 
@@ -43,7 +44,11 @@ int main(int argc, char** argv) {
                  "Reload the running flamed with this PID and wait: exit 0 once the new configuration is "
                  "live, 1 if it was refused (ExecReload=)")
       ->check(CLI::PositiveNumber);
-  CLI11_PARSE(cli, argc, argv);
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return flame::cli::usage_exit(cli, e, "flamed");
+  }
   config_given = opt->count() > 0;
 
   if (cli.count("--check-config")) {

@@ -166,6 +166,18 @@ grep -q "layer4.1.relu" "$T/summary"
 # What each run saw: the simulated application read the journal's clocks from the tree, every
 # combination was different, power was sampled at the value the board put on VDD_IN.
 python3 "$LIBDIR/check_profile_journal.py" "$T/w4/journal.jsonl" "$T/log4" "$T/out4"
+# --json: the final report as one JSON object (here of the finished run: nothing left to profile,
+# nothing run, so the same arguments and log).
+profile "$T/w4" --model-name r18 --budget 6 --resume --json -- --log "$T/log4" \
+  >"$T/out4.json" 2>"$T/err4json" || { cat "$T/err4json" >&2; exit 1; }
+python3 - "$T/out4.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["profiled"] == 6 and r["combinations"] == 528, r
+m = r["models"][0]
+assert m["name"] == "r18" and m["segments"] > 0 and m["cross_validated"]["n"] > 0, m
+PY
+restored
 
 # --- SLM contexts: one model per context length ---------------------------------------------------------
 APP_CONFIG='qwen2-0.5b_decode_ctx{ctx}_bfloat16' profile "$T/w5" --model-name qwen --budget 4 --ctx 128,1024 -- \

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "flame/board/clamp.hpp"
+#include "flame/board/placement.hpp"
 #include "flame/board/write_plan.hpp"
 
 using namespace flame::board;
@@ -48,6 +49,34 @@ TEST_CASE("board clamp: without a table any value in range is allowed", "[board]
   CHECK(highest_frequency(b) == 2133000000u);
   CHECK(clamp_value(100, b) == 204000000u);
   CHECK(clamp_value(3199000000, b) == 2133000000u);
+}
+
+TEST_CASE("board clamp: where a request lies names the allowed values around it", "[board][clamp]") {
+  using Kind = Placement::Kind;
+  // Capped at 1200000 and limited from 192000: allowed are 192000 .. 1190400.
+  auto b = make_bounds(115200, 1907200, kTable, {std::optional<std::uint64_t>(1200000)}, Limit{192000, {}});
+  auto p = place_request(345600, b);
+  CHECK(p.kind == Kind::Exact);
+  p = place_request(400000, b);
+  CHECK(p.kind == Kind::Between);
+  CHECK(p.below == 345600u);
+  CHECK(p.above == 1190400u);
+  CHECK(clamp_frequency(400000, b) == *p.above);  // what the writer sets
+  p = place_request(115200, b);                   // on the table, but under the limit
+  CHECK(p.kind == Kind::BelowRange);
+  CHECK_FALSE(p.below);
+  CHECK(p.above == 192000u);
+  p = place_request(1267200, b);  // on the table, but over the cap
+  CHECK(p.kind == Kind::AboveRange);
+  CHECK(p.below == 1190400u);
+  CHECK_FALSE(p.above);
+  CHECK(place_request(1000, make_bounds(115200, 1907200, kTable, {std::optional<std::uint64_t>(100000)}))
+            .kind == Kind::NoneAllowed);
+  // Without a table every value in range is exact.
+  auto range = make_bounds(204000000, 3199000000, {}, {});
+  CHECK(place_request(1000000001, range).kind == Kind::Exact);
+  CHECK(place_request(100, range).kind == Kind::BelowRange);
+  CHECK(place_request(100, range).above == 204000000u);
 }
 
 TEST_CASE("board plan: min/max order keeps min <= max at every step", "[board][plan]") {

@@ -7,18 +7,23 @@
 #include <chrono>
 #include <ctime>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "clock_option.hpp"
 #include "command.hpp"
 #include "flame/board/controller.hpp"
 #include "flame/board/description.hpp"
 #include "flame/board/discovery.hpp"
+#include "flame/board/frequency_text.hpp"
+#include "flame/board/placement.hpp"
 #include "flame/board/selftest.hpp"
 #include "flame/board/snapshot.hpp"
 #include "flame/io/atomic_write.hpp"
 #include "flame/version.hpp"
+#include "usage_exit.hpp"
 
 namespace {
 
@@ -35,6 +40,7 @@ struct BoardArgs {
   // set
   std::optional<std::uint64_t> cpu_khz, gpu_hz, emc_hz;
   bool max = false;
+  bool exact = false;
   bool dry_run = false;
   double hold_seconds = 0;
   // restore
@@ -55,6 +61,62 @@ void show(const BoardArgs& a) {
     std::cout << fb::to_text(board);
 }
 
+const char* option_of(fb::DomainKind k) {
+  switch (k) {
+    case fb::DomainKind::Cpu:
+      return "--cpu-khz";
+    case fb::DomainKind::Gpu:
+      return "--gpu-hz";
+    case fb::DomainKind::Emc:
+      break;
+  }
+  return "--emc-hz";
+}
+
+// Says what an off-table or out-of-range request becomes (the writer rounds it, clamp.hpp), before
+// anything is written; with --exact such a request is a usage error and nothing is written.
+void check_requests(const BoardArgs& a, const fb::ApplyReport& plan,
+                    const std::function<std::optional<fb::FrequencyBounds>(const fb::DomainRef&)>& bounds) {
+  using Kind = fb::Placement::Kind;
+  bool refused = false;
+  for (const auto& d : plan.domains) {
+    const auto asked = d.domain.kind == fb::DomainKind::Cpu   ? a.cpu_khz
+                       : d.domain.kind == fb::DomainKind::Gpu ? a.gpu_hz
+                                                              : a.emc_hz;
+    const auto b = bounds(d.domain);
+    if (!asked || !b) continue;
+    const auto p = fb::place_request(*asked, *b);
+    if (p.kind == Kind::Exact || p.kind == Kind::NoneAllowed) continue;  // none: the report says why
+    const auto unit = d.domain.kind == fb::DomainKind::Cpu ? fb::FrequencyUnit::kHz : fb::FrequencyUnit::Hz;
+    auto text = [unit](std::uint64_t v) { return fb::frequency_text(v, unit); };
+    const std::string what = fmt::format("{} {} ({})", option_of(d.domain.kind), *asked, text(*asked));
+    std::string where;
+    if (p.kind == Kind::Between)
+      where = fmt::format("is not a clock of {}: the nearest are {} and {}", d.domain.id(), text(*p.below),
+                          text(*p.above));
+    else if (p.kind == Kind::BelowRange)
+      where = fmt::format("is below the lowest clock {} allows, {}", d.domain.id(), text(*p.above));
+    else
+      where = fmt::format("is above the highest clock {} allows now, {}", d.domain.id(), text(*p.below));
+    // A plain number that reads as MHz within the range was probably meant so.
+    const std::uint64_t per_mhz = unit == fb::FrequencyUnit::kHz ? 1'000 : 1'000'000;
+    if (p.kind == Kind::BelowRange && *asked <= b->ceiling / per_mhz &&
+        fb::place_request(*asked * per_mhz, *b).kind != Kind::BelowRange)
+      where += fmt::format(" (for {} write {}M)", text(*asked * per_mhz), *asked);
+    if (a.exact) {
+      std::cerr << fmt::format("flame board set: {} {}; --exact sets only allowed clocks\n", what, where);
+      refused = true;
+    } else {
+      std::cerr << fmt::format("flame board set: warning: {} {}; using {}\n", what, where,
+                               text(fb::clamp_frequency(*asked, *b).value_or(d.target)));
+    }
+  }
+  if (refused) {
+    std::cerr << "flame board set: nothing was changed\n";
+    throw flame::cli::Exit{flame::cli::kExitUsage};
+  }
+}
+
 void set(const BoardArgs& a) {
   fb::ClockRequest req;
   req.cpu_khz = a.cpu_khz;
@@ -63,7 +125,7 @@ void set(const BoardArgs& a) {
   req.max = a.max;
   if (req.empty()) {
     std::cerr << "flame board set: nothing to set; give --cpu-khz, --gpu-hz, --emc-hz or --max\n";
-    throw flame::cli::Exit{2};
+    throw flame::cli::Exit{flame::cli::kExitUsage};
   }
   if (a.dry_run) {
     // No lock and no baseline: a dry run reads only.
@@ -72,6 +134,7 @@ void set(const BoardArgs& a) {
     auto board = fb::discover(root, io);
     fb::ClockWriter writer(board, root, io);
     auto report = writer.apply(req, /*dry_run=*/true);
+    check_requests(a, report, [&](const fb::DomainRef& d) { return writer.bounds(d); });
     std::cout << (a.json ? fb::to_json(report).dump(2) + "\n" : fb::to_text(report));
     return;
   }
@@ -80,6 +143,7 @@ void set(const BoardArgs& a) {
   opts.runtime_dir = a.runtime_dir;
   opts.owner = "flame board set";
   fb::Controller controller(opts);
+  check_requests(a, controller.plan(req), [&](const fb::DomainRef& d) { return controller.bounds(d); });
   auto report = controller.set(req);
   if (a.json) {
     auto j = fb::to_json(report);
@@ -287,9 +351,15 @@ flame::cli::Registrar reg([](CLI::App& root) {
       "set", "Pin clocks (saving the original values first) and exit; undo with `flame board restore`");
   add_root(set_cmd);
   add_runtime(set_cmd);
-  set_cmd->add_option("--cpu-khz", args->cpu_khz, "CPU frequency for every online policy (kHz)");
-  set_cmd->add_option("--gpu-hz", args->gpu_hz, "GPU frequency (Hz)");
-  set_cmd->add_option("--emc-hz", args->emc_hz, "Memory (EMC) clock (Hz)");
+  flame::cli::add_clock_option(set_cmd, "--cpu-khz", args->cpu_khz, fb::FrequencyUnit::kHz,
+                               "CPU frequency for every online policy");
+  flame::cli::add_clock_option(set_cmd, "--gpu-hz", args->gpu_hz, fb::FrequencyUnit::Hz, "GPU frequency");
+  flame::cli::add_clock_option(set_cmd, "--emc-hz", args->emc_hz, fb::FrequencyUnit::Hz,
+                               "Memory (EMC) clock");
+  set_cmd->add_flag(
+      "--exact", args->exact,
+      "Refuse a clock the domain does not allow (off its table or range) instead of rounding it "
+      "with a warning");
   set_cmd->add_flag("--max", args->max, "Pin every domain not given explicitly at its ceiling");
   set_cmd->add_flag("--dry-run", args->dry_run, "Print the writes that would be made; write nothing");
   set_cmd->add_flag("--json", args->json, "Print the report as JSON");

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "command.hpp"
 #include "flame/grid/dataset.hpp"
@@ -19,6 +20,7 @@ struct Args {
   std::string name;
   std::string board;
   std::string out;
+  bool json = false;
   flame::grid::GridFitOptions options;
 };
 
@@ -32,6 +34,9 @@ const flame::cli::Registrar reg([](CLI::App& root) {
   sub->add_option("--name", a->name, "Name the daemon serves the model under (default: the file's stem)");
   sub->add_option("--board", a->board, "Board the model is for (informational)");
   sub->add_option("-o,--out", a->out, "Model file to write (default: standard output)");
+  sub->add_flag(
+      "--json", a->json,
+      "Print what was fitted as JSON on standard output (with the model text unless --out is given)");
   sub->callback([a] {
     const auto path = flame::find_data(a->dataset).string();
     const auto dataset = flame::grid::read_dataset(path);
@@ -42,6 +47,27 @@ const flame::cli::Registrar reg([](CLI::App& root) {
         path, flame::grid::to_string(dataset.format), fit.profiled.size(), fit.model.levels.full_size(),
         a->options.seed);
     const std::string yaml = flame::grid_to_yaml(fit.model, name, a->board, provenance);
+    if (a->json) {
+      nlohmann::json excluded = nlohmann::json::array();
+      for (const auto& e : fit.excluded) excluded.push_back({{"series", e.series}, {"reason", e.reason}});
+      nlohmann::json series = nlohmann::json::array();
+      for (const auto& s : fit.model.series) series.push_back(s.name);
+      nlohmann::json j{{"name", name},
+                       {"dataset", path},
+                       {"format", flame::grid::to_string(dataset.format)},
+                       {"seed", a->options.seed},
+                       {"profiled", fit.profiled.size()},
+                       {"combinations", fit.model.levels.full_size()},
+                       {"series", series},
+                       {"excluded", excluded},
+                       {"out", a->out.empty() ? nlohmann::json(nullptr) : nlohmann::json(a->out)}};
+      if (a->out.empty())
+        j["model"] = yaml;
+      else
+        flame::write_file_atomically(a->out, yaml);
+      std::cout << j.dump(2) << "\n";
+      return;
+    }
     if (a->out.empty()) {
       std::cout << yaml;
     } else {

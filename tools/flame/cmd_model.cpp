@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "command.hpp"
 #include "flame/board/description_grid.hpp"
@@ -23,6 +24,43 @@ struct SynthArgs {
   std::string out;
   flame::RecoveryOptions options;
 };
+
+// The same facts as show(), as one JSON object.
+nlohmann::json show_json(const std::string& path) {
+  const auto m = flame::load_model_file(path);
+  nlohmann::json j{{"file", path}, {"name", m.name}, {"kind", m.kind}, {"board", m.board}};
+  const auto* lw = dynamic_cast<const flame::LayerwiseLatencyModel*>(m.model.get());
+  if (!lw) return j;
+  const auto& l = lw->layerwise();
+  j["segments"] = l.segments();
+  j["host_offset_us"] = l.costs().cpu_offset_ns / 1e3;
+  j["gpu_scale"] = l.costs().gpu_scale;
+  j["sync_latency_us"] = l.costs().sync_latency_ns / 1e3;
+  j["power"] = nullptr;
+  if (const auto& p = l.power()) {
+    const auto& ref =
+        std::visit([](const auto& x) -> const flame::grid::ClockReference& { return x.reference(); }, *p);
+    const flame::Clocks top{ref.cpu_khz, ref.cores.empty() ? 0 : ref.cores.back(), ref.gpu_hz, ref.emc_hz};
+    const flame::Estimate e = l.estimate(top);
+    nlohmann::json terms = nlohmann::json::array();
+    std::string form = "watts";
+    if (const auto* b = std::get_if<flame::BusyPowerModel>(&*p)) {
+      for (size_t i = 0; i < b->terms().size(); ++i)
+        terms.push_back({{"term", flame::to_string(b->terms()[i])}, {"weight", b->weights()[i]}});
+    } else {
+      const auto& g = std::get<flame::grid::PowerModel>(*p);
+      form = "log-power";
+      for (size_t i = 0; i < g.features().size(); ++i)
+        terms.push_back({{"term", g.features()[i].name()}, {"weight", g.weights()[i]}});
+    }
+    j["power"] = {{"reference_clocks", flame::to_string(top)},
+                  {"power_w", e.power_w},
+                  {"latency_ms", e.latency_ms},
+                  {"form", form},
+                  {"terms", terms}};
+  }
+  return j;
+}
 
 void show(const std::string& path) {
   const auto m = flame::load_model_file(path);
@@ -61,8 +99,15 @@ const flame::cli::Registrar reg([](CLI::App& root) {
   CLI::App* model = flame::cli::group(root, "model", "Inspect and build model files");
   auto* show_cmd = model->add_subcommand("show", "Print what a model file contains");
   auto path = std::make_shared<std::string>();
+  auto json = std::make_shared<bool>(false);
   show_cmd->add_option("MODEL", *path, "Model file")->required();
-  show_cmd->callback([path] { show(*path); });
+  show_cmd->add_flag("--json", *json, "Print JSON");
+  show_cmd->callback([path, json] {
+    if (*json)
+      std::cout << show_json(*path).dump(2) << "\n";
+    else
+      show(*path);
+  });
 
   auto* synth = model->add_subcommand(
       "synth",

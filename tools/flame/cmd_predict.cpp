@@ -5,6 +5,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "clock_option.hpp"
 #include "command.hpp"
 #include "flame/model/grid_model_file.hpp"
 #include "flame/model/model_file.hpp"
@@ -24,11 +25,13 @@ const flame::cli::Registrar reg([](CLI::App& root) {
       root.add_subcommand("predict", "Latency and power a model file predicts at one clock combination");
   auto a = std::make_shared<Args>();
   sub->add_option("MODEL", a->model, "Model file")->required();
-  sub->add_option("--cpu-khz", a->clocks.cpu_khz, "CPU clock (kHz)")->required()->check(CLI::PositiveNumber);
-  sub->add_option("--gpu-hz", a->clocks.gpu_hz, "GPU clock (Hz)")->required()->check(CLI::PositiveNumber);
-  sub->add_option("--emc-hz", a->clocks.emc_hz, "Memory (EMC) clock (Hz)")
-      ->required()
-      ->check(CLI::PositiveNumber);
+  namespace fb = flame::board;
+  flame::cli::add_clock_option(sub, "--cpu-khz", a->clocks.cpu_khz, fb::FrequencyUnit::kHz, "CPU clock")
+      ->required();
+  flame::cli::add_clock_option(sub, "--gpu-hz", a->clocks.gpu_hz, fb::FrequencyUnit::Hz, "GPU clock")
+      ->required();
+  flame::cli::add_clock_option(sub, "--emc-hz", a->clocks.emc_hz, fb::FrequencyUnit::Hz, "Memory (EMC) clock")
+      ->required();
   sub->add_option("--cores", a->clocks.cpu_cores, "Online CPU cores (default: all)")
       ->check(CLI::PositiveNumber);
   sub->add_option("--series", a->series, "Series (workload) of a grid model with several");

@@ -11,6 +11,7 @@
 #include <csignal>
 #include <filesystem>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "command.hpp"
 #include "config.hpp"
@@ -47,6 +48,7 @@ struct Args {
   std::string out;
   bool resume = false;
   bool plan_only = false;
+  bool json = false;
   std::string work_dir;
   std::string config = flamed::kDefaultConfigPath;
   std::string sysfs_root, runtime_dir, models_dir;
@@ -255,12 +257,20 @@ void profile(Args& a) {
   double total_s = 0;
   for (const auto& r : c.steps) total_s += r.settle_s + r.command_s;
   const double mean_s = c.steps.empty() ? 0 : total_s / static_cast<double>(c.steps.size());
-  std::cout << fmt::format(
-      "profiled {} of {} combinations in {} of clock settling and command time; exhaustive profiling at the "
-      "same "
-      "pace: ~{}\n",
-      c.steps.size(), plan.exhaustive_steps, fp::duration_text(total_s),
-      fp::duration_text(mean_s * static_cast<double>(plan.exhaustive_steps)));
+  if (!a.json)
+    std::cout << fmt::format(
+        "profiled {} of {} combinations in {} of clock settling and command time; exhaustive profiling at "
+        "the same pace: ~{}\n",
+        c.steps.size(), plan.exhaustive_steps, fp::duration_text(total_s),
+        fp::duration_text(mean_s * static_cast<double>(plan.exhaustive_steps)));
+  auto stats = [](const flame::ErrorStats& e) {
+    return nlohmann::json{{"mean_ape_pct", e.mean_ape_pct}, {"max_ape_pct", e.max_ape_pct}, {"n", e.n}};
+  };
+  nlohmann::json report{{"profiled", c.steps.size()},
+                        {"combinations", plan.exhaustive_steps},
+                        {"seconds", total_s},
+                        {"exhaustive_seconds_estimate", mean_s * static_cast<double>(plan.exhaustive_steps)},
+                        {"models", nlohmann::json::array()}};
   const std::string board_name = desc ? desc->name : "";
   for (std::size_t w = 0; w < workloads; ++w) {
     const fp::WorkloadFit fit = fp::fit_workload(c.header, c.steps, w);
@@ -273,6 +283,19 @@ void profile(Args& a) {
     else
       out = fs::path(a.out) / (fit.name + ".yaml");
     write_model_file(out, text);
+    if (a.json) {
+      nlohmann::json m{{"name", fit.name},
+                       {"file", out.string()},
+                       {"segments", fit.model.segments()},
+                       {"cross_validated", stats(fit.cross_validated)},
+                       {"in_sample", stats(fit.in_sample)},
+                       {"power", nullptr}};
+      if (fit.model.power())
+        m["power"] = {{"cross_validated", stats(fit.power_cross_validated)},
+                      {"in_sample", stats(fit.power_in_sample)}};
+      report["models"].push_back(m);
+      continue;
+    }
     std::cout << fmt::format(
         "{}: {} segments; error on held-back combinations (leave-one-out) mean {:.2f} %, "
         "max {:.2f} %; in-sample mean {:.2f} %; wrote {}\n",
@@ -290,7 +313,10 @@ void profile(Args& a) {
           "search ranks energy with its clock proxy\n",
           fit.name);
   }
-  if (a.out.empty()) std::cout << "flamed loads it at its next start or reload (systemctl reload flamed)\n";
+  if (a.json)
+    std::cout << report.dump(2) << "\n";
+  else if (a.out.empty())
+    std::cout << "flamed loads it at its next start or reload (systemctl reload flamed)\n";
 }
 
 const flame::cli::Registrar reg([](CLI::App& root) {
@@ -321,6 +347,7 @@ const flame::cli::Registrar reg([](CLI::App& root) {
   sub->add_option("--settle-timeout", a->settle_timeout_s, "Seconds to wait for the clocks to read back")
       ->capture_default_str();
   sub->add_flag("--plan", a->plan_only, "Print the combinations that would be profiled and exit");
+  sub->add_flag("--json", a->json, "Print the final report (models written, their errors) as JSON");
   sub->add_option("command", a->command, "The command that runs the model and writes a trace (after --)");
   sub->callback([a] {
     try {

@@ -7,6 +7,7 @@
 
 #include "command.hpp"
 #include "flame/version.hpp"
+#include "usage_exit.hpp"
 
 namespace flame::cli {
 std::vector<Setup>& registry() {
@@ -35,7 +36,7 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return flame::cli::usage_exit(app, e, "flame");
   } catch (const flame::cli::Exit& e) {
     return e.code;
   } catch (const std::exception& e) {

@@ -8,8 +8,10 @@
 #include "format.hpp"
 #include "hold.hpp"
 #include "run.hpp"
+#include "usage_exit.hpp"
 
 using namespace flamectl;
+static_assert(kUsage == flame::cli::kExitUsage);
 
 namespace {
 
@@ -127,7 +129,7 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? kOk : kUsage;
+    return flame::cli::usage_exit(app, e, "flamectl");
   }
   return code;
 }
