@@ -117,7 +117,7 @@ TEST_CASE("board description: dump from each fake tree loads back", "[board][des
       CHECK(d.cpu.frequencies_khz == f.cpu_khz);
       CHECK(d.gpu.frequencies_hz == f.gpu_hz);
       CHECK(d.cpu.cores == 6);
-      CHECK(d.cpu.core_options == std::vector<int>{6});
+      CHECK(d.cpu.core_options == std::vector<int>{f.online_cores});
       CHECK(d.cpu.policies.size() == f.policies.size());
       CHECK(d.emc.max_hz == f.emc_max_hz);
       CHECK(d.soc == f.soc);

@@ -209,6 +209,10 @@ TEST_CASE("description match: every shipped description loads; the simulated boa
   const auto orin = match_description(sim_board(Profile::OrinNanoJp6), all);
   CHECK(chosen(orin) == "orin-nano-8gb-super");
   CHECK_THAT(orin.reason, Catch::Contains("'nvidia,p3768-0000+p3767-0005-super' (the most specific"));
+  // The JetPack 5 Orin Nano (no Super device tree) by its carrier+module compatible.
+  const auto jp5 = match_description(sim_board(Profile::OrinNanoJp5), all);
+  CHECK(chosen(jp5) == "orin-nano-8gb");
+  CHECK_THAT(jp5.reason, Catch::Contains("'nvidia,p3768-0000+p3767-0005' (the most specific"));
   // The Xavier NX trees (no shipped description names them) by SoC and CPU table.
   for (auto p : {Profile::XavierNxJp4, Profile::XavierNxJp5}) {
     const auto nx = match_description(sim_board(p), all);

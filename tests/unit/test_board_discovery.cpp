@@ -1,5 +1,6 @@
 // Discovery on generated fake trees (docs/board-io.md, Tests): identity, policies, GPU filtering, EMC,
 // rails, thermal, and the decoys/faults that must degrade a domain instead of failing.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -31,11 +32,13 @@ TEST_CASE("board discovery: every profile", "[board][discovery]") {
       for (std::size_t i = 0; i < b.cpu.size(); ++i) {
         CHECK(b.cpu[i].name == f.policies[i]);
         CHECK(b.cpu[i].available_khz == f.cpu_khz);
-        CHECK(b.cpu[i].health.status == DomainStatus::Active);
+        const bool offline = std::find(f.offline_policies.begin(), f.offline_policies.end(), f.policies[i]) !=
+                             f.offline_policies.end();
+        CHECK(b.cpu[i].health.status == (offline ? DomainStatus::Offline : DomainStatus::Active));
         CHECK(b.cpu[i].governor == "schedutil");
         CHECK(b.cpu[i].available_governors.back() == "schedutil");  // trailing space tolerated
       }
-      CHECK(b.online_cores() == 6);
+      CHECK(b.online_cores() == f.online_cores);
       CHECK(b.gpu.name == f.gpu_name);
       CHECK(b.gpu.devfreq_dir == f.gpu_devfreq_dir);
       CHECK(b.gpu.available_hz == f.gpu_hz);
@@ -49,11 +52,12 @@ TEST_CASE("board discovery: every profile", "[board][discovery]") {
       CHECK(b.emc.max_hz == f.emc_max_hz);
       CHECK_FALSE(b.emc.locked);
       CHECK(b.nvpmodel.mode_id.has_value());
-      CHECK(b.nvpmodel.emc_iso_cap_hz == 0u);
-      REQUIRE(b.rails.size() == 3);
+      CHECK(b.nvpmodel.mode_id == f.nvpmodel_mode);
+      CHECK(b.nvpmodel.emc_iso_cap_hz == f.emc_iso_cap);
+      REQUIRE(b.rails.size() == f.rails);
       CHECK(b.total_rail == "VDD_IN");
       CHECK(b.total_power_mw().has_value());
-      CHECK(b.thermal_zone("cpu") != nullptr);
+      CHECK(b.thermal_zone(f.cpu_zone) != nullptr);
       CHECK(b.thermal_zone("GPU") != nullptr);
       // Serialises and prints without throwing.
       CHECK(to_json(b)["gpu"]["name"] == f.gpu_name);
@@ -215,4 +219,59 @@ TEST_CASE("board discovery: nvpmodel caps from the conf resolve to policies and 
   CHECK_FALSE(b.cpu[1].nvpmodel_max_khz);
   CHECK(b.gpu.nvpmodel_max_hz == 520000000u);
   CHECK(b.nvpmodel.emc_max_hz == 1600000000u);
+}
+
+TEST_CASE("board discovery: a TX2 in nvpmodel mode 3 shows the mode's caps everywhere",
+          "[board][discovery]") {
+  FakeTree t;
+  flame::test::build(Profile::Tx2Jp4Mode3, t);
+  const Board b = discover_tree(t);
+  CHECK(b.nvpmodel.mode_id == 3);
+  CHECK(b.nvpmodel.mode_name == "MAXP_CORE_ARM");
+  // The conf asks for 2000000 kHz and 1120000000 Hz; the tree shows what the drivers made of it.
+  CHECK(b.cpu[0].nvpmodel_max_khz == 2000000u);
+  CHECK(b.cpu[0].max_khz == 2035200u);
+  CHECK(b.gpu.nvpmodel_max_hz == 1120000000u);
+  CHECK(b.gpu.max_hz == 1134750000u);
+  CHECK(b.nvpmodel.emc_iso_cap_hz == 1600000000u);
+  CHECK(b.nvpmodel.emc_max_hz == 1600000000u);
+  CHECK(b.emc.rate_hz == 1600000000u);  // unlocked: BPMP keeps the rate under the cap
+  CHECK(b.emc.max_hz == 1866000000u);   // the hardware's top rate is still listed
+  CHECK(b.online_cores() == 4);
+}
+
+TEST_CASE("board discovery: a TX2 in MAXN runs all six cores uncapped", "[board][discovery]") {
+  FakeTree t;
+  flame::test::build(Profile::Tx2Jp4Maxn, t);
+  const Board b = discover_tree(t);
+  CHECK(b.nvpmodel.mode_id == 0);
+  CHECK(b.nvpmodel.mode_name == "MAXN");
+  CHECK(b.online_cores() == 6);
+  for (const auto& p : b.cpu) CHECK(p.health.status == DomainStatus::Active);
+  CHECK(b.gpu.max_hz == 1300500000u);
+  CHECK(b.gpu.available_hz.size() == 13);
+  CHECK(b.nvpmodel.emc_iso_cap_hz == 0u);
+}
+
+TEST_CASE("board discovery: the Orin Nano trees carry NVIDIA's modes", "[board][discovery]") {
+  FakeTree t;
+  flame::test::build(Profile::OrinNanoJp6, t);
+  CHECK(discover_tree(t).nvpmodel.mode_name == "MAXN_SUPER");
+  // In 15W the caps reach the CPUs and, by the conf's newer-kernel path, the GPU under bus@0.
+  t.attr("/var/lib/nvpmodel/status", "pmode:0000 fmode:quiet");
+  const Board b = discover_tree(t);
+  CHECK(b.nvpmodel.mode_name == "15W");
+  CHECK(b.cpu[0].nvpmodel_max_khz == 1497600u);
+  CHECK(b.cpu[1].nvpmodel_max_khz == 1497600u);
+  CHECK(b.gpu.nvpmodel_max_hz == 612000000u);
+  CHECK(b.nvpmodel.emc_max_hz == 2133000000u);
+
+  FakeTree jp5;
+  flame::test::build(Profile::OrinNanoJp5, jp5);
+  jp5.attr("/var/lib/nvpmodel/status", "pmode:0001 fmode:quiet");
+  const Board b5 = discover_tree(jp5);
+  CHECK(b5.nvpmodel.mode_name == "7W");
+  CHECK(b5.cpu[0].nvpmodel_max_khz == 960000u);
+  CHECK(b5.gpu.nvpmodel_max_hz == 408000000u);  // 17000000.ga10b, JetPack 5's name
+  CHECK(b5.gpu.name == "17000000.ga10b");
 }

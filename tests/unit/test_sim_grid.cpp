@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <filesystem>
 
 #include "flame/board/description.hpp"
 #include "flame/board/discovery.hpp"
@@ -141,7 +142,7 @@ TEST_CASE("sim tree: the TX2 JetPack 4 tree as the board layer sees it", "[sim][
   CHECK(b.emc.min_hz == f.emc_hz.front());
   CHECK(b.emc.max_hz == f.emc_hz.back());
   CHECK(b.emc.rate_hz == f.emc_hz.back());
-  CHECK(b.nvpmodel.mode_id == 3);
+  CHECK(b.nvpmodel.mode_id == 0);  // MAXN: the grid's ceilings; Denver hotplugged off
   REQUIRE(b.rails.size() == 6);
   CHECK(b.total_rail == "VDD_IN");
   CHECK(b.total_power_mw() == Approx(1984));
@@ -158,4 +159,31 @@ TEST_CASE("sim tree: the TX2 JetPack 4 tree as the board layer sees it", "[sim][
   // Every profile name parses back.
   for (auto p : all_profiles()) CHECK(parse_profile(profile_name(p)) == p);
   CHECK_FALSE(parse_profile("tx1"));
+}
+
+TEST_CASE("sim tree: current clocks linked to their limits follow writes until the simulator owns them",
+          "[sim]") {
+  FakeTree t;
+  TreeOptions o;
+  o.cur_follows_max = true;
+  build(Profile::Tx2Jp4, t, o);
+  const std::string p0 = "/sys/devices/system/cpu/cpufreq/policy0";
+  const std::string gpu = facts(Profile::Tx2Jp4).gpu_devfreq_dir;
+  CHECK(t.read(p0 + "/scaling_cur_freq") == "2035200\n");
+  CHECK(t.read(gpu + "/cur_freq") == "1300500000\n");
+  t.attr(p0 + "/scaling_max_freq", "960000");  // what flamed's write leaves
+  t.attr(gpu + "/max_freq", "497250000");
+  CHECK(t.read(p0 + "/scaling_cur_freq") == "960000\n");
+  CHECK(t.read(p0 + "/cpuinfo_cur_freq") == "960000\n");
+  CHECK(t.read(gpu + "/cur_freq") == "497250000\n");
+  CHECK(t.read(gpu + "/target_freq") == "497250000\n");
+  // The simulator's write replaces the link and leaves the limit alone.
+  t.replace_attr(gpu + "/cur_freq", "140250000");
+  CHECK(t.read(gpu + "/cur_freq") == "140250000\n");
+  CHECK(t.read(gpu + "/max_freq") == "497250000\n");
+  CHECK_FALSE(std::filesystem::is_symlink(t.host(gpu + "/cur_freq")));
+  // Fixtures without the option keep plain files.
+  FakeTree plain;
+  build(Profile::Tx2Jp4, plain);
+  CHECK_FALSE(std::filesystem::is_symlink(plain.host(p0 + "/scaling_cur_freq")));
 }

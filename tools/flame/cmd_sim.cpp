@@ -27,6 +27,7 @@ struct SimArgs {
   std::string profile = "tx2-jp4";
   std::string out;
   bool denver_online = false;
+  bool list = false;
   // workload
   std::string preset;
   std::optional<std::uint64_t> seed;
@@ -59,6 +60,14 @@ struct SimArgs {
 };
 
 void tree(const SimArgs& a) {
+  if (a.list) {  // one name a line, for scripts that test every profile
+    for (auto each : sim::all_profiles()) std::cout << sim::profile_name(each) << '\n';
+    return;
+  }
+  if (a.out.empty()) {
+    std::cerr << "flame sim tree: --out is required (or --list)\n";
+    throw flame::cli::Exit{2};
+  }
   auto p = sim::parse_profile(a.profile);
   if (a.board != "tx2") {  // --board: the tree of a live layer-level board
     const auto b = sim::layer_board(a.board);
@@ -81,6 +90,7 @@ void tree(const SimArgs& a) {
   }
   sim::TreeOptions o;
   o.tx2_denver_online = a.denver_online;
+  o.cur_follows_max = true;  // a tree without a simulator behaves like a busy board
   sim::FakeTree t(fs::absolute(a.out).string(), /*owned=*/false);
   sim::build(*p, t, o);
   std::cout << fmt::format("wrote a {} tree to {}\n", sim::profile_name(*p), t.root());
@@ -307,7 +317,8 @@ flame::cli::Registrar reg([](CLI::App& root) {
   auto* tree_cmd =
       simc->add_subcommand("tree", "Write a fake Jetson sysfs tree (a simulated board) to a directory");
   tree_cmd->add_option("--profile", args->profile, sim::profile_names())->capture_default_str();
-  tree_cmd->add_option("--out", args->out, "Directory to create (must be new or empty)")->required();
+  tree_cmd->add_option("--out", args->out, "Directory to create (must be new or empty; required)");
+  tree_cmd->add_flag("--list", args->list, "Print every profile's name, one a line, and write nothing");
   tree_cmd->add_option(
       "--board", args->board,
       "Instead of --profile: the tree of a live layer-level board (" + sim::layer_board_names() + ")");

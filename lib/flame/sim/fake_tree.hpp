@@ -29,7 +29,8 @@ class FakeTree {
   void attr(std::string_view path, std::string_view value) { raw(path, std::string(value) + "\n"); }
   // Replaces an attribute atomically (flame/io/atomic_write.hpp), so that a concurrent reader (flamed,
   // `flame board show`) sees either the old or the new value, never an empty file. For attributes the
-  // simulator refreshes while a daemon runs (cur_freq, power readings).
+  // simulator refreshes while a daemon runs (cur_freq, power readings). A symlinked attribute becomes
+  // a plain file (the link is replaced, its target is left alone).
   void replace_attr(std::string_view path, std::string_view value);
   void dir(std::string_view path);
   // A symlink at `path` pointing at in-root `target`, stored as a relative link.

@@ -19,6 +19,15 @@ std::string dt(std::initializer_list<const char*> items) {
   return out;
 }
 
+// The device tree's root properties where a board keeps them, /sys/firmware/devicetree/base, with
+// /proc/device-tree a link to it (relative, so that the tree can move).
+void device_tree(FakeTree& t, std::initializer_list<const char*> compatible, const char* model) {
+  const std::string base = "/sys/firmware/devicetree/base";
+  t.raw(base + "/compatible", dt(compatible));
+  t.raw(base + "/model", dt({model}));
+  t.link("/proc/device-tree", base);
+}
+
 std::string join_values(const U64s& v, bool trailing_space) {
   std::string out;
   for (std::size_t i = 0; i < v.size(); ++i) out += (i ? " " : "") + std::to_string(v[i]);
@@ -34,6 +43,15 @@ const U64s kOrinGpu = {306000000, 408000000, 510000000, 612000000,
 // Supported EMC rates for the kernel model: 204 MHz (the fake Orin tree's min_rate) plus the rates
 // observed on Orin Nano Super (config/boards/orin-nano-8gb-super.yaml).
 const U64s kOrinEmc = {204000000, 665600000, 2133000000, 3199000000};
+
+// Orin Nano 8GB without Super mode (JetPack 5): the CPU table of config/boards/orin-nano-8gb.yaml (to
+// 1510.4 MHz); the GPU steps of ga10b below its 624.75 MHz top (the 102 MHz lattice that AGX Orin lists to
+// 1300.5 MHz); EMC up to 2133 MHz (68 GB/s), the rates AGX Orin lists below it.
+const U64s kOrinNanoJp5Cpu = {115200,  192000,  268800,  345600,  422400,  499200,  576000,
+                              652800,  729600,  806400,  883200,  960000,  1036800, 1113600,
+                              1190400, 1267200, 1344000, 1420800, 1497600, 1510400};
+const U64s kOrinNanoJp5Gpu = {114750000, 216750000, 318750000, 420750000, 522750000, 624750000};
+const U64s kOrinNanoJp5Emc = {204000000, 665600000, 2133000000};
 
 const U64s kXavierCpu = {115200,  192000,  268800,  345600,  422400,  499200,  576000,  652800,  729600,
                          806400,  883200,  960000,  1036800, 1113600, 1190400, 1267200, 1344000, 1420800,
@@ -53,6 +71,12 @@ const U64s kTx2Cpu = {345600,  499200,  652800,  806400,  960000,  1113600,
                       1267200, 1420800, 1574400, 1728000, 1881600, 2035200};
 const U64s kTx2Gpu = {140250000, 497250000, 943500000, 1300500000};
 const U64s kTx2Emc = {1062400000, 1331200000, 1600000000, 1866000000};
+// The module's own tables, for the TX2 profiles that are not the grid board: the 13 gp10b steps 114.75 ...
+// 1300.5 MHz as TX2 DVFS scripts list them (zTT, github.com/ztt-21/zTT), and an EMC range from
+// 40.8 MHz (jetson_stats' tests, community scripts) with the grid's rates and 800 MHz on top.
+const U64s kTx2GpuModule = {114750000, 216750000, 318750000,  420750000,  522750000,  624750000, 726750000,
+                            828750000, 930750000, 1032750000, 1134750000, 1236750000, 1300500000};
+const U64s kTx2EmcModule = {40800000, 800000000, 1062400000, 1331200000, 1600000000, 1866000000};
 
 struct Layout {
   std::vector<std::pair<int, std::vector<int>>> policies;  // first cpu -> related cpus
@@ -107,6 +131,10 @@ void build_cpus(FakeTree& t, const Layout& l, const TreeOptions& o) {
     t.attr(pdir + "/scaling_max_freq", std::to_string(l.scaling_max));
     t.attr(pdir + "/scaling_cur_freq", std::to_string(l.scaling_cur));
     t.attr(pdir + "/scaling_setspeed", "<unsupported>");
+    if (o.cur_follows_max) {
+      t.link(pdir + "/scaling_cur_freq", pdir + "/scaling_max_freq");
+      t.link(pdir + "/cpuinfo_cur_freq", pdir + "/scaling_max_freq");
+    }
     for (int c : related) {
       const std::string cdir = fmt::format("{}/cpu{}", cpu, c);
       const bool is_online = std::find(online.begin(), online.end(), c) != online.end();
@@ -153,6 +181,10 @@ void build_gpu(FakeTree& t, const Gpu& g, const TreeOptions& o) {
   t.attr(df + "/max_freq", std::to_string(g.max));
   t.attr(df + "/polling_interval", "25");
   t.attr(df + "/trans_stat", "     From  :   To\n");
+  if (o.cur_follows_max) {
+    t.link(df + "/cur_freq", df + "/max_freq");
+    t.link(df + "/target_freq", df + "/max_freq");
+  }
   if (g.name_attr) {
     t.attr(df + "/name", g.name);
     t.attr(df + "/timer", "deferrable");
@@ -182,8 +214,8 @@ void build_vic(FakeTree& t, const std::string& parent, const std::string& dt_par
 }
 
 void build_emc(FakeTree& t, std::uint64_t rate, std::uint64_t max, const TreeOptions& o,
-               std::uint64_t min = 204000000) {
-  t.attr("/sys/kernel/nvpmodel_emc_cap/emc_iso_cap", "0");
+               std::uint64_t min = 204000000, std::uint64_t iso_cap = 0) {
+  t.attr("/sys/kernel/nvpmodel_emc_cap/emc_iso_cap", std::to_string(iso_cap));
   if (o.no_debugfs) {
     t.dir("/sys/kernel/debug");  // mount point without debugfs mounted
     return;
@@ -272,10 +304,50 @@ EMC MAX_FREQ 0
                                           cpu_param, gpu_devfreq, mode_id, mode_name));
 }
 
+// An Orin Nano /etc/nvpmodel.conf in NVIDIA's format with the modes' caps of NVIDIA's
+// nvpmodel_p3767_0003.conf and nvpmodel_p3767_0003_super.conf (as kept in
+// LineageOS/android_device_nvidia_concord nvpmodel/); docs/simulator.md. CPU_A78_<i> is cpu<clusters[i]>,
+// the GPU's _KNEXT path the one newer kernels use. A cap of -1 is "unlimited", EMC 0 "no cap".
+struct OrinMode {
+  int id;
+  const char* name;
+  std::array<int, 6> online;
+  std::int64_t cpu_max, gpu_max, emc_max;
+};
+void orin_nano_conf(FakeTree& t, const std::vector<int>& clusters, const std::string& gpu_knext,
+                    const std::vector<OrinMode>& modes, int default_mode) {
+  const std::string gpu = "/sys/devices/17000000.ga10b/devfreq/17000000.ga10b";
+  std::string c = "< PARAM TYPE=FILE NAME=CPU_ONLINE >\n";
+  for (int i = 0; i < 6; ++i) c += fmt::format("CORE_{0} /sys/devices/system/cpu/cpu{0}/online\n", i);
+  for (std::size_t i = 0; i < clusters.size(); ++i) {
+    const std::string d = fmt::format("/sys/devices/system/cpu/cpu{}/cpufreq", clusters[i]);
+    c += fmt::format("< PARAM TYPE=CLOCK NAME=CPU_A78_{} >\n", i);
+    for (const char* k : {"", "_KNEXT"})
+      c += fmt::format(
+          "FREQ_TABLE{0} {1}/scaling_available_frequencies\nMAX_FREQ{0} {1}/scaling_max_freq\n"
+          "MIN_FREQ{0} {1}/scaling_min_freq\n",
+          k, d);
+  }
+  c += fmt::format(
+      "< PARAM TYPE=CLOCK NAME=GPU >\nFREQ_TABLE {0}/available_frequencies\nMAX_FREQ {0}/max_freq\n"
+      "MIN_FREQ {0}/min_freq\nFREQ_TABLE_KNEXT {1}/available_frequencies\nMAX_FREQ_KNEXT {1}/max_freq\n"
+      "MIN_FREQ_KNEXT {1}/min_freq\n<PARAM TYPE=CLOCK NAME=EMC >\n"
+      "MAX_FREQ /sys/kernel/nvpmodel_emc_cap/emc_iso_cap\n",
+      gpu, gpu_knext);
+  for (const auto& m : modes) {
+    c += fmt::format("< POWER_MODEL ID={} NAME={} >\n", m.id, m.name);
+    for (int i = 0; i < 6; ++i) c += fmt::format("CPU_ONLINE CORE_{} {}\n", i, m.online[i]);
+    for (std::size_t i = 0; i < clusters.size(); ++i)
+      c += fmt::format("CPU_A78_{0} MIN_FREQ 729600\nCPU_A78_{0} MAX_FREQ {1}\n", i, m.cpu_max);
+    c += fmt::format("GPU MIN_FREQ 0\nGPU MAX_FREQ {}\nEMC MAX_FREQ {}\n", m.gpu_max, m.emc_max);
+  }
+  c += fmt::format("< PM_CONFIG DEFAULT={} >\n", default_mode);
+  t.raw("/etc/nvpmodel.conf", c);
+}
+
 void orin_nano_jp6(FakeTree& t, const TreeOptions& o) {
-  t.raw("/proc/device-tree/compatible",
-        dt({"nvidia,p3768-0000+p3767-0005-super", "nvidia,p3767-0005", "nvidia,tegra234"}));
-  t.raw("/proc/device-tree/model", dt({"NVIDIA Jetson Orin Nano Engineering Reference Developer Kit Super"}));
+  device_tree(t, {"nvidia,p3768-0000+p3767-0005-super", "nvidia,p3767-0005", "nvidia,tegra234"},
+              "NVIDIA Jetson Orin Nano Engineering Reference Developer Kit Super");
   t.attr("/etc/nv_tegra_release",
          "# R36 (release), REVISION: 4.3, GCID: 00000000, BOARD: generic, EABI: aarch64, DATE: Wed Jan  8 "
          "01:49:37 UTC 2025");
@@ -319,12 +391,76 @@ void orin_nano_jp6(FakeTree& t, const TreeOptions& o) {
                 o);
   if (o.nvpmodel_conf)
     nvpmodel_conf(t, "CPU_A78_0", bus + "/17000000.gpu/devfreq/17000000.gpu", 2, "MAXN_SUPER");
+  else
+    orin_nano_conf(t, {0, 1, 2, 3, 4, 5}, "/sys/devices/platform/17000000.gpu/devfreq_dev",
+                   {{0, "15W", {1, 1, 1, 1, 1, 1}, 1497600, 612000000, 2133000000},
+                    {1, "25W", {1, 1, 1, 1, 1, 1}, 1344000, 918000000, 3199000000},
+                    {2, "MAXN_SUPER", {1, 1, 1, 1, 1, 1}, -1, -1, -1}},
+                   1);
+}
+
+// Orin Nano 8GB developer kit on JetPack 5.1.2 (L4T R35.4.1, kernel 5.10): the GPU is 17000000.ga10b
+// under /sys/devices/platform (JetPack 6 names it 17000000.gpu under bus@0), nvpmodel mode 0 (15W).
+void orin_nano_jp5(FakeTree& t, const TreeOptions& o) {
+  device_tree(t, {"nvidia,p3768-0000+p3767-0005", "nvidia,p3767-0005", "nvidia,tegra234"},
+              "NVIDIA Orin Nano Developer Kit");
+  t.attr("/etc/nv_tegra_release",
+         "# R35 (release), REVISION: 4.1, GCID: 33958178, BOARD: t186ref, EABI: aarch64, DATE: Tue Aug  1 "
+         "19:57:35 UTC 2023");
+  t.attr("/var/lib/nvpmodel/status", "pmode:0000 fmode:quiet");
+  build_cpus(t,
+             {{{0, {0, 1, 2, 3}}, {4, {4, 5}}},
+              6,
+              kOrinNanoJp5Cpu,
+              kOrinNanoJp5Cpu.front(),
+              kOrinNanoJp5Cpu.back(),
+              kOrinNanoJp5Cpu.front(),
+              kOrinNanoJp5Cpu.back(),
+              1190400,
+              "tegra194"},
+             o);
+  // nvpmodel_p3767_0003.conf names the GPU /sys/devices/17000000.ga10b and /sys/devices/gpu.0.
+  const std::string platform = "/sys/devices/platform";
+  build_gpu(t,
+            {"/sys/devices/17000000.ga10b",
+             "17000000.ga10b",
+             "/sys/firmware/devicetree/base/gpu@17000000",
+             "gpu",
+             "nvidia,ga10b",
+             kOrinNanoJp5Gpu,
+             kOrinNanoJp5Gpu.front(),
+             kOrinNanoJp5Gpu.front(),
+             kOrinNanoJp5Gpu.back(),
+             "wmark_active nvhost_podgov userspace performance simple_ondemand",
+             true,
+             {"/sys/devices/gpu.0"}},
+            o);
+  if (o.vic_decoy) build_vic(t, "/sys/devices", "/sys/firmware/devicetree/base");
+  build_emc(t, kOrinNanoJp5Emc.back(), kOrinNanoJp5Emc.back(), o);
+  build_hwmon(t, platform + "/c240000.i2c/i2c-1/1-0040", "1-0040", 3, o);
+  build_thermal(t,
+                {{"CPU-therm", "45500"},
+                 {"GPU-therm", "44281"},
+                 {"CV0-therm", "-256000"},
+                 {"CV1-therm", "-256000"},
+                 {"CV2-therm", "-256000"},
+                 {"SOC0-therm", "43093"},
+                 {"SOC1-therm", "44125"},
+                 {"SOC2-therm", "42968"},
+                 {"tj-therm", "45500"}},
+                o);
+  if (o.nvpmodel_conf)
+    nvpmodel_conf(t, "CPU_A78_0", "/sys/devices/17000000.ga10b/devfreq/17000000.ga10b", 2, "TEST_HIGH");
+  else
+    orin_nano_conf(t, {0, 4}, "/sys/devices/17000000.ga10b/devfreq_dev",
+                   {{0, "15W", {1, 1, 1, 1, 1, 1}, -1, -1, 0},
+                    {1, "7W", {1, 1, 1, 1, 0, 0}, 960000, 408000000, 2133000000}},
+                   0);
 }
 
 void xavier_nx(FakeTree& t, const TreeOptions& o, bool jp5) {
-  t.raw("/proc/device-tree/compatible",
-        dt({"nvidia,p3449-0000+p3668-0001", "nvidia,jetson-xavier-nx", "nvidia,tegra194"}));
-  t.raw("/proc/device-tree/model", dt({"NVIDIA Jetson Xavier NX Developer Kit"}));
+  device_tree(t, {"nvidia,p3449-0000+p3668-0001", "nvidia,jetson-xavier-nx", "nvidia,tegra194"},
+              "NVIDIA Jetson Xavier NX Developer Kit");
   t.attr("/etc/nv_tegra_release", jp5 ? "# R35 (release), REVISION: 4.1, GCID: 00000000, BOARD: t186ref, "
                                         "EABI: aarch64, DATE: Tue Aug  1 19:57:35 UTC 2023"
                                       : "# R32 (release), REVISION: 7.4, GCID: 00000000, BOARD: t186ref, "
@@ -403,15 +539,76 @@ void xavier_nx(FakeTree& t, const TreeOptions& o, bool jp5) {
 // VDD_SYS_SOC, VDD_4V0_WIFI) and
 //   0-0041 (VDD_IN, VDD_SYS_CPU, VDD_SYS_DDR) under /sys/devices/3160000.i2c/i2c-0 [C: community
 //   power-logging scripts]; thermal zone names from community TX2 listings.
-void tx2_jp4(FakeTree& t, const TreeOptions& o) {
-  t.raw("/proc/device-tree/compatible", dt({"nvidia,p2771-0000", "nvidia,tegra186"}));
-  t.raw("/proc/device-tree/model", dt({"NVIDIA Jetson TX2 Developer Kit"}));
+// The TX2 profiles differ in their nvpmodel mode and tables (docs/simulator.md):
+// tx2-jp4 is the grid board (MAXN ceilings, Denver hotplugged off as FlexiBO ran it); tx2-jp4-mode3 and
+// tx2-jp4-maxn are the module with its own tables in mode 3 (MAXP_CORE_ARM) and mode 0 (MAXN).
+struct Tx2Variant {
+  int mode = 0;
+  bool module_tables = false;  // the module's GPU table and EMC range instead of the grid's
+  bool denver_online = false;
+  std::uint64_t gpu_max = 0;  // devfreq max_freq that nvpmodel left (0 = the table's top)
+  std::uint64_t emc_cap = 0;  // emc_iso_cap (0 = none)
+  bool conf = false;          // write the TX2 /etc/nvpmodel.conf
+};
+
+Tx2Variant tx2_variant(Profile p) {
+  Tx2Variant v;
+  if (p == Profile::Tx2Jp4Mode3) {
+    // nvpmodel mode 3 asks for A57 2000000 kHz, GPU 1120000000 Hz and an EMC cap of 1600 MHz; the
+    // drivers round the first two up to 2035200 and 1134750000 (a TX2's `nvpmodel -q --verbose`).
+    v.mode = 3;
+    v.module_tables = true;
+    v.gpu_max = 1134750000;
+    v.emc_cap = 1600000000;
+    v.conf = true;
+  } else if (p == Profile::Tx2Jp4Maxn) {
+    v.module_tables = true;
+    v.denver_online = true;
+    v.conf = true;
+  }
+  return v;
+}
+
+// /etc/nvpmodel.conf of L4T R32 for the TX2, in its format; modes 0 (MAXN) and 3 (MAXP_CORE_ARM), whose
+// values a TX2's `nvpmodel -q --verbose` shows (docs/simulator.md). The other three modes are left out:
+// their exact values were not found in a source.
+void tx2_nvpmodel_conf(FakeTree& t, int mode) {
+  const std::string gpu = "/sys/devices/17000000.gp10b/devfreq/17000000.gp10b";
+  std::string c = "< PARAM TYPE=FILE NAME=CPU_ONLINE >\n";
+  for (int i = 0; i < 6; ++i) c += fmt::format("CORE_{0} /sys/devices/system/cpu/cpu{0}/online\n", i);
+  for (const auto& [name, cpu] : {std::pair{"CPU_A57", 0}, std::pair{"CPU_DENVER", 1}}) {
+    c += fmt::format("< PARAM TYPE=CLOCK NAME={} >\n", name);
+    for (const char* a : {"FREQ_TABLE", "MAX_FREQ", "MIN_FREQ"})
+      c += fmt::format("{} /sys/devices/system/cpu/cpu{}/cpufreq/{}\n", a, cpu,
+                       std::string(a) == "FREQ_TABLE" ? "scaling_available_frequencies"
+                       : std::string(a) == "MAX_FREQ" ? "scaling_max_freq"
+                                                      : "scaling_min_freq");
+  }
+  c += fmt::format(
+      "< PARAM TYPE=CLOCK NAME=GPU >\nFREQ_TABLE {0}/available_frequencies\nMAX_FREQ {0}/max_freq\n"
+      "MIN_FREQ {0}/min_freq\n< PARAM TYPE=CLOCK NAME=EMC >\nMAX_FREQ "
+      "/sys/kernel/nvpmodel_emc_cap/emc_iso_cap\n",
+      gpu);
+  c += "< POWER_MODEL ID=0 NAME=MAXN >\n";
+  for (int i = 1; i < 6; ++i) c += fmt::format("CPU_ONLINE CORE_{} 1\n", i);
+  c += "CPU_A57 MIN_FREQ 0\nCPU_A57 MAX_FREQ -1\nCPU_DENVER MIN_FREQ 0\nCPU_DENVER MAX_FREQ -1\n"
+       "GPU MIN_FREQ 0\nGPU MAX_FREQ -1\nEMC MAX_FREQ 0\n";
+  c += "< POWER_MODEL ID=3 NAME=MAXP_CORE_ARM >\n";
+  for (int i = 1; i < 6; ++i) c += fmt::format("CPU_ONLINE CORE_{} {}\n", i, i <= 2 ? 0 : 1);
+  c += "CPU_A57 MIN_FREQ 0\nCPU_A57 MAX_FREQ 2000000\nGPU MIN_FREQ 0\nGPU MAX_FREQ 1120000000\n"
+       "EMC MAX_FREQ 1600000000\n";
+  c += fmt::format("< PM_CONFIG DEFAULT={} >\n", mode);
+  t.raw("/etc/nvpmodel.conf", c);
+}
+
+void tx2_jp4(FakeTree& t, const TreeOptions& o, const Tx2Variant& v) {
+  device_tree(t, {"nvidia,p2771-0000", "nvidia,tegra186"}, "NVIDIA Jetson TX2 Developer Kit");
   t.attr("/etc/nv_tegra_release",
          "# R32 (release), REVISION: 7.4, GCID: 00000000, BOARD: t186ref, EABI: aarch64, DATE: Tue Jun 20 "
          "12:38:27 UTC 2023");
-  t.attr("/var/lib/nvpmodel/status", "pmode:0003 fmode:quiet");
+  t.attr("/var/lib/nvpmodel/status", fmt::format("pmode:{:04d} fmode:quiet", v.mode));
   TreeOptions co = o;
-  if (!o.tx2_denver_online)
+  if (!o.tx2_denver_online && !v.denver_online)
     for (int c : {1, 2})
       if (std::find(co.offline_cpus.begin(), co.offline_cpus.end(), c) == co.offline_cpus.end())
         co.offline_cpus.push_back(c);
@@ -426,22 +623,26 @@ void tx2_jp4(FakeTree& t, const TreeOptions& o) {
               kTx2Cpu.back(),
               "tegra186"},
              co);
+  const U64s& gpu_table = v.module_tables ? kTx2GpuModule : kTx2Gpu;
+  const U64s& emc_rates = v.module_tables ? kTx2EmcModule : kTx2Emc;
   build_gpu(t,
             {"/sys/devices/17000000.gp10b",
              "17000000.gp10b",
              "/sys/firmware/devicetree/base/gp10b@17000000",
              "gp10b",
              "nvidia,gp10b",
-             kTx2Gpu,
-             kTx2Gpu.front(),
-             kTx2Gpu.front(),
-             kTx2Gpu.back(),
+             gpu_table,
+             gpu_table.front(),
+             gpu_table.front(),
+             v.gpu_max ? v.gpu_max : gpu_table.back(),
              "wmark_active nvhost_podgov userspace performance simple_ondemand",
              false,
              {"/sys/devices/gpu.0"}},
             o);
   if (o.vic_decoy) build_vic(t, "/sys/devices", "/sys/firmware/devicetree/base", "nvidia,tegra186-vic");
-  build_emc(t, kTx2Emc.back(), kTx2Emc.back(), o, kTx2Emc.front());
+  // Unlocked, BPMP DVFS keeps a busy board's EMC at its top rate within the cap.
+  const std::uint64_t emc_top = v.emc_cap ? std::min(v.emc_cap, emc_rates.back()) : emc_rates.back();
+  build_emc(t, emc_top, emc_rates.back(), o, emc_rates.front(), v.emc_cap);
   const std::string i2c = "/sys/devices/3160000.i2c/i2c-0";
   struct Dev {
     const char* addr;
@@ -483,8 +684,7 @@ void tx2_jp4(FakeTree& t, const TreeOptions& o) {
                  {"PMIC-Die", "100000"},
                  {"thermal-fan-est", "35400"}},
                 o);
-  if (o.nvpmodel_conf)
-    nvpmodel_conf(t, "CPU_A57", "/sys/devices/17000000.gp10b/devfreq/17000000.gp10b", 3, "MAXP_CORE_ARM");
+  if (v.conf || o.nvpmodel_conf) tx2_nvpmodel_conf(t, v.mode);
 }
 }  // namespace
 
@@ -492,12 +692,18 @@ const char* profile_name(Profile p) {
   switch (p) {
     case Profile::OrinNanoJp6:
       return "orin-nano-jp6";
+    case Profile::OrinNanoJp5:
+      return "orin-nano-jp5";
     case Profile::XavierNxJp4:
       return "xavier-nx-jp4";
     case Profile::XavierNxJp5:
       return "xavier-nx-jp5";
     case Profile::Tx2Jp4:
       return "tx2-jp4";
+    case Profile::Tx2Jp4Mode3:
+      return "tx2-jp4-mode3";
+    case Profile::Tx2Jp4Maxn:
+      return "tx2-jp4-maxn";
   }
   return "?";
 }
@@ -509,7 +715,8 @@ std::optional<Profile> parse_profile(const std::string& name) {
 }
 
 std::vector<Profile> all_profiles() {
-  return {Profile::OrinNanoJp6, Profile::XavierNxJp4, Profile::XavierNxJp5, Profile::Tx2Jp4};
+  return {Profile::OrinNanoJp6, Profile::OrinNanoJp5, Profile::XavierNxJp4, Profile::XavierNxJp5,
+          Profile::Tx2Jp4,      Profile::Tx2Jp4Mode3, Profile::Tx2Jp4Maxn};
 }
 
 std::string profile_names() {
@@ -522,71 +729,92 @@ void build(Profile p, FakeTree& t, const TreeOptions& o) {
   switch (p) {
     case Profile::OrinNanoJp6:
       return orin_nano_jp6(t, o);
+    case Profile::OrinNanoJp5:
+      return orin_nano_jp5(t, o);
     case Profile::XavierNxJp4:
       return xavier_nx(t, o, false);
     case Profile::XavierNxJp5:
       return xavier_nx(t, o, true);
     case Profile::Tx2Jp4:
-      return tx2_jp4(t, o);
+    case Profile::Tx2Jp4Mode3:
+    case Profile::Tx2Jp4Maxn:
+      return tx2_jp4(t, o, tx2_variant(p));
   }
 }
+
+namespace {
+// The fields every profile has; the rest are set per profile (aggregate initialisation would leave
+// them to -Wmissing-field-initializers).
+ProfileFacts make_facts(std::string soc, std::string l4t, bool qos, std::vector<std::string> policies,
+                        U64s cpu, U64s gpu, U64s emc, std::string gpu_name, std::string gpu_dir,
+                        std::string emc_dir, std::uint64_t emc_max) {
+  ProfileFacts f;
+  f.soc = std::move(soc);
+  f.l4t = std::move(l4t);
+  f.qos = qos;
+  f.policies = std::move(policies);
+  f.cpu_khz = std::move(cpu);
+  f.gpu_hz = std::move(gpu);
+  f.emc_hz = std::move(emc);
+  f.gpu_name = std::move(gpu_name);
+  f.gpu_devfreq_dir = std::move(gpu_dir);
+  f.emc_dir = std::move(emc_dir);
+  f.emc_max_hz = emc_max;
+  return f;
+}
+
+}  // namespace
 
 ProfileFacts facts(Profile p) {
   ProfileFacts f;
   switch (p) {
     case Profile::OrinNanoJp6:
-      f = {"tegra234",
-           "R36.4.3",
-           true,
-           {"policy0", "policy4"},
-           kOrinCpu,
-           kOrinGpu,
-           kOrinEmc,
-           "17000000.gpu",
-           "/sys/devices/platform/bus@0/17000000.gpu/devfreq/17000000.gpu",
-           "/sys/kernel/debug/bpmp/debug/clk/emc",
-           3199000000};
+      f = make_facts("tegra234", "R36.4.3", true, {"policy0", "policy4"}, kOrinCpu, kOrinGpu, kOrinEmc,
+                     "17000000.gpu", "/sys/devices/platform/bus@0/17000000.gpu/devfreq/17000000.gpu",
+                     "/sys/kernel/debug/bpmp/debug/clk/emc", 3199000000);
+      f.nvpmodel_mode = 2;
+      break;
+    case Profile::OrinNanoJp5:
+      f = make_facts("tegra234", "R35.4.1", true, {"policy0", "policy4"}, kOrinNanoJp5Cpu, kOrinNanoJp5Gpu,
+                     kOrinNanoJp5Emc, "17000000.ga10b", "/sys/devices/17000000.ga10b/devfreq/17000000.ga10b",
+                     "/sys/kernel/debug/bpmp/debug/clk/emc", kOrinNanoJp5Emc.back());
       break;
     case Profile::XavierNxJp4:
-      f = {"tegra194",
-           "R32.7.4",
-           false,
-           {"policy0", "policy2", "policy4"},
-           kXavierCpu,
-           kXavierGpu,
-           kXavierEmc,
-           "17000000.gv11b",
-           "/sys/devices/17000000.gv11b/devfreq/17000000.gv11b",
-           "/sys/kernel/debug/bpmp/debug/clk/emc",
-           1866000000};
+      f = make_facts("tegra194", "R32.7.4", false, {"policy0", "policy2", "policy4"}, kXavierCpu, kXavierGpu,
+                     kXavierEmc, "17000000.gv11b", "/sys/devices/17000000.gv11b/devfreq/17000000.gv11b",
+                     "/sys/kernel/debug/bpmp/debug/clk/emc", 1866000000);
+      f.nvpmodel_mode = 8;
       break;
     case Profile::XavierNxJp5:
-      f = {"tegra194",
-           "R35.4.1",
-           true,
-           {"policy0", "policy2", "policy4"},
-           kXavierCpu,
-           kXavierGpu,
-           kXavierEmc,
-           "17000000.gv11b",
-           "/sys/devices/platform/17000000.gv11b/devfreq/17000000.gv11b",
-           "/sys/kernel/debug/bpmp/debug/clk/emc",
-           1866000000};
+      f = make_facts("tegra194", "R35.4.1", true, {"policy0", "policy2", "policy4"}, kXavierCpu, kXavierGpu,
+                     kXavierEmc, "17000000.gv11b",
+                     "/sys/devices/platform/17000000.gv11b/devfreq/17000000.gv11b",
+                     "/sys/kernel/debug/bpmp/debug/clk/emc", 1866000000);
+      f.nvpmodel_mode = 8;
       break;
     case Profile::Tx2Jp4:
-      f = {"tegra186",
-           "R32.7.4",
-           false,
-           {"policy0", "policy1"},
-           kTx2Cpu,
-           kTx2Gpu,
-           kTx2Emc,
-           "17000000.gp10b",
-           "/sys/devices/17000000.gp10b/devfreq/17000000.gp10b",
-           "/sys/kernel/debug/bpmp/debug/clk/emc",
-           kTx2Emc.back()};
-      break;
+    case Profile::Tx2Jp4Mode3:
+    case Profile::Tx2Jp4Maxn: {
+      const auto v = tx2_variant(p);
+      f = make_facts("tegra186", "R32.7.4", false, {"policy0", "policy1"}, kTx2Cpu,
+                     v.module_tables ? kTx2GpuModule : kTx2Gpu, v.module_tables ? kTx2EmcModule : kTx2Emc,
+                     "17000000.gp10b", "/sys/devices/17000000.gp10b/devfreq/17000000.gp10b",
+                     "/sys/kernel/debug/bpmp/debug/clk/emc", kTx2Emc.back());
+      f.rails = 6;
+      f.online_cores = v.denver_online ? 6 : 4;
+      if (!v.denver_online) f.offline_policies = {"policy1"};  // the Denver cluster
+      f.emc_iso_cap = v.emc_cap;
+      f.cpu_zone = "BCPU";
+      if (v.mode == 3) {  // the conf's values (tx2_nvpmodel_conf)
+        f.nvpmodel_cpu_khz = 2000000;
+        f.nvpmodel_gpu_hz = 1120000000;
+      }
+      f.nvpmodel_mode = v.mode;
+      return f;
+    }
   }
+  f.online_cores = 6;
+  f.rails = 3;
   return f;
 }
 

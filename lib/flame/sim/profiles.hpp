@@ -1,8 +1,8 @@
 #pragma once
 // Fake Jetson sysfs trees following the sources of docs/board-io.md: Orin Nano 8GB Super on JetPack
-// 6.2, Xavier NX on JetPack 4.6 and its JetPack 5 variant, and a Jetson TX2 on JetPack 4 (L4T R32,
-// tegra186) whose clock tables are exactly the FlexiBO measurement grid (the simulated board of
-// `flame sim`, docs/simulator.md). Optional decoys and faults for tests.
+// 6.2 and Orin Nano 8GB on JetPack 5.1, Xavier NX on JetPack 4.6 and its JetPack 5 variant, and a Jetson TX2
+// on JetPack 4 (L4T R32, tegra186) whose clock tables are exactly the FlexiBO measurement grid (the simulated
+// board of `flame sim`, docs/simulator.md). Optional decoys and faults for tests.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -12,11 +12,15 @@
 
 namespace flame::sim {
 
-enum class Profile { OrinNanoJp6, XavierNxJp4, XavierNxJp5, Tx2Jp4 };
+// Tx2Jp4 is the grid board of `flame sim` and `flame eval`; Tx2Jp4Mode3 and Tx2Jp4Maxn are the module
+// with its own tables in nvpmodel mode 3 and mode 0, for the board tests (docs/simulator.md).
+enum class Profile { OrinNanoJp6, OrinNanoJp5, XavierNxJp4, XavierNxJp5, Tx2Jp4, Tx2Jp4Mode3, Tx2Jp4Maxn };
 
-// "orin-nano-jp6", "xavier-nx-jp4", "xavier-nx-jp5", "tx2-jp4"
+// "orin-nano-jp6", "orin-nano-jp5", "xavier-nx-jp4", "xavier-nx-jp5", "tx2-jp4", "tx2-jp4-mode3",
+// "tx2-jp4-maxn"
 const char* profile_name(Profile p);
 std::optional<Profile> parse_profile(const std::string& name);
+// Every profile: the board tests and `flame sim tree --list` iterate over it, so a new profile is tested.
 std::vector<Profile> all_profiles();
 std::string profile_names();  // "orin-nano-jp6 | ... ", for help texts
 
@@ -29,9 +33,14 @@ struct TreeOptions {
   bool gpu_unregistered = false;       // GPU present but its devfreq device not registered yet
   bool nvpmodel_conf = false;          // a small /etc/nvpmodel.conf (illustrative caps, test only)
   bool nc_rail = false;                // an extra INA3221 channel labelled "NC" (must be skipped)
-  // TX2 only: CPUs offline unless listed in offline_cpus. The TX2 profile takes the Denver cluster
-  // (cpu1, cpu2) offline by default (nvpmodel mode 3, MAXP_CORE_ARM), see tx2_layout().
+  // tx2-jp4 only: the grid board has its Denver cluster (cpu1, cpu2) hotplugged off, as FlexiBO measured
+  // it, see tx2_layout(); this keeps it online.
   bool tx2_denver_online = false;
+  // The current clocks are relative symlinks to their limits (cpufreq scaling_cur_freq and
+  // cpuinfo_cur_freq -> scaling_max_freq, devfreq cur_freq and target_freq -> max_freq), so that
+  // without a simulator they follow every write as a busy board's would (docs/simulator.md, "Current
+  // clocks"). The simulator replaces a link with a plain file when it writes the clocks in effect.
+  bool cur_follows_max = false;
 };
 
 void build(Profile p, FakeTree& t, const TreeOptions& o = {});
@@ -49,6 +58,15 @@ struct ProfileFacts {
   std::string gpu_devfreq_dir;  // resolved
   std::string emc_dir;
   std::uint64_t emc_max_hz = 0;
+  // What discovery finds in the default tree (TreeOptions{}).
+  std::vector<std::string> offline_policies;  // policies whose CPUs are all offline
+  int online_cores = 0;
+  std::size_t rails = 0;  // named INA3221 channels
+  std::uint64_t emc_iso_cap = 0;
+  int nvpmodel_mode = 0;  // /var/lib/nvpmodel/status
+  // The current mode's conf caps (0 = none), which flame's writer honours.
+  std::uint64_t nvpmodel_cpu_khz = 0, nvpmodel_gpu_hz = 0;
+  std::string cpu_zone = "cpu";  // a thermal zone type that names the CPU
 };
 ProfileFacts facts(Profile p);
 

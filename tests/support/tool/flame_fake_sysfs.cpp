@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   app.add_flag("--sensorless-unreadable", o.sensorless_unreadable, "Sensorless thermal zones fail to read");
   app.add_flag("--nvpmodel-conf", o.nvpmodel_conf, "Write a small test /etc/nvpmodel.conf");
   app.add_flag("--nc-rail", o.nc_rail, "Label one INA3221 channel NC");
+  app.add_flag("--cur-follows-max", o.cur_follows_max, "Current clocks are links to their limits");
   CLI11_PARSE(app, argc, argv);
   o.vic_decoy = !no_vic;
   auto p = flame::sim::parse_profile(profile);
