@@ -55,7 +55,7 @@ src="$FLAME_SOURCE_DIR"
 build fuzz_protocol "$src/tests/fuzz/fuzz_protocol.cpp" "$src/daemon/protocol.cpp" \
   "$src/lib/flame/calibrate/calibrator.cpp" -lfmt
 build fuzz_config "$src/tests/fuzz/fuzz_config.cpp" "$src"/daemon/{config,config_keys}.cpp "$src/lib/flame/io/yaml_reader.cpp" \
-  "$src"/lib/flame/policy/{policy,arbiter,decision_memo,planner}.cpp \
+  "$src"/lib/flame/policy/{policy,arbiter,decision_memo,planner,outcomes}.cpp \
   "$src/lib/flame/calibrate/calibrator.cpp" "$src"/lib/flame/search/*.cpp "$src/lib/flame/model/clocks.cpp" \
   "$src/lib/flame/model/clock_grid.cpp" -lyaml-cpp -lfmt -lspdlog
 run fuzz_protocol protocol

@@ -8,7 +8,6 @@
 #include <array>
 #include <cerrno>
 #include <cstdlib>
-#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -25,27 +24,6 @@ namespace flame::board {
 
 namespace {
 
-// As many links as SysfsRoot::resolve() follows before it calls it a loop.
-constexpr int kMaxLinks = 40;
-
-std::vector<std::string> split(std::string_view path) {
-  std::vector<std::string> out;
-  std::size_t i = 0;
-  while (i <= path.size()) {
-    std::size_t j = path.find('/', i);
-    if (j == std::string_view::npos) j = path.size();
-    if (j > i) out.emplace_back(path.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
-
-std::string join_all(const std::vector<std::string>& parts) {
-  std::string out;
-  for (const auto& p : parts) out += "/" + p;
-  return out.empty() ? "/" : out;
-}
-
 bool starts_with(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
@@ -54,41 +32,18 @@ class Collector {
  public:
   Collector(const SysfsRoot& root, const SnapshotOptions& opts, Snapshot& s) : root_(root), o_(opts), s_(s) {}
 
-  // Follows `path` component by component as SysfsRoot::resolve() does, recording every symlink met
-  // on the way, so the copy resolves the same. The resolved in-root path, or nullopt.
+  // Resolves `path` as discovery does, recording every symlink met on the way, so the copy resolves
+  // the same. The resolved in-root path, or nullopt.
   std::optional<std::string> reach(std::string_view path) {
-    std::vector<std::string> done;
-    auto parts = split(path);
-    std::deque<std::string> pending(parts.begin(), parts.end());
-    int links = 0;
-    while (!pending.empty()) {
-      std::string c = std::move(pending.front());
-      pending.pop_front();
-      if (c == ".") continue;
-      if (c == "..") {
-        if (!done.empty()) done.pop_back();
-        continue;
-      }
-      done.push_back(c);
-      const std::string at = join_all(done);
-      struct stat st {};
-      if (::lstat(root_.host(at).c_str(), &st) != 0) {
-        if (errno != ENOENT && errno != ENOTDIR) skip(at, "unreadable: " + errno_name(errno));
-        return std::nullopt;
-      }
-      if (!S_ISLNK(st.st_mode)) continue;
-      if (++links > kMaxLinks) {
-        skip(std::string(path), "symlink loop (links kept, not followed)");
-        return std::nullopt;
-      }
-      auto target = read_link(at);
-      if (!target) return std::nullopt;
-      done.pop_back();
-      if (!target->empty() && target->front() == '/') done.clear();
-      auto t = split(*target);
-      pending.insert(pending.begin(), t.begin(), t.end());
-    }
-    return join_all(done);
+    ResolveEvents events;
+    events.link = [&](const std::string& at, const std::string& target) {
+      if (!s_.links.count(at)) s_.links[at] = relative_link_target(at, target);
+    };
+    events.unreadable = [&](const std::string& at, int error) {
+      skip(at, "unreadable: " + errno_name(error));
+    };
+    events.loop = [&] { skip(std::string(path), "symlink loop (links kept, not followed)"); };
+    return root_.resolve(path, &events);
   }
 
   // A file (or an attribute that is a directory), reached through its links.
@@ -327,13 +282,13 @@ std::size_t Snapshot::bytes() const {
 }
 
 std::string relative_link_target(std::string_view link_path, std::string_view target) {
-  auto dir = split(link_path);
+  auto dir = path_components(link_path);
   if (!dir.empty()) dir.pop_back();
   const bool absolute = !target.empty() && target.front() == '/';
   std::vector<std::string> to = absolute ? std::vector<std::string>{} : dir;
   bool climbed_out = false;
   // Lexically, as resolve() does for the link's own (physical) directory.
-  for (auto& p : split(target)) {
+  for (auto& p : path_components(target)) {
     if (p == ".") continue;
     if (p != "..")
       to.push_back(std::move(p));

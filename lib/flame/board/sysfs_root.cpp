@@ -5,22 +5,20 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <deque>
+#include <iterator>
 
 namespace flame::board {
 
 namespace {
 
+// Links followed before resolve() calls it a loop (Linux's own limit, MAXSYMLINKS, is 40).
+constexpr int kMaxLinks = 40;
+
 std::deque<std::string> split(std::string_view path) {
-  std::deque<std::string> out;
-  std::size_t i = 0;
-  while (i <= path.size()) {
-    std::size_t j = path.find('/', i);
-    if (j == std::string_view::npos) j = path.size();
-    if (j > i) out.emplace_back(path.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
+  auto parts = path_components(path);
+  return {std::make_move_iterator(parts.begin()), std::make_move_iterator(parts.end())};
 }
 
 std::string join_all(const std::vector<std::string>& parts) {
@@ -42,10 +40,26 @@ std::string SysfsRoot::host(std::string_view path) const {
   return root_ + p;
 }
 
-std::optional<std::string> SysfsRoot::resolve(std::string_view path) const {
+std::vector<std::string> path_components(std::string_view path) {
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  while (i <= path.size()) {
+    std::size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    if (j > i) out.emplace_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
+std::optional<std::string> SysfsRoot::resolve(std::string_view path, const ResolveEvents* events) const {
   std::vector<std::string> done;
   std::deque<std::string> pending = split(path);
   int links = 0;
+  const auto unreadable = [&](const std::string& at) {
+    if (events && events->unreadable && errno != ENOENT && errno != ENOTDIR) events->unreadable(at, errno);
+    return std::nullopt;
+  };
   while (!pending.empty()) {
     std::string c = std::move(pending.front());
     pending.pop_front();
@@ -55,15 +69,20 @@ std::optional<std::string> SysfsRoot::resolve(std::string_view path) const {
       continue;
     }
     done.push_back(c);
-    const std::string h = host(join_all(done));
+    const std::string at = join_all(done);
+    const std::string h = host(at);
     struct stat st {};
-    if (::lstat(h.c_str(), &st) != 0) return std::nullopt;
+    if (::lstat(h.c_str(), &st) != 0) return unreadable(at);
     if (!S_ISLNK(st.st_mode)) continue;
-    if (++links > 40) return std::nullopt;
+    if (++links > kMaxLinks) {
+      if (events && events->loop) events->loop();
+      return std::nullopt;
+    }
     std::string target(static_cast<std::size_t>(st.st_size > 0 ? st.st_size : 256) + 1, '\0');
     ssize_t n = ::readlink(h.c_str(), target.data(), target.size());
-    if (n < 0) return std::nullopt;
+    if (n < 0) return unreadable(at);
     target.resize(static_cast<std::size_t>(n));
+    if (events && events->link) events->link(at, target);
     done.pop_back();
     if (!target.empty() && target.front() == '/') done.clear();
     auto parts = split(target);
