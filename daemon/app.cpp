@@ -7,13 +7,13 @@
 
 #include <fstream>
 
-#include "dbus_service.hpp"
-#include "descriptor_limit.hpp"
+#include "bus/dbus_service.hpp"
+#include "transport/descriptor_limit.hpp"
 #include "flame/io/move_aside.hpp"
 #include "flame/version.hpp"
-#include "metrics.hpp"
-#include "reload_record.hpp"
-#include "state_file.hpp"
+#include "state/metrics.hpp"
+#include "state/reload_record.hpp"
+#include "state/state_file.hpp"
 
 namespace flamed {
 

@@ -12,13 +12,13 @@
 #include <string>
 #include <vector>
 
-#include "bus_state.hpp"
-#include "config.hpp"
+#include "bus/bus_state.hpp"
+#include "config/config.hpp"
 #include "flame/calibrate/calibrator.hpp"
 #include "flame/policy/policy.hpp"
 #include "hardware.hpp"
 #include "policy_clock.hpp"
-#include "server.hpp"
+#include "transport/server.hpp"
 
 namespace flamed {
 

@@ -4,8 +4,8 @@
 #include <spdlog/spdlog.h>
 
 #include "app.hpp"
-#include "bus_state.hpp"
-#include "dbus_service.hpp"
+#include "bus/bus_state.hpp"
+#include "bus/dbus_service.hpp"
 
 namespace flamed {
 

@@ -4,7 +4,7 @@
 // frequency tables, narrowed by the configured domain limits.
 #include <memory>
 
-#include "config.hpp"
+#include "config/config.hpp"
 #include "flame/board/controller.hpp"
 #include "flame/board/description.hpp"
 #include "flame/policy/actuator.hpp"

@@ -8,10 +8,10 @@
 #include <iostream>
 
 #include "app.hpp"
-#include "config.hpp"
+#include "config/config.hpp"
 #include "flame/version.hpp"
 #include "hardware.hpp"
-#include "reload_record.hpp"
+#include "state/reload_record.hpp"
 #include "usage_exit.hpp"
 
 namespace {

@@ -2,7 +2,7 @@
 // Shorthands for clock requests in tests.
 #include <optional>
 
-#include "flame/board/clock_writer.hpp"
+#include "flame/board/detail/clock_writer.hpp"
 
 namespace flame::test {
 

@@ -1,7 +1,7 @@
 #pragma once
 // The H200 coupling dataset the live layer boards replay by default (data/h200-coupling/run2), loaded
 // once per test binary.
-#include "flame/io/coupling_dataset.hpp"
+#include "flame/model/coupling_dataset.hpp"
 
 namespace flame::test {
 

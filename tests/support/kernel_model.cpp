@@ -9,7 +9,7 @@
 #include <limits>
 #include <stdexcept>
 
-#include "flame/board/text.hpp"
+#include "flame/board/detail/text.hpp"
 
 namespace flame::test {
 

@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "flame/board/file_access.hpp"
-#include "flame/board/sysfs_root.hpp"
+#include "flame/board/detail/file_access.hpp"
+#include "flame/board/detail/sysfs_root.hpp"
 
 namespace flame::test {
 

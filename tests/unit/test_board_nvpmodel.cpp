@@ -1,7 +1,7 @@
 // nvpmodel.conf and status parsing (NVIDIA's /etc/nvpmodel.conf format).
 #include <catch2/catch.hpp>
 
-#include "flame/board/nvpmodel.hpp"
+#include "flame/board/detail/nvpmodel.hpp"
 
 using namespace flame::board;
 

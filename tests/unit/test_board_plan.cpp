@@ -1,9 +1,9 @@
 // Pure logic: clamping to tables/ceilings/limits and the order of min/max and EMC writes.
 #include <catch2/catch.hpp>
 
-#include "flame/board/clamp.hpp"
+#include "flame/board/detail/clamp.hpp"
 #include "flame/board/placement.hpp"
-#include "flame/board/write_plan.hpp"
+#include "flame/board/detail/write_plan.hpp"
 
 using namespace flame::board;
 

@@ -9,7 +9,7 @@
 
 #include "fake_board.hpp"
 #include "flame/board/discovery.hpp"
-#include "flame/board/identifying.hpp"
+#include "flame/board/detail/identifying.hpp"
 #include "flame/board/snapshot.hpp"
 
 using namespace flame::board;

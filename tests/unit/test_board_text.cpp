@@ -3,8 +3,8 @@
 #include <filesystem>
 
 #include "fake_tree.hpp"
-#include "flame/board/sysfs_root.hpp"
-#include "flame/board/text.hpp"
+#include "flame/board/detail/sysfs_root.hpp"
+#include "flame/board/detail/text.hpp"
 
 using namespace flame::board;
 

@@ -5,8 +5,8 @@
 #include <set>
 #include <sstream>
 
-#include "config.hpp"
-#include "config_keys.hpp"
+#include "config/config.hpp"
+#include "config/config_keys.hpp"
 
 using Catch::Contains;
 using flamed::Config;

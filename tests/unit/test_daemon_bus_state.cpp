@@ -1,12 +1,12 @@
-// The D-Bus state mapping (daemon/bus_state.hpp): JSON -> property values, domains, Degraded,
+// The D-Bus state mapping (daemon/bus/bus_state.hpp): JSON -> property values, domains, Degraded,
 // the changed-property diff, and a snapshot of a governor on a fake actuator.
 #include <fmt/format.h>
 
 #include <catch2/catch.hpp>
 
-#include "bus_state.hpp"
+#include "bus/bus_state.hpp"
 #include "flame/policy/policy.hpp"
-#include "protocol.hpp"
+#include "transport/protocol.hpp"
 
 using namespace flamed;
 

@@ -1,7 +1,7 @@
-// The PropertiesChanged rate limiter (daemon/coalescer.hpp).
+// The PropertiesChanged rate limiter (daemon/bus/coalescer.hpp).
 #include <catch2/catch.hpp>
 
-#include "coalescer.hpp"
+#include "bus/coalescer.hpp"
 
 using namespace flamed;
 using namespace std::chrono_literals;

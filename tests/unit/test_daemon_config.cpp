@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "config.hpp"
+#include "config/config.hpp"
 #include "flame/sim/fake_tree.hpp"
 
 using Catch::Contains;

@@ -3,7 +3,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "descriptor_limit.hpp"
+#include "transport/descriptor_limit.hpp"
 
 using flamed::fit_descriptor_limit;
 using flamed::kReservedDescriptors;

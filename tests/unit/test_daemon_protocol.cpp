@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 #include <random>
 
-#include "protocol.hpp"
+#include "transport/protocol.hpp"
 
 using namespace flamed;
 

@@ -1,4 +1,4 @@
-// flamed --reload PID (daemon/reload_record.hpp) against a real process that answers SIGHUP the way
+// flamed --reload PID (daemon/state/reload_record.hpp) against a real process that answers SIGHUP the way
 // flamed does: by writing the next generation of its reload record.
 #include <sys/wait.h>
 #include <unistd.h>
@@ -9,7 +9,7 @@
 #include <fstream>
 #include <thread>
 
-#include "reload_record.hpp"
+#include "state/reload_record.hpp"
 
 using namespace flamed;
 namespace fs = std::filesystem;

@@ -2,7 +2,7 @@
 // solves a trivial contextual bandit (the setting zTT's done = 1 reduces to).
 #include <catch2/catch.hpp>
 
-#include "flame/eval/dqn.hpp"
+#include "flame/eval/detail/dqn.hpp"
 #include "flame/sim/rng.hpp"
 
 using namespace flame::eval;

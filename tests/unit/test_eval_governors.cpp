@@ -6,15 +6,15 @@
 #include <catch2/catch.hpp>
 #include <set>
 
-#include "flame/eval/eval_run.hpp"
+#include "flame/eval/detail/eval_run.hpp"
 #include "flame/eval/eval_suite.hpp"
-#include "flame/eval/flame_governor.hpp"
-#include "flame/eval/flame_profile.hpp"
-#include "flame/eval/max_governor.hpp"
-#include "flame/eval/oracle_governor.hpp"
-#include "flame/eval/stock_governor.hpp"
-#include "flame/eval/tree_pins.hpp"
-#include "flame/eval/ztt_governor.hpp"
+#include "flame/eval/detail/flame_governor.hpp"
+#include "flame/eval/detail/flame_profile.hpp"
+#include "flame/eval/detail/max_governor.hpp"
+#include "flame/eval/detail/oracle_governor.hpp"
+#include "flame/eval/detail/stock_governor.hpp"
+#include "flame/eval/detail/tree_pins.hpp"
+#include "flame/eval/detail/ztt_governor.hpp"
 #include "flame/sim/profiles.hpp"
 
 using namespace flame::eval;

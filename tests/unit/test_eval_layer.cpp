@@ -5,11 +5,11 @@
 
 #include "flame/eval/camera_workload.hpp"
 #include "flame/eval/eval_board.hpp"
-#include "flame/eval/eval_run.hpp"
-#include "flame/eval/max_governor.hpp"
-#include "flame/eval/oracle_governor.hpp"
-#include "flame/eval/ztt_governor.hpp"
-#include "flame/io/coupling_dataset.hpp"
+#include "flame/eval/detail/eval_run.hpp"
+#include "flame/eval/detail/max_governor.hpp"
+#include "flame/eval/detail/oracle_governor.hpp"
+#include "flame/eval/detail/ztt_governor.hpp"
+#include "flame/model/coupling_dataset.hpp"
 #include "h200_data.hpp"
 
 using namespace flame::eval;

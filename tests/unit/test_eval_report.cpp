@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "flame/eval/eval_report.hpp"
-#include "flame/eval/svg_plot.hpp"
+#include "flame/eval/detail/svg_plot.hpp"
 #include "flame/sim/fake_tree.hpp"
 
 using namespace flame::eval;

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "flame/features/feature_model.hpp"
-#include "flame/features/segment_features.hpp"
+#include "flame/features/detail/segment_features.hpp"
 #include "flame/validate/feature_validation.hpp"
 
 using namespace flame;

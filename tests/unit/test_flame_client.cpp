@@ -18,7 +18,7 @@
 
 #include "flame/policy/policy.hpp"
 #include "policy_clock.hpp"
-#include "server.hpp"
+#include "transport/server.hpp"
 
 using flame::detail::JsonMembers;
 

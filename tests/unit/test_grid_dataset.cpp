@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 #include <string>
 
-#include "flame/grid/csv_table.hpp"
+#include "flame/grid/detail/csv_table.hpp"
 #include "flame/grid/dataset.hpp"
 
 using namespace flame::grid;

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "flame/grid/glitch_screen.hpp"
+#include "flame/grid/detail/glitch_screen.hpp"
 
 using namespace flame;
 using namespace flame::grid;

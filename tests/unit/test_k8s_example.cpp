@@ -7,7 +7,7 @@
 #include <map>
 #include <string>
 
-#include "config.hpp"
+#include "config/config.hpp"
 
 TEST_CASE("packaging: the Kubernetes DaemonSet example") {
   const auto docs = YAML::LoadAllFromFile(FLAME_SOURCE_DIR "/packaging/k8s/flamed-daemonset.yaml");

@@ -6,13 +6,13 @@
 
 #include "flame/board/description_grid.hpp"
 #include "flame/fit/median.hpp"
-#include "flame/io/coupling_dataset.hpp"
+#include "flame/model/coupling_dataset.hpp"
 #include "flame/model/layerwise_plan.hpp"
 #include "flame/model/model_file.hpp"
 #include "flame/profile/profile_fit.hpp"
 #include "flame/profile/profile_plan.hpp"
 #include "flame/search/greedy_search.hpp"
-#include "flame/validate/error_stats.hpp"
+#include "flame/fit/error_stats.hpp"
 #include "flame/validate/layerwise_recovery.hpp"
 #include "layerwise_test_support.hpp"
 

@@ -3,7 +3,7 @@
 // the socket and the directories.
 #include <catch2/catch.hpp>
 
-#include "config.hpp"
+#include "config/config.hpp"
 
 TEST_CASE("packaging: the shipped flamed.yaml loads, equals the defaults and matches the units") {
   const flamed::Config c = flamed::load_config(FLAME_SOURCE_DIR "/config/flamed.yaml");

@@ -1,6 +1,6 @@
 // The policy (lib/flame/policy): the planner memo hits only for the same model object, workload,
 // grid and target; the answers with the memo equal the planner's without it; queue-aware budgets;
-// arbitration and recalibration; the replies as the socket encodes them (daemon/protocol.hpp).
+// arbitration and recalibration; the replies as the socket encodes them (daemon/transport/protocol.hpp).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -9,12 +9,12 @@
 #include <optional>
 #include <random>
 
-#include "flame/policy/decision_memo.hpp"
-#include "flame/policy/outcomes.hpp"
+#include "flame/policy/detail/decision_memo.hpp"
+#include "flame/policy/detail/outcomes.hpp"
 #include "flame/policy/policy.hpp"
 #include "flame/version.hpp"
-#include "metrics.hpp"
-#include "protocol.hpp"
+#include "state/metrics.hpp"
+#include "transport/protocol.hpp"
 
 using namespace flame::policy;
 using flamed::clocks_json;

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "flame/policy/arbiter.hpp"
+#include "flame/policy/detail/arbiter.hpp"
 
 using namespace flame::policy;
 

@@ -1,7 +1,7 @@
 // The profiling journal: round trip, torn last lines, damaged lines, and refusing to mix runs.
 #include <catch2/catch.hpp>
 
-#include "flame/profile/profile_journal.hpp"
+#include "flame/profile/detail/profile_journal.hpp"
 #include "flame/profile/profile_plan.hpp"
 #include "trace_test_support.hpp"
 

@@ -3,14 +3,14 @@
 #include <catch2/catch.hpp>
 #include <set>
 
-#include "config.hpp"
+#include "config/config.hpp"
 #include "fake_tree.hpp"
 #include "flame/board/discovery.hpp"
 #include "flame/profile/board_clock_control.hpp"
 #include "flame/profile/profile_grid.hpp"
 #include "flame/profile/profile_plan.hpp"
 #include "flame/profile/profile_progress.hpp"
-#include "flame/profile/trace_run.hpp"
+#include "flame/profile/detail/trace_run.hpp"
 #include "flame/sim/profiles.hpp"
 #include "flame/trace/trace_events.hpp"
 #include "trace_test_support.hpp"

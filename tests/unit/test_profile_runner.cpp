@@ -7,7 +7,7 @@
 #include <fstream>
 
 #include "flame/profile/profile_plan.hpp"
-#include "flame/profile/profile_runner.hpp"
+#include "flame/profile/detail/profile_runner.hpp"
 #include "trace_test_support.hpp"
 
 using namespace flame;

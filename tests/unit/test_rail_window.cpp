@@ -2,7 +2,7 @@
 // ran, when the traces say when that was; otherwise the whole command.
 #include <catch2/catch.hpp>
 
-#include "flame/profile/rail_window.hpp"
+#include "flame/profile/detail/rail_window.hpp"
 
 using namespace flame;
 using namespace flame::profile;

@@ -3,7 +3,7 @@
 // execution-bound, and grids the table-driven machinery reads (with the noise it was given).
 #include <catch2/catch.hpp>
 
-#include "flame/io/coupling_dataset.hpp"
+#include "flame/model/coupling_dataset.hpp"
 #include "flame/sim/grid_table.hpp"
 #include "flame/sim/layer_board.hpp"
 #include "h200_data.hpp"

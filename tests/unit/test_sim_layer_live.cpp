@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "flame/io/coupling_dataset.hpp"
+#include "flame/model/coupling_dataset.hpp"
 #include "flame/sim/layer_boards.hpp"
 #include "flame/sim/sim_app.hpp"
 #include "flame/sim/table_sim.hpp"

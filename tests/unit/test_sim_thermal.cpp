@@ -6,8 +6,8 @@
 
 #include "flame/sim/profiles.hpp"
 #include "flame/sim/table_sim.hpp"
-#include "flame/sim/thermal.hpp"
-#include "flame/sim/thermal_throttle.hpp"
+#include "flame/sim/detail/thermal.hpp"
+#include "flame/sim/detail/thermal_throttle.hpp"
 
 using namespace flame::sim;
 

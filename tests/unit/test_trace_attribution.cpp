@@ -1,7 +1,7 @@
 // Exact attribution on small hand-written traces: every number below is computed by hand.
 #include <catch2/catch.hpp>
 
-#include "flame/trace/trace_error.hpp"
+#include "flame/trace/detail/trace_error.hpp"
 #include "flame/trace/trace_events.hpp"
 #include "flame/trace/trace_profile.hpp"
 #include "trace_test_support.hpp"

@@ -3,7 +3,7 @@
 #include <filesystem>
 #include <random>
 
-#include "flame/trace/trace_error.hpp"
+#include "flame/trace/detail/trace_error.hpp"
 #include "flame/trace/trace_events.hpp"
 #include "flame/trace/trace_profile.hpp"
 #include "flame/trace/trace_source.hpp"

@@ -3,9 +3,9 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
-#include "flame/trace/trace_error.hpp"
+#include "flame/trace/detail/trace_error.hpp"
 #include "flame/trace/trace_events.hpp"
-#include "flame/trace/trace_json_readers.hpp"
+#include "flame/trace/detail/trace_json_readers.hpp"
 #include "flame/trace/trace_profile.hpp"
 #include "flame/trace/trace_source.hpp"
 #include "trace_test_support.hpp"

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "flame/trace/trace_time.hpp"
+#include "flame/trace/detail/trace_time.hpp"
 
 using flame::microseconds_text_to_ns;
 

@@ -12,7 +12,7 @@
 #include "flame/eval/eval_report.hpp"
 #include "flame/eval/eval_suite.hpp"
 #include "flame/io/atomic_write.hpp"
-#include "flame/io/coupling_dataset.hpp"
+#include "flame/model/coupling_dataset.hpp"
 #include "flame/io/data_path.hpp"
 #include "flame/policy/model_set.hpp"
 #include "flame/sim/layer_boards.hpp"

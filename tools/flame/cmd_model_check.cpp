@@ -13,7 +13,7 @@
 
 #include "command.hpp"
 #include "flame/model/model_file.hpp"
-#include "flame/validate/error_stats.hpp"
+#include "flame/fit/error_stats.hpp"
 
 namespace {
 

@@ -14,7 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.hpp"
-#include "config.hpp"
+#include "config/config.hpp"
 #include "flame/board/controller.hpp"
 #include "flame/board/description_match.hpp"
 #include "flame/board/discovery.hpp"

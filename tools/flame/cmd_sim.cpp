@@ -10,7 +10,7 @@
 
 #include "command.hpp"
 #include "flame/io/atomic_write.hpp"
-#include "flame/io/coupling_dataset.hpp"
+#include "flame/model/coupling_dataset.hpp"
 #include "flame/sim/layer_boards.hpp"
 #include "flame/sim/profiles.hpp"
 #include "flame/sim/replay.hpp"

@@ -13,7 +13,7 @@
 
 #include "command.hpp"
 #include "flame/io/atomic_write.hpp"
-#include "flame/io/coupling_dataset.hpp"
+#include "flame/model/coupling_dataset.hpp"
 #include "flame/sim/layer_boards.hpp"
 #include "flame/sim/sim_app.hpp"
 #include "flame/trace/trace_source.hpp"

@@ -7,7 +7,7 @@
 
 #include "command.hpp"
 #include "flame/io/atomic_write.hpp"
-#include "flame/io/coupling_dataset.hpp"
+#include "flame/model/coupling_dataset.hpp"
 #include "flame/io/data_path.hpp"
 #include "flame/sim/layer_board.hpp"
 #include "flame/sim/layer_boards.hpp"

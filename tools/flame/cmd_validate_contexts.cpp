@@ -8,7 +8,7 @@
 
 #include "command.hpp"
 #include "dataset_validation.hpp"
-#include "flame/io/coupling_dataset.hpp"
+#include "flame/model/coupling_dataset.hpp"
 #include "flame/validate/context_validation.hpp"
 
 namespace {

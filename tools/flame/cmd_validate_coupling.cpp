@@ -6,7 +6,7 @@
 
 #include "command.hpp"
 #include "dataset_validation.hpp"
-#include "flame/io/coupling_dataset.hpp"
+#include "flame/model/coupling_dataset.hpp"
 #include "flame/validate/coupling_validation.hpp"
 
 namespace {

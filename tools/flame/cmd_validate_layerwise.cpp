@@ -6,7 +6,7 @@
 
 #include "command.hpp"
 #include "flame/board/description_grid.hpp"
-#include "flame/io/coupling_dataset.hpp"
+#include "flame/model/coupling_dataset.hpp"
 #include "flame/io/data_path.hpp"
 #include "flame/validate/layerwise_recovery.hpp"
 

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "command.hpp"
-#include "flame/io/coupling_dataset.hpp"
+#include "flame/model/coupling_dataset.hpp"
 
 namespace flame::cli {
 

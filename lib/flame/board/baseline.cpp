@@ -15,9 +15,9 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "flame/board/clamp.hpp"
-#include "flame/board/text.hpp"
-#include "flame/board/write_plan.hpp"
+#include "flame/board/detail/clamp.hpp"
+#include "flame/board/detail/text.hpp"
+#include "flame/board/detail/write_plan.hpp"
 #include "flame/io/atomic_write.hpp"
 
 namespace flame::board {

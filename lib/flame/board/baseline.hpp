@@ -14,10 +14,10 @@
 #include <vector>
 
 #include "flame/board/board.hpp"
-#include "flame/board/clock_writer.hpp"
-#include "flame/board/file_access.hpp"
-#include "flame/board/sysfs_root.hpp"
-#include "flame/board/write_executor.hpp"
+#include "flame/board/detail/clock_writer.hpp"
+#include "flame/board/detail/file_access.hpp"
+#include "flame/board/detail/sysfs_root.hpp"
+#include "flame/board/detail/write_executor.hpp"
 
 namespace flame::board {
 

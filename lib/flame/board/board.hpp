@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "flame/model/clocks.hpp"
+#include "flame/clocks/clocks.hpp"
 
 namespace flame::board {
 

@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "flame/board/discovery.hpp"
-#include "flame/board/text.hpp"
+#include "flame/board/detail/text.hpp"
 
 namespace flame::board {
 

@@ -18,11 +18,11 @@
 
 #include "flame/board/baseline.hpp"
 #include "flame/board/board.hpp"
-#include "flame/board/clock_writer.hpp"
-#include "flame/board/controller_lock.hpp"
-#include "flame/board/file_access.hpp"
-#include "flame/board/gpu_wake.hpp"
-#include "flame/board/sysfs_root.hpp"
+#include "flame/board/detail/clock_writer.hpp"
+#include "flame/board/detail/controller_lock.hpp"
+#include "flame/board/detail/file_access.hpp"
+#include "flame/board/detail/gpu_wake.hpp"
+#include "flame/board/detail/sysfs_root.hpp"
 
 namespace flame::board {
 

@@ -8,7 +8,7 @@
 #include <set>
 #include <string_view>
 
-#include "flame/board/text.hpp"
+#include "flame/board/detail/text.hpp"
 #include "flame/io/yaml_reader.hpp"
 
 namespace flame::board {

@@ -2,7 +2,7 @@
 // The clock grid a board description offers (simulation and offline fitting; on a board the
 // daemon reads the tables from sysfs instead).
 #include "flame/board/description.hpp"
-#include "flame/model/clock_grid.hpp"
+#include "flame/clocks/clock_grid.hpp"
 
 namespace flame::board {
 

@@ -8,9 +8,9 @@
 #include <cctype>
 #include <cerrno>
 
-#include "flame/board/nvpmodel.hpp"
-#include "flame/board/paths.hpp"
-#include "flame/board/text.hpp"
+#include "flame/board/detail/nvpmodel.hpp"
+#include "flame/board/detail/paths.hpp"
+#include "flame/board/detail/text.hpp"
 
 namespace flame::board {
 

@@ -5,8 +5,8 @@
 #include <string>
 
 #include "flame/board/board.hpp"
-#include "flame/board/file_access.hpp"
-#include "flame/board/sysfs_root.hpp"
+#include "flame/board/detail/file_access.hpp"
+#include "flame/board/detail/sysfs_root.hpp"
 
 namespace flame::board {
 

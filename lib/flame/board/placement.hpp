@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <optional>
 
-#include "flame/board/clamp.hpp"
+#include "flame/board/detail/clamp.hpp"
 
 namespace flame::board {
 

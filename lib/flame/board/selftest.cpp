@@ -6,7 +6,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-#include "flame/board/text.hpp"
+#include "flame/board/detail/text.hpp"
 
 namespace flame::board {
 

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "flame/board/clamp.hpp"
+#include "flame/board/detail/clamp.hpp"
 #include "flame/board/controller.hpp"
 
 namespace flame::board {

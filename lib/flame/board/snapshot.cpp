@@ -13,10 +13,10 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
-#include "flame/board/file_access.hpp"
-#include "flame/board/identifying.hpp"
-#include "flame/board/nvpmodel.hpp"
-#include "flame/board/paths.hpp"
+#include "flame/board/detail/file_access.hpp"
+#include "flame/board/detail/identifying.hpp"
+#include "flame/board/detail/nvpmodel.hpp"
+#include "flame/board/detail/paths.hpp"
 
 namespace fs = std::filesystem;
 

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "flame/board/sysfs_root.hpp"
+#include "flame/board/detail/sysfs_root.hpp"
 
 namespace flame::board {
 

@@ -13,7 +13,7 @@
 #include <span>
 #include <vector>
 
-#include "flame/context/context_basis.hpp"
+#include "flame/context/detail/context_basis.hpp"
 #include "flame/model/coupling_calibration.hpp"
 #include "flame/model/segment_profile.hpp"
 #include "flame/model/timeline.hpp"

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "flame/context/context_basis.hpp"
-#include "flame/io/coupling_dataset.hpp"
+#include "flame/context/detail/context_basis.hpp"
+#include "flame/model/coupling_dataset.hpp"
 
 namespace flame {
 

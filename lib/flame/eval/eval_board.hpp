@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "flame/eval/governor.hpp"
+#include "flame/eval/detail/governor.hpp"
 #include "flame/sim/layer_boards.hpp"
 #include "flame/sim/model_truth.hpp"
 #include "flame/sim/profiles.hpp"

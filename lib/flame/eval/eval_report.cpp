@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "flame/eval/svg_plot.hpp"
+#include "flame/eval/detail/svg_plot.hpp"
 #include "flame/io/atomic_write.hpp"
 
 namespace flame::eval {

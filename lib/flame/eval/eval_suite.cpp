@@ -5,8 +5,8 @@
 #include <memory>
 #include <stdexcept>
 
-#include "flame/eval/max_governor.hpp"
-#include "flame/eval/oracle_governor.hpp"
+#include "flame/eval/detail/max_governor.hpp"
+#include "flame/eval/detail/oracle_governor.hpp"
 
 namespace flame::eval {
 

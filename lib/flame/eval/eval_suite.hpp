@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "flame/eval/eval_run.hpp"
-#include "flame/eval/flame_governor.hpp"
-#include "flame/eval/flame_profile.hpp"
-#include "flame/eval/stock_governor.hpp"
-#include "flame/eval/ztt_governor.hpp"
+#include "flame/eval/detail/eval_run.hpp"
+#include "flame/eval/detail/flame_governor.hpp"
+#include "flame/eval/detail/flame_profile.hpp"
+#include "flame/eval/detail/stock_governor.hpp"
+#include "flame/eval/detail/ztt_governor.hpp"
 
 namespace flame::eval {
 

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "flame/features/segment_features.hpp"
+#include "flame/features/detail/segment_features.hpp"
 
 namespace flame {
 

@@ -8,7 +8,7 @@
 #include <sstream>
 #include <tuple>
 
-#include "flame/grid/csv_table.hpp"
+#include "flame/grid/detail/csv_table.hpp"
 
 namespace flame::grid {
 namespace {

@@ -10,7 +10,7 @@
 
 #include "flame/grid/dataset.hpp"
 #include "flame/grid/grid_model.hpp"
-#include "flame/validate/error_stats.hpp"
+#include "flame/fit/error_stats.hpp"
 
 namespace flame::grid {
 

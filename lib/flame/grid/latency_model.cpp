@@ -7,7 +7,7 @@
 #include <set>
 #include <stdexcept>
 
-#include "flame/grid/least_squares.hpp"
+#include "flame/grid/detail/least_squares.hpp"
 
 namespace flame::grid {
 namespace {

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "flame/model/clocks.hpp"
+#include "flame/clocks/clocks.hpp"
 
 namespace flame::grid {
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "flame/grid/latency_model.hpp"
-#include "flame/model/clocks.hpp"
+#include "flame/clocks/clocks.hpp"
 
 namespace flame::grid {
 

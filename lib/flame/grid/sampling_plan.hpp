@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "flame/grid/clock_levels.hpp"
-#include "flame/model/clocks.hpp"
+#include "flame/grid/detail/clock_levels.hpp"
+#include "flame/clocks/clocks.hpp"
 
 namespace flame::grid {
 

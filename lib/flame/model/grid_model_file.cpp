@@ -7,8 +7,8 @@
 #include <cmath>
 
 #include "flame/model/model_file.hpp"
-#include "flame/model/model_file_header.hpp"
-#include "flame/model/power_section.hpp"
+#include "flame/model/detail/model_file_header.hpp"
+#include "flame/model/detail/power_section.hpp"
 
 namespace flame {
 namespace {

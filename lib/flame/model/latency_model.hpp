@@ -3,7 +3,7 @@
 // combination for a workload. Layer-wise models, grid models and SLM context models implement it.
 #include <string>
 
-#include "flame/model/clocks.hpp"
+#include "flame/clocks/clocks.hpp"
 
 namespace flame {
 

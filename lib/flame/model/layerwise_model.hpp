@@ -9,10 +9,10 @@
 #include <vector>
 
 #include "flame/grid/power_model.hpp"
-#include "flame/model/busy_power.hpp"
-#include "flame/model/clocks.hpp"
+#include "flame/model/detail/busy_power.hpp"
+#include "flame/clocks/clocks.hpp"
 #include "flame/model/coupling_calibration.hpp"
-#include "flame/model/segment_curves.hpp"
+#include "flame/model/detail/segment_curves.hpp"
 #include "flame/model/timeline.hpp"
 
 namespace flame {

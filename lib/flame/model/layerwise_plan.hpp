@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "flame/model/clock_grid.hpp"
+#include "flame/clocks/clock_grid.hpp"
 
 namespace flame {
 

@@ -8,8 +8,8 @@
 #include <optional>
 
 #include "flame/model/grid_model_file.hpp"
-#include "flame/model/model_file_header.hpp"
-#include "flame/model/power_section.hpp"
+#include "flame/model/detail/model_file_header.hpp"
+#include "flame/model/detail/power_section.hpp"
 
 namespace flame {
 namespace {

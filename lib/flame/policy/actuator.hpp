@@ -1,7 +1,7 @@
 #pragma once
 // The hardware side as the policy sees it: the board layer in flamed (daemon/hardware.hpp), the
-// simulated board's tree in `flame eval` (lib/flame/eval/flame_governor.hpp).
-#include "flame/model/clock_grid.hpp"
+// simulated board's tree in `flame eval` (lib/flame/eval/detail/flame_governor.hpp).
+#include "flame/clocks/clock_grid.hpp"
 
 namespace flame::policy {
 

@@ -17,14 +17,14 @@
 #include <vector>
 
 #include "flame/calibrate/calibrator.hpp"
-#include "flame/model/clock_grid.hpp"
+#include "flame/clocks/clock_grid.hpp"
 #include "flame/model/latency_model.hpp"
 #include "flame/policy/actuator.hpp"
-#include "flame/policy/arbiter.hpp"
-#include "flame/policy/decision_memo.hpp"
+#include "flame/policy/detail/arbiter.hpp"
+#include "flame/policy/detail/decision_memo.hpp"
 #include "flame/policy/model_set.hpp"
-#include "flame/policy/outcomes.hpp"
-#include "flame/policy/planner.hpp"
+#include "flame/policy/detail/outcomes.hpp"
+#include "flame/policy/detail/planner.hpp"
 #include "flame/policy/time.hpp"
 
 namespace flame::policy {

@@ -4,7 +4,7 @@
 // the hardware reports running: each writable CPU policy's scaling_cur_freq (the slowest one, so a
 // policy lagging behind is seen), the GPU devfreq cur_freq and the EMC rate.
 #include "flame/board/controller.hpp"
-#include "flame/profile/profile_hardware.hpp"
+#include "flame/profile/detail/profile_hardware.hpp"
 
 namespace flame::profile {
 

@@ -1,7 +1,7 @@
 #pragma once
 // CommandRunner with fork/exec: the command runs in its own process group (so a stop reaches
 // everything it started), stdin from /dev/null, stdout and stderr shared with flame.
-#include "flame/profile/profile_hardware.hpp"
+#include "flame/profile/detail/profile_hardware.hpp"
 
 namespace flame::profile {
 

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "flame/model/layerwise_model.hpp"
-#include "flame/profile/profile_journal.hpp"
-#include "flame/validate/error_stats.hpp"
+#include "flame/profile/detail/profile_journal.hpp"
+#include "flame/fit/error_stats.hpp"
 
 namespace flame::profile {
 

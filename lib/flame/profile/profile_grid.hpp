@@ -9,7 +9,7 @@
 
 #include "flame/board/board.hpp"
 #include "flame/board/description.hpp"
-#include "flame/model/clock_grid.hpp"
+#include "flame/clocks/clock_grid.hpp"
 
 namespace flame::profile {
 

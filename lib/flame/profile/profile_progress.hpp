@@ -4,7 +4,7 @@
 // combination. Pure text; the CLI decides where it goes.
 #include <string>
 
-#include "flame/profile/profile_runner.hpp"
+#include "flame/profile/detail/profile_runner.hpp"
 
 namespace flame::profile {
 

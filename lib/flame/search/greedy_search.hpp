@@ -11,8 +11,8 @@
 #include <optional>
 #include <vector>
 
-#include "flame/model/clock_grid.hpp"
-#include "flame/model/clocks.hpp"
+#include "flame/clocks/clock_grid.hpp"
+#include "flame/clocks/clocks.hpp"
 
 namespace flame {
 

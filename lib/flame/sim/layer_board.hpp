@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "flame/io/coupling_dataset.hpp"
+#include "flame/model/coupling_dataset.hpp"
 #include "flame/sim/grid_table.hpp"
 #include "flame/sim/model_truth.hpp"
 

@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "flame/io/coupling_dataset.hpp"
+#include "flame/model/coupling_dataset.hpp"
 #include "flame/sim/layer_board.hpp"
 #include "flame/sim/profiles.hpp"
-#include "flame/sim/thermal.hpp"
+#include "flame/sim/detail/thermal.hpp"
 
 namespace flame::sim {
 

@@ -27,8 +27,8 @@
 #include "flame/sim/model_truth.hpp"
 #include "flame/sim/profiles.hpp"
 #include "flame/sim/rng.hpp"
-#include "flame/sim/thermal.hpp"
-#include "flame/sim/thermal_throttle.hpp"
+#include "flame/sim/detail/thermal.hpp"
+#include "flame/sim/detail/thermal_throttle.hpp"
 
 namespace flame::sim {
 

@@ -3,9 +3,9 @@
 #include <string_view>
 #include <utility>
 
-#include "flame/trace/trace_error.hpp"
-#include "flame/trace/trace_event_collector.hpp"
-#include "flame/trace/trace_json_readers.hpp"
+#include "flame/trace/detail/trace_error.hpp"
+#include "flame/trace/detail/trace_event_collector.hpp"
+#include "flame/trace/detail/trace_json_readers.hpp"
 
 namespace flame {
 

@@ -3,8 +3,8 @@
 // written, so timestamps keep the digits a double would drop, as with simdjson's raw tokens.
 #include <nlohmann/json.hpp>
 
-#include "flame/trace/trace_event_collector.hpp"
-#include "flame/trace/trace_json_readers.hpp"
+#include "flame/trace/detail/trace_event_collector.hpp"
+#include "flame/trace/detail/trace_json_readers.hpp"
 
 namespace flame {
 namespace {

@@ -3,8 +3,8 @@
 #ifdef FLAME_HAVE_SIMDJSON
 #include <simdjson.h>
 
-#include "flame/trace/trace_event_collector.hpp"
-#include "flame/trace/trace_json_readers.hpp"
+#include "flame/trace/detail/trace_event_collector.hpp"
+#include "flame/trace/detail/trace_json_readers.hpp"
 
 namespace flame {
 namespace {

@@ -4,7 +4,7 @@
 #include <limits>
 #include <map>
 
-#include "flame/trace/trace_error.hpp"
+#include "flame/trace/detail/trace_error.hpp"
 #include "flame/trace/trace_source.hpp"
 
 namespace flame {

@@ -9,7 +9,7 @@
 #include <limits>
 #include <stdexcept>
 
-#include "flame/trace/trace_error.hpp"
+#include "flame/trace/detail/trace_error.hpp"
 
 namespace flame {
 namespace {

@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "flame/context/context_model.hpp"
-#include "flame/io/coupling_dataset.hpp"
-#include "flame/validate/error_stats.hpp"
+#include "flame/model/coupling_dataset.hpp"
+#include "flame/fit/error_stats.hpp"
 
 namespace flame {
 

@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "flame/io/coupling_dataset.hpp"
+#include "flame/model/coupling_dataset.hpp"
 #include "flame/model/coupling_calibration.hpp"
-#include "flame/validate/error_stats.hpp"
+#include "flame/fit/error_stats.hpp"
 
 namespace flame {
 

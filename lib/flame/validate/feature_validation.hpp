@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "flame/features/feature_model.hpp"
-#include "flame/io/coupling_dataset.hpp"
-#include "flame/validate/error_stats.hpp"
+#include "flame/model/coupling_dataset.hpp"
+#include "flame/fit/error_stats.hpp"
 
 namespace flame {
 

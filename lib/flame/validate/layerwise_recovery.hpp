@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "flame/io/coupling_dataset.hpp"
-#include "flame/model/clock_grid.hpp"
+#include "flame/model/coupling_dataset.hpp"
+#include "flame/clocks/clock_grid.hpp"
 #include "flame/model/layerwise_model.hpp"
-#include "flame/validate/error_stats.hpp"
+#include "flame/fit/error_stats.hpp"
 
 namespace flame {
 

@@ -1,0 +1,33 @@
+#include "flame/policy/detail/planner.hpp"
+
+#include "flame/search/greedy_search.hpp"
+
+namespace flame::policy {
+namespace {
+
+template <class Search>
+Planner planner(Search search) {
+  return [search](const LatencyModel& model, const Workload& w, const ClockGrid& grid, double target_ms) {
+    const SearchResult r = search(
+        grid, [&](const Clocks& c) { return model.estimate(c, w); }, target_ms);
+    Decision d;
+    d.clocks = r.clocks;
+    d.model_ms = r.estimate.latency_ms;
+    d.power_w = r.estimate.power_w;
+    d.feasible = r.feasible;
+    d.evaluations = r.evaluations;
+    return d;
+  };
+}
+
+}  // namespace
+
+Planner greedy_planner() {
+  return planner([](const ClockGrid& g, const Predictor& p, double t) { return greedy_search(g, p, t); });
+}
+
+Planner exhaustive_planner() {
+  return planner([](const ClockGrid& g, const Predictor& p, double t) { return exhaustive_search(g, p, t); });
+}
+
+}  // namespace flame::policy

@@ -1,0 +1,272 @@
+#include "flame/profile/detail/profile_journal.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <stdexcept>
+
+#include "flame/io/atomic_write.hpp"
+
+namespace flame::profile {
+namespace {
+
+using json = nlohmann::json;
+
+json clocks_json(const Clocks& c) {
+  return {{"cpu_khz", c.cpu_khz}, {"gpu_hz", c.gpu_hz}, {"emc_hz", c.emc_hz}};
+}
+
+Clocks clocks_from(const json& j) {
+  Clocks c;
+  c.cpu_khz = j.at("cpu_khz").get<double>();
+  c.gpu_hz = j.at("gpu_hz").get<double>();
+  c.emc_hz = j.at("emc_hz").get<double>();
+  return c;
+}
+
+json header_json(const JournalHeader& h) {
+  json plan = json::array();
+  for (const auto& c : h.plan) plan.push_back(clocks_json(c));
+  return {{"format", kJournalFormat},
+          {"version", kJournalVersion},
+          {"model", h.model},
+          {"command", h.command},
+          {"contexts", h.contexts},
+          {"budget", h.budget},
+          {"seed", h.seed},
+          {"grid", {{"cpu_khz", h.grid.cpu_khz}, {"gpu_hz", h.grid.gpu_hz}, {"emc_hz", h.grid.emc_hz}}},
+          {"plan", plan}};
+}
+
+JournalHeader header_from(const json& j) {
+  if (j.value("format", "") != kJournalFormat)
+    throw std::runtime_error(
+        fmt::format("not a flame profile journal (format is not \"{}\")", kJournalFormat));
+  if (j.value("version", 0) != kJournalVersion)
+    throw std::runtime_error(fmt::format("journal version {} is not supported (this flame writes {})",
+                                         j.value("version", 0), kJournalVersion));
+  JournalHeader h;
+  h.model = j.at("model").get<std::string>();
+  h.command = j.at("command").get<std::vector<std::string>>();
+  h.contexts = j.at("contexts").get<std::vector<int>>();
+  h.budget = j.at("budget").get<std::size_t>();
+  h.seed = j.at("seed").get<std::uint64_t>();
+  const json& g = j.at("grid");
+  h.grid.cpu_khz = g.at("cpu_khz").get<std::vector<double>>();
+  h.grid.gpu_hz = g.at("gpu_hz").get<std::vector<double>>();
+  h.grid.emc_hz = g.at("emc_hz").get<std::vector<double>>();
+  for (const auto& c : j.at("plan")) h.plan.push_back(clocks_from(c));
+  return h;
+}
+
+json record_json(const StepRecord& r) {
+  json workloads = json::array();
+  for (const auto& w : r.workloads) {
+    json segments = json::array();
+    for (size_t i = 0; i < w.trace_run.run.cpu_ns.size(); ++i)
+      segments.push_back({{"name", i < w.trace_run.names.size() ? w.trace_run.names[i] : ""},
+                          {"cpu_ns", w.trace_run.run.cpu_ns[i]},
+                          {"gpu_ns", w.trace_run.run.gpu_ns[i]}});
+    workloads.push_back({{"ctx", w.ctx},
+                         {"trace", w.trace},
+                         {"iterations", w.trace_run.iterations},
+                         {"e2e_ns", w.trace_run.run.e2e_median_ns},
+                         {"sync_ns", w.trace_run.run.sync_ns},
+                         {"segments", segments}});
+  }
+  return {{"step", r.step},
+          {"requested", clocks_json(r.requested)},
+          {"applied", clocks_json(r.applied)},
+          {"observed", clocks_json(r.observed)},
+          {"settle_s", r.settle_s},
+          {"command_s", r.command_s},
+          {"power_mw", r.power_mw ? json(*r.power_mw) : json(nullptr)},
+          {"power_samples", r.power_samples},
+          {"power_window", to_string(r.power_window)},
+          {"workloads", workloads}};
+}
+
+StepRecord record_from(const json& j) {
+  StepRecord r;
+  r.step = j.at("step").get<std::size_t>();
+  r.requested = clocks_from(j.at("requested"));
+  r.applied = clocks_from(j.at("applied"));
+  r.observed = clocks_from(j.at("observed"));
+  r.settle_s = j.at("settle_s").get<double>();
+  r.command_s = j.at("command_s").get<double>();
+  if (!j.at("power_mw").is_null()) r.power_mw = j.at("power_mw").get<double>();
+  r.power_samples = j.at("power_samples").get<int>();
+  if (j.contains("power_window")) {  // journals written before it existed averaged the whole command
+    const auto w = power_window_from(j.at("power_window").get<std::string>());
+    if (!w) throw std::runtime_error("power_window: expected \"iterations\" or \"command\"");
+    r.power_window = *w;
+  }
+  for (const auto& w : j.at("workloads")) {
+    WorkloadResult out;
+    out.ctx = w.at("ctx").get<int>();
+    out.trace = w.at("trace").get<std::string>();
+    out.trace_run.iterations = w.at("iterations").get<int>();
+    out.trace_run.run.e2e_median_ns = w.at("e2e_ns").get<double>();
+    out.trace_run.run.sync_ns = w.at("sync_ns").get<double>();
+    for (const auto& s : w.at("segments")) {
+      out.trace_run.names.push_back(s.at("name").get<std::string>());
+      out.trace_run.run.cpu_ns.push_back(s.at("cpu_ns").get<double>());
+      out.trace_run.run.gpu_ns.push_back(s.at("gpu_ns").get<double>());
+    }
+    r.workloads.push_back(std::move(out));
+  }
+  return r;
+}
+
+std::string read_file(const std::filesystem::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  if (!f)
+    throw std::runtime_error(
+        fmt::format("{}: cannot read the journal: {}", p.string(), std::strerror(errno)));
+  std::ostringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+// Appends one line and fsyncs it. Not an atomic replace (flame/io/atomic_write.hpp): the journal
+// grows by a step at a time, and rewriting the whole file per step would cost the whole file each
+// time. A crash can tear only the last line, which parse_journal reports and resume drops.
+void write_line(const std::filesystem::path& p, const std::string& line, bool create) {
+  const int flags = O_WRONLY | O_CLOEXEC | (create ? O_CREAT | O_EXCL : O_APPEND);
+  const int fd = ::open(p.c_str(), flags, 0644);
+  if (fd < 0)
+    throw std::runtime_error(
+        fmt::format("{}: cannot write the journal: {}", p.string(), std::strerror(errno)));
+  const std::string text = line + "\n";
+  size_t done = 0;
+  int err = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      err = errno;
+      break;
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (!err && ::fsync(fd) != 0) err = errno;
+  if (::close(fd) != 0 && !err) err = errno;
+  if (err)
+    throw std::runtime_error(fmt::format("{}: cannot write the journal: {}", p.string(), std::strerror(err)));
+}
+
+std::string describe(const std::vector<int>& v) {
+  return v.empty() ? "none" : fmt::format("{}", fmt::join(v, ","));
+}
+
+}  // namespace
+
+std::string header_line(const JournalHeader& h) {
+  return header_json(h).dump();
+}
+std::string record_line(const StepRecord& r) {
+  return record_json(r).dump();
+}
+
+JournalContents parse_journal(const std::string& text, const std::string& source) {
+  JournalContents out;
+  std::istringstream in(text);
+  std::string line;
+  int number = 0;
+  bool have_header = false;
+  while (std::getline(in, line)) {
+    ++number;
+    if (line.empty()) continue;
+    const bool last_torn = in.eof() && !text.empty() && text.back() != '\n';
+    try {
+      const json j = json::parse(line);
+      if (!have_header) {
+        out.header = header_from(j);
+        have_header = true;
+        continue;
+      }
+      StepRecord r = record_from(j);
+      if (r.step >= out.header.plan.size())
+        throw std::runtime_error(
+            fmt::format("step {} is not in the plan ({} steps)", r.step, out.header.plan.size()));
+      for (const auto& done : out.steps)
+        if (done.step == r.step) throw std::runtime_error(fmt::format("step {} is recorded twice", r.step));
+      out.steps.push_back(std::move(r));
+    } catch (const std::exception& e) {
+      if (last_torn && have_header) {
+        out.notes.push_back(
+            fmt::format("{}:{}: dropped a torn last line (written when the run stopped)", source, number));
+        break;
+      }
+      throw std::runtime_error(fmt::format("{}:{}: {}", source, number, e.what()));
+    }
+  }
+  if (!have_header) throw std::runtime_error(fmt::format("{}: empty journal (no header line)", source));
+  return out;
+}
+
+std::string header_mismatch(const JournalHeader& a, const JournalHeader& b) {
+  std::vector<std::string> diff;
+  if (a.model != b.model)
+    diff.push_back(fmt::format("the model name ('{}' there, '{}' now)", a.model, b.model));
+  if (a.command != b.command)
+    diff.push_back(fmt::format("the command ('{}' there, '{}' now)", fmt::join(a.command, " "),
+                               fmt::join(b.command, " ")));
+  if (a.contexts != b.contexts)
+    diff.push_back(
+        fmt::format("the contexts ({} there, {} now)", describe(a.contexts), describe(b.contexts)));
+  if (a.budget != b.budget) diff.push_back(fmt::format("the budget ({} there, {} now)", a.budget, b.budget));
+  if (a.seed != b.seed) diff.push_back(fmt::format("the seed ({} there, {} now)", a.seed, b.seed));
+  if (a.grid.cpu_khz != b.grid.cpu_khz || a.grid.gpu_hz != b.grid.gpu_hz || a.grid.emc_hz != b.grid.emc_hz)
+    diff.push_back("the board's clock tables");
+  else if (a.plan != b.plan)
+    diff.push_back("the sampling plan");
+  return diff.empty() ? "" : fmt::format("{}", fmt::join(diff, ", "));
+}
+
+Journal Journal::create(const std::filesystem::path& path, const JournalHeader& header) {
+  if (std::filesystem::exists(path))
+    throw std::runtime_error(fmt::format(
+        "{} exists: an earlier profiling run left it. Continue that run with --resume, or remove it (or "
+        "choose another --work-dir) to start over",
+        path.string()));
+  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
+  write_line(path, header_line(header), /*create=*/true);
+  JournalContents c;
+  c.header = header;
+  return Journal(path, std::move(c));
+}
+
+Journal Journal::resume(const std::filesystem::path& path, const JournalHeader& header) {
+  if (!std::filesystem::exists(path))
+    throw std::runtime_error(fmt::format(
+        "--resume: there is no journal at {} (nothing to resume; run without --resume)", path.string()));
+  JournalContents c = parse_journal(read_file(path), path.string());
+  const std::string diff = header_mismatch(c.header, header);
+  if (!diff.empty())
+    throw std::runtime_error(fmt::format(
+        "--resume: {} belongs to a different run: {} differ. Resume with the same arguments, or remove it to "
+        "start over",
+        path.string(), diff));
+  if (!c.notes.empty()) {
+    // Rewrite without the torn line so that appends start on a line of their own. A whole-file
+    // rewrite, so it replaces the journal atomically: a crash leaves the old or the new journal.
+    std::string text = header_line(c.header) + "\n";
+    for (const auto& s : c.steps) text += record_line(s) + "\n";
+    write_file_atomically(path, text);
+  }
+  return Journal(path, std::move(c));
+}
+
+void Journal::append(const StepRecord& r) {
+  write_line(path_, record_line(r), /*create=*/false);
+  contents_.steps.push_back(r);
+}
+
+}  // namespace flame::profile

@@ -1,0 +1,90 @@
+#pragma once
+// The journal of a `flame profile` run: JSON lines in <work dir>/journal.jsonl. The first line
+// describes the run (model name, command, contexts, budget, seed, grid and the plan); every
+// finished combination appends one line with the clocks, timings, power and the digested traces.
+// A run interrupted at any point resumes from it (`--resume`): finished combinations are not run
+// again, and the fit needs only the journal (the traces are kept beside it for inspection).
+// Each line is flushed and fsync'ed before the next combination starts; a torn last line (a crash
+// while writing it) is dropped on reading. Format: docs/profiling.md.
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "flame/clocks/clock_grid.hpp"
+#include "flame/profile/detail/rail_window.hpp"
+#include "flame/profile/detail/trace_run.hpp"
+
+namespace flame::profile {
+
+inline constexpr const char* kJournalFormat = "flame-profile-journal";
+inline constexpr int kJournalVersion = 1;
+
+struct JournalHeader {
+  std::string model;
+  std::vector<std::string> command;
+  std::vector<int> contexts;  // empty: one workload without a context length
+  std::size_t budget = 0;
+  std::uint64_t seed = 0;
+  ClockGrid grid;
+  std::vector<Clocks> plan;
+};
+
+// One workload (context length) run at one combination.
+struct WorkloadResult {
+  int ctx = 0;        // 0: no context length
+  std::string trace;  // as given to the command
+  TraceRun trace_run;
+};
+
+struct StepRecord {
+  std::size_t step = 0;            // index into the plan
+  Clocks requested;                // the plan's combination
+  Clocks applied;                  // what the controller pinned (after rounding to the tables)
+  Clocks observed;                 // what the hardware reported running (cur_freq) before the command started
+  double settle_s = 0;             // from the write to the read-back agreeing
+  double command_s = 0;            // wall time of the command
+  std::optional<double> power_mw;  // mean board power over the samples power_window selects
+  int power_samples = 0;
+  PowerWindow power_window = PowerWindow::Command;
+  std::vector<WorkloadResult> workloads;
+};
+
+struct JournalContents {
+  JournalHeader header;
+  std::vector<StepRecord> steps;
+  std::vector<std::string> notes;  // e.g. a torn last line that was dropped
+};
+
+std::string header_line(const JournalHeader& h);
+std::string record_line(const StepRecord& r);
+
+// Throws std::runtime_error "<source>:<line>: ..." on a malformed journal.
+JournalContents parse_journal(const std::string& text, const std::string& source);
+
+// How the journal's run differs from the one asked for now ("the budget (12 here, 16 now)"); empty
+// when it is the same run.
+std::string header_mismatch(const JournalHeader& journal, const JournalHeader& now);
+
+// The file side: creating, resuming and appending.
+class Journal {
+ public:
+  // A new journal; throws if one exists (so an earlier run is never overwritten silently).
+  static Journal create(const std::filesystem::path& path, const JournalHeader& header);
+  // An existing one, for the same run (throws with header_mismatch otherwise, or if there is none).
+  static Journal resume(const std::filesystem::path& path, const JournalHeader& header);
+
+  const JournalContents& contents() const { return contents_; }
+  const std::filesystem::path& path() const { return path_; }
+  // Appends one line, flushed to disk before returning; throws on I/O errors.
+  void append(const StepRecord& r);
+
+ private:
+  Journal(std::filesystem::path path, JournalContents contents)
+      : path_(std::move(path)), contents_(std::move(contents)) {}
+  std::filesystem::path path_;
+  JournalContents contents_;
+};
+
+}  // namespace flame::profile

@@ -1,0 +1,209 @@
+#include "flame/profile/detail/profile_runner.hpp"
+
+#include "flame/profile/detail/rail_window.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+namespace flame::profile {
+namespace {
+
+std::string clocks_text(const Clocks& c) {
+  return fmt::format("CPU {:.0f} kHz, GPU {:.0f} MHz, EMC {:.0f} MHz", c.cpu_khz, c.gpu_hz / 1e6,
+                     c.emc_hz / 1e6);
+}
+
+// The domains whose reported clock is not (yet) the pinned one, or "" when all agree.
+std::string disagreement(const Clocks& pinned, const Clocks& now, double tol) {
+  std::vector<std::string> off;
+  auto check = [&](const char* what, double want, double got, const char* unit, double scale) {
+    if (want > 0 && !(std::abs(got - want) <= tol * want))
+      off.push_back(
+          fmt::format("{} reports {:.0f} {} (pinned {:.0f})", what, got / scale, unit, want / scale));
+  };
+  check("CPU", pinned.cpu_khz, now.cpu_khz, "kHz", 1);
+  check("GPU", pinned.gpu_hz, now.gpu_hz, "MHz", 1e6);
+  check("EMC", pinned.emc_hz, now.emc_hz, "MHz", 1e6);
+  return off.empty() ? "" : fmt::format("{}", fmt::join(off, ", "));
+}
+
+std::string status_text(const CommandResult& r) {
+  if (!r.error.empty()) return r.error;
+  if (r.signaled) return fmt::format("killed by signal {}", r.signal);
+  return fmt::format("exit status {}", r.exit_code);
+}
+
+}  // namespace
+
+ProfileRunner::ProfileRunner(JournalHeader run, std::size_t exhaustive_steps, RunnerOptions options, Io io,
+                             TraceLoader load, StepSink record, ProgressSink progress)
+    : run_(std::move(run)),
+      exhaustive_steps_(exhaustive_steps),
+      opt_(std::move(options)),
+      io_(io),
+      load_(std::move(load)),
+      record_(std::move(record)),
+      progress_(std::move(progress)) {
+  if (run_.command.empty()) throw std::invalid_argument("flame profile: no command to run");
+  if (run_.plan.empty()) throw std::invalid_argument("flame profile: empty plan");
+}
+
+std::string ProfileRunner::trace_pattern(std::size_t step) const {
+  const std::string stem = fmt::format("step-{:03}", step);
+  const std::string name =
+      run_.contexts.empty() ? stem + ".json.gz" : stem + "-ctx" + kCtxPlaceholder + ".json.gz";
+  return (opt_.trace_dir / name).string();
+}
+
+std::filesystem::path ProfileRunner::trace_path(std::size_t step, int ctx) const {
+  std::string p = trace_pattern(step);
+  if (const auto at = p.find(kCtxPlaceholder); at != std::string::npos)
+    p.replace(at, std::string(kCtxPlaceholder).size(), std::to_string(ctx));
+  return p;
+}
+
+Clocks ProfileRunner::settle(const Clocks& pinned, double t0) {
+  for (;;) {
+    const Clocks now = io_.clocks.current();
+    const std::string off = disagreement(pinned, now, opt_.settle_tolerance);
+    if (off.empty()) return now;
+    if (io_.clock.now_s() - t0 > opt_.settle_timeout_s)
+      throw ProfileError(fmt::format(
+          "the clocks did not take effect within {:.1f} s: {} (something else may be limiting them: "
+          "nvpmodel, thermal or power throttling, another clock tool)",
+          opt_.settle_timeout_s, off));
+    io_.clock.sleep_s(opt_.settle_poll_s);
+  }
+}
+
+StepRecord ProfileRunner::run_step(std::size_t step, const std::atomic<bool>& stop) {
+  StepRecord r;
+  r.step = step;
+  r.requested = run_.plan[step];
+  const double t0 = io_.clock.now_s();
+  r.applied = io_.clocks.apply(r.requested);
+  r.observed = settle(r.applied, t0);
+  r.settle_s = io_.clock.now_s() - t0;
+
+  // A trace left by an earlier attempt must not pass for this one.
+  std::vector<int> contexts = run_.contexts.empty() ? std::vector<int>{0} : run_.contexts;
+  std::filesystem::create_directories(opt_.trace_dir);
+  for (int ctx : contexts) std::filesystem::remove(trace_path(step, ctx));
+
+  std::map<std::string, std::string> env = {
+      {kEnvTrace, trace_pattern(step)},
+      {kEnvContexts, fmt::format("{}", fmt::join(run_.contexts, ","))},
+      {kEnvCpu, fmt::format("{:.0f}", r.observed.cpu_khz)},
+      {kEnvGpu, fmt::format("{:.0f}", r.observed.gpu_hz)},
+      {kEnvEmc, fmt::format("{:.0f}", r.observed.emc_hz)},
+      {kEnvStep, std::to_string(step)},
+      {kEnvSteps, std::to_string(run_.plan.size())},
+      {kEnvModel, run_.model},
+  };
+  std::vector<RailSample> rail;
+  auto tick = [&] {
+    if (io_.power)
+      if (const auto mw = io_.power->read_mw()) rail.push_back({io_.clock.unix_ns(), *mw});
+    return !stop.load();
+  };
+  const double c0 = io_.clock.now_s();
+  const CommandResult result = io_.command.run(run_.command, env, tick);
+  r.command_s = io_.clock.now_s() - c0;
+
+  const std::string where =
+      fmt::format("step {} of {} ({})", step + 1, run_.plan.size(), clocks_text(r.observed));
+  if (stop.load() || result.stopped) throw ProfileInterrupted(fmt::format("interrupted at {}", where));
+  if (!result.ok())
+    throw ProfileError(fmt::format("the command failed at {}: {} ({})", where, status_text(result),
+                                   fmt::join(run_.command, " ")));
+  for (int ctx : contexts) {
+    const auto path = trace_path(step, ctx);
+    if (!std::filesystem::exists(path))
+      throw ProfileError(fmt::format(
+          "the command succeeded at {} but wrote no trace at {} (it must write its profiler trace to "
+          "${}{}{})",
+          where, path.string(), kEnvTrace, ctx ? ", with {ctx} replaced by " : "",
+          ctx ? std::to_string(ctx) : ""));
+    WorkloadResult w;
+    w.ctx = ctx;
+    w.trace = path.string();
+    try {
+      w.trace_run = trace_run(load_(path));
+    } catch (const std::exception& e) {
+      throw ProfileError(fmt::format("the trace of {} cannot be used: {}", where, e.what()));
+    }
+    r.workloads.push_back(std::move(w));
+  }
+  std::vector<std::optional<WallWindow>> windows;
+  for (const auto& w : r.workloads) windows.push_back(w.trace_run.window);
+  const RailPower p =
+      rail_power(rail, windows, static_cast<std::int64_t>(opt_.rail_tolerance_s * 1e9));
+  r.power_mw = p.mw;
+  r.power_samples = p.samples;
+  r.power_window = p.window;
+  return r;
+}
+
+void ProfileRunner::run(const std::vector<StepRecord>& done, const std::atomic<bool>& stop) {
+  std::set<std::size_t> finished;
+  double total_step_s = 0;
+  for (const auto& d : done) {
+    finished.insert(d.step);
+    total_step_s += d.settle_s + d.command_s;
+  }
+  const double start = io_.clock.now_s();
+  bool touched = false;
+  try {
+    for (std::size_t step = 0; step < run_.plan.size(); ++step) {
+      if (finished.count(step)) continue;
+      if (stop.load())
+        throw ProfileInterrupted(fmt::format("interrupted before step {} of {}", step + 1, run_.plan.size()));
+      touched = true;
+      const StepRecord r = run_step(step, stop);
+      record_(r);
+      finished.insert(step);
+      total_step_s += r.settle_s + r.command_s;
+      if (progress_) {
+        ProfileProgress p;
+        p.done = finished.size();
+        p.total = run_.plan.size();
+        p.elapsed_s = io_.clock.now_s() - start;
+        p.mean_step_s = total_step_s / static_cast<double>(finished.size());
+        p.eta_s = p.mean_step_s * static_cast<double>(p.total - p.done);
+        p.exhaustive_s = p.mean_step_s * static_cast<double>(exhaustive_steps_);
+        p.last = &r;
+        progress_(p);
+      }
+    }
+  } catch (const ProfileError& e) {
+    if (!touched) throw;
+    const bool interrupted = dynamic_cast<const ProfileInterrupted*>(&e) != nullptr;
+    std::string msg = e.what();
+    try {
+      io_.clocks.restore();
+    } catch (const std::exception& r) {
+      msg += fmt::format("; restoring the clocks failed too: {}", r.what());
+    }
+    msg += fmt::format(". {} of {} combinations are in the journal; continue with --resume", finished.size(),
+                       run_.plan.size());
+    if (interrupted) throw ProfileInterrupted(msg);
+    throw ProfileError(msg);
+  } catch (const std::exception& e) {
+    // Board write failures, I/O errors: the same guarantee, the original message.
+    if (!touched) throw;
+    std::string msg = e.what();
+    try {
+      io_.clocks.restore();
+    } catch (const std::exception& r) {
+      msg += fmt::format("; restoring the clocks failed too: {}", r.what());
+    }
+    throw ProfileError(msg + fmt::format(". {} of {} combinations are in the journal; continue with --resume",
+                                         finished.size(), run_.plan.size()));
+  }
+  if (touched) io_.clocks.restore();
+}
+
+}  // namespace flame::profile
