@@ -21,22 +21,22 @@ flame::ClockGrid agx_orin_grid() {
   return g;
 }
 
-flame::LayerwiseModel model_300() {
+flame::model::LayerwiseModel model_300() {
   std::mt19937_64 rng(5);
   std::uniform_real_distribution<double> u(0.2, 1.0);
-  std::vector<flame::CpuCurve> cpu;
-  std::vector<flame::GpuCurve> gpu;
+  std::vector<flame::model::CpuCurve> cpu;
+  std::vector<flame::model::GpuCurve> gpu;
   const std::vector<double> emc = {204e6, 665.6e6, 2133e6, 3199e6};
   for (int i = 0; i < 300; ++i) {
     cpu.push_back({2000 * u(rng), 20000 * u(rng) * 2.2e6});
-    flame::GpuCurve g;
+    flame::model::GpuCurve g;
     g.emc_hz = emc;
     const double mem = 30000 * u(rng);
     g.memory_ns = {mem * 8, mem * 2.5, mem * 1.2, mem};
     g.work_ns_hz = 40000 * u(rng) * 1.3e9;
     gpu.push_back(g);
   }
-  return flame::LayerwiseModel({}, cpu, gpu, {100000, 1.02, 30000});
+  return flame::model::LayerwiseModel({}, cpu, gpu, {100000, 1.02, 30000});
 }
 
 void BM_GreedyDecision(benchmark::State& state) {
@@ -46,7 +46,7 @@ void BM_GreedyDecision(benchmark::State& state) {
   const double target = fastest * (1.1 + 0.1 * static_cast<double>(state.range(0)));
   int evals = 0;
   for (auto _ : state) {
-    auto r = flame::greedy_search(
+    auto r = flame::search::greedy_search(
         grid,
         [&](const flame::Clocks& c) {
           return flame::Estimate{model.latency_ns(c) / 1e6, 0};
@@ -64,7 +64,7 @@ void BM_ExhaustiveDecision(benchmark::State& state) {
   const auto model = model_300();
   const double target = model.latency_ns(grid.max()) / 1e6 * 1.5;
   for (auto _ : state) {
-    auto r = flame::exhaustive_search(
+    auto r = flame::search::exhaustive_search(
         grid,
         [&](const flame::Clocks& c) {
           return flame::Estimate{model.latency_ns(c) / 1e6, 0};
@@ -97,7 +97,7 @@ double thread_us() {
 void BM_DecisionQuality(benchmark::State& state) {
   const auto grid = agx_orin_grid();
   const auto model = model_300();
-  const flame::Predictor predict = [&](const flame::Clocks& c) {
+  const flame::search::Predictor predict = [&](const flame::Clocks& c) {
     return flame::Estimate{model.latency_ns(c) / 1e6, 0};
   };
   const double fastest = model.latency_ns(grid.max()) / 1e6;
@@ -111,13 +111,13 @@ void BM_DecisionQuality(benchmark::State& state) {
         const double target = fastest * (1.1 + 0.1 * k);
         // Thread CPU time: the distribution of the decision's own cost, not of the machine's load.
         const double t0 = thread_us();
-        const auto g = flame::greedy_search(grid, predict, target);
+        const auto g = flame::search::greedy_search(grid, predict, target);
         us.push_back(thread_us() - t0);
         evals_max = std::max(evals_max, g.evaluations);
         if (rep == 0) {
-          const auto o = flame::exhaustive_search(grid, predict, target);
-          ratio.push_back(flame::comparable_energy(g.clocks, g.estimate, grid) /
-                          flame::comparable_energy(o.clocks, o.estimate, grid));
+          const auto o = flame::search::exhaustive_search(grid, predict, target);
+          ratio.push_back(flame::search::comparable_energy(g.clocks, g.estimate, grid) /
+                          flame::search::comparable_energy(o.clocks, o.estimate, grid));
         }
       }
   }

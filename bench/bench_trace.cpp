@@ -80,19 +80,19 @@ struct Synthetic {
 // Built once per process: the smallest replication of the largest trace that reaches 2 MB gzipped.
 const Synthetic& synthetic_2mb() {
   static const Synthetic s = [] {
-    const auto trace = nlohmann::json::parse(flame::read_trace_text(largest_real_trace()));
+    const auto trace = nlohmann::json::parse(flame::trace::read_trace_text(largest_real_trace()));
     Synthetic r;
     r.path = fs::temp_directory_path() / "flame-bench-trace-2mb.json.gz";
     for (int copies = 1; copies < 64; ++copies) {
       const std::string json = replicated_trace(trace, copies);
-      const std::string gz = flame::gzip(json);
+      const std::string gz = flame::trace::gzip(json);
       if (gz.size() < 1'900'000) continue;
       std::ofstream(r.path, std::ios::binary).write(gz.data(), static_cast<std::streamsize>(gz.size()));
       r.gz_bytes = gz.size();
       r.json_bytes = json.size();
       break;
     }
-    r.iterations = flame::summarize_trace_file(r.path).iterations();
+    r.iterations = flame::trace::summarize_trace_file(r.path).iterations();
     return r;
   }();
   return s;
@@ -109,17 +109,17 @@ void BM_TraceSummarize_LargestReal(benchmark::State& state) {
   const fs::path p = largest_real_trace();
   int iters = 0;
   for (auto _ : state) {
-    const auto s = flame::summarize_trace_file(p);
+    const auto s = flame::trace::summarize_trace_file(p);
     iters = s.iterations();
     benchmark::DoNotOptimize(s.total_gpu_ns);
   }
-  label(state, p, flame::read_trace_text(p).size(), iters);
+  label(state, p, flame::trace::read_trace_text(p).size(), iters);
 }
 
 void BM_TraceSummarize_Synthetic2MB(benchmark::State& state) {
   const Synthetic& syn = synthetic_2mb();
   for (auto _ : state) {
-    const auto s = flame::summarize_trace_file(syn.path);
+    const auto s = flame::trace::summarize_trace_file(syn.path);
     benchmark::DoNotOptimize(s.total_gpu_ns);
   }
   label(state, syn.path, syn.json_bytes, syn.iterations);
@@ -130,18 +130,18 @@ void BM_TraceGunzip_Synthetic2MB(benchmark::State& state) {
   const Synthetic& syn = synthetic_2mb();
   std::ifstream in(syn.path, std::ios::binary);
   const std::string gz{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  for (auto _ : state) benchmark::DoNotOptimize(flame::gunzip(gz, "bench").size());
+  for (auto _ : state) benchmark::DoNotOptimize(flame::trace::gunzip(gz, "bench").size());
   label(state, syn.path, syn.json_bytes, syn.iterations);
 }
 
 void BM_TraceParseEvents_Synthetic2MB(benchmark::State& state) {
   const Synthetic& syn = synthetic_2mb();
-  const std::string json = flame::read_trace_text(syn.path);
+  const std::string json = flame::trace::read_trace_text(syn.path);
   for (auto _ : state) {
     state.PauseTiming();
     std::string copy = json;  // parse_trace_events consumes its buffer
     state.ResumeTiming();
-    benchmark::DoNotOptimize(flame::parse_trace_events(std::move(copy), "bench").gpu_ops.size());
+    benchmark::DoNotOptimize(flame::trace::parse_trace_events(std::move(copy), "bench").gpu_ops.size());
   }
   label(state, syn.path, syn.json_bytes, syn.iterations);
 }

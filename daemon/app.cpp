@@ -8,36 +8,14 @@
 #include <fstream>
 
 #include "bus/dbus_service.hpp"
-#include "transport/descriptor_limit.hpp"
 #include "flame/io/move_aside.hpp"
 #include "flame/version.hpp"
 #include "state/metrics.hpp"
 #include "state/reload_record.hpp"
 #include "state/state_file.hpp"
+#include "transport/descriptor_limit.hpp"
 
 namespace flamed {
-
-flame::policy::Options policy_options(const Config& c) {
-  flame::policy::Options o;
-  o.safety_margin_pct = c.safety_margin_pct;
-  o.expiry_ms = c.request_expiry_ms;
-  o.idle = c.idle_policy;
-  o.max_requests_per_client = c.limits.max_requests_per_client;
-  o.recalibrate = c.recalibration.enabled;
-  o.idle_delay_ms = c.idle_delay_ms;
-  o.queue_aware = c.queue_aware;
-  return o;
-}
-
-flame::CalibratorOptions calibrator_options(const Config& c) {
-  flame::CalibratorOptions o;
-  o.alpha = c.recalibration.alpha;
-  o.outlier_ratio = c.recalibration.outlier_ratio;
-  o.min_factor = c.recalibration.min_factor;
-  o.max_factor = c.recalibration.max_factor;
-  o.noise_z = c.recalibration.noise_z;
-  return o;
-}
 
 App::App(Config config, std::optional<std::filesystem::path> config_path)
     : config_(std::move(config)),
@@ -58,11 +36,11 @@ void App::notify(const std::string& state) {
 void App::start() {
   // Restores a stale baseline left by a crash first.
   actuator_ = std::make_unique<BoardActuator>(BoardActuatorOptions::from(config_));
-  policy_ = std::make_unique<flame::policy::Policy>(policy_options(config_), *actuator_,
-                                                    calibrator_options(config_));
+  policy_ =
+      std::make_unique<flame::policy::Policy>(config_.policy, *actuator_, config_.recalibration.calibrator);
   if (config_.simulation_clock) spdlog::warn("simulation clock: request times come from the clients");
   const auto cal_path = config_.state_dir / "calibration.json";
-  if (config_.recalibration.enabled && std::filesystem::exists(cal_path)) {
+  if (config_.policy.recalibrate && std::filesystem::exists(cal_path)) {
     try {
       for (const auto& problem : policy_->calibrator().load_json(nlohmann::json::parse(read_file(cal_path))))
         spdlog::warn("{}: {} (kept in the file)", cal_path.string(), problem);
@@ -181,8 +159,8 @@ ReloadResult App::reload() {
     auto loaded = load_models(next, "reload: ");
     // Swap only after everything parsed and loaded.
     const Config previous = std::exchange(config_, std::move(next));
-    policy_->set_options(policy_options(config_));
-    policy_->calibrator().set_options(calibrator_options(config_));  // the learned buckets stay
+    policy_->set_options(config_.policy);
+    policy_->calibrator().set_options(config_.recalibration.calibrator);  // the learned buckets stay
     policy_->set_models(std::move(loaded.models), std::move(loaded.refused));
     if (actuator_->set_domains(BoardActuatorOptions::from(config_))) policy_->reapply_now(clock_.now());
     if (config_.limits.max_connections != previous.limits.max_connections)
@@ -245,7 +223,7 @@ void App::shutdown(const char* why) {
 }
 
 void App::persist_calibration() {
-  if (!config_.recalibration.enabled || !calibration_dirty_ || !policy_) return;
+  if (!config_.policy.recalibrate || !calibration_dirty_ || !policy_) return;
   try {
     write_file_atomic(config_.state_dir / "calibration.json", policy_->calibrator().to_json().dump(2) + "\n");
     calibration_dirty_ = false;

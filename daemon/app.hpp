@@ -83,7 +83,4 @@ class App {
   void record_reload(const ReloadResult& r);  // the reasons last logged, so a change is logged once
 };
 
-flame::policy::Options policy_options(const Config& c);
-flame::CalibratorOptions calibrator_options(const Config& c);
-
 }  // namespace flamed

@@ -96,7 +96,7 @@ BoardActuator::BoardActuator(const BoardActuatorOptions& config)
 void BoardActuator::choose_description() {
   std::vector<std::string> problems;
   auto match = flame::board::choose_description(controller_.board(), o_.board_file,
-                                                flame::find_data("config/boards"), &problems);
+                                                flame::io::find_data("config/boards"), &problems);
   for (const auto& p : problems) spdlog::warn("board description skipped: {}", p);
   if (match.description)
     spdlog::info("board description: {}", match.reason);

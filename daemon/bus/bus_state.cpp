@@ -16,7 +16,8 @@ std::map<std::string, double> clock_map(const flame::Clocks& c) {
           {"emc_hz", c.emc_hz}};
 }
 
-std::map<std::string, double> calibration_map(const std::map<std::string, flame::CalibrationState>& buckets) {
+std::map<std::string, double> calibration_map(
+    const std::map<std::string, flame::calibrate::CalibrationState>& buckets) {
   std::map<std::string, double> out;
   for (const auto& [key, s] : buckets) out[key] = s.factor;
   return out;

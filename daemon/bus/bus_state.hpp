@@ -56,7 +56,8 @@ struct BusState {
 // Clocks -> a{sd} with the keys of the socket's clocks (cpu_khz, cpu_cores, gpu_hz, emc_hz).
 std::map<std::string, double> clock_map(const flame::Clocks& clocks);
 // Calibration buckets -> a{sd} of bucket -> factor.
-std::map<std::string, double> calibration_map(const std::map<std::string, flame::CalibrationState>& buckets);
+std::map<std::string, double> calibration_map(
+    const std::map<std::string, flame::calibrate::CalibrationState>& buckets);
 // "NVIDIA Jetson Orin Nano Developer Kit (tegra234, L4T R36.4.3)"; "unknown" when nothing is known.
 std::string board_label(const flame::board::Identity& id);
 // The CPU as one domain: active when any policy is writable, else the first policy's status, with

@@ -2,8 +2,8 @@
 // flamed's configuration: /etc/flame/flamed.yaml parsed into a typed, validated struct with
 // compiled-in defaults. Unknown keys, wrong types and out-of-range values are errors that name
 // file:line:column and the key (docs/config.md). The keys themselves are the table in
-// config_keys.hpp; the defaults are this struct's, and those that the policy and the calibrator
-// also have come from their option structs, so each is stated once.
+// config_keys.hpp; the defaults are this struct's, and the policy's and the calibrator's options are
+// their own structs, held here as they are, so each default is stated once.
 #include <cstdint>
 #include <filesystem>
 #include <stdexcept>
@@ -21,11 +21,6 @@ using flame::policy::to_string;
 
 inline constexpr const char* kDefaultConfigPath = "/etc/flame/flamed.yaml";
 
-namespace defaults {
-inline constexpr flame::policy::Options policy{};
-inline constexpr flame::CalibratorOptions calibrator{};
-}  // namespace defaults
-
 struct DomainLimits {
   bool enabled = true;
   double min = 0;  // 0 = no limit; kHz for the CPU, Hz for GPU and EMC
@@ -42,18 +37,15 @@ struct Config {
   std::filesystem::path runtime_dir = flame::board::kDefaultRuntimeDir;
   std::filesystem::path board_file;  // empty: discover the board from sysfs_root
   std::string log_level = "info";
-  double safety_margin_pct = defaults::policy.safety_margin_pct;
-  IdlePolicy idle_policy = defaults::policy.idle;
-  double request_expiry_ms = defaults::policy.expiry_ms;
-  double idle_delay_ms = defaults::policy.idle_delay_ms;  // after the last request ends
-  bool queue_aware = defaults::policy.queue_aware;        // a budget excludes the active requests' work
+  // The request policy's own options: safety_margin_pct, idle_policy, request_expiry_ms,
+  // idle_delay_ms, queue_aware, limits.max_requests_per_client and recalibration.enabled.
+  flame::policy::Options policy;
   bool dry_run = false;
   bool allow_foreign_models = false;  // serve models whose board: names another board
 
   struct Limits {
     size_t max_line_bytes = 64 * 1024;
     size_t max_connections = 64;
-    size_t max_requests_per_client = defaults::policy.max_requests_per_client;
     double rate_per_s = 2000;  // token bucket per connection
     double rate_burst = 500;
   } limits;
@@ -61,12 +53,8 @@ struct Config {
   DomainLimits cpu, gpu, emc;
 
   struct Recalibration {
-    bool enabled = defaults::policy.recalibrate;
-    double alpha = defaults::calibrator.alpha;  // EWMA weight of a new measured/predicted ratio
-    double outlier_ratio = defaults::calibrator.outlier_ratio;  // beyond [1/x, x] of the factor: ignored
-    double min_factor = defaults::calibrator.min_factor, max_factor = defaults::calibrator.max_factor;
+    flame::calibrate::CalibratorOptions calibrator;  // the other recalibration.* keys
     double persist_interval_s = 30;
-    double noise_z = defaults::calibrator.noise_z;  // margin >= noise_z x measured scatter (0: off)
   } recalibration;
 
   struct Metrics {

@@ -91,25 +91,25 @@ std::vector<ConfigKey> make_keys() {
   }
   k.push_back(number_key("safety_margin_pct", 0, 100,
                          "The deadline is divided by 1 + safety_margin_pct/100 before the clock search.",
-                         [](Config& c) -> double& { return c.safety_margin_pct; }));
+                         [](Config& c) -> double& { return c.policy.safety_margin_pct; }));
   {
     ConfigKey idle{"idle_policy", KeyType::Choice, true,
                    "Clocks with no active request: the board's own settings, the lowest or the highest.",
-                   [](Config& c) -> IdlePolicy& { return c.idle_policy; }};
+                   [](Config& c) -> IdlePolicy& { return c.policy.idle; }};
     for (auto p : {IdlePolicy::Restore, IdlePolicy::Lowest, IdlePolicy::Max})
       idle.choices.emplace_back(to_string(p));
     k.push_back(idle);
   }
   k.push_back(number_key("request_expiry_ms", 1, 86'400'000,
                          "A request that is not ended is released after this long.",
-                         [](Config& c) -> double& { return c.request_expiry_ms; }));
+                         [](Config& c) -> double& { return c.policy.expiry_ms; }));
   k.push_back(number_key("idle_delay_ms", 0, 3'600'000,
                          "The idle policy applies this long after the last request ends; 0: at once.",
-                         [](Config& c) -> double& { return c.idle_delay_ms; }));
+                         [](Config& c) -> double& { return c.policy.idle_delay_ms; }));
   k.push_back(
       flag_key("queue_aware", true,
                "A request is planned for its deadline minus the predicted remaining work of the active ones.",
-               [](Config& c) -> bool& { return c.queue_aware; }));
+               [](Config& c) -> bool& { return c.policy.queue_aware; }));
   k.push_back(flag_key("allow_foreign_models", true,
                        "Serve model files fitted on another board (their board: names a different one).",
                        [](Config& c) -> bool& { return c.allow_foreign_models; }));
@@ -131,7 +131,7 @@ std::vector<ConfigKey> make_keys() {
                         "Further connections are answered with an error and closed.",
                         [](Config& c) -> std::size_t& { return c.limits.max_connections; }));
   k.push_back(count_key("limits.max_requests_per_client", 1, 65536, "Active requests per connection.",
-                        [](Config& c) -> std::size_t& { return c.limits.max_requests_per_client; }));
+                        [](Config& c) -> std::size_t& { return c.policy.max_requests_per_client; }));
   k.push_back(number_key("limits.rate_per_s", 1, 1e7, "Per-connection token bucket: requests per second.",
                          [](Config& c) -> double& { return c.limits.rate_per_s; }));
   k.push_back(number_key("limits.rate_burst", 1, 1e7, "Per-connection token bucket: burst size.",
@@ -146,23 +146,23 @@ std::vector<ConfigKey> make_keys() {
       k, "emc", "hz", [](Config& c) -> bool& { return c.emc.enabled; },
       [](Config& c) -> double& { return c.emc.min; }, [](Config& c) -> double& { return c.emc.max; });
   k.push_back(flag_key("recalibration.enabled", true, "Learn a per-model correction from reported latencies.",
-                       [](Config& c) -> bool& { return c.recalibration.enabled; }));
+                       [](Config& c) -> bool& { return c.policy.recalibrate; }));
   k.push_back(number_key("recalibration.alpha", 0.001, 1, "Weight of each new measured/predicted ratio.",
-                         [](Config& c) -> double& { return c.recalibration.alpha; }));
+                         [](Config& c) -> double& { return c.recalibration.calibrator.alpha; }));
   k.push_back(number_key("recalibration.outlier_ratio", 1.01, 100,
                          "Ratios beyond this factor of the current correction, either way, are ignored.",
-                         [](Config& c) -> double& { return c.recalibration.outlier_ratio; }));
+                         [](Config& c) -> double& { return c.recalibration.calibrator.outlier_ratio; }));
   k.push_back(number_key("recalibration.min_factor", 0.01, 1, "Lower bound of the correction.",
-                         [](Config& c) -> double& { return c.recalibration.min_factor; }));
+                         [](Config& c) -> double& { return c.recalibration.calibrator.min_factor; }));
   k.push_back(number_key("recalibration.max_factor", 1, 100, "Upper bound of the correction.",
-                         [](Config& c) -> double& { return c.recalibration.max_factor; }));
+                         [](Config& c) -> double& { return c.recalibration.calibrator.max_factor; }));
   k.push_back(number_key("recalibration.persist_interval_s", 1, 86400,
                          "How often the corrections are saved to state_dir.",
                          [](Config& c) -> double& { return c.recalibration.persist_interval_s; }));
   k.push_back(
       number_key("recalibration.noise_z", 0, 10,
                  "The margin is at least this many times the measured scatter; 0: safety_margin_pct alone.",
-                 [](Config& c) -> double& { return c.recalibration.noise_z; }));
+                 [](Config& c) -> double& { return c.recalibration.calibrator.noise_z; }));
   k.push_back(path_key(
       "metrics.textfile", true,
       "Prometheus metrics file for the node_exporter textfile collector; \"\": off.",

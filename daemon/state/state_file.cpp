@@ -20,7 +20,7 @@ std::string read_file(const std::filesystem::path& path) {
 
 void write_file_atomic(const std::filesystem::path& path, const std::string& content) {
   std::filesystem::create_directories(path.parent_path());
-  flame::write_file_atomically(path, content);
+  flame::io::write_file_atomically(path, content);
 }
 
 }  // namespace flamed

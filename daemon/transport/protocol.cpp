@@ -218,7 +218,7 @@ nlohmann::json to_json(const flame::policy::Status& s, size_t connections,
     if (!m.board.empty()) entry["board"] = m.board;
   }
   json calibration = json::object();
-  for (const auto& [key, st] : s.calibration) calibration[key] = flame::to_json(st);
+  for (const auto& [key, st] : s.calibration) calibration[key] = flame::calibrate::to_json(st);
   const auto& c = s.counters;
   return {{"ok", true},
           {"active", active},

@@ -5,8 +5,9 @@
 
 namespace flame::test {
 
-inline const CouplingDataset& h200_run2() {
-  static const auto d = load_coupling_dataset(FLAME_SOURCE_DIR "/data/h200-coupling/run2/coupling.json");
+inline const model::CouplingDataset& h200_run2() {
+  static const auto d =
+      model::load_coupling_dataset(FLAME_SOURCE_DIR "/data/h200-coupling/run2/coupling.json");
   return d;
 }
 

@@ -17,7 +17,8 @@ inline flame::ClockGrid orin() {
 
 // The loader's message for a model file text, or "" when it loads.
 inline std::string error_of(const std::string& yaml) {
-  return trace_test::error_of<flame::ModelFileError>([&] { flame::parse_model_file(yaml, "m.yaml"); });
+  return trace_test::error_of<flame::model::ModelFileError>(
+      [&] { flame::model::parse_model_file(yaml, "m.yaml"); });
 }
 
 // The text with the first `from` replaced by `to` (which must occur).

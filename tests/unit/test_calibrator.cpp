@@ -3,8 +3,8 @@
 
 #include "flame/calibrate/calibrator.hpp"
 
-using flame::Calibrator;
-using flame::CalibratorOptions;
+using flame::calibrate::Calibrator;
+using flame::calibrate::CalibratorOptions;
 
 TEST_CASE("calibrator: converges to a systematic model error") {
   Calibrator c;
@@ -51,7 +51,7 @@ TEST_CASE("calibrator: a bucket that does not fit is set aside, the others load,
       "junk": {"factor": "x"},
       "nan-spread": {"factor": 1.0, "spread": -1},
       "bad-count": {"factor": 1.0, "samples": -4}}})");
-  flame::CalibratorOptions lowered;
+  CalibratorOptions lowered;
   lowered.max_factor = 2.0;  // an operator lowered it: "high" no longer fits
   Calibrator c(lowered);
   const auto problems = c.load_json(file);
@@ -90,7 +90,7 @@ TEST_CASE("calibrator: the planning margin covers the measured scatter") {
   // Small scatter keeps the fixed margin; noise_z 0 switches the noise margin off.
   for (int i = 0; i < 100; ++i) c.observe(steady, 100, 100 * (i % 2 ? 1.005 : 0.995));
   CHECK(c.divisor(steady, 5) == Approx(c.factor(steady) * 1.05));
-  flame::CalibratorOptions off;
+  CalibratorOptions off;
   off.noise_z = 0;
   Calibrator plain(off);
   for (int i = 0; i < 100; ++i) plain.observe(noisy, 100, 100 * noise(rng));

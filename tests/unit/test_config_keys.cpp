@@ -47,20 +47,27 @@ TEST_CASE("config keys: names are unique, every key has help and is read from th
   c.runtime_dir = "/r";
   c.board_file = "/b.yaml";
   c.log_level = "debug";
-  c.safety_margin_pct = 7.5;
-  c.idle_policy = flamed::IdlePolicy::Max;
-  c.request_expiry_ms = 123;
-  c.idle_delay_ms = 45;
-  c.queue_aware = false;
+  c.policy.safety_margin_pct = 7.5;
+  c.policy.idle = flamed::IdlePolicy::Max;
+  c.policy.expiry_ms = 123;
+  c.policy.idle_delay_ms = 45;
+  c.policy.queue_aware = false;
+  c.policy.max_requests_per_client = 5;
   c.dry_run = true;
   c.allow_foreign_models = true;
   c.dbus = false;
   c.simulation_clock = true;
-  c.limits = {1024, 3, 5, 7, 9};
+  c.limits = {1024, 3, 7, 9};
   c.cpu = {false, 1, 2};
   c.gpu = {false, 3, 4};
   c.emc = {false, 5, 6};
-  c.recalibration = {false, 0.3, 4, 0.6, 2.5, 31, 1.5};
+  c.policy.recalibrate = false;
+  c.recalibration.calibrator.alpha = 0.3;
+  c.recalibration.calibrator.outlier_ratio = 4;
+  c.recalibration.calibrator.min_factor = 0.6;
+  c.recalibration.calibrator.max_factor = 2.5;
+  c.recalibration.calibrator.noise_z = 1.5;
+  c.recalibration.persist_interval_s = 31;
   c.metrics = {"/tmp/m.prom", 16};
   const Config again = parse_config(flamed::dump_config(c), "dump");
   for (const auto& k : config_keys()) {
@@ -94,27 +101,27 @@ TEST_CASE("config keys: the reload check is the table's restart-only keys", "[co
   flamed::keep_restart_only(next, running);
   CHECK(next.sysfs_root == "/");
   CHECK(next.dbus);
-  CHECK(next.safety_margin_pct == 9);
-  CHECK(next.recalibration.alpha == 0.5);
+  CHECK(next.policy.safety_margin_pct == 9);
+  CHECK(next.recalibration.calibrator.alpha == 0.5);
   CHECK(flamed::restart_only_changes(running, next).empty());
 }
 
-TEST_CASE("config keys: the defaults are the policy's and the calibrator's", "[config]") {
-  const Config c;
+TEST_CASE("config keys: an empty file keeps the policy's and the calibrator's own defaults", "[config]") {
+  const Config c = parse_config("", "empty.yaml");
   const flame::policy::Options p;
-  const flame::CalibratorOptions cal;
-  CHECK(c.safety_margin_pct == p.safety_margin_pct);
-  CHECK(c.request_expiry_ms == p.expiry_ms);
-  CHECK(c.idle_policy == p.idle);
-  CHECK(c.idle_delay_ms == p.idle_delay_ms);
-  CHECK(c.queue_aware == p.queue_aware);
-  CHECK(c.limits.max_requests_per_client == p.max_requests_per_client);
-  CHECK(c.recalibration.enabled == p.recalibrate);
-  CHECK(c.recalibration.alpha == cal.alpha);
-  CHECK(c.recalibration.outlier_ratio == cal.outlier_ratio);
-  CHECK(c.recalibration.min_factor == cal.min_factor);
-  CHECK(c.recalibration.max_factor == cal.max_factor);
-  CHECK(c.recalibration.noise_z == cal.noise_z);
+  const flame::calibrate::CalibratorOptions cal;
+  CHECK(c.policy.safety_margin_pct == p.safety_margin_pct);
+  CHECK(c.policy.expiry_ms == p.expiry_ms);
+  CHECK(c.policy.idle == p.idle);
+  CHECK(c.policy.idle_delay_ms == p.idle_delay_ms);
+  CHECK(c.policy.queue_aware == p.queue_aware);
+  CHECK(c.policy.max_requests_per_client == p.max_requests_per_client);
+  CHECK(c.policy.recalibrate == p.recalibrate);
+  CHECK(c.recalibration.calibrator.alpha == cal.alpha);
+  CHECK(c.recalibration.calibrator.outlier_ratio == cal.outlier_ratio);
+  CHECK(c.recalibration.calibrator.min_factor == cal.min_factor);
+  CHECK(c.recalibration.calibrator.max_factor == cal.max_factor);
+  CHECK(c.recalibration.calibrator.noise_z == cal.noise_z);
 }
 
 TEST_CASE("config keys: flamed.yaml(5) lists exactly the table", "[config]") {

@@ -10,6 +10,7 @@
 #include "flame/validate/context_validation.hpp"
 
 using namespace flame;
+using namespace flame::model;
 using Catch::Contains;
 
 namespace {
@@ -17,14 +18,14 @@ namespace {
 // Three segments (glue, call, glue) whose GPU time follows `curve(segment, ctx)`, with a
 // deterministic relative noise pattern.
 template <class Curve>
-ContextSample sample(int ctx, Curve curve, double noise, double cpu_scale = 1.0) {
-  ContextSample s;
+flame::context::ContextSample sample(int ctx, Curve curve, double noise, double cpu_scale = 1.0) {
+  flame::context::ContextSample s;
   s.ctx = ctx;
   s.profile.tag = "synthetic_ctx" + std::to_string(ctx);
   const double pattern[] = {1, -1, 0.5};
   for (int i = 0; i < 3; ++i) {
-    Segment seg;
-    seg.kind = i == 1 ? SegmentKind::Call : SegmentKind::Glue;
+    flame::model::Segment seg;
+    seg.kind = i == 1 ? flame::model::SegmentKind::Call : flame::model::SegmentKind::Glue;
     seg.name = i == 1 ? "layers.0.mlp" : "";
     seg.type = i == 1 ? "Linear" : "";
     seg.gpu_ns = curve(i, ctx) * (1 + noise * pattern[(i + ctx) % 3]);
@@ -61,21 +62,22 @@ TEST_CASE("context fit: chooses smallest, geometric middle and largest") {
   const std::vector<int> decode{128, 256, 512, 1024, 2048, 4096, 8192, 16384};
   const std::vector<int> prefill{2048, 32, 64, 128, 256, 512, 1024};  // order does not matter
   // 1024 and 2048 are equally far (on a log scale) from the middle of 128..16384: the smaller wins.
-  CHECK(choose_fit_contexts(decode, 3) == std::vector<int>{128, 1024, 16384});
-  CHECK(choose_fit_contexts(prefill, 3) == std::vector<int>{32, 256, 2048});
-  CHECK(choose_fit_contexts(decode, 4) == std::vector<int>{128, 512, 4096, 16384});
-  CHECK(choose_fit_contexts(decode, 2) == std::vector<int>{128, 16384});
-  CHECK(choose_fit_contexts(decode, 8) == decode);
-  CHECK_THROWS_WITH(choose_fit_contexts(decode, 9), Contains("cannot fit from 9 of 8"));
-  CHECK_THROWS_AS(choose_fit_contexts(decode, 0), std::invalid_argument);
-  CHECK_THROWS_WITH(choose_fit_contexts(std::vector<int>{128, 128, 256}, 2), Contains("distinct"));
-  CHECK_THROWS_WITH(choose_fit_contexts(std::vector<int>{0, 128}, 2), Contains("positive"));
+  CHECK(flame::context::choose_fit_contexts(decode, 3) == std::vector<int>{128, 1024, 16384});
+  CHECK(flame::context::choose_fit_contexts(prefill, 3) == std::vector<int>{32, 256, 2048});
+  CHECK(flame::context::choose_fit_contexts(decode, 4) == std::vector<int>{128, 512, 4096, 16384});
+  CHECK(flame::context::choose_fit_contexts(decode, 2) == std::vector<int>{128, 16384});
+  CHECK(flame::context::choose_fit_contexts(decode, 8) == decode);
+  CHECK_THROWS_WITH(flame::context::choose_fit_contexts(decode, 9), Contains("cannot fit from 9 of 8"));
+  CHECK_THROWS_AS(flame::context::choose_fit_contexts(decode, 0), std::invalid_argument);
+  CHECK_THROWS_WITH(flame::context::choose_fit_contexts(std::vector<int>{128, 128, 256}, 2),
+                    Contains("distinct"));
+  CHECK_THROWS_WITH(flame::context::choose_fit_contexts(std::vector<int>{0, 128}, 2), Contains("positive"));
 }
 
 TEST_CASE("context model: recovers prefill curves {1, ctx, ctx^2} from 3 noisy points") {
-  std::vector<ContextSample> fit;
+  std::vector<flame::context::ContextSample> fit;
   for (int ctx : {64, 512, 4096}) fit.push_back(sample(ctx, prefill_curve, 0.003));
-  const auto model = fit_context_model(ContextPhase::Prefill, fit, MachineCalibration{});
+  const auto model = fit_context_model(flame::context::ContextPhase::Prefill, fit, MachineCalibration{});
   CHECK(model.fit_contexts() == std::vector<int>{64, 512, 4096});
   for (double ctx : {32.0, 128.0, 1024.0, 2048.0, 8192.0}) {
     const auto g = model.gpu_ns(ctx);
@@ -92,7 +94,7 @@ TEST_CASE("context model: recovers prefill curves {1, ctx, ctx^2} from 3 noisy p
 }
 
 TEST_CASE("context model: decode {1, ctx}, a clamped slope, host medians and costs") {
-  std::vector<ContextSample> fit;
+  std::vector<flame::context::ContextSample> fit;
   int k = 0;
   for (int ctx : {128, 1024, 16384}) fit.push_back(sample(ctx, decode_curve, 0.002, 1.0 + 0.2 * k++));
   // Profiler noise makes segment 2 shrink with ctx (least squares would give it a negative
@@ -100,7 +102,7 @@ TEST_CASE("context model: decode {1, ctx}, a clamped slope, host medians and cos
   fit[0].profile.segments[2].gpu_ns = 3010;
   fit[1].profile.segments[2].gpu_ns = 3000;
   fit[2].profile.segments[2].gpu_ns = 2990;
-  const auto model = fit_context_model(ContextPhase::Decode, fit, MachineCalibration{});
+  const auto model = fit_context_model(flame::context::ContextPhase::Decode, fit, MachineCalibration{});
   const auto& c = model.gpu_coefficients();
   CHECK((c.array() >= 0).all());
   CHECK(c(2, 1) == 0.0);
@@ -124,51 +126,53 @@ TEST_CASE("context model: decode {1, ctx}, a clamped slope, host medians and cos
 }
 
 TEST_CASE("context model: too few contexts, repeated contexts, mismatched structure") {
-  std::vector<ContextSample> two{sample(64, prefill_curve, 0), sample(512, prefill_curve, 0)};
-  CHECK_THROWS_WITH(fit_context_model(ContextPhase::Prefill, two, {}),
+  std::vector<flame::context::ContextSample> two{sample(64, prefill_curve, 0), sample(512, prefill_curve, 0)};
+  CHECK_THROWS_WITH(fit_context_model(flame::context::ContextPhase::Prefill, two, {}),
                     Contains("needs at least 3 profiled contexts"));
-  CHECK_NOTHROW(fit_context_model(ContextPhase::Decode, two, {}));
-  std::vector<ContextSample> repeated{sample(64, decode_curve, 0), sample(64, decode_curve, 0)};
-  CHECK_THROWS_WITH(fit_context_model(ContextPhase::Decode, repeated, {}), Contains("profiled twice"));
+  CHECK_NOTHROW(fit_context_model(flame::context::ContextPhase::Decode, two, {}));
+  std::vector<flame::context::ContextSample> repeated{sample(64, decode_curve, 0),
+                                                      sample(64, decode_curve, 0)};
+  CHECK_THROWS_WITH(fit_context_model(flame::context::ContextPhase::Decode, repeated, {}),
+                    Contains("profiled twice"));
   auto renamed = two;
   renamed[1].profile.segments[1].name = "layers.0.attn";
   CHECK_THROWS_WITH(
-      fit_context_model(ContextPhase::Decode, renamed, {}),
+      fit_context_model(flame::context::ContextPhase::Decode, renamed, {}),
       Contains("segment 1 is call layers.0.attn (Linear), expected call layers.0.mlp (Linear)"));
   auto shorter = two;
   shorter[1].profile.segments.pop_back();
-  CHECK_THROWS_WITH(fit_context_model(ContextPhase::Decode, shorter, {}),
+  CHECK_THROWS_WITH(fit_context_model(flame::context::ContextPhase::Decode, shorter, {}),
                     Contains("has 2 segments, expected 3"));
 }
 
 TEST_CASE("context series: real data groups by phase; broken structure and missing ctx are named") {
-  auto ds = load_coupling_dataset(dataset_path("run2/coupling.json"));
-  const auto series = context_series(ds);
+  auto ds = flame::model::load_coupling_dataset(dataset_path("run2/coupling.json"));
+  const auto series = flame::context::context_series(ds);
   REQUIRE(series.size() == 2);
-  CHECK(series[0].phase == ContextPhase::Decode);
+  CHECK(series[0].phase == flame::context::ContextPhase::Decode);
   CHECK(series[0].contexts() == std::vector<int>{128, 256, 512, 1024, 2048, 4096, 8192, 16384});
   CHECK(series[1].contexts() == std::vector<int>{32, 64, 128, 256, 512, 1024, 2048});
   CHECK(series[0].configs.front()->profile.segments.size() == 489);
 
-  auto* victim = const_cast<CouplingConfig*>(series[0].configs[3]);
+  auto* victim = const_cast<flame::model::CouplingConfig*>(series[0].configs[3]);
   const std::string tag = victim->tag;
   victim->profile.segments[7].name = "model.layers.0.self_attn.x_proj";
-  CHECK_THROWS_WITH(context_series(ds),
+  CHECK_THROWS_WITH(flame::context::context_series(ds),
                     Contains(tag + ": segment 7 is call model.layers.0.self_attn.x_proj"));
   victim->profile.segments[7].name = "model.layers.0.self_attn.q_proj";
   victim->ctx = 0;
-  CHECK_THROWS_WITH(context_series(ds),
+  CHECK_THROWS_WITH(flame::context::context_series(ds),
                     Contains(tag + ": config.mode is \"decode\" but config.ctx is missing or 0"));
   victim->ctx = 512;  // the same as another decode configuration
-  CHECK_THROWS_WITH(context_series(ds), Contains("have the same decode context length 512"));
+  CHECK_THROWS_WITH(flame::context::context_series(ds), Contains("have the same decode context length 512"));
   victim->ctx = 1024;
   victim->mode = "chat";
-  CHECK_THROWS_WITH(context_series(ds), Contains("unknown config.mode \"chat\""));
+  CHECK_THROWS_WITH(flame::context::context_series(ds), Contains("unknown config.mode \"chat\""));
 }
 
 TEST_CASE("validate contexts: held-out GPU time on the real run-2 data stays within what we measured") {
-  const auto ds = load_coupling_dataset(dataset_path("run2/coupling.json"));
-  const auto r = validate_contexts(ds, 3);
+  const auto ds = flame::model::load_coupling_dataset(dataset_path("run2/coupling.json"));
+  const auto r = flame::validate::validate_contexts(ds, 3);
   REQUIRE(r.series.size() == 2);
   const auto& dec = r.series[0];
   const auto& pre = r.series[1];
@@ -195,16 +199,17 @@ TEST_CASE("validate contexts: held-out GPU time on the real run-2 data stays wit
 }
 
 TEST_CASE("validate contexts: run 1 has one held-out decode context; --fit must cover the basis") {
-  const auto ds = load_coupling_dataset(dataset_path("coupling.json"));
-  const auto r = validate_contexts(ds, 3);
+  const auto ds = flame::model::load_coupling_dataset(dataset_path("coupling.json"));
+  const auto r = flame::validate::validate_contexts(ds, 3);
   REQUIRE(r.series.size() == 2);
   CHECK(r.series[0].held_out_contexts == std::vector<int>{4096});
   CHECK(r.series[1].held_out_contexts.empty());  // prefill: 3 profiled, all needed
   CHECK(r.series[1].held_out.gpu_weighted.n == 0);
   // Measured 2.33 % time-weighted, 1.86 % total for decode ctx 4096.
   CHECK(r.series[0].held_out.gpu_weighted.mean_ape_pct < 2.5);
-  CHECK_THROWS_WITH(validate_contexts(ds, 2), Contains("prefill: fitting {1, ctx, ctx^2} needs at least 3"));
-  const auto d2 = validate_contexts(ds, 2, ContextPhase::Decode);
+  CHECK_THROWS_WITH(flame::validate::validate_contexts(ds, 2),
+                    Contains("prefill: fitting {1, ctx, ctx^2} needs at least 3"));
+  const auto d2 = flame::validate::validate_contexts(ds, 2, flame::context::ContextPhase::Decode);
   REQUIRE(d2.series.size() == 1);
   CHECK(d2.series[0].held_out_contexts == std::vector<int>{1024, 4096});
 }

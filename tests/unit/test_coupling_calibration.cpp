@@ -7,8 +7,9 @@ using namespace flame;
 
 namespace {
 // A run measured on a machine whose hidden costs are known.
-ProfiledRun measured(std::vector<double> cpu, std::vector<double> gpu, const TimelineCosts& truth) {
-  ProfiledRun run;
+flame::model::ProfiledRun measured(std::vector<double> cpu, std::vector<double> gpu,
+                                   const flame::model::TimelineCosts& truth) {
+  flame::model::ProfiledRun run;
   run.cpu_ns = cpu;
   run.gpu_ns = gpu;
   const auto t = simulate_timeline(cpu, gpu, truth);
@@ -19,7 +20,7 @@ ProfiledRun measured(std::vector<double> cpu, std::vector<double> gpu, const Tim
 }  // namespace
 
 TEST_CASE("calibration recovers host offset and sync latency of a launch-bound run") {
-  TimelineCosts truth;
+  flame::model::TimelineCosts truth;
   truth.cpu_offset_ns = 300;
   truth.sync_latency_ns = 25;
   const auto run = measured({100, 400, 200, 300}, {0, 50, 0, 80}, truth);
@@ -33,15 +34,16 @@ TEST_CASE("calibration recovers host offset and sync latency of a launch-bound r
 }
 
 TEST_CASE("calibration splits an execution-bound run's slack using the machine's sync latency") {
-  TimelineCosts truth;
+  flame::model::TimelineCosts truth;
   truth.cpu_offset_ns = 50;
   truth.gpu_scale = 1.15;
   truth.sync_latency_ns = 30;
   const auto gpu_bound = measured({10, 20, 10, 20}, {0, 400, 0, 600}, truth);
-  TimelineCosts host_truth = truth;  // another model on the same machine; its GPU scale is invisible
+  flame::model::TimelineCosts host_truth =
+      truth;  // another model on the same machine; its GPU scale is invisible
   host_truth.gpu_scale = 1.0;
   const auto host_bound = measured({300, 400, 200, 300}, {0, 50, 0, 80}, host_truth);
-  const std::vector<ProfiledRun> runs{gpu_bound, host_bound};
+  const std::vector<flame::model::ProfiledRun> runs{gpu_bound, host_bound};
   const auto machine = calibrate_machine(runs);
   REQUIRE(machine.sync_latency_ns);
   CHECK(*machine.sync_latency_ns == Approx(30).margin(1e-6));
@@ -57,7 +59,7 @@ TEST_CASE("calibration splits an execution-bound run's slack using the machine's
 }
 
 TEST_CASE("calibration rejects empty or inconsistent profiles") {
-  ProfiledRun run;
+  flame::model::ProfiledRun run;
   CHECK_THROWS(calibrate_costs(run, {}));
   run.cpu_ns = {1, 2};
   run.gpu_ns = {1};

@@ -3,7 +3,7 @@
 
 #include "flame/model/coupling_dataset.hpp"
 
-using flame::parse_coupling_dataset;
+using flame::model::parse_coupling_dataset;
 
 namespace {
 const char* kGood = R"({"results": [{"tag": "tiny", "config": {"model": "m", "batch": 2},
@@ -52,5 +52,6 @@ TEST_CASE("coupling dataset: malformed input names the file and the entry") {
       Contains("expected \"glue\" or \"call\""));
   CHECK_THROWS_WITH(parse_coupling_dataset(replaced(kGood, "[2000]", "[]"), "x.json"),
                     Contains("no end-to-end samples"));
-  CHECK_THROWS_WITH(flame::load_coupling_dataset("/nonexistent/coupling.json"), Contains("cannot open"));
+  CHECK_THROWS_WITH(flame::model::load_coupling_dataset("/nonexistent/coupling.json"),
+                    Contains("cannot open"));
 }

@@ -7,8 +7,9 @@
 using namespace flame;
 
 TEST_CASE("validate coupling: timeline beats every baseline on the transition band (run 1)") {
-  const auto ds = load_coupling_dataset(std::string(FLAME_SOURCE_DIR) + "/data/h200-coupling/coupling.json");
-  const auto r = validate_coupling(ds);
+  const auto ds = flame::model::load_coupling_dataset(std::string(FLAME_SOURCE_DIR) +
+                                                      "/data/h200-coupling/coupling.json");
+  const auto r = flame::validate::validate_coupling(ds);
   REQUIRE(r.ours.s_gt_1.n == 72);
   REQUIRE(r.ours.band.n > 0);
   INFO("timeline mean " << r.ours.s_gt_1.mean_ape_pct << " band " << r.ours.band.mean_ape_pct);
@@ -28,8 +29,9 @@ TEST_CASE("validate coupling: timeline beats every baseline on the transition ba
 }
 
 TEST_CASE("validate coupling: execution-bound profiles flip to launch-bound as the CPU slows") {
-  const auto ds = load_coupling_dataset(std::string(FLAME_SOURCE_DIR) + "/data/h200-coupling/coupling.json");
-  const auto r = validate_coupling(ds);
+  const auto ds = flame::model::load_coupling_dataset(std::string(FLAME_SOURCE_DIR) +
+                                                      "/data/h200-coupling/coupling.json");
+  const auto r = flame::validate::validate_coupling(ds);
   int first = -1, last = -1;
   for (const auto& c : r.cases) {
     if (c.tag != "resnet50_b64_float32") continue;
@@ -41,9 +43,9 @@ TEST_CASE("validate coupling: execution-bound profiles flip to launch-bound as t
 }
 
 TEST_CASE("validate coupling: the second run stays within its host noise") {
-  const auto ds =
-      load_coupling_dataset(std::string(FLAME_SOURCE_DIR) + "/data/h200-coupling/run2/coupling.json");
-  const auto r = validate_coupling(ds);
+  const auto ds = flame::model::load_coupling_dataset(std::string(FLAME_SOURCE_DIR) +
+                                                      "/data/h200-coupling/run2/coupling.json");
+  const auto r = flame::validate::validate_coupling(ds);
   REQUIRE(r.ours.s_gt_1.n == 104);
   // Measured 1.137 % mean, 8.33 % max: run 2's host was noisier (see docs/timeline-model.md).
   CHECK(r.ours.s_gt_1.mean_ape_pct < 1.25);
@@ -53,7 +55,8 @@ TEST_CASE("validate coupling: the second run stays within its host noise") {
 TEST_CASE("validate coupling: leave one configuration out, and the steady sweeps apart") {
   for (const char* file : {"/data/h200-coupling/coupling.json", "/data/h200-coupling/run2/coupling.json"}) {
     INFO(file);
-    const auto r = validate_coupling(load_coupling_dataset(std::string(FLAME_SOURCE_DIR) + file));
+    const auto r = flame::validate::validate_coupling(
+        flame::model::load_coupling_dataset(std::string(FLAME_SOURCE_DIR) + file));
     // The one shared cost (the machine's sync latency) comes from launch-bound references and is used
     // only by execution-bound ones, so no configuration's own data predicts it: leaving each
     // configuration out changes nothing (docs/timeline-model.md).
@@ -66,8 +69,8 @@ TEST_CASE("validate coupling: leave one configuration out, and the steady sweeps
     CHECK(r.ours_steady.s_gt_1.max_ape_pct < r.ours.s_gt_1.max_ape_pct);
   }
   // The drifting example: mobilenet_v3_small b1 at s = 3 in run 1 (halves 12.5 and 15.1 ms).
-  const auto run1 =
-      load_coupling_dataset(std::string(FLAME_SOURCE_DIR) + "/data/h200-coupling/coupling.json");
+  const auto run1 = flame::model::load_coupling_dataset(std::string(FLAME_SOURCE_DIR) +
+                                                        "/data/h200-coupling/coupling.json");
   for (const auto& c : run1.configs)
     if (c.tag == "mobilenet_v3_small_b1_float32")
       for (const auto& s : c.sweeps)

@@ -32,16 +32,17 @@ class FakeActuator : public flame::policy::Actuator {
   int applies = 0, restores = 0;
 };
 
-class ConstModel : public flame::LatencyModel {
+class ConstModel : public flame::model::LatencyModel {
  public:
-  flame::Estimate estimate(const flame::Clocks& c, const flame::Workload&) const override {
+  flame::Estimate estimate(const flame::Clocks& c, const flame::model::Workload&) const override {
     return {1e6 / c.cpu_khz + 1e4 / c.gpu_hz, 0};
   }
   std::string kind() const override { return "const"; }
 };
 
 flame::policy::Planner max_planner() {
-  return [](const flame::LatencyModel&, const flame::Workload&, const flame::ClockGrid& g, double) {
+  return [](const flame::model::LatencyModel&, const flame::model::Workload&, const flame::ClockGrid& g,
+            double) {
     flame::policy::Decision d;
     d.clocks = g.max();
     d.model_ms = 1;
@@ -72,9 +73,9 @@ TEST_CASE("bus state: clocks and calibration map as the socket's status shows th
   CHECK(m.at("gpu_hz") == 918e6);
   CHECK(m.at("emc_hz") == 2133e6);
 
-  flame::Calibrator cal;
+  flame::calibrate::Calibrator cal;
   cal.observe("resnet50", 10, 12);
-  cal.observe(flame::Calibrator::key("llm", "decode", 300), 10, 8);
+  cal.observe(flame::calibrate::Calibrator::key("llm", "decode", 300), 10, 8);
   const auto c = calibration_map(cal.states());
   REQUIRE(c.size() == 2);
   CHECK(c.at("resnet50") == Approx(cal.factor("resnet50")));

@@ -12,7 +12,7 @@ TEST_CASE("config: defaults when the file is empty") {
   CHECK(c.sysfs_root == "/");
   CHECK(c.socket_path == "/run/flame/flamed.sock");
   CHECK(c.socket_mode == 0660);
-  CHECK(c.idle_policy == flamed::IdlePolicy::Restore);
+  CHECK(c.policy.idle == flamed::IdlePolicy::Restore);
   CHECK(c.limits.max_line_bytes == 65536);
 }
 
@@ -45,16 +45,16 @@ metrics: {textfile: /tmp/flamed.prom, interval_s: 2}
   CHECK(c.sysfs_root == "/tmp/fake");
   CHECK(c.socket_group.empty());
   CHECK(c.socket_mode == 0600);
-  CHECK(c.idle_policy == flamed::IdlePolicy::Lowest);
-  CHECK(c.idle_delay_ms == 0);
-  CHECK_FALSE(c.queue_aware);
-  CHECK(parse_config("", "empty.yaml").queue_aware);
+  CHECK(c.policy.idle == flamed::IdlePolicy::Lowest);
+  CHECK(c.policy.idle_delay_ms == 0);
+  CHECK_FALSE(c.policy.queue_aware);
+  CHECK(parse_config("", "empty.yaml").policy.queue_aware);
   CHECK(c.limits.max_connections == 8);
   CHECK(c.cpu.min == 345600);
   CHECK_FALSE(c.gpu.enabled);
   CHECK(c.emc.max == 1866000000);
-  CHECK(c.recalibration.alpha == 0.5);
-  CHECK(c.recalibration.noise_z == 0);
+  CHECK(c.recalibration.calibrator.alpha == 0.5);
+  CHECK(c.recalibration.calibrator.noise_z == 0);
   CHECK(c.metrics.textfile == "/tmp/flamed.prom");
   // dump -> parse round trip keeps every value.
   const auto again = parse_config(flamed::dump_config(c), "dump");

@@ -4,11 +4,11 @@
 #include <string>
 
 #include "flame/eval/camera_workload.hpp"
-#include "flame/eval/eval_board.hpp"
 #include "flame/eval/detail/eval_run.hpp"
 #include "flame/eval/detail/max_governor.hpp"
 #include "flame/eval/detail/oracle_governor.hpp"
 #include "flame/eval/detail/ztt_governor.hpp"
+#include "flame/eval/eval_board.hpp"
 #include "flame/model/coupling_dataset.hpp"
 #include "h200_data.hpp"
 
@@ -19,7 +19,7 @@ namespace {
 
 const std::string kTag = "resnet50_b1_float32";
 
-const flame::CouplingDataset& data() {
+const flame::model::CouplingDataset& data() {
   return flame::test::h200_run2();
 }
 

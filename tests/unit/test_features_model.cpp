@@ -7,32 +7,34 @@
 #include <string>
 #include <vector>
 
-#include "flame/features/feature_model.hpp"
 #include "flame/features/detail/segment_features.hpp"
+#include "flame/features/feature_model.hpp"
 #include "flame/validate/feature_validation.hpp"
 
 using namespace flame;
+using namespace flame::model;
+using namespace flame::features;
 
 namespace {
 
-Segment call(const std::string& name, const std::string& type, double macs, double in, double out,
-             double params) {
-  Segment s;
-  s.kind = SegmentKind::Call;
+flame::model::Segment call(const std::string& name, const std::string& type, double macs, double in,
+                           double out, double params) {
+  flame::model::Segment s;
+  s.kind = flame::model::SegmentKind::Call;
   s.name = name;
   s.type = type;
-  s.features = SegmentFeatures{macs, 0, in, out, params};
+  s.features = flame::model::SegmentFeatures{macs, 0, in, out, params};
   return s;
 }
 
-Segment glue() {
-  return Segment{};
+flame::model::Segment glue() {
+  return flame::model::Segment{};
 }
 
-FeatureRow call_row(const std::string& type, const std::string& dtype, double macs, double act,
-                    double params) {
-  FeatureRow r;
-  r.kind = SegmentKind::Call;
+flame::features::FeatureRow call_row(const std::string& type, const std::string& dtype, double macs,
+                                     double act, double params) {
+  flame::features::FeatureRow r;
+  r.kind = flame::model::SegmentKind::Call;
   r.group = type;
   r.dtype = dtype;
   r.macs = macs;
@@ -48,20 +50,20 @@ std::string dataset_path(const char* rel) {
 }  // namespace
 
 TEST_CASE("features: leaf names drop indices but keep where they hang") {
-  CHECK(leaf_name("model.layers.3.self_attn.v_proj") == "v_proj");
-  CHECK(leaf_name("features.1.block.0.0") == "block.#.#");
-  CHECK(leaf_name("layer1.0.downsample.1") == "downsample.#");
-  CHECK(leaf_name("lm_head") == "lm_head");
-  CHECK(leaf_name("encoder.layers.encoder_layer_0.ln_1") == "ln_1");
-  CHECK(leaf_name("0") == "#");
-  CHECK(leaf_name("") == "");
+  CHECK(flame::features::leaf_name("model.layers.3.self_attn.v_proj") == "v_proj");
+  CHECK(flame::features::leaf_name("features.1.block.0.0") == "block.#.#");
+  CHECK(flame::features::leaf_name("layer1.0.downsample.1") == "downsample.#");
+  CHECK(flame::features::leaf_name("lm_head") == "lm_head");
+  CHECK(flame::features::leaf_name("encoder.layers.encoder_layer_0.ln_1") == "ln_1");
+  CHECK(flame::features::leaf_name("0") == "#");
+  CHECK(flame::features::leaf_name("") == "");
 }
 
 TEST_CASE("features: rows carry call features and the glue proxy of the previous call") {
-  const std::vector<Segment> segs{
+  const std::vector<flame::model::Segment> segs{
       glue(), call("model.layers.0.self_attn.v_proj", "Linear", 10, 100, 256, 1000), glue(),
       call("model.layers.0.self_attn.o_proj", "Linear", 20, 300, 400, 2000), glue()};
-  const auto rows = feature_rows({"torch.bfloat16", "decode", 4096}, segs);
+  const auto rows = flame::features::feature_rows({"torch.bfloat16", "decode", 4096}, segs);
   REQUIRE(rows.size() == 5);
   CHECK(rows[0].group == "^>v_proj|torch.bfloat16|decode");
   CHECK(rows[0].prev_bytes_out == 0);
@@ -83,7 +85,7 @@ TEST_CASE("feature model: recovers known floors, bandwidths and per-dtype MAC ra
     double t0, a, p;
   } types[] = {{"Conv2d", 3000, 0.0005, 0.0}, {"Linear", 4000, 0.0002, 0.00025}, {"ReLU", 1500, 0.0003, 0}};
   const std::map<std::string, double> mac = {{"fp32", 1.0 / 50000}, {"fp16", 1.0 / 400000}};  // ns per MAC
-  std::vector<FeatureRow> rows;
+  std::vector<flame::features::FeatureRow> rows;
   std::vector<double> y;
   std::uint64_t s = 3;
   auto rnd = [&] {
@@ -112,11 +114,11 @@ TEST_CASE("feature model: recovers known floors, bandwidths and per-dtype MAC ra
   }
   const auto probe = call_row("Linear", "fp16", 2e8, 5e5, 4e5);
   CHECK(m.predict_ns(probe) == Approx(4000 + 5e5 * 0.0002 + 4e5 * 0.00025 + 2e8 / 400000));
-  CHECK(m.level(probe) == FeatureLevel::Group);
+  CHECK(m.level(probe) == flame::features::FeatureLevel::Group);
 }
 
 TEST_CASE("feature model: rare types and out-of-range sizes use the wider fit") {
-  std::vector<FeatureRow> rows;
+  std::vector<flame::features::FeatureRow> rows;
   std::vector<double> y;
   for (int i = 1; i <= 20; ++i) {
     rows.push_back(call_row("Conv2d", "fp32", 1e6 * i, 1e4 * i, 0));
@@ -126,10 +128,10 @@ TEST_CASE("feature model: rare types and out-of-range sizes use the wider fit") 
   y.push_back(9000);
   const auto m = fit_feature_model(rows, y);
   CHECK(m.call_groups().count("Rare") == 0);
-  CHECK(m.level(call_row("Rare", "fp32", 0, 5e4, 0)) == FeatureLevel::Pooled);
-  CHECK(m.level(call_row("Conv2d", "fp32", 1e6, 1e5, 0)) == FeatureLevel::Group);
+  CHECK(m.level(call_row("Rare", "fp32", 0, 5e4, 0)) == flame::features::FeatureLevel::Pooled);
+  CHECK(m.level(call_row("Conv2d", "fp32", 1e6, 1e5, 0)) == flame::features::FeatureLevel::Group);
   // Conv2d saw activations of 1e4..2e5 bytes: 1e7 is far beyond, so the pooled fit answers.
-  CHECK(m.level(call_row("Conv2d", "fp32", 1e9, 1e7, 0)) == FeatureLevel::Pooled);
+  CHECK(m.level(call_row("Conv2d", "fp32", 1e9, 1e7, 0)) == flame::features::FeatureLevel::Pooled);
   // A dtype never seen with MACs borrows the slowest known rate.
   CHECK(m.predict_ns(call_row("Conv2d", "bf16", 1e6, 1e5, 0)) ==
         Approx(m.predict_ns(call_row("Conv2d", "fp32", 1e6, 1e5, 0))));
@@ -137,8 +139,8 @@ TEST_CASE("feature model: rare types and out-of-range sizes use the wider fit") 
 }
 
 TEST_CASE("validate features: leave one configuration out on run 2 (with MACs)") {
-  const auto ds = load_coupling_dataset(dataset_path("run2/coupling.json"));
-  const auto r = validate_features(ds);
+  const auto ds = flame::model::load_coupling_dataset(dataset_path("run2/coupling.json"));
+  const auto r = flame::validate::validate_features(ds);
   REQUIRE(r.has_macs);
   REQUIRE(r.cases.size() == 26);
   // Measured (docs/feature-model.md): held-out total GPU 11.8 % mean / 56.4 % max, per-segment
@@ -161,8 +163,8 @@ TEST_CASE("validate features: leave one configuration out on run 2 (with MACs)")
 }
 
 TEST_CASE("validate features: run 1 has no MACs and says so; bytes alone do worse") {
-  const auto ds = load_coupling_dataset(dataset_path("coupling.json"));
-  const auto r = validate_features(ds);
+  const auto ds = flame::model::load_coupling_dataset(dataset_path("coupling.json"));
+  const auto r = flame::validate::validate_features(ds);
   CHECK_FALSE(r.has_macs);
   CHECK_FALSE(r.in_sample.uses_macs());
   REQUIRE(r.cases.size() == 18);

@@ -7,7 +7,7 @@
 
 #include "flame/fit/nnls.hpp"
 
-using flame::solve_nnls;
+using flame::fit::solve_nnls;
 
 namespace {
 
@@ -92,6 +92,6 @@ TEST_CASE("nnls: mismatched or non-finite input is rejected") {
   Eigen::MatrixXd a = Eigen::MatrixXd::Ones(3, 2);
   a(1, 1) = std::numeric_limits<double>::quiet_NaN();
   CHECK_THROWS_AS(solve_nnls(a, Eigen::VectorXd::Ones(3)), std::invalid_argument);
-  CHECK_THROWS_AS(flame::solve_nnls_normal(Eigen::MatrixXd::Ones(3, 3), Eigen::VectorXd::Ones(2)),
+  CHECK_THROWS_AS(flame::fit::solve_nnls_normal(Eigen::MatrixXd::Ones(3, 3), Eigen::VectorXd::Ones(2)),
                   std::invalid_argument);
 }

@@ -95,9 +95,9 @@ class FakeBoard : public flame::policy::Actuator {
   flame::Clocks current_{};
 };
 
-class FixedModel : public flame::LatencyModel {
+class FixedModel : public flame::model::LatencyModel {
  public:
-  flame::Estimate estimate(const flame::Clocks& c, const flame::Workload&) const override {
+  flame::Estimate estimate(const flame::Clocks& c, const flame::model::Workload&) const override {
     return {c.gpu_hz >= 9e8 ? 5.0 : 12.0, 10.0};
   }
   std::string kind() const override { return "fixed"; }
@@ -122,7 +122,7 @@ class InProcessDaemon {
   }
 
  private:
-  static flame::policy::Decision plan(const flame::LatencyModel& m, const flame::Workload& w,
+  static flame::policy::Decision plan(const flame::model::LatencyModel& m, const flame::model::Workload& w,
                                       const flame::ClockGrid& g, double target_ms) {
     flame::Clocks c{g.cpu_khz.front(), 0, g.gpu_hz.front(), g.emc_hz.front()};
     if (m.estimate(c, w).latency_ms > target_ms) c = g.max();

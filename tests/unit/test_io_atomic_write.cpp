@@ -17,8 +17,8 @@
 #include "flame/sim/fake_tree.hpp"
 
 namespace fs = std::filesystem;
-using flame::AtomicWriteError;
-using flame::AtomicWriteStep;
+using flame::io::AtomicWriteError;
+using flame::io::AtomicWriteStep;
 
 namespace {
 
@@ -39,9 +39,9 @@ std::vector<std::string> leftovers(const fs::path& dir, const fs::path& target) 
 
 // Runs the write, expects the step's error naming the target, and returns it.
 AtomicWriteError failure(const fs::path& target, const std::string& content, AtomicWriteStep step,
-                         const flame::FileCalls& calls = flame::posix_file_calls()) {
+                         const flame::io::FileCalls& calls = flame::io::posix_file_calls()) {
   try {
-    flame::write_file_atomically(target, content, flame::Durability::Durable, calls);
+    flame::io::write_file_atomically(target, content, flame::io::Durability::Durable, calls);
   } catch (const AtomicWriteError& e) {
     CHECK(e.step() == step);
     CHECK(e.target() == target);
@@ -102,14 +102,14 @@ TEST_CASE("atomic write: creates and replaces a file, mode 0644, no temporary fi
   flame::sim::FakeTree dir;
   const fs::path target = fs::path(dir.root()) / "state.json";
   const mode_t old_mask = ::umask(077);  // flamed's UMask: the file is still readable by others
-  flame::write_file_atomically(target, "first\n");
+  flame::io::write_file_atomically(target, "first\n");
   ::umask(old_mask);
   CHECK(slurp(target) == "first\n");
   CHECK((fs::status(target).permissions() & fs::perms::all) ==
         (fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read));
-  flame::write_file_atomically(target, std::string(100000, 'x'));
+  flame::io::write_file_atomically(target, std::string(100000, 'x'));
   CHECK(slurp(target) == std::string(100000, 'x'));
-  flame::write_file_atomically(target, "");
+  flame::io::write_file_atomically(target, "");
   CHECK(slurp(target).empty());
   CHECK(leftovers(dir.root(), target).empty());
 }
@@ -118,7 +118,7 @@ TEST_CASE("atomic write: a relative target is written in the working directory",
   flame::sim::FakeTree dir;
   const fs::path cwd = fs::current_path();
   fs::current_path(dir.root());
-  flame::write_file_atomically("plain.txt", "here\n");
+  flame::io::write_file_atomically("plain.txt", "here\n");
   fs::current_path(cwd);
   CHECK(slurp(fs::path(dir.root()) / "plain.txt") == "here\n");
 }
@@ -157,7 +157,7 @@ TEST_CASE("atomic write: writing fails (file size limit)", "[io][atomic]") {
 
 TEST_CASE("atomic write: fsync or close of the file fails", "[io][atomic]") {
   const OldFile old;
-  flame::FileCalls calls = flame::posix_file_calls();
+  flame::io::FileCalls calls = flame::io::posix_file_calls();
   AtomicWriteStep step{};
   SECTION("fsync") {
     calls.fsync = fail_eio;
@@ -183,7 +183,7 @@ TEST_CASE("atomic write: the rename fails (the target is a directory)", "[io][at
 TEST_CASE("atomic write: fsync of the directory fails after the rename", "[io][atomic]") {
   const OldFile old;
   const fs::path& target = old.target;
-  flame::FileCalls calls = flame::posix_file_calls();
+  flame::io::FileCalls calls = flame::io::posix_file_calls();
   calls.sync_directory = fail_eio_dir;
   const AtomicWriteError e = failure(target, "new\n", AtomicWriteStep::SyncDirectory, calls);
   CHECK_THAT(e.what(), Catch::Contains("may not survive a crash"));
@@ -199,7 +199,7 @@ TEST_CASE("atomic write: through a symbolic link the linked file is replaced", "
   std::ofstream(real) << "old\n";
   const fs::path link = fs::path(dir.root()) / "model.yaml";
   fs::create_symlink("v2/model.yaml", link);
-  flame::write_file_atomically(link, "new\n");
+  flame::io::write_file_atomically(link, "new\n");
   CHECK(fs::is_symlink(link));
   CHECK(slurp(real) == "new\n");
   CHECK(leftovers(real.parent_path(), real).empty());
@@ -207,10 +207,10 @@ TEST_CASE("atomic write: through a symbolic link the linked file is replaced", "
 
 TEST_CASE("atomic write: visible-only replaces the file without any fsync", "[io][atomic]") {
   const OldFile old;
-  flame::FileCalls calls = flame::posix_file_calls();
+  flame::io::FileCalls calls = flame::io::posix_file_calls();
   calls.fsync = fail_eio;  // either fsync would now fail the write
   calls.sync_directory = fail_eio_dir;
-  flame::write_file_atomically(old.target, "new\n", flame::Durability::VisibleOnly, calls);
+  flame::io::write_file_atomically(old.target, "new\n", flame::io::Durability::VisibleOnly, calls);
   CHECK(slurp(old.target) == "new\n");
   CHECK(leftovers(old.dir.root(), old.target).empty());
   failure(old.target, "newer\n", AtomicWriteStep::SyncFile, calls);  // Durable does fsync

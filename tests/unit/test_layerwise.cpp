@@ -9,6 +9,7 @@
 #include "flame/validate/layerwise_recovery.hpp"
 
 using namespace flame;
+using namespace flame::model;
 
 namespace {
 ClockGrid orin_nano_super_grid() {
@@ -24,7 +25,7 @@ TEST_CASE("segment curves: fits recover known host and device curves from noisy 
   const double gwork = 20000 * 1.02e9;
   std::mt19937_64 rng(3);
   std::normal_distribution<double> n(0, 0.01);
-  std::vector<CurveSample> cs, gs;
+  std::vector<flame::model::CurveSample> cs, gs;
   for (double f : {115200.0, 499200.0, 1036800.0, 1728000.0})
     for (size_t e = 0; e < emc.size(); ++e)
       for (double g : {306e6, 612e6, 1020e6}) {
@@ -46,16 +47,16 @@ TEST_CASE("segment curves: fits recover known host and device curves from noisy 
 }
 
 TEST_CASE("segment curves: one clock only cannot split fixed from scaling time") {
-  std::vector<CurveSample> cs{{{1e6, 0, 1e9, 2e9}, 500}, {{1e6, 0, 5e8, 2e9}, 500}};
+  std::vector<flame::model::CurveSample> cs{{{1e6, 0, 1e9, 2e9}, 500}, {{1e6, 0, 5e8, 2e9}, 500}};
   const auto c = fit_cpu_curve(cs);
   CHECK(c.fixed_ns == 0);
   CHECK(c.at(5e5, 2e9) == Approx(1000));
-  CHECK_THROWS(fit_cpu_curve({}));
+  CHECK_THROWS(flame::model::fit_cpu_curve({}));
 }
 
 TEST_CASE("layer-wise plan: covers every EMC level and both ends of CPU and GPU, deterministically") {
   const auto grid = orin_nano_super_grid();
-  const auto plan = plan_layerwise(grid, 12, 7);
+  const auto plan = flame::model::plan_layerwise(grid, 12, 7);
   REQUIRE(plan.size() == 12);
   std::set<double> emc, cpu, gpu;
   std::set<Clocks> unique(plan.begin(), plan.end());
@@ -67,19 +68,20 @@ TEST_CASE("layer-wise plan: covers every EMC level and both ends of CPU and GPU,
   CHECK(gpu.count(grid.gpu_hz.front()));
   CHECK(gpu.count(grid.gpu_hz.back()));
   CHECK(cpu.size() >= 5);
-  CHECK(plan == plan_layerwise(grid, 12, 7));
-  CHECK(plan != plan_layerwise(grid, 12, 8));
-  CHECK_THROWS_WITH(plan_layerwise(grid, 3, 1), Catch::Contains("needs at least 4"));
+  CHECK(plan == flame::model::plan_layerwise(grid, 12, 7));
+  CHECK(plan != flame::model::plan_layerwise(grid, 12, 8));
+  CHECK_THROWS_WITH(flame::model::plan_layerwise(grid, 3, 1), Catch::Contains("needs at least 4"));
   // A budget beyond the grid is capped at the grid.
   ClockGrid tiny{{1e6, 2e6}, {}, {1e9}, {2e9}};
-  CHECK(plan_layerwise(tiny, 50, 1).size() == 2);
+  CHECK(flame::model::plan_layerwise(tiny, 50, 1).size() == 2);
 }
 
 TEST_CASE("layer-wise model: predicts a phase transition the fitted curves alone cannot") {
   // Two segments: host work that scales with CPU, device work that scales with GPU.
-  std::vector<CpuCurve> cpu{{0, 1e6 * 1000}, {0, 1e6 * 1000}};                    // 1000 ns each at 1 GHz
-  std::vector<GpuCurve> gpu{{{2e9}, {0}, 1e9 * 1500}, {{2e9}, {0}, 1e9 * 1500}};  // 1500 ns at 1 GHz
-  const LayerwiseModel m({"a", "b"}, cpu, gpu, {});
+  std::vector<flame::model::CpuCurve> cpu{{0, 1e6 * 1000}, {0, 1e6 * 1000}};  // 1000 ns each at 1 GHz
+  std::vector<flame::model::GpuCurve> gpu{{{2e9}, {0}, 1e9 * 1500},
+                                          {{2e9}, {0}, 1e9 * 1500}};  // 1500 ns at 1 GHz
+  const flame::model::LayerwiseModel m({"a", "b"}, cpu, gpu, {});
   // Fast CPU: execution-bound, 1000 + 1500 + 1500.
   CHECK(m.latency_ns({1e6, 0, 1e9, 2e9}) == Approx(4000));
   // Slow CPU (4x): launch-bound, the GPU waits: 4000 + 4000 + 1500.
@@ -89,10 +91,10 @@ TEST_CASE("layer-wise model: predicts a phase transition the fitted curves alone
 
 TEST_CASE("layer-wise model: a segment without device work does not wait for the host") {
   // Host 1000 / 3000 / 1000 ns, device 500 / 0 / 500 ns at 1 GHz, two EMC levels.
-  std::vector<CpuCurve> cpu{{0, 1e6 * 1000}, {0, 1e6 * 3000}, {0, 1e6 * 1000}};
-  std::vector<GpuCurve> gpu{
+  std::vector<flame::model::CpuCurve> cpu{{0, 1e6 * 1000}, {0, 1e6 * 3000}, {0, 1e6 * 1000}};
+  std::vector<flame::model::GpuCurve> gpu{
       {{1e9, 2e9}, {100, 0}, 1e9 * 500}, {{1e9, 2e9}, {0, 0}, 0}, {{1e9, 2e9}, {100, 0}, 1e9 * 500}};
-  const LayerwiseModel m({}, cpu, gpu, {});
+  const flame::model::LayerwiseModel m({}, cpu, gpu, {});
   // At EMC 2 GHz: the host ends at 5000; the device runs 1000-1500 and 5000-5500.
   CHECK(m.latency_ns({1e6, 0, 1e9, 2e9}) == Approx(5500));
   CHECK(m.latency_ns({1e6, 0, 1e9, 2e9}) == Approx(m.simulate({1e6, 0, 1e9, 2e9}).e2e_ns).epsilon(1e-12));
@@ -101,14 +103,14 @@ TEST_CASE("layer-wise model: a segment without device work does not wait for the
   // Between the levels the memory part is interpolated in 1/f (1.5 GHz: a third of the way).
   CHECK(m.latency_ns({1e6, 0, 1e9, 1.5e9}) == Approx(m.simulate({1e6, 0, 1e9, 1.5e9}).e2e_ns).epsilon(1e-12));
   // A device-heavy stretch: the device backlog carries over the host-only segment.
-  std::vector<GpuCurve> heavy{
+  std::vector<flame::model::GpuCurve> heavy{
       {{1e9, 2e9}, {0, 0}, 1e9 * 6000}, {{1e9, 2e9}, {0, 0}, 0}, {{1e9, 2e9}, {0, 0}, 1e9 * 500}};
-  const LayerwiseModel h({}, cpu, heavy, {});
+  const flame::model::LayerwiseModel h({}, cpu, heavy, {});
   CHECK(h.latency_ns({1e6, 0, 1e9, 2e9}) == Approx(1000 + 6000 + 500));
 }
 
 TEST_CASE("layer-wise model: refuses negative or non-finite curve coefficients") {
-  const std::vector<GpuCurve> gpu{{{2e9}, {0}, 1e9}};
+  const std::vector<flame::model::GpuCurve> gpu{{{2e9}, {0}, 1e9}};
   CHECK_THROWS_WITH(LayerwiseModel({}, {{-1, 1e6}}, gpu, {}), Catch::Contains("segment 0 has a negative"));
   CHECK_THROWS_WITH(LayerwiseModel({}, {{0, 1e6}}, {{{2e9}, {std::nan("")}, 1e9}}, {}),
                     Catch::Contains("non-finite"));
@@ -116,12 +118,12 @@ TEST_CASE("layer-wise model: refuses negative or non-finite curve coefficients")
 }
 
 TEST_CASE("layer-wise recovery on a real configuration stays accurate and beats the 1/f and sum baselines") {
-  const auto ds =
-      load_coupling_dataset(std::string(FLAME_SOURCE_DIR) + "/data/h200-coupling/run2/coupling.json");
+  const auto ds = flame::model::load_coupling_dataset(std::string(FLAME_SOURCE_DIR) +
+                                                      "/data/h200-coupling/run2/coupling.json");
   const auto grid = orin_nano_super_grid();
   for (const auto& config : ds.configs) {
     if (config.tag != "resnet50_b32_float32" && config.tag != "qwen2-0.5b_decode_ctx2048_bfloat16") continue;
-    RecoveryOptions o;
+    flame::validate::RecoveryOptions o;
     o.budget = 12;
     const auto r = recover_layerwise(config, grid, o);
     INFO(config.tag << " mean " << r.timeline.mean_ape_pct << " max " << r.timeline.max_ape_pct);
@@ -137,20 +139,21 @@ TEST_CASE("layer-wise recovery on a real configuration stays accurate and beats 
 }
 
 TEST_CASE("layer-wise model: the fast path equals the full timeline at every grid point") {
-  const auto ds = load_coupling_dataset(std::string(FLAME_SOURCE_DIR) + "/data/h200-coupling/coupling.json");
+  const auto ds = flame::model::load_coupling_dataset(std::string(FLAME_SOURCE_DIR) +
+                                                      "/data/h200-coupling/coupling.json");
   const auto grid = orin_nano_super_grid();
-  RecoveryOptions o;
+  flame::validate::RecoveryOptions o;
   // Fit a real model through the recovery pipeline, then compare both evaluation paths.
-  std::vector<ProfiledPoint> points;
-  for (const auto& c : plan_layerwise(grid, 8, 3)) {
-    ProfiledPoint p;
+  std::vector<flame::model::ProfiledPoint> points;
+  for (const auto& c : flame::model::plan_layerwise(grid, 8, 3)) {
+    flame::model::ProfiledPoint p;
     p.clocks = c;
     for (const auto& s : ds.configs[2].profile.segments) {
       p.run.cpu_ns.push_back(s.cpu_ns * 1.7e6 / c.cpu_khz);
       p.run.gpu_ns.push_back(s.gpu_ns * (0.5 + 1.02e9 / c.gpu_hz) * (1 + 3199e6 / c.emc_hz) / 3);
     }
     p.run.e2e_median_ns = 1.05 * std::max(p.run.cpu_ns.size() * 1.0, 1.0) +
-                          simulate_timeline(p.run.cpu_ns, p.run.gpu_ns, {}).e2e_ns;
+                          flame::model::simulate_timeline(p.run.cpu_ns, p.run.gpu_ns, {}).e2e_ns;
     p.run.sync_ns = 20000;
     points.push_back(p);
   }

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "flame/board/description_grid.hpp"
+#include "flame/fit/error_stats.hpp"
 #include "flame/fit/median.hpp"
 #include "flame/model/coupling_dataset.hpp"
 #include "flame/model/layerwise_plan.hpp"
@@ -12,11 +13,12 @@
 #include "flame/profile/profile_fit.hpp"
 #include "flame/profile/profile_plan.hpp"
 #include "flame/search/greedy_search.hpp"
-#include "flame/fit/error_stats.hpp"
 #include "flame/validate/layerwise_recovery.hpp"
 #include "layerwise_test_support.hpp"
 
 using namespace flame;
+using namespace flame::model;
+using flame::validate::RecoveryOptions;
 using layerwise_test::error_of;
 using layerwise_test::orin;
 using layerwise_test::replaced;
@@ -24,8 +26,8 @@ using layerwise_test::replaced;
 namespace {
 
 // Two segments: a host-heavy one and a device-heavy one whose device time is mostly memory.
-LayerwiseModel two_segments(const ClockGrid& g) {
-  GpuCurve light, heavy;
+flame::model::LayerwiseModel two_segments(const ClockGrid& g) {
+  flame::model::GpuCurve light, heavy;
   light.emc_hz = heavy.emc_hz = g.emc_hz;
   for (double e : g.emc_hz) {
     light.memory_ns.push_back(1000.0 * 3199e6 / e);
@@ -33,7 +35,7 @@ LayerwiseModel two_segments(const ClockGrid& g) {
   }
   light.work_ns_hz = 2000.0 * 1.02e9;
   heavy.work_ns_hz = 300000.0 * 1.02e9;
-  TimelineCosts costs;
+  flame::model::TimelineCosts costs;
   costs.sync_latency_ns = 20000;
   return LayerwiseModel({"host", "device"}, {{5000, 300000.0 * 1.728e6}, {2000, 20000.0 * 1.728e6}},
                         {light, heavy}, costs);
@@ -47,23 +49,24 @@ double dram_heavy_power_w(const Clocks& c, const ClockGrid& g) {
 }
 
 // A power law in the fit's own form (busy_power.hpp), each side's busy share from `m`: W.
-double in_form_power_w(const LayerwiseModel& m, const Clocks& c, const ClockGrid& g) {
+double in_form_power_w(const flame::model::LayerwiseModel& m, const Clocks& c, const ClockGrid& g) {
   const double xc = c.cpu_khz / g.cpu_khz.back(), xg = c.gpu_hz / g.gpu_hz.back(),
                xe = c.emc_hz / g.emc_hz.back();
   const Busy b = m.busy(c);
   const double xc3 = xc * xc * xc, xg3 = xg * xg * xg;  // voltage proportional to the clock
-  return 1.2 + 0.4 * xc3 + 0.9 * xc3 * b.host + 0.3 * xg3 + 2.0 * xg3 * b.device + 0.5 * xe + 0.9 * xe * b.memory;
+  return 1.2 + 0.4 * xc3 + 0.9 * xc3 * b.host + 0.3 * xg3 + 2.0 * xg3 * b.device + 0.5 * xe +
+         0.9 * xe * b.memory;
 }
 
 // Noise-free profiles of `m` at the layer-wise plan, with power from `power` (1 % deterministic
 // wobble so the fit is not handed exact values).
 template <typename Power>
-std::vector<ProfiledPoint> profiles(const LayerwiseModel& m, const ClockGrid& g, size_t budget,
-                                    Power&& power) {
-  std::vector<ProfiledPoint> out;
+std::vector<flame::model::ProfiledPoint> profiles(const flame::model::LayerwiseModel& m, const ClockGrid& g,
+                                                  size_t budget, Power&& power) {
+  std::vector<flame::model::ProfiledPoint> out;
   int i = 0;
-  for (const Clocks& c : plan_layerwise(g, budget, 1)) {
-    ProfiledPoint p;
+  for (const Clocks& c : flame::model::plan_layerwise(g, budget, 1)) {
+    flame::model::ProfiledPoint p;
     p.clocks = c;
     for (size_t s = 0; s < m.segments(); ++s) {
       p.run.cpu_ns.push_back(m.cpu_curves()[s].at(c.cpu_khz, c.emc_hz));
@@ -87,7 +90,7 @@ std::string fitted_yaml(const ClockGrid& g) {
 
 // The same model with power in the grid model's log-linear form, as `flame profile` wrote it before
 // the busy form (model files version 2).
-LayerwiseModel with_grid_form_power(const ClockGrid& g) {
+flame::model::LayerwiseModel with_grid_form_power(const ClockGrid& g) {
   const auto truth = two_segments(g);
   const auto points = profiles(truth, g, 12, [&](const Clocks& c) { return dram_heavy_power_w(c, g); });
   const auto m = fit_layerwise(points, g.emc_hz, truth.names());
@@ -121,12 +124,13 @@ TEST_CASE("layer-wise power: a known power law is recovered from 12 of 528 combi
     const Clocks c = g.at(k);
     const Estimate e = m.estimate(c);
     CHECK(e.latency_ms * 1e6 == Approx(m.latency_ns(c)));
-    ape.push_back(ape_pct(e.power_w, in_form_power_w(latency_only, c, g)));
+    ape.push_back(flame::fit::ape_pct(e.power_w, in_form_power_w(latency_only, c, g)));
   }
-  const auto s = summarize_ape(ape);
-  INFO("median " << median(ape) << " %, p95 " << s.p95_ape_pct << " %, max " << s.max_ape_pct << " %");
+  const auto s = flame::fit::summarize_ape(ape);
+  INFO("median " << flame::fit::median(ape) << " %, p95 " << s.p95_ape_pct << " %, max " << s.max_ape_pct
+                 << " %");
   // The samples carry a +-1 % wobble; a dozen of them pin 7 weights to about that.
-  CHECK(median(ape) < 1.5);
+  CHECK(flame::fit::median(ape) < 1.5);
   CHECK(s.p95_ape_pct < 4.0);
   // Without power samples there is no power model, and the estimate says so with 0 W.
   points = profiles(truth, g, 12, [](const Clocks&) { return 1.0; });
@@ -138,7 +142,8 @@ TEST_CASE("layer-wise power: a known power law is recovered from 12 of 528 combi
 
 TEST_CASE("layer-wise power: the synthetic board's power truth is recovered by `model synth`'s fit",
           "[layerwise][power]") {
-  const auto ds = load_coupling_dataset(std::string(FLAME_SOURCE_DIR) + "/data/h200-coupling/coupling.json");
+  const auto ds = flame::model::load_coupling_dataset(std::string(FLAME_SOURCE_DIR) +
+                                                      "/data/h200-coupling/coupling.json");
   const auto g = orin();
   const auto r = recover_layerwise(ds.configs[0], g, RecoveryOptions{});
   INFO(ds.configs[0].tag << ": median " << r.power_median_ape_pct << " %, p95 " << r.power.p95_ape_pct
@@ -151,11 +156,12 @@ TEST_CASE("layer-wise power: the synthetic board's power truth is recovered by `
   std::vector<double> samples, flat;
   for (const auto& p : synthetic_profiles(ds.configs[0], g, RecoveryOptions{})) samples.push_back(*p.power_w);
   for (size_t k = 0; k < g.size(); ++k)
-    flat.push_back(ape_pct(median(samples), synthetic_power_w(ds.configs[0], g, g.at(k), {})));
-  CHECK(r.power_median_ape_pct < 0.7 * median(flat));
+    flat.push_back(flame::fit::ape_pct(flame::fit::median(samples),
+                                       flame::validate::synthetic_power_w(ds.configs[0], g, g.at(k), {})));
+  CHECK(r.power_median_ape_pct < 0.7 * flame::fit::median(flat));
   // The truth moves with the clocks (it is not a constant the fit could trivially match).
-  const double lo = synthetic_power_w(ds.configs[0], g, g.at(0), {}),
-               hi = synthetic_power_w(ds.configs[0], g, g.max(), {});
+  const double lo = flame::validate::synthetic_power_w(ds.configs[0], g, g.at(0), {}),
+               hi = flame::validate::synthetic_power_w(ds.configs[0], g, g.max(), {});
   CHECK(hi > 1.5 * lo);
 }
 
@@ -163,8 +169,8 @@ TEST_CASE("layer-wise power: the model file round-trips the power model", "[laye
   const auto g = orin();
   const std::string yaml = fitted_yaml(g);
   CHECK_THAT(yaml, Catch::Contains("power:"));
-  const auto loaded = parse_model_file(yaml, "m.yaml");
-  const auto* lw = dynamic_cast<const LayerwiseLatencyModel*>(loaded.model.get());
+  const auto loaded = flame::model::parse_model_file(yaml, "m.yaml");
+  const auto* lw = dynamic_cast<const flame::model::LayerwiseLatencyModel*>(loaded.model.get());
   REQUIRE(lw);
   REQUIRE(lw->layerwise().power());
   const auto original = fit_layerwise(
@@ -192,8 +198,8 @@ emc_hz: [665600000, 2133000000, 3199000000]
 segments:
   - {name: conv1, cpu: [5000, 1.0e11], gpu: {work_ns_hz: 2.0e14, memory_ns: [59373, 30847, 22852]}}
 )";
-  const auto loaded = parse_model_file(old, "old.yaml");
-  const auto* lw = dynamic_cast<const LayerwiseLatencyModel*>(loaded.model.get());
+  const auto loaded = flame::model::parse_model_file(old, "old.yaml");
+  const auto* lw = dynamic_cast<const flame::model::LayerwiseLatencyModel*>(loaded.model.get());
   REQUIRE(lw);
   CHECK_FALSE(lw->layerwise().power());
   const auto g = orin();
@@ -202,7 +208,7 @@ segments:
   CHECK(e.latency_ms > 0);
   // The proxy: lower clocks at the same latency rank lower.
   Estimate same = e;
-  CHECK(comparable_energy(g.at(0), same, g) < comparable_energy(g.max(), e, g));
+  CHECK(flame::search::comparable_energy(g.at(0), same, g) < flame::search::comparable_energy(g.max(), e, g));
   // A version this build does not know is refused, naming it.
   CHECK_THAT(error_of(replaced(old, "version: 1", "version: 7")),
              Catch::Contains("version 7 is not supported"));
@@ -228,9 +234,9 @@ TEST_CASE("layer-wise power: with fitted power the search picks a lower-energy p
   for (double k : {1.3, 1.6, 2.0, 2.5}) {
     INFO("deadline " << k << " x the fastest");
     const double target = fastest * k;
-    const auto a = greedy_search(
+    const auto a = flame::search::greedy_search(
         g, [&](const Clocks& c) { return with_power.estimate(c); }, target);
-    const auto b = greedy_search(
+    const auto b = flame::search::greedy_search(
         g, [&](const Clocks& c) { return proxy_only.estimate(c); }, target);
     REQUIRE(a.feasible);
     REQUIRE(b.feasible);
@@ -246,10 +252,10 @@ TEST_CASE("layer-wise power: a file with the grid power form (version 2) loads a
           "[layerwise][power]") {
   const auto g = orin();
   const auto m = with_grid_form_power(g);
-  const std::string yaml = replaced(layerwise_to_yaml(m, "toy", "orin-nano-8gb-super", "a test"), "version: 3",
-                                    "version: 2");
+  const std::string yaml =
+      replaced(layerwise_to_yaml(m, "toy", "orin-nano-8gb-super", "a test"), "version: 3", "version: 2");
   CHECK_THAT(yaml, Catch::Contains("log_terms:"));
-  const auto loaded = parse_model_file(yaml, "m.yaml");
+  const auto loaded = flame::model::parse_model_file(yaml, "m.yaml");
   for (size_t k = 0; k < g.size(); k += 53) {
     const Clocks c = g.at(k);
     CHECK(loaded.model->estimate(c, {}).power_w == Approx(m.estimate(c).power_w).epsilon(1e-6));
@@ -265,11 +271,11 @@ TEST_CASE("layer-wise power: a corrupt power section is refused with file:line:c
              Catch::Matches("m\\.yaml:\\d+:\\d+: power: missing 'terms'"));
   CHECK_THAT(error_of(replaced(busy, "    one:", "    cpu^9:")),
              Catch::Matches("m\\.yaml:\\d+:\\d+: power\\.terms: unknown power term 'cpu\\^9'.*"));
-  CHECK_THAT(error_of(replaced(busy, "    one: ", "    one: -")),
-             Catch::Contains("power.terms.one: -"));
+  CHECK_THAT(error_of(replaced(busy, "    one: ", "    one: -")), Catch::Contains("power.terms.one: -"));
   CHECK_THAT(error_of(replaced(busy, "  terms:", "  terms: [1, 2]\n  x:")),
              Catch::Contains("power.terms: expected a mapping of term: weight"));
-  const std::string yaml = layerwise_to_yaml(with_grid_form_power(orin()), "toy", "orin-nano-8gb-super", "a test");
+  const std::string yaml =
+      layerwise_to_yaml(with_grid_form_power(orin()), "toy", "orin-nano-8gb-super", "a test");
   CHECK(error_of(yaml).empty());
   CHECK_THAT(error_of(replaced(yaml, "  reference:", "  referenz:")),
              Catch::Matches("m\\.yaml:\\d+:\\d+: power: missing 'reference'"));
@@ -319,7 +325,7 @@ TEST_CASE("profile fit: rail power samples become the model's power, with its he
   const std::string text = model_file_text(f, h, "orin-nano-8gb-super");
   CHECK_THAT(text, Catch::Contains("Power: leave-one-out error mean"));
   const Clocks c{806400, 0, 612e6, 2133e6};
-  CHECK(parse_model_file(text, "x.yaml").model->estimate(c, {}).power_w ==
+  CHECK(flame::model::parse_model_file(text, "x.yaml").model->estimate(c, {}).power_w ==
         Approx(f.model.estimate(c).power_w).epsilon(1e-6));
   // One combination without a rail sample (or a reading of 0): no power model, said in the file.
   steps[3].power_mw = 0.0;

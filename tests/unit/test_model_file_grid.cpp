@@ -39,8 +39,8 @@ grid::GridModel sample_model() {
 
 std::string error_of(const std::string& yaml) {
   try {
-    parse_model_file(yaml, "m.yaml");
-  } catch (const ModelFileError& e) {
+    flame::model::parse_model_file(yaml, "m.yaml");
+  } catch (const flame::model::ModelFileError& e) {
     return e.what();
   }
   return "";
@@ -56,12 +56,12 @@ std::string replaced(std::string s, const std::string& from, const std::string& 
 
 TEST_CASE("model file (grid): written and read back, it predicts the same") {
   const auto m = sample_model();
-  const std::string yaml = grid_to_yaml(m, "tx2", "tx2-flexibo", "a test");
-  const LoadedModel loaded = parse_model_file(yaml, "m.yaml");
+  const std::string yaml = flame::model::grid_to_yaml(m, "tx2", "tx2-flexibo", "a test");
+  const flame::model::LoadedModel loaded = flame::model::parse_model_file(yaml, "m.yaml");
   CHECK(loaded.kind == "grid");
   CHECK(loaded.name == "tx2");
   CHECK(loaded.board == "tx2-flexibo");
-  const auto* g = dynamic_cast<const GridLatencyModel*>(loaded.model.get());
+  const auto* g = dynamic_cast<const flame::model::GridLatencyModel*>(loaded.model.get());
   REQUIRE(g);
   CHECK(g->grid().budget == 32);
   CHECK(g->grid().series.front().residual_sigma == Approx(0.03));
@@ -74,7 +74,7 @@ TEST_CASE("model file (grid): written and read back, it predicts the same") {
 }
 
 TEST_CASE("model file (grid): malformed files name file:line:column") {
-  const std::string yaml = grid_to_yaml(sample_model(), "tx2", "", "");
+  const std::string yaml = flame::model::grid_to_yaml(sample_model(), "tx2", "", "");
   CHECK(error_of(replaced(yaml, "gpu_ms: 50", "gpu_ms: fast")) ==
         "m.yaml:22:15: series[0].latency.gpu_ms: 'fast' is not a number");
   CHECK(error_of(replaced(yaml, "launch_cores: [2, 1.3, 1]", "launch_cores: [2, 1]"))

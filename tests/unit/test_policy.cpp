@@ -41,9 +41,9 @@ class FakeActuator : public Actuator {
   bool refuse = false;  // every write fails, as on a sysfs node that turned into a directory
 };
 
-class TwoSidedModel : public flame::LatencyModel {
+class TwoSidedModel : public flame::model::LatencyModel {
  public:
-  flame::Estimate estimate(const flame::Clocks& c, const flame::Workload& w) const override {
+  flame::Estimate estimate(const flame::Clocks& c, const flame::model::Workload& w) const override {
     return {1e4 / c.cpu_khz + 2e3 / c.gpu_hz + 10.0 / c.emc_hz + w.ctx * 0.001,
             c.cpu_khz / 1000 + c.gpu_hz / 100};
   }
@@ -54,8 +54,8 @@ class TwoSidedModel : public flame::LatencyModel {
 // point; here an exhaustive scan (the same contract) keeps the test independent of the search.
 struct CountingPlanner {
   int* calls;
-  Decision operator()(const flame::LatencyModel& m, const flame::Workload& w, const flame::ClockGrid& g,
-                      double target) const {
+  Decision operator()(const flame::model::LatencyModel& m, const flame::model::Workload& w,
+                      const flame::ClockGrid& g, double target) const {
     ++*calls;
     Decision best;
     double best_e = 1e300;
@@ -139,7 +139,7 @@ TEST_CASE("decision cache: the governor plans once per distinct request and answ
   o.idle_delay_ms = 0;
   Rig rig(o);
   auto& [act, calls, model, policy] = rig;
-  const flame::Calibrator& cal = policy.calibrator();
+  const flame::calibrate::Calibrator& cal = policy.calibrator();
   Encoded gov{policy};
   int reference_calls = 0;
   const TimeMs t0 = 0;
@@ -251,7 +251,7 @@ TEST_CASE("metrics: counters, applied clocks and per-bucket calibration in Prome
   o.idle_delay_ms = 1000;
   Rig rig(o);
   auto& [act, calls, model, policy] = rig;
-  const flame::Calibrator& cal = policy.calibrator();
+  const flame::calibrate::Calibrator& cal = policy.calibrator();
   Encoded gov{policy};
   const TimeMs t0 = 0;
   for (int i = 0; i < 3; ++i) {

@@ -10,6 +10,7 @@
 #include "trace_test_support.hpp"
 
 using namespace flame;
+using namespace flame::model;
 using namespace flame::profile;
 
 namespace {
@@ -21,13 +22,13 @@ ClockGrid orin() {
 
 // A known board in the estimator's own form: per segment fixed + work/f_cpu + memory/f_emc host (every
 // other segment with a DRAM-bound share), memory[emc] + work/f device.
-LayerwiseModel truth(const ClockGrid& g) {
-  std::vector<CpuCurve> cpu;
-  std::vector<GpuCurve> gpu;
+flame::model::LayerwiseModel truth(const ClockGrid& g) {
+  std::vector<flame::model::CpuCurve> cpu;
+  std::vector<flame::model::GpuCurve> gpu;
   std::vector<std::string> names;
   for (int i = 0; i < 7; ++i) {
     cpu.push_back({2000.0 + 500 * i, (20000.0 + 3000 * i) * 1.728e6, (i % 2) * 8000.0 * 3199e6});
-    GpuCurve c;
+    flame::model::GpuCurve c;
     c.emc_hz = g.emc_hz;
     // memory time linear in 1/f_emc, so interpolating between levels is exact
     for (double e : g.emc_hz) c.memory_ns.push_back((i % 3) * 9000.0 * 3199e6 / e);
@@ -35,12 +36,12 @@ LayerwiseModel truth(const ClockGrid& g) {
     gpu.push_back(c);
     names.push_back(i % 2 ? "layer" + std::to_string(i) : "");
   }
-  TimelineCosts costs;
+  flame::model::TimelineCosts costs;
   costs.sync_latency_ns = 20000;
   return LayerwiseModel(names, cpu, gpu, costs);
 }
 
-std::vector<StepRecord> profile_steps(const LayerwiseModel& m, const JournalHeader& h) {
+std::vector<StepRecord> profile_steps(const flame::model::LayerwiseModel& m, const JournalHeader& h) {
   std::vector<StepRecord> out;
   for (std::size_t s = 0; s < h.plan.size(); ++s) {
     StepRecord r;
@@ -91,7 +92,7 @@ TEST_CASE("profile fit: a board in the model's form is recovered; held-back poin
   double worst = 0;
   for (std::size_t k = 0; k < h.grid.size(); ++k) {
     const auto c = h.grid.at(k);
-    worst = std::max(worst, ape_pct(f.model.latency_ns(c), m.latency_ns(c)));
+    worst = std::max(worst, flame::fit::ape_pct(f.model.latency_ns(c), m.latency_ns(c)));
   }
   CHECK(worst < 3.0);
   CHECK(f.host_memory_term);
@@ -120,7 +121,7 @@ TEST_CASE("profile fit: cross-validation exposes a measurement the others contra
   REQUIRE(f.held_back.size() == 12);
   const auto& bad = f.held_back[5];
   CHECK(bad.step == 5);
-  CHECK(ape_pct(bad.predicted_ns, bad.measured_ns) > 25);
+  CHECK(flame::fit::ape_pct(bad.predicted_ns, bad.measured_ns) > 25);
   CHECK(f.cross_validated.max_ape_pct > 25);
 }
 
@@ -149,7 +150,7 @@ TEST_CASE("profile fit: the model file loads, names contexts, carries the fit qu
   CHECK(f.name == "toy-ctx256");
   const std::string text = model_file_text(f, h, "orin-nano-8gb-super");
   CHECK_THAT(text, Catch::Contains("leave-one-out error on held-back combinations"));
-  const auto loaded = parse_model_file(text, "x.yaml");
+  const auto loaded = flame::model::parse_model_file(text, "x.yaml");
   CHECK(loaded.name == "toy-ctx256");
   CHECK(loaded.kind == "layerwise");
   CHECK(loaded.board == "orin-nano-8gb-super");

@@ -7,10 +7,10 @@
 #include "fake_tree.hpp"
 #include "flame/board/discovery.hpp"
 #include "flame/profile/board_clock_control.hpp"
+#include "flame/profile/detail/trace_run.hpp"
 #include "flame/profile/profile_grid.hpp"
 #include "flame/profile/profile_plan.hpp"
 #include "flame/profile/profile_progress.hpp"
-#include "flame/profile/detail/trace_run.hpp"
 #include "flame/sim/profiles.hpp"
 #include "flame/trace/trace_events.hpp"
 #include "trace_test_support.hpp"
@@ -82,7 +82,7 @@ TEST_CASE("profile trace run: end to end runs until the last GPU op of the itera
       x_event("cuda_runtime", "cudaLaunchKernel", "3200", "5", 2),
       x_event("kernel", "gemm", "3300", "100", 2),
   });
-  const auto s = build_trace_summary(parse_trace_events(text, "t"));
+  const auto s = build_trace_summary(flame::trace::parse_trace_events(text, "t"));
   REQUIRE(s.per_iteration.size() == 2);
   CHECK(s.per_iteration[0].end_to_end_ns == 1'300'000);
   CHECK(s.per_iteration[0].drain_ns == 300'000);

@@ -6,8 +6,8 @@
 #include <catch2/catch.hpp>
 #include <fstream>
 
-#include "flame/profile/profile_plan.hpp"
 #include "flame/profile/detail/profile_runner.hpp"
+#include "flame/profile/profile_plan.hpp"
 #include "trace_test_support.hpp"
 
 using namespace flame;
@@ -96,15 +96,15 @@ struct FakeCommand : CommandRunner {
 };
 
 // A two-segment summary whose times follow the clocks written into the fake trace.
-TraceSummary fake_summary(const std::filesystem::path& p) {
+flame::trace::TraceSummary fake_summary(const std::filesystem::path& p) {
   std::ifstream f(p);
   double cpu = 0, gpu = 0;
   f >> cpu >> gpu;
-  TraceSummary s;
+  flame::trace::TraceSummary s;
   s.source = p.string();
   for (int i = 0; i < 3; ++i) {
-    Segment seg;
-    seg.kind = i % 2 ? SegmentKind::Call : SegmentKind::Glue;
+    flame::model::Segment seg;
+    seg.kind = i % 2 ? flame::model::SegmentKind::Call : flame::model::SegmentKind::Glue;
     seg.name = i % 2 ? "fc" : "";
     seg.cpu_ns = 1e9 / cpu;
     seg.gpu_ns = 1e12 / gpu;
@@ -165,14 +165,13 @@ TEST_CASE("profile runner: with a wall-clock anchor in the trace, power is the i
   o.settle_poll_s = 0.01;
   // The trace says its one iteration took the last 0.3 s of the command (samples every 0.25 s).
   auto anchored = [&](const std::filesystem::path& p) {
-    TraceSummary s = fake_summary(p);
+    flame::trace::TraceSummary s = fake_summary(p);
     s.per_iteration[0].end_to_end_ns = 300'000'000;
     s.base_time_ns = rig.clock.unix_ns() - 300'000'000;
     return s;
   };
-  ProfileRunner(
-      rig.h, 18, o, {rig.clocks, &rig.power, rig.command, rig.clock}, anchored,
-      [&](const StepRecord& r) { rig.records.push_back(r); }, {})
+  ProfileRunner(rig.h, 18, o, {rig.clocks, &rig.power, rig.command, rig.clock}, anchored,
+                [&](const StepRecord& r) { rig.records.push_back(r); }, {})
       .run({}, rig.stop);
   REQUIRE(rig.records.size() == rig.h.plan.size());
   const auto& r = rig.records[0];

@@ -6,6 +6,7 @@
 
 using namespace flame;
 using namespace flame::profile;
+using flame::trace::WallWindow;
 
 namespace {
 
@@ -54,9 +55,10 @@ TEST_CASE("rail window: iterations shorter than the sampling period take the nea
 
 TEST_CASE("rail window: a trace without a wall-clock anchor averages the whole command", "[profile][power]") {
   const auto s = command_samples();
-  for (const auto& windows : {std::vector<std::optional<WallWindow>>{std::nullopt},
-                              std::vector<std::optional<WallWindow>>{WallWindow{100 * kMs, 200 * kMs}, std::nullopt},
-                              std::vector<std::optional<WallWindow>>{}}) {
+  for (const auto& windows :
+       {std::vector<std::optional<WallWindow>>{std::nullopt},
+        std::vector<std::optional<WallWindow>>{WallWindow{100 * kMs, 200 * kMs}, std::nullopt},
+        std::vector<std::optional<WallWindow>>{}}) {
     const auto p = rail_power(s, windows, 20 * kMs);
     CHECK(p.window == PowerWindow::Command);
     CHECK(p.samples == 31);

@@ -16,13 +16,14 @@ TEST_CASE("search: matches the oracle where only the GPU matters and power grows
   const auto grid = small_grid();
   // Latency depends on the GPU alone, power grows with every clock: the optimum is the lowest CPU,
   // cores and EMC with the GPU clock that minimises power x latency among feasible ones.
-  const Predictor p = [](const Clocks& c) {
+  const flame::search::Predictor p = [](const Clocks& c) {
     return Estimate{8e8 / c.gpu_hz,
                     1 + c.cpu_khz / 1.5e6 + c.cpu_cores * 0.1 + c.gpu_hz / 8e8 + c.emc_hz / 1.6e9};
   };
   for (double target : {1.0, 1.5, 2.0, 3.0, 4.0}) {
     INFO("target " << target);
-    const auto g = greedy_search(grid, p, target), o = exhaustive_search(grid, p, target);
+    const auto g = flame::search::greedy_search(grid, p, target),
+               o = flame::search::exhaustive_search(grid, p, target);
     REQUIRE(o.feasible);
     CHECK(g.feasible);
     CHECK(g.clocks == o.clocks);
@@ -32,11 +33,13 @@ TEST_CASE("search: matches the oracle where only the GPU matters and power grows
 
 TEST_CASE("search: infeasible targets get the maximum clocks, flagged") {
   const auto grid = small_grid();
-  const Predictor p = [](const Clocks& c) { return Estimate{1e9 / c.gpu_hz + 1e6 / c.cpu_khz, 5}; };
-  const auto g = greedy_search(grid, p, 0.01);
+  const flame::search::Predictor p = [](const Clocks& c) {
+    return Estimate{1e9 / c.gpu_hz + 1e6 / c.cpu_khz, 5};
+  };
+  const auto g = flame::search::greedy_search(grid, p, 0.01);
   CHECK_FALSE(g.feasible);
   CHECK(g.clocks == grid.max());
-  CHECK_THROWS(greedy_search(grid, p, 0));
+  CHECK_THROWS(flame::search::greedy_search(grid, p, 0));
 }
 
 TEST_CASE(
@@ -51,7 +54,7 @@ TEST_CASE(
     const double a = u(rng), b = u(rng), m = u(rng), s = u(rng), p0 = u(rng), pc = u(rng), pg = u(rng),
                  pe = u(rng);
     // A smooth max of host and device sides (a launch-bound <-> execution-bound transition).
-    const Predictor p = [=](const Clocks& c) {
+    const flame::search::Predictor p = [=](const Clocks& c) {
       const double host = a * 1e6 / c.cpu_khz * (1 + 0.3 / c.cpu_cores);
       const double dev = b * 1e9 / c.gpu_hz + m * 1.6e9 / c.emc_hz;
       const double lat = std::pow(std::pow(host, 4) + std::pow(dev, 4), 0.25) + s;
@@ -61,11 +64,12 @@ TEST_CASE(
     };
     const double fastest = p(grid.max()).latency_ms;
     for (double k : {1.05, 1.3, 2.0, 4.0}) {
-      const auto g = greedy_search(grid, p, fastest * k), o = exhaustive_search(grid, p, fastest * k);
+      const auto g = flame::search::greedy_search(grid, p, fastest * k),
+                 o = flame::search::exhaustive_search(grid, p, fastest * k);
       REQUIRE(g.feasible);  // the maximum is feasible, so the search must return something feasible
       CHECK(g.estimate.latency_ms <= fastest * k);
-      const double ratio =
-          comparable_energy(g.clocks, g.estimate, grid) / comparable_energy(o.clocks, o.estimate, grid);
+      const double ratio = flame::search::comparable_energy(g.clocks, g.estimate, grid) /
+                           flame::search::comparable_energy(o.clocks, o.estimate, grid);
       CHECK(ratio >= 1 - 1e-12);
       worst = std::max(worst, ratio);
       sum += ratio, ++n, bad += ratio > 1.03;
@@ -81,16 +85,18 @@ TEST_CASE(
 TEST_CASE("search: the energy proxy prefers lower clocks when a model has no power part") {
   const auto grid = small_grid();
   const Clocks lo{300e3, 1, 200e6, 800e6};
-  CHECK(comparable_energy(lo, {1, 0}, grid) < comparable_energy(grid.max(), {1, 0}, grid));
-  CHECK(comparable_energy(lo, {1, 3}, grid) == Approx(3));
+  CHECK(flame::search::comparable_energy(lo, {1, 0}, grid) <
+        flame::search::comparable_energy(grid.max(), {1, 0}, grid));
+  CHECK(flame::search::comparable_energy(lo, {1, 3}, grid) == Approx(3));
 }
 
 TEST_CASE("search: the work queued ahead drains from the earliest start") {
-  CHECK(queued_work_ms({}) == 0);
-  const std::vector<QueuedRequest> one{{40, 10}};
+  CHECK(flame::search::queued_work_ms({}) == 0);
+  const std::vector<flame::search::QueuedRequest> one{{40, 10}};
   CHECK(queued_work_ms(one) == Approx(30));
-  const std::vector<QueuedRequest> two{{40, 30}, {25, 10}};  // started 30 ms ago, queued 10 ms ago
+  const std::vector<flame::search::QueuedRequest> two{{40, 30},
+                                                      {25, 10}};  // started 30 ms ago, queued 10 ms ago
   CHECK(queued_work_ms(two) == Approx(35));
-  const std::vector<QueuedRequest> done{{40, 80}};  // over, its end not reported yet
+  const std::vector<flame::search::QueuedRequest> done{{40, 80}};  // over, its end not reported yet
   CHECK(queued_work_ms(done) == 0);
 }

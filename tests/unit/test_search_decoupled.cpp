@@ -10,13 +10,14 @@ TEST_CASE("search: on a one-domain grid with unimodal energy greedy is the oracl
   const ClockGrid grid{
       {1500e3}, {}, {306e6, 408e6, 510e6, 612e6, 714e6, 816e6, 918e6, 1020e6, 1122e6, 1300e6}, {3199e6}};
   // Energy = (static + dynamic) x latency falls then rises with the GPU clock (race-to-idle, then f^3).
-  const Predictor p = [](const Clocks& c) {
+  const flame::search::Predictor p = [](const Clocks& c) {
     const double f = c.gpu_hz / 1e9;
     return Estimate{20 / f + 10, 5 + 20 * f * f * f};
   };
   const double fastest = p({1500e3, 0, 1300e6, 3199e6}).latency_ms;
   for (double k = 1.0; k <= 3.0; k += 0.05) {
-    const auto g = greedy_search(grid, p, fastest * k), o = exhaustive_search(grid, p, fastest * k);
+    const auto g = flame::search::greedy_search(grid, p, fastest * k),
+               o = flame::search::exhaustive_search(grid, p, fastest * k);
     INFO("target x" << k);
     CHECK(g.feasible == o.feasible);
     CHECK(g.clocks == o.clocks);
@@ -28,7 +29,7 @@ TEST_CASE("search: a faster memory clock that lets the CPU slow down is found") 
   // it can drop far. The EMC costs little power, the CPU a lot: the optimum raises EMC, lowers CPU.
   const ClockGrid grid{
       {400e3, 800e3, 1200e3, 1600e3, 2000e3}, {}, {300e6, 600e6, 900e6}, {800e6, 1600e6, 3200e6}};
-  const Predictor p = [](const Clocks& c) {
+  const flame::search::Predictor p = [](const Clocks& c) {
     const double host = 2e6 / c.cpu_khz * (1 + 4.0 * 800e6 / c.emc_hz);
     const double device = 3e8 / c.gpu_hz;
     const double power =
@@ -37,7 +38,8 @@ TEST_CASE("search: a faster memory clock that lets the CPU slow down is found") 
   };
   for (double target : {3.0, 4.0, 5.0, 6.0, 8.0}) {
     INFO("target " << target);
-    const auto g = greedy_search(grid, p, target), o = exhaustive_search(grid, p, target);
+    const auto g = flame::search::greedy_search(grid, p, target),
+               o = flame::search::exhaustive_search(grid, p, target);
     REQUIRE(o.feasible);
     CHECK(g.clocks == o.clocks);
   }
@@ -54,7 +56,7 @@ TEST_CASE("search: never infeasible when anything it evaluated was feasible, for
     for (auto& e : table) e = {u(rng), u(rng)};
     bool saw_feasible = false;
     double target = 0;
-    const Predictor p = [&](const Clocks& c) {
+    const flame::search::Predictor p = [&](const Clocks& c) {
       for (size_t i = 0; i < grid.size(); ++i)
         if (grid.at(i) == c) {
           if (table[i].latency_ms <= target) saw_feasible = true;
@@ -66,7 +68,7 @@ TEST_CASE("search: never infeasible when anything it evaluated was feasible, for
     for (double t : {0.6, 0.9, 1.2, 1.6}) {
       target = t;
       saw_feasible = false;
-      const auto r = greedy_search(grid, p, t);
+      const auto r = flame::search::greedy_search(grid, p, t);
       if (saw_feasible) {
         CHECK(r.feasible);
         CHECK(r.estimate.latency_ms <= t);
@@ -88,7 +90,7 @@ TEST_CASE("search: core counts are searched on their own (more cores can be slow
   // The TX2 grids' serial part grows with the online cores: here 1 core is both the fastest and the
   // cheapest host setting, so a search that let 4 cores' answer bound the others would miss it.
   const ClockGrid grid{{400e3, 800e3, 1200e3, 1600e3, 2000e3}, {1, 2, 4}, {300e6, 600e6, 900e6}, {1600e6}};
-  const Predictor p = [](const Clocks& c) {
+  const flame::search::Predictor p = [](const Clocks& c) {
     const double host = 2e6 / c.cpu_khz * (1 + 0.25 * c.cpu_cores);
     const double device = 3e8 / c.gpu_hz;
     const double power = 1 + 0.5 * c.cpu_cores * std::pow(c.cpu_khz / 2e6, 3) + std::pow(c.gpu_hz / 9e8, 3);
@@ -96,11 +98,12 @@ TEST_CASE("search: core counts are searched on their own (more cores can be slow
   };
   const double fastest = p({2000e3, 1, 900e6, 1600e6}).latency_ms;
   for (double k = 1.0; k <= 4.0; k += 0.1) {
-    const auto g = greedy_search(grid, p, fastest * k), o = exhaustive_search(grid, p, fastest * k);
+    const auto g = flame::search::greedy_search(grid, p, fastest * k),
+               o = flame::search::exhaustive_search(grid, p, fastest * k);
     INFO("target x" << k);
     CHECK(g.feasible == o.feasible);
-    CHECK(comparable_energy(g.clocks, g.estimate, grid) ==
-          Approx(comparable_energy(o.clocks, o.estimate, grid)).epsilon(0.02));
+    CHECK(flame::search::comparable_energy(g.clocks, g.estimate, grid) ==
+          Approx(flame::search::comparable_energy(o.clocks, o.estimate, grid)).epsilon(0.02));
     if (o.feasible) CHECK(g.clocks.cpu_cores == 1);
   }
 }

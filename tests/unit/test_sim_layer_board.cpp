@@ -12,11 +12,11 @@ using namespace flame::sim;
 
 namespace {
 
-const flame::CouplingDataset& run2() {
+const flame::model::CouplingDataset& run2() {
   return flame::test::h200_run2();
 }
 
-const flame::CouplingConfig& config(const std::string& tag) {
+const flame::model::CouplingConfig& config(const std::string& tag) {
   for (const auto& c : run2().configs)
     if (c.tag == tag) return c;
   FAIL("no configuration " << tag);
@@ -85,7 +85,7 @@ TEST_CASE("layer board: the bottleneck moves with the clocks (phase transition)"
   CHECK(slow_gpu.latency_ns / top.latency_ns > 4);
   // A memory-bound decode step gains from EMC, a compute-bound CNN at the top GPU clock much less.
   const auto& q = config("qwen2-0.5b_decode_ctx512_bfloat16");
-  auto gain = [&](const flame::CouplingConfig& cfg, std::uint64_t cpu) {
+  auto gain = [&](const flame::model::CouplingConfig& cfg, std::uint64_t cpu) {
     const auto lo = replay_inference(cfg, {4, cpu, lv.gpu_hz.back(), lv.emc_hz.front()}, p, lv);
     const auto hi = replay_inference(cfg, {4, cpu, lv.gpu_hz.back(), lv.emc_hz.back()}, p, lv);
     return lo.device_ns / hi.device_ns;

@@ -18,7 +18,7 @@ using namespace flame::sim;
 
 namespace {
 
-const flame::CouplingDataset& run2() {
+const flame::model::CouplingDataset& run2() {
   return flame::test::h200_run2();
 }
 
@@ -174,7 +174,7 @@ TEST_CASE("layer board: deterministic per seed, host noise from steady sweeps", 
   CHECK(n.sigma > 0.002);
   CHECK(n.sigma < 0.1);
   // A drifting sweep: halves 12.5 and 15.1 ms.
-  flame::CouplingSweep drift;
+  flame::model::CouplingSweep drift;
   drift.e2e_ns = {12.4e6, 12.5e6, 12.6e6, 15.0e6, 15.1e6, 15.2e6};
   CHECK_FALSE(drift.steady());
   drift.e2e_ns = {12.4e6, 12.5e6, 12.6e6, 12.6e6, 12.5e6, 12.7e6};
@@ -243,7 +243,7 @@ TEST_CASE("layer board: the Orin set differs from the TX2's in the expected dire
 }
 
 TEST_CASE("layer board: a dataset without MACs still replays (any coupling dataset)", "[sim][layer]") {
-  const auto run1 = flame::load_coupling_dataset(FLAME_SOURCE_DIR "/data/h200-coupling/coupling.json");
+  const auto run1 = flame::model::load_coupling_dataset(FLAME_SOURCE_DIR "/data/h200-coupling/coupling.json");
   const auto b = board("layer-orin");
   const auto t = layer_truths(run1, b, {kResnet});
   const auto with = layer_truths(run2(), b, {kResnet});
@@ -275,8 +275,8 @@ TEST_CASE("sim app: its trace reads back as the replay, power on VDD_IN", "[sim]
       CHECK(run.recorded.front().start_ms >= o.warmup_ms);
       const std::filesystem::path file = r.tree.root() + "/trace.json";
       std::ofstream(file) << app_trace_json(t, run, name);
-      const auto s = flame::summarize_trace_file(file);
-      CHECK(s.marker == flame::IterationMarker::IterAnnotation);
+      const auto s = flame::trace::summarize_trace_file(file);
+      CHECK(s.marker == flame::trace::IterationMarker::IterAnnotation);
       CHECK(s.iterations() == 4);
       CHECK(s.profile.segments.size() == t.config().profile.segments.size());
       CHECK(s.kernels_unattributed == 0);
@@ -309,7 +309,7 @@ TEST_CASE("sim app: its trace reads back as the replay, power on VDD_IN", "[sim]
       CHECK_FALSE(s.base_time_ns);
       const std::int64_t wall = 1'800'000'000'000'000'000LL;
       std::ofstream(file) << app_trace_json(t, run, name, wall);
-      const auto w = flame::iterations_wall_window(flame::summarize_trace_file(file));
+      const auto w = flame::trace::iterations_wall_window(flame::trace::summarize_trace_file(file));
       REQUIRE(w);
       const double first = run.recorded.front().start_ms - run.start_ms;
       const double last_end =

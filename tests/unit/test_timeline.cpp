@@ -3,9 +3,9 @@
 
 #include "flame/model/timeline.hpp"
 
-using flame::SegmentBound;
-using flame::simulate_timeline;
-using flame::TimelineCosts;
+using flame::model::SegmentBound;
+using flame::model::simulate_timeline;
+using flame::model::TimelineCosts;
 
 TEST_CASE("timeline: launch-bound chain waits for every launch") {
   const std::vector<double> cpu{10, 10, 10}, gpu{2, 2, 2};

@@ -6,14 +6,14 @@
 #include "flame/trace/trace_profile.hpp"
 #include "trace_test_support.hpp"
 
-using flame::SegmentKind;
+using flame::model::SegmentKind;
 using trace_test::kineto_trace;
 using trace_test::x_event;
 
 namespace {
 
-flame::TraceSummary summarize(const std::string& json) {
-  return flame::build_trace_summary(flame::parse_trace_events(json, "hand.json"));
+flame::trace::TraceSummary summarize(const std::string& json) {
+  return flame::trace::build_trace_summary(flame::trace::parse_trace_events(json, "hand.json"));
 }
 
 }  // namespace
@@ -49,7 +49,7 @@ TEST_CASE("trace: kernels go to the glue or call segment whose host span launche
   });
   const auto s = summarize(json);
   REQUIRE(s.iterations() == 1);
-  CHECK(s.marker == flame::IterationMarker::IterAnnotation);
+  CHECK(s.marker == flame::trace::IterationMarker::IterAnnotation);
   const auto& seg = s.profile.segments;
   REQUIRE(seg.size() == 5);
 
@@ -148,7 +148,7 @@ TEST_CASE("trace: ProfilerStep#N ranges delimit iterations when there are no ite
       x_event("gpu_user_annotation", "ProfilerStep#6", "230", "20"),
   });
   const auto s = summarize(json);
-  CHECK(s.marker == flame::IterationMarker::ProfilerStep);
+  CHECK(s.marker == flame::trace::IterationMarker::ProfilerStep);
   REQUIRE(s.iterations() == 2);
   CHECK(s.total_cpu_ns == 125000);  // median of an even count: the mean of the middle two
   CHECK(s.total_gpu_ns == 6000);
@@ -183,7 +183,7 @@ TEST_CASE("trace: iter<k> ranges win over ProfilerStep#N") {
       x_event("kernel", "k", "510", "5", 2),
   });
   const auto s = summarize(json);
-  CHECK(s.marker == flame::IterationMarker::IterAnnotation);
+  CHECK(s.marker == flame::trace::IterationMarker::IterAnnotation);
   CHECK(s.iterations() == 1);
   CHECK(s.total_cpu_ns == 200000);
   CHECK(s.total_gpu_ns == 5000);
@@ -198,7 +198,7 @@ TEST_CASE("trace: without iteration ranges the whole host extent is one iteratio
                            x_event("kernel", "gemm", "130", "8", 1) + "," +
                            x_event("kernel", "add", "160", "1", 2) + "]";
   const auto s = summarize(json);
-  CHECK(s.marker == flame::IterationMarker::WholeTrace);
+  CHECK(s.marker == flame::trace::IterationMarker::WholeTrace);
   REQUIRE(s.iterations() == 1);
   REQUIRE(s.profile.segments.size() == 3);
   CHECK(s.total_cpu_ns == 55000);  // 100 us .. 155 us
@@ -215,7 +215,7 @@ TEST_CASE("trace: layer calls that do not partition an iteration are rejected wi
                                    x_event("cuda_runtime", "cudaLaunchKernel", "1", "1", 1),
                                    x_event("kernel", "k", "2", "1", 1)};
     ev.insert(ev.end(), extra.begin(), extra.end());
-    return error_of<flame::TraceError>([&] { summarize(kineto_trace(ev)); });
+    return error_of<flame::trace::TraceError>([&] { summarize(kineto_trace(ev)); });
   };
   CHECK_THAT(
       fails({x_event("user_annotation", "u0:a", "10", "5"), x_event("user_annotation", "u0:a", "20", "5")}),

@@ -21,12 +21,12 @@ const fs::path kRealTrace = fs::path(FLAME_SOURCE_DIR) / "tests" / "data" / "h20
                             "resnet18_b1_float32.json.gz";
 
 std::string file_error(const fs::path& p) {
-  return error_of<flame::TraceError>([&] { flame::summarize_trace_file(p); });
+  return error_of<flame::trace::TraceError>([&] { flame::trace::summarize_trace_file(p); });
 }
 
 std::string text_error(const std::string& json) {
-  return error_of<flame::TraceError>(
-      [&] { flame::build_trace_summary(flame::parse_trace_events(json, "mem.json")); });
+  return error_of<flame::trace::TraceError>(
+      [&] { flame::trace::build_trace_summary(flame::trace::parse_trace_events(json, "mem.json")); });
 }
 
 }  // namespace
@@ -68,7 +68,7 @@ TEST_CASE("trace errors: broken gzip") {
 
 TEST_CASE("trace errors: truncated and malformed JSON") {
   trace_test::TempDir tmp;
-  const std::string json = flame::read_trace_text(kRealTrace);
+  const std::string json = flame::trace::read_trace_text(kRealTrace);
   for (const double frac : {0.0001, 0.3, 0.5, 0.9, 0.99999}) {
     const auto cut = static_cast<std::size_t>(static_cast<double>(json.size()) * frac);
     INFO("cut at byte " << cut);
@@ -131,31 +131,31 @@ TEST_CASE("trace errors: not a usable trace") {
 
 TEST_CASE("trace files: gzip is recognised by its magic bytes, not by the name") {
   trace_test::TempDir tmp;
-  const std::string json = flame::read_trace_text(kRealTrace);
+  const std::string json = flame::trace::read_trace_text(kRealTrace);
   const std::string gz = trace_test::read_bytes(kRealTrace);
-  const auto reference = flame::summarize_trace_file(kRealTrace);
-  const auto plain_named_gz = flame::summarize_trace_file(tmp.write("plain.json.gz", json));
-  const auto gz_named_json = flame::summarize_trace_file(tmp.write("packed.json", gz));
-  const auto doubled = flame::gunzip(gz + gz, "two-members.gz");  // concatenated gzip members
+  const auto reference = flame::trace::summarize_trace_file(kRealTrace);
+  const auto plain_named_gz = flame::trace::summarize_trace_file(tmp.write("plain.json.gz", json));
+  const auto gz_named_json = flame::trace::summarize_trace_file(tmp.write("packed.json", gz));
+  const auto doubled = flame::trace::gunzip(gz + gz, "two-members.gz");  // concatenated gzip members
   CHECK(doubled == json + json);
   for (const auto* s : {&plain_named_gz, &gz_named_json}) {
     CHECK(s->total_gpu_ns == reference.total_gpu_ns);
     CHECK(s->total_cpu_ns == reference.total_cpu_ns);
     CHECK(s->profile.segments.size() == reference.profile.segments.size());
   }
-  CHECK(flame::looks_gzipped(gz));
-  CHECK_FALSE(flame::looks_gzipped(json));
+  CHECK(flame::trace::looks_gzipped(gz));
+  CHECK_FALSE(flame::trace::looks_gzipped(json));
 }
 
 TEST_CASE("trace files: gzip writes what gunzip and the reader read back") {
   trace_test::TempDir tmp;
-  const std::string json = flame::read_trace_text(kRealTrace);
-  const std::string gz = flame::gzip(json);
-  CHECK(flame::looks_gzipped(gz));
+  const std::string json = flame::trace::read_trace_text(kRealTrace);
+  const std::string gz = flame::trace::gzip(json);
+  CHECK(flame::trace::looks_gzipped(gz));
   CHECK(gz.size() < json.size() / 4);
-  CHECK(flame::gunzip(gz, "mem.gz") == json);
-  CHECK(flame::read_trace_text(tmp.write("again.json.gz", gz)) == json);
-  CHECK(flame::gunzip(flame::gzip(""), "empty.gz").empty());
+  CHECK(flame::trace::gunzip(gz, "mem.gz") == json);
+  CHECK(flame::trace::read_trace_text(tmp.write("again.json.gz", gz)) == json);
+  CHECK(flame::trace::gunzip(flame::trace::gzip(""), "empty.gz").empty());
 }
 
 TEST_CASE("trace errors: mutated traces either parse or fail with a TraceError, never anything else") {
@@ -192,9 +192,9 @@ TEST_CASE("trace errors: mutated traces either parse or fail with a TraceError, 
       }
     }
     try {
-      flame::build_trace_summary(flame::parse_trace_events(s, "fuzz.json"));
+      flame::trace::build_trace_summary(flame::trace::parse_trace_events(s, "fuzz.json"));
       ++parsed;
-    } catch (const flame::TraceError& e) {
+    } catch (const flame::trace::TraceError& e) {
       ++rejected;
       REQUIRE_THAT(e.what(), Contains("fuzz.json: "));
     }

@@ -4,8 +4,8 @@
 #include <filesystem>
 
 #include "flame/trace/detail/trace_error.hpp"
-#include "flame/trace/trace_events.hpp"
 #include "flame/trace/detail/trace_json_readers.hpp"
+#include "flame/trace/trace_events.hpp"
 #include "flame/trace/trace_profile.hpp"
 #include "flame/trace/trace_source.hpp"
 #include "trace_test_support.hpp"
@@ -21,15 +21,15 @@ namespace {
 const fs::path kRealTrace =
     fs::path(FLAME_SOURCE_DIR) / "data" / "h200-coupling" / "traces" / "resnet18_b1_float32.json.gz";
 
-flame::TraceEvents portable(const std::string& json) {
-  return flame::read_trace_json_nlohmann(json, "mem.json");
+flame::trace::TraceEvents portable(const std::string& json) {
+  return flame::trace::read_trace_json_nlohmann(json, "mem.json");
 }
 
 std::string portable_error(const std::string& json) {
-  return error_of<flame::TraceError>([&] { portable(json); });
+  return error_of<flame::trace::TraceError>([&] { portable(json); });
 }
 
-void require_same(const flame::TraceEvents& a, const flame::TraceEvents& b) {
+void require_same(const flame::trace::TraceEvents& a, const flame::trace::TraceEvents& b) {
   REQUIRE(a.n_events == b.n_events);
   REQUIRE(a.iterations.size() == b.iterations.size());
   for (std::size_t i = 0; i < a.iterations.size(); ++i) {
@@ -65,9 +65,9 @@ void require_same(const flame::TraceEvents& a, const flame::TraceEvents& b) {
 }  // namespace
 
 TEST_CASE("trace JSON readers: the portable reader gives the same events on a real trace", "[trace]") {
-  const std::string json = flame::read_trace_text(kRealTrace);
-  const flame::TraceEvents reference = flame::parse_trace_events(json, "real");
-  const flame::TraceEvents p = flame::read_trace_json_nlohmann(json, "real");
+  const std::string json = flame::trace::read_trace_text(kRealTrace);
+  const flame::trace::TraceEvents reference = flame::trace::parse_trace_events(json, "real");
+  const flame::trace::TraceEvents p = flame::trace::read_trace_json_nlohmann(json, "real");
   REQUIRE(!p.gpu_ops.empty());
   REQUIRE(!p.launches.empty());
   require_same(p, reference);
@@ -93,7 +93,7 @@ TEST_CASE("trace JSON readers: timestamps keep every digit of the text", "[trace
 }
 
 TEST_CASE("trace JSON readers: the portable reader refuses broken traces", "[trace]") {
-  const std::string json = flame::read_trace_text(kRealTrace);
+  const std::string json = flame::trace::read_trace_text(kRealTrace);
   for (const double frac : {0.0001, 0.3, 0.99999}) {
     const auto cut = static_cast<std::size_t>(static_cast<double>(json.size()) * frac);
     INFO("cut at byte " << cut);
@@ -133,14 +133,14 @@ TEST_CASE("trace JSON readers: the wall-clock anchor places the iterations in Un
   {"ph": "X", "cat": "cuda_runtime", "name": "cudaLaunchKernel", "ts": 1021, "dur": 1, "args": {"correlation": 2}},
   {"ph": "X", "cat": "kernel", "name": "k", "ts": 1028, "dur": 7, "args": {"correlation": 2}}])";
   for (const std::string& json : {"{\"baseTimeNanoseconds\": 1700000000000000000, " + events + "}",
-                                 "{" + events + ", \"baseTimeNanoseconds\": 1700000000000000000}"}) {
+                                  "{" + events + ", \"baseTimeNanoseconds\": 1700000000000000000}"}) {
     const auto p = portable(json);
-    const auto reference = flame::parse_trace_events(json, "mem.json");
+    const auto reference = flame::trace::parse_trace_events(json, "mem.json");
     REQUIRE(p.base_time_ns);
     CHECK(*p.base_time_ns == 1700000000000000000LL);
     CHECK(reference.base_time_ns == p.base_time_ns);
-    const auto s = flame::build_trace_summary(p);
-    const auto w = flame::iterations_wall_window(s);
+    const auto s = flame::trace::build_trace_summary(p);
+    const auto w = flame::trace::iterations_wall_window(s);
     REQUIRE(w);
     CHECK(w->begin_ns == 1700000000000000000LL + 1'000'000);
     // The second iteration's host range ends at 1030 us, its kernel at 1035 us: the window ends there.
@@ -149,7 +149,8 @@ TEST_CASE("trace JSON readers: the wall-clock anchor places the iterations in Un
   // Without the anchor (torch < 2.4) there is no window; a non-integer anchor is ignored.
   const auto none = portable("{" + events + "}");
   CHECK_FALSE(none.base_time_ns);
-  CHECK_FALSE(flame::iterations_wall_window(flame::build_trace_summary(none)));
+  CHECK_FALSE(flame::trace::iterations_wall_window(flame::trace::build_trace_summary(none)));
   CHECK_FALSE(portable("{\"baseTimeNanoseconds\": \"soon\", " + events + "}").base_time_ns);
-  CHECK_FALSE(flame::parse_trace_events("{\"baseTimeNanoseconds\": \"soon\", " + events + "}", "m").base_time_ns);
+  CHECK_FALSE(flame::trace::parse_trace_events("{\"baseTimeNanoseconds\": \"soon\", " + events + "}", "m")
+                  .base_time_ns);
 }

@@ -34,10 +34,10 @@ TEST_CASE("trace: every real H200 trace reproduces the reference per-segment att
     for (const auto& entry : fs::directory_iterator(kTraces / run / "traces")) {
       const std::string rel = "traces/" + entry.path().filename().string();
       INFO(entry.path().string());
-      const flame::TraceSummary s = flame::summarize_trace_file(entry.path());
+      const flame::trace::TraceSummary s = flame::trace::summarize_trace_file(entry.path());
       ++traces;
       CHECK(s.iterations() == 3);
-      CHECK(s.marker == flame::IterationMarker::IterAnnotation);
+      CHECK(s.marker == flame::trace::IterationMarker::IterAnnotation);
       CHECK(s.kernels_outside_iterations == 0);
       CHECK(s.total_cpu_ns > s.total_gpu_ns);  // under the profiler every H200 config is host-bound
 
@@ -55,7 +55,7 @@ TEST_CASE("trace: every real H200 trace reproduces the reference per-segment att
         const auto& mine = s.profile.segments[i];
         const auto& theirs = ref_segs[i];
         const bool is_call = theirs["kind"] == "call";
-        CHECK((mine.kind == flame::SegmentKind::Call) == is_call);
+        CHECK((mine.kind == flame::model::SegmentKind::Call) == is_call);
         if (is_call) CHECK(mine.name == theirs["name"].get<std::string>());
         if (mine.n_kernels != theirs["n_kernels"].get<int>()) ++kernel_mismatches;
         worst_gpu_diff_ns =

@@ -2,7 +2,7 @@
 
 #include "flame/trace/detail/trace_time.hpp"
 
-using flame::microseconds_text_to_ns;
+using flame::trace::microseconds_text_to_ns;
 
 TEST_CASE("trace time: decimal microseconds convert exactly to integer nanoseconds") {
   CHECK(microseconds_text_to_ns("4816217186168.500") == 4816217186168500);  // beyond double's exact range

@@ -210,8 +210,8 @@ void dump(const BoardArgs& a) {
     return;
   }
   try {
-    flame::write_file_atomically(a.out, text);
-  } catch (const flame::AtomicWriteError& e) {
+    flame::io::write_file_atomically(a.out, text);
+  } catch (const flame::io::AtomicWriteError& e) {
     std::cerr << "flame board dump: " << e.what() << "\n";
     throw flame::cli::Exit{kExitFailed};
   }

@@ -12,8 +12,8 @@
 #include "flame/eval/eval_report.hpp"
 #include "flame/eval/eval_suite.hpp"
 #include "flame/io/atomic_write.hpp"
-#include "flame/model/coupling_dataset.hpp"
 #include "flame/io/data_path.hpp"
+#include "flame/model/coupling_dataset.hpp"
 #include "flame/policy/model_set.hpp"
 #include "flame/sim/layer_boards.hpp"
 #include "flame/sim/table_sim.hpp"
@@ -63,7 +63,7 @@ sim::Workload load(const std::string& w) {
   // A preset name: the shipped file (config/workloads/NAME.yaml) if it is found, else generated.
   const auto names = sim::preset_names();
   if (std::find(names.begin(), names.end(), w) != names.end()) {
-    const fs::path shipped = flame::find_data("config/workloads/" + w + ".yaml");
+    const fs::path shipped = flame::io::find_data("config/workloads/" + w + ".yaml");
     if (fs::exists(shipped)) return sim::load_workload(shipped);
     return sim::generate_preset(w, 1);
   }
@@ -85,7 +85,7 @@ std::pair<ev::EvalBoard, sim::Workload> board_and_workload(const EvalArgs& a) {
   if (!spec)
     usage_error(fmt::format("unknown board '{}' (known: tx2 | {})", a.board, sim::layer_board_names()));
   if (a.config.empty()) usage_error("--config TAG is required on a layer board (a configuration of --data)");
-  const auto data = flame::load_coupling_dataset(a.data.empty() ? sim::default_layer_data() : a.data);
+  const auto data = flame::model::load_coupling_dataset(a.data.empty() ? sim::default_layer_data() : a.data);
   ev::EvalBoard b = ev::layer_eval_board(*spec, data, {a.config});
   sim::Workload w;
   if (!a.workload.empty()) {
@@ -153,7 +153,7 @@ void run(const EvalArgs& a) {
         j["governor"] = r.governor;
         lines += j.dump() + "\n";
       }
-    flame::write_file_atomically(a.records, lines);
+    flame::io::write_file_atomically(a.records, lines);
   }
   if (a.json)
     std::cout << ev::to_json(e).dump(2) << "\n";

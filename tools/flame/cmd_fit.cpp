@@ -38,7 +38,7 @@ const flame::cli::Registrar reg([](CLI::App& root) {
       "--json", a->json,
       "Print what was fitted as JSON on standard output (with the model text unless --out is given)");
   sub->callback([a] {
-    const auto path = flame::find_data(a->dataset).string();
+    const auto path = flame::io::find_data(a->dataset).string();
     const auto dataset = flame::grid::read_dataset(path);
     const auto fit = flame::grid::fit_grid_model(dataset, a->options);
     const std::string name = a->name.empty() ? std::filesystem::path(a->dataset).stem().string() : a->name;
@@ -46,7 +46,7 @@ const flame::cli::Registrar reg([](CLI::App& root) {
         "Grid model of {} ({}), fitted from {} of {} clock combinations (seed {}). Written by `flame fit`.",
         path, flame::grid::to_string(dataset.format), fit.profiled.size(), fit.model.levels.full_size(),
         a->options.seed);
-    const std::string yaml = flame::grid_to_yaml(fit.model, name, a->board, provenance);
+    const std::string yaml = flame::model::grid_to_yaml(fit.model, name, a->board, provenance);
     if (a->json) {
       nlohmann::json excluded = nlohmann::json::array();
       for (const auto& e : fit.excluded) excluded.push_back({{"series", e.series}, {"reason", e.reason}});
@@ -64,14 +64,14 @@ const flame::cli::Registrar reg([](CLI::App& root) {
       if (a->out.empty())
         j["model"] = yaml;
       else
-        flame::write_file_atomically(a->out, yaml);
+        flame::io::write_file_atomically(a->out, yaml);
       std::cout << j.dump(2) << "\n";
       return;
     }
     if (a->out.empty()) {
       std::cout << yaml;
     } else {
-      flame::write_file_atomically(a->out, yaml);
+      flame::io::write_file_atomically(a->out, yaml);
       fmt::print(stderr, "wrote {}: {} series, {} combinations profiled", a->out, fit.model.series.size(),
                  fit.profiled.size());
       if (!fit.excluded.empty()) fmt::print(stderr, ", {} left out as glitches", fit.excluded.size());

@@ -9,8 +9,8 @@
 #include "command.hpp"
 #include "flame/board/description_grid.hpp"
 #include "flame/io/atomic_write.hpp"
-#include "flame/model/coupling_dataset.hpp"
 #include "flame/io/data_path.hpp"
+#include "flame/model/coupling_dataset.hpp"
 #include "flame/model/model_file.hpp"
 #include "flame/validate/layerwise_recovery.hpp"
 
@@ -22,14 +22,14 @@ struct SynthArgs {
   std::string board = "config/boards/orin-nano-8gb-super.yaml";
   std::string name;
   std::string out;
-  flame::RecoveryOptions options;
+  flame::validate::RecoveryOptions options;
 };
 
 // The same facts as show(), as one JSON object.
 nlohmann::json show_json(const std::string& path) {
-  const auto m = flame::load_model_file(path);
+  const auto m = flame::model::load_model_file(path);
   nlohmann::json j{{"file", path}, {"name", m.name}, {"kind", m.kind}, {"board", m.board}};
-  const auto* lw = dynamic_cast<const flame::LayerwiseLatencyModel*>(m.model.get());
+  const auto* lw = dynamic_cast<const flame::model::LayerwiseLatencyModel*>(m.model.get());
   if (!lw) return j;
   const auto& l = lw->layerwise();
   j["segments"] = l.segments();
@@ -44,9 +44,9 @@ nlohmann::json show_json(const std::string& path) {
     const flame::Estimate e = l.estimate(top);
     nlohmann::json terms = nlohmann::json::array();
     std::string form = "watts";
-    if (const auto* b = std::get_if<flame::BusyPowerModel>(&*p)) {
+    if (const auto* b = std::get_if<flame::model::BusyPowerModel>(&*p)) {
       for (size_t i = 0; i < b->terms().size(); ++i)
-        terms.push_back({{"term", flame::to_string(b->terms()[i])}, {"weight", b->weights()[i]}});
+        terms.push_back({{"term", flame::model::to_string(b->terms()[i])}, {"weight", b->weights()[i]}});
     } else {
       const auto& g = std::get<flame::grid::PowerModel>(*p);
       form = "log-power";
@@ -63,10 +63,10 @@ nlohmann::json show_json(const std::string& path) {
 }
 
 void show(const std::string& path) {
-  const auto m = flame::load_model_file(path);
+  const auto m = flame::model::load_model_file(path);
   fmt::print("{}: model '{}' (kind {}{})\n", path, m.name, m.kind,
              m.board.empty() ? "" : ", board " + m.board);
-  if (const auto* lw = dynamic_cast<const flame::LayerwiseLatencyModel*>(m.model.get())) {
+  if (const auto* lw = dynamic_cast<const flame::model::LayerwiseLatencyModel*>(m.model.get())) {
     const auto& l = lw->layerwise();
     fmt::print("  {} segments; host offset {:.0f} us, GPU scale {:.3f}, sync latency {:.0f} us\n",
                l.segments(), l.costs().cpu_offset_ns / 1e3, l.costs().gpu_scale,
@@ -78,9 +78,9 @@ void show(const std::string& path) {
       const flame::Estimate e = l.estimate(top);
       std::vector<std::string> terms;
       const char* form = "W terms";
-      if (const auto* b = std::get_if<flame::BusyPowerModel>(&*p)) {
+      if (const auto* b = std::get_if<flame::model::BusyPowerModel>(&*p)) {
         for (size_t i = 0; i < b->terms().size(); ++i)
-          terms.push_back(fmt::format("{} {:.3g}", flame::to_string(b->terms()[i]), b->weights()[i]));
+          terms.push_back(fmt::format("{} {:.3g}", flame::model::to_string(b->terms()[i]), b->weights()[i]));
       } else {
         const auto& g = std::get<flame::grid::PowerModel>(*p);
         form = "log-power terms";
@@ -121,24 +121,24 @@ const flame::cli::Registrar reg([](CLI::App& root) {
   synth->add_option("--budget", a->options.budget, "Profiled clock combinations")->capture_default_str();
   synth->add_option("--seed", a->options.seed, "Random seed")->capture_default_str();
   synth->callback([a] {
-    const auto ds = flame::load_coupling_dataset(flame::find_data(a->data));
+    const auto ds = flame::model::load_coupling_dataset(flame::io::find_data(a->data));
     const auto it =
         std::find_if(ds.configs.begin(), ds.configs.end(), [&](const auto& c) { return c.tag == a->tag; });
     if (it == ds.configs.end())
       throw std::runtime_error(fmt::format("{}: no configuration '{}'", a->data, a->tag));
-    const auto desc = flame::board::load_board_description(flame::find_data(a->board).string());
+    const auto desc = flame::board::load_board_description(flame::io::find_data(a->board).string());
     const auto grid = flame::board::clock_grid(desc);
-    const auto points = flame::synthetic_profiles(*it, grid, a->options);
+    const auto points = flame::validate::synthetic_profiles(*it, grid, a->options);
     std::vector<std::string> names;
     for (const auto& s : it->profile.segments) names.push_back(s.name);
-    const auto fitted = flame::fit_layerwise(points, grid.emc_hz, names);
-    const std::string text = flame::layerwise_to_yaml(
+    const auto fitted = flame::model::fit_layerwise(points, grid.emc_hz, names);
+    const std::string text = flame::model::layerwise_to_yaml(
         fitted, a->name, desc.name,
         fmt::format("Layer-wise model of {} on the synthetic {} (segments from {}), fitted from {} profiles "
                     "(seed {}). Written by `flame model synth`.",
                     a->tag, desc.name, a->data, points.size(), a->options.seed));
-    flame::parse_model_file(text, a->out);  // never write a file the daemon could not load
-    flame::write_file_atomically(a->out, text);
+    flame::model::parse_model_file(text, a->out);  // never write a file the daemon could not load
+    flame::io::write_file_atomically(a->out, text);
     fmt::print("wrote {} ({} segments, {} profiles)\n", a->out, fitted.segments(), points.size());
   });
 });

@@ -12,8 +12,8 @@
 #include <sstream>
 
 #include "command.hpp"
-#include "flame/model/model_file.hpp"
 #include "flame/fit/error_stats.hpp"
+#include "flame/model/model_file.hpp"
 
 namespace {
 
@@ -32,7 +32,7 @@ std::vector<std::string> split(const std::string& line) {
 }
 
 void check(const Args& a) {
-  const auto m = flame::load_model_file(a.model);
+  const auto m = flame::model::load_model_file(a.model);
   std::ifstream in(a.csv);
   if (!in) throw std::runtime_error(fmt::format("{}: cannot open", a.csv));
   std::string line;
@@ -66,17 +66,17 @@ void check(const Args& a) {
     };
     const flame::Clocks c{num(cc), 0, num(gc), num(ec)};
     const flame::Estimate e = m.model->estimate(c, {});
-    ape.push_back(flame::ape_pct(e.latency_ms, num(lc)));
-    if (pc && e.power_w > 0) power_ape.push_back(flame::ape_pct(e.power_w, num(*pc)));
+    ape.push_back(flame::fit::ape_pct(e.latency_ms, num(lc)));
+    if (pc && e.power_w > 0) power_ape.push_back(flame::fit::ape_pct(e.power_w, num(*pc)));
   }
   if (ape.empty()) throw std::runtime_error(fmt::format("{}: no measurements", a.csv));
-  const auto s = flame::summarize_ape(ape);
+  const auto s = flame::fit::summarize_ape(ape);
   // Power is checked only where every row has it and the model predicts it.
   const bool power = pc && power_ape.size() == ape.size();
-  const auto p = power ? flame::summarize_ape(power_ape) : flame::ErrorStats{};
+  const auto p = power ? flame::fit::summarize_ape(power_ape) : flame::fit::ErrorStats{};
   if (a.json) {
-    nlohmann::json j{{"model", m.name}, {"latency", flame::stats_json(s)}};
-    if (power) j["power"] = flame::stats_json(p);
+    nlohmann::json j{{"model", m.name}, {"latency", flame::fit::stats_json(s)}};
+    if (power) j["power"] = flame::fit::stats_json(p);
     std::cout << j.dump() << "\n";
   } else {
     fmt::print("{}: {} measured combinations; latency error mean {:.2f} %, p95 {:.2f} %, max {:.2f} %{}\n",

@@ -16,7 +16,7 @@ struct Args {
   std::string model;
   flame::Clocks clocks;
   std::string series;
-  flame::Workload workload;
+  flame::model::Workload workload;
   bool json = false;
 };
 
@@ -39,9 +39,9 @@ const flame::cli::Registrar reg([](CLI::App& root) {
   sub->add_option("--phase", a->workload.phase, "prefill or decode (SLM models)");
   sub->add_flag("--json", a->json, "Print JSON");
   sub->callback([a] {
-    const auto m = flame::load_model_file(a->model);
+    const auto m = flame::model::load_model_file(a->model);
     flame::Estimate e;
-    if (const auto* g = dynamic_cast<const flame::GridLatencyModel*>(m.model.get())) {
+    if (const auto* g = dynamic_cast<const flame::model::GridLatencyModel*>(m.model.get())) {
       const auto& s = a->series.empty() ? g->grid().series.front() : g->grid().find(a->series);
       e = s.estimate(a->clocks);
     } else {

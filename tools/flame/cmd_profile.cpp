@@ -114,10 +114,10 @@ void check_args(const Args& a) {
 // (flame::board::match_description), saying which and why.
 std::optional<fb::BoardDescription> description_for(const Args& a, const flamed::Config& s,
                                                     const fb::Board& board) {
-  if (a.board != "auto") return fb::load_board_description(flame::find_data(a.board).string());
+  if (a.board != "auto") return fb::load_board_description(flame::io::find_data(a.board).string());
   // A broken shipped file must not stop profiling; it is named and left out.
   std::vector<std::string> problems;
-  auto match = fb::choose_description(board, s.board_file, flame::find_data("config/boards"), &problems);
+  auto match = fb::choose_description(board, s.board_file, flame::io::find_data("config/boards"), &problems);
   for (const auto& p : problems) std::cerr << "note: board description skipped: " << p << "\n";
   std::cerr << "note: board description: " << match.reason << "\n";
   return std::move(match.description);
@@ -127,8 +127,8 @@ std::optional<fb::BoardDescription> description_for(const Args& a, const flamed:
 void write_model_file(const fs::path& path, const std::string& text) {
   if (path.has_parent_path()) fs::create_directories(path.parent_path());
   try {
-    flame::write_file_atomically(path, text);
-  } catch (const flame::AtomicWriteError& e) {
+    flame::io::write_file_atomically(path, text);
+  } catch (const flame::io::AtomicWriteError& e) {
     fail(kExitFailed, e.what());
   }
 }
@@ -229,7 +229,7 @@ void profile(Args& a) {
     const bool tty = ::isatty(STDERR_FILENO);
     fp::ProfileRunner runner(
         header, plan.exhaustive_steps, ro, {clocks, &power, command, clock},
-        [](const fs::path& p) { return flame::summarize_trace_file(p); },
+        [](const fs::path& p) { return flame::trace::summarize_trace_file(p); },
         [&](const fp::StepRecord& r) { journal->append(r); },
         [&](const fp::ProfileProgress& p) {
           std::cerr << (tty ? "\r" : "") << fp::progress_line(p, plan.exhaustive_steps) << (tty ? "" : "\n")
@@ -263,7 +263,7 @@ void profile(Args& a) {
         "the same pace: ~{}\n",
         c.steps.size(), plan.exhaustive_steps, fp::duration_text(total_s),
         fp::duration_text(mean_s * static_cast<double>(plan.exhaustive_steps)));
-  auto stats = [](const flame::ErrorStats& e) {
+  auto stats = [](const flame::fit::ErrorStats& e) {
     return nlohmann::json{{"mean_ape_pct", e.mean_ape_pct}, {"max_ape_pct", e.max_ape_pct}, {"n", e.n}};
   };
   nlohmann::json report{{"profiled", c.steps.size()},

@@ -158,7 +158,7 @@ void workload(const SimArgs& a) {
     std::cout << text;
     return;
   }
-  flame::write_file_atomically(a.out, text);
+  flame::io::write_file_atomically(a.out, text);
   std::cerr << fmt::format("wrote {} ({} requests)\n", a.out, w.requests.size());
 }
 
@@ -236,7 +236,8 @@ void run_sim(const SimArgs& a) {
   const std::string root = fs::absolute(a.tree).string();
   std::unique_ptr<sim::TableSimulator> sp;
   if (const auto b = sim::layer_board(a.board)) {
-    const auto dataset = flame::load_coupling_dataset(a.data.empty() ? sim::default_layer_data() : a.data);
+    const auto dataset =
+        flame::model::load_coupling_dataset(a.data.empty() ? sim::default_layer_data() : a.data);
     auto tags = a.configs;
     if (tags.empty()) tags = w.models();
     sp = std::make_unique<sim::TableSimulator>(root, sim::SimBoard{b->layout, b->levels},
@@ -258,7 +259,7 @@ void run_sim(const SimArgs& a) {
   if (!a.records.empty()) {
     std::string lines;
     for (const auto& rec : r.records) lines += sim::to_json(rec).dump() + "\n";
-    flame::write_file_atomically(a.records, lines);
+    flame::io::write_file_atomically(a.records, lines);
   }
   const auto& m = r.summary;
   if (a.json) {

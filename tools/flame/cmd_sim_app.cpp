@@ -41,7 +41,7 @@ struct AppArgs {
 // name ends in .gz (as the PyTorch helper writes them).
 void write_trace(const std::string& path, const std::string& text) {
   const bool gz = path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0;
-  flame::write_file_atomically(path, gz ? flame::gzip(text) : text);
+  flame::io::write_file_atomically(path, gz ? flame::trace::gzip(text) : text);
 }
 
 std::string with_ctx(std::string s, const std::string& ctx) {
@@ -88,7 +88,8 @@ void app(const AppArgs& a) {
         a.board);
     throw flame::cli::Exit{2};
   }
-  const auto dataset = flame::load_coupling_dataset(a.data.empty() ? sim::default_layer_data() : a.data);
+  const auto dataset =
+      flame::model::load_coupling_dataset(a.data.empty() ? sim::default_layer_data() : a.data);
   std::vector<std::string> tags;
   for (const auto& c : contexts) tags.push_back(with_ctx(a.config, c));
   const auto truths = sim::layer_truths(dataset, *board, tags);  // fails before anything runs

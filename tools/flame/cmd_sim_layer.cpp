@@ -7,8 +7,8 @@
 
 #include "command.hpp"
 #include "flame/io/atomic_write.hpp"
-#include "flame/model/coupling_dataset.hpp"
 #include "flame/io/data_path.hpp"
+#include "flame/model/coupling_dataset.hpp"
 #include "flame/sim/layer_board.hpp"
 #include "flame/sim/layer_boards.hpp"
 
@@ -37,8 +37,8 @@ flame::sim::SimClocks parse_at(const std::vector<std::string>& v) {
 }
 
 void layer(const LayerArgs& a) {
-  const auto dataset = flame::load_coupling_dataset(flame::find_data(a.data));
-  std::vector<const flame::CouplingConfig*> picked;
+  const auto dataset = flame::model::load_coupling_dataset(flame::io::find_data(a.data));
+  std::vector<const flame::model::CouplingConfig*> picked;
   for (const auto& c : dataset.configs)
     if (a.tags.empty() || std::find(a.tags.begin(), a.tags.end(), c.tag) != a.tags.end())
       picked.push_back(&c);
@@ -64,7 +64,7 @@ void layer(const LayerArgs& a) {
                                                       params, levels);
           csv += fmt::format("{},{},{},{:.6f},{:.6f}\n", cpu, gpu, emc, r.latency_ns / 1e6, r.power_w);
         }
-    flame::write_file_atomically(a.truth, csv);
+    flame::io::write_file_atomically(a.truth, csv);
     return;
   }
 
@@ -93,7 +93,7 @@ void layer(const LayerArgs& a) {
     const auto name = flame::sim::layer_grid_name(*c);
     const fs::path file =
         fs::path(a.out) / fmt::format("tx2_sampled_output_{}_{}.csv", name.model, name.size);
-    flame::write_file_atomically(file, flame::sim::layer_grid_csv(*c, params, levels, a.seed));
+    flame::io::write_file_atomically(file, flame::sim::layer_grid_csv(*c, params, levels, a.seed));
     fmt::print("{}: {}-{}\n", file.string(), name.model, name.size);
   }
 }

@@ -23,11 +23,11 @@ flame::cli::Registrar reg([](CLI::App& root) {
   sum->add_option("TRACE", opts->trace, "Chrome-trace .json or .json.gz from torch.profiler")->required();
   sum->add_flag("--json", opts->json, "Print JSON instead of a table");
   sum->callback([opts] {
-    const flame::TraceSummary s = flame::summarize_trace_file(opts->trace);
+    const flame::trace::TraceSummary s = flame::trace::summarize_trace_file(opts->trace);
     if (opts->json) {
-      std::cout << flame::trace_summary_json(s).dump(2) << "\n";
+      std::cout << flame::trace::trace_summary_json(s).dump(2) << "\n";
     } else {
-      std::cout << flame::trace_summary_table(s);
+      std::cout << flame::trace::trace_summary_table(s);
     }
   });
 });

@@ -13,9 +13,9 @@
 
 namespace {
 
-using flame::stats_json;
+using flame::fit::stats_json;
 
-nlohmann::json summary_json(const flame::ContextSummary& s) {
+nlohmann::json summary_json(const flame::validate::ContextSummary& s) {
   return {{"gpu_weighted_ape_pct", stats_json(s.gpu_weighted)},
           {"gpu_median_ape_pct", stats_json(s.gpu_median)},
           {"gpu_total_ape_pct", stats_json(s.gpu_total)},
@@ -25,13 +25,13 @@ nlohmann::json summary_json(const flame::ContextSummary& s) {
           {"e2e_profiled_ape_pct", stats_json(s.e2e_profiled)}};
 }
 
-nlohmann::json costs_json(const flame::TimelineCosts& c) {
+nlohmann::json costs_json(const flame::model::TimelineCosts& c) {
   return {{"host_offset_ns", c.cpu_offset_ns},
           {"gpu_scale", c.gpu_scale},
           {"sync_latency_ns", c.sync_latency_ns}};
 }
 
-void print_json(const flame::ContextReport& r) {
+void print_json(const flame::validate::ContextReport& r) {
   nlohmann::json series = nlohmann::json::array();
   for (const auto& s : r.series) {
     nlohmann::json cases = nlohmann::json::array();
@@ -52,8 +52,8 @@ void print_json(const flame::ContextReport& r) {
                        {"e2e_measured_host_ns", c.e2e_measured_host_ns},
                        {"e2e_profiled_ns", c.e2e_profiled_ns}});
     series.push_back({{"model", s.model},
-                      {"phase", flame::phase_name(s.phase)},
-                      {"basis", flame::basis_names(s.phase)},
+                      {"phase", flame::context::phase_name(s.phase)},
+                      {"basis", flame::context::basis_names(s.phase)},
                       {"fit_contexts", s.fit_contexts},
                       {"held_out_contexts", s.held_out_contexts},
                       {"costs", costs_json(s.costs)},
@@ -69,7 +69,7 @@ double err(double p, double m) {
   return (p - m) / m * 100.0;
 }
 
-void print_human(const flame::ContextReport& r, const std::string& file) {
+void print_human(const flame::validate::ContextReport& r, const std::string& file) {
   fmt::print("flame validate contexts {}\n", file);
   fmt::print("Per-segment GPU time vs context length fitted by NNLS from a few contexts; host spans\n");
   fmt::print("independent of context. GPU: w = sum|err|/sum(meas) over segments, med = median APE over\n");
@@ -81,7 +81,7 @@ void print_human(const flame::ContextReport& r, const std::string& file) {
     fmt::print(
         "\n{} {}: basis {{{}}}, fit from ctx {}  (host offset {:+.0f} us, GPU scale {:.3f}, sync {:.0f} "
         "us)\n",
-        s.model, flame::phase_name(s.phase), fmt::join(flame::basis_names(s.phase), ", "),
+        s.model, flame::context::phase_name(s.phase), fmt::join(flame::context::basis_names(s.phase), ", "),
         fmt::join(s.fit_contexts, "/"), s.costs.cpu_offset_ns / 1e3, s.costs.gpu_scale,
         s.costs.sync_latency_ns / 1e3);
     fmt::print("  {:>6} {:>7} {:>7} {:>9} {:>9} {:>8} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8}\n", "ctx", "GPU w",
@@ -120,9 +120,10 @@ const flame::cli::Registrar reg([](CLI::App& root) {
   CLI::App* sub = flame::cli::add_dataset_validation(
       root, "contexts", "SLM context-length model: fit a few contexts, predict the rest",
       "Coupling dataset with SLM configurations (config.mode + config.ctx)",
-      [fit, phase](const flame::CouplingDataset& d, const std::string& file, bool json) {
-        flame::cli::print_report(flame::validate_contexts(d, *fit, flame::parse_context_phase(*phase)), file,
-                                 json, print_json, print_human);
+      [fit, phase](const flame::model::CouplingDataset& d, const std::string& file, bool json) {
+        flame::cli::print_report(
+            flame::validate::validate_contexts(d, *fit, flame::context::parse_context_phase(*phase)), file,
+            json, print_json, print_human);
       });
   sub->add_option("--fit", *fit, "Number of profiled contexts to fit from, per phase (default 3)")
       ->check(CLI::PositiveNumber);

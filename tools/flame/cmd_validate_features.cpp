@@ -12,9 +12,9 @@
 
 namespace {
 
-using flame::stats_json;
+using flame::fit::stats_json;
 
-nlohmann::json summary_json(const flame::FeatureSummary& s) {
+nlohmann::json summary_json(const flame::validate::FeatureSummary& s) {
   return {{"gpu_total_held_out", stats_json(s.gpu_total_held_out)},
           {"gpu_total_in_sample", stats_json(s.gpu_total_in_sample)},
           {"weighted_held_out", stats_json(s.weighted_held_out)},
@@ -24,7 +24,7 @@ nlohmann::json summary_json(const flame::FeatureSummary& s) {
           {"e2e_profiled", stats_json(s.e2e_profiled)}};
 }
 
-void print_json(const flame::FeatureReport& r) {
+void print_json(const flame::validate::FeatureReport& r) {
   nlohmann::json cases = nlohmann::json::array();
   for (const auto& c : r.cases)
     cases.push_back({{"tag", c.tag},
@@ -58,7 +58,7 @@ double err(double p, double m) {
   return m != 0 ? (p - m) / m * 100.0 : 0.0;
 }
 
-void print_human(const flame::FeatureReport& r, const std::string& file) {
+void print_human(const flame::validate::FeatureReport& r, const std::string& file) {
   fmt::print("flame validate features {}\n", file);
   fmt::print("GPU time of every segment from features, fitted on all other configurations (held out)\n");
   fmt::print("versus fitted on all of them (in-sample). w = sum|err|/sum(meas) over segments. e2e: the\n");
@@ -77,7 +77,7 @@ void print_human(const flame::FeatureReport& r, const std::string& file) {
         c.weighted_held_out_ape_pct, err(c.gpu_in_sample_ns, c.gpu_measured_ns), c.weighted_in_sample_ape_pct,
         err(c.glue_held_out_ns, c.glue_measured_ns), c.fallback_segments, c.e2e_measured_ns / 1e6,
         err(c.e2e_held_out_ns, c.e2e_measured_ns), err(c.e2e_profiled_ns, c.e2e_measured_ns));
-  auto line = [](const std::string& name, const flame::FeatureSummary& s) {
+  auto line = [](const std::string& name, const flame::validate::FeatureSummary& s) {
     fmt::print(
         "  {:<20} {:>7.2f} {:>7.2f} {:>7.2f} {:>7.2f} | {:>7.2f} {:>7.2f} {:>7.2f} {:>7.2f} | {:>6.2f} "
         "{:>6.2f} {:>6.2f}\n",
@@ -99,8 +99,8 @@ const flame::cli::Registrar reg([](CLI::App& root) {
       root, "features",
       "GPU time of unprofiled configurations from layer features (leave one configuration out)",
       "Coupling dataset (coupling.json)",
-      [](const flame::CouplingDataset& d, const std::string& file, bool json) {
-        flame::cli::print_report(flame::validate_features(d), file, json, print_json, print_human);
+      [](const flame::model::CouplingDataset& d, const std::string& file, bool json) {
+        flame::cli::print_report(flame::validate::validate_features(d), file, json, print_json, print_human);
       });
 });
 

@@ -15,7 +15,7 @@ namespace {
 using flame::grid::GridValidation;
 using flame::grid::ModelErrors;
 
-using flame::stats_json;
+using flame::fit::stats_json;
 
 nlohmann::json errors_json(const ModelErrors& e) {
   nlohmann::json j{{"latency", stats_json(e.latency)}};
@@ -174,7 +174,7 @@ const flame::cli::Registrar reg([](CLI::App& root) {
     for (double m : a->options.deadlines)
       if (!(m >= 1))
         throw std::invalid_argument(fmt::format("--deadlines: {} is below 1 (the fastest latency)", m));
-    const auto dataset = flame::grid::read_dataset(flame::find_data(a->file).string());
+    const auto dataset = flame::grid::read_dataset(flame::io::find_data(a->file).string());
     const auto v = flame::grid::validate_grid(dataset, a->options);
     if (a->json)
       std::cout << report_json(v).dump(2) << "\n";

@@ -6,19 +6,19 @@
 
 #include "command.hpp"
 #include "flame/board/description_grid.hpp"
-#include "flame/model/coupling_dataset.hpp"
 #include "flame/io/data_path.hpp"
+#include "flame/model/coupling_dataset.hpp"
 #include "flame/validate/layerwise_recovery.hpp"
 
 namespace {
 
-using flame::stats_json;
+using flame::fit::stats_json;
 
 struct Args {
   std::string file = "data/h200-coupling/run2/coupling.json";
   std::string board = "config/boards/orin-nano-8gb-super.yaml";
   std::vector<std::string> tags;
-  flame::RecoveryOptions options;
+  flame::validate::RecoveryOptions options;
   bool json = false;
 };
 
@@ -40,8 +40,8 @@ const flame::cli::Registrar reg([](CLI::App& root) {
   sub->add_option("--seed", a->options.seed, "Random seed")->capture_default_str();
   sub->add_flag("--json", a->json, "Print a JSON report");
   sub->callback([a] {
-    const auto dataset = flame::load_coupling_dataset(flame::find_data(a->file));
-    const auto desc = flame::board::load_board_description(flame::find_data(a->board).string());
+    const auto dataset = flame::model::load_coupling_dataset(flame::io::find_data(a->file));
+    const auto desc = flame::board::load_board_description(flame::io::find_data(a->board).string());
     const auto grid = flame::board::clock_grid(desc);
     nlohmann::json out = nlohmann::json::array();
     if (!a->json)
@@ -53,7 +53,7 @@ const flame::cli::Registrar reg([](CLI::App& root) {
       if (!a->tags.empty() && std::find(a->tags.begin(), a->tags.end(), config.tag) == a->tags.end())
         continue;
       ++matched;
-      const auto r = flame::recover_layerwise(config, grid, a->options);
+      const auto r = flame::validate::recover_layerwise(config, grid, a->options);
       if (a->json) {
         out.push_back({{"tag", r.tag},
                        {"profiled", r.profiled},

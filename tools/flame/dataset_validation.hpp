@@ -13,14 +13,14 @@ namespace flame::cli {
 // Adds the subcommand; `run(dataset, file, json)` validates and prints. Returns it for extra options.
 inline CLI::App* add_dataset_validation(
     CLI::App& root, const std::string& name, const std::string& description, const std::string& file_help,
-    std::function<void(const CouplingDataset&, const std::string& file, bool json)> run) {
+    std::function<void(const model::CouplingDataset&, const std::string& file, bool json)> run) {
   CLI::App* validate = group(root, "validate", "Validate models against measured data");
   CLI::App* sub = validate->add_subcommand(name, description);
   auto file = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
   sub->add_option("FILE", *file, file_help)->required();
   sub->add_flag("--json", *json, "Print a JSON report");
-  sub->callback([file, json, run] { run(load_coupling_dataset(*file), *file, *json); });
+  sub->callback([file, json, run] { run(model::load_coupling_dataset(*file), *file, *json); });
   return sub;
 }
 

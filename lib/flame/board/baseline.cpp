@@ -133,7 +133,7 @@ std::string now_utc() {
 }  // namespace
 
 void save_baseline(const Baseline& b, const std::string& path) {
-  write_file_atomically(path, to_json(b).dump(2) + "\n");
+  io::write_file_atomically(path, to_json(b).dump(2) + "\n");
 }
 
 std::optional<Baseline> load_baseline(const std::string& path) {
@@ -162,7 +162,7 @@ void remove_baseline(const std::string& path) {
     throw std::runtime_error(fmt::format("cannot remove {}: {}", path, std::strerror(errno)));
   // Best effort: the file is gone either way; the directory fsync makes the removal durable.
   const std::filesystem::path dir = std::filesystem::path(path).parent_path();
-  posix_file_calls().sync_directory(dir.empty() ? "." : dir.c_str());
+  io::posix_file_calls().sync_directory(dir.empty() ? "." : dir.c_str());
 }
 
 Baseline new_baseline(const Board& board, const std::string& owner) {

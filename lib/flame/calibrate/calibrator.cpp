@@ -7,7 +7,7 @@
 #include <optional>
 #include <stdexcept>
 
-namespace flame {
+namespace flame::calibrate {
 
 Calibrator::Calibrator(CalibratorOptions options) : o_(options) {}
 
@@ -95,7 +95,7 @@ nlohmann::json to_json(const CalibrationState& s) {
 
 nlohmann::json Calibrator::to_json() const {
   nlohmann::json buckets = nlohmann::json::object();
-  for (const auto& [k, s] : states_) buckets[k] = flame::to_json(s);
+  for (const auto& [k, s] : states_) buckets[k] = flame::calibrate::to_json(s);
   nlohmann::json out = {{"version", 1}, {"buckets", buckets}};
   if (!set_aside_.empty()) out["set_aside"] = set_aside_;
   return out;
@@ -157,4 +157,4 @@ std::vector<std::string> Calibrator::load_json(const nlohmann::json& j) {
   return problems;
 }
 
-}  // namespace flame
+}  // namespace flame::calibrate

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-namespace flame {
+namespace flame::calibrate {
 
 struct CalibratorOptions {
   double alpha = 0.2;
@@ -88,4 +88,4 @@ class Calibrator {
   uint64_t observations_ = 0;
 };
 
-}  // namespace flame
+}  // namespace flame::calibrate

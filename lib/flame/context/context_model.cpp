@@ -10,7 +10,7 @@
 #include "flame/fit/median.hpp"
 #include "flame/fit/nnls.hpp"
 
-namespace flame {
+namespace flame::context {
 namespace {
 
 void check_ctx(double ctx) {
@@ -20,8 +20,8 @@ void check_ctx(double ctx) {
 
 }  // namespace
 
-ContextModel::ContextModel(ContextPhase phase, std::vector<Segment> segments,
-                           Eigen::MatrixXd gpu_coefficients, TimelineCosts costs,
+ContextModel::ContextModel(ContextPhase phase, std::vector<model::Segment> segments,
+                           Eigen::MatrixXd gpu_coefficients, model::TimelineCosts costs,
                            std::vector<int> fit_contexts)
     : phase_(phase),
       segments_(std::move(segments)),
@@ -51,8 +51,8 @@ std::vector<double> ContextModel::cpu_ns() const {
   return out;
 }
 
-SegmentProfile ContextModel::profile_at(double ctx) const {
-  SegmentProfile p;
+model::SegmentProfile ContextModel::profile_at(double ctx) const {
+  model::SegmentProfile p;
   p.tag = fmt::format("{}_ctx{}", phase_name(phase_), ctx);
   p.segments = segments_;
   const auto gpu = gpu_ns(ctx);
@@ -60,12 +60,12 @@ SegmentProfile ContextModel::profile_at(double ctx) const {
   return p;
 }
 
-TimelineResult ContextModel::simulate(double ctx, double cpu_ratio, bool per_segment) const {
+model::TimelineResult ContextModel::simulate(double ctx, double cpu_ratio, bool per_segment) const {
   return simulate_timeline(cpu_ns(), gpu_ns(ctx), costs_, cpu_ratio, per_segment);
 }
 
-ProfiledRun profiled_run(const ContextSample& sample) {
-  ProfiledRun run;
+model::ProfiledRun profiled_run(const ContextSample& sample) {
+  model::ProfiledRun run;
   for (const auto& s : sample.profile.segments) {
     run.cpu_ns.push_back(s.cpu_ns);
     run.gpu_ns.push_back(s.gpu_ns);
@@ -76,7 +76,7 @@ ProfiledRun profiled_run(const ContextSample& sample) {
 }
 
 ContextModel fit_context_model(ContextPhase phase, std::span<const ContextSample> samples,
-                               const MachineCalibration& machine) {
+                               const model::MachineCalibration& machine) {
   const int k = basis_size(phase);
   if (static_cast<int>(samples.size()) < k)
     throw std::invalid_argument(
@@ -103,7 +103,7 @@ ContextModel fit_context_model(ContextPhase phase, std::span<const ContextSample
     for (int j = 0; j < k; ++j) a(r, j) = phi[j];
   }
   Eigen::MatrixXd coef(static_cast<Eigen::Index>(n_seg), k);
-  std::vector<Segment> segments = samples.front().profile.segments;
+  std::vector<model::Segment> segments = samples.front().profile.segments;
   Eigen::VectorXd b(m);
   for (size_t i = 0; i < n_seg; ++i) {
     std::vector<double> cpu;
@@ -111,21 +111,21 @@ ContextModel fit_context_model(ContextPhase phase, std::span<const ContextSample
       b(r) = samples[r].profile.segments[i].gpu_ns;
       cpu.push_back(samples[r].profile.segments[i].cpu_ns);
     }
-    coef.row(static_cast<Eigen::Index>(i)) = solve_nnls(a, b).x.transpose();
-    segments[i].cpu_ns = median(cpu);
+    coef.row(static_cast<Eigen::Index>(i)) = fit::solve_nnls(a, b).x.transpose();
+    segments[i].cpu_ns = fit::median(cpu);
     segments[i].gpu_ns = 0;
     segments[i].features.reset();  // sizes differ per context; the model keeps only the structure
   }
 
   std::vector<double> offset, scale, sync;
   for (const auto& s : samples) {
-    const TimelineCosts c = calibrate_costs(profiled_run(s), machine);
+    const model::TimelineCosts c = calibrate_costs(profiled_run(s), machine);
     offset.push_back(c.cpu_offset_ns);
     scale.push_back(c.gpu_scale);
     sync.push_back(c.sync_latency_ns);
   }
-  const TimelineCosts costs{median(offset), median(scale), median(sync)};
+  const model::TimelineCosts costs{fit::median(offset), fit::median(scale), fit::median(sync)};
   return ContextModel(phase, std::move(segments), std::move(coef), costs, std::move(contexts));
 }
 
-}  // namespace flame
+}  // namespace flame::context

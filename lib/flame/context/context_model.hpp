@@ -18,13 +18,13 @@
 #include "flame/model/segment_profile.hpp"
 #include "flame/model/timeline.hpp"
 
-namespace flame {
+namespace flame::context {
 
 // One profiled context length at the reference clocks.
 struct ContextSample {
   int ctx = 0;
-  SegmentProfile profile;    // per-segment host spans and GPU times, plus the sync wait
-  double e2e_median_ns = 0;  // measured end-to-end time of the same runs (for the timeline costs)
+  model::SegmentProfile profile;  // per-segment host spans and GPU times, plus the sync wait
+  double e2e_median_ns = 0;       // measured end-to-end time of the same runs (for the timeline costs)
 };
 
 class ContextModel {
@@ -32,15 +32,15 @@ class ContextModel {
   // gpu_coefficients: one row per segment, one column per basis function, in ns per ctx^k.
   // segments: the structure (kind, name, type); their cpu_ns is the host span used at
   // every context, their gpu_ns is ignored.
-  ContextModel(ContextPhase phase, std::vector<Segment> segments, Eigen::MatrixXd gpu_coefficients,
-               TimelineCosts costs, std::vector<int> fit_contexts);
+  ContextModel(ContextPhase phase, std::vector<model::Segment> segments, Eigen::MatrixXd gpu_coefficients,
+               model::TimelineCosts costs, std::vector<int> fit_contexts);
 
   ContextPhase phase() const { return phase_; }
   const std::vector<int>& fit_contexts() const { return fit_contexts_; }
   size_t segment_count() const { return segments_.size(); }
-  const std::vector<Segment>& segments() const { return segments_; }
+  const std::vector<model::Segment>& segments() const { return segments_; }
   const Eigen::MatrixXd& gpu_coefficients() const { return coef_; }
-  const TimelineCosts& costs() const { return costs_; }
+  const model::TimelineCosts& costs() const { return costs_; }
 
   // Per-segment GPU time at the reference clocks for a context length ctx > 0. Contexts beyond
   // the fitted range extrapolate along the same non-negative curves.
@@ -48,15 +48,15 @@ class ContextModel {
   // Per-segment host spans at the reference clocks (the same for every context).
   std::vector<double> cpu_ns() const;
   // A full segment profile at ctx, ready for the timeline (sync_ns is left 0: it is an outcome).
-  SegmentProfile profile_at(double ctx) const;
+  model::SegmentProfile profile_at(double ctx) const;
   // End-to-end latency at ctx through the timeline, with the host cpu_ratio times slower.
-  TimelineResult simulate(double ctx, double cpu_ratio = 1.0, bool per_segment = false) const;
+  model::TimelineResult simulate(double ctx, double cpu_ratio = 1.0, bool per_segment = false) const;
 
  private:
   ContextPhase phase_;
-  std::vector<Segment> segments_;
+  std::vector<model::Segment> segments_;
   Eigen::MatrixXd coef_;
-  TimelineCosts costs_;
+  model::TimelineCosts costs_;
   std::vector<int> fit_contexts_;
 };
 
@@ -65,9 +65,9 @@ class ContextModel {
 // the sync latency for samples that are execution-bound at the profile (see coupling_calibration).
 // Throws std::invalid_argument / std::runtime_error with a message naming what is wrong.
 ContextModel fit_context_model(ContextPhase phase, std::span<const ContextSample> samples,
-                               const MachineCalibration& machine);
+                               const model::MachineCalibration& machine);
 
 // A sample's reference run as a timeline calibration input.
-ProfiledRun profiled_run(const ContextSample& sample);
+model::ProfiledRun profiled_run(const ContextSample& sample);
 
-}  // namespace flame
+}  // namespace flame::context

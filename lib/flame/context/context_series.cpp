@@ -5,11 +5,11 @@
 #include <algorithm>
 #include <stdexcept>
 
-namespace flame {
+namespace flame::context {
 namespace {
 
-std::string describe(const Segment& s) {
-  if (s.kind == SegmentKind::Glue) return "glue";
+std::string describe(const model::Segment& s) {
+  if (s.kind == model::SegmentKind::Glue) return "glue";
   return fmt::format("call {} ({})", s.name, s.type);
 }
 
@@ -21,7 +21,7 @@ std::vector<int> ContextSeries::contexts() const {
   return out;
 }
 
-void check_same_structure(const SegmentProfile& reference, const SegmentProfile& other) {
+void check_same_structure(const model::SegmentProfile& reference, const model::SegmentProfile& other) {
   const auto& a = reference.segments;
   const auto& b = other.segments;
   if (a.size() != b.size())
@@ -34,7 +34,7 @@ void check_same_structure(const SegmentProfile& reference, const SegmentProfile&
                                            describe(b[i]), describe(a[i]), reference.tag));
 }
 
-std::vector<ContextSeries> context_series(const CouplingDataset& dataset) {
+std::vector<ContextSeries> context_series(const model::CouplingDataset& dataset) {
   std::vector<ContextSeries> out;
   for (const auto& c : dataset.configs) {
     if (c.mode.empty()) continue;
@@ -54,8 +54,9 @@ std::vector<ContextSeries> context_series(const CouplingDataset& dataset) {
     it->configs.push_back(&c);
   }
   for (auto& s : out) {
-    std::stable_sort(s.configs.begin(), s.configs.end(),
-                     [](const CouplingConfig* a, const CouplingConfig* b) { return a->ctx < b->ctx; });
+    std::stable_sort(
+        s.configs.begin(), s.configs.end(),
+        [](const model::CouplingConfig* a, const model::CouplingConfig* b) { return a->ctx < b->ctx; });
     for (size_t i = 1; i < s.configs.size(); ++i) {
       if (s.configs[i]->ctx == s.configs[i - 1]->ctx)
         throw std::runtime_error(fmt::format("{}: {} and {} have the same {} context length {}",
@@ -67,4 +68,4 @@ std::vector<ContextSeries> context_series(const CouplingDataset& dataset) {
   return out;
 }
 
-}  // namespace flame
+}  // namespace flame::context

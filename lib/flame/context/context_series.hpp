@@ -8,12 +8,12 @@
 #include "flame/context/detail/context_basis.hpp"
 #include "flame/model/coupling_dataset.hpp"
 
-namespace flame {
+namespace flame::context {
 
 struct ContextSeries {
   std::string model;
   ContextPhase phase = ContextPhase::Decode;
-  std::vector<const CouplingConfig*> configs;  // into the dataset, sorted by context length
+  std::vector<const model::CouplingConfig*> configs;  // into the dataset, sorted by context length
 
   std::vector<int> contexts() const;
 };
@@ -22,10 +22,10 @@ struct ContextSeries {
 // appearance. Configurations without a mode (CNNs) are skipped. Throws std::runtime_error naming
 // the configuration when a mode is not decode/prefill, the context length is missing or repeated,
 // or the segment structure differs within a series.
-std::vector<ContextSeries> context_series(const CouplingDataset& dataset);
+std::vector<ContextSeries> context_series(const model::CouplingDataset& dataset);
 
 // Throws std::runtime_error naming both tags and the first differing segment unless the two
 // profiles have the same segment kinds, names and types.
-void check_same_structure(const SegmentProfile& reference, const SegmentProfile& other);
+void check_same_structure(const model::SegmentProfile& reference, const model::SegmentProfile& other);
 
-}  // namespace flame
+}  // namespace flame::context

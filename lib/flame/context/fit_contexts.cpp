@@ -6,7 +6,7 @@
 #include <cmath>
 #include <stdexcept>
 
-namespace flame {
+namespace flame::context {
 
 std::vector<int> choose_fit_contexts(std::span<const int> profiled, int count) {
   std::vector<int> ctx(profiled.begin(), profiled.end());
@@ -45,4 +45,4 @@ std::vector<int> choose_fit_contexts(std::span<const int> profiled, int count) {
   return chosen;
 }
 
-}  // namespace flame
+}  // namespace flame::context

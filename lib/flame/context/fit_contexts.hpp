@@ -3,7 +3,7 @@
 #include <span>
 #include <vector>
 
-namespace flame {
+namespace flame::context {
 
 // Picks `count` of the profiled context lengths, spread evenly on a log scale: the smallest and
 // the largest first (so predictions interpolate), then for each interior log-spaced target the
@@ -12,4 +12,4 @@ namespace flame {
 // when count < 1, count exceeds the profiled contexts, or a context is not positive or repeated.
 std::vector<int> choose_fit_contexts(std::span<const int> profiled, int count);
 
-}  // namespace flame
+}  // namespace flame::context

@@ -44,7 +44,7 @@ EvalBoard tx2_eval_board(std::vector<sim::GridTable> tables) {
   return b;
 }
 
-EvalBoard layer_eval_board(const sim::LayerBoardSpec& spec, const CouplingDataset& data,
+EvalBoard layer_eval_board(const sim::LayerBoardSpec& spec, const model::CouplingDataset& data,
                            const std::vector<std::string>& tags) {
   EvalBoard b;
   b.name = spec.name;

@@ -85,22 +85,14 @@ std::vector<TargetCheck> check_targets(const Evaluation& e) {
   return out;
 }
 
+// Keys are the member names (docs/evaluation.md and docs/simulator.md show the reports).
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(GovernorMetrics, requests, met, met_pct, p99_response_over_deadline,
+                                   p99_latency_ms, mean_latency_ms, energy_j, energy_total_j, mean_power_w,
+                                   ppw, decisions, decisions_per_s, clock_changes, throttled,
+                                   max_temperature_c)
+
 nlohmann::json to_json(const GovernorMetrics& m) {
-  return {{"requests", m.requests},
-          {"met", m.met},
-          {"met_pct", m.met_pct},
-          {"p99_response_over_deadline", m.p99_response_over_deadline},
-          {"p99_latency_ms", m.p99_latency_ms},
-          {"mean_latency_ms", m.mean_latency_ms},
-          {"energy_j", m.energy_j},
-          {"energy_total_j", m.energy_total_j},
-          {"mean_power_w", m.mean_power_w},
-          {"ppw", m.ppw},
-          {"decisions", m.decisions},
-          {"decisions_per_s", m.decisions_per_s},
-          {"clock_changes", m.clock_changes},
-          {"throttled", m.throttled},
-          {"max_temperature_c", m.max_temperature_c}};
+  return m;
 }
 
 nlohmann::json to_json(const Evaluation& e) {
@@ -212,7 +204,7 @@ std::filesystem::path write_report(const Evaluation& e, const std::filesystem::p
     }
     c.series = {cpu, gpu, emc};
     const std::string file = "clocks-" + r.governor + ".svg";
-    write_file_atomically(dir / file, to_svg(c));
+    io::write_file_atomically(dir / file, to_svg(c));
     clock_imgs += fmt::format("![clocks {0}]({1})\n\n", r.governor, file);
   }
   LineChart lat;
@@ -227,12 +219,12 @@ std::filesystem::path write_report(const Evaluation& e, const std::filesystem::p
       s.points.emplace_back(rec.arrival_ms / 1000.0, rec.response_ms / rec.deadline_ms);
     lat.series.push_back(s);
   }
-  write_file_atomically(dir / "latency.svg", to_svg(lat));
+  io::write_file_atomically(dir / "latency.svg", to_svg(lat));
   BarChart en;
   en.title = "Energy per inference";
   en.y_label = "J";
   for (const auto& r : e.runs) en.bars.emplace_back(r.governor, metrics(r).energy_j);
-  write_file_atomically(dir / "energy.svg", to_svg(en));
+  io::write_file_atomically(dir / "energy.svg", to_svg(en));
   if (e.ztt_training) {
     LineChart lc;
     lc.title = "zTT learning curve";
@@ -241,9 +233,9 @@ std::filesystem::path write_report(const Evaluation& e, const std::filesystem::p
     Series s{"mean reward", {}, ""};
     for (const auto& p : e.ztt_training->curve) s.points.emplace_back(p.episode, p.mean_reward);
     lc.series = {s};
-    write_file_atomically(dir / "ztt-learning.svg", to_svg(lc));
+    io::write_file_atomically(dir / "ztt-learning.svg", to_svg(lc));
   }
-  write_file_atomically(dir / "eval.json", to_json(e).dump(2) + "\n");
+  io::write_file_atomically(dir / "eval.json", to_json(e).dump(2) + "\n");
 
   std::string md = fmt::format("# Governor comparison: {} on the simulated {}\n\n", e.workload, e.board);
   md += fmt::format("Command: `{}`\n\n", command_line);
@@ -296,7 +288,7 @@ std::filesystem::path write_report(const Evaluation& e, const std::filesystem::p
         t.curve.empty() ? 0 : t.curve.back().energy_per_inference_j);
   }
   auto path = dir / "report.md";
-  write_file_atomically(path, md);
+  io::write_file_atomically(path, md);
   return path;
 }
 

@@ -6,7 +6,7 @@
 
 #include "flame/fit/nnls.hpp"
 
-namespace flame {
+namespace flame::features {
 namespace {
 
 // Accumulates weighted normal equations from sparse rows.
@@ -19,7 +19,7 @@ class NormalEquations {
       for (const auto& [j, b] : x) g_(i, j) += w * w * a * b;
     }
   }
-  Eigen::VectorXd solve() const { return solve_nnls_normal(g_, h_).x; }
+  Eigen::VectorXd solve() const { return fit::solve_nnls_normal(g_, h_).x; }
 
  private:
   Eigen::MatrixXd g_;
@@ -124,7 +124,7 @@ const GroupFit* FeatureModel::covering(const std::map<std::string, GroupFit>& gr
 }
 
 FeatureLevel FeatureModel::level(const FeatureRow& row) const {
-  if (row.kind == SegmentKind::Call)
+  if (row.kind == model::SegmentKind::Call)
     return covering(call_groups_, row.group, row.act_bytes, options_.guard_calls) ? FeatureLevel::Group
                                                                                   : FeatureLevel::Pooled;
   if (covering(glue_fine_, row.group, row.prev_bytes_out, true)) return FeatureLevel::Group;
@@ -133,7 +133,7 @@ FeatureLevel FeatureModel::level(const FeatureRow& row) const {
 }
 
 double FeatureModel::predict_ns(const FeatureRow& row) const {
-  if (row.kind == SegmentKind::Call) {
+  if (row.kind == model::SegmentKind::Call) {
     if (const GroupFit* g = covering(call_groups_, row.group, row.act_bytes, options_.guard_calls))
       return dot(g->coef, call_features(row)) + row.macs * mac_rate(ns_per_mac_, row.dtype);
     return dot(call_pooled_.coef, call_features(row)) + row.macs * mac_rate(ns_per_mac_pooled_, row.dtype);
@@ -163,7 +163,7 @@ FeatureModel fit_feature_model(std::span<const FeatureRow> rows, std::span<const
     if (!std::isfinite(y) || y < 0)
       throw std::invalid_argument("feature model: GPU times must be finite and >= 0");
     const Sample s{&rows[i], y, 1.0 / std::sqrt(std::max(y, options.weight_floor_ns))};
-    if (rows[i].kind == SegmentKind::Call) {
+    if (rows[i].kind == model::SegmentKind::Call) {
       calls.push_back(s);
       ++call_count[rows[i].group];
     } else {
@@ -195,4 +195,4 @@ FeatureModel fit_feature_model(std::span<const FeatureRow> rows, std::span<const
   return m;
 }
 
-}  // namespace flame
+}  // namespace flame::features

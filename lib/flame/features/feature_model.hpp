@@ -18,7 +18,7 @@
 
 #include "flame/features/detail/segment_features.hpp"
 
-namespace flame {
+namespace flame::features {
 
 enum class FeatureLevel { Group, Coarse, Pooled };
 
@@ -74,4 +74,4 @@ class FeatureModel {
 FeatureModel fit_feature_model(std::span<const FeatureRow> rows, std::span<const double> gpu_ns,
                                const FeatureModelOptions& options = {});
 
-}  // namespace flame
+}  // namespace flame::features

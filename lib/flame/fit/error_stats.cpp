@@ -4,7 +4,7 @@
 #include <cmath>
 #include <numeric>
 
-namespace flame {
+namespace flame::fit {
 
 double ape_pct(double predicted, double measured) {
   return measured != 0 ? std::abs(predicted - measured) / std::abs(measured) * 100.0 : 0.0;
@@ -31,4 +31,4 @@ nlohmann::json stats_json(const ErrorStats& s) {
           {"n", s.n}};
 }
 
-}  // namespace flame
+}  // namespace flame::fit

@@ -3,7 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
-namespace flame {
+namespace flame::fit {
 
 struct ErrorStats {
   double mean_ape_pct = 0;
@@ -17,4 +17,4 @@ ErrorStats summarize_ape(const std::vector<double>& ape_pct_values);
 // The JSON shape every validation report uses: {mean_ape_pct, p95_ape_pct, max_ape_pct, n}.
 nlohmann::json stats_json(const ErrorStats& s);
 
-}  // namespace flame
+}  // namespace flame::fit

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <vector>
 
-namespace flame {
+namespace flame::fit {
 
 inline double median(std::vector<double> v) {
   if (v.empty()) return 0;
@@ -13,4 +13,4 @@ inline double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-}  // namespace flame
+}  // namespace flame::fit

@@ -5,7 +5,7 @@
 #include <stdexcept>
 #include <vector>
 
-namespace flame {
+namespace flame::fit {
 namespace {
 
 // Least squares on the passive set P: G_PP z = h_P. Complete orthogonal decomposition gives the
@@ -110,4 +110,4 @@ NnlsResult solve_nnls(const Eigen::MatrixXd& a, const Eigen::VectorXd& b) {
   return r;
 }
 
-}  // namespace flame
+}  // namespace flame::fit

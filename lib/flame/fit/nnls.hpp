@@ -7,7 +7,7 @@
 // internally, so callers can mix units (1, ctx, ctx^2; bytes and MACs) without conditioning tricks.
 #include <Eigen/Dense>
 
-namespace flame {
+namespace flame::fit {
 
 struct NnlsResult {
   Eigen::VectorXd x;         // the non-negative solution, in the caller's column units
@@ -24,4 +24,4 @@ NnlsResult solve_nnls(const Eigen::MatrixXd& a, const Eigen::VectorXd& b);
 // callers that accumulate G and h over many rows; residual_norm is then left at 0.
 NnlsResult solve_nnls_normal(const Eigen::MatrixXd& g, const Eigen::VectorXd& h);
 
-}  // namespace flame
+}  // namespace flame::fit

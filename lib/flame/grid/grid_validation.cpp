@@ -33,13 +33,14 @@ ModelErrors errors_over(const std::vector<SeriesData>& series, bool use_eval, co
     for (const Point& p : use_eval ? series[s].eval : series[s].all) {
       const Estimate e = predict(s, p.clocks);
       for (size_t r : p.rows) {
-        lat.push_back(ape_pct(e.latency_ms, d.samples[r].latency_ms));
-        if (d.samples[r].power_w && e.power_w > 0) pw.push_back(ape_pct(e.power_w, *d.samples[r].power_w));
+        lat.push_back(fit::ape_pct(e.latency_ms, d.samples[r].latency_ms));
+        if (d.samples[r].power_w && e.power_w > 0)
+          pw.push_back(fit::ape_pct(e.power_w, *d.samples[r].power_w));
       }
     }
   ModelErrors m;
-  m.latency = summarize_ape(lat);
-  if (!pw.empty()) m.power = summarize_ape(pw);
+  m.latency = fit::summarize_ape(lat);
+  if (!pw.empty()) m.power = fit::summarize_ape(pw);
   return m;
 }
 
@@ -228,7 +229,7 @@ GridValidation validate_grid(const Dataset& d, const GridValidationOptions& o) {
         }
         const ClockGrid grid{L.cpu_khz, cores > 0 ? std::vector<int>{cores} : std::vector<int>{}, L.gpu_hz,
                              L.emc_hz};
-        const Predictor predict = [&](const Clocks& c) { return model.estimate(c); };
+        const search::Predictor predict = [&](const Clocks& c) { return model.estimate(c); };
         for (double mult : o.deadlines) {
           const double deadline = mult * fastest;
           const Point* oracle = nullptr;
@@ -238,7 +239,7 @@ GridValidation validate_grid(const Dataset& d, const GridValidationOptions& o) {
             ++de.oracle_infeasible;
             continue;
           }
-          const SearchResult r = greedy_search(grid, predict, deadline / (1 + margin));
+          const search::SearchResult r = search::greedy_search(grid, predict, deadline / (1 + margin));
           const Point* chosen = nullptr;
           for (const Point* p : pts)
             if (p->clocks == r.clocks) chosen = p;

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "flame/fit/error_stats.hpp"
 #include "flame/grid/dataset.hpp"
 #include "flame/grid/grid_model.hpp"
-#include "flame/fit/error_stats.hpp"
 
 namespace flame::grid {
 
@@ -25,8 +25,8 @@ struct GridValidationOptions {
 };
 
 struct ModelErrors {
-  ErrorStats latency;
-  std::optional<ErrorStats> power;
+  fit::ErrorStats latency;
+  std::optional<fit::ErrorStats> power;
 };
 
 struct BudgetErrors {

@@ -9,7 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
-namespace flame {
+namespace flame::io {
 
 namespace {
 
@@ -121,4 +121,4 @@ void write_file_atomically(const std::filesystem::path& target, std::string_view
     throw AtomicWriteError(target, AtomicWriteStep::SyncDirectory, errno);
 }
 
-}  // namespace flame
+}  // namespace flame::io

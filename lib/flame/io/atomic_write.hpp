@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-namespace flame {
+namespace flame::io {
 
 // The steps of write_file_atomically, in order.
 enum class AtomicWriteStep { CreateTemp, Write, SyncFile, CloseFile, Rename, SyncDirectory };
@@ -58,4 +58,4 @@ void write_file_atomically(const std::filesystem::path& target, std::string_view
                            Durability durability = Durability::Durable,
                            const FileCalls& calls = posix_file_calls());
 
-}  // namespace flame
+}  // namespace flame::io

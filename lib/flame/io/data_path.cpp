@@ -2,7 +2,7 @@
 
 #include <cstdlib>
 
-namespace flame {
+namespace flame::io {
 
 std::filesystem::path find_data(const std::string& relative) {
   namespace fs = std::filesystem;
@@ -18,4 +18,4 @@ std::filesystem::path find_data(const std::string& relative) {
   return p;
 }
 
-}  // namespace flame
+}  // namespace flame::io

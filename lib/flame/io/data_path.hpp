@@ -5,10 +5,10 @@
 #include <filesystem>
 #include <string>
 
-namespace flame {
+namespace flame::io {
 
 // Returns the first existing candidate, or `relative` unchanged when none exists (so the caller's
 // open() reports the path the user asked for).
 std::filesystem::path find_data(const std::string& relative);
 
-}  // namespace flame
+}  // namespace flame::io

@@ -62,6 +62,15 @@ class YamlReader {
     }
   }
 
+  // A document of one of flame's file kinds: a mapping whose `format` is `format`; `kind` names the
+  // file in the message ("model file").
+  YAML::Node document(const std::string& yaml, const std::string& format, const std::string& kind) const {
+    YAML::Node root = load(yaml);
+    if (!root.IsMap()) fail(root, "a " + kind + " must be a mapping");
+    if (text(need(root, "format"), "format") != format)
+      fail(root["format"], "format: expected '" + format + "'");
+    return root;
+  }
   // `map` is a mapping; `where` names it in the message ("" for the whole document).
   void mapping(const YAML::Node& map, const std::string& where = "") const {
     if (auto e = yaml_check::mapping(map, where); !e.empty()) fail(map, e);

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace flame::baseline {
+namespace flame::model::baseline {
 
 double scaled_e2e(double e2e_ref_ns, double cpu_ratio) {
   return e2e_ref_ns * cpu_ratio;
@@ -22,4 +22,4 @@ double sum_of_max(std::span<const double> cpu_ns, std::span<const double> gpu_ns
   return s;
 }
 
-}  // namespace flame::baseline
+}  // namespace flame::model::baseline

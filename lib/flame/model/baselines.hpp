@@ -3,7 +3,7 @@
 // Each takes the reference-clock profile and a CPU speed ratio k (host spans scale by k).
 #include <span>
 
-namespace flame::baseline {
+namespace flame::model::baseline {
 
 // End-to-end time at the reference scaled by the CPU ratio (assumes fully host-bound).
 double scaled_e2e(double e2e_ref_ns, double cpu_ratio);
@@ -14,4 +14,4 @@ double max_of_sums(std::span<const double> cpu_ns, std::span<const double> gpu_n
 // Sum over segments of max(CPU, GPU): each layer bound by its slower side, no queueing across layers.
 double sum_of_max(std::span<const double> cpu_ns, std::span<const double> gpu_ns, double cpu_ratio);
 
-}  // namespace flame::baseline
+}  // namespace flame::model::baseline

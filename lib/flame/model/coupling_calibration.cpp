@@ -6,7 +6,7 @@
 
 #include "flame/fit/median.hpp"
 
-namespace flame {
+namespace flame::model {
 namespace {
 
 double host_offset(const ProfiledRun& run) {
@@ -44,7 +44,7 @@ MachineCalibration calibrate_machine(std::span<const ProfiledRun> runs) {
   }
   MachineCalibration m;
   m.launch_bound_runs = static_cast<int>(latencies.size());
-  if (!latencies.empty()) m.sync_latency_ns = median(latencies);
+  if (!latencies.empty()) m.sync_latency_ns = fit::median(latencies);
   return m;
 }
 
@@ -73,4 +73,4 @@ TimelineCosts calibrate_costs(const ProfiledRun& run, const MachineCalibration& 
   return costs;
 }
 
-}  // namespace flame
+}  // namespace flame::model

@@ -15,7 +15,7 @@
 
 #include "flame/model/timeline.hpp"
 
-namespace flame {
+namespace flame::model {
 
 struct ProfiledRun {
   std::vector<double> cpu_ns;  // per-segment host spans (medians)
@@ -36,4 +36,4 @@ MachineCalibration calibrate_machine(std::span<const ProfiledRun> runs);
 
 TimelineCosts calibrate_costs(const ProfiledRun& run, const MachineCalibration& machine);
 
-}  // namespace flame
+}  // namespace flame::model

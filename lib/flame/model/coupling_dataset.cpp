@@ -11,7 +11,7 @@
 
 #include "flame/fit/median.hpp"
 
-namespace flame {
+namespace flame::model {
 namespace {
 
 using nlohmann::json;
@@ -83,8 +83,8 @@ CouplingSweep parse_sweep(const json& s, size_t n_segments, const std::string& w
   sw.slowdown = number(member(s, "slowdown", where), where + ".slowdown");
   sw.e2e_ns = numbers(member(s, "e2e_ns", where), where + ".e2e_ns");
   if (sw.e2e_ns.empty()) fail(where + ".e2e_ns", "no end-to-end samples");
-  sw.e2e_median_ns =
-      s.contains("e2e_median_ns") ? number(s["e2e_median_ns"], where + ".e2e_median_ns") : median(sw.e2e_ns);
+  sw.e2e_median_ns = s.contains("e2e_median_ns") ? number(s["e2e_median_ns"], where + ".e2e_median_ns")
+                                                 : fit::median(sw.e2e_ns);
   auto cpu = numbers(member(s, "cpu_seg_ns", where), where + ".cpu_seg_ns");
   if (cpu.size() != n_segments + 1)
     fail(where + ".cpu_seg_ns",
@@ -137,8 +137,8 @@ double CouplingSweep::total_cpu_ns() const {
 bool CouplingSweep::steady() const {
   if (e2e_ns.size() < 4) return false;
   const auto h = static_cast<std::ptrdiff_t>(e2e_ns.size() / 2);
-  const double a = median(std::vector<double>(e2e_ns.begin(), e2e_ns.begin() + h));
-  const double b = median(std::vector<double>(e2e_ns.begin() + h, e2e_ns.end()));
+  const double a = fit::median(std::vector<double>(e2e_ns.begin(), e2e_ns.begin() + h));
+  const double b = fit::median(std::vector<double>(e2e_ns.begin() + h, e2e_ns.end()));
   return a > 0 && b > 0 && std::abs(a - b) <= 0.05 * std::min(a, b);
 }
 
@@ -166,4 +166,4 @@ CouplingDataset load_coupling_dataset(const std::filesystem::path& path) {
   return parse_coupling_dataset(ss.str(), path.string());
 }
 
-}  // namespace flame
+}  // namespace flame::model

@@ -7,7 +7,7 @@
 
 #include "flame/model/segment_profile.hpp"
 
-namespace flame {
+namespace flame::model {
 
 struct CouplingSweep {
   double slowdown = 1;
@@ -42,4 +42,4 @@ struct CouplingDataset {
 CouplingDataset load_coupling_dataset(const std::filesystem::path& path);
 CouplingDataset parse_coupling_dataset(const std::string& text, const std::string& source);
 
-}  // namespace flame
+}  // namespace flame::model

@@ -6,11 +6,11 @@
 #include <algorithm>
 #include <cmath>
 
-#include "flame/model/model_file.hpp"
 #include "flame/model/detail/model_file_header.hpp"
 #include "flame/model/detail/power_section.hpp"
+#include "flame/model/model_file.hpp"
 
-namespace flame {
+namespace flame::model {
 namespace {
 
 using Reader = ModelFileReader;
@@ -138,4 +138,4 @@ std::string grid_to_yaml(const grid::GridModel& m, const std::string& name, cons
   return std::string(e.c_str()) + "\n";
 }
 
-}  // namespace flame
+}  // namespace flame::model

@@ -11,7 +11,7 @@ namespace YAML {
 class Node;
 }
 
-namespace flame {
+namespace flame::model {
 
 class GridLatencyModel : public LatencyModel {
  public:
@@ -33,4 +33,4 @@ std::shared_ptr<const GridLatencyModel> parse_grid_model(const YAML::Node& root,
 std::string grid_to_yaml(const grid::GridModel& m, const std::string& name, const std::string& board,
                          const std::string& provenance);
 
-}  // namespace flame
+}  // namespace flame::model

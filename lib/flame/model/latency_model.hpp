@@ -5,7 +5,7 @@
 
 #include "flame/clocks/clocks.hpp"
 
-namespace flame {
+namespace flame::model {
 
 struct Workload {
   int ctx = 0;        // SLM context length; 0 for DNNs
@@ -21,4 +21,4 @@ class LatencyModel {
   virtual std::string kind() const = 0;
 };
 
-}  // namespace flame
+}  // namespace flame::model

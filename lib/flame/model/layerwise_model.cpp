@@ -8,7 +8,7 @@
 
 #include "flame/fit/median.hpp"
 
-namespace flame {
+namespace flame::model {
 LayerwiseModel::LayerwiseModel(std::vector<std::string> names, std::vector<CpuCurve> cpu,
                                std::vector<GpuCurve> gpu, TimelineCosts costs,
                                std::optional<LayerPower> power)
@@ -50,7 +50,9 @@ LayerwiseModel::LayerwiseModel(std::vector<std::string> names, std::vector<CpuCu
   }
 }
 
-double LayerwiseModel::latency_ns(const Clocks& clocks) const { return evaluate(clocks, nullptr); }
+double LayerwiseModel::latency_ns(const Clocks& clocks) const {
+  return evaluate(clocks, nullptr);
+}
 
 Busy LayerwiseModel::busy(const Clocks& clocks) const {
   Busy b;
@@ -164,9 +166,9 @@ LayerwiseModel fit_layerwise(std::span<const ProfiledPoint> points, std::span<co
     sync.push_back(c.sync_latency_ns);
   }
   TimelineCosts costs;
-  costs.cpu_offset_ns = median(offset);
-  costs.gpu_scale = median(scale);
-  costs.sync_latency_ns = median(sync);
+  costs.cpu_offset_ns = fit::median(offset);
+  costs.gpu_scale = fit::median(scale);
+  costs.sync_latency_ns = fit::median(sync);
   LayerwiseModel latency(std::move(names), std::move(cpu), std::move(gpu), costs);
   if (!std::all_of(points.begin(), points.end(),
                    [](const ProfiledPoint& p) { return p.power_w.has_value(); }))
@@ -193,4 +195,4 @@ LayerwiseModel fit_layerwise(std::span<const ProfiledPoint> points, std::span<co
                         fit_busy_power(clocks, busy, power, ref));
 }
 
-}  // namespace flame
+}  // namespace flame::model

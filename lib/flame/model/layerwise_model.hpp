@@ -8,14 +8,14 @@
 #include <variant>
 #include <vector>
 
-#include "flame/grid/power_model.hpp"
-#include "flame/model/detail/busy_power.hpp"
 #include "flame/clocks/clocks.hpp"
+#include "flame/grid/power_model.hpp"
 #include "flame/model/coupling_calibration.hpp"
+#include "flame/model/detail/busy_power.hpp"
 #include "flame/model/detail/segment_curves.hpp"
 #include "flame/model/timeline.hpp"
 
-namespace flame {
+namespace flame::model {
 
 // One profiled run of the model at one clock combination.
 struct ProfiledPoint {
@@ -71,4 +71,4 @@ class LayerwiseModel {
 LayerwiseModel fit_layerwise(std::span<const ProfiledPoint> points, std::span<const double> emc_levels,
                              std::vector<std::string> names = {});
 
-}  // namespace flame
+}  // namespace flame::model

@@ -7,7 +7,7 @@
 #include <set>
 #include <stdexcept>
 
-namespace flame {
+namespace flame::model {
 
 size_t min_layerwise_budget(const ClockGrid& grid) {
   // One point per EMC level at max CPU/GPU, plus one at min CPU and min GPU.
@@ -60,4 +60,4 @@ std::vector<Clocks> plan_layerwise(const ClockGrid& grid, size_t budget, uint64_
   return plan;
 }
 
-}  // namespace flame
+}  // namespace flame::model

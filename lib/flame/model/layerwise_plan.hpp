@@ -7,7 +7,7 @@
 
 #include "flame/clocks/clock_grid.hpp"
 
-namespace flame {
+namespace flame::model {
 
 // Smallest budget for which the layer-wise fit is well-posed on this grid.
 size_t min_layerwise_budget(const ClockGrid& grid);
@@ -15,4 +15,4 @@ size_t min_layerwise_budget(const ClockGrid& grid);
 // Deterministic for a seed; throws std::invalid_argument with the minimum when budget is too small.
 std::vector<Clocks> plan_layerwise(const ClockGrid& grid, size_t budget, uint64_t seed);
 
-}  // namespace flame
+}  // namespace flame::model

@@ -7,11 +7,11 @@
 #include <cmath>
 #include <optional>
 
-#include "flame/model/grid_model_file.hpp"
 #include "flame/model/detail/model_file_header.hpp"
 #include "flame/model/detail/power_section.hpp"
+#include "flame/model/grid_model_file.hpp"
 
-namespace flame {
+namespace flame::model {
 namespace {
 
 using Reader = ModelFileReader;
@@ -82,10 +82,7 @@ std::shared_ptr<const LatencyModel> parse_layerwise(const YAML::Node& root, cons
 
 LoadedModel parse_model_file(const std::string& yaml, const std::string& source) {
   const Reader r{source};
-  const YAML::Node root = r.load(yaml);
-  if (!root.IsMap()) r.fail(root, "a model file must be a mapping");
-  if (r.text(r.need(root, "format"), "format") != "flame-model")
-    r.fail(root["format"], "format: expected 'flame-model'");
+  const YAML::Node root = r.document(yaml, "flame-model", "model file");
   const double version = r.number(r.need(root, "version"), "version");
   if (version != std::floor(version) || version < kOldestModelFileVersion || version > kModelFileVersion)
     r.fail(root["version"], fmt::format("version {} is not supported (this build reads {} to {})", version,
@@ -175,4 +172,4 @@ std::string layerwise_to_yaml(const LayerwiseModel& m, const std::string& name, 
   return std::string(e.c_str()) + "\n";
 }
 
-}  // namespace flame
+}  // namespace flame::model

@@ -12,7 +12,7 @@
 #include "flame/model/latency_model.hpp"
 #include "flame/model/layerwise_model.hpp"
 
-namespace flame {
+namespace flame::model {
 
 // Version 2 added the host curve's EMC term to kind layerwise (a third `cpu` value); version 3 the
 // busy power form (`power.terms`) of kind layerwise. Grid files are unchanged and still written as
@@ -58,4 +58,4 @@ class LayerwiseLatencyModel : public LatencyModel {
 std::string layerwise_to_yaml(const LayerwiseModel& m, const std::string& name, const std::string& board,
                               const std::string& provenance);
 
-}  // namespace flame
+}  // namespace flame::model

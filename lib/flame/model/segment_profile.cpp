@@ -1,6 +1,6 @@
 #include "flame/model/segment_profile.hpp"
 
-namespace flame {
+namespace flame::model {
 
 double SegmentProfile::total_cpu_ns() const {
   double s = 0;
@@ -20,4 +20,4 @@ int SegmentProfile::total_kernels() const {
   return n;
 }
 
-}  // namespace flame
+}  // namespace flame::model

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace flame {
+namespace flame::model {
 
 enum class SegmentKind { Glue, Call };
 
@@ -40,4 +40,4 @@ struct SegmentProfile {
   int total_kernels() const;
 };
 
-}  // namespace flame
+}  // namespace flame::model

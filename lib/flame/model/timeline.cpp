@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
-namespace flame {
+namespace flame::model {
 
 TimelineResult simulate_timeline(std::span<const double> cpu_ns, std::span<const double> gpu_ns,
                                  const TimelineCosts& costs, double cpu_ratio, bool per_segment) {
@@ -55,4 +55,4 @@ TimelineResult simulate_timeline(std::span<const double> cpu_ns, std::span<const
   return r;
 }
 
-}  // namespace flame
+}  // namespace flame::model

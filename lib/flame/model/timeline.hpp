@@ -9,7 +9,7 @@
 #include <span>
 #include <vector>
 
-namespace flame {
+namespace flame::model {
 
 // Costs that a profile alone does not show, fitted by calibration (see coupling_calibration.hpp).
 struct TimelineCosts {
@@ -45,4 +45,4 @@ TimelineResult simulate_timeline(std::span<const double> cpu_ns, std::span<const
                                  const TimelineCosts& costs, double cpu_ratio = 1.0,
                                  bool per_segment = false);
 
-}  // namespace flame
+}  // namespace flame::model

@@ -36,7 +36,7 @@ LoadedModels load_model_dir(const std::filesystem::path& dir, const ModelAdmissi
   std::sort(files.begin(), files.end());  // deterministic: the first file with a name wins
   for (const auto& f : files) {
     try {
-      auto m = load_model_file(f);
+      auto m = model::load_model_file(f);
       if (models.count(m.name) || out.refused.count(m.name)) {
         errors.push_back(
             fmt::format("{}: model name '{}' already loaded from another file; skipped", f.string(), m.name));

@@ -1,6 +1,6 @@
 #pragma once
 // The models a policy serves, by name, and how a directory of model files becomes one (flamed's
-// models_dir, `flame eval --models DIR`). Any flame::LatencyModel: grid, layer-wise, SLM context.
+// models_dir, `flame eval --models DIR`). Any flame::model::LatencyModel: grid, layer-wise, SLM context.
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -12,7 +12,7 @@
 namespace flame::policy {
 
 struct ServedModel {
-  std::shared_ptr<const LatencyModel> model;
+  std::shared_ptr<const model::LatencyModel> model;
   std::string board;   // the board its file names ("" = not said)
   std::string digest;  // of its file: calibration learned for another version does not carry over
   ServedModel() = default;

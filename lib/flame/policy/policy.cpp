@@ -49,7 +49,7 @@ std::optional<Clocks> idle_clocks(IdlePolicy p, const ClockGrid& g) {
   return std::nullopt;
 }
 
-Policy::Policy(Options options, Actuator& actuator, CalibratorOptions calibration, Planner planner)
+Policy::Policy(Options options, Actuator& actuator, calibrate::CalibratorOptions calibration, Planner planner)
     : o_(options),
       actuator_(actuator),
       planner_(std::move(planner)),
@@ -61,7 +61,7 @@ void Policy::set_models(ModelSet models, std::map<std::string, std::string> refu
   refused_ = std::move(refused);
   decisions_.clear();
   std::vector<std::string> served;
-  for (const auto& [name, m] : models_) served.push_back(Calibrator::model_id(name, m.digest));
+  for (const auto& [name, m] : models_) served.push_back(calibrate::Calibrator::model_id(name, m.digest));
   for (const auto& k : calibrator_.retain(served))
     spdlog::info("calibration bucket {} dropped: its model is no longer served", k);
 }
@@ -82,8 +82,8 @@ BeginResult Policy::begin(uint64_t client, const BeginRequest& r, TimeMs now) {
       return refuse(r.id, fmt::format("model \"{}\" is not served: {}", r.model, no->second));
     return refuse(r.id, fmt::format("unknown model \"{}\"", r.model));
   }
-  const LatencyModel& model = *it->second.model;
-  Workload w;
+  const model::LatencyModel& model = *it->second.model;
+  model::Workload w;
   if (model.needs_workload()) {
     if (!r.ctx || !r.phase)
       return refuse(r.id, fmt::format("model \"{}\" needs \"ctx\" and \"phase\"", r.model));
@@ -100,7 +100,8 @@ BeginResult Policy::begin(uint64_t client, const BeginRequest& r, TimeMs now) {
         fmt::format("cannot plan: the board does not tell its {} clock (see status: degraded)", unknown));
   if (arbiter_.count(client) >= o_.max_requests_per_client)
     return refuse(r.id, "too many active requests on this connection");
-  const std::string key = Calibrator::key(Calibrator::model_id(r.model, it->second.digest), w.phase, w.ctx);
+  const std::string key =
+      calibrate::Calibrator::key(calibrate::Calibrator::model_id(r.model, it->second.digest), w.phase, w.ctx);
   const double factor = o_.recalibrate ? calibrator_.factor(key) : 1.0;
   const double divisor =
       o_.recalibrate ? calibrator_.divisor(key, o_.safety_margin_pct) : 1.0 + o_.safety_margin_pct / 100.0;

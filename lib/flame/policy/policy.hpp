@@ -22,9 +22,9 @@
 #include "flame/policy/actuator.hpp"
 #include "flame/policy/detail/arbiter.hpp"
 #include "flame/policy/detail/decision_memo.hpp"
-#include "flame/policy/model_set.hpp"
 #include "flame/policy/detail/outcomes.hpp"
 #include "flame/policy/detail/planner.hpp"
+#include "flame/policy/model_set.hpp"
 #include "flame/policy/time.hpp"
 
 namespace flame::policy {
@@ -117,7 +117,7 @@ struct Status {
   bool holding = false;
   bool enabled = true;
   std::map<std::string, ModelInfo> models;
-  std::map<std::string, CalibrationState> calibration;
+  std::map<std::string, calibrate::CalibrationState> calibration;
   Counters counters;
   // Ends with a measured latency by model label (at most kMaxModelLabels names, then kOtherModel).
   std::map<std::string, Outcomes> outcomes;
@@ -127,7 +127,7 @@ struct Status {
 
 class Policy {
  public:
-  Policy(Options options, Actuator& actuator, CalibratorOptions calibration = {},
+  Policy(Options options, Actuator& actuator, calibrate::CalibratorOptions calibration = {},
          Planner planner = greedy_planner());
 
   // Atomic swap on reload; active holds keep their clocks. `refused`: models not served (name -> why),
@@ -162,8 +162,8 @@ class Policy {
   Counters counters() const;                     // with the decision memo's hits and misses
   void count_rejected() { ++counters_.errors; }  // requests refused before they reached the policy
 
-  Calibrator& calibrator() { return calibrator_; }
-  const Calibrator& calibrator() const { return calibrator_; }
+  calibrate::Calibrator& calibrator() { return calibrator_; }
+  const calibrate::Calibrator& calibrator() const { return calibrator_; }
   // After the actuator's grid or limits changed (a reload): later requests plan on the new grid,
   // and the current holds are re-applied within it.
   void reapply_now(TimeMs now);
@@ -183,7 +183,7 @@ class Policy {
   Options o_;
   Actuator& actuator_;
   Planner planner_;
-  Calibrator calibrator_;
+  calibrate::Calibrator calibrator_;
   ModelSet models_;
   std::map<std::string, std::string> refused_;
   Arbiter arbiter_;

@@ -13,7 +13,7 @@ namespace {
 
 struct Sample {
   std::size_t step;
-  ProfiledPoint point;
+  model::ProfiledPoint point;
   const std::vector<std::string>* names;
 };
 
@@ -51,8 +51,8 @@ std::vector<Sample> samples(const JournalHeader& h, std::span<const StepRecord> 
   return out;
 }
 
-std::vector<ProfiledPoint> points_of(const std::vector<Sample>& s, std::size_t skip) {
-  std::vector<ProfiledPoint> p;
+std::vector<model::ProfiledPoint> points_of(const std::vector<Sample>& s, std::size_t skip) {
+  std::vector<model::ProfiledPoint> p;
   for (std::size_t i = 0; i < s.size(); ++i)
     if (i != skip) p.push_back(s[i].point);
   return p;
@@ -73,28 +73,28 @@ WorkloadFit fit_workload(const JournalHeader& h, std::span<const StepRecord> ste
   f.model = fit_layerwise(points_of(s, s.size()), h.grid.emc_hz, *s.front().names);
   std::vector<Clocks> clocks;
   for (const auto& x : s) clocks.push_back(x.point.clocks);
-  f.host_memory_term = host_memory_term_identifiable(clocks);
+  f.host_memory_term = model::host_memory_term_identifiable(clocks);
   std::vector<double> in, cv, power_in, power_cv;
   for (const auto& x : s) {
     const Estimate e = f.model.estimate(x.point.clocks);
-    in.push_back(ape_pct(e.latency_ms * 1e6, x.point.run.e2e_median_ns));
-    if (f.model.power()) power_in.push_back(ape_pct(e.power_w, *x.point.power_w));
+    in.push_back(fit::ape_pct(e.latency_ms * 1e6, x.point.run.e2e_median_ns));
+    if (f.model.power()) power_in.push_back(fit::ape_pct(e.power_w, *x.point.power_w));
   }
-  f.in_sample = summarize_ape(in);
-  f.power_in_sample = summarize_ape(power_in);
+  f.in_sample = fit::summarize_ape(in);
+  f.power_in_sample = fit::summarize_ape(power_in);
   // Leave-one-out needs at least two combinations left to fit the two clock domains from.
   if (s.size() >= 3) {
     for (std::size_t i = 0; i < s.size(); ++i) {
-      const LayerwiseModel m = fit_layerwise(points_of(s, i), h.grid.emc_hz);
+      const model::LayerwiseModel m = fit_layerwise(points_of(s, i), h.grid.emc_hz);
       const Estimate e = m.estimate(s[i].point.clocks);
       HeldBack b{s[i].step, s[i].point.clocks, s[i].point.run.e2e_median_ns, e.latency_ms * 1e6};
-      cv.push_back(ape_pct(b.predicted_ns, b.measured_ns));
-      if (f.model.power() && m.power()) power_cv.push_back(ape_pct(e.power_w, *s[i].point.power_w));
+      cv.push_back(fit::ape_pct(b.predicted_ns, b.measured_ns));
+      if (f.model.power() && m.power()) power_cv.push_back(fit::ape_pct(e.power_w, *s[i].point.power_w));
       f.held_back.push_back(b);
     }
   }
-  f.cross_validated = summarize_ape(cv);
-  f.power_cross_validated = summarize_ape(power_cv);
+  f.cross_validated = fit::summarize_ape(cv);
+  f.power_cross_validated = fit::summarize_ape(power_cv);
   return f;
 }
 
@@ -123,7 +123,7 @@ std::string model_file_text(const WorkloadFit& f, const JournalHeader& h, const 
                                " Host curves without the EMC term: the profiled clocks cannot separate it "
                                "(fewer than two CPU or EMC clocks, or varied together).");
   std::string text = layerwise_to_yaml(f.model, f.name, board, provenance + power + host);
-  parse_model_file(text, f.name);  // never hand out a file the daemon could not load
+  model::parse_model_file(text, f.name);  // never hand out a file the daemon could not load
   return text;
 }
 

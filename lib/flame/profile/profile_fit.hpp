@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "flame/fit/error_stats.hpp"
 #include "flame/model/layerwise_model.hpp"
 #include "flame/profile/detail/profile_journal.hpp"
-#include "flame/fit/error_stats.hpp"
 
 namespace flame::profile {
 
@@ -26,15 +26,15 @@ struct HeldBack {
 struct WorkloadFit {
   int ctx = 0;
   std::string name;  // the name flamed serves it under
-  LayerwiseModel model;
+  model::LayerwiseModel model;
   std::size_t points = 0;
   // Whether the profiled clocks could separate the host's EMC term (host_memory_term_identifiable);
   // without it the host curves have the form fixed + work / f_cpu and the model file says so.
   bool host_memory_term = false;
-  ErrorStats in_sample;        // the full model on the combinations it was fitted on
-  ErrorStats cross_validated;  // leave-one-out; n = 0 with fewer than 3 combinations
+  fit::ErrorStats in_sample;        // the full model on the combinations it was fitted on
+  fit::ErrorStats cross_validated;  // leave-one-out; n = 0 with fewer than 3 combinations
   // The same for the power model against the rail samples; n = 0 without a power model.
-  ErrorStats power_in_sample, power_cross_validated;
+  fit::ErrorStats power_in_sample, power_cross_validated;
   std::vector<HeldBack> held_back;
 };
 

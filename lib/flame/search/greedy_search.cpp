@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <vector>
 
-namespace flame {
+namespace flame::search {
 namespace {
 
 // Grid points by index, with every prediction memoised: the phases revisit points.
@@ -234,4 +234,4 @@ SearchResult exhaustive_search(const ClockGrid& grid, const Predictor& predict, 
   return best;
 }
 
-}  // namespace flame
+}  // namespace flame::search

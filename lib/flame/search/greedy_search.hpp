@@ -14,7 +14,7 @@
 #include "flame/clocks/clock_grid.hpp"
 #include "flame/clocks/clocks.hpp"
 
-namespace flame {
+namespace flame::search {
 
 using Predictor = std::function<Estimate(const Clocks&)>;
 
@@ -32,4 +32,4 @@ double comparable_energy(const Clocks& c, const Estimate& e, const ClockGrid& gr
 SearchResult greedy_search(const ClockGrid& grid, const Predictor& predict, double target_ms);
 SearchResult exhaustive_search(const ClockGrid& grid, const Predictor& predict, double target_ms);
 
-}  // namespace flame
+}  // namespace flame::search

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace flame {
+namespace flame::search {
 
 double queued_work_ms(std::span<const QueuedRequest> ahead) {
   double work = 0, served = 0;
@@ -10,4 +10,4 @@ double queued_work_ms(std::span<const QueuedRequest> ahead) {
   return std::max(0.0, work - served);
 }
 
-}  // namespace flame
+}  // namespace flame::search

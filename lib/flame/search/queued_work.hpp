@@ -4,7 +4,7 @@
 // copy in `flame eval` so that both budget a request for what the queue leaves of its deadline.
 #include <span>
 
-namespace flame {
+namespace flame::search {
 
 struct QueuedRequest {
   double predicted_ms = 0;  // its predicted latency at its own clocks (after calibration)
@@ -16,4 +16,4 @@ struct QueuedRequest {
 // request's own clocks, so this is an upper estimate.
 double queued_work_ms(std::span<const QueuedRequest> ahead);
 
-}  // namespace flame
+}  // namespace flame::search

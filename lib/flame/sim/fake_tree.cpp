@@ -81,11 +81,12 @@ void FakeTree::replace_attr(std::string_view path, std::string_view value) {
     // A current clock linked to its limit (TreeOptions::cur_follows_max): the writer takes it over.
     // Writing through the link would overwrite the limit, so the link itself is replaced.
     const fs::path staged = h.string() + ".sim";
-    write_file_atomically(staged, std::string(value) + "\n", Durability::VisibleOnly);
+    write_file_atomically(staged, std::string(value) + "\n", io::Durability::VisibleOnly);
     fs::rename(staged, h);
     return;
   }
-  write_file_atomically(h, std::string(value) + "\n", Durability::VisibleOnly);  // like sysfs, not on disk
+  write_file_atomically(h, std::string(value) + "\n",
+                        io::Durability::VisibleOnly);  // like sysfs, not on disk
 }
 
 void FakeTree::dir(std::string_view path) {

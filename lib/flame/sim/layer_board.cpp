@@ -30,23 +30,23 @@ struct DeviceWork {
   double memory_ns = 0;
 };
 
-bool convolution(const Segment& s) {
+bool convolution(const model::Segment& s) {
   return s.type.find("Conv") != std::string::npos;
 }
 
 // Multiply-accumulates of a call: recorded MACs, else half the recorded FLOPs.
-double macs_of(const SegmentFeatures& f) {
+double macs_of(const model::SegmentFeatures& f) {
   return f.macs > 0 ? f.macs : f.flops / 2;
 }
 
 // Whether a configuration records arithmetic at all (then a call without it is element-wise).
-bool records_arithmetic(const CouplingConfig& c) {
+bool records_arithmetic(const model::CouplingConfig& c) {
   for (const auto& s : c.profile.segments)
     if (s.features && macs_of(*s.features) > 0) return true;
   return false;
 }
 
-DeviceWork device_time(const Segment& s, const std::string& dtype, double gpu_hz, double emc_hz,
+DeviceWork device_time(const model::Segment& s, const std::string& dtype, double gpu_hz, double emc_hz,
                        double emc_max, bool arithmetic_recorded, const LayerBoardParams& p) {
   DeviceWork w;
   if (s.n_kernels <= 0 && s.gpu_ns <= 0) return w;
@@ -54,7 +54,7 @@ DeviceWork device_time(const Segment& s, const std::string& dtype, double gpu_hz
   const double overhead_ns = kernels * p.kernel_overhead_cycles / gpu_hz * 1e9;
   const double bandwidth = p.dram_bytes_per_emc_hz * emc_hz * p.memory_efficiency;  // bytes/s
   double compute_ns = 0, memory_ns = 0;
-  const SegmentFeatures* f = s.features ? &*s.features : nullptr;
+  const model::SegmentFeatures* f = s.features ? &*s.features : nullptr;
   const double bytes = f ? f->bytes_in + f->bytes_out + f->param_bytes : 0;
   const bool half = half_precision(dtype);
   const double speedup = half ? p.gpu_fp16_speedup : (convolution(s) ? p.tf32_conv_speedup : 1.0);
@@ -90,8 +90,9 @@ ClockLevels tx2_levels() {
       {1062400000, 1331200000, 1600000000, 1866000000}};
 }
 
-LayerRun replay_inference(const CouplingConfig& config, const SimClocks& clocks, const LayerBoardParams& p,
-                          const ClockLevels& levels, double host_factor, ReplayTimeline* timeline) {
+LayerRun replay_inference(const model::CouplingConfig& config, const SimClocks& clocks,
+                          const LayerBoardParams& p, const ClockLevels& levels, double host_factor,
+                          ReplayTimeline* timeline) {
   if (config.sweeps.empty()) throw std::invalid_argument(config.tag + ": no reference sweep");
   const auto& ref = config.sweeps.front();
   const auto& segs = config.profile.segments;
@@ -116,7 +117,7 @@ LayerRun replay_inference(const CouplingConfig& config, const SimClocks& clocks,
   double host_t = 0;    // when the host has dispatched everything so far
   double gpu_free = 0;  // when the GPU finishes the kernels queued so far
   for (size_t i = 0; i < segs.size(); ++i) {
-    const Segment& s = segs[i];
+    const model::Segment& s = segs[i];
     const double span = ref.cpu_seg_ns[i] * host_scale;
     const DeviceWork dev = device_time(s, config.dtype, f_gpu, f_emc, emc_max, arithmetic, p);
     const int kernels = s.n_kernels > 0 ? s.n_kernels : (dev.ns > 0 ? 1 : 0);
@@ -162,7 +163,7 @@ LayerRun replay_inference(const CouplingConfig& config, const SimClocks& clocks,
   return r;
 }
 
-HostNoise host_noise(const CouplingDataset& d) {
+HostNoise host_noise(const model::CouplingDataset& d) {
   HostNoise n;
   std::vector<double> r;
   for (const auto& c : d.configs)
@@ -187,7 +188,8 @@ HostNoise host_noise(const CouplingDataset& d) {
   return n;
 }
 
-LayerTruth::LayerTruth(CouplingConfig config, LayerBoardParams params, ClockLevels levels, double host_sigma)
+LayerTruth::LayerTruth(model::CouplingConfig config, LayerBoardParams params, ClockLevels levels,
+                       double host_sigma)
     : config_(std::move(config)), params_(params), levels_(std::move(levels)), host_sigma_(host_sigma) {
   if (config_.sweeps.empty()) throw std::invalid_argument(config_.tag + ": no reference sweep");
   if (!(host_sigma_ >= 0)) throw std::invalid_argument("layer board: host sigma must be >= 0");
@@ -219,15 +221,15 @@ TruthSample LayerTruth::sample(const SimClocks& c, const TruthDraw& d) const {
   return s;
 }
 
-LayerGridName layer_grid_name(const CouplingConfig& c) {
+LayerGridName layer_grid_name(const model::CouplingConfig& c) {
   // GridTable names a grid "<model_name>-<size up to its first 'x'>": sizes avoid the letter x.
   if (!c.mode.empty()) return {c.model + "-" + c.mode, fmt::format("c{}", c.ctx)};
   const bool half = half_precision(c.dtype);
   return {half ? c.model + "-fp16" : c.model, fmt::format("b{}", std::max(c.batch, 1))};
 }
 
-std::string layer_grid_csv(const CouplingConfig& config, const LayerBoardParams& p, const ClockLevels& levels,
-                           std::uint64_t seed) {
+std::string layer_grid_csv(const model::CouplingConfig& config, const LayerBoardParams& p,
+                           const ClockLevels& levels, std::uint64_t seed) {
   const auto name = layer_grid_name(config);
   if (name.model.find(',') != std::string::npos || name.size.find('x') != std::string::npos)
     throw std::invalid_argument(config.tag + ": cannot name its grid");

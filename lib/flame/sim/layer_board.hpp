@@ -85,8 +85,8 @@ struct ReplayTimeline {
 // Replays one inference of `config` (its reference sweep) at `clocks` on the board. host_factor
 // multiplies every host span (this inference's host-side noise); `timeline`, when given, receives
 // the spans and kernels.
-LayerRun replay_inference(const CouplingConfig& config, const SimClocks& clocks, const LayerBoardParams& p,
-                          const ClockLevels& levels, double host_factor = 1.0,
+LayerRun replay_inference(const model::CouplingConfig& config, const SimClocks& clocks,
+                          const LayerBoardParams& p, const ClockLevels& levels, double host_factor = 1.0,
                           ReplayTimeline* timeline = nullptr);
 
 // Host-side noise of a coupling dataset: the per-iteration spread of the end-to-end times of its
@@ -98,26 +98,26 @@ struct HostNoise {
   std::size_t samples = 0;
   std::size_t steady_sweeps = 0, sweeps = 0;
 };
-HostNoise host_noise(const CouplingDataset& d);
+HostNoise host_noise(const model::CouplingDataset& d);
 
 // The live layer-level truth of one configuration: every sample is a replay at the clocks asked, the
 // host spans times this inference's log-normal host factor (sigma from host_noise, scaled by the
 // draw); power from the board's power model over that replay (no separate power noise).
 class LayerTruth final : public ModelTruth {
  public:
-  LayerTruth(CouplingConfig config, LayerBoardParams params, ClockLevels levels, double host_sigma);
+  LayerTruth(model::CouplingConfig config, LayerBoardParams params, ClockLevels levels, double host_sigma);
   const std::string& name() const override { return config_.tag; }
   TruthSample sample(const SimClocks& c, const TruthDraw& d) const override;
   double host_factor(const TruthDraw& d) const {
     return lognormal_factor(host_sigma_ * d.scale, d.z_latency);
   }
   LayerRun replay(const SimClocks& c, double host_factor, ReplayTimeline* timeline = nullptr) const;
-  const CouplingConfig& config() const { return config_; }
+  const model::CouplingConfig& config() const { return config_; }
   const LayerBoardParams& params() const { return params_; }
   double host_sigma() const { return host_sigma_; }
 
  private:
-  CouplingConfig config_;
+  model::CouplingConfig config_;
   LayerBoardParams params_;
   ClockLevels levels_;
   double host_sigma_ = 0;
@@ -131,10 +131,10 @@ struct LayerGridName {
   std::string model;
   std::string size;
 };
-LayerGridName layer_grid_name(const CouplingConfig& config);
+LayerGridName layer_grid_name(const model::CouplingConfig& config);
 
 // The full grid as FlexiBO CSV text, one noisy measurement per point (seeded).
-std::string layer_grid_csv(const CouplingConfig& config, const LayerBoardParams& p, const ClockLevels& levels,
-                           std::uint64_t seed);
+std::string layer_grid_csv(const model::CouplingConfig& config, const LayerBoardParams& p,
+                           const ClockLevels& levels, std::uint64_t seed);
 
 }  // namespace flame::sim

@@ -74,10 +74,11 @@ std::string layer_board_names() {
 }
 
 std::string default_layer_data() {
-  return flame::find_data("data/h200-coupling/run2/coupling.json").string();
+  return io::find_data("data/h200-coupling/run2/coupling.json").string();
 }
 
-std::vector<std::shared_ptr<const ModelTruth>> layer_truths(const CouplingDataset& d, const LayerBoardSpec& b,
+std::vector<std::shared_ptr<const ModelTruth>> layer_truths(const model::CouplingDataset& d,
+                                                            const LayerBoardSpec& b,
                                                             const std::vector<std::string>& tags) {
   const HostNoise noise = host_noise(d);
   std::vector<std::shared_ptr<const ModelTruth>> out;

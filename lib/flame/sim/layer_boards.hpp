@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "flame/model/coupling_dataset.hpp"
+#include "flame/sim/detail/thermal.hpp"
 #include "flame/sim/layer_board.hpp"
 #include "flame/sim/profiles.hpp"
-#include "flame/sim/detail/thermal.hpp"
 
 namespace flame::sim {
 
@@ -38,7 +38,8 @@ std::string default_layer_data();
 
 // One LayerTruth per requested configuration tag (all of the dataset's when `tags` is empty), with the
 // dataset's host noise (host_noise). Throws naming the dataset and the tag for an unknown tag.
-std::vector<std::shared_ptr<const ModelTruth>> layer_truths(const CouplingDataset& d, const LayerBoardSpec& b,
+std::vector<std::shared_ptr<const ModelTruth>> layer_truths(const model::CouplingDataset& d,
+                                                            const LayerBoardSpec& b,
                                                             const std::vector<std::string>& tags);
 
 }  // namespace flame::sim

@@ -19,13 +19,17 @@ std::string dt(std::initializer_list<const char*> items) {
   return out;
 }
 
-// The device tree's root properties where a board keeps them, /sys/firmware/devicetree/base, with
-// /proc/device-tree a link to it (relative, so that the tree can move).
-void device_tree(FakeTree& t, std::initializer_list<const char*> compatible, const char* model) {
+// What identifies a board: the device tree's root properties where a board keeps them,
+// /sys/firmware/devicetree/base, with /proc/device-tree a link to it (relative, so that the tree can
+// move); the L4T release line; the nvpmodel mode in force.
+void identity(FakeTree& t, std::initializer_list<const char*> compatible, const char* model,
+              const std::string& l4t_release, int nvpmodel_mode) {
   const std::string base = "/sys/firmware/devicetree/base";
   t.raw(base + "/compatible", dt(compatible));
   t.raw(base + "/model", dt({model}));
   t.link("/proc/device-tree", base);
+  t.attr("/etc/nv_tegra_release", l4t_release);
+  t.attr("/var/lib/nvpmodel/status", fmt::format("pmode:{:04d} fmode:quiet", nvpmodel_mode));
 }
 
 std::string join_values(const U64s& v, bool trailing_space) {
@@ -346,12 +350,11 @@ void orin_nano_conf(FakeTree& t, const std::vector<int>& clusters, const std::st
 }
 
 void orin_nano_jp6(FakeTree& t, const TreeOptions& o) {
-  device_tree(t, {"nvidia,p3768-0000+p3767-0005-super", "nvidia,p3767-0005", "nvidia,tegra234"},
-              "NVIDIA Jetson Orin Nano Engineering Reference Developer Kit Super");
-  t.attr("/etc/nv_tegra_release",
-         "# R36 (release), REVISION: 4.3, GCID: 00000000, BOARD: generic, EABI: aarch64, DATE: Wed Jan  8 "
-         "01:49:37 UTC 2025");
-  t.attr("/var/lib/nvpmodel/status", "pmode:0002 fmode:quiet");
+  identity(t, {"nvidia,p3768-0000+p3767-0005-super", "nvidia,p3767-0005", "nvidia,tegra234"},
+           "NVIDIA Jetson Orin Nano Engineering Reference Developer Kit Super",
+           "# R36 (release), REVISION: 4.3, GCID: 00000000, BOARD: generic, EABI: aarch64, DATE: Wed Jan  8 "
+           "01:49:37 UTC 2025",
+           2);
   build_cpus(
       t,
       {{{0, {0, 1, 2, 3}}, {4, {4, 5}}}, 6, kOrinCpu, 115200, 1728000, 115200, 1728000, 1190400, "tegra194"},
@@ -402,12 +405,11 @@ void orin_nano_jp6(FakeTree& t, const TreeOptions& o) {
 // Orin Nano 8GB developer kit on JetPack 5.1.2 (L4T R35.4.1, kernel 5.10): the GPU is 17000000.ga10b
 // under /sys/devices/platform (JetPack 6 names it 17000000.gpu under bus@0), nvpmodel mode 0 (15W).
 void orin_nano_jp5(FakeTree& t, const TreeOptions& o) {
-  device_tree(t, {"nvidia,p3768-0000+p3767-0005", "nvidia,p3767-0005", "nvidia,tegra234"},
-              "NVIDIA Orin Nano Developer Kit");
-  t.attr("/etc/nv_tegra_release",
-         "# R35 (release), REVISION: 4.1, GCID: 33958178, BOARD: t186ref, EABI: aarch64, DATE: Tue Aug  1 "
-         "19:57:35 UTC 2023");
-  t.attr("/var/lib/nvpmodel/status", "pmode:0000 fmode:quiet");
+  identity(t, {"nvidia,p3768-0000+p3767-0005", "nvidia,p3767-0005", "nvidia,tegra234"},
+           "NVIDIA Orin Nano Developer Kit",
+           "# R35 (release), REVISION: 4.1, GCID: 33958178, BOARD: t186ref, EABI: aarch64, DATE: Tue Aug  1 "
+           "19:57:35 UTC 2023",
+           0);
   build_cpus(t,
              {{{0, {0, 1, 2, 3}}, {4, {4, 5}}},
               6,
@@ -459,13 +461,13 @@ void orin_nano_jp5(FakeTree& t, const TreeOptions& o) {
 }
 
 void xavier_nx(FakeTree& t, const TreeOptions& o, bool jp5) {
-  device_tree(t, {"nvidia,p3449-0000+p3668-0001", "nvidia,jetson-xavier-nx", "nvidia,tegra194"},
-              "NVIDIA Jetson Xavier NX Developer Kit");
-  t.attr("/etc/nv_tegra_release", jp5 ? "# R35 (release), REVISION: 4.1, GCID: 00000000, BOARD: t186ref, "
-                                        "EABI: aarch64, DATE: Tue Aug  1 19:57:35 UTC 2023"
-                                      : "# R32 (release), REVISION: 7.4, GCID: 00000000, BOARD: t186ref, "
-                                        "EABI: aarch64, DATE: Tue Jun 20 12:38:27 UTC 2023");
-  t.attr("/var/lib/nvpmodel/status", "pmode:0008 fmode:quiet");
+  identity(t, {"nvidia,p3449-0000+p3668-0001", "nvidia,jetson-xavier-nx", "nvidia,tegra194"},
+           "NVIDIA Jetson Xavier NX Developer Kit",
+           jp5 ? "# R35 (release), REVISION: 4.1, GCID: 00000000, BOARD: t186ref, "
+                 "EABI: aarch64, DATE: Tue Aug  1 19:57:35 UTC 2023"
+               : "# R32 (release), REVISION: 7.4, GCID: 00000000, BOARD: t186ref, "
+                 "EABI: aarch64, DATE: Tue Jun 20 12:38:27 UTC 2023",
+           8);
   build_cpus(t,
              {{{0, {0, 1}}, {2, {2, 3}}, {4, {4, 5}}},
               6,
@@ -602,11 +604,10 @@ void tx2_nvpmodel_conf(FakeTree& t, int mode) {
 }
 
 void tx2_jp4(FakeTree& t, const TreeOptions& o, const Tx2Variant& v) {
-  device_tree(t, {"nvidia,p2771-0000", "nvidia,tegra186"}, "NVIDIA Jetson TX2 Developer Kit");
-  t.attr("/etc/nv_tegra_release",
-         "# R32 (release), REVISION: 7.4, GCID: 00000000, BOARD: t186ref, EABI: aarch64, DATE: Tue Jun 20 "
-         "12:38:27 UTC 2023");
-  t.attr("/var/lib/nvpmodel/status", fmt::format("pmode:{:04d} fmode:quiet", v.mode));
+  identity(t, {"nvidia,p2771-0000", "nvidia,tegra186"}, "NVIDIA Jetson TX2 Developer Kit",
+           "# R32 (release), REVISION: 7.4, GCID: 00000000, BOARD: t186ref, EABI: aarch64, DATE: Tue Jun 20 "
+           "12:38:27 UTC 2023",
+           v.mode);
   TreeOptions co = o;
   if (!o.tx2_denver_online && !v.denver_online)
     for (int c : {1, 2})

@@ -153,22 +153,14 @@ Summary summarize(const std::vector<FrameRecord>& records) {
   return s;
 }
 
+// Keys are the member names (docs/evaluation.md and docs/simulator.md show the reports).
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Summary, requests, met, met_pct, energy_j, energy_per_inference_j,
+                                   mean_power_w, mean_latency_ms, p50_latency_ms, p99_latency_ms,
+                                   p99_response_over_deadline, max_response_over_deadline, virtual_s,
+                                   clock_changes, throttled, infeasible)
+
 nlohmann::json to_json(const Summary& s) {
-  return {{"requests", s.requests},
-          {"met", s.met},
-          {"met_pct", s.met_pct},
-          {"energy_j", s.energy_j},
-          {"energy_per_inference_j", s.energy_per_inference_j},
-          {"mean_power_w", s.mean_power_w},
-          {"mean_latency_ms", s.mean_latency_ms},
-          {"p50_latency_ms", s.p50_latency_ms},
-          {"p99_latency_ms", s.p99_latency_ms},
-          {"p99_response_over_deadline", s.p99_response_over_deadline},
-          {"max_response_over_deadline", s.max_response_over_deadline},
-          {"virtual_s", s.virtual_s},
-          {"clock_changes", s.clock_changes},
-          {"throttled", s.throttled},
-          {"infeasible", s.infeasible}};
+  return s;
 }
 
 FrameRecord start_record(std::size_t index, const Request& q, double free_at) {

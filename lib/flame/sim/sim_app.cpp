@@ -91,7 +91,7 @@ std::string app_trace_json(const LayerTruth& truth, const AppRun& run, const std
   std::vector<std::string> label(segs.size());
   int calls = 0;
   for (std::size_t i = 0; i < segs.size(); ++i) {
-    if (segs[i].kind != SegmentKind::Call) {
+    if (segs[i].kind != model::SegmentKind::Call) {
       label[i] = fmt::format("glue{}", i / 2);
       continue;
     }

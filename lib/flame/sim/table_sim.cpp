@@ -467,7 +467,7 @@ std::vector<GridTable> load_tx2_tables(const std::string& dir) {
 }
 
 std::string tx2_grid_dir() {
-  return flame::find_data("data/jetson-public/flexibo-tx2").string();
+  return io::find_data("data/jetson-public/flexibo-tx2").string();
 }
 
 }  // namespace flame::sim

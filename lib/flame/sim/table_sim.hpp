@@ -22,13 +22,13 @@
 #include <string>
 #include <vector>
 
+#include "flame/sim/detail/thermal.hpp"
+#include "flame/sim/detail/thermal_throttle.hpp"
 #include "flame/sim/fake_tree.hpp"
 #include "flame/sim/grid_table.hpp"
 #include "flame/sim/model_truth.hpp"
 #include "flame/sim/profiles.hpp"
 #include "flame/sim/rng.hpp"
-#include "flame/sim/detail/thermal.hpp"
-#include "flame/sim/detail/thermal_throttle.hpp"
 
 namespace flame::sim {
 
@@ -165,7 +165,7 @@ std::vector<std::shared_ptr<const ModelTruth>> grid_truths(const std::vector<Gri
 
 // Loads every FlexiBO grid CSV (tx2_sampled_output_*.csv) in a directory.
 std::vector<GridTable> load_tx2_tables(const std::string& dir);
-// The shipped TX2 grids: data/jetson-public/flexibo-tx2 found by flame::find_data (io/data_path.hpp).
+// The shipped TX2 grids: data/jetson-public/flexibo-tx2 found by flame::io::find_data (io/data_path.hpp).
 std::string tx2_grid_dir();
 
 }  // namespace flame::sim

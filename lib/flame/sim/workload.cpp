@@ -132,11 +132,19 @@ std::vector<std::string> Workload::models() const {
   return {s.begin(), s.end()};
 }
 
-Workload generate_camera(const CameraSpec& s, const std::string& name) {
-  validate(s);
+namespace {
+// A generated workload's name and generator, before its spec, description and requests.
+Workload started(const std::string& name, const char* generator) {
   Workload w;
   w.name = name;
-  w.generator = "camera";
+  w.generator = generator;
+  return w;
+}
+}  // namespace
+
+Workload generate_camera(const CameraSpec& s, const std::string& name) {
+  validate(s);
+  Workload w = started(name, "camera");
   w.camera = s;
   const double period = 1000.0 / s.fps;
   w.description = fmt::format(
@@ -147,21 +155,15 @@ Workload generate_camera(const CameraSpec& s, const std::string& name) {
   for (int k = 0; k < s.frames; ++k) {
     const double jitter = rng.uniform(-s.jitter_ms, s.jitter_ms);  // drawn for every frame
     if (k % s.infer_every != 0) continue;
-    Request r;
-    r.t_ms = round3(std::max(0.0, k * period + jitter));
-    r.model = s.model;
-    r.deadline_ms = round3(s.infer_every * period);
-    r.stream = "camera";
-    w.requests.push_back(r);
+    w.requests.push_back(
+        {round3(std::max(0.0, k * period + jitter)), s.model, round3(s.infer_every * period), "camera"});
   }
   return w;
 }
 
 Workload generate_bursty(const BurstySpec& s, const std::string& name) {
   validate(s);
-  Workload w;
-  w.name = name;
-  w.generator = "bursty";
+  Workload w = started(name, "bursty");
   w.bursty = s;
   w.description = fmt::format(
       "{} bursts of {}-{} requests {:g}-{:g} ms apart, idle gaps of {:g} ms on average; deadlines {:g}-{:g} "
@@ -175,12 +177,10 @@ Workload generate_bursty(const BurstySpec& s, const std::string& name) {
     const long n = rng.integer(s.burst_min, s.burst_max);
     for (long j = 0; j < n; ++j) {
       if (j > 0) t += rng.uniform(s.gap_min_ms, s.gap_max_ms);
-      Request r;
-      r.t_ms = round3(t);
-      r.deadline_ms = round3(rng.uniform(s.deadline_min_ms, s.deadline_max_ms));
-      r.model = s.models[static_cast<std::size_t>(rng.integer(0, static_cast<long>(s.models.size()) - 1))];
-      r.stream = fmt::format("burst{}", b);
-      w.requests.push_back(r);
+      // Deadline before model: the order of the draws is part of the workload's definition.
+      const double deadline = round3(rng.uniform(s.deadline_min_ms, s.deadline_max_ms));
+      const auto pick = static_cast<std::size_t>(rng.integer(0, static_cast<long>(s.models.size()) - 1));
+      w.requests.push_back({round3(t), s.models[pick], deadline, fmt::format("burst{}", b)});
     }
   }
   return w;
@@ -188,9 +188,7 @@ Workload generate_bursty(const BurstySpec& s, const std::string& name) {
 
 Workload generate_slm(const SlmSpec& s, const std::string& name) {
   validate(s);
-  Workload w;
-  w.name = name;
-  w.generator = "slm";
+  Workload w = started(name, "slm");
   w.slm = s;
   const double slot = 1000.0 / s.tokens_per_s;
   w.description = fmt::format(
@@ -204,21 +202,15 @@ Workload generate_slm(const SlmSpec& s, const std::string& name) {
     if (turn > 0) t += rng.exponential(s.think_mean_ms);
     const int prompt = static_cast<int>(rng.integer(s.prompt_min, s.prompt_max));
     const int reply = static_cast<int>(rng.integer(s.reply_min, s.reply_max));
-    Request pre;
-    pre.t_ms = round3(t);
-    pre.model = fmt::format("{}-c{}", s.prefill_model, bucket_for(s.prefill_buckets, prompt));
-    pre.deadline_ms = round3(s.ttft_ms);
-    pre.stream = fmt::format("turn{}-prefill", turn);
-    w.requests.push_back(pre);
+    w.requests.push_back({round3(t),
+                          fmt::format("{}-c{}", s.prefill_model, bucket_for(s.prefill_buckets, prompt)),
+                          round3(s.ttft_ms), fmt::format("turn{}-prefill", turn)});
     ctx += prompt;
     // The first token is shown at the time-to-first-token; the following ones one slot apart.
     for (int k = 0; k < reply; ++k) {
-      Request d;
-      d.t_ms = round3(t + s.ttft_ms + k * slot);
-      d.model = fmt::format("{}-c{}", s.decode_model, bucket_for(s.decode_buckets, ctx));
-      d.deadline_ms = round3(slot);
-      d.stream = fmt::format("turn{}-decode", turn);
-      w.requests.push_back(d);
+      w.requests.push_back({round3(t + s.ttft_ms + k * slot),
+                            fmt::format("{}-c{}", s.decode_model, bucket_for(s.decode_buckets, ctx)),
+                            round3(slot), fmt::format("turn{}-decode", turn)});
       ++ctx;
     }
     t += s.ttft_ms + reply * slot;
@@ -233,9 +225,7 @@ Workload generate_mix(const MixSpec& s, const std::string& name) {
   BurstySpec b = s.bursty;
   b.seed = second_seed(s.seed);
   const Workload wa = generate_camera(a, name), wb = generate_bursty(b, name);
-  Workload w;
-  w.name = name;
-  w.generator = "mix";
+  Workload w = started(name, "mix");
   w.mix = s;
   w.description = fmt::format("two apps on one GPU queue: {} ({}); {} ({}; models {})", s.camera_stream,
                               wa.description, s.bursty_stream, wb.description, fmt::join(b.models, ", "));
@@ -256,26 +246,15 @@ std::vector<std::string> preset_names() {
 }
 
 Workload generate_preset(const std::string& preset, std::uint64_t seed) {
-  if (preset == "camera30") {
-    CameraSpec s;
-    s.seed = seed;
-    return generate_camera(s, "camera30");
-  }
-  if (preset == "bursty") {
-    BurstySpec s;
-    s.seed = seed;
-    return generate_bursty(s, "bursty");
-  }
-  if (preset == "slm-chat") {
-    SlmSpec s;
-    s.seed = seed;
-    return generate_slm(s, "slm-chat");
-  }
-  if (preset == "mix") {
-    MixSpec s;
-    s.seed = seed;
-    return generate_mix(s, "mix");
-  }
+  // A preset is a generator's default spec with the given seed.
+  const auto seeded = [&](auto spec, auto generate) {
+    spec.seed = seed;
+    return generate(spec, preset);
+  };
+  if (preset == "camera30") return seeded(CameraSpec{}, generate_camera);
+  if (preset == "bursty") return seeded(BurstySpec{}, generate_bursty);
+  if (preset == "slm-chat") return seeded(SlmSpec{}, generate_slm);
+  if (preset == "mix") return seeded(MixSpec{}, generate_mix);
   throw WorkloadError(
       fmt::format("unknown workload preset '{}' (known: camera30, bursty, slm-chat, mix)", preset));
 }
@@ -356,10 +335,7 @@ std::string to_yaml(const Workload& w) {
 
 Workload parse_workload(const std::string& yaml, const std::string& source) {
   const Reader r{source};
-  const YAML::Node root = r.load(yaml);
-  if (!root.IsMap()) r.fail(root, "a workload file must be a mapping");
-  if (r.text(r.need(root, "format"), "format") != "flame-workload")
-    r.fail(root["format"], "format: expected 'flame-workload'");
+  const YAML::Node root = r.document(yaml, "flame-workload", "workload file");
   const long version = r.integer(r.need(root, "version"), "version");
   if (version != kWorkloadVersion)
     r.fail(root["version"],

@@ -7,10 +7,10 @@
 #include "flame/trace/detail/trace_event_collector.hpp"
 #include "flame/trace/detail/trace_json_readers.hpp"
 
-namespace flame {
+namespace flame::trace {
 
 TraceEvents parse_trace_events(std::string json, std::string_view source) {
-  if (trace_detail::trim_right(json).empty()) throw TraceError(source, "empty trace (no JSON text)");
+  if (detail::trim_right(json).empty()) throw TraceError(source, "empty trace (no JSON text)");
   if (const auto first = json.find_first_not_of(" \t\r\n"); json[first] != '{' && json[first] != '[') {
     // Not even the start of a JSON document: say so rather than quote a parser error.
     const unsigned char c = static_cast<unsigned char>(json[first]);
@@ -26,4 +26,4 @@ TraceEvents parse_trace_events(std::string json, std::string_view source) {
 #endif
 }
 
-}  // namespace flame
+}  // namespace flame::trace

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace flame {
+namespace flame::trace {
 
 // A host-side annotation range: `iter<k>` or `ProfilerStep#N`.
 struct HostRange {
@@ -63,4 +63,4 @@ struct TraceEvents {
 // a required field.
 TraceEvents parse_trace_events(std::string json, std::string_view source);
 
-}  // namespace flame
+}  // namespace flame::trace

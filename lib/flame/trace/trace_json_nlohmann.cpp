@@ -6,10 +6,10 @@
 #include "flame/trace/detail/trace_event_collector.hpp"
 #include "flame/trace/detail/trace_json_readers.hpp"
 
-namespace flame {
+namespace flame::trace {
 namespace {
 
-using namespace trace_detail;
+using namespace detail;
 using Json = nlohmann::json;
 
 // One event's fields, owned until the collector has taken them.
@@ -194,4 +194,4 @@ TraceEvents read_trace_json_nlohmann(const std::string& json, std::string_view s
   return std::move(sax).take();
 }
 
-}  // namespace flame
+}  // namespace flame::trace

@@ -6,10 +6,10 @@
 #include "flame/trace/detail/trace_event_collector.hpp"
 #include "flame/trace/detail/trace_json_readers.hpp"
 
-namespace flame {
+namespace flame::trace {
 namespace {
 
-using namespace trace_detail;
+using namespace detail;
 namespace od = simdjson::ondemand;
 
 // Reads a correlation id out of "args", leaving every other argument untouched.
@@ -165,5 +165,5 @@ TraceEvents read_trace_json_simdjson(std::string json, std::string_view source) 
   return out;
 }
 
-}  // namespace flame
+}  // namespace flame::trace
 #endif  // FLAME_HAVE_SIMDJSON

@@ -7,7 +7,7 @@
 #include "flame/trace/detail/trace_error.hpp"
 #include "flame/trace/trace_source.hpp"
 
-namespace flame {
+namespace flame::trace {
 namespace {
 
 constexpr std::size_t kNone = std::numeric_limits<std::size_t>::max();
@@ -278,9 +278,9 @@ TraceSummary build_trace_summary(const TraceEvents& ev) {
       g[k] = gpu[k][s];
       n[k] = nk[k][s];
     }
-    Segment& seg = out.profile.segments[s];
-    seg.kind = s % 2 ? SegmentKind::Call : SegmentKind::Glue;
-    if (seg.kind == SegmentKind::Call) {
+    model::Segment& seg = out.profile.segments[s];
+    seg.kind = s % 2 ? model::SegmentKind::Call : model::SegmentKind::Glue;
+    if (seg.kind == model::SegmentKind::Call) {
       const auto it = module_of.find(static_cast<int>(s / 2));
       if (it != module_of.end()) seg.name = it->second;
     }
@@ -313,4 +313,4 @@ TraceSummary summarize_trace_file(const std::filesystem::path& path) {
   return build_trace_summary(parse_trace_events(read_trace_text(path), path.string()));
 }
 
-}  // namespace flame
+}  // namespace flame::trace

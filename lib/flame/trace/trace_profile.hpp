@@ -10,7 +10,7 @@
 #include "flame/model/segment_profile.hpp"
 #include "flame/trace/trace_events.hpp"
 
-namespace flame {
+namespace flame::trace {
 
 // What delimits iterations in the trace.
 enum class IterationMarker {
@@ -23,8 +23,8 @@ const char* to_string(IterationMarker m);
 
 struct IterationTotals {
   std::int64_t start_ns = 0;  // where the iteration starts, on the trace's clock
-  std::int64_t cpu_ns = 0;  // host span of the iteration
-  std::int64_t gpu_ns = 0;  // durations of the GPU ops launched inside it
+  std::int64_t cpu_ns = 0;    // host span of the iteration
+  std::int64_t gpu_ns = 0;    // durations of the GPU ops launched inside it
   int n_gpu_ops = 0;
   // From the iteration's start to the later of its host end and the end of the last GPU op it
   // launched: the latency a synchronize after the iteration would see (minus the sync call itself).
@@ -39,13 +39,13 @@ struct TraceSummary {
   // Segments glue0, call0, glue1, ..., glueN. cpu_ns, gpu_ns and n_kernels are medians over
   // iterations (n_kernels truncated to an integer, like the reference script). `type` is empty:
   // the trace does not name module classes.
-  SegmentProfile profile;
+  model::SegmentProfile profile;
   std::vector<IterationTotals> per_iteration;
-  double total_cpu_ns = 0;             // median over iterations of the iteration's host span
-  double total_gpu_ns = 0;             // median over iterations of the iteration's attributed GPU time
-  int gpu_ops_total = 0;               // kernel + memcpy + memset events in the whole trace
-  int kernels_unattributed = 0;        // no launch event carries their correlation id
-  int kernels_outside_iterations = 0;  // launched, but outside every iteration
+  double total_cpu_ns = 0;                   // median over iterations of the iteration's host span
+  double total_gpu_ns = 0;                   // median over iterations of the iteration's attributed GPU time
+  int gpu_ops_total = 0;                     // kernel + memcpy + memset events in the whole trace
+  int kernels_unattributed = 0;              // no launch event carries their correlation id
+  int kernels_outside_iterations = 0;        // launched, but outside every iteration
   std::optional<std::int64_t> base_time_ns;  // the trace's wall-clock anchor, when it has one
 
   int iterations() const { return static_cast<int>(per_iteration.size()); }
@@ -71,4 +71,4 @@ std::optional<WallWindow> iterations_wall_window(const TraceSummary& s);
 // "dir/resnet50_b1.json.gz" -> "resnet50_b1".
 std::string trace_tag(std::string_view source);
 
-}  // namespace flame
+}  // namespace flame::trace

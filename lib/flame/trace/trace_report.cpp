@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-namespace flame {
+namespace flame::trace {
 namespace {
 
 nlohmann::ordered_json ns_number(double ns) {
@@ -12,8 +12,8 @@ nlohmann::ordered_json ns_number(double ns) {
   return ns;
 }
 
-const char* kind_name(SegmentKind k) {
-  return k == SegmentKind::Call ? "call" : "glue";
+const char* kind_name(model::SegmentKind k) {
+  return k == model::SegmentKind::Call ? "call" : "glue";
 }
 
 }  // namespace
@@ -66,4 +66,4 @@ std::string trace_summary_table(const TraceSummary& s) {
   return out;
 }
 
-}  // namespace flame
+}  // namespace flame::trace

@@ -6,7 +6,7 @@
 
 #include "flame/trace/trace_profile.hpp"
 
-namespace flame {
+namespace flame::trace {
 
 // {"iterations", "segments": [{"index","kind","name","type","cpu_ns","gpu_ns","n_kernels"}...],
 //  "total_gpu_ns", "total_cpu_ns", "kernels_unattributed", ...}. Whole nanoseconds are written
@@ -16,4 +16,4 @@ nlohmann::ordered_json trace_summary_json(const TraceSummary& s);
 // One row per segment (index, kind, name, CPU us, GPU us, kernels), then the totals.
 std::string trace_summary_table(const TraceSummary& s);
 
-}  // namespace flame
+}  // namespace flame::trace

@@ -11,7 +11,7 @@
 
 #include "flame/trace/detail/trace_error.hpp"
 
-namespace flame {
+namespace flame::trace {
 namespace {
 
 // Room the JSON parser may read past the end of the text (simdjson's SIMDJSON_PADDING); kept
@@ -133,4 +133,4 @@ std::string read_trace_text(const std::filesystem::path& path) {
   return bytes;
 }
 
-}  // namespace flame
+}  // namespace flame::trace

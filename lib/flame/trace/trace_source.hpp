@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-namespace flame {
+namespace flame::trace {
 
 // True when the bytes start with the gzip magic 1f 8b.
 bool looks_gzipped(std::string_view bytes);
@@ -23,4 +23,4 @@ std::string gzip(std::string_view text);
 // the file cannot be read, is empty, or is broken gzip.
 std::string read_trace_text(const std::filesystem::path& path);
 
-}  // namespace flame
+}  // namespace flame::trace

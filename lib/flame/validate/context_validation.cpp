@@ -12,23 +12,23 @@
 #include "flame/fit/median.hpp"
 #include "flame/model/timeline.hpp"
 
-namespace flame {
+namespace flame::validate {
 namespace {
 
 constexpr double kMedianFloorNs = 1000;  // segments below 1 us are launch noise for the median APE
 
-ContextSample sample_of(const CouplingConfig& c) {
+context::ContextSample sample_of(const model::CouplingConfig& c) {
   return {c.ctx, c.profile, c.sweeps.front().e2e_median_ns};
 }
 
-ContextCase predict_case(const ContextModel& model, const CouplingConfig& c, bool fitted) {
+ContextCase predict_case(const context::ContextModel& model, const model::CouplingConfig& c, bool fitted) {
   ContextCase r;
   r.tag = c.tag;
   r.ctx = c.ctx;
   r.fitted = fitted;
   const auto pred_gpu = model.gpu_ns(c.ctx);
   const auto pred_cpu = model.cpu_ns();
-  const CouplingSweep& ref = c.sweeps.front();
+  const model::CouplingSweep& ref = c.sweeps.front();
   std::vector<double> meas_gpu, apes;
   double abs_err = 0;
   for (size_t i = 0; i < c.profile.segments.size(); ++i) {
@@ -39,10 +39,10 @@ ContextCase predict_case(const ContextModel& model, const CouplingConfig& c, boo
     r.gpu_predicted_ns += pred_gpu[i];
     r.cpu_measured_ns += ref.cpu_seg_ns[i];
     r.cpu_predicted_ns += pred_cpu[i];
-    if (m > kMedianFloorNs) apes.push_back(ape_pct(pred_gpu[i], m));
+    if (m > kMedianFloorNs) apes.push_back(fit::ape_pct(pred_gpu[i], m));
   }
   r.gpu_weighted_ape_pct = r.gpu_measured_ns > 0 ? abs_err / r.gpu_measured_ns * 100.0 : 0.0;
-  r.gpu_median_ape_pct = median(apes);
+  r.gpu_median_ape_pct = fit::median(apes);
   r.gpu_segments_over_1us = static_cast<int>(apes.size());
 
   r.e2e_measured_ns = ref.e2e_median_ns;
@@ -50,7 +50,7 @@ ContextCase predict_case(const ContextModel& model, const CouplingConfig& c, boo
   r.e2e_measured_spans_ns = simulate_timeline(ref.cpu_seg_ns, pred_gpu, model.costs()).e2e_ns;
   // The host offset is host jitter (median iteration minus the sum of per-segment medians), so it
   // belongs to the measured host side; GPU scale and sync latency stay the model's.
-  TimelineCosts own = model.costs();
+  model::TimelineCosts own = model.costs();
   own.cpu_offset_ns = ref.e2e_median_ns - ref.total_cpu_ns() - ref.sync_ns;
   r.e2e_measured_host_ns = simulate_timeline(ref.cpu_seg_ns, pred_gpu, own).e2e_ns;
   r.e2e_profiled_ns = simulate_timeline(ref.cpu_seg_ns, meas_gpu, own).e2e_ns;
@@ -63,23 +63,24 @@ ContextSummary summarize(const std::vector<ContextCase>& cases) {
     if (c.fitted) continue;
     w.push_back(c.gpu_weighted_ape_pct);
     med.push_back(c.gpu_median_ape_pct);
-    tot.push_back(ape_pct(c.gpu_predicted_ns, c.gpu_measured_ns));
-    e2e.push_back(ape_pct(c.e2e_predicted_ns, c.e2e_measured_ns));
-    spans.push_back(ape_pct(c.e2e_measured_spans_ns, c.e2e_measured_ns));
-    host.push_back(ape_pct(c.e2e_measured_host_ns, c.e2e_measured_ns));
-    prof.push_back(ape_pct(c.e2e_profiled_ns, c.e2e_measured_ns));
+    tot.push_back(fit::ape_pct(c.gpu_predicted_ns, c.gpu_measured_ns));
+    e2e.push_back(fit::ape_pct(c.e2e_predicted_ns, c.e2e_measured_ns));
+    spans.push_back(fit::ape_pct(c.e2e_measured_spans_ns, c.e2e_measured_ns));
+    host.push_back(fit::ape_pct(c.e2e_measured_host_ns, c.e2e_measured_ns));
+    prof.push_back(fit::ape_pct(c.e2e_profiled_ns, c.e2e_measured_ns));
   }
-  return {summarize_ape(w),     summarize_ape(med),  summarize_ape(tot), summarize_ape(e2e),
-          summarize_ape(spans), summarize_ape(host), summarize_ape(prof)};
+  return {fit::summarize_ape(w),   fit::summarize_ape(med),   fit::summarize_ape(tot),
+          fit::summarize_ape(e2e), fit::summarize_ape(spans), fit::summarize_ape(host),
+          fit::summarize_ape(prof)};
 }
 
 }  // namespace
 
-ContextReport validate_contexts(const CouplingDataset& dataset, int fit_count,
-                                std::optional<ContextPhase> only) {
+ContextReport validate_contexts(const model::CouplingDataset& dataset, int fit_count,
+                                std::optional<context::ContextPhase> only) {
   if (fit_count < 1) throw std::runtime_error(fmt::format("--fit must be at least 1, got {}", fit_count));
-  auto all = context_series(dataset);
-  std::vector<ContextSeries> series;
+  auto all = context::context_series(dataset);
+  std::vector<context::ContextSeries> series;
   for (auto& s : all)
     if (!only || s.phase == *only) series.push_back(std::move(s));
   if (series.empty())
@@ -91,7 +92,7 @@ ContextReport validate_contexts(const CouplingDataset& dataset, int fit_count,
   report.fit_count = fit_count;
   // Choose every series' fit contexts first: the machine's sync latency comes from those runs only.
   std::vector<std::vector<int>> chosen;
-  std::vector<ProfiledRun> fit_runs;
+  std::vector<model::ProfiledRun> fit_runs;
   for (const auto& s : series) {
     const auto contexts = s.contexts();
     const int n = std::min(fit_count, static_cast<int>(contexts.size()));
@@ -101,7 +102,7 @@ ContextReport validate_contexts(const CouplingDataset& dataset, int fit_count,
                       phase_name(s.phase), fmt::join(basis_names(s.phase), ", "), basis_size(s.phase),
                       n < static_cast<int>(contexts.size()) ? fmt::format("--fit asks for {}", n)
                                                             : fmt::format("the file profiles only {}", n)));
-    chosen.push_back(choose_fit_contexts(contexts, n));
+    chosen.push_back(context::choose_fit_contexts(contexts, n));
     for (const auto* c : s.configs)
       if (std::count(chosen.back().begin(), chosen.back().end(), c->ctx))
         fit_runs.push_back(profiled_run(sample_of(*c)));
@@ -111,10 +112,10 @@ ContextReport validate_contexts(const CouplingDataset& dataset, int fit_count,
   for (size_t si = 0; si < series.size(); ++si) {
     const auto& s = series[si];
     const auto& fit = chosen[si];
-    std::vector<ContextSample> samples;
+    std::vector<context::ContextSample> samples;
     for (const auto* c : s.configs)
       if (std::count(fit.begin(), fit.end(), c->ctx)) samples.push_back(sample_of(*c));
-    const ContextModel model = fit_context_model(s.phase, samples, report.machine);
+    const context::ContextModel model = fit_context_model(s.phase, samples, report.machine);
 
     ContextSeriesReport r;
     r.model = s.model;
@@ -133,4 +134,4 @@ ContextReport validate_contexts(const CouplingDataset& dataset, int fit_count,
   return report;
 }
 
-}  // namespace flame
+}  // namespace flame::validate

@@ -6,10 +6,10 @@
 #include <vector>
 
 #include "flame/context/context_model.hpp"
-#include "flame/model/coupling_dataset.hpp"
 #include "flame/fit/error_stats.hpp"
+#include "flame/model/coupling_dataset.hpp"
 
-namespace flame {
+namespace flame::validate {
 
 // One profiled context, predicted by the model of its series.
 struct ContextCase {
@@ -38,21 +38,21 @@ struct ContextCase {
 };
 
 struct ContextSummary {  // over the held-out contexts of one series
-  ErrorStats gpu_weighted;
-  ErrorStats gpu_median;
-  ErrorStats gpu_total;
-  ErrorStats e2e;
-  ErrorStats e2e_measured_spans;
-  ErrorStats e2e_measured_host;
-  ErrorStats e2e_profiled;
+  fit::ErrorStats gpu_weighted;
+  fit::ErrorStats gpu_median;
+  fit::ErrorStats gpu_total;
+  fit::ErrorStats e2e;
+  fit::ErrorStats e2e_measured_spans;
+  fit::ErrorStats e2e_measured_host;
+  fit::ErrorStats e2e_profiled;
 };
 
 struct ContextSeriesReport {
   std::string model;
-  ContextPhase phase = ContextPhase::Decode;
+  context::ContextPhase phase = context::ContextPhase::Decode;
   std::vector<int> fit_contexts;
   std::vector<int> held_out_contexts;
-  TimelineCosts costs;               // combined over the fit contexts
+  model::TimelineCosts costs;        // combined over the fit contexts
   Eigen::MatrixXd gpu_coefficients;  // per segment, per basis function (ns per ctx^k)
   std::vector<ContextCase> cases;    // every profiled context, by context length
   ContextSummary held_out;
@@ -60,7 +60,7 @@ struct ContextSeriesReport {
 
 struct ContextReport {
   int fit_count = 0;  // requested; a series with fewer contexts fits from all of them
-  MachineCalibration machine;
+  model::MachineCalibration machine;
   std::vector<ContextSeriesReport> series;
 };
 
@@ -68,7 +68,7 @@ struct ContextReport {
 // the report to one phase. Throws std::runtime_error when the file has no configuration with a
 // context length (of that phase), or a fit would have fewer contexts than its phase has basis
 // functions (fit_count too small, or too few profiled).
-ContextReport validate_contexts(const CouplingDataset& dataset, int fit_count = 3,
-                                std::optional<ContextPhase> only = std::nullopt);
+ContextReport validate_contexts(const model::CouplingDataset& dataset, int fit_count = 3,
+                                std::optional<context::ContextPhase> only = std::nullopt);
 
-}  // namespace flame
+}  // namespace flame::validate

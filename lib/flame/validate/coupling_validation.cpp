@@ -5,11 +5,11 @@
 #include "flame/model/baselines.hpp"
 #include "flame/model/timeline.hpp"
 
-namespace flame {
+namespace flame::validate {
 
-ProfiledRun reference_run(const CouplingConfig& config) {
-  const CouplingSweep& ref = config.sweeps.front();
-  ProfiledRun run;
+model::ProfiledRun reference_run(const model::CouplingConfig& config) {
+  const model::CouplingSweep& ref = config.sweeps.front();
+  model::ProfiledRun run;
   run.cpu_ns = ref.cpu_seg_ns;
   for (const auto& s : config.profile.segments) run.gpu_ns.push_back(s.gpu_ns);
   run.e2e_median_ns = ref.e2e_median_ns;
@@ -17,9 +17,9 @@ ProfiledRun reference_run(const CouplingConfig& config) {
   return run;
 }
 
-CouplingReport validate_coupling(const CouplingDataset& dataset) {
+CouplingReport validate_coupling(const model::CouplingDataset& dataset) {
   CouplingReport report;
-  std::vector<ProfiledRun> runs;
+  std::vector<model::ProfiledRun> runs;
   for (const auto& c : dataset.configs) runs.push_back(reference_run(c));
   // Only reference (slowdown 1) measurements enter any calibration.
   report.machine = calibrate_machine(runs);
@@ -28,31 +28,31 @@ CouplingReport validate_coupling(const CouplingDataset& dataset) {
       loco_steady_band;
   std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> base;
   for (size_t i = 0; i < dataset.configs.size(); ++i) {
-    const CouplingConfig& config = dataset.configs[i];
-    const ProfiledRun& run = runs[i];
-    const TimelineCosts costs = calibrate_costs(run, report.machine);
+    const model::CouplingConfig& config = dataset.configs[i];
+    const model::ProfiledRun& run = runs[i];
+    const model::TimelineCosts costs = calibrate_costs(run, report.machine);
     report.costs[config.tag] = costs;
     // The shared costs without this configuration: what a configuration never profiled with the
     // others would get.
-    std::vector<ProfiledRun> others;
+    std::vector<model::ProfiledRun> others;
     for (size_t j = 0; j < runs.size(); ++j)
       if (j != i) others.push_back(runs[j]);
-    const TimelineCosts loco_costs = calibrate_costs(run, calibrate_machine(others));
+    const model::TimelineCosts loco_costs = calibrate_costs(run, calibrate_machine(others));
 
     const double ref_cpu = config.sweeps.front().total_cpu_ns();
     const double total_gpu = config.profile.total_gpu_ns();
     const double ref_e2e = run.e2e_median_ns;
     // Baselines get the same reference calibration: an additive offset that makes them exact at s = 1.
-    const double off_max = ref_e2e - baseline::max_of_sums(run.cpu_ns, run.gpu_ns, 1.0);
-    const double off_sum = ref_e2e - baseline::sum_of_max(run.cpu_ns, run.gpu_ns, 1.0);
+    const double off_max = ref_e2e - model::baseline::max_of_sums(run.cpu_ns, run.gpu_ns, 1.0);
+    const double off_sum = ref_e2e - model::baseline::sum_of_max(run.cpu_ns, run.gpu_ns, 1.0);
 
-    for (const CouplingSweep& sweep : config.sweeps) {
+    for (const model::CouplingSweep& sweep : config.sweeps) {
       CouplingCase c;
       c.tag = config.tag;
       c.slowdown = sweep.slowdown;
       c.cpu_ratio = ref_cpu > 0 ? sweep.total_cpu_ns() / ref_cpu : 1.0;
       c.measured_ns = sweep.e2e_median_ns;
-      const TimelineResult t = simulate_timeline(run.cpu_ns, run.gpu_ns, costs, c.cpu_ratio);
+      const model::TimelineResult t = simulate_timeline(run.cpu_ns, run.gpu_ns, costs, c.cpu_ratio);
       c.predicted_ns = t.e2e_ns;
       c.predicted_loco_ns = simulate_timeline(run.cpu_ns, run.gpu_ns, loco_costs, c.cpu_ratio).e2e_ns;
       c.steady = sweep.steady();
@@ -61,12 +61,14 @@ CouplingReport validate_coupling(const CouplingDataset& dataset) {
       c.execution_bound = t.execution_bound;
       const double cpu_total = ref_cpu * c.cpu_ratio;
       c.band = std::max(cpu_total, total_gpu) <= 2.0 * std::min(cpu_total, total_gpu);
-      c.baseline_ns["scaled_e2e"] = baseline::scaled_e2e(ref_e2e, c.cpu_ratio);
-      c.baseline_ns["max_of_sums"] = baseline::max_of_sums(run.cpu_ns, run.gpu_ns, c.cpu_ratio) + off_max;
-      c.baseline_ns["sum_of_max"] = baseline::sum_of_max(run.cpu_ns, run.gpu_ns, c.cpu_ratio) + off_sum;
+      c.baseline_ns["scaled_e2e"] = model::baseline::scaled_e2e(ref_e2e, c.cpu_ratio);
+      c.baseline_ns["max_of_sums"] =
+          model::baseline::max_of_sums(run.cpu_ns, run.gpu_ns, c.cpu_ratio) + off_max;
+      c.baseline_ns["sum_of_max"] =
+          model::baseline::sum_of_max(run.cpu_ns, run.gpu_ns, c.cpu_ratio) + off_sum;
       if (sweep.slowdown > 1.0) {
-        const double e = ape_pct(c.predicted_ns, c.measured_ns);
-        const double l = ape_pct(c.predicted_loco_ns, c.measured_ns);
+        const double e = fit::ape_pct(c.predicted_ns, c.measured_ns);
+        const double l = fit::ape_pct(c.predicted_loco_ns, c.measured_ns);
         ours_all.push_back(e);
         loco_all.push_back(l);
         if (c.band) ours_band.push_back(e), loco_band.push_back(l);
@@ -76,7 +78,7 @@ CouplingReport validate_coupling(const CouplingDataset& dataset) {
           if (c.band) steady_band.push_back(e), loco_steady_band.push_back(l);
         }
         for (const auto& [name, value] : c.baseline_ns) {
-          const double be = ape_pct(value, c.measured_ns);
+          const double be = fit::ape_pct(value, c.measured_ns);
           base[name].first.push_back(be);
           if (c.band) base[name].second.push_back(be);
         }
@@ -84,13 +86,13 @@ CouplingReport validate_coupling(const CouplingDataset& dataset) {
       report.cases.push_back(std::move(c));
     }
   }
-  report.ours = {summarize_ape(ours_all), summarize_ape(ours_band)};
-  report.ours_loco = {summarize_ape(loco_all), summarize_ape(loco_band)};
-  report.ours_steady = {summarize_ape(steady_all), summarize_ape(steady_band)};
-  report.ours_loco_steady = {summarize_ape(loco_steady_all), summarize_ape(loco_steady_band)};
+  report.ours = {fit::summarize_ape(ours_all), fit::summarize_ape(ours_band)};
+  report.ours_loco = {fit::summarize_ape(loco_all), fit::summarize_ape(loco_band)};
+  report.ours_steady = {fit::summarize_ape(steady_all), fit::summarize_ape(steady_band)};
+  report.ours_loco_steady = {fit::summarize_ape(loco_steady_all), fit::summarize_ape(loco_steady_band)};
   for (const auto& [name, v] : base)
-    report.baselines[name] = {summarize_ape(v.first), summarize_ape(v.second)};
+    report.baselines[name] = {fit::summarize_ape(v.first), fit::summarize_ape(v.second)};
   return report;
 }
 
-}  // namespace flame
+}  // namespace flame::validate

@@ -6,11 +6,11 @@
 #include <string>
 #include <vector>
 
-#include "flame/model/coupling_dataset.hpp"
-#include "flame/model/coupling_calibration.hpp"
 #include "flame/fit/error_stats.hpp"
+#include "flame/model/coupling_calibration.hpp"
+#include "flame/model/coupling_dataset.hpp"
 
-namespace flame {
+namespace flame::validate {
 
 inline constexpr const char* kBaselineNames[] = {"scaled_e2e", "max_of_sums", "sum_of_max"};
 
@@ -31,8 +31,8 @@ struct CouplingCase {
 };
 
 struct ErrorPair {
-  ErrorStats s_gt_1;
-  ErrorStats band;
+  fit::ErrorStats s_gt_1;
+  fit::ErrorStats band;
 };
 
 struct CouplingReport {
@@ -42,13 +42,13 @@ struct CouplingReport {
   ErrorPair ours_steady;  // over steady sweeps only
   ErrorPair ours_loco_steady;
   std::map<std::string, ErrorPair> baselines;
-  MachineCalibration machine;
-  std::map<std::string, TimelineCosts> costs;  // per configuration tag
+  model::MachineCalibration machine;
+  std::map<std::string, model::TimelineCosts> costs;  // per configuration tag
 };
 
 // A configuration's reference measurements as a calibration input.
-ProfiledRun reference_run(const CouplingConfig& config);
+model::ProfiledRun reference_run(const model::CouplingConfig& config);
 
-CouplingReport validate_coupling(const CouplingDataset& dataset);
+CouplingReport validate_coupling(const model::CouplingDataset& dataset);
 
-}  // namespace flame
+}  // namespace flame::validate

@@ -9,7 +9,7 @@
 #include "flame/model/timeline.hpp"
 #include "flame/validate/coupling_validation.hpp"
 
-namespace flame {
+namespace flame::validate {
 namespace {
 
 double weighted_ape(const std::vector<double>& pred, const std::vector<double>& meas) {
@@ -30,32 +30,33 @@ double sum(const std::vector<double>& v) {
 FeatureSummary summarize(const std::vector<const FeatureCase*>& cases) {
   std::vector<double> th, ti, wh, wi, eh, ei, ep;
   for (const auto* c : cases) {
-    th.push_back(ape_pct(c->gpu_held_out_ns, c->gpu_measured_ns));
-    ti.push_back(ape_pct(c->gpu_in_sample_ns, c->gpu_measured_ns));
+    th.push_back(fit::ape_pct(c->gpu_held_out_ns, c->gpu_measured_ns));
+    ti.push_back(fit::ape_pct(c->gpu_in_sample_ns, c->gpu_measured_ns));
     wh.push_back(c->weighted_held_out_ape_pct);
     wi.push_back(c->weighted_in_sample_ape_pct);
-    eh.push_back(ape_pct(c->e2e_held_out_ns, c->e2e_measured_ns));
-    ei.push_back(ape_pct(c->e2e_in_sample_ns, c->e2e_measured_ns));
-    ep.push_back(ape_pct(c->e2e_profiled_ns, c->e2e_measured_ns));
+    eh.push_back(fit::ape_pct(c->e2e_held_out_ns, c->e2e_measured_ns));
+    ei.push_back(fit::ape_pct(c->e2e_in_sample_ns, c->e2e_measured_ns));
+    ep.push_back(fit::ape_pct(c->e2e_profiled_ns, c->e2e_measured_ns));
   }
-  return {summarize_ape(th), summarize_ape(ti), summarize_ape(wh), summarize_ape(wi),
-          summarize_ape(eh), summarize_ape(ei), summarize_ape(ep)};
+  return {fit::summarize_ape(th), fit::summarize_ape(ti), fit::summarize_ape(wh), fit::summarize_ape(wi),
+          fit::summarize_ape(eh), fit::summarize_ape(ei), fit::summarize_ape(ep)};
 }
 
 }  // namespace
 
-std::vector<FeatureRow> config_feature_rows(const CouplingConfig& c) {
-  return feature_rows({c.dtype, c.mode, static_cast<double>(c.ctx)}, c.profile.segments);
+std::vector<features::FeatureRow> config_feature_rows(const model::CouplingConfig& c) {
+  return features::feature_rows({c.dtype, c.mode, static_cast<double>(c.ctx)}, c.profile.segments);
 }
 
-FeatureReport validate_features(const CouplingDataset& dataset, const FeatureModelOptions& options) {
+FeatureReport validate_features(const model::CouplingDataset& dataset,
+                                const features::FeatureModelOptions& options) {
   const size_t n = dataset.configs.size();
   if (n < 2)
     throw std::runtime_error(
         fmt::format("{}: leave-one-out needs at least two configurations, got {}", dataset.source, n));
-  std::vector<std::vector<FeatureRow>> rows(n);
+  std::vector<std::vector<features::FeatureRow>> rows(n);
   std::vector<std::vector<double>> gpu(n);
-  std::vector<ProfiledRun> runs;
+  std::vector<model::ProfiledRun> runs;
   FeatureReport report;
   for (size_t i = 0; i < n; ++i) {
     const auto& c = dataset.configs[i];
@@ -67,7 +68,7 @@ FeatureReport validate_features(const CouplingDataset& dataset, const FeatureMod
     runs.push_back(reference_run(c));
   }
   auto fit_without = [&](size_t skip) {
-    std::vector<FeatureRow> r;
+    std::vector<features::FeatureRow> r;
     std::vector<double> y;
     for (size_t i = 0; i < n; ++i) {
       if (i == skip) continue;
@@ -80,7 +81,7 @@ FeatureReport validate_features(const CouplingDataset& dataset, const FeatureMod
 
   for (size_t i = 0; i < n; ++i) {
     const auto& c = dataset.configs[i];
-    const FeatureModel held_out = fit_without(i);
+    const features::FeatureModel held_out = fit_without(i);
     const auto pred = held_out.predict_ns(rows[i]);
     const auto pred_in = report.in_sample.predict_ns(rows[i]);
     FeatureCase fc;
@@ -92,20 +93,20 @@ FeatureReport validate_features(const CouplingDataset& dataset, const FeatureMod
     fc.weighted_held_out_ape_pct = weighted_ape(pred, gpu[i]);
     fc.weighted_in_sample_ape_pct = weighted_ape(pred_in, gpu[i]);
     for (size_t j = 0; j < rows[i].size(); ++j) {
-      const bool call = rows[i][j].kind == SegmentKind::Call;
+      const bool call = rows[i][j].kind == model::SegmentKind::Call;
       (call ? fc.call_measured_ns : fc.glue_measured_ns) += gpu[i][j];
       (call ? fc.call_held_out_ns : fc.glue_held_out_ns) += pred[j];
-      if (held_out.level(rows[i][j]) != FeatureLevel::Group) ++fc.fallback_segments;
+      if (held_out.level(rows[i][j]) != features::FeatureLevel::Group) ++fc.fallback_segments;
     }
 
     // The measured host side of this configuration; the sync latency from the other
     // configurations' reference runs (this one's would need its GPU profile).
-    std::vector<ProfiledRun> others;
+    std::vector<model::ProfiledRun> others;
     for (size_t k = 0; k < n; ++k)
       if (k != i) others.push_back(runs[k]);
-    const MachineCalibration machine = calibrate_machine(others);
-    const CouplingSweep& ref = c.sweeps.front();
-    TimelineCosts costs;
+    const model::MachineCalibration machine = calibrate_machine(others);
+    const model::CouplingSweep& ref = c.sweeps.front();
+    model::TimelineCosts costs;
     costs.cpu_offset_ns = ref.e2e_median_ns - ref.total_cpu_ns() - ref.sync_ns;
     costs.sync_latency_ns = machine.sync_latency_ns.value_or(0.0);
     fc.e2e_measured_ns = ref.e2e_median_ns;
@@ -125,4 +126,4 @@ FeatureReport validate_features(const CouplingDataset& dataset, const FeatureMod
   return report;
 }
 
-}  // namespace flame
+}  // namespace flame::validate

@@ -7,10 +7,10 @@
 #include <vector>
 
 #include "flame/features/feature_model.hpp"
-#include "flame/model/coupling_dataset.hpp"
 #include "flame/fit/error_stats.hpp"
+#include "flame/model/coupling_dataset.hpp"
 
-namespace flame {
+namespace flame::validate {
 
 struct FeatureCase {
   std::string tag;
@@ -33,13 +33,13 @@ struct FeatureCase {
 };
 
 struct FeatureSummary {
-  ErrorStats gpu_total_held_out;
-  ErrorStats gpu_total_in_sample;
-  ErrorStats weighted_held_out;
-  ErrorStats weighted_in_sample;
-  ErrorStats e2e_held_out;
-  ErrorStats e2e_in_sample;
-  ErrorStats e2e_profiled;
+  fit::ErrorStats gpu_total_held_out;
+  fit::ErrorStats gpu_total_in_sample;
+  fit::ErrorStats weighted_held_out;
+  fit::ErrorStats weighted_in_sample;
+  fit::ErrorStats e2e_held_out;
+  fit::ErrorStats e2e_in_sample;
+  fit::ErrorStats e2e_profiled;
 };
 
 struct FeatureReport {
@@ -47,13 +47,14 @@ struct FeatureReport {
   std::vector<FeatureCase> cases;
   FeatureSummary all;
   std::map<std::string, FeatureSummary> by_model;
-  FeatureModel in_sample;  // the model fitted on every configuration
+  features::FeatureModel in_sample;  // the model fitted on every configuration
 };
 
 // Needs at least two configurations. Throws std::runtime_error otherwise.
-FeatureReport validate_features(const CouplingDataset& dataset, const FeatureModelOptions& options = {});
+FeatureReport validate_features(const model::CouplingDataset& dataset,
+                                const features::FeatureModelOptions& options = {});
 
 // The features of a configuration's segments (its dtype, phase and context length).
-std::vector<FeatureRow> config_feature_rows(const CouplingConfig& config);
+std::vector<features::FeatureRow> config_feature_rows(const model::CouplingConfig& config);
 
-}  // namespace flame
+}  // namespace flame::validate

@@ -9,14 +9,14 @@
 #include "flame/model/layerwise_model.hpp"
 #include "flame/model/layerwise_plan.hpp"
 
-namespace flame {
+namespace flame::validate {
 namespace {
 
 // --- The synthetic board (ground truth). Independent of segment_curves/timeline on purpose. ---
 
 // Share of a segment's device time that is compute (vs memory traffic), from arithmetic
 // intensity against a ridge point of 20 FLOP/byte; feature-less segments count as memory-bound.
-double compute_share(const Segment& s) {
+double compute_share(const model::Segment& s) {
   if (!s.features) return 0.3;
   const double bytes = s.features->bytes_in + s.features->bytes_out + s.features->param_bytes;
   const double flops = s.features->macs > 0 ? 2 * s.features->macs : s.features->flops;
@@ -30,11 +30,11 @@ struct TruthTimes {
   double memory_bound = 0;  // device time spent in the memory part where it dominates
 };
 
-TruthTimes truth_times(const CouplingConfig& config, const ClockGrid& grid, const Clocks& c,
+TruthTimes truth_times(const model::CouplingConfig& config, const ClockGrid& grid, const Clocks& c,
                        const RecoveryOptions& o) {
   const double cpu_max = grid.cpu_khz.back(), gpu_max = grid.gpu_hz.back(), emc_max = grid.emc_hz.back();
   TruthTimes t;
-  for (const Segment& s : config.profile.segments) {
+  for (const model::Segment& s : config.profile.segments) {
     // Host: 15 % of dispatch time does not scale with the core clock (uncore, driver waits).
     t.host.push_back(s.cpu_ns * o.host_factor * (0.15 + 0.85 * cpu_max / c.cpu_khz));
     // Device: compute scales with the GPU clock; memory time follows sustained bandwidth, which
@@ -84,7 +84,7 @@ double volt(double f, const std::vector<double>& levels, double v_min) {
 
 }  // namespace
 
-double synthetic_power_w(const CouplingConfig& config, const ClockGrid& grid, const Clocks& c,
+double synthetic_power_w(const model::CouplingConfig& config, const ClockGrid& grid, const Clocks& c,
                          const RecoveryOptions& o) {
   const TruthTimes t = truth_times(config, grid, c, o);
   const double e2e = truth_e2e(t, nullptr);
@@ -101,13 +101,13 @@ double synthetic_power_w(const CouplingConfig& config, const ClockGrid& grid, co
          p.gpu_clock_w * xg * vg * vg + p.emc_w * xe * (p.emc_idle_share + (1 - p.emc_idle_share) * mem_busy);
 }
 
-double synthetic_truth_ns(const CouplingConfig& config, const ClockGrid& grid, const Clocks& clocks,
+double synthetic_truth_ns(const model::CouplingConfig& config, const ClockGrid& grid, const Clocks& clocks,
                           const RecoveryOptions& options, bool* host_bound) {
   return truth_e2e(truth_times(config, grid, clocks, options), host_bound);
 }
 
-std::vector<ProfiledPoint> synthetic_profiles(const CouplingConfig& config, const ClockGrid& grid,
-                                              const RecoveryOptions& o) {
+std::vector<model::ProfiledPoint> synthetic_profiles(const model::CouplingConfig& config,
+                                                     const ClockGrid& grid, const RecoveryOptions& o) {
   grid.validate();
   std::mt19937_64 rng(o.seed);
   std::normal_distribution<double> gauss(0.0, 1.0);
@@ -117,11 +117,11 @@ std::vector<ProfiledPoint> synthetic_profiles(const CouplingConfig& config, cons
   std::normal_distribution<double> power_gauss(0.0, 1.0);
 
   // Profile the plan: noisy per-segment spans and a noisy end-to-end time, as a profiler would.
-  const auto plan = plan_layerwise(grid, o.budget, o.seed);
-  std::vector<ProfiledPoint> points;
+  const auto plan = model::plan_layerwise(grid, o.budget, o.seed);
+  std::vector<model::ProfiledPoint> points;
   for (const Clocks& c : plan) {
     const TruthTimes t = truth_times(config, grid, c, o);
-    ProfiledPoint p;
+    model::ProfiledPoint p;
     p.clocks = c;
     for (size_t i = 0; i < t.host.size(); ++i) {
       p.run.cpu_ns.push_back(noisy(t.host[i]));
@@ -139,17 +139,17 @@ std::vector<ProfiledPoint> synthetic_profiles(const CouplingConfig& config, cons
   return points;
 }
 
-RecoveryReport recover_layerwise(const CouplingConfig& config, const ClockGrid& grid,
+RecoveryReport recover_layerwise(const model::CouplingConfig& config, const ClockGrid& grid,
                                  const RecoveryOptions& o) {
   grid.validate();
   RecoveryReport rep;
   rep.tag = config.tag;
-  const std::vector<ProfiledPoint> points = synthetic_profiles(config, grid, o);
+  const std::vector<model::ProfiledPoint> points = synthetic_profiles(config, grid, o);
   rep.profiled = points.size();
-  const LayerwiseModel model = fit_layerwise(points, grid.emc_hz);
+  const model::LayerwiseModel model = fit_layerwise(points, grid.emc_hz);
 
   // The max-clock profile (always in the plan) for the 1/f baseline.
-  const ProfiledPoint& at_max = points.front();
+  const model::ProfiledPoint& at_max = points.front();
   const Clocks top = at_max.clocks;
   double max_host = 0, max_dev = 0;
   for (size_t i = 0; i < at_max.run.cpu_ns.size(); ++i)
@@ -164,29 +164,29 @@ RecoveryReport recover_layerwise(const CouplingConfig& config, const ClockGrid& 
     bool host_bound = false;
     const double truth = synthetic_truth_ns(config, grid, c, o, &host_bound);
     host_bound_points += host_bound;
-    ours.push_back(ape_pct(model.latency_ns(c), truth));
-    power.push_back(ape_pct(model.estimate(c).power_w, synthetic_power_w(config, grid, c, o)));
+    ours.push_back(fit::ape_pct(model.latency_ns(c), truth));
+    power.push_back(fit::ape_pct(model.estimate(c).power_w, synthetic_power_w(config, grid, c, o)));
     double h = 0, d = 0, s = 0;
     for (size_t i = 0; i < model.segments(); ++i) {
       const double hi = model.cpu_curves()[i].at(c.cpu_khz, c.emc_hz);
       const double di = model.gpu_curves()[i].at(c.gpu_hz, c.emc_hz) * model.costs().gpu_scale;
       h += hi, d += di, s += hi + di;
     }
-    sum.push_back(ape_pct(s + model.costs().sync_latency_ns, truth));
+    sum.push_back(fit::ape_pct(s + model.costs().sync_latency_ns, truth));
     mx.push_back(
-        ape_pct(std::max(h + model.costs().cpu_offset_ns, d) + model.costs().sync_latency_ns, truth));
+        fit::ape_pct(std::max(h + model.costs().cpu_offset_ns, d) + model.costs().sync_latency_ns, truth));
     const double sh = max_host * top.cpu_khz / c.cpu_khz, sd = max_dev * top.gpu_hz / c.gpu_hz;
-    scaled.push_back(ape_pct(std::max(sh, sd) + max_off, truth));
+    scaled.push_back(fit::ape_pct(std::max(sh, sd) + max_off, truth));
   }
   rep.grid_points = combos;
-  rep.timeline = summarize_ape(ours);
-  rep.sum_model = summarize_ape(sum);
-  rep.max_model = summarize_ape(mx);
-  rep.scaled_max = summarize_ape(scaled);
-  rep.power = summarize_ape(power);
-  rep.power_median_ape_pct = median(power);
+  rep.timeline = fit::summarize_ape(ours);
+  rep.sum_model = fit::summarize_ape(sum);
+  rep.max_model = fit::summarize_ape(mx);
+  rep.scaled_max = fit::summarize_ape(scaled);
+  rep.power = fit::summarize_ape(power);
+  rep.power_median_ape_pct = fit::median(power);
   rep.launch_bound_share = static_cast<double>(host_bound_points) / static_cast<double>(combos);
   return rep;
 }
 
-}  // namespace flame
+}  // namespace flame::validate

@@ -8,12 +8,12 @@
 #include <string>
 #include <vector>
 
-#include "flame/model/coupling_dataset.hpp"
 #include "flame/clocks/clock_grid.hpp"
-#include "flame/model/layerwise_model.hpp"
 #include "flame/fit/error_stats.hpp"
+#include "flame/model/coupling_dataset.hpp"
+#include "flame/model/layerwise_model.hpp"
 
-namespace flame {
+namespace flame::validate {
 
 struct RecoveryOptions {
   size_t budget = 12;
@@ -28,30 +28,30 @@ struct RecoveryReport {
   std::string tag;
   size_t profiled = 0;
   size_t grid_points = 0;
-  ErrorStats timeline;    // the layer-wise model
-  ErrorStats sum_model;   // same fitted curves, summed per segment
-  ErrorStats max_model;   // same fitted curves, max(total host, total device)
-  ErrorStats scaled_max;  // one profile at max clocks scaled by 1/f per domain
-  ErrorStats power;       // the fitted power model against the power truth
+  fit::ErrorStats timeline;    // the layer-wise model
+  fit::ErrorStats sum_model;   // same fitted curves, summed per segment
+  fit::ErrorStats max_model;   // same fitted curves, max(total host, total device)
+  fit::ErrorStats scaled_max;  // one profile at max clocks scaled by 1/f per domain
+  fit::ErrorStats power;       // the fitted power model against the power truth
   double power_median_ape_pct = 0;
   double launch_bound_share = 0;  // of grid points whose truth ends host-bound
 };
 
 // The synthetic board's truth at one operating point (exposed for tests).
-double synthetic_truth_ns(const CouplingConfig& config, const ClockGrid& grid, const Clocks& clocks,
+double synthetic_truth_ns(const model::CouplingConfig& config, const ClockGrid& grid, const Clocks& clocks,
                           const RecoveryOptions& options, bool* host_bound = nullptr);
 
 // The synthetic board's average power at one operating point (W; docs/layerwise-model.md): static
 // plus CPU and GPU dynamic power ~ f V^2 weighted by how busy each side is, plus DRAM.
-double synthetic_power_w(const CouplingConfig& config, const ClockGrid& grid, const Clocks& clocks,
+double synthetic_power_w(const model::CouplingConfig& config, const ClockGrid& grid, const Clocks& clocks,
                          const RecoveryOptions& options);
 
 // Noisy profiles of the synthetic board at the sampling plan's combinations, as a profiler would
 // record them (per-segment spans, end-to-end median, sync wait), each with a noisy power sample.
-std::vector<ProfiledPoint> synthetic_profiles(const CouplingConfig& config, const ClockGrid& grid,
-                                              const RecoveryOptions& options);
+std::vector<model::ProfiledPoint> synthetic_profiles(const model::CouplingConfig& config,
+                                                     const ClockGrid& grid, const RecoveryOptions& options);
 
-RecoveryReport recover_layerwise(const CouplingConfig& config, const ClockGrid& grid,
+RecoveryReport recover_layerwise(const model::CouplingConfig& config, const ClockGrid& grid,
                                  const RecoveryOptions& options);
 
-}  // namespace flame
+}  // namespace flame::validate

@@ -1,6 +1,6 @@
 #include "flame/context/detail/context_basis.hpp"
 
-namespace flame {
+namespace flame::context {
 
 std::string_view phase_name(ContextPhase phase) {
   return phase == ContextPhase::Decode ? "decode" : "prefill";
@@ -26,4 +26,4 @@ std::vector<std::string> basis_names(ContextPhase phase) {
   return {"1", "ctx", "ctx^2"};
 }
 
-}  // namespace flame
+}  // namespace flame::context

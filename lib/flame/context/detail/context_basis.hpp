@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-namespace flame {
+namespace flame::context {
 
 enum class ContextPhase { Decode, Prefill };
 
@@ -31,4 +31,4 @@ std::vector<double> context_basis(ContextPhase phase, double ctx);
 // Printable names of the basis functions, in the same order.
 std::vector<std::string> basis_names(ContextPhase phase);
 
-}  // namespace flame
+}  // namespace flame::context

@@ -14,7 +14,7 @@ policy::ModelSet grid_models(const std::map<std::string, grid::GridModel>& model
   policy::ModelSet out;
   for (const auto& [n, m] : models) {
     if (m.series.empty()) throw std::invalid_argument("flamed governor: model " + n + " has no series");
-    out[n] = std::make_shared<GridLatencyModel>(m);
+    out[n] = std::make_shared<model::GridLatencyModel>(m);
   }
   return out;
 }

@@ -20,7 +20,7 @@ namespace flame::eval {
 
 struct FlameOptions {
   policy::Options policy;  // flamed's defaults (docs/config.md)
-  CalibratorOptions calibrator;
+  calibrate::CalibratorOptions calibrator;
   bool exhaustive = false;  // diagnosis only: the exhaustive search instead of the daemon's greedy one
   // As an app driving flamed does (`flame sim run`): announce each request on arrival, renew it at
   // its start; flamed holds every announced request and runs the per-domain maximum.
@@ -44,7 +44,7 @@ class FlameGovernor : public Governor {
   std::optional<Target> arrive(const Decision& d) override;
   std::optional<IdleAction> idle(double finish_ms) override;
 
-  const Calibrator& calibrator() const { return policy_->calibrator(); }
+  const calibrate::Calibrator& calibrator() const { return policy_->calibrator(); }
   policy::Status status(double now_ms) const { return policy_->status(now_ms); }
 
  private:

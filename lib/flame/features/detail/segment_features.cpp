@@ -5,15 +5,15 @@
 #include <algorithm>
 #include <cctype>
 
-namespace flame {
+namespace flame::features {
 namespace {
 
 bool is_index(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
 }
 
-const Segment* call_at(std::span<const Segment> segments, size_t i) {
-  return i < segments.size() && segments[i].kind == SegmentKind::Call ? &segments[i] : nullptr;
+const model::Segment* call_at(std::span<const model::Segment> segments, size_t i) {
+  return i < segments.size() && segments[i].kind == model::SegmentKind::Call ? &segments[i] : nullptr;
 }
 
 }  // namespace
@@ -34,15 +34,15 @@ std::string leaf_name(std::string_view path) {
   return out;
 }
 
-std::vector<FeatureRow> feature_rows(const FeatureContext& w, std::span<const Segment> segments) {
+std::vector<FeatureRow> feature_rows(const FeatureContext& w, std::span<const model::Segment> segments) {
   std::vector<FeatureRow> rows;
   rows.reserve(segments.size());
   for (size_t i = 0; i < segments.size(); ++i) {
-    const Segment& s = segments[i];
+    const model::Segment& s = segments[i];
     FeatureRow r;
     r.kind = s.kind;
     r.dtype = w.dtype;
-    if (s.kind == SegmentKind::Call) {
+    if (s.kind == model::SegmentKind::Call) {
       r.group = s.type;
       if (s.features) {
         r.macs = s.features->macs;
@@ -50,8 +50,8 @@ std::vector<FeatureRow> feature_rows(const FeatureContext& w, std::span<const Se
         r.param_bytes = s.features->param_bytes;
       }
     } else {
-      const Segment* prev = i > 0 ? call_at(segments, i - 1) : nullptr;
-      const Segment* next = call_at(segments, i + 1);
+      const model::Segment* prev = i > 0 ? call_at(segments, i - 1) : nullptr;
+      const model::Segment* next = call_at(segments, i + 1);
       r.group = fmt::format("{}>{}|{}|{}", prev ? leaf_name(prev->name) : "^",
                             next ? leaf_name(next->name) : "$", w.dtype, w.phase);
       r.coarse = fmt::format("{}>{}", prev ? prev->type : "^", next ? next->type : "$");
@@ -63,4 +63,4 @@ std::vector<FeatureRow> feature_rows(const FeatureContext& w, std::span<const Se
   return rows;
 }
 
-}  // namespace flame
+}  // namespace flame::features

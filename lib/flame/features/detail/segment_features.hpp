@@ -14,7 +14,7 @@
 
 #include "flame/model/segment_profile.hpp"
 
-namespace flame {
+namespace flame::features {
 
 // The configuration-level facts a feature needs: element type, SLM phase and context length.
 struct FeatureContext {
@@ -24,7 +24,7 @@ struct FeatureContext {
 };
 
 struct FeatureRow {
-  SegmentKind kind = SegmentKind::Glue;
+  model::SegmentKind kind = model::SegmentKind::Glue;
   std::string group;   // call: layer type; glue: neighbours' leaf names, dtype and phase
   std::string coarse;  // glue: neighbours' layer types; empty for calls
   std::string dtype;
@@ -42,6 +42,6 @@ struct FeatureRow {
 std::string leaf_name(std::string_view module_path);
 
 // One row per segment, in order. Calls without features get zero features.
-std::vector<FeatureRow> feature_rows(const FeatureContext& context, std::span<const Segment> segments);
+std::vector<FeatureRow> feature_rows(const FeatureContext& context, std::span<const model::Segment> segments);
 
-}  // namespace flame
+}  // namespace flame::features

@@ -49,7 +49,7 @@ ScreenResult screen_points(const std::vector<Point>& points, const Dataset& d, c
     if (p.rows.size() < 2) continue;
     std::vector<double> lat;
     for (size_t r : p.rows) lat.push_back(d.samples[r].latency_ms);
-    const double m = median(lat);
+    const double m = fit::median(lat);
     if (p.rows.size() == 2) {
       const double spread = std::abs(lat[0] - lat[1]) / std::min(lat[0], lat[1]);
       if (spread > o.repeat_tolerance) {
@@ -79,8 +79,8 @@ ScreenResult screen_points(const std::vector<Point>& points, const Dataset& d, c
         l2.push_back(d.samples[r].latency_ms);
         if (d.samples[r].power_w) p2.push_back(*d.samples[r].power_w);
       }
-      p.latency_ms = median(l2);
-      if (!p2.empty()) p.power_w = median(p2);
+      p.latency_ms = fit::median(l2);
+      if (!p2.empty()) p.power_w = fit::median(p2);
     }
   }
 
@@ -114,7 +114,7 @@ ScreenResult screen_points(const std::vector<Point>& points, const Dataset& d, c
       resid[i] = std::log(out.points[i].latency_ms / model.latency_ms(out.points[i].clocks));
       absr.push_back(std::abs(resid[i]));
     }
-    sigma = absr.empty() ? 0 : 1.4826 * median(absr);
+    sigma = absr.empty() ? 0 : 1.4826 * fit::median(absr);
   }
 
   // 3. Monotonicity: blame the member of a violating pair that the fit explains worse.

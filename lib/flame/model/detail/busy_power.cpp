@@ -8,15 +8,17 @@
 
 #include "flame/fit/nnls.hpp"
 
-namespace flame {
+namespace flame::model {
 
 namespace {
 
-constexpr BusyTerm kAll[] = {BusyTerm::One,     BusyTerm::Cores, BusyTerm::Cpu,     BusyTerm::Cpu3,
-                             BusyTerm::CpuBusy, BusyTerm::Cpu3Busy, BusyTerm::Gpu,  BusyTerm::Gpu3,
-                             BusyTerm::GpuBusy, BusyTerm::Gpu3Busy, BusyTerm::Emc,  BusyTerm::EmcBusy};
+constexpr BusyTerm kAll[] = {BusyTerm::One,     BusyTerm::Cores,    BusyTerm::Cpu, BusyTerm::Cpu3,
+                             BusyTerm::CpuBusy, BusyTerm::Cpu3Busy, BusyTerm::Gpu, BusyTerm::Gpu3,
+                             BusyTerm::GpuBusy, BusyTerm::Gpu3Busy, BusyTerm::Emc, BusyTerm::EmcBusy};
 
-double ratio(double f, double ref) { return f > 0 && ref > 0 ? f / ref : 1.0; }
+double ratio(double f, double ref) {
+  return f > 0 && ref > 0 ? f / ref : 1.0;
+}
 
 }  // namespace
 
@@ -58,11 +60,13 @@ BusyTerm busy_term_from(const std::string& name) {
   throw std::invalid_argument("unknown power term '" + name + "' (known: " + known + ")");
 }
 
-BusyPowerModel::BusyPowerModel(grid::ClockReference ref, std::vector<BusyTerm> terms, std::vector<double> weights)
+BusyPowerModel::BusyPowerModel(grid::ClockReference ref, std::vector<BusyTerm> terms,
+                               std::vector<double> weights)
     : ref_(std::move(ref)), terms_(std::move(terms)), weights_(std::move(weights)) {
   if (terms_.size() != weights_.size()) throw std::invalid_argument("power model: one weight per term");
   for (double w : weights_)
-    if (!std::isfinite(w) || w < 0) throw std::invalid_argument("power model: weights must be finite and >= 0");
+    if (!std::isfinite(w) || w < 0)
+      throw std::invalid_argument("power model: weights must be finite and >= 0");
   if (!(ref_.cpu_khz > 0 && ref_.gpu_hz > 0 && ref_.emc_hz > 0))
     throw std::invalid_argument("power model: the reference clocks must be positive");
 }
@@ -115,7 +119,8 @@ BusyPowerModel fit_busy_power(const std::vector<Clocks>& clocks, const std::vect
     if (!(p > 0) || !std::isfinite(p)) throw std::invalid_argument("power fit: power must be positive");
   std::set<double> cpu, gpu, emc;
   std::set<int> cores;
-  for (const auto& c : clocks) cpu.insert(c.cpu_khz), gpu.insert(c.gpu_hz), emc.insert(c.emc_hz), cores.insert(c.cpu_cores);
+  for (const auto& c : clocks)
+    cpu.insert(c.cpu_khz), gpu.insert(c.gpu_hz), emc.insert(c.emc_hz), cores.insert(c.cpu_cores);
   // A clock that never varies cannot be told apart from the constant: its terms fold into it. x and
   // x³ are nearly collinear over a DVFS range, so with a dozen noisy samples the mix of both can
   // chase the noise: the voltage law (x, x³ or both) is chosen by leave-one-out error.
@@ -142,10 +147,11 @@ BusyPowerModel fit_busy_power(const std::vector<Clocks>& clocks, const std::vect
     Eigen::VectorXd y = Eigen::VectorXd::Ones(static_cast<Eigen::Index>(rows));
     for (size_t i = 0, row = 0; i < n; ++i) {
       if (i == skip) continue;
-      for (size_t j = 0; j < terms.size(); ++j) a(row, j) = shape.term(terms[j], clocks[i], busy[i]) / power_w[i];
+      for (size_t j = 0; j < terms.size(); ++j)
+        a(row, j) = shape.term(terms[j], clocks[i], busy[i]) / power_w[i];
       ++row;
     }
-    const NnlsResult r = solve_nnls(a, y);
+    const fit::NnlsResult r = fit::solve_nnls(a, y);
     std::vector<double> w(r.x.data(), r.x.data() + r.x.size());
     for (double& v : w) v = std::max(0.0, v);
     return BusyPowerModel(ref, terms, w);
@@ -156,11 +162,12 @@ BusyPowerModel fit_busy_power(const std::vector<Clocks>& clocks, const std::vect
     for (int law : {Cubic, Flat, Both}) {  // ties go to the simpler law
       const auto terms = terms_for(law);
       double loo = 0;
-      for (size_t i = 0; i < n; ++i) loo += std::abs(fit(terms, i).power_w(clocks[i], busy[i]) / power_w[i] - 1);
+      for (size_t i = 0; i < n; ++i)
+        loo += std::abs(fit(terms, i).power_w(clocks[i], busy[i]) / power_w[i] - 1);
       if (loo < best_loo * (1 - 1e-9)) best_loo = loo, best = terms;
     }
   }
   return fit(best, n);
 }
 
-}  // namespace flame
+}  // namespace flame::model

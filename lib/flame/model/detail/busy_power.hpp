@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "flame/grid/latency_model.hpp"
 #include "flame/clocks/clocks.hpp"
+#include "flame/grid/latency_model.hpp"
 
-namespace flame {
+namespace flame::model {
 
 // Fractions of the inference each side is busy, in [0, 1].
 struct Busy {
@@ -53,4 +53,4 @@ class BusyPowerModel {
 BusyPowerModel fit_busy_power(const std::vector<Clocks>& clocks, const std::vector<Busy>& busy,
                               const std::vector<double>& power_w, const grid::ClockReference& ref);
 
-}  // namespace flame
+}  // namespace flame::model

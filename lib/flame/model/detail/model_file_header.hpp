@@ -7,7 +7,7 @@
 
 #include "flame/model/model_file.hpp"
 
-namespace flame {
+namespace flame::model {
 
 inline void begin_model_document(YAML::Emitter& e, int version, const char* kind, const std::string& name,
                                  const std::string& board, const std::string& provenance) {
@@ -20,4 +20,4 @@ inline void begin_model_document(YAML::Emitter& e, int version, const char* kind
   if (!board.empty()) e << YAML::Key << "board" << YAML::Value << board;
 }
 
-}  // namespace flame
+}  // namespace flame::model

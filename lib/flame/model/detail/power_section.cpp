@@ -3,7 +3,7 @@
 #include <stdexcept>
 #include <vector>
 
-namespace flame {
+namespace flame::model {
 
 grid::PowerModel read_power_terms(const YAML::Node& pw, const grid::ClockReference& ref,
                                   const ModelFileReader& r, const std::string& where) {
@@ -33,10 +33,11 @@ void write_power_terms(YAML::Emitter& e, const grid::PowerModel& m) {
   e << YAML::EndMap;
 }
 
-BusyPowerModel read_busy_terms(const YAML::Node& pw, const grid::ClockReference& ref, const ModelFileReader& r,
-                               const std::string& where) {
+BusyPowerModel read_busy_terms(const YAML::Node& pw, const grid::ClockReference& ref,
+                               const ModelFileReader& r, const std::string& where) {
   const YAML::Node terms = r.need(pw, "terms", where);
-  if (!terms.IsMap() || terms.size() == 0) r.fail(terms, where + ".terms: expected a mapping of term: weight");
+  if (!terms.IsMap() || terms.size() == 0)
+    r.fail(terms, where + ".terms: expected a mapping of term: weight");
   std::vector<BusyTerm> ts;
   std::vector<double> ws;
   for (const auto& kv : terms) {
@@ -58,4 +59,4 @@ void write_busy_terms(YAML::Emitter& e, const BusyPowerModel& m) {
   e << YAML::EndMap;
 }
 
-}  // namespace flame
+}  // namespace flame::model

@@ -11,7 +11,7 @@
 #include "flame/model/detail/busy_power.hpp"
 #include "flame/model/model_file.hpp"
 
-namespace flame {
+namespace flame::model {
 
 // Model files are read with the shared YAML reader; its errors are ModelFileErrors.
 using ModelFileReader = io::YamlReader<ModelFileError>;
@@ -27,4 +27,4 @@ BusyPowerModel read_busy_terms(const YAML::Node& pw, const grid::ClockReference&
                                const ModelFileReader& r, const std::string& where);
 void write_busy_terms(YAML::Emitter& e, const BusyPowerModel& m);
 
-}  // namespace flame
+}  // namespace flame::model

@@ -7,7 +7,7 @@
 
 #include "flame/fit/nnls.hpp"
 
-namespace flame {
+namespace flame::model {
 namespace {
 
 size_t nearest_level(std::span<const double> levels, double hz) {
@@ -87,7 +87,7 @@ CpuCurve fit_cpu_curve(std::span<const CurveSample> samples) {
   const Eigen::MatrixXd A = host_columns(clocks, memory);
   Eigen::VectorXd b(A.rows());
   for (size_t i = 0; i < samples.size(); ++i) b(static_cast<Eigen::Index>(i)) = samples[i].ns;
-  const auto x = solve_nnls(A, b).x;
+  const auto x = fit::solve_nnls(A, b).x;
   c.fixed_ns = x(0);
   c.work_ns_khz = x(1) * f_ref;
   if (memory) c.memory_ns_hz = x(2) * emc_ref;
@@ -125,7 +125,7 @@ GpuCurve fit_gpu_curve(std::span<const CurveSample> samples, std::span<const dou
     A(r, levels) = f_ref / samples[i].clocks.gpu_hz;
     b(r) = samples[i].ns;
   }
-  const auto x = solve_nnls(A, b).x;
+  const auto x = fit::solve_nnls(A, b).x;
   for (Eigen::Index l = 0; l < levels; ++l) g.memory_ns[static_cast<size_t>(l)] = x(l);
   g.work_ns_hz = x(levels) * f_ref;
   // Levels without samples: interpolate in 1/f_emc from the nearest sampled neighbours.
@@ -148,4 +148,4 @@ GpuCurve fit_gpu_curve(std::span<const CurveSample> samples, std::span<const dou
   return g;
 }
 
-}  // namespace flame
+}  // namespace flame::model

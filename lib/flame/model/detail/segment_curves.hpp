@@ -13,7 +13,7 @@
 
 #include "flame/clocks/clocks.hpp"
 
-namespace flame {
+namespace flame::model {
 
 struct CpuCurve {
   double fixed_ns = 0;
@@ -49,4 +49,4 @@ CpuCurve fit_cpu_curve(std::span<const CurveSample> samples);
 // emc_levels are the board's EMC points; each needs at least one sample.
 GpuCurve fit_gpu_curve(std::span<const CurveSample> samples, std::span<const double> emc_levels);
 
-}  // namespace flame
+}  // namespace flame::model

@@ -82,7 +82,7 @@ const Hold* Arbiter::find(uint64_t client, int64_t id) const {
 }
 
 double Arbiter::queued_ms(uint64_t client, int64_t id, TimeMs arrived, TimeMs now) const {
-  std::vector<QueuedRequest> ahead;
+  std::vector<search::QueuedRequest> ahead;
   for (const auto& h : holds_)
     if (!(h.client == client && h.id == id) && h.arrived <= arrived)
       ahead.push_back({h.predicted_ms, now - h.began});

@@ -43,7 +43,7 @@ class Arbiter {
   void mark_arbitrated(const Clocks& combined);         // every hold whose clocks differ from it
   std::optional<TimeMs> next_expiry() const;
   // Predicted work ahead, in ms, of a request that joined the accelerator's queue at `arrived`:
-  // the holds that arrived no later (first come, first served), drained as flame::queued_work_ms
+  // the holds that arrived no later (first come, first served), drained as flame::search::queued_work_ms
   // does. (client, id) itself is excluded (a repeated begin renews its own hold).
   double queued_ms(uint64_t client, int64_t id, TimeMs arrived, TimeMs now) const;
   size_t count(uint64_t client) const;

@@ -16,7 +16,7 @@
 namespace flame::policy {
 
 struct DecisionKey {
-  const LatencyModel* model = nullptr;  // identity: a reload loads new objects
+  const model::LatencyModel* model = nullptr;  // identity: a reload loads new objects
   int ctx = 0;
   std::string phase;
   double target_ms = 0;  // exact: the same deadline and factor give the same bits

@@ -7,8 +7,9 @@ namespace {
 
 template <class Search>
 Planner planner(Search search) {
-  return [search](const LatencyModel& model, const Workload& w, const ClockGrid& grid, double target_ms) {
-    const SearchResult r = search(
+  return [search](const model::LatencyModel& model, const model::Workload& w, const ClockGrid& grid,
+                  double target_ms) {
+    const search::SearchResult r = search(
         grid, [&](const Clocks& c) { return model.estimate(c, w); }, target_ms);
     Decision d;
     d.clocks = r.clocks;
@@ -23,11 +24,15 @@ Planner planner(Search search) {
 }  // namespace
 
 Planner greedy_planner() {
-  return planner([](const ClockGrid& g, const Predictor& p, double t) { return greedy_search(g, p, t); });
+  return planner([](const ClockGrid& g, const search::Predictor& p, double t) {
+    return search::greedy_search(g, p, t);
+  });
 }
 
 Planner exhaustive_planner() {
-  return planner([](const ClockGrid& g, const Predictor& p, double t) { return exhaustive_search(g, p, t); });
+  return planner([](const ClockGrid& g, const search::Predictor& p, double t) {
+    return search::exhaustive_search(g, p, t);
+  });
 }
 
 }  // namespace flame::policy

@@ -9,8 +9,8 @@
 
 namespace flame::policy {
 
-using Planner =
-    std::function<Decision(const LatencyModel&, const Workload&, const ClockGrid&, double target_model_ms)>;
+using Planner = std::function<Decision(const model::LatencyModel&, const model::Workload&, const ClockGrid&,
+                                       double target_model_ms)>;
 
 // FLAME's decoupled greedy search (lib/flame/search, docs/search.md): what flamed runs.
 Planner greedy_planner();

@@ -259,7 +259,7 @@ Journal Journal::resume(const std::filesystem::path& path, const JournalHeader& 
     // rewrite, so it replaces the journal atomically: a crash leaves the old or the new journal.
     std::string text = header_line(c.header) + "\n";
     for (const auto& s : c.steps) text += record_line(s) + "\n";
-    write_file_atomically(path, text);
+    io::write_file_atomically(path, text);
   }
   return Journal(path, std::move(c));
 }

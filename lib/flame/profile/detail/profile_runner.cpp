@@ -1,12 +1,12 @@
 #include "flame/profile/detail/profile_runner.hpp"
 
-#include "flame/profile/detail/rail_window.hpp"
-
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
 #include <set>
+
+#include "flame/profile/detail/rail_window.hpp"
 
 namespace flame::profile {
 namespace {
@@ -137,10 +137,9 @@ StepRecord ProfileRunner::run_step(std::size_t step, const std::atomic<bool>& st
     }
     r.workloads.push_back(std::move(w));
   }
-  std::vector<std::optional<WallWindow>> windows;
+  std::vector<std::optional<trace::WallWindow>> windows;
   for (const auto& w : r.workloads) windows.push_back(w.trace_run.window);
-  const RailPower p =
-      rail_power(rail, windows, static_cast<std::int64_t>(opt_.rail_tolerance_s * 1e9));
+  const RailPower p = rail_power(rail, windows, static_cast<std::int64_t>(opt_.rail_tolerance_s * 1e9));
   r.power_mw = p.mw;
   r.power_samples = p.samples;
   r.power_window = p.window;

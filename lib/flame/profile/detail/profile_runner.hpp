@@ -66,7 +66,7 @@ class ProfileRunner {
     CommandRunner& command;
     Clock& clock;
   };
-  using TraceLoader = std::function<TraceSummary(const std::filesystem::path&)>;
+  using TraceLoader = std::function<trace::TraceSummary(const std::filesystem::path&)>;
   using StepSink = std::function<void(const StepRecord&)>;
   using ProgressSink = std::function<void(const ProfileProgress&)>;
 

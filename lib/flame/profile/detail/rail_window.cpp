@@ -5,7 +5,9 @@
 
 namespace flame::profile {
 
-std::string_view to_string(PowerWindow w) { return w == PowerWindow::Iterations ? "iterations" : "command"; }
+std::string_view to_string(PowerWindow w) {
+  return w == PowerWindow::Iterations ? "iterations" : "command";
+}
 
 std::optional<PowerWindow> power_window_from(std::string_view s) {
   if (s == "iterations") return PowerWindow::Iterations;
@@ -27,7 +29,7 @@ RailPower mean_of(const std::vector<double>& mw, PowerWindow w) {
 }
 
 // How far t lies outside [w.begin, w.end] (0 inside).
-std::int64_t distance(const WallWindow& w, std::int64_t t) {
+std::int64_t distance(const trace::WallWindow& w, std::int64_t t) {
   if (t < w.begin_ns) return w.begin_ns - t;
   if (t > w.end_ns) return t - w.end_ns;
   return 0;
@@ -36,9 +38,10 @@ std::int64_t distance(const WallWindow& w, std::int64_t t) {
 }  // namespace
 
 RailPower rail_power(const std::vector<RailSample>& samples,
-                     const std::vector<std::optional<WallWindow>>& windows, std::int64_t tolerance_ns) {
-  const bool anchored =
-      !windows.empty() && std::all_of(windows.begin(), windows.end(), [](const auto& w) { return w.has_value(); });
+                     const std::vector<std::optional<trace::WallWindow>>& windows,
+                     std::int64_t tolerance_ns) {
+  const bool anchored = !windows.empty() && std::all_of(windows.begin(), windows.end(),
+                                                        [](const auto& w) { return w.has_value(); });
   std::vector<double> used;
   if (!anchored) {
     for (const auto& s : samples) used.push_back(s.mw);

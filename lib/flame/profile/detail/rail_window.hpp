@@ -37,6 +37,6 @@ struct RailPower {
 // shorter than the sampling period and none falls inside, the one sample nearest a window counts if
 // it is within `tolerance_ns` of it.
 RailPower rail_power(const std::vector<RailSample>& samples,
-                     const std::vector<std::optional<WallWindow>>& windows, std::int64_t tolerance_ns);
+                     const std::vector<std::optional<trace::WallWindow>>& windows, std::int64_t tolerance_ns);
 
 }  // namespace flame::profile

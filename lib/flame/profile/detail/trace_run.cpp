@@ -8,7 +8,7 @@
 #include "flame/fit/median.hpp"
 
 namespace flame::profile {
-TraceRun trace_run(const TraceSummary& s) {
+TraceRun trace_run(const trace::TraceSummary& s) {
   if (s.profile.segments.empty() || s.per_iteration.empty())
     throw std::runtime_error(fmt::format("{}: the trace has no iterations or segments", s.source));
   TraceRun out;
@@ -24,8 +24,8 @@ TraceRun trace_run(const TraceSummary& s) {
     e2e.push_back(static_cast<double>(it.end_to_end_ns));
     drain.push_back(static_cast<double>(it.drain_ns));
   }
-  out.run.e2e_median_ns = median(e2e);
-  out.run.sync_ns = median(drain);
+  out.run.e2e_median_ns = fit::median(e2e);
+  out.run.sync_ns = fit::median(drain);
   if (!(out.run.e2e_median_ns > 0))
     throw std::runtime_error(fmt::format("{}: the iterations have no duration", s.source));
   return out;

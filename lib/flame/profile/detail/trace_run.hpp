@@ -15,13 +15,13 @@ namespace flame::profile {
 
 struct TraceRun {
   std::vector<std::string> names;  // segment names ("" for glue), for the model file
-  ProfiledRun run;
+  model::ProfiledRun run;
   int iterations = 0;
   // When the recorded iterations ran (Unix time), if the trace says; not kept in the journal.
-  std::optional<WallWindow> window;
+  std::optional<trace::WallWindow> window;
 };
 
 // Throws std::runtime_error naming the trace when it has no segments or no end-to-end time.
-TraceRun trace_run(const TraceSummary& summary);
+TraceRun trace_run(const trace::TraceSummary& summary);
 
 }  // namespace flame::profile

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-namespace flame {
+namespace flame::trace {
 
 class TraceError : public std::runtime_error {
  public:
@@ -18,4 +18,4 @@ class TraceError : public std::runtime_error {
   std::string source_;
 };
 
-}  // namespace flame
+}  // namespace flame::trace

@@ -9,10 +9,10 @@
 #include <utility>
 
 #include "flame/trace/detail/trace_error.hpp"
-#include "flame/trace/trace_events.hpp"
 #include "flame/trace/detail/trace_time.hpp"
+#include "flame/trace/trace_events.hpp"
 
-namespace flame::trace_detail {
+namespace flame::trace::detail {
 
 enum class Role {
   Annotation,  // user_annotation or no cat: iteration markers and layer calls
@@ -179,4 +179,4 @@ class EventCollector {
   TraceEvents out_;
 };
 
-}  // namespace flame::trace_detail
+}  // namespace flame::trace::detail

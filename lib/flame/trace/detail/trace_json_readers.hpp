@@ -6,7 +6,7 @@
 
 #include "flame/trace/trace_events.hpp"
 
-namespace flame {
+namespace flame::trace {
 
 #ifdef FLAME_HAVE_SIMDJSON
 // One streaming pass with simdjson On Demand; `json` is padded in place.
@@ -16,4 +16,4 @@ TraceEvents read_trace_json_simdjson(std::string json, std::string_view source);
 // The portable reader (nlohmann-json DOM), for builds without simdjson >= 2 such as Ubuntu 22.04.
 TraceEvents read_trace_json_nlohmann(const std::string& json, std::string_view source);
 
-}  // namespace flame
+}  // namespace flame::trace

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <limits>
 
-namespace flame {
+namespace flame::trace {
 namespace {
 
 bool is_digit(char c) {
@@ -58,4 +58,4 @@ std::optional<std::int64_t> microseconds_text_to_ns(std::string_view text) {
   return negative ? -ns : ns;
 }
 
-}  // namespace flame
+}  // namespace flame::trace

@@ -6,10 +6,10 @@
 #include <optional>
 #include <string_view>
 
-namespace flame {
+namespace flame::trace {
 
 // Decimal microseconds (optionally signed, fractional or with an exponent) to nanoseconds,
 // rounded half away from zero. Empty optional when the text is not a JSON number or overflows.
 std::optional<std::int64_t> microseconds_text_to_ns(std::string_view text);
 
-}  // namespace flame
+}  // namespace flame::trace
