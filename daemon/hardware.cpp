@@ -77,6 +77,8 @@ BoardActuatorOptions BoardActuatorOptions::from(const Config& c) {
 BoardActuator::BoardActuator(const BoardActuatorOptions& config)
     : o_(config), controller_(controller_options(config)) {
   choose_description();
+  if (const auto& safe = controller_.safe_restore_report())
+    spdlog::warn("started after a safe restore of the clocks:\n{}", flame::board::to_text(*safe));
   if (controller_.has_baseline()) {
     spdlog::warn("a clock baseline from a previous run was found in {}: restoring it first",
                  controller_.baseline_file());
@@ -226,6 +228,10 @@ bool restore_baseline(const Config& config) {
     o.sysfs_root = config.sysfs_root.string();
     o.owner = "flamed --restore";
     const auto r = flame::board::restore_from_file(o);
+    if (r.safe) {
+      spdlog::warn("restore:\n{}", flame::board::to_text(r));
+      return r.ok();
+    }
     if (!r.had_baseline) {
       spdlog::info("no clock baseline in {}: nothing to restore", config.runtime_dir.string());
       return true;
