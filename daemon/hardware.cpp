@@ -27,6 +27,7 @@ flame::board::ControllerOptions controller_options(const BoardActuatorOptions& c
   flame::board::ControllerOptions o;
   o.sysfs_root = c.sysfs_root.string();
   o.runtime_dir = c.runtime_dir.string();
+  o.lock_dir = c.lock_dir.string();
   o.owner = "flamed";
   o.writer = writer_options(c);
   return o;
@@ -71,7 +72,7 @@ flame::Clocks known(flame::Clocks read, const flame::Clocks& last) {
 }  // namespace
 
 BoardActuatorOptions BoardActuatorOptions::from(const Config& c) {
-  return {c.sysfs_root, c.runtime_dir, c.board_file, c.cpu, c.gpu, c.emc, c.dry_run};
+  return {c.sysfs_root, c.runtime_dir, c.board_file, {}, c.cpu, c.gpu, c.emc, c.dry_run};
 }
 
 BoardActuator::BoardActuator(const BoardActuatorOptions& config)

@@ -17,6 +17,7 @@ struct BoardActuatorOptions {
   std::filesystem::path sysfs_root = "/";
   std::filesystem::path runtime_dir = "/run/flame";
   std::filesystem::path board_file;  // empty: discover the board from sysfs_root
+  std::filesystem::path lock_dir;    // empty: flame::board::default_lock_dir() (tests name their own)
   DomainLimits cpu, gpu, emc;
   bool dry_run = false;
 
