@@ -27,6 +27,7 @@ flame::board::ControllerOptions controller_options(const BoardActuatorOptions& c
   flame::board::ControllerOptions o;
   o.sysfs_root = c.sysfs_root.string();
   o.runtime_dir = c.runtime_dir.string();
+  o.lock_dir = c.lock_dir.string();
   o.owner = "flamed";
   o.writer = writer_options(c);
   return o;
@@ -71,12 +72,14 @@ flame::Clocks known(flame::Clocks read, const flame::Clocks& last) {
 }  // namespace
 
 BoardActuatorOptions BoardActuatorOptions::from(const Config& c) {
-  return {c.sysfs_root, c.runtime_dir, c.board_file, c.cpu, c.gpu, c.emc, c.dry_run};
+  return {c.sysfs_root, c.runtime_dir, c.board_file, {}, c.cpu, c.gpu, c.emc, c.dry_run};
 }
 
 BoardActuator::BoardActuator(const BoardActuatorOptions& config)
     : o_(config), controller_(controller_options(config)) {
   choose_description();
+  if (const auto& safe = controller_.safe_restore_report())
+    spdlog::warn("started after a safe restore of the clocks:\n{}", flame::board::to_text(*safe));
   if (controller_.has_baseline()) {
     spdlog::warn("a clock baseline from a previous run was found in {}: restoring it first",
                  controller_.baseline_file());
@@ -226,6 +229,10 @@ bool restore_baseline(const Config& config) {
     o.sysfs_root = config.sysfs_root.string();
     o.owner = "flamed --restore";
     const auto r = flame::board::restore_from_file(o);
+    if (r.safe) {
+      spdlog::warn("restore:\n{}", flame::board::to_text(r));
+      return r.ok();
+    }
     if (!r.had_baseline) {
       spdlog::info("no clock baseline in {}: nothing to restore", config.runtime_dir.string());
       return true;

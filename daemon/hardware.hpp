@@ -17,6 +17,7 @@ struct BoardActuatorOptions {
   std::filesystem::path sysfs_root = "/";
   std::filesystem::path runtime_dir = "/run/flame";
   std::filesystem::path board_file;  // empty: discover the board from sysfs_root
+  std::filesystem::path lock_dir;    // empty: flame::board::default_lock_dir() (tests name their own)
   DomainLimits cpu, gpu, emc;
   bool dry_run = false;
 
@@ -25,7 +26,8 @@ struct BoardActuatorOptions {
 
 class BoardActuator : public flame::policy::Actuator {
  public:
-  // Takes the controller lock and restores a baseline left behind by a crashed predecessor.
+  // Takes the controller lock and restores a baseline left behind by a crashed predecessor (or, when
+  // that baseline cannot be used, gives the board a safe restore and says so at WARN).
   explicit BoardActuator(const BoardActuatorOptions& options);
 
   const flame::ClockGrid& grid() const override { return grid_; }
@@ -57,7 +59,9 @@ class BoardActuator : public flame::policy::Actuator {
   flame::Clocks last_;  // what the board runs, as last written or read
 };
 
-// `flamed --restore`: put back <runtime_dir>/baseline.json alone (ExecStopPost=). True on success.
+// `flamed --restore`: put back <runtime_dir>/baseline.json alone (ExecStopPost=). True on success,
+// also after a safe restore of an unusable baseline (logged at WARN); false when another process
+// holds the board (its pid named) or a write failed.
 bool restore_baseline(const Config& config);
 
 }  // namespace flamed

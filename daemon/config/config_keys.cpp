@@ -73,7 +73,8 @@ std::vector<ConfigKey> make_keys() {
   k.push_back(path_key("state_dir", true, "Persistent state: the calibration factors.",
                        [](Config& c) -> Path& { return c.state_dir; }));
   k.push_back(path_key("runtime_dir", false,
-                       "Runtime state: the clock baseline that a restore puts back, and the controller lock.",
+                       "Runtime state: the clock baseline that a restore puts back, and its lock (the board "
+                       "lock is in /run/flame whatever this says).",
                        [](Config& c) -> Path& { return c.runtime_dir; }));
   {
     auto board = path_key(

@@ -130,7 +130,7 @@ diff -r --no-dereference "${cur_files[@]}" "$tmp/static/orig" "$t" || fail "a fa
 if [[ $(id -u) == 0 ]] && command -v setpriv >/dev/null; then
   u="$tmp/unprivileged"
   "$FLAME" sim tree --profile orin-nano-jp6 --out "$u/tree" >/dev/null
-  mkdir -p "$u/run"
+  mkdir -p "$u/run" "$u/locks"
   chmod 755 "$tmp"
   chown -R 65534:65534 "$u"
   gpu="$u/tree/sys/devices/platform/bus@0/17000000.gpu/devfreq/17000000.gpu"
@@ -138,7 +138,8 @@ if [[ $(id -u) == 0 ]] && command -v setpriv >/dev/null; then
   chmod 444 "$gpu/min_freq" "$gpu/max_freq"
   cp -a "$u/tree" "$u/orig"
   start_governor "$u/tree"
-  nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups --)
+  # The board lock in a directory of its own: the shared FLAME_LOCK_DIR belongs to root.
+  nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups -- env FLAME_LOCK_DIR="$u/locks")
   rc=0
   "${nobody[@]}" "$FLAME" board selftest --sysfs-root "$u/tree" --runtime-dir "$u/run" --json >"$u/ro.json" ||
     rc=$?

@@ -18,7 +18,8 @@ trap '[[ -n "$act" ]] && kill "$act" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp
 
 flamed_setup "$tmp/d"
 sock="$tmp/activated.sock"
-systemd-socket-activate -l "$sock" -- "$FLAMED" --config "$tmp/d/flamed.yaml" >"$tmp/act.log" 2>&1 &
+# -E: systemd-socket-activate passes on only the variables it is told to (the board lock's directory).
+systemd-socket-activate -l "$sock" -E FLAME_LOCK_DIR -- "$FLAMED" --config "$tmp/d/flamed.yaml" >"$tmp/act.log" 2>&1 &
 act=$!
 for _ in $(seq 100); do
   [[ -S "$sock" ]] && break

@@ -68,6 +68,20 @@ for never in '^ProtectKernelTunables=yes' '^ProcSubset=pid' '^ReadOnlyPaths=.*/s
   '^PrivateUsers=yes' '^DynamicUser=yes'; do
   if grep -qE "$never" "$svc"; then echo "flamed.service must not set $never" >&2; exit 1; fi
 done
+# The board lock (docs/board-io.md, "Controller lock"): the unit names its directory, and that
+# directory is one the sandbox leaves writable (ProtectSystem=strict makes everything else read-only).
+lock_dir=$(sed -n 's/^Environment=FLAME_LOCK_DIR=//p' "$svc")
+[[ -n "$lock_dir" ]] || { echo "flamed.service does not name FLAME_LOCK_DIR" >&2; exit 1; }
+writable=()
+for d in $(sed -n 's/^RuntimeDirectory=//p' "$svc"); do writable+=("/run/$d"); done
+for d in $(sed -n 's/^StateDirectory=//p' "$svc"); do writable+=("/var/lib/$d"); done
+for d in $(sed -n 's/^ReadWritePaths=//p' "$svc"); do writable+=("${d#-}"); done
+lock_ok=0
+for d in "${writable[@]}"; do [[ "$lock_dir" == "$d" || "$lock_dir" == "$d"/* ]] && lock_ok=1; done
+((lock_ok)) || { echo "the lock directory $lock_dir is not writable under the unit's sandbox (${writable[*]})" >&2; exit 1; }
+# (The compiled-in default is the same /run/flame, so a `flame board set` from a shell and the service
+# contend for one lock per board: tests/unit/test_board_safe_restore.cpp, "[board][lock]".)
+echo "lock directory: $lock_dir (writable by the unit)"
 sock="$tmp/units/flamed.socket"
 for want in '^ListenStream=/run/flame/flamed.sock$' '^SocketMode=0660$' '^SocketGroup=flame$' \
   '^ConditionPathExists=\|/etc/nv_tegra_release$' '^ConditionFirmware=\|device-tree-compatible\(nvidia,tegra234\)$'; do

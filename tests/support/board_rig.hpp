@@ -14,7 +14,8 @@ namespace flame::test {
 
 struct BoardRig {
   FakeTree tree;
-  FakeTree run;  // runtime dir
+  FakeTree run;    // runtime dir
+  FakeTree locks;  // board lock dir (a board's lock is named after its sysfs root)
   std::shared_ptr<KernelModel> model;
   Profile profile;
 
@@ -29,6 +30,7 @@ struct BoardRig {
     flame::board::ControllerOptions o;
     o.sysfs_root = tree.root();
     o.runtime_dir = run.root();
+    o.lock_dir = locks.root();
     o.owner = "test";
     o.writer.retry.backoff = std::chrono::milliseconds(0);
     return o;
@@ -36,6 +38,8 @@ struct BoardRig {
   flame::board::RestoreOptions ropts() const {
     flame::board::RestoreOptions o;
     o.runtime_dir = run.root();
+    o.lock_dir = locks.root();
+    o.sysfs_root = tree.root();
     o.io = model;
     o.retry.backoff = std::chrono::milliseconds(0);
     return o;

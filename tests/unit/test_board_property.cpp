@@ -117,6 +117,7 @@ TEST_CASE("board property: random states and targets, valid steps, exact restore
         ControllerOptions opts;
         opts.sysfs_root = tree.root();
         opts.runtime_dir = run.root();
+        opts.lock_dir = run.root();
         opts.writer.retry.backoff = std::chrono::milliseconds(0);
         const bool emc_table_known = g() % 2 == 0;
         if (emc_table_known) opts.emc_rates = f.emc_hz;

@@ -24,6 +24,12 @@ struct Rig {
     config.sysfs_root = tree.root();
     config.runtime_dir = run.root();
   }
+  // The board lock in the runtime directory: no /run needed.
+  BoardActuatorOptions options() const {
+    auto o = BoardActuatorOptions::from(config);
+    o.lock_dir = run.root();
+    return o;
+  }
 };
 
 }  // namespace
@@ -32,7 +38,7 @@ TEST_CASE("board actuator: a vanished GPU leaves the grid and comes back after a
           "[daemon][board]") {
   Rig r;
   const auto orig = r.tree.snapshot();
-  auto a = std::make_unique<BoardActuator>(BoardActuatorOptions::from(r.config));
+  auto a = std::make_unique<BoardActuator>(r.options());
   REQUIRE(a->grid().gpu_hz.size() > 1);
   const flame::Clocks top = a->grid().max();
   CHECK(a->apply(top).gpu_hz == top.gpu_hz);
@@ -63,12 +69,12 @@ TEST_CASE("board actuator: a stale baseline from a crashed flamed is restored fi
   Rig r;
   const auto orig = r.tree.snapshot();
   {
-    BoardActuator a(BoardActuatorOptions::from(r.config));
+    BoardActuator a(r.options());
     a.apply(a.grid().max());
   }  // destroyed without restore: the process "crashed" and left its baseline behind
   REQUIRE(std::filesystem::exists(r.run.root() + "/baseline.json"));
   REQUIRE(r.tree.snapshot() != orig);
-  BoardActuator again(BoardActuatorOptions::from(r.config));
+  BoardActuator again(r.options());
   CHECK(r.tree.snapshot() == orig);
   CHECK_FALSE(std::filesystem::exists(r.run.root() + "/baseline.json"));
 }
@@ -80,7 +86,7 @@ TEST_CASE("board actuator: the grid stays within the nvpmodel caps and the user'
   // The operator (or a 15 W nvpmodel mode) lowered the GPU max; nvpmodel caps the EMC.
   r.tree.replace_attr(kGpu + "/max_freq", "612000000");
   r.tree.replace_attr("/sys/kernel/nvpmodel_emc_cap/emc_iso_cap", "2133000000");
-  BoardActuator a(BoardActuatorOptions::from(r.config));
+  BoardActuator a(r.options());
   CHECK(a.grid().gpu_hz == std::vector<double>{306e6, 408e6, 510e6, 612e6});
   CHECK(a.grid().emc_hz == std::vector<double>{665.6e6, 2133e6});
   // So the fastest plan is one the board really runs: nothing is clamped below it.
@@ -94,7 +100,7 @@ TEST_CASE("board actuator: the grid stays within the nvpmodel caps and the user'
 TEST_CASE("board actuator: an nvpmodel mode switch while running moves the grid's ceilings",
           "[daemon][board]") {
   Rig r;
-  BoardActuator a(BoardActuatorOptions::from(r.config));
+  BoardActuator a(r.options());
   const auto cpu_top = a.grid().cpu_khz.back();
   REQUIRE(cpu_top == 1728000);
   a.apply(a.grid().max());

@@ -25,6 +25,7 @@ TEST_CASE("profile board clocks: pins through the controller, reads cur_freq, re
   board::ControllerOptions o;
   o.sysfs_root = tree.root();
   o.runtime_dir = run.root();
+  o.lock_dir = run.root();
   o.emc_rates = {665600000, 2133000000, 3199000000};
   {
     board::Controller c(o);

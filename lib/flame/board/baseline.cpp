@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -140,20 +141,23 @@ std::optional<Baseline> load_baseline(const std::string& path) {
   std::ifstream in(path);
   if (!in) {
     if (errno == ENOENT) return std::nullopt;
-    throw std::runtime_error(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
+    throw BaselineUnreadable(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
   }
   std::stringstream ss;
   ss << in.rdbuf();
+  // An ifstream opens a directory and reads nothing: say so rather than "not valid JSON".
+  if (std::filesystem::is_directory(path))
+    throw BaselineUnreadable(fmt::format("cannot read {}: {}", path, std::strerror(EISDIR)));
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(ss.str());
   } catch (const nlohmann::json::exception& e) {
-    throw std::runtime_error(fmt::format("{}: not valid JSON: {}", path, e.what()));
+    throw BaselineUnreadable(fmt::format("{}: not valid JSON: {}", path, e.what()));
   }
   try {
     return baseline_from_json(j);
   } catch (const std::exception& e) {
-    throw std::runtime_error(fmt::format("{}: {}", path, e.what()));
+    throw BaselineUnreadable(fmt::format("{}: {}", path, e.what()));
   }
 }
 
@@ -180,48 +184,55 @@ Baseline new_baseline(const Board& board, const std::string& owner) {
   return b;
 }
 
-SavedDomain capture_domain(const Board& board, const DomainRef& ref, FileAccess& io) {
+SavedDomain domain_layout(const Board& board, const DomainRef& ref) {
   SavedDomain d;
   d.id = ref.id();
   d.kind = to_string(ref.kind);
-  auto save = [&](const std::string& role, const std::string& path, bool required,
-                  const std::string& write_path = "") {
-    auto r = io.read(path);
-    if (!r.ok()) {
-      if (!required) return;
-      throw std::runtime_error(fmt::format("cannot snapshot {}: {}", path, errno_name(r.error)));
-    }
-    d.attributes.push_back({role, path, write_path, std::string(trim(r.text))});
-  };
   switch (ref.kind) {
     case DomainKind::Cpu: {
       const CpuPolicy* p = board.policy(ref.name);
       if (!p) throw std::runtime_error("unknown cpufreq policy " + ref.name);
       d.dir = p->dir;
-      save("min", join(p->dir, "scaling_min_freq"), true);
-      save("max", join(p->dir, "scaling_max_freq"), true);
-      save("governor", join(p->dir, "scaling_governor"), false);
+      d.attributes = {{"min", join(p->dir, "scaling_min_freq"), "", ""},
+                      {"max", join(p->dir, "scaling_max_freq"), "", ""},
+                      {"governor", join(p->dir, "scaling_governor"), "", ""}};
       d.bounds = {{"hw_min", join(p->dir, "cpuinfo_min_freq")}, {"hw_max", join(p->dir, "cpuinfo_max_freq")}};
       break;
     }
     case DomainKind::Gpu: {
       const GpuDevice& g = board.gpu;
       d.dir = g.devfreq_dir;
-      save("min", join(g.devfreq_dir, "min_freq"), true);
-      save("max", join(g.devfreq_dir, "max_freq"), true);
-      save("governor", join(g.devfreq_dir, "governor"), false);
+      d.attributes = {{"min", join(g.devfreq_dir, "min_freq"), "", ""},
+                      {"max", join(g.devfreq_dir, "max_freq"), "", ""},
+                      {"governor", join(g.devfreq_dir, "governor"), "", ""}};
       d.bounds = {{"table", join(g.devfreq_dir, "available_frequencies")}};
       break;
     }
     case DomainKind::Emc: {
       const EmcClock& e = board.emc;
       d.dir = e.dir;
-      save("lock", e.lock_path, true);
-      save("rate", e.rate_path, true, e.rate_write_path != e.rate_path ? e.rate_write_path : "");
+      d.attributes = {{"lock", e.lock_path, "", ""},
+                      {"rate", e.rate_path, e.rate_write_path != e.rate_path ? e.rate_write_path : "", ""}};
       d.bounds = {{"hw_min", e.min_path}, {"hw_max", e.max_path}};
       break;
     }
   }
+  return d;
+}
+
+SavedDomain capture_domain(const Board& board, const DomainRef& ref, FileAccess& io) {
+  SavedDomain d = domain_layout(board, ref);
+  std::vector<SavedAttribute> read;
+  for (auto& a : d.attributes) {
+    auto r = io.read(a.path);
+    if (!r.ok()) {
+      if (a.role == "governor") continue;  // optional: a domain without one restores its limits alone
+      throw std::runtime_error(fmt::format("cannot snapshot {}: {}", a.path, errno_name(r.error)));
+    }
+    a.value = std::string(trim(r.text));
+    read.push_back(std::move(a));
+  }
+  d.attributes = std::move(read);
   return d;
 }
 
@@ -266,6 +277,11 @@ std::size_t RestoreReport::write_count() const {
 nlohmann::json to_json(const RestoreReport& r) {
   nlohmann::json j{{"ok", r.ok()},         {"had_baseline", r.had_baseline}, {"baseline", r.baseline_path},
                    {"removed", r.removed}, {"writes", r.write_count()},      {"notes", r.notes}};
+  if (r.safe) {
+    j["safe_restore"] = true;
+    j["unreadable"] = r.unreadable;
+    j["moved_to"] = r.moved_to;
+  }
   j["domains"] = nlohmann::json::array();
   for (const auto& d : r.domains) {
     nlohmann::json dj{{"domain", d.domain}, {"outcome", to_string(d.outcome)}};
@@ -282,8 +298,14 @@ nlohmann::json to_json(const RestoreReport& r) {
 }
 
 std::string to_text(const RestoreReport& r) {
-  if (!r.had_baseline) return fmt::format("nothing to restore: no baseline at {}\n", r.baseline_path);
+  if (!r.had_baseline && !r.safe)
+    return fmt::format("nothing to restore: no baseline at {}\n", r.baseline_path);
   std::string o;
+  if (r.safe)
+    o += fmt::format(
+        "baseline unreadable ({}); {}; safe restore (mins to the table minimum, maxes to the "
+        "nvpmodel cap, default governors, EMC unlocked):\n",
+        r.unreadable, r.moved_to.empty() ? "could not move it aside" : "moved to " + r.moved_to);
   for (const auto& d : r.domains) {
     o += fmt::format("{:<20} {:<9}", d.domain, to_string(d.outcome));
     if (!d.writes.empty()) o += fmt::format(" {} write{}", d.writes.size(), d.writes.size() == 1 ? "" : "s");
@@ -291,8 +313,11 @@ std::string to_text(const RestoreReport& r) {
     o += "\n";
   }
   for (const auto& n : r.notes) o += "note: " + n + "\n";
-  o += r.removed ? fmt::format("restored; removed {}\n", r.baseline_path)
-                 : fmt::format("restore incomplete; kept {}\n", r.baseline_path);
+  if (r.safe)
+    o += r.ok() ? "safe restore done\n" : "safe restore incomplete\n";
+  else
+    o += r.removed ? fmt::format("restored; removed {}\n", r.baseline_path)
+                   : fmt::format("restore incomplete; kept {}\n", r.baseline_path);
   return o;
 }
 

@@ -10,6 +10,7 @@
 #include <map>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -74,13 +75,24 @@ Baseline baseline_from_json(const nlohmann::json& j);
 std::string baseline_path(const std::string& runtime_dir);
 // Replaces `path` atomically and durably (flame/io/atomic_write.hpp); throws AtomicWriteError.
 void save_baseline(const Baseline& b, const std::string& path);
-// nullopt when there is no file; throws on an unreadable or malformed one.
+// A baseline file that exists but cannot be used: it cannot be read, is not JSON, or is not a
+// baseline this version understands. Its holder moves it aside and falls back to a safe restore
+// (safe_restore.hpp) instead of failing, so a damaged file never keeps the clocks pinned.
+class BaselineUnreadable : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// nullopt when there is no file; throws BaselineUnreadable on an unreadable or malformed one.
 std::optional<Baseline> load_baseline(const std::string& path);
 // Removes the file (and fsyncs the directory). Missing file is fine.
 void remove_baseline(const std::string& path);
 
 // A new, empty baseline describing the board.
 Baseline new_baseline(const Board& board, const std::string& owner);
+// The attributes a domain's baseline holds (roles, paths, bounds) with empty values. Pure; throws
+// std::runtime_error for an unknown cpufreq policy.
+SavedDomain domain_layout(const Board& board, const DomainRef& ref);
 // Reads the current values of a domain's attributes. Throws std::runtime_error if a value to be saved
 // cannot be read (a domain we cannot snapshot must not be written).
 SavedDomain capture_domain(const Board& board, const DomainRef& d, FileAccess& io);
@@ -103,6 +115,11 @@ struct RestoreReport {
   std::vector<RestoreResult> domains;
   std::vector<std::string> notes;
   bool removed = false;  // the baseline file was deleted after a complete restore
+  // The baseline could not be used (BaselineUnreadable): it was moved to `moved_to` and the board got
+  // a safe restore instead (safe_restore.hpp); `unreadable` says why.
+  bool safe = false;
+  std::string unreadable;
+  std::string moved_to;
   // Every domain restored (or gone: nothing left to restore).
   bool ok() const;
   std::size_t write_count() const;

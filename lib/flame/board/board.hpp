@@ -67,6 +67,7 @@ struct CpuPolicy {
   std::uint64_t max_khz = 0;                      // scaling_max_freq
   std::uint64_t cur_khz = 0;                      // scaling_cur_freq
   std::optional<std::uint64_t> nvpmodel_max_khz;  // cap of the current nvpmodel mode, if known
+  bool nvpmodel_uncapped = false;                 // the current mode's conf leaves it uncapped (-1)
   DomainHealth health;
 };
 
@@ -86,6 +87,7 @@ struct GpuDevice {
   std::optional<std::uint64_t> load_permille;  // 0 while rail-gated
   std::optional<int> railgate_enable;
   std::optional<std::uint64_t> nvpmodel_max_hz;
+  bool nvpmodel_uncapped = false;            // the current mode's conf leaves it uncapped (-1)
   std::vector<std::string> ignored_devfreq;  // other devfreq devices seen and skipped
   DomainHealth health;
 };

@@ -8,6 +8,7 @@
 
 #include "flame/board/discovery.hpp"
 #include "flame/board/detail/text.hpp"
+#include "flame/board/safe_restore.hpp"
 
 namespace flame::board {
 
@@ -45,13 +46,19 @@ Controller::Controller(ControllerOptions opts) : Controller(std::move(opts), nul
 
 Controller::Controller(ControllerOptions opts, std::shared_ptr<FileAccess> io)
     : opts_(std::move(opts)),
-      lock_(ControllerLock::acquire(opts_.runtime_dir, opts_.owner)),
+      lock_(ControllerLock::acquire(opts_.sysfs_root, opts_.runtime_dir, opts_.owner, opts_.lock_dir)),
       root_(opts_.sysfs_root),
       io_(io ? std::move(io) : std::make_shared<SysfsFileAccess>(root_)),
       baseline_file_(baseline_path(opts_.runtime_dir)) {
   board_ = discover(root_, *io_);
   board_.emc.available_hz = opts_.emc_rates;
-  baseline_ = load_baseline(baseline_file_);
+  try {
+    baseline_ = load_baseline(baseline_file_);
+  } catch (const BaselineUnreadable& e) {
+    safe_restore_ = recover_unreadable_baseline(baseline_file_, e.what(), board_, *io_, opts_.writer.retry);
+    board_ = discover(root_, *io_);  // the safe restore changed what discovery read
+    board_.emc.available_hz = opts_.emc_rates;
+  }
   if (baseline_) {
     check_root(*baseline_, root_.root(), baseline_file_);
     if (baseline_->nvpmodel_status != board_.nvpmodel.status) {
@@ -160,15 +167,32 @@ void Controller::rediscover() {
 }
 
 RestoreReport restore_from_file(const RestoreOptions& opts) {
-  auto lock = ControllerLock::acquire(opts.runtime_dir, opts.owner);
   const std::string file = baseline_path(opts.runtime_dir);
-  auto b = load_baseline(file);
+  // The lock guards a board: its root comes first, from the caller or else the baseline itself (read
+  // again under the lock below).
+  std::string root = opts.sysfs_root.value_or("");
+  if (root.empty()) {
+    try {
+      if (auto peek = load_baseline(file)) root = peek->sysfs_root;
+    } catch (const BaselineUnreadable&) {
+    }
+  }
+  if (root.empty()) root = "/";
+  auto lock = ControllerLock::acquire(root, opts.runtime_dir, opts.owner, opts.lock_dir);
+  std::optional<Baseline> b;
+  try {
+    b = load_baseline(file);
+  } catch (const BaselineUnreadable& e) {
+    const SysfsRoot sysfs(root);
+    std::shared_ptr<FileAccess> io = opts.io ? opts.io : std::make_shared<SysfsFileAccess>(sysfs);
+    return recover_unreadable_baseline(file, e.what(), discover(sysfs, *io), *io, opts.retry);
+  }
   if (!b) {
     RestoreReport r;
     r.baseline_path = file;
     return r;
   }
-  if (opts.sysfs_root) check_root(*b, *opts.sysfs_root, file);
+  check_root(*b, root, file);  // the board whose lock is held
   std::shared_ptr<FileAccess> io =
       opts.io ? opts.io : std::make_shared<SysfsFileAccess>(SysfsRoot(b->sysfs_root));
   return restore_locked(file, *b, *io, opts.retry);

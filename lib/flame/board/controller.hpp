@@ -29,6 +29,7 @@ namespace flame::board {
 struct ControllerOptions {
   std::string sysfs_root = "/";
   std::string runtime_dir = kDefaultRuntimeDir;
+  std::string lock_dir;         // where the board lock lives; empty: default_lock_dir() (controller_lock.hpp)
   std::string owner = "flame";  // shown to anyone who finds the lock taken
   WriterOptions writer;
   // Supported EMC rates, if known (debugfs does not list them; a board description may). With them, EMC
@@ -42,7 +43,8 @@ struct ControllerOptions {
 class Controller {
  public:
   // Takes the controller lock (throws LockHeld), discovers the board and loads an existing baseline
-  // (throws if it is malformed or belongs to another sysfs root).
+  // (throws if it belongs to another sysfs root). A baseline that cannot be used is moved aside and
+  // the board gets a safe restore (safe_restore.hpp), reported by safe_restore_report().
   explicit Controller(ControllerOptions opts);
   // Same, with all attribute I/O through `io` (tests put a kernel model here).
   Controller(ControllerOptions opts, std::shared_ptr<FileAccess> io);
@@ -63,6 +65,8 @@ class Controller {
   bool has_baseline() const { return baseline_.has_value(); }
   const std::optional<Baseline>& baseline() const { return baseline_; }
   const std::string& baseline_file() const { return baseline_file_; }
+  // The safe restore made at construction because the baseline could not be used, if any.
+  const std::optional<RestoreReport>& safe_restore_report() const { return safe_restore_; }
 
   // What a domain's target is clamped to right now: table, hardware range, nvpmodel caps, the max the
   // user had before our first write, configured limits. nullopt for an unknown domain.
@@ -97,21 +101,27 @@ class Controller {
   std::unique_ptr<ClockWriter> writer_;
   std::string baseline_file_;
   std::optional<Baseline> baseline_;
+  std::optional<RestoreReport> safe_restore_;
   bool gpu_wake_tried_ = false;
   unsigned nvpmodel_changes_ = 0;
 };
 
 struct RestoreOptions {
   std::string runtime_dir = kDefaultRuntimeDir;
-  std::optional<std::string> sysfs_root;  // if given, must be the root the baseline was taken under
+  std::string lock_dir;  // empty: default_lock_dir()
+  // If given, must be the root the baseline was taken under. Without it the baseline names the root
+  // (whose board lock is taken); a baseline that cannot be used then falls back to "/".
+  std::optional<std::string> sysfs_root;
   std::string owner = "flame board restore";
   std::shared_ptr<FileAccess> io;  // tests; default: real I/O under the baseline's root
   RetryPolicy retry;
 };
 
-// Restores from <runtime_dir>/baseline.json alone, under the controller lock (throws LockHeld if a
-// live controller holds it). Idempotent: with no baseline it reports had_baseline = false; the file is
-// deleted only after a complete restore, so an interrupted restore can simply be run again.
+// Restores from <runtime_dir>/baseline.json alone, under the controller lock of the board (throws
+// LockHeld if a live controller holds it). Idempotent: with no baseline it reports had_baseline = false;
+// the file is deleted only after a complete restore, so an interrupted restore can simply be run again.
+// A baseline that cannot be used is moved aside and the board discovered and given a safe restore
+// (safe_restore.hpp; the report has safe = true).
 RestoreReport restore_from_file(const RestoreOptions& opts);
 
 }  // namespace flame::board

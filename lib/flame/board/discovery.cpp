@@ -324,11 +324,15 @@ void discover_nvpmodel(Reader& rd, Board& b) {
   n.emc_iso_cap_path = rd.root.exists(kEmcIsoCapPath) ? kEmcIsoCapPath : "";
   n.emc_iso_cap_hz = caps.emc_iso_cap_hz;
   n.emc_max_hz = caps.emc_max_hz;
-  for (auto& p : b.cpu)
+  for (auto& p : b.cpu) {
     if (auto it = caps.max_by_dir.find(p.dir); it != caps.max_by_dir.end()) p.nvpmodel_max_khz = it->second;
-  if (!b.gpu.devfreq_dir.empty())
+    p.nvpmodel_uncapped = caps.unlimited_dirs.count(p.dir) > 0;
+  }
+  if (!b.gpu.devfreq_dir.empty()) {
     if (auto it = caps.max_by_dir.find(b.gpu.devfreq_dir); it != caps.max_by_dir.end())
       b.gpu.nvpmodel_max_hz = it->second;
+    b.gpu.nvpmodel_uncapped = caps.unlimited_dirs.count(b.gpu.devfreq_dir) > 0;
+  }
   if (!n.conf_error.empty()) b.notes.push_back("nvpmodel: " + n.conf_error);
 }
 

@@ -178,7 +178,10 @@ NvpmodelCaps read_nvpmodel_caps(const SysfsRoot& root, FileAccess& io, const std
       if (!resolved) continue;  // e.g. the non-KNEXT path on a newer kernel
       auto slash = resolved->rfind('/');
       const std::string dir = resolved->substr(0, slash);
-      if (*v > 0) caps.max_by_dir[dir] = static_cast<std::uint64_t>(*v);  // -1 means "unlimited"
+      if (*v > 0)
+        caps.max_by_dir[dir] = static_cast<std::uint64_t>(*v);
+      else
+        caps.unlimited_dirs.insert(dir);  // -1 means "unlimited"
       break;
     }
   }

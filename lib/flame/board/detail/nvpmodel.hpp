@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -64,6 +65,7 @@ struct NvpmodelCaps {
   std::string mode_name;
   std::string conf_error;                           // why the conf could not be used, if it exists
   std::map<std::string, std::uint64_t> max_by_dir;  // resolved attribute dir -> MAX_FREQ (CPU kHz, GPU Hz)
+  std::set<std::string> unlimited_dirs;             // resolved dirs the mode leaves uncapped (MAX_FREQ -1)
   std::optional<std::uint64_t> emc_max_hz;          // EMC MAX_FREQ of the mode; 0 = no cap
   std::optional<std::uint64_t> emc_iso_cap_hz;      // live emc_iso_cap; 0 = no cap
 };
