@@ -175,10 +175,10 @@ class NoDaemon(unittest.TestCase):
         srv.listen(4)
 
         def serve():
+            srv.settimeout(10)
             for _ in range(3):
                 conn, _ = srv.accept()
-                with conn:
-                    f = conn.makefile("rb")
+                with conn, conn.makefile("rb") as f:  # the file holds the socket open too
                     for _ in range(2):
                         req = json.loads(f.readline())
                         conn.sendall(b'{"id":%d,"ok":true}\n' % req["id"])
