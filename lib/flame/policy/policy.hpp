@@ -8,7 +8,6 @@
 // The same object serves flamed (daemon/: transport and lifecycle) and `flame eval` (the simulated
 // board): time is a parameter of every call, the caller asks next_wake() when to call advance(),
 // hardware sits behind Actuator, and results are plain structs (the daemon encodes them).
-#include <compare>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -116,7 +115,8 @@ struct ModelInfo {
 struct RequestKey {
   uint64_t client = 0;
   int64_t id = 0;
-  auto operator<=>(const RequestKey&) const = default;
+  bool operator==(const RequestKey&) const = default;
+  bool operator<(const RequestKey& o) const { return client != o.client ? client < o.client : id < o.id; }
 };
 
 // A page of the active requests a caller may see, in (client, id) order (Policy::requests).
