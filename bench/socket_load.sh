@@ -8,7 +8,7 @@ B=${1:-build}
 export FLAMED=$PWD/$B/daemon/flamed FLAME=$PWD/$B/tools/flame FLAME_BUILD_DIR=$PWD/$B FLAME_SOURCE_DIR=$PWD
 source tests/integration/lib/flamed_env.sh
 for i in $(seq 1 8); do sed "s/^name: resnet50/name: resnet50_$i/" config/models/resnet50.yaml >"$T/models/r$i.yaml"; done
-FLAMED_LOG_LEVEL=warn write_config "limits: {rate_per_s: 1000000, rate_burst: 1000000, max_connections: 128}"
+FLAMED_LOG_LEVEL=warn write_config "limits: {rate_per_s: 1000000, rate_burst: 1000000, max_connections: 128, max_connections_per_uid: 128}"
 start_flamed
 echo "closed loop (saturating):"
 "$FLAME" bench socket --socket "$SOCK" --clients 16 --requests 4000 --deadline-ms 30

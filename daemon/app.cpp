@@ -72,6 +72,7 @@ void App::start() {
         changed();
       },
       [this] { return state().degraded_reasons; });
+  server_->set_admin_group(config_.admin_group);
   socket_activated_ = sd_listen_fds(1) >= 1;
   if (socket_activated_)
     server_->adopt(SD_LISTEN_FDS_START);
@@ -166,6 +167,7 @@ ReloadResult App::reload() {
     if (config_.limits.max_connections != previous.limits.max_connections)
       check_descriptors(config_.limits.max_connections);
     server_->set_limits(config_.limits);
+    server_->set_admin_group(config_.admin_group);
     if (!socket_activated_ &&
         (config_.socket_mode != previous.socket_mode || config_.socket_group != previous.socket_group))
       server_->set_access(config_.socket_mode, config_.socket_group);
@@ -247,10 +249,10 @@ void App::check_descriptors(std::size_t max_connections) {
 void App::write_metrics() {
   if (config_.metrics.textfile.empty() || !policy_) return;
   try {
-    write_file_atomic(config_.metrics.textfile,
-                      prometheus_text(policy_->status(clock_.now()),
-                                      TransportCounters{server_ ? server_->accept_failures() : 0},
-                                      state().degraded_reasons));
+    write_file_atomic(
+        config_.metrics.textfile,
+        prometheus_text(policy_->status(clock_.now()), server_ ? server_->counters() : TransportCounters{},
+                        state().degraded_reasons));
   } catch (const std::exception& e) {
     spdlog::warn("cannot write metrics: {}", e.what());
   }

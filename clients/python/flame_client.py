@@ -44,11 +44,13 @@ class FlameError(Exception):
 
 class DaemonUnavailable(FlameError):
     """flamed could not be reached. ``reason`` is one of: absent, refused, denied, timeout,
-    closed, other."""
+    closed, other. ``fresh_connection``: the failure happened on a connection made for this
+    request (flamed is down or not answering), not on one it had closed in the meantime."""
 
     def __init__(self, message, reason):
         super().__init__(message)
         self.reason = reason
+        self.fresh_connection = True
 
 
 def default_socket_path():
@@ -115,17 +117,23 @@ class Client:
             if self._sock is not None and self._pid != os.getpid():
                 self._sock = None  # forked: the parent's connection is not ours to use
             reused = self._sock is not None
-            if self._sock is None:
-                self._connect()
             try:
-                reply = self._exchange(line)
+                if self._sock is None:
+                    self._connect()
+                try:
+                    reply = self._exchange(line)
+                except DaemonUnavailable as e:
+                    # flamed closes idle connections (limits.idle_timeout_ms) and a restart closes
+                    # all of them while the (activation) socket stays: a connection that worked
+                    # before gets one fresh try. A daemon that does not answer in time gets none.
+                    if not reused or e.reason == "timeout":
+                        raise
+                    reused = False
+                    self._connect()
+                    reply = self._exchange(line)
             except DaemonUnavailable as e:
-                # A daemon restart closes old connections while the (activation) socket stays:
-                # a connection that worked before gets one fresh try; a silent daemon gets none.
-                if not reused or e.reason == "timeout":
-                    raise
-                self._connect()
-                reply = self._exchange(line)
+                e.fresh_connection = not reused
+                raise
         try:
             return json.loads(reply)
         except ValueError:
@@ -185,7 +193,23 @@ class Client:
         return self._checked(req)
 
     def status(self):
+        """The summary: clocks, models, calibration, counters and request counts."""
         return self._checked({"op": "status"})
+
+    def requests(self, limit=1000):
+        """The active requests this caller may see (its own user's; everyone's for root and the
+        admin group), at most ``limit``, fetched page by page."""
+        out, after = [], None
+        while len(out) < limit:
+            req = {"op": "status", "detail": "requests", "limit": min(limit - len(out), 1000)}
+            if after is not None:
+                req["after"] = after
+            page = self._checked(req)
+            out += page["requests"]
+            after = page.get("next")
+            if after is None:
+                break
+        return out
 
 
 class Deadline:
@@ -304,7 +328,11 @@ def deadline(model, ms, ctx=None, phase=None, client=None, sync=None):
             d.active = True
         except DaemonUnavailable as e:
             d.error = str(e)
-            _shared.down_until = time.monotonic() + _shared.retry_interval
+            # Quiet for retry_interval only when a fresh connection failed (flamed down or not
+            # answering): a connection flamed closed (idle timeout, restart) was already retried
+            # once, and the next deadline simply connects again.
+            if e.fresh_connection:
+                _shared.down_until = time.monotonic() + _shared.retry_interval
             _shared.warn_once(e.reason, str(e))
         except FlameError as e:
             d.error = str(e)

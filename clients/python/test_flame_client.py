@@ -3,6 +3,7 @@ silent daemon). With FLAME_TEST_SOCKET pointing at a running flamed (the integra
 tests/integration/python_client.sh starts one), they drive the real protocol; FLAME_TEST_MODEL
 names a model it has loaded. Run: python3 -m unittest -v test_flame_client"""
 import contextlib
+import json
 import os
 import socket
 import sys
@@ -153,7 +154,7 @@ class NoDaemon(unittest.TestCase):
                 conn, _ = srv.accept()
                 with conn:
                     conn.recv(4096)
-                    conn.sendall(b'{"ok":true,"active":[],"counters":{}}\n')
+                    conn.sendall(b'{"ok":true,"active_requests":0,"counters":{}}\n')
 
         t = threading.Thread(target=serve)
         t.start()
@@ -163,6 +164,72 @@ class NoDaemon(unittest.TestCase):
             self.assertTrue(c.status()["ok"])  # first connection closed: reconnected once
             c.close()
         finally:
+            t.join()
+            srv.close()
+
+    def test_closed_idle_connection_is_not_a_down_daemon(self):
+        # A server that serves one deadline (begin, end) per connection, then hangs up, as flamed
+        # does with an idle connection: every deadline is held, none is skipped, no warning.
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        srv.bind(self.path)
+        srv.listen(4)
+
+        def serve():
+            srv.settimeout(10)
+            for _ in range(3):
+                conn, _ = srv.accept()
+                with conn, conn.makefile("rb") as f:  # the file holds the socket open too
+                    for _ in range(2):
+                        req = json.loads(f.readline())
+                        conn.sendall(b'{"id":%d,"ok":true}\n' % req["id"])
+
+        t = threading.Thread(target=serve)
+        t.start()
+        flame_client.configure(self.path, timeout=2, retry_interval=60)
+        try:
+            with warnings.catch_warnings(record=True) as w:
+                warnings.simplefilter("always")
+                for _ in range(3):
+                    with flame_client.deadline("resnet50", ms=30, sync=False) as d:
+                        pass
+                    self.assertTrue(d.active, d.error)
+                    self.assertTrue(d.end_reply["ok"])
+            self.assertEqual(w, [])
+        finally:
+            flame_client.configure(self.path, timeout=0.3, retry_interval=0)
+            t.join()
+            srv.close()
+
+    def test_failed_fresh_connection_goes_quiet(self):
+        # Accepted, then closed at once without an answer: the fresh connection failed, so the
+        # shared client stays quiet for retry_interval (one warning, the later blocks skip flamed).
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        srv.bind(self.path)
+        srv.listen(4)
+        accepted = []
+
+        def serve():
+            srv.settimeout(1.0)
+            with contextlib.suppress(OSError):
+                while True:
+                    conn, _ = srv.accept()
+                    accepted.append(1)
+                    conn.close()
+
+        t = threading.Thread(target=serve)
+        t.start()
+        flame_client.configure(self.path, timeout=2, retry_interval=60)
+        try:
+            with warnings.catch_warnings(record=True) as w:
+                warnings.simplefilter("always")
+                for _ in range(3):
+                    with flame_client.deadline("resnet50", ms=30, sync=False) as d:
+                        pass
+                    self.assertFalse(d.active)
+            self.assertEqual(len(w), 1)
+            self.assertEqual(len(accepted), 1)
+        finally:
+            flame_client.configure(self.path, timeout=0.3, retry_interval=0)
             t.join()
             srv.close()
 
@@ -189,7 +256,7 @@ class WithDaemon(unittest.TestCase):
         flame_client.configure(retry_interval=5.0)
 
     def mine(self, client):
-        return [a for a in client.status()["active"] if a["client"] == client.client_number]
+        return [a for a in client.requests() if a["client"] == client.client_number]
 
     def test_hello(self):
         with flame_client.Client(LIVE) as c:
@@ -385,6 +452,46 @@ class WithDaemon(unittest.TestCase):
         os.waitpid(pid, 0)
         self.assertNotEqual(child_number, parent_number)
         self.assertEqual(c.status()["ok"], True)  # the parent's connection still works
+        c.close()
+
+
+IDLE_MS = os.environ.get("FLAME_TEST_IDLE_MS")
+
+
+@unittest.skipUnless(LIVE and IDLE_MS, "FLAME_TEST_SOCKET and FLAME_TEST_IDLE_MS are not set")
+class WithIdleTimeout(unittest.TestCase):
+    """flamed configured with a short limits.idle_timeout_ms closes the client's idle connection;
+    the client reconnects once, transparently, and is not marked down."""
+
+    def setUp(self):
+        flame_client.configure(LIVE, timeout=5.0, retry_interval=60)
+
+    def tearDown(self):
+        flame_client.configure(retry_interval=5.0)
+
+    def test_client_reconnects_after_the_idle_timeout(self):
+        c = flame_client.Client(LIVE, app="idle")
+        c.status()  # connects; the hello gives the connection's number
+        first = c.client_number
+        time.sleep(2 * float(IDLE_MS) / 1000)
+        r = c.begin(MODEL, 1000, id=1)
+        self.assertTrue(r["ok"])
+        self.assertNotEqual(c.client_number, first)  # flamed had closed the first connection
+        time.sleep(2 * float(IDLE_MS) / 1000)  # held: the connection stays
+        self.assertTrue(c.end(1, latency_ms=5.0)["ok"])
+        c.close()
+
+    def test_deadline_after_the_idle_timeout_is_held(self):
+        c = flame_client.Client(LIVE)
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            for _ in range(2):
+                time.sleep(2 * float(IDLE_MS) / 1000)
+                with flame_client.deadline(MODEL, ms=1000, client=c, sync=False) as d:
+                    pass
+                self.assertTrue(d.active, d.error)
+                self.assertTrue(d.end_reply["ok"])
+        self.assertEqual(w, [])
         c.close()
 
 

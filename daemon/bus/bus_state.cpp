@@ -135,7 +135,7 @@ BusState snapshot(const Config& config, const flame::policy::Status& status, con
   s.board = board ? board_label(board->identity) : "unknown";
   s.domains = domain_infos(board, grid, config);
   s.clocks = clock_map(status.applied);
-  s.active_requests = static_cast<uint32_t>(status.active.size());
+  s.active_requests = static_cast<uint32_t>(status.active_requests);
   s.models.reserve(status.models.size());
   for (const auto& [name, model] : status.models) s.models.push_back(name);  // std::map: sorted
   s.calibration = calibration_map(status.calibration);

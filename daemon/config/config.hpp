@@ -42,10 +42,15 @@ struct Config {
   flame::policy::Options policy;
   bool dry_run = false;
   bool allow_foreign_models = false;  // serve models whose board: names another board
+  std::string admin_group;            // its members see every client's requests; "": root only
 
   struct Limits {
     size_t max_line_bytes = 64 * 1024;
     size_t max_connections = 64;
+    // Half of max_connections: one user cannot take every connection (docs/config.md, "Limits").
+    size_t max_connections_per_uid = 32;
+    double idle_timeout_ms = 60'000;  // no request since connect or the last reply: closed
+    double line_timeout_ms = 5'000;   // a request line started, or a reply, not through by then: closed
     double rate_per_s = 2000;  // token bucket per connection
     double rate_burst = 500;
   } limits;

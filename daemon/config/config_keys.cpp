@@ -114,6 +114,9 @@ std::vector<ConfigKey> make_keys() {
   k.push_back(flag_key("allow_foreign_models", true,
                        "Serve model files fitted on another board (their board: names a different one).",
                        [](Config& c) -> bool& { return c.allow_foreign_models; }));
+  k.push_back({"admin_group", KeyType::Text, true,
+               "Members of this group see every client's requests in status, as root does; \"\": root only.",
+               [](Config& c) -> std::string& { return c.admin_group; }});
   k.push_back(flag_key("dry_run", true, "Log the clock writes and make none.",
                        [](Config& c) -> bool& { return c.dry_run; }));
   k.push_back(flag_key("dbus", false, "Publish org.flame.Flamed1 on the system bus.",
@@ -131,6 +134,18 @@ std::vector<ConfigKey> make_keys() {
   k.push_back(count_key("limits.max_connections", 1, 65536,
                         "Further connections are answered with an error and closed.",
                         [](Config& c) -> std::size_t& { return c.limits.max_connections; }));
+  k.push_back(
+      count_key("limits.max_connections_per_uid", 1, 65536,
+                "Connections of one user (peer uid); further ones are answered with an error and closed.",
+                [](Config& c) -> std::size_t& { return c.limits.max_connections_per_uid; }));
+  k.push_back(number_key("limits.idle_timeout_ms", 10, 86'400'000,
+                         "A connection that sends no request for this long after connecting or after its "
+                         "last reply is closed, unless it holds an active request.",
+                         [](Config& c) -> double& { return c.limits.idle_timeout_ms; }));
+  k.push_back(number_key("limits.line_timeout_ms", 10, 3'600'000,
+                         "A request line must arrive whole, and a reply be read, within this long of its "
+                         "first byte; else the connection is closed.",
+                         [](Config& c) -> double& { return c.limits.line_timeout_ms; }));
   k.push_back(count_key("limits.max_requests_per_client", 1, 65536, "Active requests per connection.",
                         [](Config& c) -> std::size_t& { return c.policy.max_requests_per_client; }));
   k.push_back(number_key("limits.rate_per_s", 1, 1e7, "Per-connection token bucket: requests per second.",

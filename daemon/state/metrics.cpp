@@ -66,7 +66,7 @@ std::string prometheus_text(const flame::policy::Status& g, const TransportCount
   metric("flamed_requests_infeasible_total", "counter", "Requests whose deadline no clocks could meet.",
          double(c.infeasible));
   metric("flamed_active_requests", "gauge", "Requests begun and not yet ended, expired or disconnected.",
-         double(g.active.size()));
+         double(g.active_requests));
   metric("flamed_clock_changes_total", "counter", "Clock changes written to the board.",
          double(c.clock_changes));
   metric("flamed_hardware_faults_total", "counter",
@@ -75,6 +75,17 @@ std::string prometheus_text(const flame::policy::Status& g, const TransportCount
   metric("flamed_accept_failures_total", "counter",
          "Connections the socket could not accept (out of descriptors: accepts paused, not spun).",
          double(transport.accept_failures));
+  family(out, "flamed_connections_refused_total", "counter",
+         "Connections answered with an error and closed at once, by the limit they hit.");
+  out += fmt::format("flamed_connections_refused_total{{reason=\"max_connections\"}} {}\n",
+                     transport.refused_max_connections);
+  out += fmt::format("flamed_connections_refused_total{{reason=\"max_connections_per_uid\"}} {}\n",
+                     transport.refused_per_uid);
+  family(out, "flamed_connections_timed_out_total", "counter",
+         "Connections closed by a timeout: idle (no request) or line (a request line or reply not through).");
+  out += fmt::format("flamed_connections_timed_out_total{{reason=\"idle\"}} {}\n", transport.closed_idle);
+  out += fmt::format("flamed_connections_timed_out_total{{reason=\"line\"}} {}\n",
+                     transport.closed_line_timeout);
   metric("flamed_degraded", "gauge",
          "1 when flamed cannot do its whole job (flamectl status and the log say why), else 0.",
          degraded.empty() ? 0.0 : 1.0);

@@ -11,6 +11,10 @@ namespace flamed {
 // What the socket front end counts beside the policy.
 struct TransportCounters {
   uint64_t accept_failures = 0;
+  uint64_t refused_max_connections = 0;  // limits.max_connections reached
+  uint64_t refused_per_uid = 0;          // limits.max_connections_per_uid reached
+  uint64_t closed_idle = 0;              // limits.idle_timeout_ms
+  uint64_t closed_line_timeout = 0;      // limits.line_timeout_ms
 };
 
 // `degraded`: why flamed does not do its whole job (bus_state.hpp degraded_reasons); none = healthy.

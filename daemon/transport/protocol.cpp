@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <cmath>
 
 namespace flamed {
@@ -113,7 +114,25 @@ Request parse_object(const json& j) {
     e.t_ms = client_time(j);
     return e;
   }
-  if (name == "status") return Status{client_time(j)};
+  if (name == "status") {
+    Status st;
+    st.t_ms = client_time(j);
+    if (field(j, "detail")) {
+      const std::string d = text(j, "detail", true);
+      if (d != "summary" && d != "requests") throw Bad{"\"detail\" must be \"summary\" or \"requests\""};
+      st.requests = d == "requests";
+    }
+    if (const json* l = field(j, "limit")) {
+      if (!l->is_number_integer() || l->get<int64_t>() < 1 || l->get<int64_t>() > int64_t(kMaxRequestPage))
+        throw Bad{fmt::format("\"limit\" must be an integer from 1 to {}", kMaxRequestPage)};
+      st.limit = l->get<size_t>();
+    }
+    if (field(j, "after")) {
+      st.after = parse_cursor(text(j, "after", true, 64));
+      if (!st.after) throw Bad{"\"after\" must be the \"next\" of an earlier page (\"client:id\")"};
+    }
+    return st;
+  }
   throw Bad{fmt::format("unknown op \"{}\" (expected hello, begin, end or status)", utf8_prefix(name, 32))};
 }
 
@@ -166,6 +185,23 @@ Parsed parse_request(std::string_view line) {
   return p;
 }
 
+std::string cursor_text(const flame::policy::RequestKey& key) {
+  return fmt::format("{}:{}", key.client, key.id);
+}
+
+std::optional<flame::policy::RequestKey> parse_cursor(std::string_view text) {
+  const auto colon = text.find(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  flame::policy::RequestKey key;
+  const auto c = text.substr(0, colon), i = text.substr(colon + 1);
+  const auto rc = std::from_chars(c.data(), c.data() + c.size(), key.client);
+  const auto ri = std::from_chars(i.data(), i.data() + i.size(), key.id);
+  if (c.empty() || i.empty() || rc.ec != std::errc{} || rc.ptr != c.data() + c.size() ||
+      ri.ec != std::errc{} || ri.ptr != i.data() + i.size() || key.id < 0)
+    return std::nullopt;
+  return key;
+}
+
 nlohmann::json error_reply(const nlohmann::json& id, const std::string& message) {
   return {{"id", id}, {"ok", false}, {"error", message}};
 }
@@ -195,18 +231,32 @@ nlohmann::json to_json(const flame::policy::EndResult& r) {
   return out;
 }
 
+namespace {
+const char* scope_text(RequestScope scope) {
+  return scope == RequestScope::All ? "all" : "own";
+}
+}  // namespace
+
+nlohmann::json to_json(const flame::policy::RequestPage& page, RequestScope scope) {
+  json requests = json::array();
+  for (const auto& a : page.requests)
+    requests.push_back({{"client", a.client},
+                        {"id", a.id},
+                        {"model", a.model},
+                        {"deadline_ms", a.deadline_ms},
+                        {"predicted_ms", a.predicted_ms},
+                        {"feasible", a.feasible},
+                        {"clocks", clocks_json(a.clocks)},
+                        {"expires_in_ms", a.expires_in_ms}});
+  return {{"ok", true},
+          {"requests", requests},
+          {"total", page.total},
+          {"next", page.next ? json(cursor_text(*page.next)) : json(nullptr)},
+          {"scope", scope_text(scope)}};
+}
+
 nlohmann::json to_json(const flame::policy::Status& s, size_t connections,
-                       const std::vector<std::string>& degraded) {
-  json active = json::array();
-  for (const auto& a : s.active)
-    active.push_back({{"client", a.client},
-                      {"id", a.id},
-                      {"model", a.model},
-                      {"deadline_ms", a.deadline_ms},
-                      {"predicted_ms", a.predicted_ms},
-                      {"feasible", a.feasible},
-                      {"clocks", clocks_json(a.clocks)},
-                      {"expires_in_ms", a.expires_in_ms}});
+                       const std::vector<std::string>& degraded, size_t own_requests, RequestScope scope) {
   json models = json::object();
   for (const auto& [name, m] : s.models) {
     json& entry = models[name];
@@ -221,7 +271,9 @@ nlohmann::json to_json(const flame::policy::Status& s, size_t connections,
   for (const auto& [key, st] : s.calibration) calibration[key] = flame::calibrate::to_json(st);
   const auto& c = s.counters;
   return {{"ok", true},
-          {"active", active},
+          {"active_requests", s.active_requests},
+          {"own_requests", scope == RequestScope::All ? s.active_requests : own_requests},
+          {"requests_scope", scope_text(scope)},
           {"applied", clocks_json(s.applied)},
           {"holding", s.holding},
           {"enabled", s.enabled},

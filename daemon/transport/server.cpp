@@ -1,10 +1,12 @@
 #include "transport/server.hpp"
 
+#include <fmt/format.h>
 #include <grp.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -20,16 +22,19 @@ using local = asio::local::stream_protocol;
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(Server& server, local::socket socket, uint64_t client)
-      : server_(server), socket_(std::move(socket)), client_(client), buffer_(server.limits_.max_line_bytes) {
+      : server_(server),
+        socket_(std::move(socket)),
+        client_(client),
+        peer_(peer_of(socket_.native_handle())),
+        timer_(socket_.get_executor()) {
     tokens_ = server_.limits_.rate_burst;
     last_refill_ = std::chrono::steady_clock::now();
   }
 
   void start() {
-    ucred cred{};
-    socklen_t len = sizeof cred;
-    if (getsockopt(socket_.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
-      spdlog::info("client {} connected: pid {} uid {} gid {}", client_, cred.pid, cred.uid, cred.gid);
+    if (peer_)
+      spdlog::info("client {} connected: pid {} uid {} gid {}", client_, peer_->pid, peer_->uid, peer_->gid);
+    idle_since_ = std::chrono::steady_clock::now();
     read();
   }
 
@@ -41,31 +46,98 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void close() {
     boost::system::error_code ec;
+    timer_.cancel();
     socket_.shutdown(local::socket::shutdown_both, ec);
     socket_.close(ec);
   }
 
   uint64_t client() const { return client_; }
+  // A peer the kernel did not describe counts as an unprivileged user of its own (no uid shares it).
+  uid_t uid() const { return peer_ ? peer_->uid : static_cast<uid_t>(-1); }
 
  private:
+  using Clock = std::chrono::steady_clock;
+  enum class Wait { ForRequest, ForLine, ForReply };
+
+  // Reads until a whole line is buffered. Partial lines are kept in buffer_ across reads, so that
+  // a line's first byte starts the line timeout and only a whole line ends the idle wait.
   void read() {
-    auto self = shared_from_this();
-    asio::async_read_until(socket_, buffer_, '\n', [self](const boost::system::error_code& ec, size_t n) {
-      if (ec == asio::error::not_found) {  // the line outgrew max_line_bytes
-        self->server_.policy_.count_rejected();
-        self->reply_ = error_reply(nullptr, "request line too long").dump() + "\n";
-        asio::async_write(self->socket_, asio::buffer(self->reply_), [self](auto, auto) { self->drain(); });
-        return;
-      }
-      if (ec) return self->finish();
-      std::string line(asio::buffers_begin(self->buffer_.data()),
-                       asio::buffers_begin(self->buffer_.data()) + n - 1);
-      self->buffer_.consume(n);
+    const auto nl = std::find(buffer_.begin(), buffer_.end(), '\n');
+    if (nl != buffer_.end()) {
+      std::string line(buffer_.begin(), nl);
+      buffer_.erase(buffer_.begin(), nl + 1);
       if (!line.empty() && line.back() == '\r') line.pop_back();
-      if (line.find_first_not_of(" \t") == std::string::npos)
-        return self->read();  // blank line: nothing to answer
-      self->respond(self->handle(line));
+      if (line.find_first_not_of(" \t") == std::string::npos) return read();  // blank: nothing to answer
+      return respond(handle(line));
+    }
+    if (buffer_.size() >= server_.limits_.max_line_bytes) {  // the line outgrew max_line_bytes
+      server_.policy_.count_rejected();
+      reply_ = error_reply(nullptr, "request line too long").dump() + "\n";
+      auto self = shared_from_this();
+      asio::async_write(socket_, asio::buffer(reply_), [self](auto, auto) { self->drain(); });
+      return;
+    }
+    if (buffer_.empty())
+      arm(Wait::ForRequest, idle_since_ + ms(server_.limits_.idle_timeout_ms));
+    else if (wait_ != Wait::ForLine)
+      arm(Wait::ForLine, Clock::now() + ms(server_.limits_.line_timeout_ms));
+    auto self = shared_from_this();
+    const size_t room = std::min(chunk_.size(), server_.limits_.max_line_bytes - buffer_.size());
+    socket_.async_read_some(asio::buffer(chunk_.data(), room),
+                            [self](const boost::system::error_code& ec, size_t n) {
+                              if (ec) return self->finish();
+                              self->buffer_.insert(self->buffer_.end(), self->chunk_.begin(),
+                                                   self->chunk_.begin() + static_cast<std::ptrdiff_t>(n));
+                              self->read();
+                            });
+  }
+
+  static Clock::duration ms(double v) {
+    return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double, std::milli>(v));
+  }
+
+  // One timer per connection: it closes the connection when the current wait (for a request, for
+  // the rest of a line, for the client to take a reply) passes its deadline. Setting a later
+  // deadline only records it: the pending wait fires first, sees the deadline moved and waits again.
+  // So a busy connection costs a timer operation every line_timeout_ms, not two per request.
+  void arm(Wait wait, Clock::time_point deadline) {
+    wait_ = wait;
+    deadline_ = deadline;
+    if (timer_pending_ && timer_.expiry() <= deadline) return;
+    wait_timer();
+  }
+
+  void wait_timer() {
+    timer_.expires_at(deadline_);  // cancels a pending wait for a later deadline
+    timer_pending_ = true;
+    auto self = shared_from_this();
+    timer_.async_wait([self](const boost::system::error_code& ec) {
+      if (ec == asio::error::operation_aborted) return;  // replaced by a wait for an earlier deadline
+      self->timer_pending_ = false;
+      if (ec || !self->socket_.is_open()) return;
+      if (Clock::now() < self->deadline_) return self->wait_timer();
+      self->timed_out();
     });
+  }
+
+  void timed_out() {
+    auto& limits = server_.limits_;
+    if (wait_ == Wait::ForRequest) {
+      // A held request is not silently lost to the idle timeout: its connection stays until the
+      // request ends or expires (request_expiry_ms), and is idle from then on.
+      if (server_.policy_.active_requests(client_) > 0) {
+        idle_since_ = Clock::now();
+        return arm(Wait::ForRequest, idle_since_ + ms(limits.idle_timeout_ms));
+      }
+      ++server_.counters_.closed_idle;
+      spdlog::info("client {}: closing: no request for {} ms (limits.idle_timeout_ms)", client_,
+                   limits.idle_timeout_ms);
+    } else {
+      ++server_.counters_.closed_line_timeout;
+      spdlog::warn("client {}: closing: {} not through within {} ms (limits.line_timeout_ms)", client_,
+                   wait_ == Wait::ForLine ? "a request line" : "a reply", limits.line_timeout_ms);
+    }
+    finish();
   }
 
   bool take_token() {
@@ -76,6 +148,31 @@ class Session : public std::enable_shared_from_this<Session> {
     if (tokens_ < 1) return false;
     tokens_ -= 1;
     return true;
+  }
+
+  // Root and the admin group see every client's requests; others those of their own uid.
+  RequestScope scope() {
+    if (!peer_) return RequestScope::Own;
+    if (admin_checked_for_ != server_.admin_group_ || !admin_) {
+      admin_ = is_admin(*peer_, server_.admin_group_);
+      admin_checked_for_ = server_.admin_group_;
+    }
+    return *admin_ ? RequestScope::All : RequestScope::Own;
+  }
+
+  nlohmann::json status(const Status& r, flame::policy::TimeMs now) {
+    flame::policy::Policy& g = server_.policy_;
+    const RequestScope sc = scope();
+    const uid_t me = uid();
+    auto visible = [&](uint64_t client) {
+      if (sc == RequestScope::All) return true;
+      const auto u = server_.uid_of(client);
+      return u && *u == me && peer_;
+    };
+    if (r.requests) return to_json(g.requests(now, visible, r.after, r.limit), sc);
+    const size_t own = sc == RequestScope::All ? 0 : g.requests(now, visible, std::nullopt, 0).total;
+    return to_json(g.status(now), server_.sessions_.size(),
+                   server_.degraded_ ? server_.degraded_() : std::vector<std::string>{}, own, sc);
   }
 
   nlohmann::json handle(const std::string& line) {
@@ -119,8 +216,7 @@ class Session : public std::enable_shared_from_this<Session> {
                 server_.on_change_();
                 return out;
               } else {
-                return to_json(g.status(*now), server_.sessions_.size(),
-                               server_.degraded_ ? server_.degraded_() : std::vector<std::string>{});
+                return status(r, *now);
               }
             }
           },
@@ -136,8 +232,11 @@ class Session : public std::enable_shared_from_this<Session> {
     // Replies quote client text; the parser admits only valid UTF-8, but never let a stray byte
     // (e.g. a quote cut short) turn into an exception in the event loop: replace it.
     reply_ = reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    // A client that does not read its reply holds the connection no longer than a slow line would.
+    arm(Wait::ForReply, Clock::now() + ms(server_.limits_.line_timeout_ms));
     asio::async_write(socket_, asio::buffer(reply_), [self](const boost::system::error_code& ec, size_t) {
       if (ec || self->close_after_reply_) return self->finish();
+      self->idle_since_ = Clock::now();
       self->read();
     });
   }
@@ -147,8 +246,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void drain() {
     boost::system::error_code ec;
     socket_.shutdown(local::socket::shutdown_send, ec);
+    if (drained_ == 0) arm(Wait::ForLine, Clock::now() + ms(server_.limits_.line_timeout_ms));
     auto self = shared_from_this();
-    socket_.async_read_some(asio::buffer(discard_), [self](const boost::system::error_code& e, size_t n) {
+    socket_.async_read_some(asio::buffer(chunk_), [self](const boost::system::error_code& e, size_t n) {
       self->drained_ += n;
       if (e || self->drained_ > (1u << 20)) return self->finish();
       self->drain();
@@ -163,15 +263,22 @@ class Session : public std::enable_shared_from_this<Session> {
   Server& server_;
   local::socket socket_;
   uint64_t client_;
-  asio::streambuf buffer_;
+  std::optional<Peer> peer_;
+  asio::steady_timer timer_;
+  Wait wait_ = Wait::ForRequest;
+  Clock::time_point deadline_{}, idle_since_{};
+  bool timer_pending_ = false;
+  std::string buffer_;  // received, not yet answered: at most max_line_bytes
+  std::array<char, 4096> chunk_{};
   std::string reply_;
   std::string app_;
   double tokens_ = 0;
   std::chrono::steady_clock::time_point last_refill_;
   int throttled_ = 0;
   bool close_after_reply_ = false;
-  std::array<char, 4096> discard_{};
   size_t drained_ = 0;
+  std::optional<bool> admin_;
+  std::string admin_checked_for_;
 };
 
 Server::Server(asio::io_context& io, const Config::Limits& limits, flame::policy::Policy& policy,
@@ -240,11 +347,23 @@ void Server::accept() {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
     if (!ec) {
       auto s = std::make_shared<Session>(*this, std::move(socket), next_client_++);
+      const auto held = per_uid_.find(s->uid());
+      const size_t of_uid = held == per_uid_.end() ? 0 : held->second;
       if (sessions_.size() >= limits_.max_connections) {
+        ++counters_.refused_max_connections;
         spdlog::warn("refusing client {}: {} connections already", s->client(), sessions_.size());
         s->refuse("too many connections");
+      } else if (of_uid >= limits_.max_connections_per_uid) {
+        // The user's own connections are full; other users keep theirs (docs/protocol.md, "Limits").
+        ++counters_.refused_per_uid;
+        spdlog::warn("refusing client {}: uid {} holds {} connections already", s->client(), s->uid(),
+                     of_uid);
+        s->refuse(fmt::format("too many connections from uid {} (limits.max_connections_per_uid {})",
+                              s->uid(), limits_.max_connections_per_uid));
       } else {
         sessions_.insert(s);
+        client_uid_[s->client()] = s->uid();
+        ++per_uid_[s->uid()];
         s->start();
       }
     } else {
@@ -255,7 +374,7 @@ void Server::accept() {
 }
 
 void Server::accept_failed(const boost::system::error_code& ec) {
-  ++accept_failures_;
+  ++counters_.accept_failures;
   // Out of descriptors or memory, the pending connection stays queued and accept fails again at
   // once: pause instead of spinning, and log once per interval, not per attempt.
   // errno values, compared and printed without the error category's virtual calls: under UBSan a
@@ -266,7 +385,7 @@ void Server::accept_failed(const boost::system::error_code& ec) {
   if (now - accept_logged_ >= std::chrono::seconds(10)) {
     accept_logged_ = now;
     spdlog::warn("accept failed: {}{} ({} failures so far; logged at most every 10 s)", std::strerror(err),
-                 resources ? "; pausing accepts for 100 ms at a time" : "", accept_failures_);
+                 resources ? "; pausing accepts for 100 ms at a time" : "", counters_.accept_failures);
   }
   if (!resources) return accept();
   accept_pause_.expires_after(std::chrono::milliseconds(100));
@@ -277,9 +396,17 @@ void Server::accept_failed(const boost::system::error_code& ec) {
 
 void Server::closed(const std::shared_ptr<Session>& s) {
   if (sessions_.erase(s) == 0) return;
+  client_uid_.erase(s->client());
+  if (auto it = per_uid_.find(s->uid()); it != per_uid_.end() && --it->second == 0) per_uid_.erase(it);
   spdlog::info("client {} disconnected", s->client());
   policy_.disconnect(s->client(), clock_.now());
   on_change_();
+}
+
+std::optional<uid_t> Server::uid_of(uint64_t client) const {
+  const auto it = client_uid_.find(client);
+  if (it == client_uid_.end()) return std::nullopt;
+  return it->second;
 }
 
 void Server::stop() {
@@ -288,6 +415,8 @@ void Server::stop() {
   accept_pause_.cancel();
   for (const auto& s : std::set<std::shared_ptr<Session>>(sessions_)) s->close();
   sessions_.clear();
+  client_uid_.clear();
+  per_uid_.clear();
   if (!bound_path_.empty()) {
     std::error_code fec;
     std::filesystem::remove(bound_path_, fec);

@@ -39,12 +39,12 @@ counters() { "$CTL" --json status | json "d['counters']['$1']"; }
 
 # run: the request is active while the child runs, longer than request_expiry_ms (1.5 s).
 ends0=$(counters ends)
-"$CTL" run --model resnet50 --deadline-ms 1000 -- sh -c "sleep 3.5; \"$CTL\" --json status >'$tmp/inside.json'" ||
+"$CTL" run --model resnet50 --deadline-ms 1000 -- sh -c "sleep 3.5; \"$CTL\" --json status --requests >'$tmp/inside.json'" ||
   fail "run exit $?"
-[[ $(json 'len([a for a in d["active"] if a["model"] == "resnet50"])' <"$tmp/inside.json") == 1 ]] ||
+[[ $(json 'len([a for a in d["requests"] if a["model"] == "resnet50"])' <"$tmp/inside.json") == 1 ]] ||
   fail "no active request during the child: $(cat "$tmp/inside.json")"
 [[ $(counters ends) == $((ends0 + 1)) ]] || fail "run did not end its request"
-[[ $("$CTL" --json status | json 'len(d["active"])') == 0 ]] || fail "request left active after run"
+[[ $("$CTL" --json status | json 'd["active_requests"]') == 0 ]] || fail "request left active after run"
 echo "run holds the request for the child's lifetime: ok"
 
 # A command's wall time is not an inference's latency (start-up, many inferences): by default run
@@ -100,7 +100,7 @@ echo "run exit statuses and summaries: ok"
 "$CTL" begin -m resnet50 -d 500 --id 9 >"$tmp/begin.out" || fail "begin"
 grep -q "^request 9: " "$tmp/begin.out" && grep -q "flamectl end --id 9" "$tmp/begin.out" || fail "$(cat "$tmp/begin.out")"
 sleep 3.5
-[[ $("$CTL" --json status | json '[a["id"] for a in d["active"]]') == "[9]" ]] || fail "begin's request did not stay"
+[[ $("$CTL" --json status --requests | json '[a["id"] for a in d["requests"]]') == "[9]" ]] || fail "begin's request did not stay"
 set +e
 "$CTL" begin -m resnet50 -d 500 --id 9 2>"$tmp/err"
 rc=$?
@@ -108,7 +108,7 @@ set -e
 [[ $rc == 2 ]] && grep -q "already held" "$tmp/err" || fail "second begin --id 9: $rc"
 "$CTL" end --id 9 --latency-ms 12.5 >"$tmp/end.out" || fail "end"
 grep -q "^request 9 ended" "$tmp/end.out" || fail "$(cat "$tmp/end.out")"
-[[ $("$CTL" --json status | json 'len(d["active"])') == 0 ]] || fail "end left the request active"
+[[ $("$CTL" --json status | json 'd["active_requests"]') == 0 ]] || fail "end left the request active"
 set +e
 "$CTL" end --id 9 2>"$tmp/err"
 rc=$?

@@ -61,7 +61,7 @@ for line in bad:
     assert r["ok"] is False and r["error"], (line, r)
 assert files() == snap, "bad input changed a clock"
 st = a.req(op="status")
-assert len(st["active"]) == 2 and st["counters"]["errors"] >= 3, st
+assert st["active_requests"] == 2 and st["counters"]["errors"] >= 3, st
 # An oversized line: error, then the daemon closes that connection; nothing changes.
 c = C()
 r = c.raw(b'{"op":"status","pad":"' + b"x" * 5000 + b'"}\n')
@@ -89,7 +89,7 @@ assert files() != base
 time.sleep(2.0)
 assert files() == base, "expiry did not release"
 st = a.req(op="status")
-assert st["counters"]["expired"] >= 1 and st["active"] == [], st
+assert st["counters"]["expired"] >= 1 and st["active_requests"] == 0, st
 # Too many connections (max 4): the fifth is refused with an error.
 extra = [C() for _ in range(3)]
 r = json.loads(C().f.readline() or b"{}") if False else None
@@ -103,11 +103,13 @@ PY
 
 # Reload: a good config is applied, a bad one is refused and the daemon keeps serving.
 write_config "request_expiry_ms: 1500" "safety_margin_pct: 20"
-kill -HUP "$FLAMED_PID"; sleep 0.3
-grep -q "reloaded: 2 model(s)" "$LOG"
+# A reload loads the models again: on a loaded 2-core machine under ASan that can take over 0.3 s.
+logged() { for _ in $(seq 1 100); do grep -q "$1" "$LOG" && return 0; sleep 0.05; done; grep -q "$1" "$LOG"; }
+kill -HUP "$FLAMED_PID"
+logged "reloaded: 2 model(s)"
 write_config "request_expiry_ms: 1500" "safety_margin_pct: lots"
-kill -HUP "$FLAMED_PID"; sleep 0.3
-grep -q "reload failed, keeping the previous configuration" "$LOG"
+kill -HUP "$FLAMED_PID"
+logged "reload failed, keeping the previous configuration"
 python3 - "$SOCK" <<'PY'
 import json, socket, sys
 s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); f = s.makefile("rwb")

@@ -56,8 +56,8 @@ def call(m):
     f.write(json.dumps(m) + "\n"); f.flush(); return json.loads(f.readline())
 r = call({"op": "begin", "id": 1, "model": "inceptionv3-200", "deadline_ms": 50, "t_ms": 1e9})
 assert r["ok"], r
-s = call({"op": "status"})
-assert 9000 < s["active"][0]["expires_in_ms"] <= 10000, s["active"]  # the daemon's own clock
+s = call({"op": "status", "detail": "requests"})
+assert 9000 < s["requests"][0]["expires_in_ms"] <= 10000, s["requests"]  # the daemon's own clock
 assert call({"op": "end", "id": 1, "t_ms": -1})["error"] == "\"t_ms\" must be a non-negative number"
 PY
 kill -TERM "$pid"
@@ -74,9 +74,9 @@ r = call({"op": "begin", "id": 1, "model": "inceptionv3-200", "deadline_ms": 50}
 assert not r["ok"] and "t_ms" in r["error"], r
 assert call({"op": "begin", "id": 1, "model": "inceptionv3-200", "deadline_ms": 50, "t_ms": 1000})["ok"]
 # Expiry runs on the clients' time: 10 s later (request_expiry_ms) the hold is gone.
-s = call({"op": "status", "t_ms": 1000})
-assert s["active"][0]["expires_in_ms"] == 10000, s["active"]
+s = call({"op": "status", "detail": "requests", "t_ms": 1000})
+assert s["requests"][0]["expires_in_ms"] == 10000, s["requests"]
 s = call({"op": "status", "t_ms": 11001})
-assert s["active"] == [] and s["counters"]["expired"] == 1, s
+assert s["active_requests"] == 0 and s["counters"]["expired"] == 1, s
 PY
 grep -q "simulation clock" "$d/flamed3.log"

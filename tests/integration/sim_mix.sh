@@ -55,7 +55,7 @@ st = json.loads(buf)
 k = st["counters"]
 assert k["ends"] == n + 20 and k["errors"] == 0 and k["expired"] == 0, k
 assert k["begins"] == rep["begins"] + o["replay"]["begins"], (k, rep)
-assert st["active"] == [], st["active"]
+assert st["active_requests"] == 0, st
 assert {"inceptionv3-200", "xception-200"} <= set(st["models"]), st["models"]
 print(f"mix: {n} requests, met {s['met_pct']:.1f} %, {rep['begins']} begins, "
       f"{rep['overlapping_begins']} overlapping, {rep['arbitrated']} arbitrated")

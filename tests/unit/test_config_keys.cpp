@@ -57,7 +57,8 @@ TEST_CASE("config keys: names are unique, every key has help and is read from th
   c.allow_foreign_models = true;
   c.dbus = false;
   c.simulation_clock = true;
-  c.limits = {1024, 3, 7, 9};
+  c.admin_group = "wheel";
+  c.limits = {1024, 3, 2, 250, 125, 7, 9};
   c.cpu = {false, 1, 2};
   c.gpu = {false, 3, 4};
   c.emc = {false, 5, 6};

@@ -93,3 +93,33 @@ TEST_CASE("protocol: random bytes and mutations never throw") {
     CHECK_NOTHROW(parse_request(s));
   }
 }
+
+TEST_CASE("protocol: status detail, page size and cursor", "[fair]") {
+  auto p = parse_request(R"({"op":"status"})");
+  REQUIRE(p.request);
+  CHECK_FALSE(std::get<Status>(*p.request).requests);
+  p = parse_request(R"({"op":"status","detail":"requests","limit":7,"after":"12:40"})");
+  REQUIRE(p.request);
+  const auto& s = std::get<Status>(*p.request);
+  CHECK(s.requests);
+  CHECK(s.limit == 7);
+  REQUIRE(s.after);
+  CHECK(s.after->client == 12);
+  CHECK(s.after->id == 40);
+  CHECK(std::get<Status>(*parse_request(R"({"op":"status","detail":"requests"})").request).limit ==
+        kDefaultRequestPage);
+  CHECK_FALSE(std::get<Status>(*parse_request(R"({"op":"status","detail":"summary"})").request).requests);
+  for (const char* bad : {R"({"op":"status","detail":"everything"})", R"({"op":"status","limit":0})",
+                          R"({"op":"status","limit":1001})", R"({"op":"status","limit":2.5})",
+                          R"({"op":"status","after":"12"})", R"({"op":"status","after":"a:1"})",
+                          R"({"op":"status","after":"1:-1"})", R"({"op":"status","after":"1:2x"})",
+                          R"({"op":"status","after":7})"}) {
+    INFO(bad);
+    const auto q = parse_request(bad);
+    CHECK_FALSE(q.request);
+    CHECK_FALSE(q.error.empty());
+  }
+  CHECK(cursor_text({3, 9}) == "3:9");
+  CHECK(parse_cursor(cursor_text({18446744073709551615u, 9223372036854775807})) ==
+        flame::policy::RequestKey{18446744073709551615u, 9223372036854775807});
+}

@@ -106,8 +106,8 @@ class FixedModel : public flame::model::LatencyModel {
 // flamed's own socket server and policy, on an io_context thread.
 class InProcessDaemon {
  public:
-  explicit InProcessDaemon(const std::filesystem::path& socket)
-      : policy_({}, board_, {}, plan), server_(io_, flamed::Config::Limits{}, policy_, clock_, [] {}) {
+  explicit InProcessDaemon(const std::filesystem::path& socket, const flamed::Config::Limits& limits = {})
+      : policy_({}, board_, {}, plan), server_(io_, limits, policy_, clock_, [] {}) {
     spdlog::set_level(spdlog::level::warn);  // the server logs every connection at info
     policy_.set_models({{"resnet50", std::make_shared<FixedModel>()}});
     server_.listen(socket, 0600, "");
@@ -143,6 +143,14 @@ nlohmann::json status_of(flame::Client& c) {
   REQUIRE(r);
   REQUIRE(r->ok);
   return nlohmann::json::parse(r->raw);
+}
+
+// The active requests the daemon shows this client (one page is all of them here).
+nlohmann::json requests_of(flame::Client& c) {
+  const auto r = c.requests(1000);
+  REQUIRE(r);
+  REQUIRE(r->ok);
+  return nlohmann::json::parse(r->raw)["requests"];
 }
 
 // The latency the daemon last received for resnet50, from its calibration bucket: the measured /
@@ -225,12 +233,12 @@ TEST_CASE("client: protocol against flamed's server and governor") {
     CHECK(b->number("id") == 7);
     CHECK(b->boolean("feasible") == true);
     CHECK(b->number("predicted_ms") == Approx(12.0));
-    CHECK(status_of(c)["active"].size() == 1);
+    CHECK(requests_of(c).size() == 1);
     const auto e = c.end(7, 11.0);
     REQUIRE(e);
     CHECK(e->ok);
     CHECK(e->member("calibration"));
-    CHECK(status_of(c)["active"].empty());
+    CHECK(requests_of(c).empty());
   }
   SECTION("a scope holds the request and reports its latency") {
     {
@@ -238,12 +246,14 @@ TEST_CASE("client: protocol against flamed's server and governor") {
       REQUIRE(d.active());
       CHECK(d.reply()->number("predicted_ms") == Approx(5.0));  // needed the fast GPU clock
       const auto s = status_of(c);
-      REQUIRE(s["active"].size() == 1);
-      CHECK(s["active"][0]["id"] == d.id());
+      CHECK(s["active_requests"] == 1);
+      const auto mine = requests_of(c);
+      REQUIRE(mine.size() == 1);
+      CHECK(mine[0]["id"] == d.id());
       CHECK(s["applied"]["gpu_hz"] == 9e8);
     }
     const auto s = status_of(c);
-    CHECK(s["active"].empty());
+    CHECK(s["active_requests"] == 0);
     CHECK(s["counters"]["ends"] == 1);
     // The latency was reported: counted as met or missed (a loaded machine can miss 10 ms).
     CHECK(s["counters"]["deadline_met"].get<int>() + s["counters"]["deadline_missed"].get<int>() == 1);
@@ -256,7 +266,7 @@ TEST_CASE("client: protocol against flamed's server and governor") {
     } catch (const std::runtime_error&) {
     }
     const auto s = status_of(c);
-    CHECK(s["active"].empty());
+    CHECK(s["active_requests"] == 0);
     CHECK(s["counters"]["ends"] == 1);
     CHECK(s["counters"]["deadline_met"] == 0);
     CHECK(s["counters"]["deadline_missed"] == 0);
@@ -290,7 +300,7 @@ TEST_CASE("client: protocol against flamed's server and governor") {
     REQUIRE(d.latency_ms());
     CHECK(*d.latency_ms() >= 80.0);
     CHECK(reported_ms(c, *d.reply()) == Approx(*d.latency_ms()).epsilon(1e-6));
-    CHECK(status_of(c)["active"].empty());
+    CHECK(requests_of(c).empty());
     d.finish();
     CHECK(syncs == 1);
     CHECK(status_of(c)["counters"]["ends"] == 1);
@@ -313,7 +323,7 @@ TEST_CASE("client: protocol against flamed's server and governor") {
     }
     CHECK(syncs == 2);
     const auto s = status_of(c);
-    CHECK(s["active"].empty());
+    CHECK(s["active_requests"] == 0);
     CHECK(s["counters"]["ends"] == 2);
     CHECK(s["counters"]["deadline_met"] == 0);
     CHECK(s["counters"]["deadline_missed"] == 0);
@@ -353,7 +363,7 @@ TEST_CASE("client: protocol against flamed's server and governor") {
     for (auto& t : threads) t.join();
     CHECK(active == 200);
     const auto s = status_of(c);
-    CHECK(s["active"].empty());
+    CHECK(s["active_requests"] == 0);
     CHECK(s["counters"]["ends"] == 200);
   }
 }
@@ -378,6 +388,54 @@ TEST_CASE("client: reconnects when the daemon comes back") {
   CHECK(c.status());
 }
 
+TEST_CASE("client: flamed closed the idle connection: one transparent reconnect", "[fair]") {
+  TempDir dir;
+  const auto path = (dir.path / "s.sock").string();
+  flamed::Config::Limits limits;
+  limits.idle_timeout_ms = 100;
+  InProcessDaemon daemon(path, limits);
+  flame::ClientOptions o = quick(path);
+  o.retry_interval = std::chrono::seconds(60);  // a failure would silence the client for the test
+  o.timeout = std::chrono::seconds(5);
+  flame::Client c(o);
+  const auto first = c.hello("idle");
+  REQUIRE(first);
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  // The daemon closed the connection meanwhile: the scope still begins and ends on a new one.
+  {
+    flame::DeadlineScope d(c, "resnet50", 30);
+    CHECK(d.active());
+    // Held past the idle timeout: a connection with an active request is not closed.
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  CHECK(c.last_failure() == flame::Unavailable::None);
+  const auto again = c.hello("idle");
+  REQUIRE(again);
+  CHECK(again->number("client") != first->number("client"));
+  CHECK(status_of(c)["counters"]["ends"] == 1);
+}
+
+TEST_CASE("client: a separately started flamed with a short idle timeout (FLAME_TEST_IDLE_MS)", "[fair]") {
+  const char* socket = std::getenv("FLAME_TEST_SOCKET");
+  const char* idle = std::getenv("FLAME_TEST_IDLE_MS");
+  if (!socket || !idle) return;  // run by tests/integration/clients.sh against the real binary
+  flame::ClientOptions o = quick(socket);
+  o.timeout = std::chrono::seconds(5);
+  o.retry_interval = std::chrono::seconds(60);
+  flame::Client c(o);
+  const auto first = c.hello("catch2-idle");
+  REQUIRE(first);
+  for (int round = 0; round < 2; ++round) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2 * std::atoi(idle)));
+    flame::DeadlineScope d(c, "resnet50", 1000);
+    CHECK(d.active());
+  }
+  CHECK(c.last_failure() == flame::Unavailable::None);
+  const auto again = c.hello("catch2-idle");
+  REQUIRE(again);
+  CHECK(again->number("client") != first->number("client"));  // flamed had closed the first
+}
+
 TEST_CASE("client: a separately started flamed (FLAME_TEST_SOCKET)") {
   const char* socket = std::getenv("FLAME_TEST_SOCKET");
   if (!socket) return;  // run by tests/integration/cpp_client.sh against the real binary
@@ -390,7 +448,7 @@ TEST_CASE("client: a separately started flamed (FLAME_TEST_SOCKET)") {
   {
     flame::DeadlineScope d(c, model, 1000);
     REQUIRE(d.active());
-    CHECK(status_of(c)["active"].size() >= 1);
+    CHECK(requests_of(c).size() >= 1);
   }
   {
     flame::DeadlineScope d(c, "no-such-model", 30);

@@ -520,3 +520,58 @@ TEST_CASE("policy: calibration follows the model file; a re-profiled model start
   CHECK(r.policy.calibrator().states().count("m@aaaa0001") == 1);
   CHECK(to_json(r.policy.status(70), 0)["models"]["m"]["digest"] == "bbbb0002");
 }
+
+TEST_CASE("status: a summary whatever the number of requests; the list comes in pages", "[fair]") {
+  Options o;
+  o.max_requests_per_client = 1000;
+  Rig rig(o);
+  auto& policy = rig.policy;
+  for (uint64_t client = 1; client <= 3; ++client)
+    for (int64_t id = 0; id < 500; ++id) REQUIRE_FALSE(policy.begin(client, begin(id, "m", 1000), 0).error);
+  // The summary counts: its size does not grow with the held requests.
+  const Status s = policy.status(10);
+  CHECK(s.active_requests == 1500);
+  const std::string summary = to_json(s, 3).dump();
+  CHECK(summary.size() < 2048);
+  CHECK(summary.find("\"id\"") == std::string::npos);
+  // Pages in (client, id) order, each request once; `next` resumes after the last one.
+  auto all = [](uint64_t) { return true; };
+  std::vector<RequestKey> seen;
+  std::optional<RequestKey> after;
+  int pages = 0;
+  do {
+    const RequestPage page = policy.requests(10, all, after, 400);
+    CHECK(page.total == 1500);
+    CHECK(page.requests.size() <= 400);
+    for (const auto& r : page.requests) seen.push_back({r.client, r.id});
+    after = page.next;
+    ++pages;
+  } while (after);
+  CHECK(pages == 4);
+  CHECK(seen.size() == 1500);
+  CHECK(std::is_sorted(seen.begin(), seen.end()));
+  CHECK(std::adjacent_find(seen.begin(), seen.end()) == seen.end());
+  // Only the clients `visible` admits, counted and listed.
+  const RequestPage own = policy.requests(
+      10, [](uint64_t c) { return c == 2; }, std::nullopt, 1000);
+  CHECK(own.total == 500);
+  CHECK(own.requests.size() == 500);
+  CHECK(std::all_of(own.requests.begin(), own.requests.end(), [](const auto& r) { return r.client == 2; }));
+  CHECK_FALSE(own.next);
+  CHECK(own.requests.front().expires_in_ms == Approx(o.expiry_ms - 10));
+  // A request ended between two pages is not shown; the cursor still resumes in order.
+  const RequestPage first = policy.requests(10, all, std::nullopt, 2);
+  REQUIRE(first.next);
+  EndRequest e;
+  e.id = 2;
+  REQUIRE_FALSE(policy.end(1, e, 20).error);
+  const RequestPage second = policy.requests(20, all, first.next, 2);
+  REQUIRE(second.requests.size() == 2);
+  CHECK(second.requests[0].id == 3);
+  CHECK(second.total == 1499);
+  // The encoded page carries its cursor as text.
+  const auto j = to_json(first, flamed::RequestScope::Own);
+  CHECK(j["next"] == "1:1");
+  CHECK(j["scope"] == "own");
+  CHECK(j["requests"].size() == 2);
+}

@@ -65,18 +65,11 @@ std::string format_status(const nlohmann::json& s) {
   out += format_applied(s);
   if (const auto fault = s.value("hardware_fault", std::string()); !fault.empty())
     out += fmt::format("hardware fault: the board refused the last clock write ({})\n", fault);
-  const auto active = s.value("active", nlohmann::json::array());
-  out += fmt::format("active requests: {}\n", active.size());
-  if (!active.empty()) {
-    out += fmt::format("  {:>6} {:>6} {:<20} {:>10} {:>10} {:<8} {:>9}  {}\n", "CLIENT", "ID", "MODEL",
-                       "DEADLINE", "PREDICTED", "FEASIBLE", "EXPIRES", "CLOCKS");
-    for (const auto& a : active)
-      out += fmt::format("  {:>6} {:>6} {:<20} {:>10} {:>10} {:<8} {:>8.1f}s  {}\n", a.value("client", 0),
-                         a.value("id", 0), a.value("model", std::string("?")), ms(num(a, "deadline_ms")),
-                         ms(num(a, "predicted_ms")), a.value("feasible", false) ? "yes" : "NO",
-                         num(a, "expires_in_ms") / 1000,
-                         format_clocks(a.value("clocks", nlohmann::json::object())));
-  }
+  const auto active = s.value("active_requests", 0);
+  if (s.value("requests_scope", std::string("all")) == "own")
+    out += fmt::format("active requests: {} ({} of your user)\n", active, s.value("own_requests", 0));
+  else
+    out += fmt::format("active requests: {}\n", active);
   const auto cal = s.value("calibration", nlohmann::json::object());
   if (cal.is_object() && !cal.empty()) {
     out += "calibration:\n";
@@ -92,6 +85,24 @@ std::string format_status(const nlohmann::json& s) {
         c.value("begins", 0), c.value("ends", 0), c.value("errors", 0), c.value("expired", 0),
         c.value("infeasible", 0), c.value("deadline_met", 0), c.value("deadline_missed", 0),
         c.value("clock_changes", 0), c.value("hardware_faults", 0));
+  return out;
+}
+
+std::string format_requests(const nlohmann::json& requests, size_t total) {
+  std::string out;
+  if (requests.size() < total)
+    out += fmt::format("requests (first {} of {}):\n", requests.size(), total);
+  else
+    out += fmt::format("requests ({}):\n", total);
+  if (requests.empty()) return out;
+  out += fmt::format("  {:>6} {:>6} {:<20} {:>10} {:>10} {:<8} {:>9}  {}\n", "CLIENT", "ID", "MODEL",
+                     "DEADLINE", "PREDICTED", "FEASIBLE", "EXPIRES", "CLOCKS");
+  for (const auto& a : requests)
+    out += fmt::format("  {:>6} {:>6} {:<20} {:>10} {:>10} {:<8} {:>8.1f}s  {}\n", a.value("client", 0),
+                       a.value("id", 0), a.value("model", std::string("?")), ms(num(a, "deadline_ms")),
+                       ms(num(a, "predicted_ms")), a.value("feasible", false) ? "yes" : "NO",
+                       num(a, "expires_in_ms") / 1000,
+                       format_clocks(a.value("clocks", nlohmann::json::object())));
   return out;
 }
 

@@ -18,11 +18,16 @@ std::optional<nlohmann::json> Lease::begin() {
 }
 
 void Lease::learn_expiry() {
-  const auto s = link_.client().status();
+  // Pages are in (client, id) order: starting just before our own request finds it in one small
+  // page however many others are held.
+  nlohmann::json req = {{"op", "status"}, {"detail", "requests"}, {"limit", 1000}};
+  if (link_.client_number() >= 0 && args_.id > 0)
+    req["after"] = std::to_string(link_.client_number()) + ":" + std::to_string(args_.id - 1);
+  const auto s = link_.client().request(req.dump());
   if (!s || !s->ok) return;
   const auto status = nlohmann::json::parse(s->raw, nullptr, false);
-  if (!status.is_object() || !status.contains("active") || !status["active"].is_array()) return;
-  for (const auto& a : status["active"]) {
+  if (!status.is_object() || !status.contains("requests") || !status["requests"].is_array()) return;
+  for (const auto& a : status["requests"]) {
     if (a.value("id", int64_t{-1}) != args_.id) continue;
     if (link_.client_number() >= 0 && a.value("client", -1) != link_.client_number()) continue;
     const double left = a.value("expires_in_ms", 0.0);

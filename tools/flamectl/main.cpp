@@ -35,6 +35,44 @@ int show(const Globals& g, std::string (*render)(const nlohmann::json&), const c
   return kOk;
 }
 
+// `flamectl status --requests`: the summary, then pages of the active requests until `limit` of
+// them (those of the caller's user unless it is root or in the admin group, docs/protocol.md).
+int status_with_requests(const Globals& g, size_t limit) {
+  DaemonLink link(g);
+  auto summary = link.call({{"op", "status"}});
+  if (!summary) return kUnreachable;
+  nlohmann::json requests = nlohmann::json::array();
+  size_t total = 0;
+  nlohmann::json after;
+  while (summary->value("ok", false) && requests.size() < limit) {
+    nlohmann::json req = {
+        {"op", "status"}, {"detail", "requests"}, {"limit", std::min<size_t>(limit - requests.size(), 1000)}};
+    if (!after.is_null()) req["after"] = after;
+    auto page = link.call(req);
+    if (!page) return kUnreachable;
+    if (!page->value("ok", false)) {
+      summary = page;
+      break;
+    }
+    for (auto& r : (*page)["requests"]) requests.push_back(std::move(r));
+    total = page->value("total", size_t{0});
+    after = page->value("next", nlohmann::json());
+    if (after.is_null()) break;
+  }
+  if (!summary->value("ok", false)) {
+    report_error(g, "flamed: " + summary->value("error", std::string("?")), "daemon-error");
+    return kDaemonError;
+  }
+  if (g.json) {
+    (*summary)["requests"] = requests;
+    (*summary)["requests_total"] = total;
+    std::printf("%s\n", summary->dump().c_str());
+  } else {
+    std::printf("%s%s", format_status(*summary).c_str(), format_requests(requests, total).c_str());
+  }
+  return kOk;
+}
+
 // Reload, RestoreBaseline and SetEnabled are privileged D-Bus methods (docs/dbus.md).
 int bus_method(const Globals& g, const std::string& method, std::optional<bool> enabled, const char* done) {
   const BusOutcome out = call_flamed_method(g, method, enabled);
@@ -72,8 +110,18 @@ int main(int argc, char** argv) {
   app.fallthrough();
 
   int code = kOk;
-  app.add_subcommand("status", "Active requests, applied clocks, models, calibration, counters")
-      ->callback([&] { code = show(g, format_status, nullptr); });
+  bool list_requests = false;
+  size_t request_limit = 100;
+  auto* status =
+      app.add_subcommand("status", "Active requests, applied clocks, models, calibration, counters");
+  status->add_flag("-r,--requests", list_requests,
+                   "List the active requests too (your user's, or everyone's for root and the admin group)");
+  status->add_option("--limit", request_limit, "At most this many requests with --requests")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  status->callback([&] {
+    code = list_requests ? status_with_requests(g, request_limit) : show(g, format_status, nullptr);
+  });
   app.add_subcommand("models", "Models flamed has loaded")->callback([&] {
     code = show(g, format_models, "models");
   });

@@ -295,8 +295,9 @@ class Client {
     const std::string line = std::string(json_line) + '\n';
     std::string reply;
     if (send_all(line) && read_line(reply)) return Reply(std::move(reply));
-    // A daemon restart closes old connections while the (activation) socket stays: a connection
-    // that worked before gets one fresh try. A daemon that does not answer in time gets none.
+    // flamed closes idle connections (limits.idle_timeout_ms) and a restart closes all of them
+    // while the (activation) socket stays: a connection that worked before gets one fresh try,
+    // transparently. A daemon that does not answer in time gets none.
     if (reused && failure_ != Unavailable::Timeout) {
       close_fd();
       failed_once_ = false;
@@ -323,7 +324,15 @@ class Client {
     if (latency_ms) r += R"(,"latency_ms":)" + detail::json_number(*latency_ms);
     return request(r + "}");
   }
+  // The summary: clocks, models, calibration, counters and request counts.
   std::optional<Reply> status() { return request(R"({"op":"status"})"); }
+  // A page of the active requests this caller may see (its own user's; everyone's for root and the
+  // admin group): "requests", "total", and "next" to pass as `after` for the page that follows.
+  std::optional<Reply> requests(size_t limit = 100, std::string_view after = {}) {
+    std::string r = R"({"op":"status","detail":"requests","limit":)" + std::to_string(limit);
+    if (!after.empty()) r += R"(,"after":)" + detail::json_string(after);
+    return request(r + "}");
+  }
 
   // Request ids are unique per connection; one counter per client keeps them unique.
   int64_t next_id() { return next_id_.fetch_add(1); }

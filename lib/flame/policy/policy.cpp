@@ -296,11 +296,9 @@ void Policy::apply_idle() {
     restore();
 }
 
-Status Policy::status(TimeMs now) const {
+Status Policy::status(TimeMs /*now: the summary holds no times*/) const {
   Status s;
-  for (const auto& h : arbiter_.holds())
-    s.active.push_back(
-        {h.client, h.id, h.model, h.deadline_ms, h.predicted_ms, h.feasible, h.clocks, h.expires - now});
+  s.active_requests = arbiter_.holds().size();
   s.applied = applied_;
   s.holding = holding_;
   s.enabled = enabled_;
@@ -312,6 +310,29 @@ Status Policy::status(TimeMs now) const {
   s.outcomes = outcomes_.by_model();
   s.hardware_fault = hardware_fault_;
   return s;
+}
+
+RequestPage Policy::requests(TimeMs now, const std::function<bool(uint64_t)>& visible,
+                             std::optional<RequestKey> after, size_t limit) const {
+  // Pointers first, copies only for the page: the cost of a small page of many holds is one pass.
+  std::vector<const Hold*> picked;
+  RequestPage page;
+  for (const auto& h : arbiter_.holds()) {
+    if (!visible(h.client)) continue;
+    ++page.total;
+    if (!after || *after < RequestKey{h.client, h.id}) picked.push_back(&h);
+  }
+  auto key = [](const Hold* h) { return RequestKey{h->client, h->id}; };
+  auto by_key = [&](const Hold* a, const Hold* b) { return key(a) < key(b); };
+  const size_t n = std::min(limit, picked.size());
+  std::partial_sort(picked.begin(), picked.begin() + static_cast<std::ptrdiff_t>(n), picked.end(), by_key);
+  for (size_t i = 0; i < n; ++i) {
+    const Hold& h = *picked[i];
+    page.requests.push_back(
+        {h.client, h.id, h.model, h.deadline_ms, h.predicted_ms, h.feasible, h.clocks, h.expires - now});
+  }
+  if (n < picked.size() && n > 0) page.next = key(picked[n - 1]);
+  return page;
 }
 
 Counters Policy::counters() const {

@@ -111,8 +111,25 @@ struct ModelInfo {
   std::string refused;  // why it is not served; "" = served
 };
 
+// Where a page of active requests starts: after this (client, id), in (client, id) order.
+struct RequestKey {
+  uint64_t client = 0;
+  int64_t id = 0;
+  bool operator==(const RequestKey&) const = default;
+  bool operator<(const RequestKey& o) const { return client != o.client ? client < o.client : id < o.id; }
+};
+
+// A page of the active requests a caller may see, in (client, id) order (Policy::requests).
+struct RequestPage {
+  std::vector<ActiveRequest> requests;
+  size_t total = 0;                // every visible request, on this page or not
+  std::optional<RequestKey> next;  // set when more follow: pass it as `after`
+};
+
+// The state as a summary: counts, not per-request lists (those are Policy::requests), so that its
+// cost does not grow with the number of held requests.
 struct Status {
-  std::vector<ActiveRequest> active;
+  size_t active_requests = 0;
   Clocks applied;
   bool holding = false;
   bool enabled = true;
@@ -141,6 +158,9 @@ class Policy {
   BeginResult begin(uint64_t client, const BeginRequest& request, TimeMs now);
   EndResult end(uint64_t client, const EndRequest& request, TimeMs now);
   Status status(TimeMs now) const;
+  // The active requests of the clients `visible` admits, after `after`, at most `limit` of them.
+  RequestPage requests(TimeMs now, const std::function<bool(uint64_t client)>& visible,
+                       std::optional<RequestKey> after, size_t limit) const;
 
   void disconnect(uint64_t client, TimeMs now);
   // Releases expired requests and applies the idle policy once the board has been idle long enough.
@@ -156,6 +176,7 @@ class Policy {
   void set_enabled(bool enabled);
   bool enabled() const { return enabled_; }
   size_t active_requests() const { return arbiter_.holds().size(); }
+  size_t active_requests(uint64_t client) const { return arbiter_.count(client); }
 
   const Clocks& applied() const { return applied_; }
   bool holding() const { return holding_; }

@@ -105,10 +105,14 @@ class Daemon:
             return out
         if op == "status":
             now = time.monotonic()
-            active = [dict(client=h["client"], id=h["id"], model=h["model"], deadline_ms=h["deadline_ms"],
-                           predicted_ms=h["predicted_ms"], feasible=h["feasible"], clocks=h["clocks"],
-                           expires_in_ms=(h["expires"] - now) * 1000) for h in self.holds.values()]
-            return {"ok": True, "active": active, "applied": self.applied(), "holding": bool(self.holds),
+            if r.get("detail") == "requests":  # one page holds everything here; the caller is admin
+                active = [dict(client=h["client"], id=h["id"], model=h["model"], deadline_ms=h["deadline_ms"],
+                               predicted_ms=h["predicted_ms"], feasible=h["feasible"], clocks=h["clocks"],
+                               expires_in_ms=(h["expires"] - now) * 1000)
+                          for _, h in sorted(self.holds.items())]
+                return {"ok": True, "requests": active, "total": len(active), "next": None, "scope": "all"}
+            return {"ok": True, "active_requests": len(self.holds), "own_requests": len(self.holds),
+                    "requests_scope": "all", "applied": self.applied(), "holding": bool(self.holds),
                     "models": {k: {"kind": v["kind"], "needs_workload": v["needs_workload"]} for k, v in MODELS.items()},
                     "calibration": self.calibration,
                     "counters": self.counters, "connections": self.connections}
