@@ -63,16 +63,20 @@ struct FakeCommand : CommandRunner {
   int stop_at = -1;      // run index during which a stop arrives
   std::atomic<bool>* stop = nullptr;
   FakeClock* clock = nullptr;
+  // --e2e: what run k prints on its stdout, all of it just before its last power sample.
+  std::function<std::string(int k, const std::map<std::string, std::string>& env)> print;
   CommandResult run(const std::vector<std::string>&, const std::map<std::string, std::string>& env,
-                    const std::function<bool()>& tick) override {
+                    const std::function<bool()>& tick, const OutputSink& out) override {
     const int k = static_cast<int>(envs.size());
     envs.push_back(env);
     for (int i = 0; i < 4; ++i) {  // four power samples, 0.25 s each
       clock->t += 0.25;
       if (k == stop_at && i == 1) stop->store(true);
+      if (i == 3 && print && out) out(print(k, env));
       if (!tick()) return {.exit_code = 0, .signaled = true, .signal = 2, .stopped = true, .error = {}};
     }
     if (k == fail_at) return {.exit_code = 3, .signaled = false, .signal = 0, .stopped = false, .error = {}};
+    if (!env.count(kEnvTrace)) return {};  // --e2e: no trace
     if (k != no_trace_at) {
       std::string pattern = env.at(kEnvTrace);
       const std::string ctxs = env.at(kEnvContexts);
@@ -323,4 +327,102 @@ TEST_CASE("profile runner: nothing left to do touches no clock", "[profile]") {
   rig.runner().run(done, rig.stop);
   CHECK(rig.clocks.applied.empty());
   CHECK(rig.clocks.restores == 1);
+}
+
+namespace {
+
+JournalHeader e2e_header() {
+  JournalHeader h = header();
+  h.mode = ProfileMode::EndToEnd;
+  h.warmup = 1;
+  return h;
+}
+
+std::string profile_error(Rig& rig) {
+  try {
+    rig.runner().run({}, rig.stop);
+  } catch (const ProfileError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("profile runner --e2e: latency lines after the warm-up, their median, power of their window",
+          "[profile][e2e]") {
+  Rig rig(e2e_header());
+  // 1 warm-up line, then 3 inferences (330 ms at step 0); all lines arrive 1.0 s into the command.
+  rig.command.print = [](int, const std::map<std::string, std::string>& env) {
+    return "# engine loaded\n500\n100\n{\"latency_ms\": 120}\n" +
+           std::to_string(110 + std::stoi(env.at(kEnvStep))) + "\n";
+  };
+  rig.runner().run({}, rig.stop);
+  REQUIRE(rig.records.size() == rig.h.plan.size());
+  CHECK(rig.clocks.restores == 1);
+  // No trace is asked for.
+  CHECK(rig.command.envs[0].count(kEnvTrace) == 0);
+  CHECK(rig.command.envs[0].count(kEnvContexts) == 0);
+  CHECK(rig.command.envs[0].at(kEnvStep) == "0");
+  const auto& r = rig.records[0];
+  REQUIRE(r.e2e);
+  CHECK(r.e2e->warmup_dropped == 1);
+  CHECK(r.e2e->latencies_ms == std::vector<double>{100, 120, 110});
+  CHECK(r.e2e->median_ms == 110);
+  CHECK(rig.records[4].e2e->median_ms == 114);
+  CHECK(r.workloads.empty());
+  // The window is the last 330 ms before the last line: the samples at 0.75 s and 1.0 s (5030, 5040 mW).
+  CHECK(r.power_window == PowerWindow::Iterations);
+  CHECK(r.power_samples == 2);
+  REQUIRE(r.power_mw);
+  CHECK(*r.power_mw == Approx(5035));
+  // What the journal keeps is what the fit reads.
+  const auto back = parse_journal(header_line(rig.h) + "\n" + record_line(r) + "\n", "j");
+  CHECK(back.steps[0].e2e->latencies_ms == r.e2e->latencies_ms);
+}
+
+TEST_CASE("profile runner --e2e: garbage, no latencies or only warm-up stop the run, naming step and line",
+          "[profile][e2e]") {
+  SECTION("garbage on the third combination") {
+    Rig rig(e2e_header());
+    rig.command.print = [](int k, const std::map<std::string, std::string>&) {
+      return k == 2 ? std::string("12\n13\nSegmentation fault\n") : std::string("12\n13\n");
+    };
+    const std::string msg = profile_error(rig);
+    CHECK_THAT(msg, Catch::Contains("step 3 of 5") && Catch::Contains("line 3 'Segmentation fault'") &&
+                        Catch::Contains("2 of 5 combinations are in the journal"));
+    CHECK(rig.records.size() == 2);
+    CHECK(rig.clocks.restores == 1);
+  }
+  SECTION("a NaN") {
+    Rig rig(e2e_header());
+    rig.command.print = [](int, const std::map<std::string, std::string>&) {
+      return std::string("9\nnan\n");
+    };
+    CHECK_THAT(profile_error(rig), Catch::Contains("step 1 of 5") && Catch::Contains("line 2 'nan'"));
+    CHECK(rig.clocks.restores == 1);
+  }
+  SECTION("nothing printed") {
+    Rig rig(e2e_header());
+    CHECK_THAT(profile_error(rig), Catch::Contains("printed no latencies") && Catch::Contains("step 1 of 5"));
+    CHECK(rig.records.empty());
+    CHECK(rig.clocks.restores == 1);
+  }
+  SECTION("only warm-up") {
+    Rig rig(e2e_header());
+    rig.command.print = [](int, const std::map<std::string, std::string>&) { return std::string("40\n"); };
+    CHECK_THAT(profile_error(rig), Catch::Contains("all of them warm-up (--warmup 1)"));
+    CHECK(rig.clocks.restores == 1);
+  }
+  SECTION("a failing command") {
+    Rig rig(e2e_header());
+    rig.command.print = [](int, const std::map<std::string, std::string>&) {
+      return std::string("40\n41\n");
+    };
+    rig.command.fail_at = 1;
+    CHECK_THAT(profile_error(rig),
+               Catch::Contains("the command failed at step 2 of 5") && Catch::Contains("exit status 3"));
+    CHECK(rig.records.size() == 1);
+    CHECK(rig.clocks.restores == 1);
+  }
 }

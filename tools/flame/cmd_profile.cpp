@@ -1,6 +1,8 @@
 // flame profile --model-name NAME --budget N [--ctx 128,512] [--out PATH] [--resume] -- CMD ARGS...:
 // profile a model on this board at the layer-wise sampling plan's clock combinations and write a
-// model file flamed loads (docs/profiling.md). The loop, journal and fit live in lib/flame/profile.
+// model file flamed loads (docs/profiling.md). With --e2e [--warmup N] the command prints
+// per-inference latencies instead of writing a trace, and the model is a grid model (the kind
+// `flame fit` makes). The loop, journal and fits live in lib/flame/profile.
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -22,6 +24,7 @@
 #include "flame/io/data_path.hpp"
 #include "flame/profile/board_clock_control.hpp"
 #include "flame/profile/child_process.hpp"
+#include "flame/profile/e2e_fit.hpp"
 #include "flame/profile/profile_fit.hpp"
 #include "flame/profile/profile_grid.hpp"
 #include "flame/profile/profile_plan.hpp"
@@ -49,6 +52,9 @@ struct Args {
   bool resume = false;
   bool plan_only = false;
   bool json = false;
+  bool e2e = false;
+  std::size_t warmup = 3;
+  CLI::Option* warmup_option = nullptr;  // to tell --warmup given from its default
   std::string work_dir;
   std::string config = flamed::kDefaultConfigPath;
   std::string sysfs_root, runtime_dir, models_dir;
@@ -104,10 +110,21 @@ void check_args(const Args& a) {
       fail(kExitUsage, fmt::format("--ctx: {} is given twice", c));
     seen.push_back(c);
   }
+  if (a.e2e && !a.contexts.empty())
+    fail(kExitUsage,
+         "--ctx needs the layer-wise path (one trace per context length); with --e2e profile each context "
+         "length as a model of its own (--model-name NAME-ctxN, the command running that length)");
+  if (!a.e2e && a.warmup_option && a.warmup_option->count() > 0)
+    fail(kExitUsage,
+         "--warmup is for --e2e (latency lines); on the layer-wise path the trace helper has its own "
+         "--warmup");
   if (a.command.empty() && !a.plan_only)
     fail(kExitUsage,
-         "no command: give the command that runs the model after '--', e.g. "
-         "flame profile --model-name resnet18 -- python3 -m flame_profile --torchvision resnet18");
+         a.e2e ? "no command: give the command that runs the model and prints one latency (ms) per inference "
+                 "after '--', e.g. flame profile --e2e --model-name resnet50-trt -- flame-trtexec "
+                 "--loadEngine=resnet50.engine"
+               : "no command: give the command that runs the model after '--', e.g. "
+                 "flame profile --model-name resnet18 -- python3 -m flame_profile --torchvision resnet18");
 }
 
 // --board FILE, or for auto: flamed's board_file, else the shipped description that fits the board
@@ -131,6 +148,63 @@ void write_model_file(const fs::path& path, const std::string& text) {
   } catch (const flame::io::AtomicWriteError& e) {
     fail(kExitFailed, e.what());
   }
+}
+
+// --e2e: the grid model of the latency lines (lib/flame/profile/e2e_fit.hpp), written where flamed
+// loads models, reported like the layer-wise models.
+template <typename Stats>
+void write_end_to_end_model(const Args& a, const flamed::Config& s, const fp::JournalContents& c,
+                            const std::string& board_name, nlohmann::json& report, const Stats& stats) {
+  fp::EndToEndFit fit;
+  std::string text;
+  try {
+    fit = fp::fit_end_to_end(c.header, c.steps);
+    text = fp::end_to_end_model_file_text(fit, c.header, board_name);
+  } catch (const std::runtime_error& e) {
+    fail(kExitFailed, fmt::format("{}; no model written", e.what()));
+  }
+  const fs::path out = a.out.empty() ? fs::path(s.models_dir) / (fit.name + ".yaml") : fs::path(a.out);
+  write_model_file(out, text);
+  const bool power = fit.model.series.front().power.has_value();
+  if (a.json) {
+    nlohmann::json m{{"name", fit.name},
+                     {"kind", "grid"},
+                     {"file", out.string()},
+                     {"warmup", c.header.warmup},
+                     {"cross_validated", stats(fit.cross_validated)},
+                     {"in_sample", stats(fit.in_sample)},
+                     {"excluded", fit.excluded},
+                     {"excluded_inferences", fit.excluded_inferences},
+                     {"power", nullptr}};
+    if (power)
+      m["power"] = {{"cross_validated", stats(fit.power_cross_validated)},
+                    {"in_sample", stats(fit.power_in_sample)}};
+    report["models"].push_back(m);
+    std::cout << report.dump(2) << "\n";
+    return;
+  }
+  std::cout << fmt::format(
+      "{}: grid model from the latency lines (median per combination, {} warm-up lines dropped); error on "
+      "held-back combinations (leave-one-out) mean {:.2f} %, max {:.2f} %; in-sample mean {:.2f} %; wrote "
+      "{}\n",
+      fit.name, c.header.warmup, fit.cross_validated.mean_ape_pct, fit.cross_validated.max_ape_pct,
+      fit.in_sample.mean_ape_pct, out.string());
+  for (const auto& e : fit.excluded) std::cout << fmt::format("{}: left out as a glitch: {}\n", fit.name, e);
+  if (fit.excluded_inferences > 0)
+    std::cout << fmt::format("{}: {} latencies far from their combination's median left out\n", fit.name,
+                             fit.excluded_inferences);
+  if (power)
+    std::cout << fmt::format(
+        "{}: power model from the rail samples; error on held-back combinations mean {:.2f} %, max {:.2f} %; "
+        "in-sample mean {:.2f} %\n",
+        fit.name, fit.power_cross_validated.mean_ape_pct, fit.power_cross_validated.max_ape_pct,
+        fit.power_in_sample.mean_ape_pct);
+  else
+    std::cout << fmt::format(
+        "{}: no power model (not every combination has a rail power sample); the search ranks energy with "
+        "its clock proxy\n",
+        fit.name);
+  if (a.out.empty()) std::cout << "flamed loads it at its next start or reload (systemctl reload flamed)\n";
 }
 
 void profile(Args& a) {
@@ -157,13 +231,14 @@ void profile(Args& a) {
     fail(kExitUsage, e.what());
   }
   const std::size_t workloads = std::max<std::size_t>(1, a.contexts.size());
+  const char* unit = a.e2e ? "runs" : "traces";
   std::cerr << fmt::format(
-      "board {}: {} CPU x {} GPU x {} EMC clocks = {} combinations; profiling {} of them{} ({} traces){}\n",
+      "board {}: {} CPU x {} GPU x {} EMC clocks = {} combinations; profiling {} of them{} ({} {}){}\n",
       desc ? desc->name : (seen.identity.model.empty() ? "unknown" : seen.identity.model),
       grid.grid.cpu_khz.size(), grid.grid.gpu_hz.size(), grid.grid.emc_hz.size(), plan.exhaustive_steps,
       plan.steps.size(), a.contexts.empty() ? "" : fmt::format(" at {} context lengths", a.contexts.size()),
-      plan.steps.size() * workloads,
-      fmt::format(", exhaustive profiling would take {} traces", plan.exhaustive_steps * workloads));
+      plan.steps.size() * workloads, unit,
+      fmt::format(", exhaustive profiling would take {} {}", plan.exhaustive_steps * workloads, unit));
   if (a.plan_only) {
     for (std::size_t i = 0; i < plan.steps.size(); ++i)
       std::cout << fmt::format("{:3} {}\n", i, flame::to_string(plan.steps[i]));
@@ -188,6 +263,8 @@ void profile(Args& a) {
   }
 
   fp::JournalHeader header;
+  header.mode = a.e2e ? fp::ProfileMode::EndToEnd : fp::ProfileMode::Layerwise;
+  header.warmup = a.e2e ? a.warmup : 0;
   header.model = a.model_name;
   header.command = a.command;
   header.contexts = a.contexts;
@@ -266,12 +343,17 @@ void profile(Args& a) {
   auto stats = [](const flame::fit::ErrorStats& e) {
     return nlohmann::json{{"mean_ape_pct", e.mean_ape_pct}, {"max_ape_pct", e.max_ape_pct}, {"n", e.n}};
   };
-  nlohmann::json report{{"profiled", c.steps.size()},
+  nlohmann::json report{{"mode", std::string(fp::to_string(c.header.mode))},
+                        {"profiled", c.steps.size()},
                         {"combinations", plan.exhaustive_steps},
                         {"seconds", total_s},
                         {"exhaustive_seconds_estimate", mean_s * static_cast<double>(plan.exhaustive_steps)},
                         {"models", nlohmann::json::array()}};
   const std::string board_name = desc ? desc->name : "";
+  if (a.e2e) {
+    write_end_to_end_model(a, s, c, board_name, report, stats);
+    return;
+  }
   for (std::size_t w = 0; w < workloads; ++w) {
     const fp::WorkloadFit fit = fp::fit_workload(c.header, c.steps, w);
     const std::string text = fp::model_file_text(fit, c.header, board_name);
@@ -348,7 +430,15 @@ const flame::cli::Registrar reg([](CLI::App& root) {
       ->capture_default_str();
   sub->add_flag("--plan", a->plan_only, "Print the combinations that would be profiled and exit");
   sub->add_flag("--json", a->json, "Print the final report (models written, their errors) as JSON");
-  sub->add_option("command", a->command, "The command that runs the model and writes a trace (after --)");
+  sub->add_flag("--e2e", a->e2e,
+                "End to end, for any runtime: the command prints one latency (ms) per inference and line; "
+                "fits a grid model");
+  a->warmup_option =
+      sub->add_option("--warmup", a->warmup, "With --e2e: latency lines to drop at every combination")
+          ->capture_default_str();
+  sub->add_option("command", a->command,
+                  "The command that runs the model and writes a trace, or with --e2e prints its latencies "
+                  "(after --)");
   sub->callback([a] {
     try {
       profile(*a);

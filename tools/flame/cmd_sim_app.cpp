@@ -2,6 +2,9 @@
 // configuration of a coupling dataset at the clocks the board's tree holds, writes a PyTorch-profiler
 // trace, and shows its power on the tree's VDD_IN rail, so `flame profile ... -- flame sim app ...`
 // goes through the real profiling loop.
+// flame sim infer: the same application as a runtime without a profiler (TensorRT, ONNX Runtime,
+// llama.cpp): it prints each inference's latency (ms) on its own line as it finishes, what
+// `flame profile --e2e` reads. Both know only the tree (the clocks in effect) and the board's truth.
 #include <fmt/format.h>
 
 #include <chrono>
@@ -9,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <thread>
 
 #include "command.hpp"
@@ -37,6 +41,43 @@ struct AppArgs {
   bool json = false;
 };
 
+// The board by name; an unknown one is a usage error.
+sim::LayerBoardSpec board_or_exit(const std::string& cmd, const std::string& name) {
+  auto board = sim::layer_board(name);
+  if (!board) {
+    std::cerr << fmt::format("flame sim {}: unknown board '{}' (known: {})\n", cmd, name,
+                             sim::layer_board_names());
+    throw flame::cli::Exit{2};
+  }
+  return *board;
+}
+
+void require_tree(const std::string& cmd, const std::string& root, const std::string& board) {
+  if (!fs::is_directory(root)) {
+    std::cerr << fmt::format(
+        "flame sim {}: {} is not a directory (make one with `flame sim tree --board {}`)\n", cmd, root,
+        board);
+    throw flame::cli::Exit{2};
+  }
+}
+
+// The simulator on the tree at `root`, its noise stream picked by the clocks the tree holds
+// (sim_app.hpp): they are read first without changing anything.
+std::unique_ptr<sim::TableSimulator> board_simulator(
+    const sim::LayerBoardSpec& board, const std::string& root,
+    const std::vector<std::shared_ptr<const sim::ModelTruth>>& truths, std::uint64_t seed, double noise) {
+  sim::SimOptions so;
+  so.thermal = board.thermal;
+  so.noise_scale = noise;
+  {
+    sim::SimOptions probe = so;
+    probe.update_tree = false;
+    sim::TableSimulator s(root, {board.layout, board.levels}, truths, probe);
+    so.seed = sim::app_seed(seed, s.observe(0).requested);
+  }
+  return std::make_unique<sim::TableSimulator>(root, sim::SimBoard{board.layout, board.levels}, truths, so);
+}
+
 // Written atomically (flame/io/atomic_write.hpp): a reader never sees half a trace. Gzip'ed when the
 // name ends in .gz (as the PyTorch helper writes them).
 void write_trace(const std::string& path, const std::string& text) {
@@ -51,12 +92,7 @@ std::string with_ctx(std::string s, const std::string& ctx) {
 }
 
 void app(const AppArgs& a) {
-  const auto board = sim::layer_board(a.board);
-  if (!board) {
-    std::cerr << fmt::format("flame sim app: unknown board '{}' (known: {})\n", a.board,
-                             sim::layer_board_names());
-    throw flame::cli::Exit{2};
-  }
+  const auto board = board_or_exit("app", a.board);
   std::string out = a.out;
   if (out.empty())
     if (const char* e = std::getenv("FLAME_PROFILE_TRACE")) out = e;
@@ -82,30 +118,15 @@ void app(const AppArgs& a) {
     throw flame::cli::Exit{2};
   }
   if (contexts.empty()) contexts.push_back("");
-  if (!fs::is_directory(a.root)) {
-    std::cerr << fmt::format(
-        "flame sim app: {} is not a directory (make one with `flame sim tree --board {}`)\n", a.root,
-        a.board);
-    throw flame::cli::Exit{2};
-  }
-  const auto dataset =
-      flame::model::load_coupling_dataset(a.data.empty() ? sim::default_layer_data() : a.data);
+  require_tree("app", a.root, a.board);
+  const auto dataset = flame::model::load_coupling_dataset(a.data.empty() ? sim::default_layer_data() : a.data);
   std::vector<std::string> tags;
   for (const auto& c : contexts) tags.push_back(with_ctx(a.config, c));
-  const auto truths = sim::layer_truths(dataset, *board, tags);  // fails before anything runs
+  const auto truths = sim::layer_truths(dataset, board, tags);  // fails before anything runs
   const std::string root = fs::absolute(a.root).string();
-  sim::SimOptions so;
-  so.thermal = board->thermal;
-  so.noise_scale = a.noise;
-  // The clocks the tree holds pick the noise stream (sim_app.hpp): read them without changing anything.
-  {
-    sim::SimOptions probe = so;
-    probe.update_tree = false;
-    sim::TableSimulator s(root, {board->layout, board->levels}, truths, probe);
-    so.seed = sim::app_seed(a.seed, s.observe(0).requested);
-  }
   // One process, one board: the contexts run one after the other on the same simulator.
-  sim::TableSimulator s(root, {board->layout, board->levels}, truths, so);
+  const auto sp = board_simulator(board, root, truths, a.seed, a.noise);
+  sim::TableSimulator& s = *sp;
   const auto wait = [&](double ms) {
     if (!a.no_pace) std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(ms));
   };
@@ -117,7 +138,7 @@ void app(const AppArgs& a) {
     std::optional<std::int64_t> anchor;  // unpaced, the iterations did not happen in real time
     if (!a.no_pace)
       anchor = std::chrono::duration_cast<std::chrono::nanoseconds>(wall_start.time_since_epoch()).count();
-    write_trace(path, sim::app_trace_json(truth, run, board->name, anchor));
+    write_trace(path, sim::app_trace_json(truth, run, board.name, anchor));
     double sum = 0;
     for (const auto& it : run.recorded) sum += it.result.latency_ms;
     const double mean = sum / static_cast<double>(run.recorded.size());
@@ -129,13 +150,45 @@ void app(const AppArgs& a) {
           "\"emc_hz\": {}}}, \"seed\": {}, \"iterations\": {}, \"mean_latency_ms\": {:.6f}, \"power_w\": "
           "{:.6f}, "
           "\"host_sigma\": {:.6g}, \"trace\": \"{}\"}}\n",
-          board->name, truth.name(), run.clocks.cores, run.clocks.cpu_khz, run.clocks.gpu_hz,
-          run.clocks.emc_hz, so.seed, run.recorded.size(), mean, power, truth.host_sigma(), path);
+          board.name, truth.name(), run.clocks.cores, run.clocks.cpu_khz, run.clocks.gpu_hz,
+          run.clocks.emc_hz, s.options().seed, run.recorded.size(), mean, power, truth.host_sigma(), path);
       continue;
     }
     std::cout << fmt::format("{} on {} at {}: {} iterations, mean {:.3f} ms, {:.3f} W; trace {}\n",
-                             truth.name(), board->name, sim::to_string(run.clocks), run.recorded.size(), mean,
+                             truth.name(), board.name, sim::to_string(run.clocks), run.recorded.size(), mean,
                              power, path);
+  }
+}
+
+struct InferArgs {
+  std::string board;
+  std::string root;
+  std::string data;
+  std::string config;
+  std::uint64_t seed = 1;
+  double noise = 1.0;
+  int count = 20;
+  bool no_pace = false;
+};
+
+// One inference at a time, its latency printed (and flushed) when it finishes, as a runtime's
+// benchmark loop would; the tree shows each one's power on VDD_IN meanwhile.
+void infer(const InferArgs& a) {
+  const auto board = board_or_exit("infer", a.board);
+  require_tree("infer", a.root, a.board);
+  const auto dataset = flame::load_coupling_dataset(a.data.empty() ? sim::default_layer_data() : a.data);
+  const auto truths = sim::layer_truths(dataset, board, {a.config});
+  const auto sp = board_simulator(board, fs::absolute(a.root).string(), truths, a.seed, a.noise);
+  const auto& truth = dynamic_cast<const sim::LayerTruth&>(sp->truth(a.config));
+  sim::AppOptions one;  // no warm-up of its own: `flame profile --e2e --warmup` drops lines
+  one.warmup = 0;
+  one.warmup_ms = 0;
+  one.iterations = 1;
+  for (int i = 0; i < a.count; ++i) {
+    const sim::AppRun run = sim::run_app(*sp, truth, one, [&](double ms) {
+      if (!a.no_pace) std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(ms));
+    });
+    std::cout << fmt::format("{:.6f}", run.recorded.front().result.latency_ms) << std::endl;
   }
 }
 
@@ -172,6 +225,29 @@ const flame::cli::Registrar reg([](CLI::App& root) {
   cmd->add_flag("--no-pace", a->no_pace, "Do not take the simulated time in wall-clock time");
   cmd->add_flag("--json", a->json, "Print the run as JSON");
   cmd->callback([a] { app(*a); });
+
+  auto i = std::make_shared<InferArgs>();
+  auto* inf = simc->add_subcommand(
+      "infer",
+      "Simulated runtime without a profiler: run one configuration, print each inference's latency (ms) "
+      "on a line (flame profile --e2e)");
+  inf->add_option("--board", i->board, sim::layer_board_names())->required();
+  inf->add_option("--sysfs-root", i->root, "The board's fake sysfs tree (flame sim tree --board ...)")
+      ->required();
+  inf->add_option("--config", i->config, "Configuration tag in the dataset, e.g. resnet50_b1_float32")
+      ->required();
+  inf->add_option("--data", i->data,
+                  "Coupling dataset (docs/coupling-format.md; default: the shipped H200 run 2)");
+  inf->add_option("--count", i->count, "Inferences to run")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  inf->add_option("--seed", i->seed, "Noise seed (mixed with the clocks the tree holds)")
+      ->capture_default_str();
+  inf->add_option("--noise", i->noise, "Scale of the host noise (0 = none)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  inf->add_flag("--no-pace", i->no_pace, "Do not take the simulated time in wall-clock time");
+  inf->callback([i] { infer(*i); });
 });
 
 }  // namespace

@@ -1,13 +1,50 @@
 // `flame trace summarize TRACE [--json]`: the segment profile a PyTorch profiler trace implies.
+// `flame trace trtexec TIMES.json [--metric M]`: trtexec's per-query times as latency lines, one per
+// line, for `flame profile --e2e` (lib/flame/profile/trtexec_times.hpp; wrapper clients/trtexec).
+#include <fmt/format.h>
+
+#include <fstream>
 #include <iostream>
 #include <memory>
+#include <sstream>
 #include <string>
 
 #include "command.hpp"
+#include "flame/profile/trtexec_times.hpp"
 #include "flame/trace/trace_profile.hpp"
 #include "flame/trace/trace_report.hpp"
 
 namespace {
+
+struct TrtexecOptions {
+  std::string file;
+  std::string metric = "latency";
+};
+
+void trtexec(const TrtexecOptions& o) {
+  namespace fp = flame::profile;
+  fp::TrtexecMetric metric{};
+  try {
+    metric = fp::trtexec_metric(o.metric);
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "flame trace trtexec: --metric " << e.what() << "\n";
+    throw flame::cli::Exit{2};
+  }
+  std::ifstream f(o.file, std::ios::binary);
+  if (!f) {
+    std::cerr << fmt::format("flame trace trtexec: cannot read {}\n", o.file);
+    throw flame::cli::Exit{1};
+  }
+  std::ostringstream text;
+  text << f.rdbuf();
+  try {
+    for (double ms : fp::parse_trtexec_times(text.str(), metric, o.file))
+      std::cout << fmt::format("{}\n", ms);
+  } catch (const fp::TrtexecTimesError& e) {
+    std::cerr << "flame trace trtexec: " << e.what() << "\n";
+    throw flame::cli::Exit{1};
+  }
+}
 
 struct SummarizeOptions {
   std::string trace;
@@ -15,7 +52,8 @@ struct SummarizeOptions {
 };
 
 flame::cli::Registrar reg([](CLI::App& root) {
-  auto* trace = root.add_subcommand("trace", "Inspect PyTorch profiler (Kineto) Chrome traces");
+  auto* trace = root.add_subcommand(
+      "trace", "Inspect PyTorch profiler (Kineto) Chrome traces; trtexec's per-query times as latency lines");
   trace->require_subcommand(1);
   auto opts = std::make_shared<SummarizeOptions>();
   auto* sum = trace->add_subcommand(
@@ -30,6 +68,15 @@ flame::cli::Registrar reg([](CLI::App& root) {
       std::cout << flame::trace::trace_summary_table(s);
     }
   });
+  auto t = std::make_shared<TrtexecOptions>();
+  auto* trt = trace->add_subcommand(
+      "trtexec",
+      "Print the per-query times of trtexec --exportTimes=FILE, one per line (flame profile --e2e)");
+  trt->add_option("TIMES", t->file, "The JSON file trtexec --exportTimes= wrote")->required();
+  trt->add_option("--metric", t->metric,
+                  "latency (H2D + GPU compute + D2H), compute (GPU compute time) or end-to-end")
+      ->capture_default_str();
+  trt->callback([t] { trtexec(*t); });
 });
 
 }  // namespace

@@ -1,6 +1,7 @@
 #pragma once
 // CommandRunner with fork/exec: the command runs in its own process group (so a stop reaches
-// everything it started), stdin from /dev/null, stdout and stderr shared with flame.
+// everything it started), stdin from /dev/null, stderr shared with flame, stdout too or captured
+// through a pipe.
 #include "flame/profile/detail/profile_hardware.hpp"
 
 namespace flame::profile {
@@ -11,7 +12,7 @@ class ChildProcessRunner final : public CommandRunner {
   explicit ChildProcessRunner(double tick_s = 0.01, double stop_grace_s = 5.0)
       : tick_s_(tick_s), grace_s_(stop_grace_s) {}
   CommandResult run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
-                    const std::function<bool()>& tick) override;
+                    const std::function<bool()>& tick, const OutputSink& stdout_sink) override;
 
  private:
   double tick_s_;

@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "flame/clocks/clocks.hpp"
@@ -45,12 +46,15 @@ struct CommandResult {
 class CommandRunner {
  public:
   virtual ~CommandRunner() = default;
+  using OutputSink = std::function<void(std::string_view chunk)>;
   // Runs argv with `env` added to the environment and waits for it. tick() is called periodically
   // while it runs; when it returns false the command is stopped (its process group is sent SIGINT,
-  // then SIGKILL after a grace period).
+  // then SIGKILL after a grace period). With `stdout_sink`, the command's standard output is
+  // captured and handed over in chunks as it arrives (between ticks, and what is left after it
+  // exits); without, it is flame's own.
   virtual CommandResult run(const std::vector<std::string>& argv,
-                            const std::map<std::string, std::string>& env,
-                            const std::function<bool()>& tick) = 0;
+                            const std::map<std::string, std::string>& env, const std::function<bool()>& tick,
+                            const OutputSink& stdout_sink) = 0;
 };
 
 class Clock {

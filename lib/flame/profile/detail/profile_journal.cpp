@@ -35,6 +35,8 @@ json header_json(const JournalHeader& h) {
   for (const auto& c : h.plan) plan.push_back(clocks_json(c));
   return {{"format", kJournalFormat},
           {"version", kJournalVersion},
+          {"mode", to_string(h.mode)},
+          {"warmup", h.warmup},
           {"model", h.model},
           {"command", h.command},
           {"contexts", h.contexts},
@@ -52,6 +54,14 @@ JournalHeader header_from(const json& j) {
     throw std::runtime_error(fmt::format("journal version {} is not supported (this flame writes {})",
                                          j.value("version", 0), kJournalVersion));
   JournalHeader h;
+  if (j.contains("mode")) {  // journals written before --e2e are layer-wise
+    const auto mode = j.at("mode").get<std::string>();
+    if (mode == to_string(ProfileMode::EndToEnd))
+      h.mode = ProfileMode::EndToEnd;
+    else if (mode != to_string(ProfileMode::Layerwise))
+      throw std::runtime_error(fmt::format("mode: expected \"layerwise\" or \"e2e\", got \"{}\"", mode));
+  }
+  h.warmup = j.value("warmup", std::size_t{0});
   h.model = j.at("model").get<std::string>();
   h.command = j.at("command").get<std::vector<std::string>>();
   h.contexts = j.at("contexts").get<std::vector<int>>();
@@ -80,16 +90,21 @@ json record_json(const StepRecord& r) {
                          {"sync_ns", w.trace_run.run.sync_ns},
                          {"segments", segments}});
   }
-  return {{"step", r.step},
-          {"requested", clocks_json(r.requested)},
-          {"applied", clocks_json(r.applied)},
-          {"observed", clocks_json(r.observed)},
-          {"settle_s", r.settle_s},
-          {"command_s", r.command_s},
-          {"power_mw", r.power_mw ? json(*r.power_mw) : json(nullptr)},
-          {"power_samples", r.power_samples},
-          {"power_window", to_string(r.power_window)},
-          {"workloads", workloads}};
+  json out{{"step", r.step},
+           {"requested", clocks_json(r.requested)},
+           {"applied", clocks_json(r.applied)},
+           {"observed", clocks_json(r.observed)},
+           {"settle_s", r.settle_s},
+           {"command_s", r.command_s},
+           {"power_mw", r.power_mw ? json(*r.power_mw) : json(nullptr)},
+           {"power_samples", r.power_samples},
+           {"power_window", to_string(r.power_window)},
+           {"workloads", workloads}};
+  if (r.e2e)
+    out["e2e"] = {{"latencies_ms", r.e2e->latencies_ms},
+                  {"warmup_dropped", r.e2e->warmup_dropped},
+                  {"median_ms", r.e2e->median_ms}};
+  return out;
 }
 
 StepRecord record_from(const json& j) {
@@ -120,6 +135,16 @@ StepRecord record_from(const json& j) {
       out.trace_run.run.gpu_ns.push_back(s.at("gpu_ns").get<double>());
     }
     r.workloads.push_back(std::move(out));
+  }
+  if (j.contains("e2e")) {
+    const json& e = j.at("e2e");
+    EndToEndResult x;
+    x.latencies_ms = e.at("latencies_ms").get<std::vector<double>>();
+    x.warmup_dropped = e.at("warmup_dropped").get<std::size_t>();
+    x.median_ms = e.at("median_ms").get<double>();
+    if (x.latencies_ms.empty() || !(x.median_ms > 0))
+      throw std::runtime_error("e2e: a step needs its latencies and their median");
+    r.e2e = std::move(x);
   }
   return r;
 }
@@ -167,6 +192,10 @@ std::string describe(const std::vector<int>& v) {
 
 }  // namespace
 
+std::string_view to_string(ProfileMode m) {
+  return m == ProfileMode::EndToEnd ? "e2e" : "layerwise";
+}
+
 std::string header_line(const JournalHeader& h) {
   return header_json(h).dump();
 }
@@ -213,6 +242,9 @@ JournalContents parse_journal(const std::string& text, const std::string& source
 
 std::string header_mismatch(const JournalHeader& a, const JournalHeader& b) {
   std::vector<std::string> diff;
+  if (a.mode != b.mode)
+    diff.push_back(fmt::format("the mode ({} there, {} now)", to_string(a.mode), to_string(b.mode)));
+  if (a.warmup != b.warmup) diff.push_back(fmt::format("--warmup ({} there, {} now)", a.warmup, b.warmup));
   if (a.model != b.model)
     diff.push_back(fmt::format("the model name ('{}' there, '{}' now)", a.model, b.model));
   if (a.command != b.command)

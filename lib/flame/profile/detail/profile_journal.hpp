@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "flame/clocks/clock_grid.hpp"
@@ -21,7 +22,14 @@ namespace flame::profile {
 inline constexpr const char* kJournalFormat = "flame-profile-journal";
 inline constexpr int kJournalVersion = 1;
 
+// What the command gives per combination: a profiler trace (the layer-wise path) or per-inference
+// latency lines on its standard output (`--e2e`, latency_lines.hpp).
+enum class ProfileMode { Layerwise, EndToEnd };
+std::string_view to_string(ProfileMode m);
+
 struct JournalHeader {
+  ProfileMode mode = ProfileMode::Layerwise;  // journals without "mode" are layer-wise
+  std::size_t warmup = 0;                     // --e2e: latency lines dropped at every combination
   std::string model;
   std::vector<std::string> command;
   std::vector<int> contexts;  // empty: one workload without a context length
@@ -38,6 +46,13 @@ struct WorkloadResult {
   TraceRun trace_run;
 };
 
+// The latency lines of one combination (--e2e).
+struct EndToEndResult {
+  std::vector<double> latencies_ms;  // after the warm-up, in the order printed
+  std::size_t warmup_dropped = 0;
+  double median_ms = 0;  // what the fit uses
+};
+
 struct StepRecord {
   std::size_t step = 0;            // index into the plan
   Clocks requested;                // the plan's combination
@@ -48,7 +63,8 @@ struct StepRecord {
   std::optional<double> power_mw;  // mean board power over the samples power_window selects
   int power_samples = 0;
   PowerWindow power_window = PowerWindow::Command;
-  std::vector<WorkloadResult> workloads;
+  std::vector<WorkloadResult> workloads;  // layer-wise: one per context length
+  std::optional<EndToEndResult> e2e;      // --e2e
 };
 
 struct JournalContents {

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <set>
 
+#include "flame/profile/latency_lines.hpp"
 #include "flame/profile/detail/rail_window.hpp"
 
 namespace flame::profile {
@@ -88,14 +89,15 @@ StepRecord ProfileRunner::run_step(std::size_t step, const std::atomic<bool>& st
   r.observed = settle(r.applied, t0);
   r.settle_s = io_.clock.now_s() - t0;
 
+  const bool e2e = run_.mode == ProfileMode::EndToEnd;
   // A trace left by an earlier attempt must not pass for this one.
   std::vector<int> contexts = run_.contexts.empty() ? std::vector<int>{0} : run_.contexts;
-  std::filesystem::create_directories(opt_.trace_dir);
-  for (int ctx : contexts) std::filesystem::remove(trace_path(step, ctx));
+  if (!e2e) {
+    std::filesystem::create_directories(opt_.trace_dir);
+    for (int ctx : contexts) std::filesystem::remove(trace_path(step, ctx));
+  }
 
   std::map<std::string, std::string> env = {
-      {kEnvTrace, trace_pattern(step)},
-      {kEnvContexts, fmt::format("{}", fmt::join(run_.contexts, ","))},
       {kEnvCpu, fmt::format("{:.0f}", r.observed.cpu_khz)},
       {kEnvGpu, fmt::format("{:.0f}", r.observed.gpu_hz)},
       {kEnvEmc, fmt::format("{:.0f}", r.observed.emc_hz)},
@@ -103,15 +105,32 @@ StepRecord ProfileRunner::run_step(std::size_t step, const std::atomic<bool>& st
       {kEnvSteps, std::to_string(run_.plan.size())},
       {kEnvModel, run_.model},
   };
+  if (!e2e) {
+    env[kEnvTrace] = trace_pattern(step);
+    env[kEnvContexts] = fmt::format("{}", fmt::join(run_.contexts, ","));
+  }
   std::vector<RailSample> rail;
   auto tick = [&] {
     if (io_.power)
       if (const auto mw = io_.power->read_mw()) rail.push_back({io_.clock.unix_ns(), *mw});
     return !stop.load();
   };
+  // --e2e: the latency lines, with when each line arrived (Unix ns) to place the inferences in time.
+  std::string output;
+  std::vector<std::int64_t> line_arrival;
+  CommandRunner::OutputSink sink;
+  if (e2e)
+    sink = [&](std::string_view chunk) {
+      const std::int64_t now = io_.clock.unix_ns();
+      for (char ch : chunk)
+        if (ch == '\n') line_arrival.push_back(now);
+      output += chunk;
+    };
   const double c0 = io_.clock.now_s();
-  const CommandResult result = io_.command.run(run_.command, env, tick);
+  const std::int64_t c0_unix = io_.clock.unix_ns();
+  const CommandResult result = io_.command.run(run_.command, env, tick, sink);
   r.command_s = io_.clock.now_s() - c0;
+  if (!output.empty() && output.back() != '\n') line_arrival.push_back(io_.clock.unix_ns());
 
   const std::string where =
       fmt::format("step {} of {} ({})", step + 1, run_.plan.size(), clocks_text(r.observed));
@@ -119,6 +138,14 @@ StepRecord ProfileRunner::run_step(std::size_t step, const std::atomic<bool>& st
   if (!result.ok())
     throw ProfileError(fmt::format("the command failed at {}: {} ({})", where, status_text(result),
                                    fmt::join(run_.command, " ")));
+  if (e2e) {
+    const auto window = read_latency_lines(r, where, output, line_arrival, c0_unix);
+    const RailPower p = rail_power(rail, {window}, static_cast<std::int64_t>(opt_.rail_tolerance_s * 1e9));
+    r.power_mw = p.mw;
+    r.power_samples = p.samples;
+    r.power_window = p.window;
+    return r;
+  }
   for (int ctx : contexts) {
     const auto path = trace_path(step, ctx);
     if (!std::filesystem::exists(path))
@@ -144,6 +171,44 @@ StepRecord ProfileRunner::run_step(std::size_t step, const std::atomic<bool>& st
   r.power_samples = p.samples;
   r.power_window = p.window;
   return r;
+}
+
+std::optional<WallWindow> ProfileRunner::read_latency_lines(StepRecord& r, const std::string& where,
+                                                            const std::string& output,
+                                                            const std::vector<std::int64_t>& arrival,
+                                                            std::int64_t command_start_ns) const {
+  std::vector<LatencyLine> lines;
+  try {
+    lines = parse_latency_lines(output);
+  } catch (const LatencyLineError& e) {
+    throw ProfileError(fmt::format("the output of the command at {} cannot be used: {}", where, e.what()));
+  }
+  if (lines.empty())
+    throw ProfileError(fmt::format(
+        "the command succeeded at {} but printed no latencies on its standard output (one per inference "
+        "and line: a number in ms, or a JSON object with \"latency_ms\"; logs belong on standard error)",
+        where));
+  std::vector<double> all;
+  for (const auto& l : lines) all.push_back(l.ms);
+  RecordedLatencies kept = recorded_latencies(all, run_.warmup);
+  if (kept.ms.empty())
+    throw ProfileError(fmt::format(
+        "the command printed {} latencies at {}, all of them warm-up (--warmup {}): run more inferences "
+        "or lower --warmup",
+        all.size(), where, run_.warmup));
+  r.e2e = EndToEndResult{std::move(kept.ms), kept.dropped, kept.median_ms};
+  // The recorded inferences ran back to back before the last line arrived: the window of their
+  // rail samples is that line's arrival minus their summed latencies (gaps between them make the
+  // true span longer, so this one stays inside it), never before the command started.
+  const std::size_t last = lines.back().line - 1;
+  if (last >= arrival.size()) return std::nullopt;
+  double sum_ms = 0;
+  for (double v : r.e2e->latencies_ms) sum_ms += v;
+  WallWindow w;
+  w.end_ns = arrival[last];
+  w.begin_ns = std::max(command_start_ns, w.end_ns - static_cast<std::int64_t>(sum_ms * 1e6));
+  if (w.begin_ns >= w.end_ns) return std::nullopt;
+  return w;
 }
 
 void ProfileRunner::run(const std::vector<StepRecord>& done, const std::atomic<bool>& stop) {

@@ -1,14 +1,16 @@
 #pragma once
 // The profiling loop of `flame profile`: for each combination of the plan not yet in the journal,
 // pin the clocks, wait until the hardware reports them, run the user's command with the
-// combination and a trace path in its environment while sampling board power, ingest the trace,
-// and record the step. The clocks are restored on every way out: done, a failing command, a
-// missing or broken trace, a clock that does not settle, or a stop request (SIGINT).
-// Hardware, process spawning and time come in through profile_hardware.hpp.
+// combination and a trace path in its environment while sampling board power, ingest the trace
+// (or, with --e2e, the latency lines it prints: latency_lines.hpp), and record the step. The clocks are
+// restored on every way out: done, a failing command, a missing or broken trace, a clock that does not
+// settle, or a stop request (SIGINT). Hardware, process spawning and time come in through
+// profile_hardware.hpp.
 #include <atomic>
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -84,6 +86,12 @@ class ProfileRunner {
 
  private:
   StepRecord run_step(std::size_t step, const std::atomic<bool>& stop);
+  // --e2e: the step's latencies from the command's output (throws ProfileError naming the line), and
+  // the wall-clock window of the recorded inferences (nullopt: unknown, the whole command counts).
+  std::optional<WallWindow> read_latency_lines(StepRecord& r, const std::string& where,
+                                               const std::string& output,
+                                               const std::vector<std::int64_t>& arrival,
+                                               std::int64_t command_start_ns) const;
   Clocks settle(const Clocks& pinned, double t0);
 
   JournalHeader run_;
