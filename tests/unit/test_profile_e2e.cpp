@@ -252,13 +252,13 @@ TEST_CASE("e2e fit: the model file is kind grid, names its board, loads, carries
   const auto steps = e2e_steps(h);
   const EndToEndFit f = fit_end_to_end(h, steps);
   const std::string text = end_to_end_model_file_text(f, h, "orin-nano-8gb-super");
-  const LoadedModel m = parse_model_file(text, "engine.yaml");
+  const flame::model::LoadedModel m = flame::model::parse_model_file(text, "engine.yaml");
   CHECK(m.kind == "grid");
   CHECK(m.name == "engine");
   CHECK(m.board == "orin-nano-8gb-super");
   CHECK_THAT(text, Catch::Contains("flame profile --e2e") && Catch::Contains("leave-one-out") &&
                        Catch::Contains("2 warm-up lines") && Catch::Contains("flame-profile-e2e"));
-  const auto& g = dynamic_cast<const GridLatencyModel&>(*m.model);
+  const auto& g = dynamic_cast<const flame::model::GridLatencyModel&>(*m.model);
   const Clocks top = h.grid.max();
   CHECK(m.model->estimate(top, {}).latency_ms == Approx(f.model.series.front().latency.latency_ms(top)));
   CHECK(g.grid().series.front().power);

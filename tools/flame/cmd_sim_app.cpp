@@ -119,7 +119,8 @@ void app(const AppArgs& a) {
   }
   if (contexts.empty()) contexts.push_back("");
   require_tree("app", a.root, a.board);
-  const auto dataset = flame::model::load_coupling_dataset(a.data.empty() ? sim::default_layer_data() : a.data);
+  const auto dataset =
+      flame::model::load_coupling_dataset(a.data.empty() ? sim::default_layer_data() : a.data);
   std::vector<std::string> tags;
   for (const auto& c : contexts) tags.push_back(with_ctx(a.config, c));
   const auto truths = sim::layer_truths(dataset, board, tags);  // fails before anything runs
@@ -176,7 +177,8 @@ struct InferArgs {
 void infer(const InferArgs& a) {
   const auto board = board_or_exit("infer", a.board);
   require_tree("infer", a.root, a.board);
-  const auto dataset = flame::load_coupling_dataset(a.data.empty() ? sim::default_layer_data() : a.data);
+  const auto dataset =
+      flame::model::load_coupling_dataset(a.data.empty() ? sim::default_layer_data() : a.data);
   const auto truths = sim::layer_truths(dataset, board, {a.config});
   const auto sp = board_simulator(board, fs::absolute(a.root).string(), truths, a.seed, a.noise);
   const auto& truth = dynamic_cast<const sim::LayerTruth&>(sp->truth(a.config));

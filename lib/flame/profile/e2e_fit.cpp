@@ -78,8 +78,8 @@ EndToEndFit fit_end_to_end(const JournalHeader& h, std::span<const StepRecord> s
   std::vector<double> in, cv, power_in, power_cv;
   for (const auto& s : sorted) {
     const Estimate e = series.estimate(s.observed);
-    in.push_back(ape_pct(e.latency_ms, s.e2e->median_ms));
-    if (series.power) power_in.push_back(ape_pct(e.power_w, *s.power_mw / 1e3));
+    in.push_back(fit::ape_pct(e.latency_ms, s.e2e->median_ms));
+    if (series.power) power_in.push_back(fit::ape_pct(e.power_w, *s.power_mw / 1e3));
   }
   // Leave-one-out: the grid fit needs one more combination than it has varying domains, and
   // a held-back combination must leave that many.
@@ -87,15 +87,15 @@ EndToEndFit fit_end_to_end(const JournalHeader& h, std::span<const StepRecord> s
     for (std::size_t i = 0; i < sorted.size(); ++i) {
       const grid::GridFit m = fit(dataset_of(h, sorted, i), h.seed);
       const Estimate e = m.model.series.front().estimate(sorted[i].observed);
-      cv.push_back(ape_pct(e.latency_ms, sorted[i].e2e->median_ms));
+      cv.push_back(fit::ape_pct(e.latency_ms, sorted[i].e2e->median_ms));
       if (series.power && m.model.series.front().power)
-        power_cv.push_back(ape_pct(e.power_w, *sorted[i].power_mw / 1e3));
+        power_cv.push_back(fit::ape_pct(e.power_w, *sorted[i].power_mw / 1e3));
     }
   }
-  f.in_sample = summarize_ape(in);
-  f.cross_validated = summarize_ape(cv);
-  f.power_in_sample = summarize_ape(power_in);
-  f.power_cross_validated = summarize_ape(power_cv);
+  f.in_sample = fit::summarize_ape(in);
+  f.cross_validated = fit::summarize_ape(cv);
+  f.power_in_sample = fit::summarize_ape(power_in);
+  f.power_cross_validated = fit::summarize_ape(power_cv);
   return f;
 }
 
@@ -124,8 +124,8 @@ std::string end_to_end_model_file_text(const EndToEndFit& f, const JournalHeader
   if (f.excluded_inferences > 0)
     provenance += fmt::format(" {} latencies more than {:.0f} % from their combination's median left out.",
                               f.excluded_inferences, grid::ScreenOptions{}.repeat_tolerance * 100);
-  std::string text = grid_to_yaml(f.model, f.name, board, provenance);
-  parse_model_file(text, f.name);  // never hand out a file the daemon could not load
+  std::string text = model::grid_to_yaml(f.model, f.name, board, provenance);
+  model::parse_model_file(text, f.name);  // never hand out a file the daemon could not load
   return text;
 }
 

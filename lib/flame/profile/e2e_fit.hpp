@@ -9,20 +9,21 @@
 #include <string>
 #include <vector>
 
+#include "flame/fit/error_stats.hpp"
 #include "flame/grid/grid_model.hpp"
 #include "flame/profile/detail/profile_journal.hpp"
-#include "flame/fit/error_stats.hpp"
 
 namespace flame::profile {
 
 struct EndToEndFit {
   std::string name;  // the name flamed serves it under
   grid::GridModel model;
-  std::size_t points = 0;                 // combinations fitted
-  std::vector<std::string> excluded;      // combinations the glitch screen left out, with the reason
-  std::size_t excluded_inferences = 0;    // latencies it left out (far from their combination's median)
-  ErrorStats in_sample, cross_validated;  // latency; cross_validated.n = 0 with fewer than 5 combinations
-  ErrorStats power_in_sample, power_cross_validated;  // n = 0 without a power model
+  std::size_t points = 0;               // combinations fitted
+  std::vector<std::string> excluded;    // combinations the glitch screen left out, with the reason
+  std::size_t excluded_inferences = 0;  // latencies it left out (far from their combination's median)
+  fit::ErrorStats in_sample,
+      cross_validated;  // latency; cross_validated.n = 0 with fewer than 5 combinations
+  fit::ErrorStats power_in_sample, power_cross_validated;  // n = 0 without a power model
 };
 
 // Throws std::runtime_error when a step has no latencies (not an --e2e journal) or there are

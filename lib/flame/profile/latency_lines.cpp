@@ -84,7 +84,7 @@ RecordedLatencies recorded_latencies(const std::vector<double>& all, std::size_t
   RecordedLatencies r;
   r.dropped = std::min(warmup, all.size());
   r.ms.assign(all.begin() + static_cast<std::ptrdiff_t>(r.dropped), all.end());
-  r.median_ms = median(r.ms);
+  r.median_ms = fit::median(r.ms);
   return r;
 }
 

@@ -6,8 +6,8 @@
 #include <cmath>
 #include <set>
 
-#include "flame/profile/latency_lines.hpp"
 #include "flame/profile/detail/rail_window.hpp"
+#include "flame/profile/latency_lines.hpp"
 
 namespace flame::profile {
 namespace {
@@ -173,10 +173,10 @@ StepRecord ProfileRunner::run_step(std::size_t step, const std::atomic<bool>& st
   return r;
 }
 
-std::optional<WallWindow> ProfileRunner::read_latency_lines(StepRecord& r, const std::string& where,
-                                                            const std::string& output,
-                                                            const std::vector<std::int64_t>& arrival,
-                                                            std::int64_t command_start_ns) const {
+std::optional<trace::WallWindow> ProfileRunner::read_latency_lines(StepRecord& r, const std::string& where,
+                                                                   const std::string& output,
+                                                                   const std::vector<std::int64_t>& arrival,
+                                                                   std::int64_t command_start_ns) const {
   std::vector<LatencyLine> lines;
   try {
     lines = parse_latency_lines(output);
@@ -204,7 +204,7 @@ std::optional<WallWindow> ProfileRunner::read_latency_lines(StepRecord& r, const
   if (last >= arrival.size()) return std::nullopt;
   double sum_ms = 0;
   for (double v : r.e2e->latencies_ms) sum_ms += v;
-  WallWindow w;
+  trace::WallWindow w;
   w.end_ns = arrival[last];
   w.begin_ns = std::max(command_start_ns, w.end_ns - static_cast<std::int64_t>(sum_ms * 1e6));
   if (w.begin_ns >= w.end_ns) return std::nullopt;

@@ -88,10 +88,10 @@ class ProfileRunner {
   StepRecord run_step(std::size_t step, const std::atomic<bool>& stop);
   // --e2e: the step's latencies from the command's output (throws ProfileError naming the line), and
   // the wall-clock window of the recorded inferences (nullopt: unknown, the whole command counts).
-  std::optional<WallWindow> read_latency_lines(StepRecord& r, const std::string& where,
-                                               const std::string& output,
-                                               const std::vector<std::int64_t>& arrival,
-                                               std::int64_t command_start_ns) const;
+  std::optional<trace::WallWindow> read_latency_lines(StepRecord& r, const std::string& where,
+                                                      const std::string& output,
+                                                      const std::vector<std::int64_t>& arrival,
+                                                      std::int64_t command_start_ns) const;
   Clocks settle(const Clocks& pinned, double t0);
 
   JournalHeader run_;
