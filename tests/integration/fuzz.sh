@@ -20,7 +20,7 @@ build() {  # build NAME SOURCES... LIBS...: rebuilt only when a source is newer 
   for a in "$@"; do [[ $a == -l* ]] && libs+=("$a") || srcs+=("$a"); done
   local stale=0
   [[ -x "$bin" ]] || stale=1
-  for a in "${srcs[@]}" "$FLAME_SOURCE_DIR"/daemon/*/*.hpp "$FLAME_SOURCE_DIR"/lib/flame/policy/*.hpp; do
+  for a in "${srcs[@]}" "$FLAME_SOURCE_DIR"/daemon/*/*.hpp "$FLAME_SOURCE_DIR"/lib/flame/policy/*.hpp "$FLAME_SOURCE_DIR"/lib/flame/policy/detail/*.hpp; do
     [[ $a -nt "$bin" ]] && stale=1
   done
   if ((stale)); then
@@ -55,7 +55,7 @@ src="$FLAME_SOURCE_DIR"
 build fuzz_protocol "$src/tests/fuzz/fuzz_protocol.cpp" "$src/daemon/transport/protocol.cpp" \
   "$src/lib/flame/calibrate/calibrator.cpp" -lfmt
 build fuzz_config "$src/tests/fuzz/fuzz_config.cpp" "$src"/daemon/config/*.cpp "$src/lib/flame/io/yaml_reader.cpp" \
-  "$src"/lib/flame/policy/{policy,arbiter,decision_memo,planner,outcomes}.cpp \
+  "$src"/lib/flame/policy/policy.cpp "$src"/lib/flame/policy/detail/*.cpp \
   "$src/lib/flame/calibrate/calibrator.cpp" "$src"/lib/flame/search/*.cpp "$src/lib/flame/clocks/clocks.cpp" \
   "$src/lib/flame/clocks/clock_grid.cpp" -lyaml-cpp -lfmt -lspdlog
 run fuzz_protocol protocol

@@ -141,6 +141,21 @@ std::optional<fb::BoardDescription> description_for(const Args& a, const flamed:
 }
 
 // flamed loads these files: it never sees half a file, nor after a crash.
+// The power half of a fit's summary, the same for both kinds of model.
+void print_power_fit(const std::string& name, bool has_power, const flame::fit::ErrorStats& cross_validated,
+                     const flame::fit::ErrorStats& in_sample) {
+  if (has_power)
+    std::cout << fmt::format(
+        "{}: power model from the rail samples; error on held-back combinations mean {:.2f} %, max {:.2f} %; "
+        "in-sample mean {:.2f} %\n",
+        name, cross_validated.mean_ape_pct, cross_validated.max_ape_pct, in_sample.mean_ape_pct);
+  else
+    std::cout << fmt::format(
+        "{}: no power model (not every combination has a rail power sample); the search ranks energy with "
+        "its clock proxy\n",
+        name);
+}
+
 void write_model_file(const fs::path& path, const std::string& text) {
   if (path.has_parent_path()) fs::create_directories(path.parent_path());
   try {
@@ -193,17 +208,7 @@ void write_end_to_end_model(const Args& a, const flamed::Config& s, const fp::Jo
   if (fit.excluded_inferences > 0)
     std::cout << fmt::format("{}: {} latencies far from their combination's median left out\n", fit.name,
                              fit.excluded_inferences);
-  if (power)
-    std::cout << fmt::format(
-        "{}: power model from the rail samples; error on held-back combinations mean {:.2f} %, max {:.2f} %; "
-        "in-sample mean {:.2f} %\n",
-        fit.name, fit.power_cross_validated.mean_ape_pct, fit.power_cross_validated.max_ape_pct,
-        fit.power_in_sample.mean_ape_pct);
-  else
-    std::cout << fmt::format(
-        "{}: no power model (not every combination has a rail power sample); the search ranks energy with "
-        "its clock proxy\n",
-        fit.name);
+  print_power_fit(fit.name, power, fit.power_cross_validated, fit.power_in_sample);
   if (a.out.empty()) std::cout << "flamed loads it at its next start or reload (systemctl reload flamed)\n";
 }
 
@@ -383,17 +388,8 @@ void profile(Args& a) {
         "max {:.2f} %; in-sample mean {:.2f} %; wrote {}\n",
         fit.name, fit.model.segments(), fit.cross_validated.mean_ape_pct, fit.cross_validated.max_ape_pct,
         fit.in_sample.mean_ape_pct, out.string());
-    if (fit.model.power())
-      std::cout << fmt::format(
-          "{}: power model from the rail samples; error on held-back combinations mean "
-          "{:.2f} %, max {:.2f} %; in-sample mean {:.2f} %\n",
-          fit.name, fit.power_cross_validated.mean_ape_pct, fit.power_cross_validated.max_ape_pct,
-          fit.power_in_sample.mean_ape_pct);
-    else
-      std::cout << fmt::format(
-          "{}: no power model (not every combination has a rail power sample); the "
-          "search ranks energy with its clock proxy\n",
-          fit.name);
+    print_power_fit(fit.name, static_cast<bool>(fit.model.power()), fit.power_cross_validated,
+                    fit.power_in_sample);
   }
   if (a.json)
     std::cout << report.dump(2) << "\n";
