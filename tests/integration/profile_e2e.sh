@@ -17,19 +17,10 @@ BOARD="$FLAME_SOURCE_DIR/config/boards/orin-nano-8gb-super.yaml"
 CONFIG=resnet50_b1_float32
 BUDGET=12
 RUN="$T/run" MODELS="$T/models"  # flamed (below) uses the same two
-GOV_PID=
-stop_governor() {
-  if [[ -n "$GOV_PID" ]]; then
-    touch "$T/gov.stop"
-    wait "$GOV_PID" || true
-    GOV_PID=
-  fi
-}
+# shellcheck source=lib/governor.sh
+source "$LIBDIR/governor.sh"
 trap 'stop_governor; cleanup' EXIT
-python3 "$LIBDIR/fake_governor.py" "$ROOT" "$T/gov.ready" "$T/gov.stop" &
-GOV_PID=$!
-for _ in $(seq 200); do [[ -e "$T/gov.ready" ]] && break; sleep 0.05; done
-[[ -e "$T/gov.ready" ]] || { echo "fake governor did not start" >&2; exit 1; }
+start_governor "$ROOT"
 
 e2e() {  # e2e WORKDIR NAME [flame profile options...] -- COMMAND...
   local work=$1 name=$2

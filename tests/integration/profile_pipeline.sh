@@ -15,19 +15,10 @@ LIBDIR="$FLAME_SOURCE_DIR/tests/integration/lib"
 BOARD="$FLAME_SOURCE_DIR/config/boards/orin-nano-8gb-super.yaml"
 APP_CONFIG=resnet18_b1_float32  # the configuration `flame sim app` runs (profile() below)
 RUN="$T/run" MODELS="$T/models" WORK="$T/work"  # flamed (below) uses the same two
-GOV_PID=
-stop_governor() {
-  if [[ -n "$GOV_PID" ]]; then
-    touch "$T/gov.stop"
-    wait "$GOV_PID" || true
-    GOV_PID=
-  fi
-}
+# shellcheck source=lib/governor.sh
+source "$LIBDIR/governor.sh"
 trap 'stop_governor; cleanup' EXIT
-python3 "$LIBDIR/fake_governor.py" "$ROOT" "$T/gov.ready" "$T/gov.stop" &
-GOV_PID=$!
-for _ in $(seq 200); do [[ -e "$T/gov.ready" ]] && break; sleep 0.05; done
-[[ -e "$T/gov.ready" ]] || { echo "fake governor did not start" >&2; exit 1; }
+start_governor "$ROOT"
 
 profile() {  # profile WORKDIR [flame profile options...] -- [app_faults.sh options...]
   local work=$1
