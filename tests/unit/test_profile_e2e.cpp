@@ -170,7 +170,7 @@ JournalHeader e2e_header(std::size_t budget) {
   h.budget = budget;
   h.seed = 1;
   h.grid = orin();
-  h.plan = make_profile_plan(h.grid, budget, 1).steps;
+  h.plan = make_profile_plan(h.grid, budget, 1, PlanKind::Grid).steps;
   return h;
 }
 
@@ -227,12 +227,12 @@ TEST_CASE("e2e fit: a board in the grid model's form is recovered from the laten
   const auto steps = e2e_steps(h);
   const EndToEndFit f = fit_end_to_end(h, steps);
   CHECK(f.points == h.plan.size());
-  CHECK(f.in_sample.mean_ape_pct < 2);
+  // The grid plan spreads 12 points to the corners, so each one left out is far from the rest.
+  CHECK(f.in_sample.mean_ape_pct < 3);
   CHECK(f.cross_validated.n == static_cast<int>(h.plan.size()));
-  CHECK(f.cross_validated.mean_ape_pct < 5);
+  CHECK(f.cross_validated.mean_ape_pct < (h.budget >= 24 ? 3 : 7));
   // Everywhere on the board, not only where it was profiled. 12 of 528 combinations pin this board's
-  // form only roughly (5.9 % mean; the corners far from every profiled point are extrapolated), 24
-  // pin it (0.6 %).
+  // form only roughly (5.2 % mean), 24 pin it (0.7 %).
   const auto t = truth(h.grid);
   double sum = 0;
   for (std::size_t i = 0; i < h.grid.size(); ++i) {

@@ -6,6 +6,7 @@
 #include "config/config.hpp"
 #include "fake_tree.hpp"
 #include "flame/board/discovery.hpp"
+#include "flame/grid/sampling_plan.hpp"
 #include "flame/profile/board_clock_control.hpp"
 #include "flame/profile/detail/trace_run.hpp"
 #include "flame/profile/profile_grid.hpp"
@@ -45,6 +46,24 @@ TEST_CASE("profile plan: the layer-wise plan, every EMC level, run in EMC-major 
   CHECK(make_profile_plan(g, 8, 3).steps == p.steps);  // deterministic
   CHECK_THAT(trace_test::error_of<std::invalid_argument>([&] { make_profile_plan(g, 3, 1); }),
              Catch::Contains("needs at least 4"));
+}
+
+TEST_CASE("profile plan: --e2e samples with the grid fit's own plan, run in EMC-major order",
+          "[profile][e2e]") {
+  const auto g = small_grid();
+  const auto p = make_profile_plan(g, 8, 3, PlanKind::Grid);
+  CHECK(p.exhaustive_steps == 36);
+  REQUIRE(p.steps.size() == 8);
+  std::vector<Clocks> all;
+  for (double c : g.cpu_khz)
+    for (double gpu : g.gpu_hz)
+      for (double e : g.emc_hz) all.push_back(Clocks{c, 0, gpu, e});
+  std::set<Clocks> want;
+  for (std::size_t i : flame::grid::plan_samples(all, 8, 3)) want.insert(all[i]);
+  CHECK(std::set<Clocks>(p.steps.begin(), p.steps.end()) == want);
+  CHECK(want.count(Clocks{1728000, 0, 1020e6, 3199e6}) == 1);  // the grid fit's reference point
+  for (std::size_t i = 1; i < p.steps.size(); ++i) CHECK(p.steps[i].emc_hz <= p.steps[i - 1].emc_hz);
+  CHECK(p.steps != make_profile_plan(g, 8, 3).steps);  // not the layer-wise plan
 }
 
 TEST_CASE("profile grid: sysfs tables, EMC rates from a description, unwritable domains fixed", "[profile]") {

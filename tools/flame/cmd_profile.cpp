@@ -231,7 +231,8 @@ void profile(Args& a) {
   for (const auto& n : grid.notes) std::cerr << "note: " << n << "\n";
   fp::ProfilePlan plan;
   try {
-    plan = fp::make_profile_plan(grid.grid, a.budget, a.seed);
+    plan = fp::make_profile_plan(grid.grid, a.budget, a.seed,
+                                 a.e2e ? fp::PlanKind::Grid : fp::PlanKind::Layerwise);
   } catch (const std::invalid_argument& e) {
     fail(kExitUsage, e.what());
   }

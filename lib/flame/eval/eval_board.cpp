@@ -34,13 +34,13 @@ sim::TableSimulator EvalBoard::simulator(const std::string& root, sim::SimOption
   return sim::TableSimulator(root, board, truths, o);
 }
 
-EvalBoard tx2_eval_board(std::vector<sim::GridTable> tables) {
+EvalBoard tx2_eval_board(const std::vector<sim::GridTable>& tables) {
   EvalBoard b;
   b.name = "tx2";
   b.profile = sim::Profile::Tx2Jp4;
   b.board = sim::tx2_board(tables);
   b.cores = 4;
-  b.truths = sim::grid_truths(std::move(tables));
+  b.truths = sim::grid_truths(tables);
   return b;
 }
 

@@ -33,7 +33,7 @@ struct EvalBoard {
 };
 
 // The table-driven TX2 of the FlexiBO grids.
-EvalBoard tx2_eval_board(std::vector<sim::GridTable> tables);
+EvalBoard tx2_eval_board(const std::vector<sim::GridTable>& tables);
 // A live layer-level board running `tags` of a coupling dataset (all of them when empty).
 EvalBoard layer_eval_board(const sim::LayerBoardSpec& spec, const model::CouplingDataset& data,
                            const std::vector<std::string>& tags);

@@ -3,13 +3,29 @@
 #include <algorithm>
 #include <tuple>
 
+#include "flame/grid/sampling_plan.hpp"
 #include "flame/model/layerwise_plan.hpp"
 
 namespace flame::profile {
 
-ProfilePlan make_profile_plan(const ClockGrid& grid, std::size_t budget, std::uint64_t seed) {
+namespace {
+
+std::vector<Clocks> grid_plan(const ClockGrid& grid, std::size_t budget, std::uint64_t seed) {
+  std::vector<Clocks> all;
+  for (double c : grid.cpu_khz)
+    for (double g : grid.gpu_hz)
+      for (double e : grid.emc_hz) all.push_back(Clocks{c, 0, g, e});
+  std::vector<Clocks> picked;
+  for (std::size_t i : grid::plan_samples(all, budget, seed)) picked.push_back(all[i]);
+  return picked;
+}
+
+}  // namespace
+
+ProfilePlan make_profile_plan(const ClockGrid& grid, std::size_t budget, std::uint64_t seed, PlanKind kind) {
   ProfilePlan plan;
-  plan.steps = model::plan_layerwise(grid, budget, seed);
+  plan.steps =
+      kind == PlanKind::Grid ? grid_plan(grid, budget, seed) : model::plan_layerwise(grid, budget, seed);
   // The plan itself carries no order; running it sorted means fewer (and smaller) clock changes.
   std::sort(plan.steps.begin(), plan.steps.end(), [](const Clocks& a, const Clocks& b) {
     return std::tie(b.emc_hz, b.gpu_hz, b.cpu_khz) < std::tie(a.emc_hz, a.gpu_hz, a.cpu_khz);

@@ -1,8 +1,10 @@
 #pragma once
-// Which clock combinations `flame profile` runs the command at, in which order. The combinations
-// are the layer-wise sampling plan (docs/layerwise-model.md): one per EMC level at maximum CPU and
-// GPU, one at the lowest CPU and GPU, the rest a Latin hypercube. They are run sorted by EMC, then
-// GPU, then CPU clock (descending), so the slow EMC re-training happens as few times as possible.
+// Which clock combinations `flame profile` runs the command at, in which order. Each kind of model
+// is sampled by its own fit's plan: a layer-wise profile by the layer-wise plan
+// (docs/layerwise-model.md: one per EMC level at maximum CPU and GPU, one at the lowest CPU and GPU,
+// the rest a Latin hypercube), an end-to-end profile (--e2e), which fits a grid model, by the plan
+// `flame fit` uses (lib/flame/grid/sampling_plan.hpp). They are run sorted by EMC, then GPU, then
+// CPU clock (descending), so the slow EMC re-training happens as few times as possible.
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -16,7 +18,10 @@ struct ProfilePlan {
   std::size_t exhaustive_steps = 0;  // combinations of the whole grid (what exhaustive profiling runs)
 };
 
+enum class PlanKind { Layerwise, Grid };
+
 // Throws std::invalid_argument with the minimum budget when `budget` is too small for the grid.
-ProfilePlan make_profile_plan(const ClockGrid& grid, std::size_t budget, std::uint64_t seed);
+ProfilePlan make_profile_plan(const ClockGrid& grid, std::size_t budget, std::uint64_t seed,
+                              PlanKind kind = PlanKind::Layerwise);
 
 }  // namespace flame::profile

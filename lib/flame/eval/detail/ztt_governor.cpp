@@ -26,7 +26,7 @@ std::size_t nearest(const std::vector<std::uint64_t>& levels, double v) {
 
 }  // namespace
 
-ZttGovernor::ZttGovernor(std::map<std::string, double> fastest_ms, ZttOptions o)
+ZttGovernor::ZttGovernor(std::map<std::string, double> fastest_ms, const ZttOptions& o)
     : fastest_(std::move(fastest_ms)), o_(o), dqn_(o.dqn) {
   if (o_.dqn.inputs != 7 || o_.dqn.actions != 9) throw std::invalid_argument("ztt: 7 inputs and 9 actions");
   for (const auto& [m, f] : fastest_)

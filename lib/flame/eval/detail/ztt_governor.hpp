@@ -41,7 +41,7 @@ class ZttGovernor : public Governor {
  public:
   // fastest_ms: per model, the fastest latency the board offers (public: the clock tables at maximum
   // are what `jetson_clocks` gives; used only to scale the budget input).
-  ZttGovernor(std::map<std::string, double> fastest_ms, ZttOptions o = {});
+  ZttGovernor(std::map<std::string, double> fastest_ms, const ZttOptions& o = {});
   std::string name() const override { return "ztt"; }
   void reset(const BoardLevels& board) override;
   Target decide(const Decision& d) override;
