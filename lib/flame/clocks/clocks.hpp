@@ -13,7 +13,7 @@ struct Clocks {
   double gpu_hz = 0;
   double emc_hz = 0;
 
-  auto operator<=>(const Clocks&) const = default;
+  auto operator<=>(const Clocks&) const = default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 bug
 };
 
 // What a model predicts at one operating point.

@@ -24,7 +24,7 @@ std::vector<std::string> merged_environment(const std::map<std::string, std::str
     if (eq != std::string::npos && extra.count(entry.substr(0, eq))) continue;
     out.push_back(entry);
   }
-  for (const auto& [k, v] : extra) out.push_back(k + "=" + v);
+  for (const auto& [k, v] : extra) out.push_back(std::string(k).append("=").append(v));
   return out;
 }
 

@@ -1,5 +1,7 @@
 #include "flame/model/detail/power_section.hpp"
 
+#include <fmt/format.h>
+
 #include <stdexcept>
 #include <vector>
 
@@ -18,9 +20,9 @@ grid::PowerModel read_power_terms(const YAML::Node& pw, const grid::ClockReferen
     try {
       fs.push_back(grid::PowerFeature::parse(key));
     } catch (const std::invalid_argument& e) {
-      r.fail(kv.first, where + ".log_terms: " + e.what());
+      r.fail(kv.first, fmt::format("{}.log_terms: {}", where, e.what()));
     }
-    ws.push_back(r.number(kv.second, where + ".log_terms." + key, -1e12));
+    ws.push_back(r.number(kv.second, fmt::format("{}.log_terms.{}", where, key), -1e12));
   }
   return grid::PowerModel(ref, lref, fs, ws);
 }
@@ -45,9 +47,9 @@ BusyPowerModel read_busy_terms(const YAML::Node& pw, const grid::ClockReference&
     try {
       ts.push_back(busy_term_from(key));
     } catch (const std::invalid_argument& e) {
-      r.fail(kv.first, where + ".terms: " + e.what());
+      r.fail(kv.first, fmt::format("{}.terms: {}", where, e.what()));
     }
-    ws.push_back(r.number(kv.second, where + ".terms." + key, 0));
+    ws.push_back(r.number(kv.second, fmt::format("{}.terms.{}", where, key), 0));
   }
   return BusyPowerModel(ref, ts, ws);
 }
