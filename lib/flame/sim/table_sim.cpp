@@ -88,7 +88,8 @@ SimBoard tx2_board(const std::vector<GridTable>& tables) {
   return {tx2_layout(), tables.front().levels()};
 }
 
-TableSimulator::TableSimulator(std::string tree_root, std::vector<GridTable> tables, SimOptions options)
+TableSimulator::TableSimulator(std::string tree_root, const std::vector<GridTable>& tables,
+                               SimOptions options)
     // (both helpers read `tables`: the order the arguments are evaluated in must not matter)
     : TableSimulator(std::move(tree_root), tx2_board(tables), grid_truths(tables), options) {}
 
@@ -372,7 +373,6 @@ InferenceResult TableSimulator::run(const std::string& model, double start_ms, c
       r.thermal_throttled = true;
     if (r.pieces == 0) r.effective = c;
     if (!tick_split || !(c == r.effective_end)) ++r.pieces;
-    tick_split = false;
     r.effective_end = c;
     const TruthSample p = g.sample(c, draw);
     r.latency_noise = p.latency_noise;

@@ -88,7 +88,7 @@ struct SimBoard {
 class TableSimulator {
  public:
   // The table-driven TX2: `tables` by name (GridTable::name()); all must share the TX2 grid levels.
-  TableSimulator(std::string tree_root, std::vector<GridTable> tables, SimOptions options = {});
+  TableSimulator(std::string tree_root, const std::vector<GridTable>& tables, SimOptions options = {});
   // Any board: one truth per model, by name (ModelTruth::name()).
   TableSimulator(std::string tree_root, SimBoard board, std::vector<std::shared_ptr<const ModelTruth>> truths,
                  SimOptions options = {});
