@@ -51,7 +51,7 @@ struct Config {
     size_t max_connections_per_uid = 32;
     double idle_timeout_ms = 60'000;  // no request since connect or the last reply: closed
     double line_timeout_ms = 5'000;   // a request line started, or a reply, not through by then: closed
-    double rate_per_s = 2000;  // token bucket per connection
+    double rate_per_s = 2000;         // token bucket per connection
     double rate_burst = 500;
   } limits;
 

@@ -20,9 +20,9 @@
 
 #include "config/config.hpp"
 #include "flame/policy/policy.hpp"
+#include "policy_clock.hpp"
 #include "state/metrics.hpp"
 #include "transport/peer.hpp"
-#include "policy_clock.hpp"
 
 namespace flamed {
 

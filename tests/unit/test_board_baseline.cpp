@@ -7,8 +7,8 @@
 #include "board_rig.hpp"
 #include "fake_board.hpp"
 #include "flame/board/controller.hpp"
-#include "flame/board/discovery.hpp"
 #include "flame/board/detail/text.hpp"
+#include "flame/board/discovery.hpp"
 #include "kernel_model.hpp"
 
 using namespace flame::board;

@@ -2,8 +2,8 @@
 #include <catch2/catch.hpp>
 
 #include "flame/board/detail/clamp.hpp"
-#include "flame/board/placement.hpp"
 #include "flame/board/detail/write_plan.hpp"
+#include "flame/board/placement.hpp"
 
 using namespace flame::board;
 

@@ -8,8 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include "fake_board.hpp"
-#include "flame/board/discovery.hpp"
 #include "flame/board/detail/identifying.hpp"
+#include "flame/board/discovery.hpp"
 #include "flame/board/snapshot.hpp"
 
 using namespace flame::board;

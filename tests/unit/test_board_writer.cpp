@@ -6,8 +6,8 @@
 #include "board_requests.hpp"
 #include "fake_board.hpp"
 #include "flame/board/detail/clock_writer.hpp"
-#include "flame/board/discovery.hpp"
 #include "flame/board/detail/text.hpp"
+#include "flame/board/discovery.hpp"
 #include "kernel_model.hpp"
 
 using namespace flame::board;

@@ -7,7 +7,6 @@
 #include <set>
 
 #include "flame/eval/detail/eval_run.hpp"
-#include "flame/eval/eval_suite.hpp"
 #include "flame/eval/detail/flame_governor.hpp"
 #include "flame/eval/detail/flame_profile.hpp"
 #include "flame/eval/detail/max_governor.hpp"
@@ -15,6 +14,7 @@
 #include "flame/eval/detail/stock_governor.hpp"
 #include "flame/eval/detail/tree_pins.hpp"
 #include "flame/eval/detail/ztt_governor.hpp"
+#include "flame/eval/eval_suite.hpp"
 #include "flame/sim/profiles.hpp"
 
 using namespace flame::eval;

@@ -5,8 +5,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "flame/eval/eval_report.hpp"
 #include "flame/eval/detail/svg_plot.hpp"
+#include "flame/eval/eval_report.hpp"
 #include "flame/sim/fake_tree.hpp"
 
 using namespace flame::eval;

@@ -1,8 +1,8 @@
 #include <catch2/catch.hpp>
 #include <string>
 
-#include "flame/grid/detail/csv_table.hpp"
 #include "flame/grid/dataset.hpp"
+#include "flame/grid/detail/csv_table.hpp"
 
 using namespace flame::grid;
 

@@ -4,10 +4,10 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 
-#include "flame/sim/profiles.hpp"
-#include "flame/sim/table_sim.hpp"
 #include "flame/sim/detail/thermal.hpp"
 #include "flame/sim/detail/thermal_throttle.hpp"
+#include "flame/sim/profiles.hpp"
+#include "flame/sim/table_sim.hpp"
 
 using namespace flame::sim;
 

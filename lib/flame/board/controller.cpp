@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <thread>
 
-#include "flame/board/discovery.hpp"
 #include "flame/board/detail/text.hpp"
+#include "flame/board/discovery.hpp"
 #include "flame/board/safe_restore.hpp"
 
 namespace flame::board {

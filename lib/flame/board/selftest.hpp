@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "flame/board/detail/clamp.hpp"
 #include "flame/board/controller.hpp"
+#include "flame/board/detail/clamp.hpp"
 
 namespace flame::board {
 

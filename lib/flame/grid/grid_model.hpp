@@ -6,12 +6,12 @@
 #include <string>
 #include <vector>
 
-#include "flame/grid/detail/clock_levels.hpp"
+#include "flame/clocks/clocks.hpp"
 #include "flame/grid/dataset.hpp"
+#include "flame/grid/detail/clock_levels.hpp"
 #include "flame/grid/detail/glitch_screen.hpp"
 #include "flame/grid/latency_model.hpp"
 #include "flame/grid/power_model.hpp"
-#include "flame/clocks/clocks.hpp"
 
 namespace flame::grid {
 

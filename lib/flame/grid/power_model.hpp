@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "flame/grid/latency_model.hpp"
 #include "flame/clocks/clocks.hpp"
+#include "flame/grid/latency_model.hpp"
 
 namespace flame::grid {
 

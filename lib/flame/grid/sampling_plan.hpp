@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "flame/grid/detail/clock_levels.hpp"
 #include "flame/clocks/clocks.hpp"
+#include "flame/grid/detail/clock_levels.hpp"
 
 namespace flame::grid {
 

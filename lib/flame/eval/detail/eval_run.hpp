@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "flame/eval/eval_board.hpp"
 #include "flame/eval/detail/governor.hpp"
+#include "flame/eval/eval_board.hpp"
 #include "flame/sim/replay.hpp"
 #include "flame/sim/table_sim.hpp"
 #include "flame/sim/workload.hpp"

@@ -14,8 +14,8 @@
 #include <tuple>
 #include <vector>
 
-#include "flame/eval/eval_board.hpp"
 #include "flame/eval/detail/governor.hpp"
+#include "flame/eval/eval_board.hpp"
 #include "flame/sim/rng.hpp"
 #include "flame/sim/table_sim.hpp"
 
