@@ -4,6 +4,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "command.hpp"
 #include "flame/model/coupling_dataset.hpp"
@@ -20,7 +21,8 @@ inline CLI::App* add_dataset_validation(
   auto json = std::make_shared<bool>(false);
   sub->add_option("FILE", *file, file_help)->required();
   sub->add_flag("--json", *json, "Print a JSON report");
-  sub->callback([file, json, run] { run(model::load_coupling_dataset(*file), *file, *json); });
+  sub->callback(
+      [file, json, run = std::move(run)] { run(model::load_coupling_dataset(*file), *file, *json); });
   return sub;
 }
 

@@ -26,7 +26,6 @@ DaemonLink::DaemonLink(const Globals& g) : g_(g), client_(options(g)) {}
 std::string DaemonLink::unreachable_reason() const {
   switch (client_.last_failure()) {
     case flame::Unavailable::Absent:
-      return "not-running";
     case flame::Unavailable::Refused:
       return "not-running";
     case flame::Unavailable::Denied:
