@@ -83,7 +83,7 @@ print("begin applied", ck)
 # The request stays open (this connection is kept) while flamectl asks for the status.
 sys.stdout.flush()
 import os, subprocess
-out = subprocess.run([os.environ["FLAMECTL"], "--socket", sock, "--timeout", "60", "status"],
+out = subprocess.run([os.environ["FLAMECTL"], "--socket", sock, "--timeout", "60", "status", "--requests"],
                      capture_output=True, text=True, timeout=120)
 assert out.returncode == 0, out
 assert "resnet50" in out.stdout, out.stdout
