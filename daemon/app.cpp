@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <mutex>
+#include <thread>
 
 #include "bus/dbus_service.hpp"
 #include "flame/io/move_aside.hpp"
@@ -17,6 +19,32 @@
 
 namespace flamed {
 
+namespace {
+
+// The model directory under this board's admission rule; refusals and skipped files are logged.
+// Touches nothing of the App: the reload worker runs it.
+flame::policy::LoadedModels load_models(const Config& config, const std::string& board, const char* context) {
+  const flame::policy::ModelAdmission admission{board, config.allow_foreign_models};
+  auto loaded = flame::policy::load_model_dir(config.models_dir, admission);
+  for (const auto& e : loaded.errors) spdlog::warn("{}{}", context, e);
+  for (const auto& [name, why] : loaded.refused) spdlog::warn("{}model {} refused: {}", context, name, why);
+  return loaded;
+}
+
+}  // namespace
+
+struct App::LoopMailbox {
+  std::mutex mutex;
+  boost::asio::io_context* io = nullptr;  // null once the App is gone
+};
+
+// What the worker read for one reload round: the next configuration and its models, or why not.
+struct App::PreparedReload {
+  std::optional<Config> next;
+  flame::policy::LoadedModels loaded;
+  std::string error;
+};
+
 App::App(Config config, std::optional<std::filesystem::path> config_path)
     : config_(std::move(config)),
       config_path_(std::move(config_path)),
@@ -25,9 +53,15 @@ App::App(Config config, std::optional<std::filesystem::path> config_path)
       persist_(io_),
       metrics_(io_),
       wake_(io_),
-      clock_(config_.simulation_clock) {}
+      clock_(config_.simulation_clock),
+      mailbox_(std::make_shared<LoopMailbox>()) {
+  mailbox_->io = &io_;
+}
 
-App::~App() = default;
+App::~App() {
+  const std::lock_guard lock(mailbox_->mutex);
+  mailbox_->io = nullptr;
+}
 
 void App::notify(const std::string& state) {
   sd_notify(0, state.c_str());
@@ -60,7 +94,7 @@ void App::start() {
       }
     }
   }
-  auto loaded = load_models(config_, "");
+  auto loaded = load_models(config_, actuator_->board_name(), "");
   policy_->set_models(std::move(loaded.models), std::move(loaded.refused));
   spdlog::info("{} model(s) loaded from {}", policy_->models().size(), config_.models_dir.string());
 
@@ -79,14 +113,6 @@ void App::start() {
   else
     server_->listen(config_.socket_path, config_.socket_mode, config_.socket_group);
   start_bus();
-}
-
-flame::policy::LoadedModels App::load_models(const Config& config, const char* context) const {
-  const flame::policy::ModelAdmission admission{actuator_->board_name(), config.allow_foreign_models};
-  auto loaded = flame::policy::load_model_dir(config.models_dir, admission);
-  for (const auto& e : loaded.errors) spdlog::warn("{}{}", context, e);
-  for (const auto& [name, why] : loaded.refused) spdlog::warn("{}model {} refused: {}", context, name, why);
-  return loaded;
 }
 
 BusState App::state() const {
@@ -126,7 +152,7 @@ void App::wait_signals() {
   signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     if (sig == SIGHUP) {
-      (void)reload();
+      request_reload([](const ReloadResult&) {});  // the outcome is logged and recorded
       wait_signals();
     } else {
       shutdown(sig == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -134,22 +160,55 @@ void App::wait_signals() {
   });
 }
 
-void App::record_reload(const ReloadResult& r) {
+void App::record_reload(const ReloadResult& r, bool running) {
   try {
     write_reload_record(config_.runtime_dir,
-                        {static_cast<long>(::getpid()), reloads_, r.ok, r.error, r.restart_needed});
+                        {static_cast<long>(::getpid()), reloads_, r.ok, r.error, r.restart_needed, running});
   } catch (const std::exception& e) {
     spdlog::warn("cannot write the reload record (flamed --reload waits for it): {}", e.what());
   }
 }
 
-ReloadResult App::reload() {
-  ReloadResult out;
+void App::request_reload(ReloadDone done) {
+  reload_waiters_.push_back(std::move(done));
+  if (!reload_running_) start_reload_round();
+}
+
+void App::start_reload_round() {
+  reload_running_ = true;
   ++reloads_;
+  // Written before the worker reads anything, so a `flamed --reload` that sees this round running
+  // waits for the next one, which reads its edits (reload_record.hpp).
+  record_reload(ReloadResult{true, "", {}, {}}, /*running=*/true);
   notify("RELOADING=1");
   if (!config_path_) spdlog::info("reload: no configuration file; reloading models only");
+  auto waiters = std::exchange(reload_waiters_, {});
+  std::thread([this, mailbox = mailbox_, path = config_path_, current = config_,
+               board = actuator_->board_name(), waiters = std::move(waiters)]() mutable {
+    auto prepared = std::make_shared<PreparedReload>();
+    try {
+      prepared->next = path ? load_config(*path) : current;
+      prepared->loaded = load_models(*prepared->next, board, "reload: ");
+    } catch (const std::exception& e) {
+      prepared->error = e.what();
+    }
+    const std::lock_guard lock(mailbox->mutex);
+    if (!mailbox->io) return;
+    boost::asio::post(*mailbox->io, [this, prepared, waiters = std::move(waiters)] {
+      if (stopping_) return;
+      const ReloadResult r = commit_reload(std::move(*prepared));
+      for (const auto& w : waiters) w(r);
+      reload_running_ = false;
+      if (!reload_waiters_.empty()) start_reload_round();
+    });
+  }).detach();
+}
+
+ReloadResult App::commit_reload(PreparedReload prepared) {
+  ReloadResult out;
   try {
-    Config next = config_path_ ? load_config(*config_path_) : config_;
+    if (!prepared.next) throw std::runtime_error(prepared.error);
+    Config next = std::move(*prepared.next);
     out.restart_needed = restart_only_changes(config_, next);
     keep_restart_only(next, config_);
     if (socket_activated_ &&
@@ -157,7 +216,7 @@ ReloadResult App::reload() {
       out.notes.emplace_back(
           "socket_mode and socket_group belong to the socket unit (flamed.socket: SocketMode=, "
           "SocketGroup=)");
-    auto loaded = load_models(next, "reload: ");
+    auto& loaded = prepared.loaded;
     // Swap only after everything parsed and loaded.
     const Config previous = std::exchange(config_, std::move(next));
     policy_->set_options(config_.policy);

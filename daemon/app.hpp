@@ -1,12 +1,14 @@
 #pragma once
 // flamed's lifecycle: one Asio loop drives the socket server, timers, signals and systemd
-// notifications. SIGTERM/SIGINT restore the baseline and exit 0; SIGHUP reloads the config and
-// models (parse -> validate -> load -> atomic swap; a bad reload keeps the old state).
+// notifications. SIGTERM/SIGINT restore the baseline and exit 0; SIGHUP and D-Bus Reload() reload
+// the config and models: a worker thread reads and validates them while the loop keeps serving (and
+// feeding the watchdog), then the loop swaps them in at once; a bad reload keeps the old state.
 // clang-format off
 #include <utility>  // Boost 1.74 asio/awaitable.hpp uses std::exchange without including it
 #include <boost/asio.hpp>
 // clang-format on
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,11 +44,15 @@ class App {
 
  private:
   void start();
-  ReloadResult reload();
+  // Queues a reload; `done` runs on the loop with its result. Requests that arrive while one is
+  // being read are served together by the next round, which reads the files again.
+  using ReloadDone = std::function<void(const ReloadResult&)>;
+  void request_reload(ReloadDone done);
+  struct PreparedReload;  // what the worker read (app.cpp)
+  void start_reload_round();
+  ReloadResult commit_reload(PreparedReload prepared);
   // The daemon's state as D-Bus, the socket's status and the metrics show it (with why it is degraded).
   BusState state() const;
-  // The model directory under this board's admission rule; refusals and skipped files are logged.
-  flame::policy::LoadedModels load_models(const Config& config, const char* context) const;
   void warn_degraded(const char* when);
   // After every event that reached the policy: arm the wake timer, mark calibration, tell D-Bus.
   void changed();
@@ -79,8 +85,14 @@ class App {
   bool stopping_ = false;
   bool calibration_dirty_ = false;
   std::vector<std::string> degraded_logged_;
-  uint64_t reloads_ = 0;                      // the generation of the reload record (reload_record.hpp)
-  void record_reload(const ReloadResult& r);  // the reasons last logged, so a change is logged once
+  uint64_t reloads_ = 0;  // the generation of the reload record (reload_record.hpp)
+  void record_reload(const ReloadResult& r, bool running = false);
+  std::vector<ReloadDone> reload_waiters_;  // queued for the next round
+  bool reload_running_ = false;
+  // How a reload worker hands its result back: the loop while the App lives, nothing after. The
+  // worker is detached, so a read that hangs (a stuck mount, a FIFO) never holds the shutdown.
+  struct LoopMailbox;
+  std::shared_ptr<LoopMailbox> mailbox_;
 };
 
 }  // namespace flamed

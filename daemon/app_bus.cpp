@@ -1,6 +1,6 @@
 // App <-> org.flame.Flamed1 (dbus_service.hpp): what the bus object reads and what its privileged
 // methods do. Kept out of app.cpp so that the lifecycle stays readable; App::start() calls
-// start_bus() last, reload() and every state change call bus_changed(), shutdown() stops it.
+// start_bus() last, a finished reload and every state change call bus_changed(), shutdown() stops it.
 #include <spdlog/spdlog.h>
 
 #include "app.hpp"
@@ -16,9 +16,10 @@ void App::start_bus() {
   }
   DbusService::Handlers h;
   h.state = [this] { return state(); };
-  h.reload = [this] {
-    const ReloadResult r = reload();
-    if (!r.ok) throw std::runtime_error("reload failed, the previous configuration is kept: " + r.error);
+  h.reload = [this](DbusService::Handlers::Done done) {
+    request_reload([done = std::move(done)](const ReloadResult& r) {
+      done(r.ok ? std::string() : "reload failed, the previous configuration is kept: " + r.error);
+    });
   };
   h.set_enabled = [this](bool enabled) {
     policy_->set_enabled(enabled);

@@ -211,8 +211,7 @@ int DbusService::get_property(sd_bus*, const char*, const char*, const char* pro
   }
 }
 
-int DbusService::run_method(sd_bus_message* m, sd_bus_error* error, const char* what,
-                            const std::function<void()>& body) {
+void DbusService::log_call(sd_bus_message* m, const char* what) const {
   sd_bus_creds* creds = nullptr;
   uid_t uid = static_cast<uid_t>(-1);
   if (sd_bus_query_sender_creds(m, SD_BUS_CREDS_UID | SD_BUS_CREDS_PID, &creds) >= 0) {
@@ -221,6 +220,11 @@ int DbusService::run_method(sd_bus_message* m, sd_bus_error* error, const char* 
   }
   spdlog::info("D-Bus: {} called by {} (uid {})", what,
                sd_bus_message_get_sender(m) ? sd_bus_message_get_sender(m) : "?", static_cast<long>(uid));
+}
+
+int DbusService::run_method(sd_bus_message* m, sd_bus_error* error, const char* what,
+                            const std::function<void()>& body) {
+  log_call(m, what);
   try {
     body();
   } catch (const std::exception& e) {
@@ -234,7 +238,25 @@ int DbusService::run_method(sd_bus_message* m, sd_bus_error* error, const char* 
 
 int DbusService::method_reload(sd_bus_message* m, void* userdata, sd_bus_error* error) {
   auto* self = static_cast<DbusService*>(userdata);
-  return self->run_method(m, error, "Reload()", [self] { self->handlers_.reload(); });
+  self->log_call(m, "Reload()");
+  // Answered when the reload is done (it reads files on a worker thread); the message is kept
+  // until then, and released if the answer never comes (shutdown). Returning 1 without a reply
+  // tells sd-bus the call is being handled.
+  std::shared_ptr<sd_bus_message> call(sd_bus_message_ref(m), sd_bus_message_unref);
+  try {
+    self->handlers_.reload([self, call, alive = std::weak_ptr<int>(self->alive_)](const std::string& why) {
+      if (alive.expired() || !self->bus_) return;
+      const int r = why.empty() ? sd_bus_reply_method_return(call.get(), "")
+                                : sd_bus_reply_method_errorf(call.get(), kBusErrorFailed, "%s", why.c_str());
+      if (r < 0) spdlog::warn("D-Bus: cannot answer Reload(): {}", errno_text(r));
+      if (!why.empty()) spdlog::error("D-Bus: Reload() failed: {}", why);
+      self->changed();
+      if (self->loop_) self->loop_->kick();  // a reply queued outside a callback
+    });
+  } catch (const std::exception& e) {
+    return sd_bus_error_set(error, kBusErrorFailed, e.what());
+  }
+  return 1;
 }
 
 int DbusService::method_set_enabled(sd_bus_message* m, void* userdata, sd_bus_error* error) {

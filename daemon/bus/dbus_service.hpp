@@ -30,9 +30,12 @@ class DbusService {
  public:
   // What the object reads and does. Method handlers run on the loop and report failure by
   // throwing; the caller then gets org.flame.Flamed1.Error.Failed with the exception's message.
+  // reload is asynchronous: it returns at once and calls `done` on the loop later, with an empty
+  // string on success or the reason it failed; the method call is answered then.
   struct Handlers {
+    using Done = std::function<void(const std::string& error)>;
     std::function<BusState()> state;
-    std::function<void()> reload;
+    std::function<void(Done done)> reload;
     std::function<void(bool)> set_enabled;
     std::function<void()> restore_baseline;
   };
@@ -67,6 +70,7 @@ class DbusService {
   static int name_reply(sd_bus_message* m, void* userdata, sd_bus_error* error);
 
   int run_method(sd_bus_message* m, sd_bus_error* error, const char* what, const std::function<void()>& body);
+  void log_call(sd_bus_message* m, const char* what) const;
   void emit_changes();
   void lost(const std::string& why);  // log, then stop on the next loop turn
 

@@ -18,11 +18,8 @@ std::filesystem::path reload_record_path(const std::filesystem::path& runtime_di
 }
 
 void write_reload_record(const std::filesystem::path& runtime_dir, const ReloadRecord& r) {
-  const nlohmann::json j = {{"pid", r.pid},
-                            {"generation", r.generation},
-                            {"ok", r.ok},
-                            {"error", r.error},
-                            {"restart_needed", r.restart_needed}};
+  const nlohmann::json j = {{"pid", r.pid},     {"generation", r.generation},         {"ok", r.ok},
+                            {"error", r.error}, {"restart_needed", r.restart_needed}, {"running", r.running}};
   write_file_atomic(reload_record_path(runtime_dir), j.dump() + "\n");
 }
 
@@ -35,6 +32,7 @@ std::optional<ReloadRecord> read_reload_record(const std::filesystem::path& runt
     r.ok = j.at("ok").get<bool>();
     r.error = j.value("error", std::string());
     r.restart_needed = j.value("restart_needed", std::vector<std::string>());
+    r.running = j.value("running", false);
     return r;
   } catch (const std::exception&) {
     return std::nullopt;
@@ -56,7 +54,7 @@ int request_reload(pid_t pid, const std::filesystem::path& runtime_dir, std::chr
   const auto until = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < until) {
     if (const auto r = read_reload_record(runtime_dir);
-        r && r->pid == pid && r->generation > before->generation) {
+        r && r->pid == pid && r->generation > before->generation && !r->running) {
       if (!r->ok) {
         std::cerr << "flamed: reload failed, the previous configuration is kept: " << r->error << "\n";
         return 1;

@@ -18,13 +18,16 @@ namespace {
 
 volatile sig_atomic_t g_hup = 0;
 
-// A child that writes generation 0, then on each SIGHUP the next one with `ok`; exits after one.
-pid_t fake_daemon(const fs::path& dir, bool ok) {
+// A child that writes generation 0, then on SIGHUP generation 1 with `ok`, and exits. With
+// `announce`, generation 1 is first written as running (with ok = true, as flamed writes it when a
+// round starts), and finished 50 ms later.
+pid_t fake_daemon(const fs::path& dir, bool ok, bool announce = false) {
   const pid_t child = ::fork();
   if (child != 0) return child;
   std::signal(SIGHUP, [](int) { g_hup = 1; });
   write_reload_record(dir, {static_cast<long>(::getpid()), 0, true, "", {}});
   for (int i = 0; i < 500 && !g_hup; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  if (announce) write_reload_record(dir, {static_cast<long>(::getpid()), 1, true, "", {}, /*running=*/true});
   std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the waiter must really wait
   write_reload_record(dir, {static_cast<long>(::getpid()), 1, ok, ok ? "" : "limits.rate_per_s: bad", {}});
   ::_exit(0);
@@ -59,6 +62,9 @@ TEST_CASE("reload record: written and read back; absent or garbage reads as noth
   CHECK_FALSE(r->ok);
   CHECK(r->error == "why");
   CHECK(r->restart_needed == std::vector<std::string>{"sysfs_root"});
+  CHECK_FALSE(r->running);
+  write_reload_record(d, {42, 4, true, "", {}, /*running=*/true});
+  CHECK(read_reload_record(d)->running);
   std::ofstream(reload_record_path(d)) << "{not json";
   CHECK_FALSE(read_reload_record(d));
   fs::remove_all(d);
@@ -79,6 +85,20 @@ TEST_CASE("reload record: the waiter returns 0 after a successful reload, 1 afte
     ::waitpid(child, &status, 0);
     fs::remove_all(d);
   }
+}
+
+TEST_CASE("reload record: the waiter takes the finished round, not the announcement of a running one",
+          "[daemon]") {
+  const fs::path d = scratch("running");
+  const pid_t child = fake_daemon(d, /*ok=*/false, /*announce=*/true);
+  wait_for_record(d, child);
+  CHECK(request_reload(child, d, std::chrono::seconds(5)) == 1);  // the failure, not the running ok
+  const auto r = read_reload_record(d);
+  REQUIRE(r);
+  CHECK_FALSE(r->running);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  fs::remove_all(d);
 }
 
 TEST_CASE("reload record: no record of that pid, or no answer in time, is a failure", "[daemon]") {
