@@ -342,7 +342,9 @@ def main(argv=None):
     src.add_argument("--decoder", action="store_true", help="the small decoder built from torch.nn")
     p.add_argument("--batch", type=int, default=1)
     p.add_argument("--image-size", type=int, default=224)
-    p.add_argument("--phase", choices=("prefill", "decode"), default="decode")
+    p.add_argument("--phase", choices=("prefill", "decode"),
+                   default=os.environ.get("FLAME_PROFILE_PHASE") or "decode",
+                   help="decoder phase, default $FLAME_PROFILE_PHASE (set by flame profile for an SLM), else decode")
     p.add_argument("--ctx", help="context lengths (decoder), default $FLAME_PROFILE_CTX")
     p.add_argument("--layers", type=int, default=2)
     p.add_argument("--hidden", type=int, default=128)

@@ -44,7 +44,7 @@ INFER=("$FLAME" sim infer --board layer-orin --sysfs-root "$ROOT" --config "$CON
 # --- usage errors: refused before anything is touched ---------------------------------------------------
 rc=0
 e2e "$T/bad" bad --ctx 128,512 -- "${INFER[@]}" >"$T/out" 2>"$T/err" || rc=$?
-[[ $rc == 2 ]] && grep -q -- "--ctx needs the layer-wise path" "$T/err" || { cat "$T/err" >&2; exit 1; }
+[[ $rc == 2 ]] && grep -q -- "--ctx and --prefill-ctx need the layer-wise path" "$T/err" || { cat "$T/err" >&2; exit 1; }
 rc=0
 "$FLAME" profile --model-name bad --warmup 2 --sysfs-root "$ROOT" --runtime-dir "$RUN" --config /nonexistent \
   --board "$BOARD" --work-dir "$T/bad" -- true >"$T/out" 2>"$T/err" || rc=$?

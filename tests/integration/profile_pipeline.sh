@@ -170,18 +170,45 @@ assert m["name"] == "r18" and m["segments"] > 0 and m["cross_validated"]["n"] > 
 PY
 restored
 
-# --- SLM contexts: one model per context length ---------------------------------------------------------
-APP_CONFIG='qwen2-0.5b_decode_ctx{ctx}_bfloat16' profile "$T/w5" --model-name qwen --budget 4 --ctx 128,1024 -- \
-  >"$T/out5" 2>"$T/err5" || { cat "$T/err5" >&2; exit 1; }
+# --- An SLM: both phases and every context length in one model file -----------------------------------
+# The runner replaces {phase} in the command; the application replaces {ctx} from FLAME_PROFILE_CTX.
+rc=0
+APP_CONFIG='qwen2-0.5b_{phase}_ctx{ctx}_bfloat16' profile "$T/w5" --model-name qwen --ctx 128 \
+  --prefill-ctx 32,256,2048 -- >"$T/out5" 2>"$T/err5" || rc=$?
+[[ $rc == 2 ]] && grep -q -- "--ctx: the decode model {1, ctx} needs at least 2 context lengths" "$T/err5" \
+  || { echo "one decode context: exit $rc" >&2; cat "$T/err5" >&2; exit 1; }
+[[ ! -e "$T/w5" ]]
+APP_CONFIG='qwen2-0.5b_{phase}_ctx{ctx}_bfloat16' profile "$T/w5" --model-name qwen --ctx 128,1024 \
+  --prefill-ctx 32,256,2048 -- >"$T/out5" 2>"$T/err5" || { cat "$T/err5" >&2; exit 1; }
 restored
-[[ -s "$MODELS/qwen-ctx128.yaml" && -s "$MODELS/qwen-ctx1024.yaml" ]]
-grep -q "qwen-ctx1024: .* segments" "$T/out5"
+[[ -s "$MODELS/qwen.yaml" ]] && grep -q "^kind: slm" "$MODELS/qwen.yaml"
+grep -q "profiling 16 of them over 5 context lengths of 2 phase(s) (16 traces)" "$T/err5"
+grep -q "qwen: decode .* segments at contexts 128, 1024 (served 1 to 2048); prefill .* at contexts 32, 256, 2048" "$T/out5" \
+  || { cat "$T/out5" >&2; exit 1; }
+[[ $(ls "$T/w5/traces" | grep -c -- "-prefill-ctx") -ge 8 ]]
 
 # --- flamed loads the models; profiling is refused while it holds the controller lock -----------------
 stop_governor
 write_config
 start_flamed
-python3 "$LIBDIR/flamed_models.py" "$SOCK" r18 qwen-ctx128 qwen-ctx1024
+python3 "$LIBDIR/flamed_models.py" "$SOCK" r18 qwen
+# The SLM is planned at each request's phase and context, and refused outside what it serves.
+python3 - "$SOCK" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX); s.settimeout(10); s.connect(sys.argv[1]); f = s.makefile("rwb")
+def req(**kw):
+    f.write((json.dumps(kw) + "\n").encode()); f.flush()
+    return json.loads(f.readline())
+assert req(op="hello", proto=1, app="slm")["ok"]
+a = req(op="begin", id=1, model="qwen", deadline_ms=2000, phase="decode", ctx=200)
+b = req(op="begin", id=2, model="qwen", deadline_ms=2000, phase="decode", ctx=2000)
+assert a["ok"] and b["ok"], (a, b)
+r = req(op="begin", id=3, model="qwen", deadline_ms=2000, phase="decode", ctx=5000)
+assert not r["ok"] and "outside what the model serves: 1 to 2048" in r["error"], r
+r = req(op="begin", id=4, model="qwen", deadline_ms=2000)
+assert not r["ok"] and "needs" in r["error"], r
+print("flamed plans the SLM per phase and context")
+PY
 rc=0
 profile "$T/w6" --model-name r18b --budget 6 -- >"$T/out6" 2>"$T/err6" || rc=$?
 [[ $rc == 3 ]] || { echo "lock held: exit $rc" >&2; cat "$T/err6" >&2; exit 1; }

@@ -77,7 +77,7 @@ TEST_CASE("context fit: chooses smallest, geometric middle and largest") {
 TEST_CASE("context model: recovers prefill curves {1, ctx, ctx^2} from 3 noisy points") {
   std::vector<flame::context::ContextSample> fit;
   for (int ctx : {64, 512, 4096}) fit.push_back(sample(ctx, prefill_curve, 0.003));
-  const auto model = fit_context_model(flame::context::ContextPhase::Prefill, fit, MachineCalibration{});
+  const auto model = fit_context_model(flame::model::ContextPhase::Prefill, fit, MachineCalibration{});
   CHECK(model.fit_contexts() == std::vector<int>{64, 512, 4096});
   for (double ctx : {32.0, 128.0, 1024.0, 2048.0, 8192.0}) {
     const auto g = model.gpu_ns(ctx);
@@ -102,7 +102,7 @@ TEST_CASE("context model: decode {1, ctx}, a clamped slope, host medians and cos
   fit[0].profile.segments[2].gpu_ns = 3010;
   fit[1].profile.segments[2].gpu_ns = 3000;
   fit[2].profile.segments[2].gpu_ns = 2990;
-  const auto model = fit_context_model(flame::context::ContextPhase::Decode, fit, MachineCalibration{});
+  const auto model = fit_context_model(flame::model::ContextPhase::Decode, fit, MachineCalibration{});
   const auto& c = model.gpu_coefficients();
   CHECK((c.array() >= 0).all());
   CHECK(c(2, 1) == 0.0);
@@ -127,21 +127,21 @@ TEST_CASE("context model: decode {1, ctx}, a clamped slope, host medians and cos
 
 TEST_CASE("context model: too few contexts, repeated contexts, mismatched structure") {
   std::vector<flame::context::ContextSample> two{sample(64, prefill_curve, 0), sample(512, prefill_curve, 0)};
-  CHECK_THROWS_WITH(fit_context_model(flame::context::ContextPhase::Prefill, two, {}),
+  CHECK_THROWS_WITH(fit_context_model(flame::model::ContextPhase::Prefill, two, {}),
                     Contains("needs at least 3 profiled contexts"));
-  CHECK_NOTHROW(fit_context_model(flame::context::ContextPhase::Decode, two, {}));
+  CHECK_NOTHROW(fit_context_model(flame::model::ContextPhase::Decode, two, {}));
   std::vector<flame::context::ContextSample> repeated{sample(64, decode_curve, 0),
                                                       sample(64, decode_curve, 0)};
-  CHECK_THROWS_WITH(fit_context_model(flame::context::ContextPhase::Decode, repeated, {}),
+  CHECK_THROWS_WITH(fit_context_model(flame::model::ContextPhase::Decode, repeated, {}),
                     Contains("profiled twice"));
   auto renamed = two;
   renamed[1].profile.segments[1].name = "layers.0.attn";
   CHECK_THROWS_WITH(
-      fit_context_model(flame::context::ContextPhase::Decode, renamed, {}),
+      fit_context_model(flame::model::ContextPhase::Decode, renamed, {}),
       Contains("segment 1 is call layers.0.attn (Linear), expected call layers.0.mlp (Linear)"));
   auto shorter = two;
   shorter[1].profile.segments.pop_back();
-  CHECK_THROWS_WITH(fit_context_model(flame::context::ContextPhase::Decode, shorter, {}),
+  CHECK_THROWS_WITH(fit_context_model(flame::model::ContextPhase::Decode, shorter, {}),
                     Contains("has 2 segments, expected 3"));
 }
 
@@ -149,7 +149,7 @@ TEST_CASE("context series: real data groups by phase; broken structure and missi
   auto ds = flame::model::load_coupling_dataset(dataset_path("run2/coupling.json"));
   const auto series = flame::context::context_series(ds);
   REQUIRE(series.size() == 2);
-  CHECK(series[0].phase == flame::context::ContextPhase::Decode);
+  CHECK(series[0].phase == flame::model::ContextPhase::Decode);
   CHECK(series[0].contexts() == std::vector<int>{128, 256, 512, 1024, 2048, 4096, 8192, 16384});
   CHECK(series[1].contexts() == std::vector<int>{32, 64, 128, 256, 512, 1024, 2048});
   CHECK(series[0].configs.front()->profile.segments.size() == 489);
@@ -209,7 +209,7 @@ TEST_CASE("validate contexts: run 1 has one held-out decode context; --fit must 
   CHECK(r.series[0].held_out.gpu_weighted.mean_ape_pct < 2.5);
   CHECK_THROWS_WITH(flame::validate::validate_contexts(ds, 2),
                     Contains("prefill: fitting {1, ctx, ctx^2} needs at least 3"));
-  const auto d2 = flame::validate::validate_contexts(ds, 2, flame::context::ContextPhase::Decode);
+  const auto d2 = flame::validate::validate_contexts(ds, 2, flame::model::ContextPhase::Decode);
   REQUIRE(d2.series.size() == 1);
   CHECK(d2.series[0].held_out_contexts == std::vector<int>{1024, 4096});
 }

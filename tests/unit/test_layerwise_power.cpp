@@ -317,11 +317,11 @@ TEST_CASE("profile fit: rail power samples become the model's power, with its he
     r.workloads.push_back(w);
     steps.push_back(r);
   }
-  const auto f = fit_workload(h, steps, 0);
+  const auto f = fit_workload(h, steps);
   REQUIRE(f.model.power());
-  CHECK(f.power_in_sample.n == 12);
-  CHECK(f.power_cross_validated.n == 12);
-  CHECK(f.power_cross_validated.mean_ape_pct < 2.0);
+  CHECK(f.quality.power_in_sample.n == 12);
+  CHECK(f.quality.power_cross_validated.n == 12);
+  CHECK(f.quality.power_cross_validated.mean_ape_pct < 2.0);
   const std::string text = model_file_text(f, h, "orin-nano-8gb-super");
   CHECK_THAT(text, Catch::Contains("Power: leave-one-out error mean"));
   const Clocks c{806400, 0, 612e6, 2133e6};
@@ -329,8 +329,8 @@ TEST_CASE("profile fit: rail power samples become the model's power, with its he
         Approx(f.model.estimate(c).power_w).epsilon(1e-6));
   // One combination without a rail sample (or a reading of 0): no power model, said in the file.
   steps[3].power_mw = 0.0;
-  const auto g = fit_workload(h, steps, 0);
+  const auto g = fit_workload(h, steps);
   CHECK_FALSE(g.model.power());
-  CHECK(g.power_cross_validated.n == 0);
+  CHECK(g.quality.power_cross_validated.n == 0);
   CHECK_THAT(model_file_text(g, h, "orin-nano-8gb-super"), Catch::Contains("No power model"));
 }

@@ -85,6 +85,6 @@ TEST_CASE("model file (grid): malformed files name file:line:column") {
   CHECK(error_of(replaced(yaml, "cpu*log_latency", "volts")).find("unknown power feature 'volts'") !=
         std::string::npos);
   CHECK(error_of(replaced(yaml, "kind: grid", "kind: magic")) ==
-        "m.yaml:3:7: kind 'magic' is not known (known: layerwise, grid)");
+        "m.yaml:3:7: kind 'magic' is not known (known: layerwise, slm, grid)");
   CHECK(error_of(yaml.substr(0, yaml.find("series:"))).find("m.yaml:1:1: model: missing 'series'") == 0);
 }

@@ -80,14 +80,14 @@ TEST_CASE("profile fit: a board in the model's form is recovered; held-back poin
   const auto h = header(12);
   const auto m = truth(h.grid);
   const auto steps = profile_steps(m, h);
-  const auto f = fit_workload(h, steps, 0);
+  const auto f = fit_workload(h, steps);
   CHECK(f.name == "toy");
-  CHECK(f.points == 12);
+  CHECK(f.quality.points == 12);
   CHECK(f.model.segments() == 7);
   CHECK(f.model.names() == m.names());
-  CHECK(f.in_sample.mean_ape_pct < 0.5);
-  REQUIRE(f.cross_validated.n == 12);
-  CHECK(f.cross_validated.mean_ape_pct < 2.0);
+  CHECK(f.quality.in_sample.mean_ape_pct < 0.5);
+  REQUIRE(f.quality.cross_validated.n == 12);
+  CHECK(f.quality.cross_validated.mean_ape_pct < 2.0);
   // Everywhere on the grid, not only at the profiled points.
   double worst = 0;
   for (std::size_t k = 0; k < h.grid.size(); ++k) {
@@ -107,7 +107,7 @@ TEST_CASE("profile fit: with one EMC level profiled the host curves fall back an
     if (c.emc_hz == h.grid.emc_hz.back()) top_emc.push_back(c);
   REQUIRE(top_emc.size() >= 3);
   h.plan = top_emc;
-  const auto f = fit_workload(h, profile_steps(truth(h.grid), h), 0);
+  const auto f = fit_workload(h, profile_steps(truth(h.grid), h));
   CHECK_FALSE(f.host_memory_term);
   for (const auto& c : f.model.cpu_curves()) CHECK(c.memory_ns_hz == 0);
   CHECK(model_file_text(f, h, "").find("Host curves without the EMC term") != std::string::npos);
@@ -117,12 +117,12 @@ TEST_CASE("profile fit: cross-validation exposes a measurement the others contra
   const auto h = header(12);
   auto steps = profile_steps(truth(h.grid), h);
   steps[5].workloads[0].trace_run.run.e2e_median_ns *= 1.5;  // e.g. a run disturbed by another process
-  const auto f = fit_workload(h, steps, 0);
-  REQUIRE(f.held_back.size() == 12);
-  const auto& bad = f.held_back[5];
+  const auto f = fit_workload(h, steps);
+  REQUIRE(f.quality.held_back.size() == 12);
+  const auto& bad = f.quality.held_back[5];
   CHECK(bad.step == 5);
   CHECK(flame::fit::ape_pct(bad.predicted_ns, bad.measured_ns) > 25);
-  CHECK(f.cross_validated.max_ape_pct > 25);
+  CHECK(f.quality.cross_validated.max_ape_pct > 25);
 }
 
 TEST_CASE("profile fit: traces of different models are refused, naming the step", "[profile]") {
@@ -131,27 +131,25 @@ TEST_CASE("profile fit: traces of different models are refused, naming the step"
   steps[3].workloads[0].trace_run.run.cpu_ns.push_back(1);
   steps[3].workloads[0].trace_run.run.gpu_ns.push_back(1);
   steps[3].workloads[0].trace_run.names.push_back("extra");
-  CHECK_THAT(trace_test::error_of<std::runtime_error>([&] { fit_workload(h, steps, 0); }),
+  CHECK_THAT(trace_test::error_of<std::runtime_error>([&] { fit_workload(h, steps); }),
              Catch::Contains("the trace of step 3 has 8 segments, the one of step 0 has 7"));
   steps = profile_steps(truth(h.grid), h);
   steps[2].workloads[0].trace_run.names[1] = "other";
-  CHECK_THAT(trace_test::error_of<std::runtime_error>([&] { fit_workload(h, steps, 0); }),
+  CHECK_THAT(trace_test::error_of<std::runtime_error>([&] { fit_workload(h, steps); }),
              Catch::Contains("segment 1 is 'other' in the trace of step 2"));
-  CHECK_THAT(trace_test::error_of<std::runtime_error>([&] { fit_workload(h, {}, 0); }),
+  CHECK_THAT(trace_test::error_of<std::runtime_error>([&] { fit_workload(h, {}); }),
              Catch::Contains("no profiled combinations"));
 }
 
-TEST_CASE("profile fit: the model file loads, names contexts, carries the fit quality", "[profile]") {
+TEST_CASE("profile fit: the model file loads and carries the fit quality", "[profile]") {
   auto h = header(6);
-  h.contexts = {256};
   auto steps = profile_steps(truth(h.grid), h);
-  for (auto& s : steps) s.workloads[0].ctx = 256;
-  const auto f = fit_workload(h, steps, 0);
-  CHECK(f.name == "toy-ctx256");
+  const auto f = fit_workload(h, steps);
+  CHECK(f.name == "toy");
   const std::string text = model_file_text(f, h, "orin-nano-8gb-super");
   CHECK_THAT(text, Catch::Contains("leave-one-out error on held-back combinations"));
   const auto loaded = flame::model::parse_model_file(text, "x.yaml");
-  CHECK(loaded.name == "toy-ctx256");
+  CHECK(loaded.name == "toy");
   CHECK(loaded.kind == "layerwise");
   CHECK(loaded.board == "orin-nano-8gb-super");
   // What flamed would predict from the file is what the fit predicts.

@@ -14,13 +14,13 @@ JournalHeader header() {
   JournalHeader h;
   h.model = "resnet18";
   h.command = {"python3", "-m", "flame_profile", "--torchvision", "resnet18"};
-  h.contexts = {128, 512};
   h.budget = 4;
   h.seed = 7;
   h.grid.cpu_khz = {115200, 1728000};
   h.grid.gpu_hz = {306e6, 1020e6};
   h.grid.emc_hz = {665.6e6, 3199e6};
   h.plan = make_profile_plan(h.grid, h.budget, h.seed).steps;
+  h.workloads = {{"decode", 128}, {"decode", 512}, {"prefill", 32}, {"decode", 128}};
   return h;
 }
 
@@ -36,6 +36,7 @@ StepRecord record(std::size_t step, double scale) {
   for (int ctx : {128, 512}) {
     WorkloadResult w;
     w.ctx = ctx;
+    w.phase = ctx == 128 ? "decode" : "prefill";
     w.trace = "traces/step-00" + std::to_string(step) + "-ctx" + std::to_string(ctx) + ".json.gz";
     w.trace_run.names = {"", "embed", ""};
     w.trace_run.run.cpu_ns = {1000.5, 2000 * scale, 30};
@@ -59,6 +60,7 @@ void check_same(const StepRecord& a, const StepRecord& b) {
   REQUIRE(a.workloads.size() == b.workloads.size());
   for (std::size_t i = 0; i < a.workloads.size(); ++i) {
     CHECK(a.workloads[i].ctx == b.workloads[i].ctx);
+    CHECK(a.workloads[i].phase == b.workloads[i].phase);
     CHECK(a.workloads[i].trace == b.workloads[i].trace);
     CHECK(a.workloads[i].trace_run.names == b.workloads[i].trace_run.names);
     CHECK(a.workloads[i].trace_run.run.cpu_ns == b.workloads[i].trace_run.run.cpu_ns);
@@ -78,6 +80,7 @@ TEST_CASE("profile journal: header and records survive a round trip exactly", "[
   const auto j = parse_journal(text, "j");
   CHECK(header_mismatch(j.header, h).empty());
   CHECK(j.header.plan == h.plan);
+  CHECK(j.header.workloads == h.workloads);
   REQUIRE(j.steps.size() == 2);
   check_same(j.steps[0], record(2, 1.0 / 3));
   check_same(j.steps[1], record(0, 1.7));
@@ -118,11 +121,11 @@ TEST_CASE("profile journal: differences between runs are named", "[profile]") {
   CHECK(header_mismatch(h, h).empty());
   auto other = h;
   other.budget = 6;
-  other.contexts = {128};
+  other.workloads[2].ctx = 64;
   other.command.push_back("--batch");
   const auto d = header_mismatch(h, other);
   CHECK_THAT(d, Catch::Contains("the budget (4 there, 6 now)"));
-  CHECK_THAT(d, Catch::Contains("the contexts (128,512 there, 128 now)"));
+  CHECK_THAT(d, Catch::Contains("the SLM phases and context lengths"));
   CHECK_THAT(d, Catch::Contains("the command"));
   auto tables = h;
   tables.grid.gpu_hz.push_back(1300e6);

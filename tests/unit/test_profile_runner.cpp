@@ -58,6 +58,7 @@ struct FakePower : PowerMeter {
 // The command: "writes" a trace (an empty file the fake loader recognises) and reports its env.
 struct FakeCommand : CommandRunner {
   std::vector<std::map<std::string, std::string>> envs;
+  std::vector<std::vector<std::string>> commands;
   int fail_at = -1;      // run index that exits with status 3
   int no_trace_at = -1;  // run index that writes nothing
   int stop_at = -1;      // run index during which a stop arrives
@@ -65,10 +66,11 @@ struct FakeCommand : CommandRunner {
   FakeClock* clock = nullptr;
   // --e2e: what run k prints on its stdout, all of it just before its last power sample.
   std::function<std::string(int k, const std::map<std::string, std::string>& env)> print;
-  CommandResult run(const std::vector<std::string>&, const std::map<std::string, std::string>& env,
+  CommandResult run(const std::vector<std::string>& command, const std::map<std::string, std::string>& env,
                     const std::function<bool()>& tick, const OutputSink& out) override {
     const int k = static_cast<int>(envs.size());
     envs.push_back(env);
+    commands.push_back(command);
     for (int i = 0; i < 4; ++i) {  // four power samples, 0.25 s each
       clock->t += 0.25;
       if (k == stop_at && i == 1) stop->store(true);
@@ -79,7 +81,7 @@ struct FakeCommand : CommandRunner {
     if (!env.count(kEnvTrace)) return {};  // --e2e: no trace
     if (k != no_trace_at) {
       std::string pattern = env.at(kEnvTrace);
-      const std::string ctxs = env.at(kEnvContexts);
+      const std::string ctxs = env.count(kEnvContexts) ? env.at(kEnvContexts) : "";
       std::vector<std::string> paths;
       if (ctxs.empty()) paths.push_back(pattern);
       std::size_t start = 0;
@@ -119,17 +121,18 @@ flame::trace::TraceSummary fake_summary(const std::filesystem::path& p) {
   return s;
 }
 
-JournalHeader header(std::vector<int> contexts = {}) {
+JournalHeader header(std::vector<PlanWorkload> workloads = {}) {
   JournalHeader h;
   h.model = "m";
-  h.command = {"run-model", "--fast"};
-  h.contexts = std::move(contexts);
+  h.command = {"run-model", "--fast", "--phase={phase}"};
+  h.workloads = std::move(workloads);
   h.budget = 5;
   h.seed = 1;
   h.grid.cpu_khz = {500000, 1000000, 1500000};
   h.grid.gpu_hz = {300e6, 600e6, 900e6};
   h.grid.emc_hz = {1e9, 2e9};
   h.plan = make_profile_plan(h.grid, h.budget, h.seed).steps;
+  if (!h.workloads.empty()) h.plan.resize(h.workloads.size(), h.plan.back());
   return h;
 }
 
@@ -222,7 +225,7 @@ TEST_CASE("profile runner: pins every combination in plan order, waits for the r
   CHECK(env.at(kEnvStep) == "2");
   CHECK(env.at(kEnvSteps) == std::to_string(rig.h.plan.size()));
   CHECK(env.at(kEnvModel) == "m");
-  CHECK(env.at(kEnvContexts).empty());
+  CHECK_FALSE(env.count(kEnvContexts));
   CHECK(env.at(kEnvTrace) == (rig.dir.path() / "traces" / "step-002.json.gz").string());
   // Progress: counts, ETA from the mean step time, exhaustive projection over the 18 combinations.
   REQUIRE(rig.progress.size() == rig.h.plan.size());
@@ -305,18 +308,31 @@ TEST_CASE("profile runner: a board write failure restores and keeps its message"
   CHECK(rig.clocks.restores == 1);
 }
 
-TEST_CASE("profile runner: with context lengths the command writes one trace per context", "[profile]") {
-  Rig rig(header({128, 2048}));
+TEST_CASE("profile runner: an SLM step runs its phase at its context length", "[profile]") {
+  Rig rig(header({{"decode", 128}, {"prefill", 32}, {"decode", 2048}}));
   rig.runner().run({}, rig.stop);
-  REQUIRE(rig.records.size() == rig.h.plan.size());
-  CHECK(rig.command.envs[0].at(kEnvContexts) == "128,2048");
-  CHECK_THAT(rig.command.envs[0].at(kEnvTrace), Catch::EndsWith("step-000-ctx{ctx}.json.gz"));
-  for (const auto& r : rig.records) {
-    REQUIRE(r.workloads.size() == 2);
-    CHECK(r.workloads[0].ctx == 128);
-    CHECK(r.workloads[1].ctx == 2048);
-    CHECK_THAT(r.workloads[1].trace, Catch::EndsWith("-ctx2048.json.gz"));
+  REQUIRE(rig.records.size() == 3);
+  CHECK(rig.command.envs[0].at(kEnvContexts) == "128");
+  CHECK(rig.command.envs[0].at(kEnvPhase) == "decode");
+  CHECK(rig.command.envs[1].at(kEnvPhase) == "prefill");
+  CHECK(rig.command.commands[1] == std::vector<std::string>{"run-model", "--fast", "--phase=prefill"});
+  CHECK_THAT(rig.command.envs[1].at(kEnvTrace), Catch::EndsWith("step-001-prefill-ctx{ctx}.json.gz"));
+  const std::vector<std::pair<std::string, int>> want = {{"decode", 128}, {"prefill", 32}, {"decode", 2048}};
+  for (std::size_t i = 0; i < 3; ++i) {
+    const auto& r = rig.records[i];
+    REQUIRE(r.workloads.size() == 1);
+    CHECK(r.workloads[0].phase == want[i].first);
+    CHECK(r.workloads[0].ctx == want[i].second);
+    CHECK_THAT(r.workloads[0].trace, Catch::EndsWith("-ctx" + std::to_string(want[i].second) + ".json.gz"));
   }
+}
+
+TEST_CASE("profile runner: a model without phases runs its command as given", "[profile]") {
+  Rig rig;
+  rig.runner().run({}, rig.stop);
+  CHECK(rig.command.commands[0] == std::vector<std::string>{"run-model", "--fast", "--phase={phase}"});
+  CHECK_FALSE(rig.command.envs[0].count(kEnvPhase));
+  CHECK_FALSE(rig.command.envs[0].count(kEnvContexts));
 }
 
 TEST_CASE("profile runner: nothing left to do touches no clock", "[profile]") {

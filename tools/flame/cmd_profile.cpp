@@ -1,8 +1,9 @@
-// flame profile --model-name NAME --budget N [--ctx 128,512] [--out PATH] [--resume] -- CMD ARGS...:
-// profile a model on this board at the layer-wise sampling plan's clock combinations and write a
-// model file flamed loads (docs/profiling.md). With --e2e [--warmup N] the command prints
-// per-inference latencies instead of writing a trace, and the model is a grid model (the kind
-// `flame fit` makes). The loop, journal and fits live in lib/flame/profile.
+// flame profile --model-name NAME --budget N [--ctx 128,16384] [--prefill-ctx 32,256,2048] [--out PATH]
+// [--resume] -- CMD ARGS...: profile a model on this board at the layer-wise sampling plan's clock
+// combinations and write a model file flamed loads (docs/profiling.md). With context lengths (an
+// SLM) the plan spans clocks, phases and contexts, and one model file covers them all. With --e2e [--warmup
+// N] the command prints per-inference latencies instead of writing a trace, and the model is a grid model
+// (the kind `flame fit` makes). The loop, journal and fits live in lib/flame/profile.
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include <csignal>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "command.hpp"
@@ -22,6 +24,7 @@
 #include "flame/board/discovery.hpp"
 #include "flame/io/atomic_write.hpp"
 #include "flame/io/data_path.hpp"
+#include "flame/model/slm_plan.hpp"
 #include "flame/profile/board_clock_control.hpp"
 #include "flame/profile/child_process.hpp"
 #include "flame/profile/e2e_fit.hpp"
@@ -43,11 +46,12 @@ constexpr int kExitInterrupted = 130;
 
 struct Args {
   std::string model_name;
-  std::size_t budget = 12;
+  std::size_t budget = 12;  // 16 for an SLM unless given
+  CLI::Option* budget_option = nullptr;
   std::uint64_t seed = 1;
   std::string board = "auto";
-  std::string contexts_text;
-  std::vector<int> contexts;  // parsed from contexts_text
+  std::string contexts_text, prefill_text;
+  std::map<flame::model::ContextPhase, std::vector<int>> contexts;  // parsed: decode and prefill lengths
   std::string out;
   bool resume = false;
   bool plan_only = false;
@@ -72,7 +76,7 @@ extern "C" void on_stop_signal(int) {
   throw flame::cli::Exit{code};
 }
 
-std::vector<int> parse_contexts(const std::string& text) {
+std::vector<int> parse_contexts(const std::string& option, const std::string& text) {
   std::vector<int> out;
   std::size_t start = 0;
   while (start <= text.size() && !text.empty()) {
@@ -82,7 +86,8 @@ std::vector<int> parse_contexts(const std::string& text) {
     int v = 0;
     const auto [ptr, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
     if (item.empty() || ec != std::errc() || ptr != item.data() + item.size())
-      fail(kExitUsage, fmt::format("--ctx '{}': give context lengths as integers separated by commas", text));
+      fail(kExitUsage,
+           fmt::format("{} '{}': give context lengths as integers separated by commas", option, text));
     out.push_back(v);
     if (comma == std::string::npos) break;
     start = comma + 1;
@@ -103,16 +108,25 @@ void check_args(const Args& a) {
          fmt::format("--model-name '{}': use 1-100 letters, digits, '.', '_' or '-', starting with a "
                      "letter or digit (it names the model file and what clients ask flamed for)",
                      a.model_name));
-  std::vector<int> seen;
-  for (int c : a.contexts) {
-    if (c <= 0) fail(kExitUsage, fmt::format("--ctx: context lengths must be positive (got {})", c));
-    if (std::find(seen.begin(), seen.end(), c) != seen.end())
-      fail(kExitUsage, fmt::format("--ctx: {} is given twice", c));
-    seen.push_back(c);
+  for (const auto& [phase, list] : a.contexts) {
+    const char* option = phase == flame::model::ContextPhase::Decode ? "--ctx" : "--prefill-ctx";
+    std::vector<int> seen;
+    for (int c : list) {
+      if (c <= 0) fail(kExitUsage, fmt::format("{}: context lengths must be positive (got {})", option, c));
+      if (std::find(seen.begin(), seen.end(), c) != seen.end())
+        fail(kExitUsage, fmt::format("{}: {} is given twice", option, c));
+      seen.push_back(c);
+    }
+    if (static_cast<int>(list.size()) < flame::model::basis_size(phase))
+      fail(kExitUsage,
+           fmt::format("{}: the {} model {{{}}} needs at least {} context lengths, {} given", option,
+                       flame::model::phase_name(phase), fmt::join(flame::model::basis_names(phase), ", "),
+                       flame::model::basis_size(phase), list.size()));
   }
   if (a.e2e && !a.contexts.empty())
     fail(kExitUsage,
-         "--ctx needs the layer-wise path (one trace per context length); with --e2e profile each context "
+         "--ctx and --prefill-ctx need the layer-wise path (one trace per run); with --e2e profile each "
+         "context "
          "length as a model of its own (--model-name NAME-ctxN, the command running that length)");
   if (!a.e2e && a.warmup_option && a.warmup_option->count() > 0)
     fail(kExitUsage,
@@ -212,8 +226,41 @@ void write_end_to_end_model(const Args& a, const flamed::Config& s, const fp::Jo
   if (a.out.empty()) std::cout << "flamed loads it at its next start or reload (systemctl reload flamed)\n";
 }
 
+// One fitted model, reported as text or into the JSON report.
+template <typename Stats>
+void report_fit(const Args& a, nlohmann::json& report, const Stats& stats, const std::string& name,
+                const char* kind, const fs::path& out, const fp::FitQuality& q, bool power,
+                const std::string& shape, const nlohmann::json& details) {
+  if (a.json) {
+    nlohmann::json m{{"name", name},
+                     {"kind", kind},
+                     {"file", out.string()},
+                     {"cross_validated", stats(q.cross_validated)},
+                     {"in_sample", stats(q.in_sample)},
+                     {"power", nullptr}};
+    if (power)
+      m["power"] = {{"cross_validated", stats(q.power_cross_validated)},
+                    {"in_sample", stats(q.power_in_sample)}};
+    m.update(details);
+    report["models"].push_back(m);
+    return;
+  }
+  std::cout << fmt::format(
+      "{}: {}; error on held-back combinations (leave-one-out) mean {:.2f} %, max {:.2f} %; in-sample mean "
+      "{:.2f} "
+      "%; wrote {}\n",
+      name, shape, q.cross_validated.mean_ape_pct, q.cross_validated.max_ape_pct, q.in_sample.mean_ape_pct,
+      out.string());
+  print_power_fit(name, power, q.power_cross_validated, q.power_in_sample);
+}
+
 void profile(Args& a) {
-  a.contexts = parse_contexts(a.contexts_text);
+  if (!a.contexts_text.empty())
+    a.contexts[flame::model::ContextPhase::Decode] = parse_contexts("--ctx", a.contexts_text);
+  if (!a.prefill_text.empty())
+    a.contexts[flame::model::ContextPhase::Prefill] = parse_contexts("--prefill-ctx", a.prefill_text);
+  const bool slm = !a.contexts.empty();
+  if (slm && a.budget_option && a.budget_option->count() == 0) a.budget = 16;
   check_args(a);
   // flamed's own paths, so that both drive the same board through the same controller lock and the
   // model lands where flamed loads it; flamed checks the rest of its file itself.
@@ -230,24 +277,38 @@ void profile(Args& a) {
   const auto grid = fp::profile_grid(seen, desc);
   for (const auto& n : grid.notes) std::cerr << "note: " << n << "\n";
   fp::ProfilePlan plan;
+  std::vector<fp::PlanWorkload> plan_workloads;  // SLMs: each step's phase and context length
+  std::size_t contexts = 0;                      // SLMs: over both phases
   try {
-    plan = fp::make_profile_plan(grid.grid, a.budget, a.seed,
-                                 a.e2e ? fp::PlanKind::Grid : fp::PlanKind::Layerwise);
+    if (slm) {
+      for (const auto& p : flame::model::plan_slm(grid.grid, a.contexts, a.budget, a.seed)) {
+        plan.steps.push_back(p.clocks);
+        plan_workloads.push_back({std::string(flame::model::phase_name(p.phase)), p.ctx});
+      }
+      plan.exhaustive_steps = grid.grid.cpu_khz.size() * grid.grid.gpu_hz.size() * grid.grid.emc_hz.size();
+      for (const auto& [phase, list] : a.contexts) contexts += list.size();
+    } else {
+      plan = fp::make_profile_plan(grid.grid, a.budget, a.seed,
+                                   a.e2e ? fp::PlanKind::Grid : fp::PlanKind::Layerwise);
+    }
   } catch (const std::invalid_argument& e) {
     fail(kExitUsage, e.what());
   }
-  const std::size_t workloads = std::max<std::size_t>(1, a.contexts.size());
   const char* unit = a.e2e ? "runs" : "traces";
   std::cerr << fmt::format(
-      "board {}: {} CPU x {} GPU x {} EMC clocks = {} combinations; profiling {} of them{} ({} {}){}\n",
+      "board {}: {} CPU x {} GPU x {} EMC clocks = {} combinations; profiling {} of them{} ({} {}), "
+      "exhaustive "
+      "profiling would take {} {}\n",
       desc ? desc->name : (seen.identity.model.empty() ? "unknown" : seen.identity.model),
       grid.grid.cpu_khz.size(), grid.grid.gpu_hz.size(), grid.grid.emc_hz.size(), plan.exhaustive_steps,
-      plan.steps.size(), a.contexts.empty() ? "" : fmt::format(" at {} context lengths", a.contexts.size()),
-      plan.steps.size() * workloads, unit,
-      fmt::format(", exhaustive profiling would take {} {}", plan.exhaustive_steps * workloads, unit));
+      plan.steps.size(),
+      slm ? fmt::format(" over {} context lengths of {} phase(s)", contexts, a.contexts.size()) : "",
+      plan.steps.size(), unit, plan.exhaustive_steps * std::max<std::size_t>(1, contexts), unit);
   if (a.plan_only) {
     for (std::size_t i = 0; i < plan.steps.size(); ++i)
-      std::cout << fmt::format("{:3} {}\n", i, flame::to_string(plan.steps[i]));
+      std::cout << fmt::format(
+          "{:3} {}{}\n", i, flame::to_string(plan.steps[i]),
+          slm ? fmt::format(" {} ctx {}", plan_workloads[i].phase, plan_workloads[i].ctx) : "");
     return;
   }
 
@@ -273,7 +334,7 @@ void profile(Args& a) {
   header.warmup = a.e2e ? a.warmup : 0;
   header.model = a.model_name;
   header.command = a.command;
-  header.contexts = a.contexts;
+  header.workloads = plan_workloads;
   header.budget = a.budget;
   header.seed = a.seed;
   header.grid = grid.grid;
@@ -360,37 +421,37 @@ void profile(Args& a) {
     write_end_to_end_model(a, s, c, board_name, report, stats);
     return;
   }
-  for (std::size_t w = 0; w < workloads; ++w) {
-    const fp::WorkloadFit fit = fp::fit_workload(c.header, c.steps, w);
-    const std::string text = fp::model_file_text(fit, c.header, board_name);
-    fs::path out;
-    if (a.out.empty())
-      out = fs::path(s.models_dir) / (fit.name + ".yaml");
-    else if (a.contexts.empty())
-      out = a.out;
-    else
-      out = fs::path(a.out) / (fit.name + ".yaml");
-    write_model_file(out, text);
-    if (a.json) {
-      nlohmann::json m{{"name", fit.name},
-                       {"file", out.string()},
-                       {"segments", fit.model.segments()},
-                       {"cross_validated", stats(fit.cross_validated)},
-                       {"in_sample", stats(fit.in_sample)},
-                       {"power", nullptr}};
-      if (fit.model.power())
-        m["power"] = {{"cross_validated", stats(fit.power_cross_validated)},
-                      {"in_sample", stats(fit.power_in_sample)}};
-      report["models"].push_back(m);
-      continue;
+  if (slm) {
+    fp::SlmFit fit;
+    std::string text;
+    try {
+      fit = fp::fit_slm_workloads(c.header, c.steps);
+      text = fp::slm_model_file_text(fit, c.header, board_name);
+    } catch (const std::runtime_error& e) {
+      fail(kExitFailed, fmt::format("{}; no model written", e.what()));
     }
-    std::cout << fmt::format(
-        "{}: {} segments; error on held-back combinations (leave-one-out) mean {:.2f} %, "
-        "max {:.2f} %; in-sample mean {:.2f} %; wrote {}\n",
-        fit.name, fit.model.segments(), fit.cross_validated.mean_ape_pct, fit.cross_validated.max_ape_pct,
-        fit.in_sample.mean_ape_pct, out.string());
-    print_power_fit(fit.name, static_cast<bool>(fit.model.power()), fit.power_cross_validated,
-                    fit.power_in_sample);
+    const fs::path out = a.out.empty() ? fs::path(s.models_dir) / (fit.name + ".yaml") : fs::path(a.out);
+    write_model_file(out, text);
+    std::string shape;
+    nlohmann::json phases = nlohmann::json::array();
+    for (const auto& p : fit.model.phases()) {
+      shape += fmt::format("{}{} {} segments at contexts {} (served 1 to {})", shape.empty() ? "" : "; ",
+                           flame::model::phase_name(p.phase), p.cpu.size(), fmt::join(p.contexts, ", "),
+                           p.max_context());
+      phases.push_back({{"phase", flame::model::phase_name(p.phase)},
+                        {"segments", p.cpu.size()},
+                        {"contexts", p.contexts},
+                        {"max_context", p.max_context()}});
+    }
+    report_fit(a, report, stats, fit.name, "slm", out, fit.quality, fit.model.power().has_value(), shape,
+               {{"phases", phases}});
+  } else {
+    const fp::WorkloadFit fit = fp::fit_workload(c.header, c.steps);
+    const std::string text = fp::model_file_text(fit, c.header, board_name);
+    const fs::path out = a.out.empty() ? fs::path(s.models_dir) / (fit.name + ".yaml") : fs::path(a.out);
+    write_model_file(out, text);
+    report_fit(a, report, stats, fit.name, "layerwise", out, fit.quality, fit.model.power().has_value(),
+               fmt::format("{} segments", fit.model.segments()), {{"segments", fit.model.segments()}});
   }
   if (a.json)
     std::cout << report.dump(2) << "\n";
@@ -404,7 +465,8 @@ const flame::cli::Registrar reg([](CLI::App& root) {
       "profile",
       "Profile a model on this board at a few clock combinations and write a model file for flamed");
   sub->add_option("--model-name", a->model_name, "Name flamed serves the model under")->required();
-  sub->add_option("--budget", a->budget, "Clock combinations to profile")->capture_default_str();
+  a->budget_option = sub->add_option("--budget", a->budget,
+                                     "Clock combinations to profile (12; 16 for an SLM, over all contexts)");
   sub->add_option("--seed", a->seed, "Seed of the sampling plan")->capture_default_str();
   sub->add_option("--board", a->board,
                   "'auto' (discover; tables sysfs lacks from a matching description) or a "
@@ -412,9 +474,11 @@ const flame::cli::Registrar reg([](CLI::App& root) {
       ->capture_default_str();
   // A plain string, split here: a vector option would swallow the "--" that ends flame's options.
   sub->add_option("--ctx", a->contexts_text,
-                  "Context lengths (SLMs), comma-separated: one model per length, NAME-ctxN");
-  sub->add_option("--out", a->out,
-                  "Model file to write (a directory with --ctx); default: flamed's models_dir");
+                  "SLMs: decode context lengths, comma-separated (at least 2); one model file covers every "
+                  "context and both phases");
+  sub->add_option("--prefill-ctx", a->prefill_text,
+                  "SLMs: prefill prompt lengths, comma-separated (at least 3)");
+  sub->add_option("--out", a->out, "Model file to write; default: flamed's models_dir/NAME.yaml");
   sub->add_flag("--resume", a->resume, "Continue the run recorded in the work directory's journal");
   sub->add_option("--work-dir", a->work_dir, "Journal and traces (default: ./flame-profile-NAME)");
   sub->add_option("--config", a->config,

@@ -52,8 +52,8 @@ void print_json(const flame::validate::ContextReport& r) {
                        {"e2e_measured_host_ns", c.e2e_measured_host_ns},
                        {"e2e_profiled_ns", c.e2e_profiled_ns}});
     series.push_back({{"model", s.model},
-                      {"phase", flame::context::phase_name(s.phase)},
-                      {"basis", flame::context::basis_names(s.phase)},
+                      {"phase", flame::model::phase_name(s.phase)},
+                      {"basis", flame::model::basis_names(s.phase)},
                       {"fit_contexts", s.fit_contexts},
                       {"held_out_contexts", s.held_out_contexts},
                       {"costs", costs_json(s.costs)},
@@ -81,7 +81,7 @@ void print_human(const flame::validate::ContextReport& r, const std::string& fil
     fmt::print(
         "\n{} {}: basis {{{}}}, fit from ctx {}  (host offset {:+.0f} us, GPU scale {:.3f}, sync {:.0f} "
         "us)\n",
-        s.model, flame::context::phase_name(s.phase), fmt::join(flame::context::basis_names(s.phase), ", "),
+        s.model, flame::model::phase_name(s.phase), fmt::join(flame::model::basis_names(s.phase), ", "),
         fmt::join(s.fit_contexts, "/"), s.costs.cpu_offset_ns / 1e3, s.costs.gpu_scale,
         s.costs.sync_latency_ns / 1e3);
     fmt::print("  {:>6} {:>7} {:>7} {:>9} {:>9} {:>8} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8}\n", "ctx", "GPU w",
@@ -122,7 +122,7 @@ const flame::cli::Registrar reg([](CLI::App& root) {
       "Coupling dataset with SLM configurations (config.mode + config.ctx)",
       [fit, phase](const flame::model::CouplingDataset& d, const std::string& file, bool json) {
         flame::cli::print_report(
-            flame::validate::validate_contexts(d, *fit, flame::context::parse_context_phase(*phase)), file,
+            flame::validate::validate_contexts(d, *fit, flame::model::parse_context_phase(*phase)), file,
             json, print_json, print_human);
       });
   sub->add_option("--fit", *fit, "Number of profiled contexts to fit from, per phase (default 3)")

@@ -20,7 +20,7 @@ void check_ctx(double ctx) {
 
 }  // namespace
 
-ContextModel::ContextModel(ContextPhase phase, std::vector<model::Segment> segments,
+ContextModel::ContextModel(model::ContextPhase phase, std::vector<model::Segment> segments,
                            Eigen::MatrixXd gpu_coefficients, model::TimelineCosts costs,
                            std::vector<int> fit_contexts)
     : phase_(phase),
@@ -28,17 +28,18 @@ ContextModel::ContextModel(ContextPhase phase, std::vector<model::Segment> segme
       coef_(std::move(gpu_coefficients)),
       costs_(costs),
       fit_contexts_(std::move(fit_contexts)) {
-  if (coef_.rows() != static_cast<Eigen::Index>(segments_.size()) || coef_.cols() != basis_size(phase_))
+  if (coef_.rows() != static_cast<Eigen::Index>(segments_.size()) ||
+      coef_.cols() != model::basis_size(phase_))
     throw std::invalid_argument(
         fmt::format("context model: {}x{} coefficients for {} segments and {} basis functions", coef_.rows(),
-                    coef_.cols(), segments_.size(), basis_size(phase_)));
+                    coef_.cols(), segments_.size(), model::basis_size(phase_)));
   if ((coef_.array() < 0).any() || !coef_.allFinite())
     throw std::invalid_argument("context model: GPU coefficients must be finite and non-negative");
 }
 
 std::vector<double> ContextModel::gpu_ns(double ctx) const {
   check_ctx(ctx);
-  const auto basis = context_basis(phase_, ctx);
+  const auto basis = model::context_basis(phase_, ctx);
   const Eigen::Map<const Eigen::VectorXd> phi(basis.data(), static_cast<Eigen::Index>(basis.size()));
   const Eigen::VectorXd t = coef_ * phi;
   return {t.data(), t.data() + t.size()};
@@ -53,7 +54,7 @@ std::vector<double> ContextModel::cpu_ns() const {
 
 model::SegmentProfile ContextModel::profile_at(double ctx) const {
   model::SegmentProfile p;
-  p.tag = fmt::format("{}_ctx{}", phase_name(phase_), ctx);
+  p.tag = fmt::format("{}_ctx{}", model::phase_name(phase_), ctx);
   p.segments = segments_;
   const auto gpu = gpu_ns(ctx);
   for (size_t i = 0; i < gpu.size(); ++i) p.segments[i].gpu_ns = gpu[i];
@@ -75,14 +76,14 @@ model::ProfiledRun profiled_run(const ContextSample& sample) {
   return run;
 }
 
-ContextModel fit_context_model(ContextPhase phase, std::span<const ContextSample> samples,
+ContextModel fit_context_model(model::ContextPhase phase, std::span<const ContextSample> samples,
                                const model::MachineCalibration& machine) {
-  const int k = basis_size(phase);
+  const int k = model::basis_size(phase);
   if (static_cast<int>(samples.size()) < k)
     throw std::invalid_argument(
         fmt::format("context model: fitting {} GPU time needs at least {} profiled contexts (one per basis "
                     "function), got {}",
-                    phase_name(phase), k, samples.size()));
+                    model::phase_name(phase), k, samples.size()));
   std::vector<int> contexts;
   for (const auto& s : samples) {
     if (s.ctx <= 0)
@@ -99,7 +100,7 @@ ContextModel fit_context_model(ContextPhase phase, std::span<const ContextSample
   const auto m = static_cast<Eigen::Index>(samples.size());
   Eigen::MatrixXd a(m, k);
   for (Eigen::Index r = 0; r < m; ++r) {
-    const auto phi = context_basis(phase, samples[r].ctx);
+    const auto phi = model::context_basis(phase, samples[r].ctx);
     for (int j = 0; j < k; ++j) a(r, j) = phi[j];
   }
   Eigen::MatrixXd coef(static_cast<Eigen::Index>(n_seg), k);

@@ -2,7 +2,7 @@
 // Per-segment costs of an SLM as a function of context length, fitted from a few profiled
 // contexts of one phase (see docs/context-model.md).
 //
-//  * GPU side: per segment, a non-negative combination of the phase's basis (context_basis.hpp),
+//  * GPU side: per segment, a non-negative combination of the phase's basis (flame/model/context_basis.hpp),
 //    fitted by NNLS to the profiled GPU times at the reference clocks.
 //  * Host side: independent of the context length. The host launches the same kernels whatever
 //    the context (only their sizes change), and the measured host spans show no trend in ctx, only
@@ -13,7 +13,7 @@
 #include <span>
 #include <vector>
 
-#include "flame/context/detail/context_basis.hpp"
+#include "flame/model/context_basis.hpp"
 #include "flame/model/coupling_calibration.hpp"
 #include "flame/model/segment_profile.hpp"
 #include "flame/model/timeline.hpp"
@@ -32,10 +32,10 @@ class ContextModel {
   // gpu_coefficients: one row per segment, one column per basis function, in ns per ctx^k.
   // segments: the structure (kind, name, type); their cpu_ns is the host span used at
   // every context, their gpu_ns is ignored.
-  ContextModel(ContextPhase phase, std::vector<model::Segment> segments, Eigen::MatrixXd gpu_coefficients,
-               model::TimelineCosts costs, std::vector<int> fit_contexts);
+  ContextModel(model::ContextPhase phase, std::vector<model::Segment> segments,
+               Eigen::MatrixXd gpu_coefficients, model::TimelineCosts costs, std::vector<int> fit_contexts);
 
-  ContextPhase phase() const { return phase_; }
+  model::ContextPhase phase() const { return phase_; }
   const std::vector<int>& fit_contexts() const { return fit_contexts_; }
   size_t segment_count() const { return segments_.size(); }
   const std::vector<model::Segment>& segments() const { return segments_; }
@@ -53,7 +53,7 @@ class ContextModel {
   model::TimelineResult simulate(double ctx, double cpu_ratio = 1.0, bool per_segment = false) const;
 
  private:
-  ContextPhase phase_;
+  model::ContextPhase phase_;
   std::vector<model::Segment> segments_;
   Eigen::MatrixXd coef_;
   model::TimelineCosts costs_;
@@ -61,10 +61,10 @@ class ContextModel {
 };
 
 // Fits a model from profiled contexts of one phase. The samples must have distinct positive
-// contexts, the same segment structure, and at least basis_size(phase) of them; `machine` supplies
+// contexts, the same segment structure, and at least model::basis_size(phase) of them; `machine` supplies
 // the sync latency for samples that are execution-bound at the profile (see coupling_calibration).
 // Throws std::invalid_argument / std::runtime_error with a message naming what is wrong.
-ContextModel fit_context_model(ContextPhase phase, std::span<const ContextSample> samples,
+ContextModel fit_context_model(model::ContextPhase phase, std::span<const ContextSample> samples,
                                const model::MachineCalibration& machine);
 
 // A sample's reference run as a timeline calibration input.

@@ -38,7 +38,7 @@ std::vector<ContextSeries> context_series(const model::CouplingDataset& dataset)
   std::vector<ContextSeries> out;
   for (const auto& c : dataset.configs) {
     if (c.mode.empty()) continue;
-    const auto phase = parse_context_phase(c.mode);
+    const auto phase = model::parse_context_phase(c.mode);
     if (!phase)
       throw std::runtime_error(fmt::format("{}: {}: unknown config.mode \"{}\" (expected decode or prefill)",
                                            dataset.source, c.tag, c.mode));
@@ -61,7 +61,7 @@ std::vector<ContextSeries> context_series(const model::CouplingDataset& dataset)
       if (s.configs[i]->ctx == s.configs[i - 1]->ctx)
         throw std::runtime_error(fmt::format("{}: {} and {} have the same {} context length {}",
                                              dataset.source, s.configs[i - 1]->tag, s.configs[i]->tag,
-                                             phase_name(s.phase), s.configs[i]->ctx));
+                                             model::phase_name(s.phase), s.configs[i]->ctx));
       check_same_structure(s.configs.front()->profile, s.configs[i]->profile);
     }
   }

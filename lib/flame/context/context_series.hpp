@@ -5,14 +5,14 @@
 #include <string>
 #include <vector>
 
-#include "flame/context/detail/context_basis.hpp"
+#include "flame/model/context_basis.hpp"
 #include "flame/model/coupling_dataset.hpp"
 
 namespace flame::context {
 
 struct ContextSeries {
   std::string model;
-  ContextPhase phase = ContextPhase::Decode;
+  model::ContextPhase phase = model::ContextPhase::Decode;
   std::vector<const model::CouplingConfig*> configs;  // into the dataset, sorted by context length
 
   std::vector<int> contexts() const;

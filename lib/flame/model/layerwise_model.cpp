@@ -134,6 +134,38 @@ TimelineResult LayerwiseModel::simulate(const Clocks& clocks, bool per_segment) 
   return simulate_timeline(cpu, gpu, costs_, 1.0, per_segment);
 }
 
+TimelineCosts fit_timeline_costs(std::span<const ProfiledRun> runs) {
+  // Hidden timeline costs: each run calibrated at its own clocks, then the median of each cost.
+  const MachineCalibration machine = calibrate_machine(runs);
+  std::vector<double> offset, scale, sync;
+  for (const auto& r : runs) {
+    const TimelineCosts c = calibrate_costs(r, machine);
+    offset.push_back(c.cpu_offset_ns);
+    scale.push_back(c.gpu_scale);
+    sync.push_back(c.sync_latency_ns);
+  }
+  TimelineCosts costs;
+  costs.cpu_offset_ns = fit::median(offset);
+  costs.gpu_scale = fit::median(scale);
+  costs.sync_latency_ns = fit::median(sync);
+  return costs;
+}
+
+BusyPowerModel fit_profiled_power(std::span<const Clocks> clocks, std::span<const Busy> busy,
+                                  std::span<const double> power_w) {
+  grid::ClockReference ref;
+  std::set<int> cores;
+  for (const auto& c : clocks) {
+    ref.cpu_khz = std::max(ref.cpu_khz, c.cpu_khz);
+    ref.gpu_hz = std::max(ref.gpu_hz, c.gpu_hz);
+    ref.emc_hz = std::max(ref.emc_hz, c.emc_hz);
+    if (c.cpu_cores > 0) cores.insert(c.cpu_cores);
+  }
+  if (cores.size() > 1) ref.cores.assign(cores.begin(), cores.end());
+  return fit_busy_power({clocks.begin(), clocks.end()}, {busy.begin(), busy.end()},
+                        {power_w.begin(), power_w.end()}, ref);
+}
+
 LayerwiseModel fit_layerwise(std::span<const ProfiledPoint> points, std::span<const double> emc_levels,
                              std::vector<std::string> names) {
   if (points.empty()) throw std::invalid_argument("layer-wise fit: no profiled points");
@@ -154,21 +186,9 @@ LayerwiseModel fit_layerwise(std::span<const ProfiledPoint> points, std::span<co
     gpu[i] = fit_gpu_curve(gs, emc_levels);
   }
 
-  // Hidden timeline costs: each run calibrated at its own clocks, then the median of each cost.
   std::vector<ProfiledRun> runs;
   for (const auto& p : points) runs.push_back(p.run);
-  const MachineCalibration machine = calibrate_machine(runs);
-  std::vector<double> offset, scale, sync;
-  for (const auto& r : runs) {
-    const TimelineCosts c = calibrate_costs(r, machine);
-    offset.push_back(c.cpu_offset_ns);
-    scale.push_back(c.gpu_scale);
-    sync.push_back(c.sync_latency_ns);
-  }
-  TimelineCosts costs;
-  costs.cpu_offset_ns = fit::median(offset);
-  costs.gpu_scale = fit::median(scale);
-  costs.sync_latency_ns = fit::median(sync);
+  const TimelineCosts costs = fit_timeline_costs(runs);
   LayerwiseModel latency(std::move(names), std::move(cpu), std::move(gpu), costs);
   if (!std::all_of(points.begin(), points.end(),
                    [](const ProfiledPoint& p) { return p.power_w.has_value(); }))
@@ -179,20 +199,13 @@ LayerwiseModel fit_layerwise(std::span<const ProfiledPoint> points, std::span<co
   std::vector<Clocks> clocks;
   std::vector<double> power;
   std::vector<Busy> busy;
-  grid::ClockReference ref;
-  std::set<int> cores;
   for (const auto& p : points) {
     clocks.push_back(p.clocks);
     power.push_back(*p.power_w);
     busy.push_back(latency.busy(p.clocks));
-    ref.cpu_khz = std::max(ref.cpu_khz, p.clocks.cpu_khz);
-    ref.gpu_hz = std::max(ref.gpu_hz, p.clocks.gpu_hz);
-    ref.emc_hz = std::max(ref.emc_hz, p.clocks.emc_hz);
-    if (p.clocks.cpu_cores > 0) cores.insert(p.clocks.cpu_cores);
   }
-  if (cores.size() > 1) ref.cores.assign(cores.begin(), cores.end());
   return LayerwiseModel(latency.names(), latency.cpu_curves(), latency.gpu_curves(), costs,
-                        fit_busy_power(clocks, busy, power, ref));
+                        fit_profiled_power(clocks, busy, power));
 }
 
 }  // namespace flame::model

@@ -71,4 +71,13 @@ class LayerwiseModel {
 LayerwiseModel fit_layerwise(std::span<const ProfiledPoint> points, std::span<const double> emc_levels,
                              std::vector<std::string> names = {});
 
+// The parts of that fit that other layer-wise models share (slm_model.hpp):
+// the timeline costs as the median of each run's calibration (calibrate_costs, with the machine's
+// sync latency from the launch-bound runs among them) ...
+TimelineCosts fit_timeline_costs(std::span<const ProfiledRun> runs);
+// ... and the busy power form from rail samples, with the highest clock of each domain among
+// `clocks` as the reference (and the core options, when they varied).
+BusyPowerModel fit_profiled_power(std::span<const Clocks> clocks, std::span<const Busy> busy,
+                                  std::span<const double> power_w);
+
 }  // namespace flame::model

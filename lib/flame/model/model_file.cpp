@@ -7,44 +7,19 @@
 #include <cmath>
 #include <optional>
 
+#include "flame/model/detail/layerwise_sections.hpp"
 #include "flame/model/detail/model_file_header.hpp"
-#include "flame/model/detail/power_section.hpp"
 #include "flame/model/grid_model_file.hpp"
+#include "flame/model/slm_model_file.hpp"
 
 namespace flame::model {
 namespace {
 
 using Reader = ModelFileReader;
 
-// The optional power section of a layer-wise model: its own reference clocks (a layer-wise file
-// has no clock tables) and either the busy form's `terms` or the grid form's `log_terms`.
-std::optional<LayerPower> parse_layerwise_power(const YAML::Node& root, const Reader& r) {
-  const YAML::Node pw = root["power"];
-  if (!pw || pw.IsNull()) return std::nullopt;
-  const YAML::Node ref = r.need(pw, "reference", "power");
-  grid::ClockReference c;
-  c.cpu_khz = r.number(r.need(ref, "cpu_khz", "power.reference"), "power.reference.cpu_khz", 1);
-  c.gpu_hz = r.number(r.need(ref, "gpu_hz", "power.reference"), "power.reference.gpu_hz", 1);
-  c.emc_hz = r.number(r.need(ref, "emc_hz", "power.reference"), "power.reference.emc_hz", 1);
-  if (const YAML::Node cores = ref["cores"]; cores && cores.size() > 0) {
-    for (double k : r.levels(cores, "power.reference.cores")) {
-      if (k < 1 || k != std::floor(k))
-        r.fail(cores, "power.reference.cores: expected positive whole numbers");
-      c.cores.push_back(static_cast<int>(k));
-    }
-  }
-  if (pw["log_terms"]) return read_power_terms(pw, c, r, "power");  // the grid form, files before version 3
-  return read_busy_terms(pw, c, r, "power");
-}
-
 std::shared_ptr<const LatencyModel> parse_layerwise(const YAML::Node& root, const Reader& r, int version) {
-  const YAML::Node c = r.need(root, "costs");
-  TimelineCosts costs;
-  costs.cpu_offset_ns = r.number(r.need(c, "cpu_offset_ns"), "costs.cpu_offset_ns", -1e12);
-  costs.gpu_scale = r.number(r.need(c, "gpu_scale"), "costs.gpu_scale", 1e-6);
-  costs.sync_latency_ns = r.number(r.need(c, "sync_latency_ns"), "costs.sync_latency_ns");
-  const auto emc = r.levels(r.need(root, "emc_hz"), "emc_hz");
-  if (emc.front() <= 0) r.fail(root["emc_hz"], "emc_hz: a memory clock must be above 0 Hz");
+  const TimelineCosts costs = read_costs(r.need(root, "costs"), r, "costs");
+  const auto emc = read_emc_levels(root, r);
   const YAML::Node segs = r.need(root, "segments");
   if (!segs.IsSequence() || segs.size() == 0) r.fail(segs, "segments: expected a non-empty list");
   if (segs.size() > kMaxModelSegments)
@@ -57,25 +32,11 @@ std::shared_ptr<const LatencyModel> parse_layerwise(const YAML::Node& root, cons
     const YAML::Node s = segs[i];
     const std::string where = fmt::format("segments[{}]", i);
     names.push_back(s["name"] ? r.text(s["name"], where + ".name") : std::string{});
-    const auto h = r.numbers(r.need(s, "cpu"), where + ".cpu");
-    // Version 1 host curves have no EMC term: it is 0, so they evaluate exactly as before.
-    if (version == 1 && h.size() != 2)
-      r.fail(s["cpu"], where + ".cpu: expected [fixed_ns, work_ns_khz] (version 1)");
-    if (version >= 2 && h.size() != 3)
-      r.fail(s["cpu"], where + ".cpu: expected [fixed_ns, work_ns_khz, memory_ns_hz]");
-    cpu.push_back({h[0], h[1], version >= 2 ? h[2] : 0.0});
-    const YAML::Node g = r.need(s, "gpu");
-    GpuCurve gc;
-    gc.emc_hz = emc;
-    gc.work_ns_hz = r.number(r.need(g, "work_ns_hz"), where + ".gpu.work_ns_hz");
-    gc.memory_ns = r.numbers(r.need(g, "memory_ns"), where + ".gpu.memory_ns");
-    if (gc.memory_ns.size() != emc.size())
-      r.fail(g["memory_ns"],
-             fmt::format("{}.gpu.memory_ns: expected {} values (one per EMC level)", where, emc.size()));
-    gpu.push_back(std::move(gc));
+    cpu.push_back(read_cpu_curve(r.need(s, "cpu"), r, where, version));
+    gpu.push_back(read_gpu_curve(r.need(s, "gpu"), emc, r, where + ".gpu"));
   }
-  return std::make_shared<LayerwiseLatencyModel>(LayerwiseModel(
-      std::move(names), std::move(cpu), std::move(gpu), costs, parse_layerwise_power(root, r)));
+  return std::make_shared<LayerwiseLatencyModel>(
+      LayerwiseModel(std::move(names), std::move(cpu), std::move(gpu), costs, read_layer_power(root, r)));
 }
 
 }  // namespace
@@ -97,8 +58,10 @@ LoadedModel parse_model_file(const std::string& yaml, const std::string& source)
       m.model = parse_layerwise(root, r, static_cast<int>(version));
     else if (m.kind == "grid")
       m.model = parse_grid_model(root, source);
+    else if (m.kind == "slm")
+      m.model = parse_slm_model(root, r, static_cast<int>(version));
     else
-      r.fail(root["kind"], fmt::format("kind '{}' is not known (known: layerwise, grid)", m.kind));
+      r.fail(root["kind"], fmt::format("kind '{}' is not known (known: layerwise, slm, grid)", m.kind));
   } catch (const YAML::Exception& e) {
     r.fail(root, std::string("malformed: ") + e.what());
   } catch (const std::invalid_argument& e) {
@@ -131,11 +94,7 @@ std::string layerwise_to_yaml(const LayerwiseModel& m, const std::string& name, 
   YAML::Emitter e;
   e.SetDoublePrecision(8);
   begin_model_document(e, kModelFileVersion, "layerwise", name, board, provenance);
-  e << YAML::Key << "costs" << YAML::Value << YAML::BeginMap;
-  e << YAML::Key << "cpu_offset_ns" << YAML::Value << m.costs().cpu_offset_ns;
-  e << YAML::Key << "gpu_scale" << YAML::Value << m.costs().gpu_scale;
-  e << YAML::Key << "sync_latency_ns" << YAML::Value << m.costs().sync_latency_ns;
-  e << YAML::EndMap;
+  write_costs(e, m.costs());
   const auto& emc = m.gpu_curves().empty() ? std::vector<double>{} : m.gpu_curves().front().emc_hz;
   e << YAML::Key << "emc_hz" << YAML::Value << YAML::Flow << emc;
   e << YAML::Key << "segments" << YAML::Value << YAML::BeginSeq;
@@ -143,31 +102,13 @@ std::string layerwise_to_yaml(const LayerwiseModel& m, const std::string& name, 
     e << YAML::Flow << YAML::BeginMap;
     if (i < m.names().size() && !m.names()[i].empty())
       e << YAML::Key << "name" << YAML::Value << m.names()[i];
-    e << YAML::Key << "cpu" << YAML::Value << YAML::Flow
-      << std::vector<double>{m.cpu_curves()[i].fixed_ns, m.cpu_curves()[i].work_ns_khz,
-                             m.cpu_curves()[i].memory_ns_hz};
-    e << YAML::Key << "gpu" << YAML::Value << YAML::Flow << YAML::BeginMap;
-    e << YAML::Key << "work_ns_hz" << YAML::Value << m.gpu_curves()[i].work_ns_hz;
-    e << YAML::Key << "memory_ns" << YAML::Value << YAML::Flow << m.gpu_curves()[i].memory_ns;
-    e << YAML::EndMap << YAML::EndMap;
+    write_cpu_curve(e, m.cpu_curves()[i]);
+    e << YAML::Key << "gpu" << YAML::Value;
+    write_gpu_curve(e, m.gpu_curves()[i]);
+    e << YAML::EndMap;
   }
   e << YAML::EndSeq;
-  if (const auto& p = m.power()) {
-    e << YAML::Key << "power" << YAML::Value << YAML::BeginMap;
-    const auto& ref =
-        std::visit([](const auto& x) -> const grid::ClockReference& { return x.reference(); }, *p);
-    e << YAML::Key << "reference" << YAML::Value << YAML::Flow << YAML::BeginMap;
-    e << YAML::Key << "cpu_khz" << YAML::Value << ref.cpu_khz;
-    e << YAML::Key << "gpu_hz" << YAML::Value << ref.gpu_hz;
-    e << YAML::Key << "emc_hz" << YAML::Value << ref.emc_hz;
-    e << YAML::Key << "cores" << YAML::Value << YAML::Flow << ref.cores;
-    e << YAML::EndMap;
-    if (const auto* b = std::get_if<BusyPowerModel>(&*p))
-      write_busy_terms(e, *b);
-    else
-      write_power_terms(e, std::get<grid::PowerModel>(*p));
-    e << YAML::EndMap;
-  }
+  if (const auto& p = m.power()) write_layer_power(e, *p);
   e << YAML::EndMap;
   return std::string(e.c_str()) + "\n";
 }

@@ -3,10 +3,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <stdexcept>
 
 #include "flame/model/model_file.hpp"
+#include "flame/model/slm_model_file.hpp"
 
 namespace flame::profile {
 namespace {
@@ -15,40 +17,44 @@ struct Sample {
   std::size_t step;
   model::ProfiledPoint point;
   const std::vector<std::string>* names;
+  const WorkloadResult* workload;
 };
 
-std::vector<Sample> samples(const JournalHeader& h, std::span<const StepRecord> steps, std::size_t index) {
+// Every step's result, in step order, each with the clocks the hardware reported (what the command
+// actually ran at) and the rails' mean power (a reading of 0 counts as none).
+std::vector<Sample> samples(std::span<const StepRecord> steps) {
   if (steps.empty()) throw std::runtime_error("no profiled combinations to fit");
   std::vector<Sample> out;
   for (const auto& s : steps) {
-    if (index >= s.workloads.size())
-      throw std::runtime_error(fmt::format("step {} has no result for workload {}", s.step, index));
-    const auto& w = s.workloads[index];
-    // The clocks the hardware reported: what the command actually ran at. The power is the rails'
-    // mean over the whole command (every workload of the step); a reading of 0 counts as none.
+    if (s.workloads.size() != 1)
+      throw std::runtime_error(
+          fmt::format("step {} has {} traces, expected one", s.step, s.workloads.size()));
+    const auto& w = s.workloads.front();
     std::optional<double> power_w;
     if (s.power_mw && *s.power_mw > 0) power_w = *s.power_mw / 1e3;
-    out.push_back({s.step, {s.observed, w.trace_run.run, power_w}, &w.trace_run.names});
+    out.push_back({s.step, {s.observed, w.trace_run.run, power_w}, &w.trace_run.names, &w});
   }
   std::sort(out.begin(), out.end(), [](const Sample& a, const Sample& b) { return a.step < b.step; });
-  const auto& first = out.front();
-  for (const auto& s : out) {
-    if (s.point.run.cpu_ns.size() != first.point.run.cpu_ns.size())
+  return out;
+}
+
+// The traces of one model (one phase of an SLM) must share one segment structure.
+void check_structure(const std::string& what, std::span<const Sample* const> s) {
+  const Sample& first = *s.front();
+  for (const Sample* x : s) {
+    if (x->point.run.cpu_ns.size() != first.point.run.cpu_ns.size())
       throw std::runtime_error(
           fmt::format("{}: the trace of step {} has {} segments, the one of step {} has {}: the command must "
                       "run the same "
                       "model (same layers, same call order) at every combination",
-                      workload_name(h.model, index < h.contexts.size() ? h.contexts[index] : 0), s.step,
-                      s.point.run.cpu_ns.size(), first.step, first.point.run.cpu_ns.size()));
-    for (std::size_t i = 0; i < s.names->size() && i < first.names->size(); ++i)
-      if ((*s.names)[i] != (*first.names)[i])
-        throw std::runtime_error(
-            fmt::format("segment {} is '{}' in the trace of step {} and '{}' in step {}: the command must "
-                        "run the same model at "
-                        "every combination",
-                        i, (*s.names)[i], s.step, (*first.names)[i], first.step));
+                      what, x->step, x->point.run.cpu_ns.size(), first.step, first.point.run.cpu_ns.size()));
+    for (std::size_t i = 0; i < x->names->size() && i < first.names->size(); ++i)
+      if ((*x->names)[i] != (*first.names)[i])
+        throw std::runtime_error(fmt::format(
+            "{}: segment {} is '{}' in the trace of step {} and '{}' in step {}: the command must "
+            "run the same model at every combination",
+            what, i, (*x->names)[i], x->step, (*first.names)[i], first.step));
   }
-  return out;
 }
 
 std::vector<model::ProfiledPoint> points_of(const std::vector<Sample>& s, std::size_t skip) {
@@ -58,71 +64,158 @@ std::vector<model::ProfiledPoint> points_of(const std::vector<Sample>& s, std::s
   return p;
 }
 
-}  // namespace
-
-std::string workload_name(const std::string& model, int ctx) {
-  return ctx > 0 ? fmt::format("{}-ctx{}", model, ctx) : model;
+// In-sample and leave-one-out errors of a model kind: `predict(skip, i)` is step i's estimate by the
+// model fitted without step `skip` (skip = none: the full model), or nothing when that fit is not
+// possible.
+template <typename Predict>
+FitQuality quality(const std::vector<Sample>& s, bool power, Predict predict) {
+  constexpr std::size_t none = static_cast<std::size_t>(-1);
+  FitQuality q;
+  q.points = s.size();
+  std::vector<double> in, cv, power_in, power_cv;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const Estimate e = *predict(none, i);
+    in.push_back(fit::ape_pct(e.latency_ms * 1e6, s[i].point.run.e2e_median_ns));
+    if (power) power_in.push_back(fit::ape_pct(e.power_w, *s[i].point.power_w));
+  }
+  // Leave-one-out needs at least two combinations left to fit the two clock domains from.
+  if (s.size() >= 3) {
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      const std::optional<Estimate> e = predict(i, i);
+      if (!e) continue;
+      const auto& w = *s[i].workload;
+      HeldBack b{s[i].step,          s[i].point.clocks, w.phase, w.ctx, s[i].point.run.e2e_median_ns,
+                 e->latency_ms * 1e6};
+      cv.push_back(fit::ape_pct(b.predicted_ns, b.measured_ns));
+      if (power && e->power_w > 0) power_cv.push_back(fit::ape_pct(e->power_w, *s[i].point.power_w));
+      q.held_back.push_back(b);
+    }
+  }
+  q.in_sample = fit::summarize_ape(in);
+  q.cross_validated = fit::summarize_ape(cv);
+  q.power_in_sample = fit::summarize_ape(power_in);
+  q.power_cross_validated = fit::summarize_ape(power_cv);
+  return q;
 }
 
-WorkloadFit fit_workload(const JournalHeader& h, std::span<const StepRecord> steps, std::size_t index) {
-  const auto s = samples(h, steps, index);
+std::string quality_text(const std::string& kind, const std::string& name, const FitQuality& q,
+                         const JournalHeader& h, bool power) {
+  const std::string cv =
+      q.cross_validated.n > 0
+          ? fmt::format("leave-one-out error on held-back combinations: mean {:.2f} %, max {:.2f} % (n = {})",
+                        q.cross_validated.mean_ape_pct, q.cross_validated.max_ape_pct, q.cross_validated.n)
+          : std::string("too few combinations for a cross-validated error");
+  const std::string text = fmt::format(
+      "{} of '{}' fitted by `flame profile` from {} of {} clock combinations (budget {}, seed {}); {}; "
+      "in-sample "
+      "mean {:.2f} %. Command: {}",
+      kind, name, q.points, h.grid.cpu_khz.size() * h.grid.gpu_hz.size() * h.grid.emc_hz.size(), h.budget,
+      h.seed, cv, q.in_sample.mean_ape_pct, fmt::join(h.command, " "));
+  const std::string p =
+      !power ? std::string(" No power model: not every combination has a rail power sample.")
+      : q.power_cross_validated.n > 0
+          ? fmt::format(" Power: leave-one-out error mean {:.2f} %, max {:.2f} %; in-sample mean {:.2f} %.",
+                        q.power_cross_validated.mean_ape_pct, q.power_cross_validated.max_ape_pct,
+                        q.power_in_sample.mean_ape_pct)
+          : fmt::format(" Power: in-sample mean error {:.2f} %.", q.power_in_sample.mean_ape_pct);
+  return text + p;
+}
+
+}  // namespace
+
+WorkloadFit fit_workload(const JournalHeader& h, std::span<const StepRecord> steps) {
+  const auto s = samples(steps);
+  std::vector<const Sample*> all;
+  for (const auto& x : s) all.push_back(&x);
+  check_structure(h.model, all);
   WorkloadFit f;
-  f.ctx = index < h.contexts.size() ? h.contexts[index] : 0;
-  f.name = workload_name(h.model, f.ctx);
-  f.points = s.size();
+  f.name = h.model;
   f.model = fit_layerwise(points_of(s, s.size()), h.grid.emc_hz, *s.front().names);
   std::vector<Clocks> clocks;
   for (const auto& x : s) clocks.push_back(x.point.clocks);
   f.host_memory_term = model::host_memory_term_identifiable(clocks);
-  std::vector<double> in, cv, power_in, power_cv;
-  for (const auto& x : s) {
-    const Estimate e = f.model.estimate(x.point.clocks);
-    in.push_back(fit::ape_pct(e.latency_ms * 1e6, x.point.run.e2e_median_ns));
-    if (f.model.power()) power_in.push_back(fit::ape_pct(e.power_w, *x.point.power_w));
-  }
-  f.in_sample = fit::summarize_ape(in);
-  f.power_in_sample = fit::summarize_ape(power_in);
-  // Leave-one-out needs at least two combinations left to fit the two clock domains from.
-  if (s.size() >= 3) {
-    for (std::size_t i = 0; i < s.size(); ++i) {
-      const model::LayerwiseModel m = fit_layerwise(points_of(s, i), h.grid.emc_hz);
-      const Estimate e = m.estimate(s[i].point.clocks);
-      HeldBack b{s[i].step, s[i].point.clocks, s[i].point.run.e2e_median_ns, e.latency_ms * 1e6};
-      cv.push_back(fit::ape_pct(b.predicted_ns, b.measured_ns));
-      if (f.model.power() && m.power()) power_cv.push_back(fit::ape_pct(e.power_w, *s[i].point.power_w));
-      f.held_back.push_back(b);
-    }
-  }
-  f.cross_validated = fit::summarize_ape(cv);
-  f.power_cross_validated = fit::summarize_ape(power_cv);
+  const bool power = f.model.power().has_value();
+  f.quality = quality(s, power, [&](std::size_t skip, std::size_t i) -> std::optional<Estimate> {
+    if (skip >= s.size()) return f.model.estimate(s[i].point.clocks);
+    const model::LayerwiseModel m = fit_layerwise(points_of(s, skip), h.grid.emc_hz);
+    Estimate e = m.estimate(s[i].point.clocks);
+    if (!m.power()) e.power_w = 0;
+    return e;
+  });
   return f;
 }
 
+namespace {
+
+std::vector<model::SlmPoint> slm_points(const std::vector<Sample>& s, std::size_t skip) {
+  std::vector<model::SlmPoint> out;
+  for (std::size_t i = 0; i < s.size(); ++i)
+    if (i != skip)
+      out.push_back({*model::parse_context_phase(s[i].workload->phase), s[i].workload->ctx, s[i].point});
+  return out;
+}
+
+}  // namespace
+
+SlmFit fit_slm_workloads(const JournalHeader& h, std::span<const StepRecord> steps) {
+  const auto s = samples(steps);
+  std::map<model::ContextPhase, std::vector<const Sample*>> by_phase;
+  for (const auto& x : s) {
+    const auto phase = model::parse_context_phase(x.workload->phase);
+    if (!phase || x.workload->ctx <= 0)
+      throw std::runtime_error(fmt::format("step {} has no SLM phase and context length", x.step));
+    by_phase[*phase].push_back(&x);
+  }
+  std::map<model::ContextPhase, std::vector<std::string>> names;
+  for (const auto& [phase, xs] : by_phase) {
+    check_structure(fmt::format("{} ({})", h.model, model::phase_name(phase)), xs);
+    names[phase] = *xs.front()->names;
+  }
+  SlmFit f;
+  f.name = h.model;
+  try {
+    f.model = model::fit_slm(slm_points(s, s.size()), h.grid.emc_hz, names);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(e.what());
+  }
+  const bool power = f.model.power().has_value();
+  f.quality = quality(s, power, [&](std::size_t skip, std::size_t i) -> std::optional<Estimate> {
+    const auto phase = *model::parse_context_phase(s[i].workload->phase);
+    const int ctx = s[i].workload->ctx;
+    if (skip >= s.size()) return f.model.estimate(s[i].point.clocks, phase, ctx);
+    try {
+      const model::SlmModel m = model::fit_slm(slm_points(s, skip), h.grid.emc_hz);
+      Estimate e = m.estimate(s[i].point.clocks, phase, ctx);
+      if (!m.power()) e.power_w = 0;
+      return e;
+    } catch (const std::exception&) {
+      return std::nullopt;  // without it a phase has too few contexts (or lost its phase): not held back
+    }
+  });
+  return f;
+}
+
+std::string slm_model_file_text(const SlmFit& f, const JournalHeader& h, const std::string& board) {
+  std::string phases;
+  for (const auto& p : f.model.phases())
+    phases += fmt::format(" {}: contexts {} (served 1 to {});", model::phase_name(p.phase),
+                          fmt::join(p.contexts, ", "), p.max_context());
+  const std::string provenance =
+      quality_text("SLM model", f.name, f.quality, h, f.model.power().has_value()) + phases;
+  std::string text = model::slm_to_yaml(f.model, f.name, board, provenance);
+  model::parse_model_file(text, f.name);  // never hand out a file the daemon could not load
+  return text;
+}
+
 std::string model_file_text(const WorkloadFit& f, const JournalHeader& h, const std::string& board) {
-  const std::string cv =
-      f.cross_validated.n > 0
-          ? fmt::format("leave-one-out error on held-back combinations: mean {:.2f} %, max {:.2f} % (n = {})",
-                        f.cross_validated.mean_ape_pct, f.cross_validated.max_ape_pct, f.cross_validated.n)
-          : std::string("too few combinations for a cross-validated error");
-  const std::string provenance = fmt::format(
-      "Layer-wise model of '{}' fitted by `flame profile` from {} of {} clock combinations (budget {}, seed "
-      "{}); "
-      "{}; in-sample mean {:.2f} %. Command: {}",
-      f.name, f.points, h.grid.cpu_khz.size() * h.grid.gpu_hz.size() * h.grid.emc_hz.size(), h.budget, h.seed,
-      cv, f.in_sample.mean_ape_pct, fmt::join(h.command, " "));
-  const std::string power =
-      !f.model.power() ? std::string(" No power model: not every combination has a rail power sample.")
-      : f.power_cross_validated.n > 0
-          ? fmt::format(" Power: leave-one-out error mean {:.2f} %, max {:.2f} %; in-sample mean {:.2f} %.",
-                        f.power_cross_validated.mean_ape_pct, f.power_cross_validated.max_ape_pct,
-                        f.power_in_sample.mean_ape_pct)
-          : fmt::format(" Power: in-sample mean error {:.2f} %.", f.power_in_sample.mean_ape_pct);
   const std::string host =
       f.host_memory_term ? std::string()
                          : std::string(
                                " Host curves without the EMC term: the profiled clocks cannot separate it "
                                "(fewer than two CPU or EMC clocks, or varied together).");
-  std::string text = layerwise_to_yaml(f.model, f.name, board, provenance + power + host);
+  std::string text = layerwise_to_yaml(
+      f.model, f.name, board,
+      quality_text("Layer-wise model", f.name, f.quality, h, f.model.power().has_value()) + host);
   model::parse_model_file(text, f.name);  // never hand out a file the daemon could not load
   return text;
 }

@@ -1,5 +1,6 @@
 #pragma once
-// From the journal to model files: one layer-wise model per workload (context length), fitted
+// From the journal to a model file: the layer-wise model (or, for an SLM, one model of both phases
+// and every context length, slm_model.hpp), fitted
 // from the profiled combinations (fit_layerwise, docs/layerwise-model.md), with its quality
 // estimated by leave-one-out cross-validation: each profiled combination is held back in turn,
 // the model is fitted on the others and predicts it; the error is against the held-back measured
@@ -12,6 +13,7 @@
 
 #include "flame/fit/error_stats.hpp"
 #include "flame/model/layerwise_model.hpp"
+#include "flame/model/slm_model.hpp"
 #include "flame/profile/detail/profile_journal.hpp"
 
 namespace flame::profile {
@@ -19,18 +21,15 @@ namespace flame::profile {
 struct HeldBack {
   std::size_t step = 0;
   Clocks clocks;
+  std::string phase;  // SLMs
+  int ctx = 0;
   double measured_ns = 0;
   double predicted_ns = 0;  // by the model fitted without this combination
 };
 
-struct WorkloadFit {
-  int ctx = 0;
-  std::string name;  // the name flamed serves it under
-  model::LayerwiseModel model;
+// The quality of a fit, whatever the model.
+struct FitQuality {
   std::size_t points = 0;
-  // Whether the profiled clocks could separate the host's EMC term (host_memory_term_identifiable);
-  // without it the host curves have the form fixed + work / f_cpu and the model file says so.
-  bool host_memory_term = false;
   fit::ErrorStats in_sample;        // the full model on the combinations it was fitted on
   fit::ErrorStats cross_validated;  // leave-one-out; n = 0 with fewer than 3 combinations
   // The same for the power model against the rail samples; n = 0 without a power model.
@@ -38,13 +37,30 @@ struct WorkloadFit {
   std::vector<HeldBack> held_back;
 };
 
-// The served name: the model name, or "<name>-ctx<N>" per context length.
-std::string workload_name(const std::string& model, int ctx);
+struct WorkloadFit {
+  std::string name;  // the name flamed serves it under
+  model::LayerwiseModel model;
+  // Whether the profiled clocks could separate the host's EMC term (host_memory_term_identifiable);
+  // without it the host curves have the form fixed + work / f_cpu and the model file says so.
+  bool host_memory_term = false;
+  FitQuality quality;
+};
 
-// Fits workload `index` (position in the header's contexts; 0 without contexts) from every journal
-// step. Throws std::runtime_error when the traces do not share one segment structure (naming the
-// first step that differs) or there are no steps.
-WorkloadFit fit_workload(const JournalHeader& header, std::span<const StepRecord> steps, std::size_t index);
+// Fits the model from every journal step. Throws std::runtime_error when the traces do not share
+// one segment structure (naming the first step that differs) or there are no steps.
+WorkloadFit fit_workload(const JournalHeader& header, std::span<const StepRecord> steps);
+
+// An SLM (the header has workloads): both phases, every context length, one model.
+struct SlmFit {
+  std::string name;
+  model::SlmModel model;
+  FitQuality quality;
+};
+// Throws std::runtime_error as fit_workload does (per phase), or when a phase has fewer profiled
+// contexts than its basis needs. A held-back step whose removal leaves a phase unfittable is not
+// cross-validated (the rest are).
+SlmFit fit_slm_workloads(const JournalHeader& header, std::span<const StepRecord> steps);
+std::string slm_model_file_text(const SlmFit& fit, const JournalHeader& header, const std::string& board);
 
 // The model file text (docs/model-format.md), with the fit quality in its header comment. It is
 // parsed back before being returned, so a file flamed could not load is never produced.

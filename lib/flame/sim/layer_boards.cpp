@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "flame/context/context_series.hpp"
+#include "flame/fit/median.hpp"
 #include "flame/io/data_path.hpp"
 
 namespace flame::sim {
@@ -77,9 +79,30 @@ std::string default_layer_data() {
   return io::find_data("data/h200-coupling/run2/coupling.json").string();
 }
 
-std::vector<std::shared_ptr<const ModelTruth>> layer_truths(const model::CouplingDataset& d,
+model::CouplingDataset with_shared_slm_host(const model::CouplingDataset& d) {
+  model::CouplingDataset out = d;
+  for (const auto& series : context::context_series(d)) {
+    if (series.configs.size() < 2) continue;
+    const std::size_t n = series.configs.front()->profile.segments.size();
+    std::vector<double> shared(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      std::vector<double> spans;
+      for (const auto* c : series.configs)
+        if (!c->sweeps.empty() && i < c->sweeps.front().cpu_seg_ns.size())
+          spans.push_back(c->sweeps.front().cpu_seg_ns[i]);
+      shared[i] = spans.empty() ? 0.0 : fit::median(spans);
+    }
+    for (auto& c : out.configs)
+      for (const auto* member : series.configs)
+        if (c.tag == member->tag && !c.sweeps.empty()) c.sweeps.front().cpu_seg_ns = shared;
+  }
+  return out;
+}
+
+std::vector<std::shared_ptr<const ModelTruth>> layer_truths(const model::CouplingDataset& dataset,
                                                             const LayerBoardSpec& b,
                                                             const std::vector<std::string>& tags) {
+  const model::CouplingDataset d = with_shared_slm_host(dataset);
   const HostNoise noise = host_noise(d);
   std::vector<std::shared_ptr<const ModelTruth>> out;
   for (const auto& t : tags)

@@ -36,8 +36,16 @@ std::string layer_board_names();  // "layer-tx2 | layer-orin"
 // The dataset the boards replay by default: data/h200-coupling/run2/coupling.json (per-call MACs).
 std::string default_layer_data();
 
+// The configurations of an SLM that differ only in context length (context_series) share one host
+// profile: the per-segment median of their reference host spans. The H200 runs of different
+// contexts differ in host span by up to 70 % with no trend in the context (run-to-run host load,
+// docs/context-model.md); a board's host launches the same kernels at every context, so its truth
+// should differ between contexts only in what the context changes (docs/simulator.md).
+model::CouplingDataset with_shared_slm_host(const model::CouplingDataset& d);
+
 // One LayerTruth per requested configuration tag (all of the dataset's when `tags` is empty), with the
-// dataset's host noise (host_noise). Throws naming the dataset and the tag for an unknown tag.
+// dataset's host noise (host_noise), SLM host spans shared (with_shared_slm_host). Throws naming the dataset
+// and the tag for an unknown tag.
 std::vector<std::shared_ptr<const ModelTruth>> layer_truths(const model::CouplingDataset& d,
                                                             const LayerBoardSpec& b,
                                                             const std::vector<std::string>& tags);

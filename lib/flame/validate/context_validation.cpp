@@ -77,7 +77,7 @@ ContextSummary summarize(const std::vector<ContextCase>& cases) {
 }  // namespace
 
 ContextReport validate_contexts(const model::CouplingDataset& dataset, int fit_count,
-                                std::optional<context::ContextPhase> only) {
+                                std::optional<model::ContextPhase> only) {
   if (fit_count < 1) throw std::runtime_error(fmt::format("--fit must be at least 1, got {}", fit_count));
   auto all = context::context_series(dataset);
   std::vector<context::ContextSeries> series;
@@ -86,7 +86,7 @@ ContextReport validate_contexts(const model::CouplingDataset& dataset, int fit_c
   if (series.empty())
     throw std::runtime_error(
         fmt::format("{}: no configuration with a {}context length (config.mode and config.ctx)",
-                    dataset.source, only ? std::string(phase_name(*only)) + " " : ""));
+                    dataset.source, only ? std::string(model::phase_name(*only)) + " " : ""));
 
   ContextReport report;
   report.fit_count = fit_count;
@@ -96,10 +96,11 @@ ContextReport validate_contexts(const model::CouplingDataset& dataset, int fit_c
   for (const auto& s : series) {
     const auto contexts = s.contexts();
     const int n = std::min(fit_count, static_cast<int>(contexts.size()));
-    if (n < basis_size(s.phase))
+    if (n < model::basis_size(s.phase))
       throw std::runtime_error(
           fmt::format("{}: {} {}: fitting {{{}}} needs at least {} contexts, {}", dataset.source, s.model,
-                      phase_name(s.phase), fmt::join(basis_names(s.phase), ", "), basis_size(s.phase),
+                      model::phase_name(s.phase), fmt::join(model::basis_names(s.phase), ", "),
+                      model::basis_size(s.phase),
                       n < static_cast<int>(contexts.size()) ? fmt::format("--fit asks for {}", n)
                                                             : fmt::format("the file profiles only {}", n)));
     chosen.push_back(context::choose_fit_contexts(contexts, n));

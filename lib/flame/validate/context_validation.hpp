@@ -49,7 +49,7 @@ struct ContextSummary {  // over the held-out contexts of one series
 
 struct ContextSeriesReport {
   std::string model;
-  context::ContextPhase phase = context::ContextPhase::Decode;
+  model::ContextPhase phase = model::ContextPhase::Decode;
   std::vector<int> fit_contexts;
   std::vector<int> held_out_contexts;
   model::TimelineCosts costs;        // combined over the fit contexts
@@ -69,6 +69,6 @@ struct ContextReport {
 // context length (of that phase), or a fit would have fewer contexts than its phase has basis
 // functions (fit_count too small, or too few profiled).
 ContextReport validate_contexts(const model::CouplingDataset& dataset, int fit_count = 3,
-                                std::optional<context::ContextPhase> only = std::nullopt);
+                                std::optional<model::ContextPhase> only = std::nullopt);
 
 }  // namespace flame::validate

@@ -8,17 +8,6 @@
 #include "flame/fit/nnls.hpp"
 
 namespace flame::model {
-namespace {
-
-size_t nearest_level(std::span<const double> levels, double hz) {
-  size_t best = 0;
-  for (size_t i = 1; i < levels.size(); ++i)
-    if (std::abs(levels[i] - hz) < std::abs(levels[best] - hz)) best = i;
-  return best;
-}
-
-}  // namespace
-
 double GpuCurve::at(double gpu_hz, double emc) const {
   double memory = 0;
   if (!emc_hz.empty()) {
@@ -94,44 +83,11 @@ CpuCurve fit_cpu_curve(std::span<const CurveSample> samples) {
   return c;
 }
 
-GpuCurve fit_gpu_curve(std::span<const CurveSample> samples, std::span<const double> emc_levels) {
-  if (samples.empty()) throw std::invalid_argument("fit_gpu_curve: no samples");
-  if (emc_levels.empty()) throw std::invalid_argument("fit_gpu_curve: no EMC levels");
-  GpuCurve g;
-  g.emc_hz.assign(emc_levels.begin(), emc_levels.end());
-  g.memory_ns.assign(emc_levels.size(), 0.0);
-  std::set<double> gpu_freqs;
-  double f_ref = 0;
-  std::vector<int> seen(emc_levels.size(), 0);
-  for (const auto& s : samples) {
-    if (!(s.clocks.gpu_hz > 0)) throw std::invalid_argument("fit_gpu_curve: sample without a GPU clock");
-    gpu_freqs.insert(s.clocks.gpu_hz);
-    f_ref = std::max(f_ref, s.clocks.gpu_hz);
-    ++seen[nearest_level(emc_levels, s.clocks.emc_hz)];
-  }
-  if (gpu_freqs.size() < 2) {
-    // One GPU clock: the compute/memory split is unknown; attribute everything to compute.
-    double mean = 0;
-    for (const auto& s : samples) mean += s.ns * s.clocks.gpu_hz;
-    g.work_ns_hz = mean / static_cast<double>(samples.size());
-    return g;
-  }
-  const auto levels = static_cast<Eigen::Index>(emc_levels.size());
-  Eigen::MatrixXd A = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(samples.size()), levels + 1);
-  Eigen::VectorXd b(A.rows());
-  for (size_t i = 0; i < samples.size(); ++i) {
-    const auto r = static_cast<Eigen::Index>(i);
-    A(r, static_cast<Eigen::Index>(nearest_level(emc_levels, samples[i].clocks.emc_hz))) = 1.0;
-    A(r, levels) = f_ref / samples[i].clocks.gpu_hz;
-    b(r) = samples[i].ns;
-  }
-  const auto x = fit::solve_nnls(A, b).x;
-  for (Eigen::Index l = 0; l < levels; ++l) g.memory_ns[static_cast<size_t>(l)] = x(l);
-  g.work_ns_hz = x(levels) * f_ref;
-  // Levels without samples: interpolate in 1/f_emc from the nearest sampled neighbours.
+void fill_unsampled_levels(GpuCurve& g, std::span<const int> seen) {
   std::vector<size_t> sampled;
   for (size_t l = 0; l < seen.size(); ++l)
     if (seen[l]) sampled.push_back(l);
+  if (sampled.empty()) return;
   for (size_t l = 0; l < seen.size(); ++l) {
     if (seen[l]) continue;
     auto hi = std::upper_bound(sampled.begin(), sampled.end(), l);
@@ -145,6 +101,50 @@ GpuCurve fit_gpu_curve(std::span<const CurveSample> samples, std::span<const dou
       g.memory_ns[l] = g.memory_ns[a] + t * (g.memory_ns[c] - g.memory_ns[a]);
     }
   }
+}
+
+size_t nearest_emc_level(std::span<const double> levels, double hz) {
+  size_t best = 0;
+  for (size_t i = 1; i < levels.size(); ++i)
+    if (std::abs(levels[i] - hz) < std::abs(levels[best] - hz)) best = i;
+  return best;
+}
+
+GpuCurve fit_gpu_curve(std::span<const CurveSample> samples, std::span<const double> emc_levels) {
+  if (samples.empty()) throw std::invalid_argument("fit_gpu_curve: no samples");
+  if (emc_levels.empty()) throw std::invalid_argument("fit_gpu_curve: no EMC levels");
+  GpuCurve g;
+  g.emc_hz.assign(emc_levels.begin(), emc_levels.end());
+  g.memory_ns.assign(emc_levels.size(), 0.0);
+  std::set<double> gpu_freqs;
+  double f_ref = 0;
+  std::vector<int> seen(emc_levels.size(), 0);
+  for (const auto& s : samples) {
+    if (!(s.clocks.gpu_hz > 0)) throw std::invalid_argument("fit_gpu_curve: sample without a GPU clock");
+    gpu_freqs.insert(s.clocks.gpu_hz);
+    f_ref = std::max(f_ref, s.clocks.gpu_hz);
+    ++seen[nearest_emc_level(emc_levels, s.clocks.emc_hz)];
+  }
+  if (gpu_freqs.size() < 2) {
+    // One GPU clock: the compute/memory split is unknown; attribute everything to compute.
+    double mean = 0;
+    for (const auto& s : samples) mean += s.ns * s.clocks.gpu_hz;
+    g.work_ns_hz = mean / static_cast<double>(samples.size());
+    return g;
+  }
+  const auto levels = static_cast<Eigen::Index>(emc_levels.size());
+  Eigen::MatrixXd A = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(samples.size()), levels + 1);
+  Eigen::VectorXd b(A.rows());
+  for (size_t i = 0; i < samples.size(); ++i) {
+    const auto r = static_cast<Eigen::Index>(i);
+    A(r, static_cast<Eigen::Index>(nearest_emc_level(emc_levels, samples[i].clocks.emc_hz))) = 1.0;
+    A(r, levels) = f_ref / samples[i].clocks.gpu_hz;
+    b(r) = samples[i].ns;
+  }
+  const auto x = fit::solve_nnls(A, b).x;
+  for (Eigen::Index l = 0; l < levels; ++l) g.memory_ns[static_cast<size_t>(l)] = x(l);
+  g.work_ns_hz = x(levels) * f_ref;
+  fill_unsampled_levels(g, seen);
   return g;
 }
 

@@ -49,4 +49,10 @@ CpuCurve fit_cpu_curve(std::span<const CurveSample> samples);
 // emc_levels are the board's EMC points; each needs at least one sample.
 GpuCurve fit_gpu_curve(std::span<const CurveSample> samples, std::span<const double> emc_levels);
 
+// The level of `levels` nearest to hz (a profiled EMC clock is one of the board's levels).
+size_t nearest_emc_level(std::span<const double> levels, double hz);
+// Levels that no sample hit (seen[l] == 0) get their memory part interpolated in 1/f_emc from the
+// nearest sampled neighbours, or the nearest one's value outside them.
+void fill_unsampled_levels(GpuCurve& g, std::span<const int> seen);
+
 }  // namespace flame::model

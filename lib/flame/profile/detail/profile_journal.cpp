@@ -30,6 +30,12 @@ Clocks clocks_from(const json& j) {
   return c;
 }
 
+json workloads_json(const std::vector<PlanWorkload>& w) {
+  json out = json::array();
+  for (const auto& x : w) out.push_back({{"phase", x.phase}, {"ctx", x.ctx}});
+  return out;
+}
+
 json header_json(const JournalHeader& h) {
   json plan = json::array();
   for (const auto& c : h.plan) plan.push_back(clocks_json(c));
@@ -39,7 +45,7 @@ json header_json(const JournalHeader& h) {
           {"warmup", h.warmup},
           {"model", h.model},
           {"command", h.command},
-          {"contexts", h.contexts},
+          {"workloads", workloads_json(h.workloads)},
           {"budget", h.budget},
           {"seed", h.seed},
           {"grid", {{"cpu_khz", h.grid.cpu_khz}, {"gpu_hz", h.grid.gpu_hz}, {"emc_hz", h.grid.emc_hz}}},
@@ -64,7 +70,12 @@ JournalHeader header_from(const json& j) {
   h.warmup = j.value("warmup", std::size_t{0});
   h.model = j.at("model").get<std::string>();
   h.command = j.at("command").get<std::vector<std::string>>();
-  h.contexts = j.at("contexts").get<std::vector<int>>();
+  for (const auto& w : j.at("workloads")) {
+    PlanWorkload x{w.at("phase").get<std::string>(), w.at("ctx").get<int>()};
+    if ((x.phase != "decode" && x.phase != "prefill") || x.ctx <= 0)
+      throw std::runtime_error("workloads: expected a phase (decode or prefill) and a positive ctx");
+    h.workloads.push_back(x);
+  }
   h.budget = j.at("budget").get<std::size_t>();
   h.seed = j.at("seed").get<std::uint64_t>();
   const json& g = j.at("grid");
@@ -72,6 +83,9 @@ JournalHeader header_from(const json& j) {
   h.grid.gpu_hz = g.at("gpu_hz").get<std::vector<double>>();
   h.grid.emc_hz = g.at("emc_hz").get<std::vector<double>>();
   for (const auto& c : j.at("plan")) h.plan.push_back(clocks_from(c));
+  if (!h.workloads.empty() && h.workloads.size() != h.plan.size())
+    throw std::runtime_error(
+        fmt::format("workloads: {} of them for a plan of {} steps", h.workloads.size(), h.plan.size()));
   return h;
 }
 
@@ -84,6 +98,7 @@ json record_json(const StepRecord& r) {
                           {"cpu_ns", w.trace_run.run.cpu_ns[i]},
                           {"gpu_ns", w.trace_run.run.gpu_ns[i]}});
     workloads.push_back({{"ctx", w.ctx},
+                         {"phase", w.phase},
                          {"trace", w.trace},
                          {"iterations", w.trace_run.iterations},
                          {"e2e_ns", w.trace_run.run.e2e_median_ns},
@@ -125,6 +140,7 @@ StepRecord record_from(const json& j) {
   for (const auto& w : j.at("workloads")) {
     WorkloadResult out;
     out.ctx = w.at("ctx").get<int>();
+    out.phase = w.value("phase", std::string());
     out.trace = w.at("trace").get<std::string>();
     out.trace_run.iterations = w.at("iterations").get<int>();
     out.trace_run.run.e2e_median_ns = w.at("e2e_ns").get<double>();
@@ -184,10 +200,6 @@ void write_line(const std::filesystem::path& p, const std::string& line, bool cr
   if (::close(fd) != 0 && !err) err = errno;
   if (err)
     throw std::runtime_error(fmt::format("{}: cannot write the journal: {}", p.string(), std::strerror(err)));
-}
-
-std::string describe(const std::vector<int>& v) {
-  return v.empty() ? "none" : fmt::format("{}", fmt::join(v, ","));
 }
 
 }  // namespace
@@ -250,9 +262,7 @@ std::string header_mismatch(const JournalHeader& a, const JournalHeader& b) {
   if (a.command != b.command)
     diff.push_back(fmt::format("the command ('{}' there, '{}' now)", fmt::join(a.command, " "),
                                fmt::join(b.command, " ")));
-  if (a.contexts != b.contexts)
-    diff.push_back(
-        fmt::format("the contexts ({} there, {} now)", describe(a.contexts), describe(b.contexts)));
+  if (a.workloads != b.workloads) diff.push_back("the SLM phases and context lengths");
   if (a.budget != b.budget) diff.push_back(fmt::format("the budget ({} there, {} now)", a.budget, b.budget));
   if (a.seed != b.seed) diff.push_back(fmt::format("the seed ({} there, {} now)", a.seed, b.seed));
   if (a.grid.cpu_khz != b.grid.cpu_khz || a.grid.gpu_hz != b.grid.gpu_hz || a.grid.emc_hz != b.grid.emc_hz)

@@ -20,28 +20,36 @@
 namespace flame::profile {
 
 inline constexpr const char* kJournalFormat = "flame-profile-journal";
-inline constexpr int kJournalVersion = 1;
+inline constexpr int kJournalVersion = 2;  // 2: per-step SLM workloads replace the context list
 
 // What the command gives per combination: a profiler trace (the layer-wise path) or per-inference
 // latency lines on its standard output (`--e2e`, latency_lines.hpp).
 enum class ProfileMode { Layerwise, EndToEnd };
 std::string_view to_string(ProfileMode m);
 
+// What one step of an SLM's plan runs: a phase at one context length (model/slm_plan.hpp).
+struct PlanWorkload {
+  std::string phase;  // "decode" / "prefill"
+  int ctx = 0;
+  bool operator==(const PlanWorkload&) const = default;
+};
+
 struct JournalHeader {
   ProfileMode mode = ProfileMode::Layerwise;  // journals without "mode" are layer-wise
   std::size_t warmup = 0;                     // --e2e: latency lines dropped at every combination
   std::string model;
   std::vector<std::string> command;
-  std::vector<int> contexts;  // empty: one workload without a context length
+  std::vector<PlanWorkload> workloads;  // SLMs: one per plan step; empty for other models
   std::size_t budget = 0;
   std::uint64_t seed = 0;
   ClockGrid grid;
   std::vector<Clocks> plan;
 };
 
-// One workload (context length) run at one combination.
+// What the command ran at one combination: the model, or for an SLM the step's phase and context.
 struct WorkloadResult {
   int ctx = 0;        // 0: no context length
+  std::string phase;  // SLMs: "decode" / "prefill"; empty otherwise
   std::string trace;  // as given to the command
   TraceRun trace_run;
 };
@@ -63,7 +71,7 @@ struct StepRecord {
   std::optional<double> power_mw;  // mean board power over the samples power_window selects
   int power_samples = 0;
   PowerWindow power_window = PowerWindow::Command;
-  std::vector<WorkloadResult> workloads;  // layer-wise: one per context length
+  std::vector<WorkloadResult> workloads;  // layer-wise: one
   std::optional<EndToEndResult> e2e;      // --e2e
 };
 

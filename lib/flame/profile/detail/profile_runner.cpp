@@ -54,8 +54,9 @@ ProfileRunner::ProfileRunner(JournalHeader run, std::size_t exhaustive_steps, Ru
 
 std::string ProfileRunner::trace_pattern(std::size_t step) const {
   const std::string stem = fmt::format("step-{:03}", step);
-  const std::string name =
-      run_.contexts.empty() ? stem + ".json.gz" : stem + "-ctx" + kCtxPlaceholder + ".json.gz";
+  const std::string name = run_.workloads.empty() ? stem + ".json.gz"
+                                                  : stem + "-" + run_.workloads[step].phase + "-ctx" +
+                                                        kCtxPlaceholder + ".json.gz";
   return (opt_.trace_dir / name).string();
 }
 
@@ -91,7 +92,8 @@ StepRecord ProfileRunner::run_step(std::size_t step, const std::atomic<bool>& st
 
   const bool e2e = run_.mode == ProfileMode::EndToEnd;
   // A trace left by an earlier attempt must not pass for this one.
-  std::vector<int> contexts = run_.contexts.empty() ? std::vector<int>{0} : run_.contexts;
+  const PlanWorkload* slm = run_.workloads.empty() ? nullptr : &run_.workloads[step];
+  const std::vector<int> contexts{slm ? slm->ctx : 0};
   if (!e2e) {
     std::filesystem::create_directories(opt_.trace_dir);
     for (int ctx : contexts) std::filesystem::remove(trace_path(step, ctx));
@@ -107,8 +109,18 @@ StepRecord ProfileRunner::run_step(std::size_t step, const std::atomic<bool>& st
   };
   if (!e2e) {
     env[kEnvTrace] = trace_pattern(step);
-    env[kEnvContexts] = fmt::format("{}", fmt::join(run_.contexts, ","));
+    if (slm) {
+      env[kEnvContexts] = std::to_string(slm->ctx);
+      env[kEnvPhase] = slm->phase;
+    }
   }
+  // An SLM step's phase also replaces {phase} in the command's arguments.
+  std::vector<std::string> command = run_.command;
+  if (slm)
+    for (auto& arg : command)
+      for (auto at = arg.find(kPhasePlaceholder); at != std::string::npos;
+           at = arg.find(kPhasePlaceholder, at + slm->phase.size()))
+        arg.replace(at, std::string_view(kPhasePlaceholder).size(), slm->phase);
   std::vector<RailSample> rail;
   auto tick = [&] {
     if (io_.power)
@@ -128,7 +140,7 @@ StepRecord ProfileRunner::run_step(std::size_t step, const std::atomic<bool>& st
     };
   const double c0 = io_.clock.now_s();
   const std::int64_t c0_unix = io_.clock.unix_ns();
-  const CommandResult result = io_.command.run(run_.command, env, tick, sink);
+  const CommandResult result = io_.command.run(command, env, tick, sink);
   r.command_s = io_.clock.now_s() - c0;
   if (!output.empty() && output.back() != '\n') line_arrival.push_back(io_.clock.unix_ns());
 
@@ -156,6 +168,7 @@ StepRecord ProfileRunner::run_step(std::size_t step, const std::atomic<bool>& st
           ctx ? std::to_string(ctx) : ""));
     WorkloadResult w;
     w.ctx = ctx;
+    if (slm) w.phase = slm->phase;
     w.trace = path.string();
     try {
       w.trace_run = trace_run(load_(path));

@@ -58,7 +58,9 @@ inline constexpr const char* kEnvEmc = "FLAME_PROFILE_EMC_HZ";
 inline constexpr const char* kEnvStep = "FLAME_PROFILE_STEP";
 inline constexpr const char* kEnvSteps = "FLAME_PROFILE_STEPS";
 inline constexpr const char* kEnvModel = "FLAME_PROFILE_MODEL";
+inline constexpr const char* kEnvPhase = "FLAME_PROFILE_PHASE";
 inline constexpr const char* kCtxPlaceholder = "{ctx}";
+inline constexpr const char* kPhasePlaceholder = "{phase}";  // replaced in the command's arguments
 
 class ProfileRunner {
  public:

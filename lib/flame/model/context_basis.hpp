@@ -1,5 +1,7 @@
 #pragma once
-// How a segment's GPU time grows with the context length, per phase of SLM inference.
+// How a segment's GPU time grows with the context length, per phase of SLM inference
+// (docs/context-model.md): the vocabulary of the context model (lib/flame/context) and of the SLM
+// model files that flamed serves (slm_model.hpp).
 //
 //  decode:  one new token attends to ctx cached ones; projections and MLP are fixed-size, the
 //           attention core reads a KV cache that grows linearly: {1, ctx}.
@@ -13,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-namespace flame::context {
+namespace flame::model {
 
 enum class ContextPhase { Decode, Prefill };
 
@@ -31,4 +33,4 @@ std::vector<double> context_basis(ContextPhase phase, double ctx);
 // Printable names of the basis functions, in the same order.
 std::vector<std::string> basis_names(ContextPhase phase);
 
-}  // namespace flame::context
+}  // namespace flame::model

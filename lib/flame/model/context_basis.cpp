@@ -1,6 +1,6 @@
-#include "flame/context/detail/context_basis.hpp"
+#include "flame/model/context_basis.hpp"
 
-namespace flame::context {
+namespace flame::model {
 
 std::string_view phase_name(ContextPhase phase) {
   return phase == ContextPhase::Decode ? "decode" : "prefill";
@@ -26,4 +26,4 @@ std::vector<std::string> basis_names(ContextPhase phase) {
   return {"1", "ctx", "ctx^2"};
 }
 
-}  // namespace flame::context
+}  // namespace flame::model
