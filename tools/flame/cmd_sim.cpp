@@ -242,18 +242,20 @@ void run_sim(const SimArgs& a) {
   }
   const std::string root = fs::absolute(a.tree).string();
   std::unique_ptr<sim::TableSimulator> sp;
+  sim::ReplayOptions ro;
   if (const auto b = sim::layer_board(a.board)) {
     const auto dataset =
         flame::model::load_coupling_dataset(a.data.empty() ? sim::default_layer_data() : a.data);
+    // SLM requests run the dataset's configuration of their context (docs/simulator.md).
+    if (w.has_context()) ro.truths = sim::RequestTruths(dataset);
     auto tags = a.configs;
-    if (tags.empty()) tags = w.models();
+    if (tags.empty()) tags = ro.truths.truth_names(w, a.limit);
     sp = std::make_unique<sim::TableSimulator>(root, sim::SimBoard{b->layout, b->levels},
                                                sim::layer_truths(dataset, *b, tags), so);
   } else {
     sp = std::make_unique<sim::TableSimulator>(root, sim::load_tx2_tables(grid_dir(a)), so);
   }
   sim::TableSimulator& s = *sp;
-  sim::ReplayOptions ro;
   if (!a.no_daemon) ro.socket = a.socket;
   ro.limit = a.limit;
   if (a.connections != "stream" && a.connections != "one") {
