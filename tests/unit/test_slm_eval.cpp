@@ -3,7 +3,12 @@
 // request to the configuration that runs it, and the evaluation passing ctx and phase to flamed's
 // policy. The context model itself is not here: a test-only LatencyModel whose latency is a line in
 // ctx stands for it.
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <set>
 #include <string>
@@ -356,4 +361,12 @@ TEST_CASE("slm eval: the suite on an SLM chat", "[slm-eval]") {
   bool token = false;
   for (const auto& c : check_targets(e)) token = token || c.id == "token_met";
   CHECK(token);
+  CHECK(text_report(e).find("  decode ") != std::string::npos);
+  const auto dir = std::filesystem::temp_directory_path() / ("flame-slm-eval-" + std::to_string(::getpid()));
+  const auto md = write_report(e, dir, "flame eval --slm qwen2-0.5b");
+  std::ifstream f(md);
+  const std::string report((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  std::filesystem::remove_all(dir);
+  CHECK(report.find("## Per phase") != std::string::npos);
+  CHECK(report.find("| max | prefill | 1 | 100.00 |") != std::string::npos);
 }

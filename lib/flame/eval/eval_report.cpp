@@ -285,6 +285,17 @@ std::filesystem::path write_report(const Evaluation& e, const std::filesystem::p
     md += fmt::format("| {} | {:.2f} | {:.3f} | {:.4f} | {:.3f} | {:.3f} | {:.0f} |\n", m.name, m.met_pct,
                       m.p99_response_over_deadline, m.energy_j, m.ppw, m.mean_power_w, m.decisions_per_s);
   }
+  // SLM requests: decode steps (one per token) and prefills (one per prompt) apart.
+  std::string phases;
+  for (const auto& r : e.runs)
+    for (const auto& [phase, p] : phase_summaries(r))
+      phases += fmt::format("| {} | {} | {} | {:.2f} | {:.3f} | {:.4f} |\n", r.governor, phase, p.requests,
+                            p.met_pct, p.p99_response_over_deadline, p.energy_per_inference_j);
+  if (!phases.empty())
+    md +=
+        "\n## Per phase\n\n| governor | phase | requests | met % | p99 response / deadline | energy / "
+        "inference (J) |\n|---|---|---|---|---|---|\n" +
+        phases;
   md += "\n## Targets\n\n| target | applies | value | goal | status |\n|---|---|---|---|---|\n";
   for (const auto& c : check_targets(e))
     md += fmt::format("| {} | {} | {:.3f} | {:g} | {} |\n", c.description, c.applicable ? "yes" : "no",
