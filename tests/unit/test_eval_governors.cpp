@@ -370,10 +370,10 @@ TEST_CASE("eval: flamed's holds: an arrival plans for what the queue leaves, the
   FlameGovernor fl({{kModel, p.model}}, fo);
   fl.reset(board().levels());
   // Request 0 starts with a loose budget: slow clocks.
-  const Decision d0{0, kModel, 0, 0, 1000, 1000, 25, std::nullopt};
+  const Decision d0{0, kModel, 0, 0, 1000, 1000, 25, std::nullopt, 0, ""};
   const Target t0 = fl.decide(d0);
   // Request 1 arrives 10 ms later with 250 ms: the ~140 ms of request 0 ahead leave too little.
-  const Decision d1{1, kModel, 10, 10, 250, 250, 25, std::nullopt};
+  const Decision d1{1, kModel, 10, 10, 250, 250, 25, std::nullopt, 0, ""};
   const auto t1 = fl.arrive(d1);
   REQUIRE(t1);
   INFO(sim::to_string(t0) << " then " << sim::to_string(*t1));

@@ -168,7 +168,7 @@ TEST_CASE("sim workload: a mix of two apps shares one arrival order", "[sim][wor
 }
 
 TEST_CASE("sim workload: the shipped files regenerate from their seeds", "[sim][workload]") {
-  for (const char* name : {"camera30", "bursty", "slm-chat", "mix"}) {
+  for (const char* name : {"camera30", "bursty", "slm-chat", "slm-chat-live", "mix"}) {
     DYNAMIC_SECTION(name) {
       const std::string path = std::string(FLAME_SOURCE_DIR) + "/config/workloads/" + name + ".yaml";
       const std::string text = slurp(path);

@@ -33,6 +33,7 @@ struct EvalArgs {
   std::string out;
   std::string data;
   std::string config;  // layer boards: the configuration (tag) of the coupling dataset
+  std::string slm;     // layer boards: an SLM's base name (its chat, requests with ctx and phase)
   std::string camera = "tight";
   int frames = 300;
   double noise = 1.0;
@@ -73,23 +74,51 @@ sim::Workload load(const std::string& w) {
 }
 
 // The board, and the workload: a file or preset, or on a layer board the camera class's stream of
-// the configuration (docs/workloads.md).
+// the configuration (docs/workloads.md), or an SLM's chat (`--slm`, default slm-chat-live).
 std::pair<ev::EvalBoard, sim::Workload> board_and_workload(const EvalArgs& a) {
   if (a.board == "tx2") {
     if (a.workload.empty()) usage_error("--workload is required on the tx2 board");
-    if (!a.config.empty()) usage_error("--config is for the layer boards");
+    if (!a.config.empty() || !a.slm.empty()) usage_error("--config and --slm are for the layer boards");
+    sim::Workload w = load(a.workload);
+    if (w.has_context())
+      usage_error("the workload's SLM requests (ctx, phase) run on the live layer boards (--board layer-*)");
     return {ev::tx2_eval_board(sim::load_tx2_tables(a.data.empty() ? sim::tx2_grid_dir() : a.data)),
-            load(a.workload)};
+            std::move(w)};
   }
   const auto spec = sim::layer_board(a.board);
   if (!spec)
     usage_error(fmt::format("unknown board '{}' (known: tx2 | {})", a.board, sim::layer_board_names()));
-  if (a.config.empty()) usage_error("--config TAG is required on a layer board (a configuration of --data)");
+  if (a.config.empty() == a.slm.empty())
+    usage_error(
+        "--config TAG is required on a layer board (a configuration of --data), or --slm MODEL for an SLM "
+        "chat; not both");
   const auto data = flame::model::load_coupling_dataset(a.data.empty() ? sim::default_layer_data() : a.data);
+  if (!a.slm.empty()) {
+    sim::Workload w;
+    if (!a.workload.empty()) {
+      w = load(a.workload);
+    } else {
+      sim::SlmSpec s = sim::slm_chat_live();
+      s.seed = a.seed;
+      s.model = a.slm;
+      w = sim::generate_slm(s, "slm-chat-live");
+    }
+    if (!w.has_context()) usage_error("--slm: the workload has no SLM requests (ctx and phase)");
+    for (const auto& m : w.models())
+      if (m != a.slm) usage_error(fmt::format("--slm {}: the workload also runs '{}'", a.slm, m));
+    // Each request runs the dataset's configuration of its context (docs/simulator.md).
+    sim::RequestTruths truths(data);
+    const auto tags = truths.truth_names(w, a.limit);
+    ev::EvalBoard b = ev::layer_eval_board(*spec, data, tags, std::move(truths));
+    w.board = b.name;
+    return {std::move(b), std::move(w)};
+  }
   ev::EvalBoard b = ev::layer_eval_board(*spec, data, {a.config});
   sim::Workload w;
   if (!a.workload.empty()) {
     w = load(a.workload);
+    if (w.has_context())
+      usage_error("the workload has SLM requests (ctx, phase): give --slm MODEL, not --config");
   } else {
     const auto& l = b.board.levels;
     const sim::SimClocks top{b.cores, l.cpu_khz.back(), l.gpu_hz.back(), l.emc_hz.back()};
@@ -135,8 +164,9 @@ void run(const EvalArgs& a) {
   o.ztt.dqn.seed = a.seed;
   if (!a.governors.empty())
     o.governors = a.governors;
-  else if (!a.models.empty())
-    o.governors.insert(o.governors.begin() + 1, "flamed-grid");  // the baseline beside the files' models
+  else if (!a.models.empty() && !w.has_context())
+    // The baseline beside the files' models (none for SLM requests: it has no context).
+    o.governors.insert(o.governors.begin() + 1, "flamed-grid");
   if (!a.models.empty()) {
     auto loaded = flame::policy::load_model_dir(a.models);
     // A file flamed would skip is an error here: the comparison must run on the files given.
@@ -174,8 +204,13 @@ flame::cli::Registrar reg([](CLI::App& root) {
       ->capture_default_str();
   c->add_option("--workload", a->workload,
                 "Workload file (config/workloads/*.yaml) or preset name (required on tx2; on a layer board "
-                "the default is the camera stream of --config)");
+                "the default is the camera stream of --config, or the slm-chat-live chat of --slm)");
   c->add_option("--config", a->config, "Layer boards: the configuration (tag) of the coupling dataset");
+  c->add_option(
+      "--slm", a->slm,
+      "Layer boards: an SLM's chat (base name, e.g. qwen2-0.5b): requests carry ctx and phase, each "
+      "runs the dataset's configuration of its context; --workload default slm-chat-live (seeded "
+      "by --seed); flamed needs --models");
   c->add_option("--camera", a->camera, "Layer boards: the camera class, tight (1.5 x) or loose (2.5 x)")
       ->capture_default_str();
   c->add_option("--frames", a->frames, "Layer boards: frames of the camera stream")->capture_default_str();

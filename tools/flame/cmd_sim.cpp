@@ -2,6 +2,7 @@
 // `workload` generates a replayable workload file, `run` replays a workload against a running flamed
 // on the table-driven TX2, `grid` prints what the simulator knows about its measured grids.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <filesystem>
 #include <fstream>
@@ -34,6 +35,7 @@ struct SimArgs {
   std::optional<int> frames;
   std::optional<int> bursts;
   std::optional<int> infer_every;
+  std::optional<int> turns;
   std::optional<double> fps;
   std::vector<std::string> models;  // camera: one; bursty: drawn uniformly among them
   std::string name;
@@ -125,11 +127,12 @@ void workload(const SimArgs& a) {
     return;
   }
   if (a.preset.empty()) {
-    std::cerr << "flame sim workload: give --preset (camera30, bursty, slm-chat, mix) or --check FILE\n";
+    std::cerr << fmt::format("flame sim workload: give --preset ({}) or --check FILE\n",
+                             fmt::join(sim::preset_names(), ", "));
     throw flame::cli::Exit{2};
   }
   sim::Workload w = sim::generate_preset(a.preset, a.seed.value_or(1));
-  if (a.frames || a.bursts || a.infer_every || a.fps || !a.models.empty() || !a.name.empty()) {
+  if (a.frames || a.bursts || a.infer_every || a.fps || a.turns || !a.models.empty() || !a.name.empty()) {
     sim::Workload base = w;
     // A mix's app A is a camera and app B a bursty stream: the same options apply to them.
     for (auto [cam, bur] :
@@ -139,9 +142,12 @@ void workload(const SimArgs& a) {
       if (a.infer_every) cam->infer_every = *a.infer_every;
       if (a.fps) cam->fps = *a.fps;
     }
+    if (a.turns) base.slm.turns = *a.turns;
     if (!a.models.empty()) {
       if (base.generator == "camera" && a.models.size() != 1)
         throw std::runtime_error("flame sim workload: a camera workload runs one --model");
+      if (base.generator == "slm" && a.models.size() != 1)
+        throw std::runtime_error("flame sim workload: an SLM chat names one --model (the SLM's base name)");
       if (base.generator == "mix" && a.models.size() < 2)
         throw std::runtime_error(
             "flame sim workload: a mix takes --model CAMERA_MODEL,BURST_MODEL[,...] (app A's, then app B's)");
@@ -149,6 +155,7 @@ void workload(const SimArgs& a) {
       base.bursty.models = a.models;
       base.mix.camera.model = a.models.front();
       base.mix.bursty.models.assign(a.models.begin() + (a.models.size() > 1 ? 1 : 0), a.models.end());
+      base.slm.model = a.models.front();  // requests then name the SLM with their ctx and phase
     }
     if (!a.name.empty()) base.name = a.name;
     w = sim::regenerate(base);  // validates the parameters
@@ -235,18 +242,20 @@ void run_sim(const SimArgs& a) {
   }
   const std::string root = fs::absolute(a.tree).string();
   std::unique_ptr<sim::TableSimulator> sp;
+  sim::ReplayOptions ro;
   if (const auto b = sim::layer_board(a.board)) {
     const auto dataset =
         flame::model::load_coupling_dataset(a.data.empty() ? sim::default_layer_data() : a.data);
+    // SLM requests run the dataset's configuration of their context (docs/simulator.md).
+    if (w.has_context()) ro.truths = sim::RequestTruths(dataset);
     auto tags = a.configs;
-    if (tags.empty()) tags = w.models();
+    if (tags.empty()) tags = ro.truths.truth_names(w, a.limit);
     sp = std::make_unique<sim::TableSimulator>(root, sim::SimBoard{b->layout, b->levels},
                                                sim::layer_truths(dataset, *b, tags), so);
   } else {
     sp = std::make_unique<sim::TableSimulator>(root, sim::load_tx2_tables(grid_dir(a)), so);
   }
   sim::TableSimulator& s = *sp;
-  sim::ReplayOptions ro;
   if (!a.no_daemon) ro.socket = a.socket;
   ro.limit = a.limit;
   if (a.connections != "stream" && a.connections != "one") {
@@ -328,17 +337,18 @@ flame::cli::Registrar reg([](CLI::App& root) {
   tree_cmd->callback([args] { run(tree, *args); });
 
   auto* wl_cmd = simc->add_subcommand("workload", "Generate a replayable workload file from a seed");
-  wl_cmd->add_option("--preset", args->preset, "camera30 | bursty | slm-chat | mix");
+  wl_cmd->add_option("--preset", args->preset, fmt::format("{}", fmt::join(sim::preset_names(), " | ")));
   wl_cmd->add_option("--seed", args->seed, "Seed (default 1)");
   wl_cmd->add_option("--frames", args->frames, "camera, mix: camera frames (default 900; mix 1800)");
   wl_cmd->add_option("--bursts", args->bursts, "bursty, mix: number of bursts (default 25; mix 17)");
   wl_cmd
       ->add_option("--model", args->models,
                    "Model(s) the requests run (a grid name, e.g. resnet50-b1 from 'flame sim layer'; mix: "
-                   "app A's, then app B's)")
+                   "app A's, then app B's; slm: the SLM's base name, requests then carry ctx and phase)")
       ->delimiter(',');
   wl_cmd->add_option("--infer-every", args->infer_every, "camera: infer on every N-th frame (default 6)")
       ->check(CLI::PositiveNumber);
+  wl_cmd->add_option("--turns", args->turns, "slm: user turns (default 4)")->check(CLI::PositiveNumber);
   wl_cmd->add_option("--fps", args->fps, "camera: frames per second (default 30)")
       ->check(CLI::PositiveNumber);
   wl_cmd->add_option("--name", args->name, "Workload name (default: the preset's generator)");

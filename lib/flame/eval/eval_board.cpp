@@ -1,6 +1,7 @@
 #include "flame/eval/eval_board.hpp"
 
 #include <stdexcept>
+#include <utility>
 
 namespace flame::eval {
 
@@ -45,8 +46,9 @@ EvalBoard tx2_eval_board(const std::vector<sim::GridTable>& tables) {
 }
 
 EvalBoard layer_eval_board(const sim::LayerBoardSpec& spec, const model::CouplingDataset& data,
-                           const std::vector<std::string>& tags) {
+                           const std::vector<std::string>& tags, sim::RequestTruths requests) {
   EvalBoard b;
+  b.requests = std::move(requests);
   b.name = spec.name;
   b.profile = spec.profile;
   b.board = {spec.layout, spec.levels};

@@ -2,6 +2,7 @@
 // What `flame eval` prints and writes: per-governor metrics, the targets checked against
 // them, JSON, a text table, and a Markdown report with SVG plots (docs/evaluation.md).
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -28,6 +29,9 @@ struct GovernorMetrics {
 };
 
 GovernorMetrics metrics(const RunResult& r);
+// An SLM run's requests by phase ("decode": one per token, "prefill": one per prompt); empty for a
+// run without SLM requests.
+std::map<std::string, sim::Summary> phase_summaries(const RunResult& r);
 
 // One of the targets of docs/evaluation.md (applicable = the workload's deadlines are in its range).
 struct TargetCheck {

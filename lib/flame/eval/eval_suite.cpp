@@ -30,11 +30,26 @@ Evaluation evaluate(const sim::Workload& w, const EvalBoard& board, const SuiteO
   e.options = o;
   e.requests = o.run.limit ? std::min(o.run.limit, w.requests.size()) : w.requests.size();
   const std::vector<std::string> models = w.models();
+  auto wanted = [&](const std::string& n) {
+    return std::find(o.governors.begin(), o.governors.end(), n) != o.governors.end();
+  };
+  if (w.has_context()) {
+    // SLM requests carry their context: flamed plans them with a context model from a model file.
+    if (wanted("flamed") && !o.flame_models)
+      throw std::invalid_argument(
+          "eval: flamed on SLM requests needs a context model file (--models DIR): the in-process grid "
+          "profile cannot make a context model");
+    if (wanted("flamed-grid"))
+      throw std::invalid_argument(
+          "eval: flamed-grid does not run SLM requests: its end-to-end grid profile has no context (it "
+          "would need one grid per context bucket)");
+  }
   {
     EvalBoard at_cores = board;
     at_cores.cores = o.profile.cores;
     const BoardLevels levels = at_cores.levels();
-    for (const auto& m : models) {
+    // Per truth: a DNN's model, an SLM request's configuration.
+    for (const auto& m : board.requests.truth_names(w, e.requests)) {
       const sim::ModelTruth& t = board.truth(m);
       double fastest = 1e300;
       for (auto c : levels.cpu_khz)
@@ -45,14 +60,11 @@ Evaluation evaluate(const sim::Workload& w, const EvalBoard& board, const SuiteO
     }
     e.deadline_over_fastest_min = 1e300;
     for (std::size_t i = 0; i < e.requests; ++i) {
-      const double r = w.requests[i].deadline_ms / e.fastest_ms.at(w.requests[i].model);
+      const double r = w.requests[i].deadline_ms / e.fastest_ms.at(board.truth_name(w.requests[i]));
       e.deadline_over_fastest_min = std::min(e.deadline_over_fastest_min, r);
       e.deadline_over_fastest_max = std::max(e.deadline_over_fastest_max, r);
     }
   }
-  auto wanted = [&](const std::string& n) {
-    return std::find(o.governors.begin(), o.governors.end(), n) != o.governors.end();
-  };
   for (const std::string& name : governor_names()) {
     if (!wanted(name)) continue;
     std::unique_ptr<Governor> g;
@@ -81,7 +93,7 @@ Evaluation evaluate(const sim::Workload& w, const EvalBoard& board, const SuiteO
     } else if (name == "ztt") {
       ZttOptions zo = o.ztt;
       zo.power_scale_w = board.ztt_power_scale_w;
-      auto z = std::make_unique<ZttGovernor>(e.fastest_ms, zo);
+      auto z = std::make_unique<ZttGovernor>(e.fastest_ms, zo, board.requests);
       ZttTrainOptions to = o.train;
       to.run = o.run;
       e.ztt_training = train_ztt(*z, w, board, to);

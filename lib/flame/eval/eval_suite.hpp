@@ -38,7 +38,7 @@ struct Evaluation {
   std::string workload;
   std::uint64_t seed = 1;
   std::size_t requests = 0;
-  std::map<std::string, double> fastest_ms;  // per model, at the tree's 4 cores
+  std::map<std::string, double> fastest_ms;  // per truth (model, or SLM configuration), at the tree's cores
   double deadline_over_fastest_min = 0, deadline_over_fastest_max = 0;
   SuiteOptions options;
   std::vector<RunResult> runs;                    // in governor_names() order, those that were asked for

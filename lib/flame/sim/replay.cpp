@@ -111,6 +111,10 @@ nlohmann::json to_json(const FrameRecord& r) {
                       {"effective", clocks_json(r.effective)},
                       {"pieces", r.pieces},
                       {"throttled", r.throttled}};
+  if (r.ctx > 0) {
+    j["ctx"] = r.ctx;
+    j["phase"] = r.phase;
+  }
   if (r.predicted_ms) j["predicted_ms"] = *r.predicted_ms;
   if (r.feasible) j["feasible"] = *r.feasible;
   return j;
@@ -168,6 +172,8 @@ FrameRecord start_record(std::size_t index, const Request& q, double free_at) {
   r.index = index;
   r.model = q.model;
   r.stream = q.stream;
+  r.ctx = q.ctx;
+  r.phase = q.phase;
   r.arrival_ms = q.t_ms;
   r.deadline_ms = q.deadline_ms;
   r.start_ms = std::max(q.t_ms, free_at);
@@ -196,10 +202,11 @@ nlohmann::json to_json(const ReplayResult& r) {
 }
 
 ReplayResult replay(const Workload& w, TableSimulator& sim, const ReplayOptions& o) {
-  for (const auto& m : w.models()) (void)sim.table(m);  // fail early on a model without a grid
+  const std::size_t n = o.limit ? std::min(o.limit, w.requests.size()) : w.requests.size();
+  // Fail early on a request the board has no truth for.
+  for (const auto& t : o.truths.truth_names(w, n)) (void)sim.truth(t);
   const auto wall0 = std::chrono::steady_clock::now();
   ReplayResult out;
-  const std::size_t n = o.limit ? std::min(o.limit, w.requests.size()) : w.requests.size();
 
   // Connections by stream (one shared key without per_stream), each closed after its last request
   // so that flamed sees a lease end as it would when an app exits.
@@ -228,11 +235,16 @@ ReplayResult replay(const Workload& w, TableSimulator& sim, const ReplayOptions&
   auto begin = [&](std::size_t i, double budget_ms, double t_ms, FrameRecord* r) {
     const Request& q = w.requests[i];
     if (active > (announced[i] ? 1u : 0u)) ++out.overlapping;
-    const auto reply = client(i).call({{"op", "begin"},
-                                       {"id", i},
-                                       {"model", q.model},
-                                       {"deadline_ms", sent_deadline_ms(budget_ms)},
-                                       {"t_ms", t_ms}});
+    nlohmann::json msg = {{"op", "begin"},
+                          {"id", i},
+                          {"model", q.model},
+                          {"deadline_ms", sent_deadline_ms(budget_ms)},
+                          {"t_ms", t_ms}};
+    if (q.ctx > 0) {  // an SLM request: flamed's context model plans for it
+      msg["ctx"] = q.ctx;
+      msg["phase"] = q.phase;
+    }
+    const auto reply = client(i).call(msg);
     if (!reply.value("ok", false))
       throw std::runtime_error(
           fmt::format("flamed refused request {} ({}): {}", i, q.model, reply.value("error", reply.dump())));
@@ -270,7 +282,7 @@ ReplayResult replay(const Workload& w, TableSimulator& sim, const ReplayOptions&
           }
       };
     }
-    const InferenceResult x = sim.run(q.model, r.start_ms, ticker);
+    const InferenceResult x = sim.run(o.truths.truth_name(q), r.start_ms, ticker);
     record_inference(r, x);
     if (o.socket) {
       auto& c = client(i);

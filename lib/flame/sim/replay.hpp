@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "flame/sim/request_truth.hpp"
 #include "flame/sim/table_sim.hpp"
 #include "flame/sim/workload.hpp"
 
@@ -44,6 +45,8 @@ struct FrameRecord {
   std::size_t index = 0;
   std::string model;
   std::string stream;
+  int ctx = 0;  // an SLM request's context length and phase (0 / "" otherwise)
+  std::string phase;
   double arrival_ms = 0;
   double start_ms = 0;
   double finish_ms = 0;
@@ -108,6 +111,9 @@ struct ReplayOptions {
   // measures with its own clock (the queue's served time, the idle delay, expiry) matches the
   // simulation. Off: as fast as possible, and flamed sees every request's simulated time as ~0.
   bool realtime = false;
+  // Which of the simulator's truths runs each request (SLM requests on a live layer board: the
+  // dataset's configurations by context; default: the truth the model names).
+  RequestTruths truths;
 };
 
 struct ReplayResult {

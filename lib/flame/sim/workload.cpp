@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -60,6 +61,7 @@ void validate(const SlmSpec& s) {
   check(s.ttft_ms > 0 && s.think_mean_ms >= 0, "slm: ttft_ms must be > 0 and think_mean_ms >= 0");
   check(!s.decode_model.empty() && !s.prefill_model.empty(),
         "slm: decode_model and prefill_model must be set");
+  check(s.model.find_first_of(" \t\n\"") == std::string::npos, "slm: model must be a plain name");
   for (const auto* b : {&s.decode_buckets, &s.prefill_buckets}) {
     check(!b->empty(), "slm: context buckets must not be empty");
     check(std::is_sorted(b->begin(), b->end()) && b->front() >= 1 &&
@@ -126,6 +128,10 @@ std::vector<std::string> Workload::streams() const {
   return out;
 }
 
+bool Workload::has_context() const {
+  return std::any_of(requests.begin(), requests.end(), [](const Request& r) { return r.ctx > 0; });
+}
+
 std::vector<std::string> Workload::models() const {
   std::set<std::string> s;
   for (const auto& r : requests) s.insert(r.model);
@@ -155,8 +161,8 @@ Workload generate_camera(const CameraSpec& s, const std::string& name) {
   for (int k = 0; k < s.frames; ++k) {
     const double jitter = rng.uniform(-s.jitter_ms, s.jitter_ms);  // drawn for every frame
     if (k % s.infer_every != 0) continue;
-    w.requests.push_back(
-        {round3(std::max(0.0, k * period + jitter)), s.model, round3(s.infer_every * period), "camera"});
+    w.requests.push_back({round3(std::max(0.0, k * period + jitter)), s.model, round3(s.infer_every * period),
+                          "camera", 0, ""});
   }
   return w;
 }
@@ -180,7 +186,7 @@ Workload generate_bursty(const BurstySpec& s, const std::string& name) {
       // Deadline before model: the order of the draws is part of the workload's definition.
       const double deadline = round3(rng.uniform(s.deadline_min_ms, s.deadline_max_ms));
       const auto pick = static_cast<std::size_t>(rng.integer(0, static_cast<long>(s.models.size()) - 1));
-      w.requests.push_back({round3(t), s.models[pick], deadline, fmt::format("burst{}", b)});
+      w.requests.push_back({round3(t), s.models[pick], deadline, fmt::format("burst{}", b), 0, ""});
     }
   }
   return w;
@@ -195,22 +201,33 @@ Workload generate_slm(const SlmSpec& s, const std::string& name) {
       "chat with {} turns of {}-{} prompt tokens (prefill due in {:g} ms) and {}-{} reply tokens streamed at "
       "{:g} tokens/s (each decode step due in {:.3f} ms); the context grows with every token",
       s.turns, s.prompt_min, s.prompt_max, s.ttft_ms, s.reply_min, s.reply_max, s.tokens_per_s, slot);
+  if (!s.model.empty()) w.description += fmt::format("; {} with per-request context and phase", s.model);
+  // A request of `phase` over `tokens` of context (the new prompt, or the cache plus the new token).
+  const auto request = [&](double t, double deadline, const char* phase, int tokens, const std::string& model,
+                           const std::vector<int>& buckets, const std::string& stream) {
+    if (s.model.empty())
+      return Request{
+          round3(t), fmt::format("{}-c{}", model, bucket_for(buckets, tokens)), round3(deadline), stream, 0,
+          ""};
+    return Request{round3(t), s.model, round3(deadline), stream, tokens, phase};
+  };
   Rng rng(s.seed);
   double t = 0;
-  int ctx = 0;
+  int ctx = 0;  // tokens in the KV cache
   for (int turn = 0; turn < s.turns; ++turn) {
     if (turn > 0) t += rng.exponential(s.think_mean_ms);
     const int prompt = static_cast<int>(rng.integer(s.prompt_min, s.prompt_max));
     const int reply = static_cast<int>(rng.integer(s.reply_min, s.reply_max));
-    w.requests.push_back({round3(t),
-                          fmt::format("{}-c{}", s.prefill_model, bucket_for(s.prefill_buckets, prompt)),
-                          round3(s.ttft_ms), fmt::format("turn{}-prefill", turn)});
+    w.requests.push_back(request(t, s.ttft_ms, "prefill", prompt, s.prefill_model, s.prefill_buckets,
+                                 fmt::format("turn{}-prefill", turn)));
     ctx += prompt;
-    // The first token is shown at the time-to-first-token; the following ones one slot apart.
+    // The first token is shown at the time-to-first-token; the following ones one slot apart. The
+    // bucket names keep their historical context (the cache before the token); a live request counts
+    // the token it adds.
     for (int k = 0; k < reply; ++k) {
-      w.requests.push_back({round3(t + s.ttft_ms + k * slot),
-                            fmt::format("{}-c{}", s.decode_model, bucket_for(s.decode_buckets, ctx)),
-                            round3(slot), fmt::format("turn{}-decode", turn)});
+      const int tokens = s.model.empty() ? ctx : ctx + 1;
+      w.requests.push_back(request(t + s.ttft_ms + k * slot, slot, "decode", tokens, s.decode_model,
+                                   s.decode_buckets, fmt::format("turn{}-decode", turn)));
       ++ctx;
     }
     t += s.ttft_ms + reply * slot;
@@ -241,8 +258,15 @@ Workload generate_mix(const MixSpec& s, const std::string& name) {
   return w;
 }
 
+SlmSpec slm_chat_live() {
+  // slm-chat's chat, naming the SLM (docs/workloads.md "slm-chat-live").
+  SlmSpec s;
+  s.model = "qwen2-0.5b";
+  return s;
+}
+
 std::vector<std::string> preset_names() {
-  return {"camera30", "bursty", "slm-chat", "mix"};
+  return {"camera30", "bursty", "slm-chat", "slm-chat-live", "mix"};
 }
 
 Workload generate_preset(const std::string& preset, std::uint64_t seed) {
@@ -254,9 +278,14 @@ Workload generate_preset(const std::string& preset, std::uint64_t seed) {
   if (preset == "camera30") return seeded(CameraSpec{}, generate_camera);
   if (preset == "bursty") return seeded(BurstySpec{}, generate_bursty);
   if (preset == "slm-chat") return seeded(SlmSpec{}, generate_slm);
+  if (preset == "slm-chat-live") {  // runs on the live layer boards, which resolve its contexts
+    Workload w = seeded(slm_chat_live(), generate_slm);
+    w.board = "layer-orin";
+    return w;
+  }
   if (preset == "mix") return seeded(MixSpec{}, generate_mix);
   throw WorkloadError(
-      fmt::format("unknown workload preset '{}' (known: camera30, bursty, slm-chat, mix)", preset));
+      fmt::format("unknown workload preset '{}' (known: {})", preset, fmt::join(preset_names(), ", ")));
 }
 
 Workload regenerate(const Workload& w) {
@@ -303,11 +332,17 @@ std::string to_yaml(const Workload& w) {
     const auto& s = w.slm;
     o << fmt::format(
         "  seed: {}\n  turns: {}\n  prompt_min: {}\n  prompt_max: {}\n  reply_min: {}\n  reply_max: {}\n"
-        "  tokens_per_s: {}\n  ttft_ms: {}\n  think_mean_ms: {}\n  decode_model: {}\n  prefill_model: {}\n"
-        "  decode_buckets: {}\n  prefill_buckets: {}\n",
+        "  tokens_per_s: {}\n  ttft_ms: {}\n  think_mean_ms: {}\n",
         s.seed, s.turns, s.prompt_min, s.prompt_max, s.reply_min, s.reply_max, s.tokens_per_s, s.ttft_ms,
-        s.think_mean_ms, quoted(s.decode_model), quoted(s.prefill_model), int_list(s.decode_buckets),
-        int_list(s.prefill_buckets));
+        s.think_mean_ms);
+    // Naming by the SLM leaves the buckets unused: the board resolves the configuration.
+    if (s.model.empty())
+      o << fmt::format(
+          "  decode_model: {}\n  prefill_model: {}\n  decode_buckets: {}\n  prefill_buckets: {}\n",
+          quoted(s.decode_model), quoted(s.prefill_model), int_list(s.decode_buckets),
+          int_list(s.prefill_buckets));
+    else
+      o << fmt::format("  model: {}\n", quoted(s.model));
   } else if (w.generator == "mix") {
     const auto& s = w.mix;
     const auto& a = s.camera;
@@ -327,9 +362,12 @@ std::string to_yaml(const Workload& w) {
     o << "]\n";
   }
   o << "requests:\n";
-  for (const auto& r : w.requests)
-    o << fmt::format("  - {{t_ms: {:.3f}, model: {}, deadline_ms: {:.3f}, stream: {}}}\n", r.t_ms,
+  for (const auto& r : w.requests) {
+    o << fmt::format("  - {{t_ms: {:.3f}, model: {}, deadline_ms: {:.3f}, stream: {}", r.t_ms,
                      quoted(r.model), r.deadline_ms, quoted(r.stream));
+    if (r.ctx > 0) o << fmt::format(", ctx: {}, phase: {}", r.ctx, r.phase);
+    o << "}\n";
+  }
   return o.str();
 }
 
@@ -402,6 +440,7 @@ Workload parse_workload(const std::string& yaml, const std::string& source) {
         r.take(g, "think_mean_ms", s.think_mean_ms);
         r.take(g, "decode_model", s.decode_model);
         r.take(g, "prefill_model", s.prefill_model);
+        r.take(g, "model", s.model);
         for (auto [key, into] : {std::pair{"decode_buckets", &s.decode_buckets},
                                  std::pair{"prefill_buckets", &s.prefill_buckets}}) {
           if (!g[key]) continue;
@@ -431,6 +470,19 @@ Workload parse_workload(const std::string& yaml, const std::string& source) {
     x.model = r.text(r.need(q, "model"), where + ".model");
     x.deadline_ms = r.number(r.need(q, "deadline_ms"), where + ".deadline_ms", -Reader::kInf);
     if (q["stream"]) x.stream = r.text(q["stream"], where + ".stream");
+    // An SLM request's context and phase: both or neither.
+    if (q["ctx"] || q["phase"]) {
+      if (!q["ctx"] || !q["phase"])
+        r.fail(q[q["ctx"] ? "ctx" : "phase"],
+               where + ": ctx and phase go together (an SLM request has both)");
+      const long ctx = r.integer(q["ctx"], where + ".ctx");
+      if (ctx < 1 || ctx > std::numeric_limits<int>::max())
+        r.fail(q["ctx"], where + ".ctx: must be an integer > 0");
+      x.ctx = static_cast<int>(ctx);
+      x.phase = r.text(q["phase"], where + ".phase");
+      if (x.phase != "decode" && x.phase != "prefill")
+        r.fail(q["phase"], fmt::format("{}.phase: '{}' is not decode or prefill", where, x.phase));
+    }
     if (x.t_ms < 0) r.fail(q["t_ms"], where + ".t_ms: must be >= 0");
     if (x.t_ms < last) r.fail(q["t_ms"], where + ".t_ms: requests must be in arrival order");
     if (!(x.deadline_ms > 0)) r.fail(q["deadline_ms"], where + ".deadline_ms: must be > 0");

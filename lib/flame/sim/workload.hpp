@@ -22,6 +22,10 @@ struct Request {
   std::string model;       // a model the simulated board has a grid for, and flamed serves
   double deadline_ms = 0;  // relative to the arrival
   std::string stream;      // which source the request belongs to (informational)
+  // SLM requests served by a context model (docs/workloads.md): the context length and the phase
+  // ("decode" | "prefill"), sent to flamed with the request; 0 and "" for DNN requests.
+  int ctx = 0;
+  std::string phase;
 };
 
 // camera: a camera at `fps` delivers `frames` frames (capture jitter uniform in ±jitter_ms); the app
@@ -58,9 +62,13 @@ struct BurstySpec {
 // prompt_min..prompt_max tokens (uniform) to the context, prefilled in one request due within ttft_ms,
 // then the reply streams reply_min..reply_max tokens, one decode request per token paced at
 // tokens_per_s and due before the next display slot (1000 / tokens_per_s ms); every token grows the
-// context by one. Think time between turns is exponential (mean think_mean_ms). A request runs the
-// grid of the smallest context bucket at or above its context ("<decode_model>-c<bucket>",
-// "<prefill_model>-c<bucket>", as `flame sim layer` names them); beyond the largest bucket, the largest.
+// context by one. Think time between turns is exponential (mean think_mean_ms).
+// Naming: without `model`, a request runs the grid of the smallest context bucket at or above its
+// context ("<decode_model>-c<bucket>", "<prefill_model>-c<bucket>", as `flame sim layer` names them;
+// beyond the largest bucket, the largest). With `model` (an SLM's base name, e.g. "qwen2-0.5b"), every
+// request names the SLM and carries its phase and context: a decode step the whole context including
+// its new token, a prefill the new prompt's length; the board resolves the configuration that runs it
+// (request_truth.hpp) and flamed's context model predicts for it.
 struct SlmSpec {
   std::uint64_t seed = 1;
   int turns = 4;
@@ -75,6 +83,7 @@ struct SlmSpec {
   std::string prefill_model = "qwen2-0.5b-prefill";
   std::vector<int> decode_buckets = {128, 256, 512, 1024, 2048, 4096, 8192, 16384};
   std::vector<int> prefill_buckets = {32, 64, 128, 256, 512, 1024, 2048};
+  std::string model;  // "" = bucket naming (the fields above); else the SLM's base name
 };
 
 // mix: two independent applications sharing the board (one GPU queue). App A is a camera stream
@@ -104,15 +113,18 @@ struct Workload {
 
   std::vector<std::string> models() const;   // distinct, sorted
   std::vector<std::string> streams() const;  // distinct, in order of first appearance
+  bool has_context() const;                  // some request carries ctx and phase (an SLM's)
 };
 
 Workload generate_camera(const CameraSpec& s, const std::string& name = "camera");
 Workload generate_bursty(const BurstySpec& s, const std::string& name = "bursty");
 Workload generate_slm(const SlmSpec& s, const std::string& name = "slm");
 Workload generate_mix(const MixSpec& s, const std::string& name = "mix");
-// The shipped presets: "camera30", "bursty", "slm-chat", "mix" (with the given seed).
+// The shipped presets: "camera30", "bursty", "slm-chat", "slm-chat-live", "mix" (with the given seed).
 Workload generate_preset(const std::string& preset, std::uint64_t seed);
 std::vector<std::string> preset_names();
+// The spec of preset "slm-chat-live": slm-chat's chat naming the SLM qwen2-0.5b (seed 1).
+SlmSpec slm_chat_live();
 // Regenerate from the generator parameters stored in a workload.
 Workload regenerate(const Workload& w);
 

@@ -28,7 +28,9 @@ RunResult run_governor(const sim::Workload& w, const EvalBoard& board, Governor&
   sim::build(board.profile, tree);
   TreePins pins(tree, board.board.layout);
   sim::TableSimulator s = board.simulator(tree.root(), o.sim);
-  for (const auto& m : w.models()) (void)board.truth(m);  // fail early on a model the board lacks
+  const std::size_t n = o.limit ? std::min(o.limit, w.requests.size()) : w.requests.size();
+  // Fail early on a request the board has no truth for.
+  for (const auto& t : board.requests.truth_names(w, n)) (void)board.truth(t);
   g.reset(board.levels());
 
   RunResult out;
@@ -71,7 +73,6 @@ RunResult run_governor(const sim::Workload& w, const EvalBoard& board, Governor&
   };
 
   s.observe(0);
-  const std::size_t n = o.limit ? std::min(o.limit, w.requests.size()) : w.requests.size();
   double free_at = 0;
   std::vector<bool> announced(n, false);
   for (std::size_t i = 0; i < n; ++i) {
@@ -81,8 +82,8 @@ RunResult run_governor(const sim::Workload& w, const EvalBoard& board, Governor&
     idle.reset();
     s.observe(r.start_ms);  // the temperature and the throttle state now
 
-    Decision d{i,           q.model,           r.start_ms,     q.t_ms, q.deadline_ms,
-               r.budget_ms, s.temperature_c(), s.thermal_cap()};
+    Decision d{i,           q.model,           r.start_ms,      q.t_ms, q.deadline_ms,
+               r.budget_ms, s.temperature_c(), s.thermal_cap(), q.ctx,  q.phase};
     ++out.decisions;
     const Target target = timed([&] { return g.decide(d); });
     pins.pin(target);
@@ -110,7 +111,9 @@ RunResult run_governor(const sim::Workload& w, const EvalBoard& board, Governor&
                             a.deadline_ms,
                             a.deadline_ms - (t - a.t_ms),
                             s.temperature_c(),
-                            s.thermal_cap()};
+                            s.thermal_cap(),
+                            a.ctx,
+                            a.phase};
           if (auto c = timed([&] { return g.arrive(ad); })) pins.pin(*c);
         }
         if (period > 0 && t >= periodic) {
@@ -119,9 +122,9 @@ RunResult run_governor(const sim::Workload& w, const EvalBoard& board, Governor&
           while (periodic <= t) periodic += period;
         }
       };
-      x = s.run(q.model, r.start_ms, ticker);
+      x = s.run(board.truth_name(q), r.start_ms, ticker);
     } else {
-      x = s.run(q.model, r.start_ms);
+      x = s.run(board.truth_name(q), r.start_ms);
     }
     sim::record_inference(r, x);
     if (period > 0)

@@ -49,6 +49,10 @@ Target FlameGovernor::begin(const Decision& d, double deadline_ms, double now_ms
   q.id = static_cast<int64_t>(d.index);
   q.model = d.model;
   q.deadline_ms = sim::sent_deadline_ms(deadline_ms);
+  // An SLM request: the app sends its context and phase, which flamed's context model needs (and a
+  // model without them refuses).
+  if (d.ctx > 0) q.ctx = d.ctx;
+  if (!d.phase.empty()) q.phase = d.phase;
   const policy::BeginResult r = policy_->begin(kClient, q, now_ms);
   if (r.error) throw std::invalid_argument("flamed governor: " + *r.error);
   return target(r.applied);

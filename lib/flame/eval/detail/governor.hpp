@@ -37,6 +37,9 @@ struct Decision {
   // Ground truth for the oracle only: the thermal throttle's ceiling in effect now (a real board
   // shows it only as cur_freq below the request).
   std::optional<sim::SimClocks> thermal_cap;
+  // An SLM request's context length and phase, as the app sends them to flamed (0 / "" for DNNs).
+  int ctx = 0;
+  std::string phase;
 };
 
 // What happened, reported after the inference (what an application reports to flamed, plus the

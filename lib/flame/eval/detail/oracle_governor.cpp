@@ -108,7 +108,7 @@ void OracleGovernor::reset(const BoardLevels& board) {
 }
 
 Target OracleGovernor::decide(const Decision& d) {
-  const sim::ModelTruth& truth = board_def_.truth(d.model);
+  const sim::ModelTruth& truth = board_def_.truth(board_def_.truth_name(d));
   // The simulator's draws for this inference (TableSimulator::run draws latency, then power).
   sim::TruthDraw draw;
   draw.z_latency = rng_.normal();
@@ -152,8 +152,9 @@ void ExpectationOracle::reset(const BoardLevels& board) {
 }
 
 Target ExpectationOracle::decide(const Decision& d) {
-  auto& memo = memo_[d.model];
-  if (!memo) memo = std::make_shared<Memo>(board_def_.truth(d.model));
+  const std::string name = board_def_.truth_name(d);
+  auto& memo = memo_[name];
+  if (!memo) memo = std::make_shared<Memo>(board_def_.truth(name));
   const sim::ModelTruth& truth = *memo;
   // Latency grows with the latency draw (host work or a log-normal factor), so the p_meet quantile
   // of the latency is the latency at the draw's p_meet quantile. Expected energy: 5-point

@@ -58,7 +58,7 @@ class ExpectationOracle : public Governor {
   Target prev_{};
   // Its draws are fixed (the quantile and the quadrature nodes): each truth's answers are memoised.
   class Memo;
-  std::map<std::string, std::shared_ptr<Memo>> memo_;
+  std::map<std::string, std::shared_ptr<Memo>> memo_;  // by truth name
 };
 
 }  // namespace flame::eval

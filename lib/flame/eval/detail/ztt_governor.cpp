@@ -26,8 +26,9 @@ std::size_t nearest(const std::vector<std::uint64_t>& levels, double v) {
 
 }  // namespace
 
-ZttGovernor::ZttGovernor(std::map<std::string, double> fastest_ms, const ZttOptions& o)
-    : fastest_(std::move(fastest_ms)), o_(o), dqn_(o.dqn) {
+ZttGovernor::ZttGovernor(std::map<std::string, double> fastest_ms, const ZttOptions& o,
+                         sim::RequestTruths truths)
+    : fastest_(std::move(fastest_ms)), o_(o), truths_(std::move(truths)), dqn_(o.dqn) {
   if (o_.dqn.inputs != 7 || o_.dqn.actions != 9) throw std::invalid_argument("ztt: 7 inputs and 9 actions");
   for (const auto& [m, f] : fastest_)
     if (!(f > 0)) throw std::invalid_argument("ztt: fastest latency of " + m + " must be > 0");
@@ -57,8 +58,9 @@ Target ZttGovernor::action_clocks(int a) const {
 }
 
 Eigen::VectorXd ZttGovernor::state(const Decision& d) const {
-  const auto it = fastest_.find(d.model);
-  if (it == fastest_.end()) throw std::invalid_argument("ztt: no fastest latency for " + d.model);
+  const std::string truth = truths_.truth_name(d.model, d.ctx, d.phase);
+  const auto it = fastest_.find(truth);
+  if (it == fastest_.end()) throw std::invalid_argument("ztt: no fastest latency for " + truth);
   const Target c = action_clocks(action_);
   Eigen::VectorXd s(7);
   s << static_cast<double>(level_index(board_.cpu_khz, c.cpu_khz)) /

@@ -25,6 +25,7 @@
 #include "flame/eval/detail/dqn.hpp"
 #include "flame/eval/detail/eval_run.hpp"
 #include "flame/eval/detail/governor.hpp"
+#include "flame/sim/request_truth.hpp"
 
 namespace flame::eval {
 
@@ -39,9 +40,11 @@ struct ZttOptions {
 
 class ZttGovernor : public Governor {
  public:
-  // fastest_ms: per model, the fastest latency the board offers (public: the clock tables at maximum
-  // are what `jetson_clocks` gives; used only to scale the budget input).
-  ZttGovernor(std::map<std::string, double> fastest_ms, const ZttOptions& o = {});
+  // fastest_ms: per truth (the model, or an SLM request's configuration: `truths`), the fastest
+  // latency the board offers (public: the clock tables at maximum are what `jetson_clocks` gives;
+  // used only to scale the budget input).
+  ZttGovernor(std::map<std::string, double> fastest_ms, const ZttOptions& o = {},
+              sim::RequestTruths truths = {});
   std::string name() const override { return "ztt"; }
   void reset(const BoardLevels& board) override;
   Target decide(const Decision& d) override;
@@ -61,6 +64,7 @@ class ZttGovernor : public Governor {
 
   std::map<std::string, double> fastest_;
   ZttOptions o_;
+  sim::RequestTruths truths_;
   Dqn dqn_;
   bool training_ = true;
   std::vector<std::size_t> cpu_idx_, gpu_idx_;  // board levels of the 3 CPU and 3 GPU choices
