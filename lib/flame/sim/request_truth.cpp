@@ -12,7 +12,7 @@ namespace flame::sim {
 
 RequestTruths::RequestTruths(const model::CouplingDataset& dataset) : source_(dataset.source) {
   for (const auto& s : context::context_series(dataset)) {
-    Series out{s.model, std::string(context::phase_name(s.phase)), s.contexts(), {}};
+    Series out{s.model, std::string(model::phase_name(s.phase)), s.contexts(), {}};
     for (const auto* c : s.configs) out.tags.push_back(c->tag);
     series_.push_back(std::move(out));
   }
