@@ -64,13 +64,11 @@ done
 [[ -S $SOCK ]] || { cat "$LOG" >&2; echo "flamed did not create its socket" >&2; exit 1; }
 
 FLAMECTL="$w/flamectl" python3 - "$SOCK" "$POL" "$GPU" "$EMC" <<'PY'
-import json, socket, sys
+import sys
+from wire import Connection
 sock, pol, gpu, emc = sys.argv[1:]
 rd = lambda p: open(p).read().strip()
-s = socket.socket(socket.AF_UNIX); s.settimeout(60); s.connect(sock); f = s.makefile("rwb")
-def req(**kw):
-    f.write((json.dumps(kw) + "\n").encode()); f.flush()
-    return json.loads(f.readline())
+req = Connection(sock, 60).req
 assert req(op="hello", proto=1, app="arm64")["ok"]
 r = req(op="begin", id=1, model="resnet50", deadline_ms=400)
 assert r["ok"] and r["feasible"], r

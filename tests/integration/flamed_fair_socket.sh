@@ -35,15 +35,8 @@ start_flamed
 python3 - "$SOCK" <<'PY' || fail "timeouts"
 import json, socket, sys, time
 path = sys.argv[1]
-def conn():
-    s = socket.socket(socket.AF_UNIX); s.connect(path); s.settimeout(5); return s
-def call(s, m):
-    s.sendall((json.dumps(m) + "\n").encode()); buf = b""
-    while not buf.endswith(b"\n"):
-        chunk = s.recv(65536)
-        if not chunk: raise ConnectionError("closed")
-        buf += chunk
-    return json.loads(buf)
+from wire import call, connect
+conn = lambda: connect(path, 5)
 def closed(s):
     try:
         return s.recv(1) == b""
@@ -131,15 +124,10 @@ fi
 python3 - "$SOCK" "$T" "${as_nobody[*]:-}" <<'PY' || fail "status"
 import json, socket, subprocess, sys
 path, tmp, nobody = sys.argv[1], sys.argv[2], sys.argv[3].split()
-def conn():
-    s = socket.socket(socket.AF_UNIX); s.connect(path); s.settimeout(10); return s
-def call(s, m):
-    s.sendall((json.dumps(m) + "\n").encode()); buf = b""
-    while not buf.endswith(b"\n"):
-        chunk = s.recv(1 << 20)
-        if not chunk: raise ConnectionError("closed")
-        buf += chunk
-    return buf
+from functools import partial
+from wire import call as wire_call, connect
+conn = lambda: connect(path, 10)
+call = partial(wire_call, raw=True)  # the reply's bytes: their size is what is checked
 root = []
 for c in range(2):  # 2000 requests, pipelined: 1000 on each of two connections
     s = conn(); root.append(s)

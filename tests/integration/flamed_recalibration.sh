@@ -8,10 +8,9 @@ write_config "recalibration: {alpha: 0.3, persist_interval_s: 1}"
 start_flamed
 
 python3 - "$SOCK" <<'PY'
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); f = s.makefile("rwb")
-def req(**kw):
-    f.write((json.dumps(kw) + "\n").encode()); f.flush(); return json.loads(f.readline())
+import json, sys
+from wire import Connection
+req = Connection(sys.argv[1], None).req
 # 1.35x the fastest predicted latency: the search sits on the deadline, and even after a 1.2x
 # correction (and the 5 % margin) faster clocks still exist.
 probe = req(op="begin", id=0, model="resnet50", deadline_ms=0.001); req(op="end", id=0)

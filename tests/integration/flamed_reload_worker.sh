@@ -34,11 +34,9 @@ record() { python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r[
 # serve: a begin/end pair and a status, each answered (the loop is not blocked).
 serve() {
   python3 - "$SOCK" <<'PY'
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX); s.settimeout(5); s.connect(sys.argv[1]); f = s.makefile("rwb")
-def req(**kw):
-    f.write((json.dumps(kw) + "\n").encode()); f.flush()
-    return json.loads(f.readline())
+import sys
+from wire import Connection
+req = Connection(sys.argv[1], 5).req
 assert req(op="hello", proto=1, app="worker")["ok"]
 r = req(op="begin", id=1, model="resnet50", deadline_ms=400); assert r["ok"], r
 margin = r["margin_pct"]

@@ -172,11 +172,9 @@ write_config
 start_flamed
 python3 "$LIBDIR/flamed_models.py" "$SOCK" r50e
 python3 - "$SOCK" <<'PY'
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX); s.settimeout(30); s.connect(sys.argv[1]); f = s.makefile("rwb")
-def req(**kw):
-    f.write((json.dumps(kw) + "\n").encode()); f.flush()
-    return json.loads(f.readline())
+import sys
+from wire import Connection
+req = Connection(sys.argv[1], 30).req
 r = req(op="begin", id=1, model="r50e", deadline_ms=200)
 assert r["ok"] and r["feasible"] and r["clocks"]["gpu_hz"] > 0, r
 print("flamed: begin r50e 200 ms ->", r["clocks"], "predicted %.1f ms" % r["predicted_ms"])

@@ -194,11 +194,9 @@ start_flamed
 python3 "$LIBDIR/flamed_models.py" "$SOCK" r18 qwen
 # The SLM is planned at each request's phase and context, and refused outside what it serves.
 python3 - "$SOCK" <<'PY'
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX); s.settimeout(10); s.connect(sys.argv[1]); f = s.makefile("rwb")
-def req(**kw):
-    f.write((json.dumps(kw) + "\n").encode()); f.flush()
-    return json.loads(f.readline())
+import sys
+from wire import Connection
+req = Connection(sys.argv[1]).req
 assert req(op="hello", proto=1, app="slm")["ok"]
 a = req(op="begin", id=1, model="qwen", deadline_ms=2000, phase="decode", ctx=200)
 b = req(op="begin", id=2, model="qwen", deadline_ms=2000, phase="decode", ctx=2000)

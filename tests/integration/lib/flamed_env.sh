@@ -2,6 +2,8 @@
 # config in a temp dir, and helpers to start, stop and talk to the daemon. Source it.
 : "${FLAMED:?flamed binary (set by ctest)}" "${FLAME:?}" "${FLAME_BUILD_DIR:?}" "${FLAME_SOURCE_DIR:?}"
 FAKE="$FLAME_BUILD_DIR/tests/flame_fake_sysfs"
+# The inline Python of the tests talks to flamed through lib/wire.py.
+export PYTHONPATH="$FLAME_SOURCE_DIR/tests/integration/lib${PYTHONPATH:+:$PYTHONPATH}"
 T=$(mktemp -d /tmp/flamed-it.XXXXXX)
 ROOT="$T/root" SOCK="$T/s.sock" CFG="$T/flamed.yaml" LOG="$T/flamed.log"
 mkdir -p "$T/models" "$T/state" "$T/run"
