@@ -20,5 +20,5 @@ for md in "$FLAME_SOURCE_DIR"/docs/man/*.md; do
   }
   n=$((n + 1))
 done
-((n == 4)) || { echo "man_pages: expected 4 pages, found $n" >&2; exit 1; }
+((n == 5)) || { echo "man_pages: expected 5 pages, found $n" >&2; exit 1; }
 echo "man_pages: $n pages match their sources"

@@ -102,11 +102,12 @@ for deb in "${debs[@]}"; do
 
   # Contents.
   dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./|/|' >"$tmp/files"
-  for want in /usr/bin/flame /usr/bin/flamectl /usr/sbin/flamed \
+  for want in /usr/bin/flame /usr/bin/flamectl /usr/sbin/flamed /usr/bin/flame-trtexec \
     /lib/systemd/system/flamed.service /lib/systemd/system/flamed.socket \
     /usr/lib/sysusers.d/flame.conf /usr/lib/tmpfiles.d/flame.conf /usr/share/dbus-1/system.d/org.flame.Flamed1.conf \
     /etc/flame/flamed.yaml /usr/share/man/man8/flamed.8.gz /usr/share/man/man1/flamectl.1.gz \
-    /usr/share/man/man5/flamed.yaml.5.gz /usr/share/man/man1/flame.1.gz /usr/share/doc/flame/changelog.gz \
+    /usr/share/man/man5/flamed.yaml.5.gz /usr/share/man/man1/flame.1.gz /usr/share/man/man1/flame-trtexec.1.gz \
+    /usr/share/doc/flame/changelog.gz \
     /usr/share/doc/flame/examples/flamed.yaml /usr/share/flame/data/h200-coupling/coupling.json \
     /usr/share/flame/data/jetson-public/flexibo-tx2/README.md \
     /usr/share/flame/config/boards/orin-nano-8gb-super.yaml /usr/share/flame/config/boards/orin-nx-16gb.yaml \
@@ -123,8 +124,8 @@ for deb in "${debs[@]}"; do
       [[ $bin == /bin/kill ]] && continue
       [[ -x "$root$bin" ]] || fail "flamed.service runs $bin, which the package does not ship"
     done
-  for page in man1/flame.1 man8/flamed.8 man1/flamectl.1 man5/flamed.yaml.5; do
-    zcat "$root/usr/share/man/$page.gz" | grep -q '^\.TH "[A-Z.]*" "[158]" "" "flame [0-9]' || fail "$page: no .TH line"
+  for page in man1/flame.1 man1/flame-trtexec.1 man8/flamed.8 man1/flamectl.1 man5/flamed.yaml.5; do
+    zcat "$root/usr/share/man/$page.gz" | grep -q '^\.TH "[A-Z.-]*" "[158]" "" "flame [0-9]' || fail "$page: no .TH line"
   done
 
   # Binaries: the architecture, symbol versions jammy provides, and Debian's hardening.
