@@ -84,6 +84,31 @@ assert all(r["ctx"] > 0 and r["phase"] in ("decode", "prefill") for r in recs)
 dec = [r["ctx"] for r in recs if r["phase"] == "decode"]
 assert dec == sorted(dec) and len(set(dec)) == len(dec), dec  # the context grows token by token
 PY
+# flamed with the SLM's context model: one file of both phases, profiled through the simulated
+# application at 16 runs (unpaced, short runs), serves the chat: every request planned at its phase
+# and context, every token's deadline met.
+source "$FLAME_SOURCE_DIR/tests/integration/lib/governor.sh"
+trap 'stop_governor; cleanup' EXIT
+start_governor "$ROOT"
+"$FLAME" profile --model-name qwen2-0.5b --ctx 128,16384 --prefill-ctx 32,256,2048 --sysfs-root "$ROOT" \
+  --runtime-dir "$T/prun" --config /nonexistent --board "$FLAME_SOURCE_DIR/config/boards/orin-nano-8gb-super.yaml" \
+  --work-dir "$T/pwork" --out "$T/slm/qwen2-0.5b.yaml" -- "$FLAME" sim app --board layer-orin --sysfs-root "$ROOT" \
+  --config 'qwen2-0.5b_{phase}_ctx{ctx}_bfloat16' --iterations 2 --warmup 1 --warmup-ms 0 --no-pace \
+  >"$T/profile.out" 2>"$T/profile.err" || fail "profile: $(cat "$T/profile.err")"
+stop_governor
+grep -q "^kind: slm" "$T/slm/qwen2-0.5b.yaml" || fail "not an SLM model file"
+"$FLAME" eval --board layer-orin --slm qwen2-0.5b --workload "$T/chat.yaml" --limit $N --seed 2 \
+  --governors flamed,oracle-nc --models "$T/slm" --json >"$T/eval2.json" 2>"$T/err" || fail "eval: $(cat "$T/err")"
+python3 - "$T/eval2.json" $N <<'PY'
+import json, sys
+e = json.load(open(sys.argv[1]))
+f = e["governors"]["flamed"]
+assert f["requests"] == int(sys.argv[2]) and f["phases"]["decode"]["met_pct"] == 100.0, f
+token = next(t for t in e["targets"] if t["id"] == "token_met")
+assert token["applicable"] and token["met"], token
+PY
+echo "eval_slm: flamed with the profiled context model meets every token's deadline"
+
 # Through the real flamed: a model that does not use ctx and phase (a layer-wise DNN model served
 # under the SLM's name) refuses the first request, so they reached the daemon.
 rm -f "$T"/models/*.yaml
