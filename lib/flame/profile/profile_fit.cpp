@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <set>
 #include <stdexcept>
 
 #include "flame/model/model_file.hpp"
@@ -147,6 +148,21 @@ WorkloadFit fit_workload(const JournalHeader& h, std::span<const StepRecord> ste
 
 namespace {
 
+// Whether the SLM plan's design still holds without run `skip`: its EMC level is sampled by another
+// run of its phase, and its context is still seen at two GPU clocks. A run the design needs is not
+// held back: without it the fit would extrapolate by construction, not by the model's error.
+bool coverable_without(const std::vector<Sample>& s, std::size_t skip) {
+  const auto& held = s[skip];
+  bool emc = false;
+  std::set<double> gpu;
+  for (std::size_t j = 0; j < s.size(); ++j) {
+    if (j == skip || s[j].workload->phase != held.workload->phase) continue;
+    emc = emc || s[j].point.clocks.emc_hz == held.point.clocks.emc_hz;
+    if (s[j].workload->ctx == held.workload->ctx) gpu.insert(s[j].point.clocks.gpu_hz);
+  }
+  return emc && gpu.size() >= 2;
+}
+
 std::vector<model::SlmPoint> slm_points(const std::vector<Sample>& s, std::size_t skip) {
   std::vector<model::SlmPoint> out;
   for (std::size_t i = 0; i < s.size(); ++i)
@@ -183,6 +199,7 @@ SlmFit fit_slm_workloads(const JournalHeader& h, std::span<const StepRecord> ste
     const auto phase = *model::parse_context_phase(s[i].workload->phase);
     const int ctx = s[i].workload->ctx;
     if (skip >= s.size()) return f.model.estimate(s[i].point.clocks, phase, ctx);
+    if (!coverable_without(s, skip)) return std::nullopt;
     try {
       const model::SlmModel m = model::fit_slm(slm_points(s, skip), h.grid.emc_hz);
       Estimate e = m.estimate(s[i].point.clocks, phase, ctx);

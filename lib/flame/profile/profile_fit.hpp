@@ -57,8 +57,8 @@ struct SlmFit {
   FitQuality quality;
 };
 // Throws std::runtime_error as fit_workload does (per phase), or when a phase has fewer profiled
-// contexts than its basis needs. A held-back step whose removal leaves a phase unfittable is not
-// cross-validated (the rest are).
+// contexts than its basis needs. Leave-one-out holds back only the runs the plan's design can do
+// without (another run of the phase at the same EMC level, the context still at two GPU clocks).
 SlmFit fit_slm_workloads(const JournalHeader& header, std::span<const StepRecord> steps);
 std::string slm_model_file_text(const SlmFit& fit, const JournalHeader& header, const std::string& board);
 
