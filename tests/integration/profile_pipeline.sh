@@ -186,6 +186,16 @@ grep -q "profiling 16 of them over 5 context lengths of 2 phase(s) (16 traces)" 
 grep -q "qwen: decode .* segments at contexts 128, 1024 (served 1 to 2048); prefill .* at contexts 32, 256, 2048" "$T/out5" \
   || { cat "$T/out5" >&2; exit 1; }
 [[ $(ls "$T/w5/traces" | grep -c -- "-prefill-ctx") -ge 8 ]]
+"$FLAME" model show "$MODELS/qwen.yaml" | grep -q "decode: .* segments, profiled at contexts 128, 1024, served 1 to 2048"
+"$FLAME" model show --json "$MODELS/qwen.yaml" | python3 -c '
+import json, sys; j = json.load(sys.stdin)
+assert j["kind"] == "slm" and [p["phase"] for p in j["phases"]] == ["decode", "prefill"], j
+assert j["phases"][1]["contexts"] == [32, 256, 2048] and j["phases"][1]["max_context"] == 4096, j'
+# flame predict plans at a phase and context like flamed; without them it is refused.
+short=$("$FLAME" predict "$MODELS/qwen.yaml" --cpu-khz 1728000 --gpu-hz 1020000000 --emc-hz 3199000000 --ctx 64 --phase prefill --json)
+long=$("$FLAME" predict "$MODELS/qwen.yaml" --cpu-khz 1728000 --gpu-hz 1020000000 --emc-hz 3199000000 --ctx 2048 --phase prefill --json)
+python3 -c 'import json, sys; a, b = (json.loads(x)["latency_ms"] for x in sys.argv[1:]); assert b > a, (a, b)' "$short" "$long"
+! "$FLAME" predict "$MODELS/qwen.yaml" --cpu-khz 1728000 --gpu-hz 1020000000 --emc-hz 3199000000 2>/dev/null
 
 # --- flamed loads the models; profiling is refused while it holds the controller lock -----------------
 stop_governor

@@ -12,6 +12,7 @@
 #include "flame/io/data_path.hpp"
 #include "flame/model/coupling_dataset.hpp"
 #include "flame/model/model_file.hpp"
+#include "flame/model/slm_model.hpp"
 #include "flame/validate/layerwise_recovery.hpp"
 
 namespace {
@@ -29,6 +30,19 @@ struct SynthArgs {
 nlohmann::json show_json(const std::string& path) {
   const auto m = flame::model::load_model_file(path);
   nlohmann::json j{{"file", path}, {"name", m.name}, {"kind", m.kind}, {"board", m.board}};
+  if (const auto* slm = dynamic_cast<const flame::model::SlmLatencyModel*>(m.model.get())) {
+    j["phases"] = nlohmann::json::array();
+    for (const auto& p : slm->slm().phases())
+      j["phases"].push_back({{"phase", flame::model::phase_name(p.phase)},
+                             {"segments", p.cpu.size()},
+                             {"contexts", p.contexts},
+                             {"max_context", p.max_context()},
+                             {"host_offset_us", p.costs.cpu_offset_ns / 1e3},
+                             {"gpu_scale", p.costs.gpu_scale},
+                             {"sync_latency_us", p.costs.sync_latency_ns / 1e3}});
+    j["power"] = slm->slm().power() ? nlohmann::json("busy") : nlohmann::json(nullptr);
+    return j;
+  }
   const auto* lw = dynamic_cast<const flame::model::LayerwiseLatencyModel*>(m.model.get());
   if (!lw) return j;
   const auto& l = lw->layerwise();
@@ -66,6 +80,18 @@ void show(const std::string& path) {
   const auto m = flame::model::load_model_file(path);
   fmt::print("{}: model '{}' (kind {}{})\n", path, m.name, m.kind,
              m.board.empty() ? "" : ", board " + m.board);
+  if (const auto* slm = dynamic_cast<const flame::model::SlmLatencyModel*>(m.model.get())) {
+    for (const auto& p : slm->slm().phases())
+      fmt::print(
+          "  {}: {} segments, profiled at contexts {}, served 1 to {}; host offset {:.0f} us, GPU scale "
+          "{:.3f}, sync latency {:.0f} us\n",
+          flame::model::phase_name(p.phase), p.cpu.size(), fmt::join(p.contexts, ", "), p.max_context(),
+          p.costs.cpu_offset_ns / 1e3, p.costs.gpu_scale, p.costs.sync_latency_ns / 1e3);
+    fmt::print("  power: {}\n", slm->slm().power() ? "the busy form, shared by both phases"
+                                                   : "none (the search ranks energy with its clock proxy)");
+    fmt::print("  every request names its phase and context length (begin: \"phase\", \"ctx\")\n");
+    return;
+  }
   if (const auto* lw = dynamic_cast<const flame::model::LayerwiseLatencyModel*>(m.model.get())) {
     const auto& l = lw->layerwise();
     fmt::print("  {} segments; host offset {:.0f} us, GPU scale {:.3f}, sync latency {:.0f} us\n",
