@@ -48,23 +48,14 @@ std::map<ContextPhase, std::vector<int>> chat_contexts() {
   return {{ContextPhase::Decode, {128, 16384}}, {ContextPhase::Prefill, {32, 256, 2048}}};
 }
 
-// One replayed inference on a live layer board as a profiler would record it: per-segment host
-// spans and device time, end-to-end latency, sync wait.
+// One replayed inference on a live layer board as a profiler records it.
 model::ProfiledRun replay_run(const model::CouplingConfig& c, const Clocks& k, const sim::LayerBoardSpec& b,
                               double host_factor, double* latency_ns = nullptr) {
   const sim::SimClocks clocks{b.levels.cores.back(), static_cast<std::uint64_t>(k.cpu_khz),
                               static_cast<std::uint64_t>(k.gpu_hz), static_cast<std::uint64_t>(k.emc_hz)};
-  sim::ReplayTimeline tl;
-  const auto r = sim::replay_inference(c, clocks, b.params, b.levels, host_factor, &tl);
-  model::ProfiledRun p;
-  p.cpu_ns.resize(tl.host.size());
-  p.gpu_ns.assign(tl.host.size(), 0);
-  for (std::size_t i = 0; i < tl.host.size(); ++i) p.cpu_ns[i] = tl.host[i].end_ns - tl.host[i].start_ns;
-  for (const auto& kernel : tl.kernels) p.gpu_ns[kernel.segment] += kernel.end_ns - kernel.start_ns;
-  p.e2e_median_ns = r.latency_ns;
-  p.sync_ns = std::max(0.0, r.latency_ns - (tl.host.empty() ? 0.0 : tl.host.back().end_ns));
-  if (latency_ns) *latency_ns = r.latency_ns;
-  return p;
+  auto run = sim::replay_profile(c, clocks, b.params, b.levels, host_factor);
+  if (latency_ns) *latency_ns = run.e2e_median_ns;
+  return run;
 }
 
 ClockGrid grid_of(const sim::LayerBoardSpec& b) {

@@ -70,10 +70,18 @@ SlmModel::SlmModel(std::vector<SlmPhase> phases, std::optional<BusyPowerModel> p
 
 SlmModel::SlmModel(const SlmModel& other) : phases_(other.phases_), power_(other.power_) {}
 
+SlmModel::SlmModel(SlmModel&& other) noexcept
+    : phases_(std::move(other.phases_)), power_(std::move(other.power_)) {}
+
 SlmModel& SlmModel::operator=(const SlmModel& other) {
+  if (this != &other) *this = SlmModel(other);
+  return *this;
+}
+
+SlmModel& SlmModel::operator=(SlmModel&& other) noexcept {
   if (this != &other) {
-    phases_ = other.phases_;
-    power_ = other.power_;
+    phases_ = std::move(other.phases_);
+    power_ = std::move(other.power_);
     const std::lock_guard lock(cache_mutex_);
     cache_.clear();
   }

@@ -40,8 +40,12 @@ class SlmModel {
   // Throws std::invalid_argument on an inconsistent phase (curve counts, EMC levels, terms,
   // negative or non-finite coefficients, no contexts) or a phase given twice.
   SlmModel(std::vector<SlmPhase> phases, std::optional<BusyPowerModel> power);
+  // Copies and moves take the phases and power; the cache starts empty.
   SlmModel(const SlmModel& other);
+  SlmModel(SlmModel&& other) noexcept;
   SlmModel& operator=(const SlmModel& other);
+  SlmModel& operator=(SlmModel&& other) noexcept;
+  ~SlmModel() = default;
 
   const std::vector<SlmPhase>& phases() const { return phases_; }
   const std::optional<BusyPowerModel>& power() const { return power_; }

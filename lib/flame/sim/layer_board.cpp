@@ -163,6 +163,20 @@ LayerRun replay_inference(const model::CouplingConfig& config, const SimClocks& 
   return r;
 }
 
+model::ProfiledRun replay_profile(const model::CouplingConfig& config, const SimClocks& clocks,
+                                  const LayerBoardParams& p, const ClockLevels& levels, double host_factor) {
+  ReplayTimeline tl;
+  const LayerRun r = replay_inference(config, clocks, p, levels, host_factor, &tl);
+  model::ProfiledRun out;
+  out.cpu_ns.resize(tl.host.size());
+  out.gpu_ns.assign(tl.host.size(), 0.0);
+  for (std::size_t i = 0; i < tl.host.size(); ++i) out.cpu_ns[i] = tl.host[i].end_ns - tl.host[i].start_ns;
+  for (const auto& k : tl.kernels) out.gpu_ns[k.segment] += k.end_ns - k.start_ns;
+  out.e2e_median_ns = r.latency_ns;
+  out.sync_ns = std::max(0.0, r.latency_ns - (tl.host.empty() ? 0.0 : tl.host.back().end_ns));
+  return out;
+}
+
 HostNoise host_noise(const model::CouplingDataset& d) {
   HostNoise n;
   std::vector<double> r;

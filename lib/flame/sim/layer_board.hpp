@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "flame/model/coupling_calibration.hpp"
 #include "flame/model/coupling_dataset.hpp"
 #include "flame/sim/grid_table.hpp"
 #include "flame/sim/model_truth.hpp"
@@ -88,6 +89,13 @@ struct ReplayTimeline {
 LayerRun replay_inference(const model::CouplingConfig& config, const SimClocks& clocks,
                           const LayerBoardParams& p, const ClockLevels& levels, double host_factor = 1.0,
                           ReplayTimeline* timeline = nullptr);
+
+// One replayed inference as a profiler records it: per-segment host spans and device time, the
+// end-to-end latency and the wait in the final synchronise (what `flame sim app`'s trace attributes,
+// without writing the trace). For in-process fits and validations.
+model::ProfiledRun replay_profile(const model::CouplingConfig& config, const SimClocks& clocks,
+                                  const LayerBoardParams& p, const ClockLevels& levels,
+                                  double host_factor = 1.0);
 
 // Host-side noise of a coupling dataset: the per-iteration spread of the end-to-end times of its
 // *steady* sweeps (first-half and second-half medians of e2e_ns within 5 %), as the standard deviation

@@ -23,7 +23,7 @@ void write_costs(YAML::Emitter& e, const TimelineCosts& c) {
 }
 
 std::vector<double> read_emc_levels(const YAML::Node& root, const ModelFileReader& r) {
-  const auto emc = r.levels(r.need(root, "emc_hz"), "emc_hz");
+  auto emc = r.levels(r.need(root, "emc_hz"), "emc_hz");
   if (emc.front() <= 0) r.fail(root["emc_hz"], "emc_hz: a memory clock must be above 0 Hz");
   return emc;
 }
