@@ -58,14 +58,6 @@ model::ProfiledRun replay_run(const model::CouplingConfig& c, const Clocks& k, c
   return run;
 }
 
-ClockGrid grid_of(const sim::LayerBoardSpec& b) {
-  ClockGrid g;
-  for (auto v : b.levels.cpu_khz) g.cpu_khz.push_back(static_cast<double>(v));
-  for (auto v : b.levels.gpu_hz) g.gpu_hz.push_back(static_cast<double>(v));
-  for (auto v : b.levels.emc_hz) g.emc_hz.push_back(static_cast<double>(v));
-  return g;
-}
-
 }  // namespace
 
 TEST_CASE("slm: device curves across contexts are recovered from a sparse plan", "[slm]") {
@@ -250,7 +242,7 @@ TEST_CASE("slm: fitted at 16 runs, qwen2-0.5b on the live layer boards over the 
                                                                   {"layer-orin", {3.0, 5.0}}};
   for (const auto& [board_name, limits] : bound) {
     const auto b = *sim::layer_board(board_name);
-    const ClockGrid g = grid_of(b);
+    const ClockGrid g = sim::clock_grid(b.levels);
     std::mt19937_64 rng(1);
     std::normal_distribution<double> z;
     std::vector<model::SlmPoint> points;
@@ -289,7 +281,7 @@ TEST_CASE("slm: flame profile's fit of an SLM journal, with leave-one-out over t
   const auto b = *sim::layer_board("layer-tx2");
   profile::JournalHeader h;
   h.model = "qwen2-0.5b";
-  h.grid = grid_of(b);
+  h.grid = sim::clock_grid(b.levels);
   h.budget = 16;
   std::vector<profile::StepRecord> steps;
   for (const auto& p : model::plan_slm(h.grid, chat_contexts(), 16, 1)) {

@@ -10,6 +10,14 @@
 #include <sstream>
 
 namespace flame::sim {
+
+ClockGrid clock_grid(const ClockLevels& levels) {
+  ClockGrid g;
+  for (auto v : levels.cpu_khz) g.cpu_khz.push_back(static_cast<double>(v));
+  for (auto v : levels.gpu_hz) g.gpu_hz.push_back(static_cast<double>(v));
+  for (auto v : levels.emc_hz) g.emc_hz.push_back(static_cast<double>(v));
+  return g;
+}
 namespace {
 
 std::vector<std::string_view> split(std::string_view line, char sep) {

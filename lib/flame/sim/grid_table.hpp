@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "flame/clocks/clock_grid.hpp"
+
 namespace flame::sim {
 
 struct GridError : std::runtime_error {
@@ -35,6 +37,8 @@ struct ClockLevels {
   std::vector<int> cores;
   std::vector<std::uint64_t> cpu_khz, gpu_hz, emc_hz;
 };
+// The levels as the clock grid a model is profiled and searched on (cores are not a knob there).
+ClockGrid clock_grid(const ClockLevels& levels);
 
 struct GridIndex {
   std::size_t cores = 0, cpu = 0, gpu = 0, emc = 0;

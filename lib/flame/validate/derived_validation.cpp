@@ -20,19 +20,11 @@ sim::SimClocks at(const Clocks& c, const sim::LayerBoardSpec& b) {
           static_cast<std::uint64_t>(c.emc_hz)};
 }
 
-ClockGrid grid_of(const sim::LayerBoardSpec& b) {
-  ClockGrid g;
-  for (auto v : b.levels.cpu_khz) g.cpu_khz.push_back(static_cast<double>(v));
-  for (auto v : b.levels.gpu_hz) g.gpu_hz.push_back(static_cast<double>(v));
-  for (auto v : b.levels.emc_hz) g.emc_hz.push_back(static_cast<double>(v));
-  return g;
-}
-
 }  // namespace
 
 std::vector<DerivedRow> validate_derived(const model::CouplingDataset& dataset,
                                          const sim::LayerBoardSpec& board, const DerivedOptions& o) {
-  const ClockGrid grid = grid_of(board);
+  const ClockGrid grid = sim::clock_grid(board.levels);
   const Clocks ref = grid.max();
   std::vector<const model::CouplingConfig*> configs;
   for (const auto& c : dataset.configs)
