@@ -26,9 +26,11 @@ std::vector<DerivedRow> validate_derived(const model::CouplingDataset& dataset,
                                          const sim::LayerBoardSpec& board, const DerivedOptions& o) {
   const ClockGrid grid = sim::clock_grid(board.levels);
   const Clocks ref = grid.max();
-  std::vector<const model::CouplingConfig*> configs;
-  for (const auto& c : dataset.configs)
+  std::vector<const model::CouplingConfig*> configs, sources;  // predicted; learned from
+  for (const auto& c : dataset.configs) {
     if (c.mode.empty()) configs.push_back(&c);
+    if (c.mode.empty() || o.slm_in_prior) sources.push_back(&c);
+  }
   if (configs.size() < 2)
     throw std::invalid_argument("derived validation: needs at least two CNN/ViT configurations");
   std::mt19937_64 rng(o.seed);
@@ -37,7 +39,7 @@ std::vector<DerivedRow> validate_derived(const model::CouplingDataset& dataset,
   // Every configuration profiled in full and fitted; its segments' shapes are what priors learn.
   std::map<std::string, model::LayerwiseModel> full;
   std::map<std::string, std::vector<features::ShapeSample>> shapes;
-  for (const auto* c : configs) {
+  for (const auto* c : sources) {
     std::vector<model::ProfiledPoint> points;
     for (const auto& k : plan)
       points.push_back(
@@ -53,7 +55,7 @@ std::vector<DerivedRow> validate_derived(const model::CouplingDataset& dataset,
     row.tag = test->tag;
     std::vector<features::ShapeSample> prior_samples;
     std::set<std::string> models;
-    for (const auto* c : configs) {
+    for (const auto* c : sources) {
       if (c->model == test->model) continue;  // leave the whole model out, every batch and precision
       models.insert(c->model);
       prior_samples.insert(prior_samples.end(), shapes.at(c->tag).begin(), shapes.at(c->tag).end());

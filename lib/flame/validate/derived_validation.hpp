@@ -21,6 +21,9 @@ struct DerivedOptions {
   std::uint64_t seed = 1;
   double host_noise = 0.02;     // per profiled run (log-normal, 1 sigma)
   std::size_t grid_stride = 3;  // every n-th combination of the grid is compared
+  // The SLM configurations (each phase and context a model of its own) are profiled in full too and
+  // join every prior; they are not predicted.
+  bool slm_in_prior = true;
 };
 
 struct DerivedRow {
