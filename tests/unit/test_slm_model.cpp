@@ -51,8 +51,7 @@ std::map<ContextPhase, std::vector<int>> chat_contexts() {
 // One replayed inference on a live layer board as a profiler records it.
 model::ProfiledRun replay_run(const model::CouplingConfig& c, const Clocks& k, const sim::LayerBoardSpec& b,
                               double host_factor, double* latency_ns = nullptr) {
-  const sim::SimClocks clocks{b.levels.cores.back(), static_cast<std::uint64_t>(k.cpu_khz),
-                              static_cast<std::uint64_t>(k.gpu_hz), static_cast<std::uint64_t>(k.emc_hz)};
+  const sim::SimClocks clocks = sim::sim_clocks(k, b.levels.cores.back());
   auto run = sim::replay_profile(c, clocks, b.params, b.levels, host_factor);
   if (latency_ns) *latency_ns = run.e2e_median_ns;
   return run;

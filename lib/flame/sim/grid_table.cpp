@@ -18,6 +18,11 @@ ClockGrid clock_grid(const ClockLevels& levels) {
   for (auto v : levels.emc_hz) g.emc_hz.push_back(static_cast<double>(v));
   return g;
 }
+
+SimClocks sim_clocks(const Clocks& c, int cores) {
+  return {cores, static_cast<std::uint64_t>(c.cpu_khz), static_cast<std::uint64_t>(c.gpu_hz),
+          static_cast<std::uint64_t>(c.emc_hz)};
+}
 namespace {
 
 std::vector<std::string_view> split(std::string_view line, char sep) {

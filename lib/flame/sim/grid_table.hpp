@@ -39,6 +39,8 @@ struct ClockLevels {
 };
 // The levels as the clock grid a model is profiled and searched on (cores are not a knob there).
 ClockGrid clock_grid(const ClockLevels& levels);
+// A combination of that grid (clocks in sysfs units) with `cores` online, as the simulator runs it.
+SimClocks sim_clocks(const Clocks& c, int cores);
 
 struct GridIndex {
   std::size_t cores = 0, cpu = 0, gpu = 0, emc = 0;

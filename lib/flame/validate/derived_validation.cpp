@@ -16,8 +16,7 @@ namespace flame::validate {
 namespace {
 
 sim::SimClocks at(const Clocks& c, const sim::LayerBoardSpec& b) {
-  return {b.levels.cores.back(), static_cast<std::uint64_t>(c.cpu_khz), static_cast<std::uint64_t>(c.gpu_hz),
-          static_cast<std::uint64_t>(c.emc_hz)};
+  return sim::sim_clocks(c, b.levels.cores.back());
 }
 
 }  // namespace

@@ -39,8 +39,7 @@ void FlameGovernor::reset(const BoardLevels& board) {
 }
 
 Target FlameGovernor::target(const Clocks& c) const {
-  return {board_.cores, static_cast<std::uint64_t>(c.cpu_khz), static_cast<std::uint64_t>(c.gpu_hz),
-          static_cast<std::uint64_t>(c.emc_hz)};
+  return sim::sim_clocks(c, board_.cores);
 }
 
 Target FlameGovernor::begin(const Decision& d, double deadline_ms, double now_ms) {
