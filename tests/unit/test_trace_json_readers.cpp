@@ -154,3 +154,45 @@ TEST_CASE("trace JSON readers: the wall-clock anchor places the iterations in Un
   CHECK_FALSE(flame::trace::parse_trace_events("{\"baseTimeNanoseconds\": \"soon\", " + events + "}", "m")
                   .base_time_ns);
 }
+
+TEST_CASE("trace JSON readers: a layer call's flame_* args describe its segment", "[trace]") {
+  // args before and after the category, an integer and a float feature, an unknown flame_ argument
+  // and a non-numeric one (ignored); the second iteration's call says nothing (the first describes).
+  const std::string json = R"({"traceEvents": [
+  {"ph": "X", "cat": "user_annotation", "name": "iter0", "ts": 1000, "dur": 10},
+  {"ph": "X", "args": {"flame_type": "Conv2d", "flame_macs": 118013952, "flame_bytes_in": 6.0e5,
+   "flame_bytes_out": 3211264, "flame_param_bytes": 37632, "flame_flops": 0, "flame_other": 3,
+   "flame_kernels": "x"}, "cat": "user_annotation", "name": "u0:conv1", "ts": 1001, "dur": 4},
+  {"ph": "X", "cat": "user_annotation", "name": "iter1", "ts": 1020, "dur": 10},
+  {"ph": "X", "cat": "user_annotation", "name": "u0:conv1", "ts": 1021, "dur": 4, "args": {"External id": 3}},
+  {"ph": "X", "cat": "cuda_runtime", "name": "cudaLaunchKernel", "ts": 1002, "dur": 1, "args": {"correlation": 1}},
+  {"ph": "X", "cat": "kernel", "name": "k", "ts": 1003, "dur": 5, "args": {"correlation": 1}},
+  {"ph": "X", "cat": "cuda_runtime", "name": "cudaLaunchKernel", "ts": 1022, "dur": 1, "args": {"correlation": 2}},
+  {"ph": "X", "cat": "kernel", "name": "k", "ts": 1023, "dur": 5, "args": {"correlation": 2}}]})";
+  for (const auto& events : {portable(json), flame::trace::parse_trace_events(json, "mem.json")}) {
+    REQUIRE(events.calls.size() == 2);
+    CHECK(events.calls[0].type == "Conv2d");
+    REQUIRE(events.calls[0].features);
+    CHECK(events.calls[0].features->macs == 118013952.0);
+    CHECK(events.calls[0].features->bytes_in == 6.0e5);
+    CHECK(events.calls[0].features->bytes_out == 3211264.0);
+    CHECK(events.calls[0].features->param_bytes == 37632.0);
+    CHECK(events.calls[1].type.empty());
+    CHECK_FALSE(events.calls[1].features);
+    const auto s = flame::trace::build_trace_summary(events);
+    REQUIRE(s.profile.segments.size() == 3);
+    const auto& call = s.profile.segments[1];
+    CHECK(call.name == "conv1");
+    CHECK(call.type == "Conv2d");
+    REQUIRE(call.features);
+    CHECK(call.features->macs == 118013952.0);
+    CHECK(call.n_kernels == 1);
+    CHECK_FALSE(s.profile.segments[0].features);
+  }
+  // A negative feature is refused by both readers, naming the event.
+  std::string bad = json;
+  bad.replace(bad.find("\"flame_param_bytes\": 37632"), 26, "\"flame_param_bytes\": -1");
+  CHECK_THAT(portable_error(bad), Contains("traceEvents[1]") && Contains("flame_"));
+  CHECK_THAT(error_of<flame::trace::TraceError>([&] { flame::trace::parse_trace_events(bad, "m"); }),
+             Contains("traceEvents[1]") && Contains("flame_"));
+}

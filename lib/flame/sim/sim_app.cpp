@@ -101,6 +101,18 @@ std::string app_trace_json(const LayerTruth& truth, const AppRun& run, const std
                                        : fmt::format("call{}", calls);
     ++calls;
   }
+  // The layer's description as the application's profiler hooks write it (docs/trace-format.md).
+  std::vector<std::string> layer_args(segs.size());
+  for (std::size_t i = 0; i < segs.size(); ++i) {
+    if (call_index[i] < 0 || (segs[i].type.empty() && !segs[i].features)) continue;
+    std::string a = fmt::format(", \"args\": {{\"flame_type\": \"{}\"", escaped(segs[i].type));
+    if (const auto& f = segs[i].features)
+      a += fmt::format(
+          ", \"flame_macs\": {:.17g}, \"flame_flops\": {:.17g}, \"flame_bytes_in\": {:.17g}, "
+          "\"flame_bytes_out\": {:.17g}, \"flame_param_bytes\": {:.17g}",
+          f->macs, f->flops, f->bytes_in, f->bytes_out, f->param_bytes);
+    layer_args[i] = a + "}";
+  }
   const double base_us = 1'000'000.0;  // where the trace's clock starts
   auto us = [&](double ms, double ns) { return fmt::format("{:.3f}", base_us + ms * 1e3 + ns / 1e3); };
   std::string out;
@@ -135,8 +147,8 @@ std::string app_trace_json(const LayerTruth& truth, const AppRun& run, const std
       const auto& h = it.timeline.host[i];
       out += fmt::format(
           ",\n  {{\"ph\": \"X\", \"cat\": \"user_annotation\", \"name\": \"u{}:{}\", \"pid\": 1, \"tid\": 1, "
-          "\"ts\": {}, \"dur\": {:.3f}}}",
-          call_index[i], escaped(label[i]), us(t0, h.start_ns), (h.end_ns - h.start_ns) / 1e3);
+          "\"ts\": {}, \"dur\": {:.3f}{}}}",
+          call_index[i], escaped(label[i]), us(t0, h.start_ns), (h.end_ns - h.start_ns) / 1e3, layer_args[i]);
     }
     for (const auto& kn : it.timeline.kernels) {
       out += fmt::format(

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "flame/model/segment_profile.hpp"
+
 namespace flame::trace {
 
 // A host-side annotation range: `iter<k>` or `ProfilerStep#N`.
@@ -22,6 +24,10 @@ struct LayerCallRange {
   std::int64_t end_ns = 0;
   int index = 0;
   std::string module;
+  // What the application said of the layer in the range's args (docs/trace-format.md, "Layer
+  // features"): its class and counter-like features; empty / nullopt when it said nothing.
+  std::string type;
+  std::optional<model::SegmentFeatures> features;
 };
 
 // A CUDA runtime/driver call that carries a correlation id (kernel launches, memcpys, ...).

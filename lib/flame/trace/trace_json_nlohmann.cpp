@@ -1,6 +1,7 @@
 // Trace reader on nlohmann-json's SAX interface: one pass, no document tree. Used where simdjson
 // is older than 2 (Ubuntu 22.04 ships 1.0.2; docs/platforms.md). SAX hands over a float's text as
 // written, so timestamps keep the digits a double would drop, as with simdjson's raw tokens.
+#include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "flame/trace/detail/trace_event_collector.hpp"
@@ -17,6 +18,8 @@ struct EventFields {
   std::optional<std::string> ph, cat, name, ts, dur;
   std::optional<std::int64_t> correlation;
   bool correlation_seen = false;
+  std::optional<std::string> layer_type;
+  std::optional<model::SegmentFeatures> features;
 };
 
 enum class Kind { Scalar, String, Object, Array };
@@ -85,7 +88,7 @@ class TraceSax final : public nlohmann::json_sax<Json> {
     } else if (depth_ == event_level_) {
       field_ = k;
     } else if (depth_ == args_level_) {
-      arg_is_correlation_ = k == "correlation";
+      arg_ = k;
     }
     return true;
   }
@@ -133,11 +136,28 @@ class TraceSax final : public nlohmann::json_sax<Json> {
       throw TraceError(source_, "traceEvents[" + std::to_string(n_events_) + "] is not a JSON object");
     } else if (depth_ != 0 && depth_ == event_level_) {
       event_field(kind, text);
-    } else if (depth_ != 0 && depth_ == args_level_ && arg_is_correlation_ && !event_.correlation_seen) {
-      event_.correlation_seen = true;
-      event_.correlation = integral;
+    } else if (depth_ != 0 && depth_ == args_level_) {
+      event_arg(kind, text, integral);
     }
     return true;
+  }
+
+  void event_arg(Kind kind, std::string_view text, std::optional<std::int64_t> integral) {
+    if (arg_ == "correlation") {
+      if (!event_.correlation_seen) event_.correlation = integral;
+      event_.correlation_seen = true;
+    } else if (arg_ == kLayerTypeArg) {
+      if (kind == Kind::String) event_.layer_type = std::string(text);
+    } else if (kind == Kind::Scalar) {
+      model::SegmentFeatures f = event_.features.value_or(model::SegmentFeatures{});
+      double* slot = layer_feature_arg(f, arg_);
+      double v = 0;
+      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+      if (slot && ec == std::errc() && end == text.data() + text.size()) {
+        *slot = v;
+        event_.features = f;
+      }
+    }
   }
 
   void event_field(Kind kind, std::string_view text) {
@@ -164,6 +184,8 @@ class TraceSax final : public nlohmann::json_sax<Json> {
     if (event_.ts) ev.ts = trim_right(*event_.ts);
     if (event_.dur) ev.dur = trim_right(*event_.dur);
     ev.correlation = event_.correlation;
+    if (event_.layer_type) ev.layer_type = *event_.layer_type;
+    ev.features = event_.features;
     collector_.add(n_events_, ev);
     ++n_events_;
   }
@@ -180,7 +202,7 @@ class TraceSax final : public nlohmann::json_sax<Json> {
   bool root_key_is_base_ = false;
   std::optional<std::int64_t> base_time_ns_;
   bool found_ = false;
-  bool arg_is_correlation_ = false;
+  std::string arg_;  // the current key inside an event's args
   std::string field_;
   EventFields event_;
 };

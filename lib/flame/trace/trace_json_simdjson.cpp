@@ -12,23 +12,38 @@ namespace {
 using namespace detail;
 namespace od = simdjson::ondemand;
 
-// Reads a correlation id out of "args", leaving every other argument untouched.
-std::optional<std::int64_t> find_correlation(od::value args) {
-  od::object obj;
-  if (args.get_object().get(obj) != simdjson::SUCCESS) return std::nullopt;
-  for (auto field : obj) {
-    if (field.key().value() != "correlation") continue;
-    od::value v = field.value();
-    std::int64_t id = 0;
-    if (v.get_int64().get(id) == simdjson::SUCCESS) return id;
-    double d = 0;  // a few exporters write ids as floats
-    if (v.get_double().get(d) == simdjson::SUCCESS &&
-        d == static_cast<double>(static_cast<std::int64_t>(d))) {
-      return static_cast<std::int64_t>(d);
-    }
-    return std::nullopt;
-  }
+// A correlation id as written: an integer, or a float with no fraction (a few exporters).
+std::optional<std::int64_t> correlation_of(od::value v) {
+  std::int64_t id = 0;
+  if (v.get_int64().get(id) == simdjson::SUCCESS) return id;
+  double d = 0;
+  if (v.get_double().get(d) == simdjson::SUCCESS && d == static_cast<double>(static_cast<std::int64_t>(d)))
+    return static_cast<std::int64_t>(d);
   return std::nullopt;
+}
+
+// Reads what "args" holds for us (a launch's or GPU op's correlation id, a layer call's flame_*
+// description), leaving every other argument untouched.
+void read_args(od::value args, RawEvent& ev) {
+  od::object obj;
+  if (args.get_object().get(obj) != simdjson::SUCCESS) return;
+  for (auto field : obj) {
+    const std::string_view key = field.unescaped_key().value();
+    if (key == "correlation") {
+      if (!ev.correlation) ev.correlation = correlation_of(field.value());
+    } else if (key == kLayerTypeArg) {
+      std::string_view s;
+      if (field.value().get_string().get(s) == simdjson::SUCCESS) ev.layer_type = s;
+    } else if (key.starts_with("flame_")) {
+      model::SegmentFeatures f = ev.features.value_or(model::SegmentFeatures{});
+      double v = 0;
+      if (double* slot = layer_feature_arg(f, key);
+          slot && field.value().get_double().get(v) == simdjson::SUCCESS) {
+        *slot = v;
+        ev.features = f;
+      }
+    }
+  }
 }
 
 RawEvent read_event(od::object obj) {
@@ -48,10 +63,10 @@ RawEvent read_event(od::object obj) {
     } else if (key == "dur") {
       ev.dur = trim_right(field.value().raw_json_token().value());
     } else if (key == "args") {
-      // Only launches and GPU ops need args; skip the (large) args of everything else when the
-      // category is already known.
+      // Only launches, GPU ops and layer calls need args; skip the (large) args of everything else
+      // when the category is already known.
       const Role role = ev.cat ? classify(*ev.cat).role : Role::Launch;
-      if (role == Role::Launch || role == Role::Gpu) ev.correlation = find_correlation(field.value());
+      if (role == Role::Launch || role == Role::Gpu || role == Role::Annotation) read_args(field.value(), ev);
     }
   }
   return ev;

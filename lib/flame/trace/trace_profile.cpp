@@ -182,7 +182,8 @@ TraceSummary build_trace_summary(const TraceEvents& ev) {
     per_iter[k].calls.push_back(c);
   }
   int n_calls = 0;
-  std::map<int, std::string> module_of;  // call index -> module path, identical in every iteration
+  std::map<int, std::string> module_of;            // call index -> module path, identical in every iteration
+  std::map<int, const LayerCallRange*> described;  // call index -> its first call that describes the layer
   for (std::size_t k = 0; k < n_iter; ++k) {
     auto& calls = per_iter[k].calls;
     std::sort(calls.begin(), calls.end(), [](const LayerCallRange& a, const LayerCallRange& b) {
@@ -194,6 +195,7 @@ TraceSummary build_trace_summary(const TraceEvents& ev) {
       starts.push_back(c.start_ns);
       ends.push_back(c.end_ns);
       n_calls = std::max(n_calls, c.index + 1);
+      if (!c.type.empty() || c.features) described.emplace(c.index, &c);
       auto [it, inserted] = module_of.emplace(c.index, c.module);
       if (!inserted && it->second != c.module) {
         throw TraceError(ev.source, "call index u" + std::to_string(c.index) + " is '" + it->second +
@@ -283,6 +285,10 @@ TraceSummary build_trace_summary(const TraceEvents& ev) {
     if (seg.kind == model::SegmentKind::Call) {
       const auto it = module_of.find(static_cast<int>(s / 2));
       if (it != module_of.end()) seg.name = it->second;
+      if (const auto d = described.find(static_cast<int>(s / 2)); d != described.end()) {
+        seg.type = d->second->type;
+        seg.features = d->second->features;
+      }
     }
     seg.cpu_ns = median(std::move(c));
     seg.gpu_ns = median(std::move(g));

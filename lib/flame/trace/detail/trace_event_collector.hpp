@@ -2,6 +2,7 @@
 // What the trace readers share: which events matter (by "cat") and how one event's fields become
 // the profile's ranges, launches and GPU ops. The JSON reading itself is in trace_json_*.cpp.
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -72,12 +73,27 @@ inline std::string_view trim_right(std::string_view s) {
   return s;
 }
 
+// Argument names a layer call's range carries its description under (docs/trace-format.md).
+inline constexpr std::string_view kLayerTypeArg = "flame_type";
+
+// The feature a numeric `flame_*` argument sets; nullptr for any other argument.
+inline double* layer_feature_arg(model::SegmentFeatures& f, std::string_view key) {
+  if (key == "flame_macs") return &f.macs;
+  if (key == "flame_flops") return &f.flops;
+  if (key == "flame_bytes_in") return &f.bytes_in;
+  if (key == "flame_bytes_out") return &f.bytes_out;
+  if (key == "flame_param_bytes") return &f.param_bytes;
+  return nullptr;
+}
+
 // The fields of one event that matter; string views point into the parser's buffers, which
 // live as long as the document.
 struct RawEvent {
   std::optional<std::string_view> ph, cat, name;
   std::optional<std::string_view> ts, dur;  // raw number text, microseconds
   std::optional<std::int64_t> correlation;
+  std::optional<std::string_view> layer_type;      // args.flame_type
+  std::optional<model::SegmentFeatures> features;  // set when any numeric flame_* argument is
 };
 
 class EventCollector {
@@ -154,7 +170,16 @@ class EventCollector {
     widen_host(start, dur);
     if (iteration) out_.iterations.push_back({start, start + dur, std::string(name)});
     if (step) out_.profiler_steps.push_back({start, start + dur, std::string(name)});
-    if (call) out_.calls.push_back({start, start + dur, call->first, std::string(call->second)});
+    if (call) {
+      if (ev.features) check_features(index, ev, *ev.features);
+      out_.calls.push_back({start, start + dur, call->first, std::string(call->second),
+                            std::string(ev.layer_type.value_or(std::string_view{})), ev.features});
+    }
+  }
+
+  void check_features(std::size_t index, const RawEvent& ev, const model::SegmentFeatures& f) const {
+    for (double v : {f.macs, f.flops, f.bytes_in, f.bytes_out, f.param_bytes})
+      if (!std::isfinite(v) || v < 0) fail(index, ev, "a flame_* feature argument is negative or not finite");
   }
 
   void add_launch(std::size_t index, const RawEvent& ev) {
