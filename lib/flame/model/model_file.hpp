@@ -6,18 +6,25 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "flame/model/latency_model.hpp"
 #include "flame/model/layerwise_model.hpp"
+#include "flame/model/segment_profile.hpp"
 
 namespace flame::model {
 
 // Version 2 added the host curve's EMC term to kind layerwise (a third `cpu` value); version 3 the
-// busy power form (`power.terms`) of kind layerwise. Grid files are unchanged and still written as
-// version 1, and older files of both kinds load as before.
-inline constexpr int kModelFileVersion = 3;
+// busy power form (`power.terms`) of kind layerwise; version 4 `derived` (a model from one profiled
+// point, which must be served with a wider margin, so a build that does not know it must refuse it).
+// Additive optional keys keep the version (each segment's `layer` is in version 3 files), so only
+// derived files are written as version 4. Grid files are unchanged and still written as version 1,
+// and older files of every kind load as before.
+inline constexpr int kModelFileVersion = 4;           // the newest this build reads
+inline constexpr int kUnderivedModelFileVersion = 3;  // what files without `derived` are written as
 inline constexpr int kOldestModelFileVersion = 1;
 
 // Bounds on what a model file may hold, so that loading one (also on flamed's event loop at a
@@ -29,12 +36,28 @@ struct ModelFileError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A layer-wise model whose curves come from a prior, not from its own profile (docs/feature-model.md,
+// "Curves from one profiled point"): served with a wider margin until calibration confirms it.
+struct Derivation {
+  std::string prior;                // the prior as `flame profile --prior` named it
+  std::vector<std::string> models;  // the fully profiled models the prior learned from
+  std::size_t profiled = 1;         // clock combinations this model itself was profiled at
+  bool operator==(const Derivation&) const = default;
+};
+
+// What a layer-wise file holds beside the model.
+struct LayerwiseFileExtras {
+  std::vector<SegmentTraits> traits;  // per segment; empty = not known
+  std::optional<Derivation> derived;
+};
+
 struct LoadedModel {
   std::string name;
   std::string kind;
   std::string board;   // the board the model was fitted for ("" = not said); flamed serves it only there
   std::string digest;  // of the file's text (CRC-32, hex): a re-profiled model is a different model
   std::shared_ptr<const LatencyModel> model;
+  LayerwiseFileExtras extras;  // kind layerwise
 };
 
 // The digest load_model_file gives a file with this text.
@@ -56,6 +79,6 @@ class LayerwiseLatencyModel : public LatencyModel {
 };
 
 std::string layerwise_to_yaml(const LayerwiseModel& m, const std::string& name, const std::string& board,
-                              const std::string& provenance);
+                              const std::string& provenance, const LayerwiseFileExtras& extras = {});
 
 }  // namespace flame::model

@@ -21,3 +21,17 @@ int SegmentProfile::total_kernels() const {
 }
 
 }  // namespace flame::model
+
+namespace flame::model {
+
+Segment segment_at(std::size_t i, std::string name, const SegmentTraits& t) {
+  Segment s;
+  s.kind = i % 2 ? SegmentKind::Call : SegmentKind::Glue;
+  s.name = std::move(name);
+  s.type = t.type;
+  s.n_kernels = t.n_kernels;
+  s.features = t.features;
+  return s;
+}
+
+}  // namespace flame::model

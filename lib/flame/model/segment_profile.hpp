@@ -18,6 +18,7 @@ struct SegmentFeatures {
   double bytes_in = 0;     // activations read
   double bytes_out = 0;    // activations written
   double param_bytes = 0;  // weights read
+  bool operator==(const SegmentFeatures&) const = default;
 };
 
 struct Segment {
@@ -29,6 +30,20 @@ struct Segment {
   int n_kernels = 0;
   std::optional<SegmentFeatures> features;
 };
+
+// What a segment is, apart from its name and times: kept in profile journals and model files, so
+// that models profiled in full can teach the curves of new ones (features/curve_prior.hpp).
+struct SegmentTraits {
+  std::string type;
+  int n_kernels = 0;
+  std::optional<SegmentFeatures> features;
+  bool operator==(const SegmentTraits&) const = default;
+};
+inline SegmentTraits traits_of(const Segment& s) {
+  return {s.type, s.n_kernels, s.features};
+}
+// Segment i of a model: glue at even positions, calls at odd ones (docs/trace-format.md).
+Segment segment_at(std::size_t i, std::string name, const SegmentTraits& t);
 
 struct SegmentProfile {
   std::string tag;

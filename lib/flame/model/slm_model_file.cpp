@@ -78,7 +78,7 @@ std::string slm_to_yaml(const SlmModel& m, const std::string& name, const std::s
                         const std::string& provenance) {
   YAML::Emitter e;
   e.SetDoublePrecision(8);
-  begin_model_document(e, kModelFileVersion, "slm", name, board, provenance);
+  begin_model_document(e, kUnderivedModelFileVersion, "slm", name, board, provenance);
   const auto& first = m.phases().front();
   const auto& emc = first.gpu.empty() ? std::vector<double>{} : first.gpu.front().terms.front().emc_hz;
   e << YAML::Key << "emc_hz" << YAML::Value << YAML::Flow << emc;
