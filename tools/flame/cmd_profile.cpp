@@ -63,6 +63,7 @@ struct Args {
   std::string config = flamed::kDefaultConfigPath;
   std::string sysfs_root, runtime_dir, models_dir;
   double settle_timeout_s = 5;
+  std::string prior;  // a directory of fully profiled layer-wise models: derive from one combination
   std::vector<std::string> command;
 };
 
@@ -128,6 +129,14 @@ void check_args(const Args& a) {
          "--ctx and --prefill-ctx need the layer-wise path (one trace per run); with --e2e profile each "
          "context "
          "length as a model of its own (--model-name NAME-ctxN, the command running that length)");
+  if (!a.prior.empty() && (a.e2e || !a.contexts.empty()))
+    fail(kExitUsage,
+         "--prior derives a layer-wise model of a DNN; it does not combine with --e2e, --ctx or "
+         "--prefill-ctx");
+  if (!a.prior.empty() && a.budget != 1)
+    fail(kExitUsage, fmt::format("--prior: a derived model is profiled at one combination (--budget 1), "
+                                 "not {}",
+                                 a.budget));
   if (!a.e2e && a.warmup_option && a.warmup_option->count() > 0)
     fail(kExitUsage,
          "--warmup is for --e2e (latency lines); on the layer-wise path the trace helper has its own "
@@ -261,6 +270,7 @@ void profile(Args& a) {
     a.contexts[flame::model::ContextPhase::Prefill] = parse_contexts("--prefill-ctx", a.prefill_text);
   const bool slm = !a.contexts.empty();
   if (slm && a.budget_option && a.budget_option->count() == 0) a.budget = 16;
+  if (!a.prior.empty() && a.budget_option && a.budget_option->count() == 0) a.budget = 1;
   check_args(a);
   // flamed's own paths, so that both drive the same board through the same controller lock and the
   // model lands where flamed loads it; flamed checks the rest of its file itself.
@@ -289,7 +299,9 @@ void profile(Args& a) {
       for (const auto& [phase, list] : a.contexts) contexts += list.size();
     } else {
       plan = fp::make_profile_plan(grid.grid, a.budget, a.seed,
-                                   a.e2e ? fp::PlanKind::Grid : fp::PlanKind::Layerwise);
+                                   a.e2e             ? fp::PlanKind::Grid
+                                   : a.prior.empty() ? fp::PlanKind::Layerwise
+                                                     : fp::PlanKind::Derived);
     }
   } catch (const std::invalid_argument& e) {
     fail(kExitUsage, e.what());
@@ -304,6 +316,24 @@ void profile(Args& a) {
       plan.steps.size(),
       slm ? fmt::format(" over {} context lengths of {} phase(s)", contexts, a.contexts.size()) : "",
       plan.steps.size(), unit, plan.exhaustive_steps * std::max<std::size_t>(1, contexts), unit);
+  // The prior is read before anything is profiled: one that cannot teach stops the run here.
+  std::optional<flame::features::PriorDir> prior;
+  if (!a.prior.empty()) {
+    try {
+      prior = flame::features::load_prior_dir(a.prior, desc ? desc->name : "", grid.grid.max(),
+                                              grid.grid.emc_hz, a.model_name);
+    } catch (const std::exception& e) {
+      fail(kExitUsage, fmt::format("--prior: {}", e.what()));
+    }
+    for (const auto& n : prior->skipped) std::cerr << "note: prior: skipped " << n << "\n";
+    if (!prior->prior)
+      fail(kExitUsage,
+           fmt::format("--prior {}: no layer-wise model there can teach a prior (a fully profiled "
+                       "model of this board, profiled by this version of flame profile)",
+                       a.prior));
+    std::cerr << fmt::format("prior: {} models ({} segments): {}\n", prior->models.size(),
+                             prior->prior->samples(), fmt::join(prior->models, ", "));
+  }
   if (a.plan_only) {
     for (std::size_t i = 0; i < plan.steps.size(); ++i)
       std::cout << fmt::format(
@@ -446,12 +476,24 @@ void profile(Args& a) {
     report_fit(a, report, stats, fit.name, "slm", out, fit.quality, fit.model.power().has_value(), shape,
                {{"phases", phases}});
   } else {
-    const fp::WorkloadFit fit = fp::fit_workload(c.header, c.steps);
-    const std::string text = fp::model_file_text(fit, c.header, board_name);
+    fp::WorkloadFit fit;
+    std::string text;
+    try {
+      fit = prior ? fp::derive_workload(c.header, c.steps, *prior, a.prior)
+                  : fp::fit_workload(c.header, c.steps);
+      text = fp::model_file_text(fit, c.header, board_name);
+    } catch (const std::runtime_error& e) {
+      fail(kExitFailed, fmt::format("{}; no model written", e.what()));
+    }
     const fs::path out = a.out.empty() ? fs::path(s.models_dir) / (fit.name + ".yaml") : fs::path(a.out);
     write_model_file(out, text);
+    nlohmann::json details{{"segments", fit.model.segments()}};
+    if (const auto& d = fit.extras.derived) details["derived"] = {{"prior", d->prior}, {"models", d->models}};
     report_fit(a, report, stats, fit.name, "layerwise", out, fit.quality, fit.model.power().has_value(),
-               fmt::format("{} segments", fit.model.segments()), {{"segments", fit.model.segments()}});
+               fit.extras.derived ? fmt::format("{} segments, derived from a prior of {} models",
+                                                fit.model.segments(), fit.extras.derived->models.size())
+                                  : fmt::format("{} segments", fit.model.segments()),
+               details);
   }
   if (a.json)
     std::cout << report.dump(2) << "\n";
@@ -479,6 +521,9 @@ const flame::cli::Registrar reg([](CLI::App& root) {
   sub->add_option("--prefill-ctx", a->prefill_text,
                   "SLMs: prefill prompt lengths, comma-separated (at least 3)");
   sub->add_option("--out", a->out, "Model file to write; default: flamed's models_dir/NAME.yaml");
+  sub->add_option("--prior", a->prior,
+                  "Derive the model from one profiled combination and the layer-wise models in this "
+                  "directory (profiled in full on this board); implies --budget 1");
   sub->add_flag("--resume", a->resume, "Continue the run recorded in the work directory's journal");
   sub->add_option("--work-dir", a->work_dir, "Journal and traces (default: ./flame-profile-NAME)");
   sub->add_option("--config", a->config,

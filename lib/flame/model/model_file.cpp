@@ -35,14 +35,26 @@ SegmentTraits read_traits(const YAML::Node& layer, const Reader& r, const std::s
   return t;
 }
 
+// Features are counts: written whole, every digit kept (the emitter's precision is the curves').
+void write_count(YAML::Emitter& e, const char* key, double v) {
+  e << YAML::Key << key << YAML::Value;
+  if (v == std::floor(v) && std::abs(v) < 9e15)
+    e << static_cast<long long>(v);
+  else
+    e << v;
+}
+
 void write_traits(YAML::Emitter& e, const SegmentTraits& t) {
   e << YAML::Key << "layer" << YAML::Value << YAML::Flow << YAML::BeginMap;
   if (!t.type.empty()) e << YAML::Key << "type" << YAML::Value << t.type;
   e << YAML::Key << "kernels" << YAML::Value << t.n_kernels;
-  if (const auto& f = t.features)
-    e << YAML::Key << "macs" << YAML::Value << f->macs << YAML::Key << "flops" << YAML::Value << f->flops
-      << YAML::Key << "bytes_in" << YAML::Value << f->bytes_in << YAML::Key << "bytes_out" << YAML::Value
-      << f->bytes_out << YAML::Key << "param_bytes" << YAML::Value << f->param_bytes;
+  if (const auto& f = t.features) {
+    write_count(e, "macs", f->macs);
+    write_count(e, "flops", f->flops);
+    write_count(e, "bytes_in", f->bytes_in);
+    write_count(e, "bytes_out", f->bytes_out);
+    write_count(e, "param_bytes", f->param_bytes);
+  }
   e << YAML::EndMap;
 }
 

@@ -3,11 +3,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <optional>
 #include <set>
 #include <stdexcept>
 
+#include "flame/features/curve_prior.hpp"
 #include "flame/model/model_file.hpp"
 #include "flame/model/slm_model_file.hpp"
 
@@ -56,6 +58,13 @@ void check_structure(const std::string& what, std::span<const Sample* const> s) 
             "run the same model at every combination",
             what, i, (*x->names)[i], x->step, (*first.names)[i], first.step));
   }
+}
+
+// The segments' traits as the first trace gives them (every trace has the same structure); empty when
+// its journal predates them.
+std::vector<model::SegmentTraits> traits_of(const std::vector<Sample>& s) {
+  const auto& t = s.front().workload->trace_run.traits;
+  return t.size() == s.front().names->size() ? t : std::vector<model::SegmentTraits>{};
 }
 
 std::vector<model::ProfiledPoint> points_of(const std::vector<Sample>& s, std::size_t skip) {
@@ -135,6 +144,7 @@ WorkloadFit fit_workload(const JournalHeader& h, std::span<const StepRecord> ste
   std::vector<Clocks> clocks;
   for (const auto& x : s) clocks.push_back(x.point.clocks);
   f.host_memory_term = model::host_memory_term_identifiable(clocks);
+  f.extras.traits = traits_of(s);
   const bool power = f.model.power().has_value();
   f.quality = quality(s, power, [&](std::size_t skip, std::size_t i) -> std::optional<Estimate> {
     if (skip >= s.size()) return f.model.estimate(s[i].point.clocks);
@@ -142,6 +152,51 @@ WorkloadFit fit_workload(const JournalHeader& h, std::span<const StepRecord> ste
     Estimate e = m.estimate(s[i].point.clocks);
     if (!m.power()) e.power_w = 0;
     return e;
+  });
+  return f;
+}
+
+WorkloadFit derive_workload(const JournalHeader& h, std::span<const StepRecord> steps,
+                            const features::PriorDir& prior, const std::string& prior_name) {
+  const auto s = samples(steps);
+  if (s.size() != 1)
+    throw std::runtime_error(
+        fmt::format("a derived model comes from one profiled combination, the journal has {}", s.size()));
+  if (!prior.prior)
+    throw std::runtime_error(fmt::format("the prior {} has no model to learn from", prior_name));
+  const Sample& one = s.front();
+  const auto traits = traits_of(s);
+  std::vector<model::Segment> segments;
+  for (std::size_t i = 0; i < one.names->size(); ++i)
+    segments.push_back(
+        model::segment_at(i, (*one.names)[i], i < traits.size() ? traits[i] : model::SegmentTraits{}));
+  model::LayerwiseModel m =
+      features::derive_layerwise(one.point.run, segments, one.point.clocks, *prior.prior, *one.names);
+  // The board's power, from the prior model whose power form best explains this model's one rail
+  // sample, scaled to it: power is the board's physics, driven by this model's own busy shares.
+  if (one.point.power_w && !prior.power.empty()) {
+    const model::Busy busy = m.busy(one.point.clocks);
+    const model::BusyPowerModel* best = nullptr;
+    double best_gap = 0;
+    for (const auto& p : prior.power) {
+      const double gap = std::abs(std::log(p.power_w(one.point.clocks, busy) / *one.point.power_w));
+      if (!best || gap < best_gap) best = &p, best_gap = gap;
+    }
+    const double scale = *one.point.power_w / best->power_w(one.point.clocks, busy);
+    std::vector<double> w = best->weights();
+    for (double& x : w) x *= scale;
+    m = model::LayerwiseModel(m.names(), m.cpu_curves(), m.gpu_curves(), m.costs(),
+                              model::BusyPowerModel(best->reference(), best->terms(), std::move(w)));
+  }
+  WorkloadFit f;
+  f.name = h.model;
+  f.model = std::move(m);
+  f.host_memory_term = true;
+  f.extras.traits = traits;
+  f.extras.derived = model::Derivation{prior_name, prior.models, 1};
+  const bool power = f.model.power().has_value();
+  f.quality = quality(s, power, [&](std::size_t, std::size_t i) -> std::optional<Estimate> {
+    return f.model.estimate(s[i].point.clocks);
   });
   return f;
 }
@@ -230,9 +285,21 @@ std::string model_file_text(const WorkloadFit& f, const JournalHeader& h, const 
                          : std::string(
                                " Host curves without the EMC term: the profiled clocks cannot separate it "
                                "(fewer than two CPU or EMC clocks, or varied together).");
-  std::string text = layerwise_to_yaml(
-      f.model, f.name, board,
-      quality_text("Layer-wise model", f.name, f.quality, h, f.model.power().has_value()) + host);
+  std::string provenance;
+  if (const auto& d = f.extras.derived) {
+    provenance = fmt::format(
+        "Layer-wise model of '{}' derived by `flame profile --prior` from one profiled clock combination and "
+        "the curve shapes a prior of {} fully profiled models ({}) predicts from its layers' features "
+        "(docs/feature-model.md); at that combination: error {:.2f} %{}. Its error elsewhere is not "
+        "measured here: flamed serves it with a wider margin until calibration confirms it. Command: {}",
+        f.name, d->models.size(), d->prior, f.quality.in_sample.mean_ape_pct,
+        f.model.power() ? fmt::format(", power error {:.2f} %", f.quality.power_in_sample.mean_ape_pct)
+                        : std::string(", no power model"),
+        fmt::join(h.command, " "));
+  } else {
+    provenance = quality_text("Layer-wise model", f.name, f.quality, h, f.model.power().has_value()) + host;
+  }
+  std::string text = layerwise_to_yaml(f.model, f.name, board, provenance, f.extras);
   model::parse_model_file(text, f.name);  // never hand out a file the daemon could not load
   return text;
 }

@@ -11,8 +11,10 @@
 #include <string>
 #include <vector>
 
+#include "flame/features/prior_dir.hpp"
 #include "flame/fit/error_stats.hpp"
 #include "flame/model/layerwise_model.hpp"
+#include "flame/model/model_file.hpp"
 #include "flame/model/slm_model.hpp"
 #include "flame/profile/detail/profile_journal.hpp"
 
@@ -44,11 +46,20 @@ struct WorkloadFit {
   // without it the host curves have the form fixed + work / f_cpu and the model file says so.
   bool host_memory_term = false;
   FitQuality quality;
+  model::LayerwiseFileExtras extras;  // the segments' traits; `derived` for a model from a prior
 };
 
 // Fits the model from every journal step. Throws std::runtime_error when the traces do not share
 // one segment structure (naming the first step that differs) or there are no steps.
 WorkloadFit fit_workload(const JournalHeader& header, std::span<const StepRecord> steps);
+
+// A model from the journal's one profiled combination and a prior (features/prior_dir.hpp): its
+// curves are the shapes the prior predicts from its segments' features, scaled to what it measured
+// there; its power the prior's power form that best explains its rail sample, scaled to it. The
+// quality is in-sample only. Throws std::runtime_error unless the journal has exactly one step and
+// the prior learned from at least one model.
+WorkloadFit derive_workload(const JournalHeader& header, std::span<const StepRecord> steps,
+                            const features::PriorDir& prior, const std::string& prior_name);
 
 // An SLM (the header has workloads): both phases, every context length, one model.
 struct SlmFit {

@@ -18,7 +18,9 @@ struct ProfilePlan {
   std::size_t exhaustive_steps = 0;  // combinations of the whole grid (what exhaustive profiling runs)
 };
 
-enum class PlanKind { Layerwise, Grid };
+// Derived: one combination, the reference clocks (every domain at its top), for a model whose curves
+// come from a prior (features/curve_prior.hpp); budget 1.
+enum class PlanKind { Layerwise, Grid, Derived };
 
 // Throws std::invalid_argument with the minimum budget when `budget` is too small for the grid.
 ProfilePlan make_profile_plan(const ClockGrid& grid, std::size_t budget, std::uint64_t seed,

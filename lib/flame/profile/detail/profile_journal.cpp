@@ -89,14 +89,42 @@ JournalHeader header_from(const json& j) {
   return h;
 }
 
+// A segment's traits beside its times (absent keys: not known, as in journals written before them).
+void traits_json(const model::SegmentTraits& t, json& seg) {
+  if (!t.type.empty()) seg["type"] = t.type;
+  seg["kernels"] = t.n_kernels;
+  if (const auto& f = t.features)
+    seg["features"] = {{"macs", f->macs},
+                       {"flops", f->flops},
+                       {"bytes_in", f->bytes_in},
+                       {"bytes_out", f->bytes_out},
+                       {"param_bytes", f->param_bytes}};
+}
+
+model::SegmentTraits traits_from(const json& seg) {
+  model::SegmentTraits t;
+  t.type = seg.value("type", std::string());
+  t.n_kernels = seg.value("kernels", 0);
+  if (seg.contains("features")) {
+    const json& f = seg.at("features");
+    t.features = model::SegmentFeatures{f.at("macs").get<double>(), f.at("flops").get<double>(),
+                                        f.at("bytes_in").get<double>(), f.at("bytes_out").get<double>(),
+                                        f.at("param_bytes").get<double>()};
+  }
+  return t;
+}
+
 json record_json(const StepRecord& r) {
   json workloads = json::array();
   for (const auto& w : r.workloads) {
     json segments = json::array();
-    for (size_t i = 0; i < w.trace_run.run.cpu_ns.size(); ++i)
-      segments.push_back({{"name", i < w.trace_run.names.size() ? w.trace_run.names[i] : ""},
-                          {"cpu_ns", w.trace_run.run.cpu_ns[i]},
-                          {"gpu_ns", w.trace_run.run.gpu_ns[i]}});
+    for (size_t i = 0; i < w.trace_run.run.cpu_ns.size(); ++i) {
+      json seg{{"name", i < w.trace_run.names.size() ? w.trace_run.names[i] : ""},
+               {"cpu_ns", w.trace_run.run.cpu_ns[i]},
+               {"gpu_ns", w.trace_run.run.gpu_ns[i]}};
+      if (i < w.trace_run.traits.size()) traits_json(w.trace_run.traits[i], seg);
+      segments.push_back(std::move(seg));
+    }
     workloads.push_back({{"ctx", w.ctx},
                          {"phase", w.phase},
                          {"trace", w.trace},
@@ -149,6 +177,7 @@ StepRecord record_from(const json& j) {
       out.trace_run.names.push_back(s.at("name").get<std::string>());
       out.trace_run.run.cpu_ns.push_back(s.at("cpu_ns").get<double>());
       out.trace_run.run.gpu_ns.push_back(s.at("gpu_ns").get<double>());
+      out.trace_run.traits.push_back(traits_from(s));
     }
     r.workloads.push_back(std::move(out));
   }

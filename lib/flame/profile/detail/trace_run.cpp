@@ -16,6 +16,7 @@ TraceRun trace_run(const trace::TraceSummary& s) {
   out.window = iterations_wall_window(s);
   for (const auto& seg : s.profile.segments) {
     out.names.push_back(seg.name);
+    out.traits.push_back(model::traits_of(seg));
     out.run.cpu_ns.push_back(seg.cpu_ns);
     out.run.gpu_ns.push_back(seg.gpu_ns);
   }

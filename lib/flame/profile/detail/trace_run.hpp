@@ -14,7 +14,8 @@
 namespace flame::profile {
 
 struct TraceRun {
-  std::vector<std::string> names;  // segment names ("" for glue), for the model file
+  std::vector<std::string> names;            // segment names ("" for glue), for the model file
+  std::vector<model::SegmentTraits> traits;  // per segment, parallel to names
   model::ProfiledRun run;
   int iterations = 0;
   // When the recorded iterations ran (Unix time), if the trace says; not kept in the journal.
