@@ -93,6 +93,11 @@ std::vector<ConfigKey> make_keys() {
   k.push_back(number_key("safety_margin_pct", 0, 100,
                          "The deadline is divided by 1 + safety_margin_pct/100 before the clock search.",
                          [](Config& c) -> double& { return c.policy.safety_margin_pct; }));
+  k.push_back(
+      number_key("derived_margin_pct", 0, 100,
+                 "The margin of a model derived from a prior (flame profile --prior) until calibration has "
+                 "measured as many of its latencies as the noise-aware margin needs.",
+                 [](Config& c) -> double& { return c.policy.derived_margin_pct; }));
   {
     ConfigKey idle{"idle_policy", KeyType::Choice, true,
                    "Clocks with no active request: the board's own settings, the lowest or the highest.",

@@ -266,6 +266,7 @@ nlohmann::json to_json(const flame::policy::Status& s, size_t connections,
     }
     entry = {{"served", true}, {"kind", m.kind}, {"needs_workload", m.needs_workload}, {"digest", m.digest}};
     if (!m.board.empty()) entry["board"] = m.board;
+    if (m.derived) entry["derived"] = true;
   }
   json calibration = json::object();
   for (const auto& [key, st] : s.calibration) calibration[key] = flame::calibrate::to_json(st);

@@ -48,6 +48,7 @@ TEST_CASE("config keys: names are unique, every key has help and is read from th
   c.board_file = "/b.yaml";
   c.log_level = "debug";
   c.policy.safety_margin_pct = 7.5;
+  c.policy.derived_margin_pct = 12.5;
   c.policy.idle = flamed::IdlePolicy::Max;
   c.policy.expiry_ms = 123;
   c.policy.idle_delay_ms = 45;

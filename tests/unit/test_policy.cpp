@@ -521,6 +521,33 @@ TEST_CASE("policy: calibration follows the model file; a re-profiled model start
   CHECK(to_json(r.policy.status(70), 0)["models"]["m"]["digest"] == "bbbb0002");
 }
 
+TEST_CASE("policy: a derived model plans with the wider margin until calibration confirms it", "[policy]") {
+  Rig r({});
+  r.policy.set_models({{"m", ServedModel(r.model, "", "aaaa0001", true)}, {"full", ServedModel(r.model)}});
+  CHECK(r.policy.begin(1, begin(100, "full", 100), 0).margin_pct == Approx(5));
+  const int needed = r.policy.calibrator().options().min_noise_samples;
+  for (int i = 0; i < needed; ++i) {
+    const auto b = r.policy.begin(1, begin(i, "m", 100), i * 10);
+    REQUIRE_FALSE(b.error);
+    INFO(i);
+    CHECK(b.margin_pct == Approx(20));  // derived_margin_pct, not safety_margin_pct
+    EndRequest e;
+    e.id = i;
+    e.latency_ms = b.predicted_ms * (i % 2 ? 1.01 : 0.99);
+    REQUIRE(r.policy.end(1, e, i * 10 + 5).calibration);
+  }
+  // Confirmed: the fixed margin (or the measured scatter's, here smaller) applies as for any model.
+  CHECK(r.policy.begin(1, begin(50, "m", 100), 500).margin_pct == Approx(5));
+  CHECK(to_json(r.policy.status(600), 0)["models"]["m"]["derived"] == true);
+  CHECK_FALSE(to_json(r.policy.status(600), 0)["models"]["full"].contains("derived"));
+  // Without recalibration nothing ever confirms it.
+  Options o;
+  o.recalibrate = false;
+  Rig off(o);
+  off.policy.set_models({{"m", ServedModel(off.model, "", "aaaa0001", true)}});
+  CHECK(off.policy.begin(1, begin(1, "m", 100), 0).margin_pct == Approx(20));
+}
+
 TEST_CASE("status: a summary whatever the number of requests; the list comes in pages", "[fair]") {
   Options o;
   o.max_requests_per_client = 1000;

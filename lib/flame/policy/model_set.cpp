@@ -46,7 +46,7 @@ LoadedModels load_model_dir(const std::filesystem::path& dir, const ModelAdmissi
         out.refused.emplace(m.name, fmt::format("{}: {}", f.filename().string(), why));
         continue;
       }
-      models[m.name] = ServedModel(m.model, m.board, m.digest);
+      models[m.name] = ServedModel(m.model, m.board, m.digest, m.extras.derived.has_value());
     } catch (const std::exception& e) {
       errors.push_back(fmt::format("skipping model file: {}", e.what()));
     }

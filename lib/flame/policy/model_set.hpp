@@ -13,12 +13,17 @@ namespace flame::policy {
 
 struct ServedModel {
   std::shared_ptr<const model::LatencyModel> model;
-  std::string board;   // the board its file names ("" = not said)
-  std::string digest;  // of its file: calibration learned for another version does not carry over
+  std::string board;     // the board its file names ("" = not said)
+  std::string digest;    // of its file: calibration learned for another version does not carry over
+  bool derived = false;  // its curves come from a prior (model_file.hpp, Derivation): a wider margin
   ServedModel() = default;
   template <class M>  // any model type: ModelSet{{"name", std::make_shared<SomeModel>(...)}}
-  ServedModel(std::shared_ptr<M> m, std::string board_name = {}, std::string file_digest = {})
-      : model(std::move(m)), board(std::move(board_name)), digest(std::move(file_digest)) {}
+  ServedModel(std::shared_ptr<M> m, std::string board_name = {}, std::string file_digest = {},
+              bool derived_model = false)
+      : model(std::move(m)),
+        board(std::move(board_name)),
+        digest(std::move(file_digest)),
+        derived(derived_model) {}
 };
 
 using ModelSet = std::map<std::string, ServedModel>;

@@ -103,8 +103,9 @@ BeginResult Policy::begin(uint64_t client, const BeginRequest& r, TimeMs now) {
   const std::string key =
       calibrate::Calibrator::key(calibrate::Calibrator::model_id(r.model, it->second.digest), w.phase, w.ctx);
   const double factor = o_.recalibrate ? calibrator_.factor(key) : 1.0;
-  const double divisor =
-      o_.recalibrate ? calibrator_.divisor(key, o_.safety_margin_pct) : 1.0 + o_.safety_margin_pct / 100.0;
+  const double margin_pct =
+      std::max(o_.safety_margin_pct, it->second.derived && !confirmed(key) ? o_.derived_margin_pct : 0.0);
+  const double divisor = o_.recalibrate ? calibrator_.divisor(key, margin_pct) : 1.0 + margin_pct / 100.0;
   // Other apps' inferences ahead on the accelerator delay this one: plan for what they leave. A
   // renewed begin (the app announced the request on arrival, now it starts) keeps its place.
   const Hold* renewed = arbiter_.find(client, r.id);
@@ -161,6 +162,13 @@ BeginResult Policy::begin(uint64_t client, const BeginRequest& r, TimeMs now) {
   out.margin_pct = (divisor / factor - 1.0) * 100.0;
   out.calibration = factor;
   return out;
+}
+
+bool Policy::confirmed(const std::string& key) const {
+  const auto& states = calibrator_.states();
+  const auto it = states.find(key);
+  return o_.recalibrate && it != states.end() &&
+         it->second.samples >= calibrator_.options().min_noise_samples;
 }
 
 EndResult Policy::end(uint64_t client, const EndRequest& r, TimeMs now) {
@@ -303,8 +311,8 @@ Status Policy::status(TimeMs /*now: the summary holds no times*/) const {
   s.holding = holding_;
   s.enabled = enabled_;
   for (const auto& [name, m] : models_)
-    s.models[name] = {m.model->kind(), m.model->needs_workload(), m.board, m.digest, ""};
-  for (const auto& [name, why] : refused_) s.models[name] = {"", false, "", "", why};
+    s.models[name] = {m.model->kind(), m.model->needs_workload(), m.board, m.digest, m.derived, ""};
+  for (const auto& [name, why] : refused_) s.models[name] = {"", false, "", "", false, why};
   s.calibration = calibrator_.states();
   s.counters = counters();
   s.outcomes = outcomes_.by_model();

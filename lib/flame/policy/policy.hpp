@@ -36,6 +36,9 @@ std::optional<Clocks> idle_clocks(IdlePolicy p, const ClockGrid& grid);
 
 struct Options {
   double safety_margin_pct = 5;
+  // The margin of a model derived from a prior (docs/feature-model.md) until its calibration bucket
+  // has seen the calibrator's min_noise_samples latencies: its error over the clocks is not measured.
+  double derived_margin_pct = 20;
   double expiry_ms = 10'000;
   IdlePolicy idle = IdlePolicy::Restore;
   size_t max_requests_per_client = 256;
@@ -106,9 +109,10 @@ struct ActiveRequest {
 struct ModelInfo {
   std::string kind;
   bool needs_workload = false;
-  std::string board;    // the board its file names
-  std::string digest;   // of its file (its calibration buckets carry it)
-  std::string refused;  // why it is not served; "" = served
+  std::string board;     // the board its file names
+  std::string digest;    // of its file (its calibration buckets carry it)
+  bool derived = false;  // from a prior: served with derived_margin_pct until calibrated
+  std::string refused;   // why it is not served; "" = served
 };
 
 // Where a page of active requests starts: after this (client, id), in (client, id) order.
@@ -190,6 +194,9 @@ class Policy {
   void reapply_now(TimeMs now);
 
  private:
+  // Whether calibration has confirmed a bucket's model: it saw enough measured latencies to know
+  // their scatter (the calibrator's min_noise_samples).
+  bool confirmed(const std::string& calibration_key) const;
   void reapply(TimeMs now);
   void apply_idle();
   void restore();             // the baseline, if we hold clocks
