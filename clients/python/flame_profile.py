@@ -36,7 +36,7 @@ import time
 import torch
 import torch.nn as nn
 
-__all__ = ["LeafRanges", "profile_callable", "profile_module", "TinyDecoder", "decoder_step", "main"]
+__all__ = ["LeafRanges", "describe_layer", "profile_callable", "profile_module", "TinyDecoder", "decoder_step", "main"]
 
 CTX_PLACEHOLDER = "{ctx}"
 
@@ -54,6 +54,7 @@ class LeafRanges:
         self.index = 0
         self.iteration = -1
         self.calls = []  # (iteration, index, name, start_ns, end_ns) on time.perf_counter_ns
+        self.layers = {}  # call index -> the layer's description (flame_* args, docs/trace-format.md)
         self._open = []
         self._handles = []
         for name, m in model.named_modules():
@@ -81,6 +82,9 @@ class LeafRanges:
                 rf, i = self._open.pop()
                 rf.__exit__(None, None, None)
                 self.calls[i][4] = time.perf_counter_ns()
+                index = self.calls[i][1]
+                if index not in self.layers:
+                    self.layers[index] = describe_layer(module, inputs, output)
         return hook
 
     def start_iteration(self):
@@ -91,6 +95,45 @@ class LeafRanges:
         for h in self._handles:
             h.remove()
         self._handles = []
+
+
+def _tensor_bytes(x):
+    if isinstance(x, torch.Tensor):
+        return x.numel() * x.element_size()
+    if isinstance(x, (list, tuple)):
+        return sum(_tensor_bytes(v) for v in x)
+    if isinstance(x, dict):
+        return sum(_tensor_bytes(v) for v in x.values())
+    return 0
+
+
+def describe_layer(module, inputs, output):
+    """The flame_* args of one leaf call (docs/trace-format.md, "Layer features"): its class, the
+    multiply-accumulates of convolutions and linear layers (0 for others), FLOPs = 2 x MACs, and the
+    bytes of its inputs, outputs and own parameters."""
+    macs = 0
+    out = output[0] if isinstance(output, (list, tuple)) and output else output
+    if isinstance(out, torch.Tensor):
+        if isinstance(module, nn.modules.conv._ConvNd):
+            k = 1
+            for v in module.kernel_size:
+                k *= v
+            macs = out.numel() * (module.in_channels // module.groups) * k
+        elif isinstance(module, nn.Linear):
+            macs = out.numel() * module.in_features
+    params = sum(p.numel() * p.element_size() for p in module.parameters(recurse=False))
+    params += sum(b.numel() * b.element_size() for b in module.buffers(recurse=False))
+    return {"flame_type": type(module).__name__, "flame_macs": macs, "flame_flops": 2 * macs,
+            "flame_bytes_in": _tensor_bytes(inputs), "flame_bytes_out": _tensor_bytes(output),
+            "flame_param_bytes": params}
+
+
+def _describe_calls(events, ranges):
+    """Puts each leaf call's description into the args of its u<i> ranges."""
+    for e in events:
+        m = re.fullmatch(r"u(\d+):.*", str(e.get("name", ""))) if _is_range(e) else None
+        if m and int(m.group(1)) in ranges.layers:
+            e.setdefault("args", {}).update(ranges.layers[int(m.group(1))])
 
 
 def _events(path):
@@ -239,6 +282,7 @@ def profile_callable(fwd, model, out, iterations=5, warmup=3, device=None):
         events, doc = _events(raw)
     events = _normalise(events)
     _restore_lost_calls(events, ranges)
+    _describe_calls(events, ranges)
     if device.type != "cuda":
         events = events + _cpu_device_ops(events)
     _write(events, doc, out)

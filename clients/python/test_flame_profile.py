@@ -65,6 +65,25 @@ class Helper(unittest.TestCase):
         launches = {e["args"]["correlation"] for e in events if e.get("cat") == "cuda_runtime"}
         self.assertTrue(all(k["args"]["correlation"] in launches for k in kernels))
 
+    def test_leaf_calls_carry_their_layer_description(self):
+        model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(8 * 4 * 4, 10))
+        out = flame_profile.profile_module(model, (torch.randn(2, 3, 4, 4),), self.path("d.json.gz"),
+                                           iterations=2, warmup=1)
+        described = {}
+        for e in load(out):
+            if e.get("cat") == "user_annotation" and re.fullmatch(r"u\d+:.+", e["name"]):
+                described.setdefault(e["name"], e.get("args", {}))
+        conv, relu, linear = described["u0:0"], described["u1:1"], described["u3:3"]
+        self.assertEqual(conv["flame_type"], "Conv2d")
+        self.assertEqual(conv["flame_macs"], 2 * 8 * 4 * 4 * 3 * 3 * 3)  # outputs x in-channels x kernel
+        self.assertEqual(conv["flame_flops"], 2 * conv["flame_macs"])
+        self.assertEqual(conv["flame_bytes_in"], 2 * 3 * 4 * 4 * 4)
+        self.assertEqual(conv["flame_bytes_out"], 2 * 8 * 4 * 4 * 4)
+        self.assertEqual(conv["flame_param_bytes"], (8 * 3 * 3 * 3 + 8) * 4)
+        self.assertEqual(relu["flame_type"], "ReLU")
+        self.assertEqual(relu["flame_macs"], 0)
+        self.assertEqual(linear["flame_macs"], 2 * 10 * 128)
+
     def test_a_module_called_twice_gives_two_calls(self):
         class Twice(nn.Module):
             def __init__(self):
