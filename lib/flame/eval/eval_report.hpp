@@ -14,7 +14,8 @@ namespace flame::eval {
 // A governor's run: its requests' summary and what the eval adds to it.
 struct GovernorMetrics {
   std::string name;
-  sim::Summary summary;  // energy_j over the run (inference time only), energy_per_inference_j
+  // Its requests (energy_j: over the run, inference time only; the JSON calls it energy_total_j).
+  sim::Summary summary;
   // Performance per watt: deadline-met inferences per second per watt = met inferences per joule.
   double ppw = 0;
   std::size_t decisions = 0;
