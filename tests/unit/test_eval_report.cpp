@@ -63,14 +63,19 @@ std::string slurp(const std::filesystem::path& p) {
 
 TEST_CASE("eval report: metrics of a run", "[eval][report]") {
   const auto m = metrics(run("x", 0.5, true));
-  CHECK(m.requests == 10);
-  CHECK(m.met == 9);
-  CHECK(m.met_pct == Approx(90));
-  CHECK(m.energy_j == Approx(0.5));
-  CHECK(m.energy_total_j == Approx(5));
+  CHECK(m.summary.requests == 10);
+  CHECK(m.summary.met == 9);
+  CHECK(m.summary.met_pct == Approx(90));
+  CHECK(m.summary.energy_per_inference_j == Approx(0.5));
+  CHECK(m.summary.energy_j == Approx(5));
   CHECK(m.ppw == Approx(9 / 5.0));
   CHECK(m.decisions_per_s == Approx(10000));
-  CHECK(m.p99_response_over_deadline == Approx(1.25));
+  CHECK(m.summary.p99_response_over_deadline == Approx(1.25));
+  // The JSON keeps the report's names: energy_j per inference, energy_total_j over the run.
+  const auto j = to_json(m);
+  CHECK(j["energy_j"].get<double>() == Approx(0.5));
+  CHECK(j["energy_total_j"].get<double>() == Approx(5));
+  CHECK(j["met"] == 9);
 }
 
 TEST_CASE("eval report: JSON has the documented shape and the targets", "[eval][report]") {

@@ -23,20 +23,10 @@ GovernorMetrics metrics(const RunResult& r) {
   GovernorMetrics m;
   const auto& s = r.summary;
   m.name = r.governor;
-  m.requests = s.requests;
-  m.met = s.met;
-  m.met_pct = s.met_pct;
-  m.p99_response_over_deadline = s.p99_response_over_deadline;
-  m.p99_latency_ms = s.p99_latency_ms;
-  m.mean_latency_ms = s.mean_latency_ms;
-  m.energy_j = s.energy_per_inference_j;
-  m.energy_total_j = s.energy_j;
-  m.mean_power_w = s.mean_power_w;
+  m.summary = s;
   m.ppw = s.energy_j > 0 ? static_cast<double>(s.met) / s.energy_j : 0;
   m.decisions = r.decisions;
   m.decisions_per_s = r.decide_s > 0 ? static_cast<double>(r.decisions) / r.decide_s : 0;
-  m.clock_changes = s.clock_changes;
-  m.throttled = s.throttled;
   m.max_temperature_c = r.max_temperature_c;  // the simulator's, including inside inferences
   return m;
 }
@@ -57,18 +47,19 @@ std::vector<TargetCheck> check_targets(const Evaluation& e) {
   const GovernorMetrics fm = metrics(*f);
   const bool in_range = e.deadline_over_fastest_min >= 1.2;
   const bool slack = e.deadline_over_fastest_min >= 1.5;
-  out.push_back({"met", "flamed meets >= 99 % of deadlines", in_range, fm.met_pct >= 99, fm.met_pct, 99});
+  out.push_back({"met", "flamed meets >= 99 % of deadlines", in_range, fm.summary.met_pct >= 99,
+                 fm.summary.met_pct, 99});
   // An SLM chat: the reply streams one token per display slot; each decode step is a deadline.
   const auto phases = phase_summaries(*f);
   if (const auto it = phases.find("decode"); it != phases.end())
     out.push_back({"token_met", "flamed meets >= 99 % of per-token (decode) deadlines", in_range,
                    it->second.met_pct >= 99, it->second.met_pct, 99});
   if (const RunResult* o = find_run(e, "oracle")) {
-    const double ratio = fm.energy_total_j / metrics(*o).energy_total_j;
+    const double ratio = fm.summary.energy_j / o->summary.energy_j;
     out.push_back({"oracle", "flamed energy <= 1.05 x oracle", in_range, ratio <= 1.05, ratio, 1.05});
   }
   if (const RunResult* nc = find_run(e, "oracle-nc")) {
-    const double ratio = fm.energy_total_j / metrics(*nc).energy_total_j;
+    const double ratio = fm.summary.energy_j / nc->summary.energy_j;
     out.push_back({"oracle_nc", "flamed energy <= 1.05 x the non-clairvoyant oracle", in_range, ratio <= 1.05,
                    ratio, 1.05});
     if (const RunResult* z = find_run(e, "ztt")) {
@@ -88,36 +79,45 @@ std::vector<TargetCheck> check_targets(const Evaluation& e) {
     const GovernorMetrics zm = metrics(*z);
     const double gain = zm.ppw > 0 ? fm.ppw / zm.ppw - 1 : 0;
     out.push_back({"ztt_ppw", "flamed perf/W >= 1.2 x converged zTT", in_range, gain >= 0.2, gain, 0.2});
-    out.push_back({"ztt_met", "flamed meets at least as many deadlines as zTT", in_range, fm.met >= zm.met,
-                   static_cast<double>(fm.met) - static_cast<double>(zm.met), 0});
+    out.push_back({"ztt_met", "flamed meets at least as many deadlines as zTT", in_range,
+                   fm.summary.met >= zm.summary.met,
+                   static_cast<double>(fm.summary.met) - static_cast<double>(zm.summary.met), 0});
   }
   if (const RunResult* x = find_run(e, "max")) {
-    const double saving = 1 - fm.energy_total_j / metrics(*x).energy_total_j;
+    const double saving = 1 - fm.summary.energy_j / x->summary.energy_j;
     out.push_back({"max", "flamed >= 30 % less energy than MAX (deadlines >= 1.5 x fastest)", slack,
                    saving >= 0.3, saving, 0.3});
   }
   return out;
 }
 
-// Keys are the member names (docs/evaluation.md and docs/simulator.md show the reports).
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(GovernorMetrics, requests, met, met_pct, p99_response_over_deadline,
-                                   p99_latency_ms, mean_latency_ms, energy_j, energy_total_j, mean_power_w,
-                                   ppw, decisions, decisions_per_s, clock_changes, throttled,
-                                   max_temperature_c)
+nlohmann::json report_json(const sim::Summary& s) {
+  return {{"requests", s.requests},       {"met", s.met},
+          {"met_pct", s.met_pct},         {"energy_j", s.energy_per_inference_j},
+          {"energy_total_j", s.energy_j}, {"p99_response_over_deadline", s.p99_response_over_deadline}};
+}
 
+// docs/evaluation.md lists the keys.
 nlohmann::json to_json(const GovernorMetrics& m) {
-  return m;
+  const auto& s = m.summary;
+  nlohmann::json j = report_json(s);
+  j.update({{"p99_latency_ms", s.p99_latency_ms},
+            {"mean_latency_ms", s.mean_latency_ms},
+            {"mean_power_w", s.mean_power_w},
+            {"clock_changes", s.clock_changes},
+            {"throttled", s.throttled},
+            {"ppw", m.ppw},
+            {"decisions", m.decisions},
+            {"decisions_per_s", m.decisions_per_s},
+            {"max_temperature_c", m.max_temperature_c}});
+  return j;
 }
 
 nlohmann::json to_json(const Evaluation& e) {
   nlohmann::json g = nlohmann::json::object();
   for (const auto& r : e.runs) {
     g[r.governor] = to_json(metrics(r));
-    for (const auto& [phase, s] : phase_summaries(r))
-      g[r.governor]["phases"][phase] = {
-          {"requests", s.requests},       {"met", s.met},
-          {"met_pct", s.met_pct},         {"energy_j", s.energy_per_inference_j},
-          {"energy_total_j", s.energy_j}, {"p99_response_over_deadline", s.p99_response_over_deadline}};
+    for (const auto& [phase, s] : phase_summaries(r)) g[r.governor]["phases"][phase] = report_json(s);
   }
   nlohmann::json j = {
       {"board", e.board},
@@ -186,8 +186,9 @@ std::string text_report(const Evaluation& e) {
                    "J/inference", "met/J", "decisions/s");
   for (const auto& r : e.runs) {
     const GovernorMetrics m = metrics(r);
-    s += fmt::format("{:<8} {:>8.2f} {:>10.3f} {:>11.4f} {:>10.3f} {:>12.0f}\n", m.name, m.met_pct,
-                     m.p99_response_over_deadline, m.energy_j, m.ppw, m.decisions_per_s);
+    s += fmt::format("{:<8} {:>8.2f} {:>10.3f} {:>11.4f} {:>10.3f} {:>12.0f}\n", m.name, m.summary.met_pct,
+                     m.summary.p99_response_over_deadline, m.summary.energy_per_inference_j, m.ppw,
+                     m.decisions_per_s);
     for (const auto& [phase, p] : phase_summaries(r))
       s += fmt::format("  {:<8} {:>6.2f} {:>10.3f} {:>11.4f}   ({} requests)\n", phase, p.met_pct,
                        p.p99_response_over_deadline, p.energy_per_inference_j, p.requests);
@@ -247,7 +248,7 @@ std::filesystem::path write_report(const Evaluation& e, const std::filesystem::p
   BarChart en;
   en.title = "Energy per inference";
   en.y_label = "J";
-  for (const auto& r : e.runs) en.bars.emplace_back(r.governor, metrics(r).energy_j);
+  for (const auto& r : e.runs) en.bars.emplace_back(r.governor, r.summary.energy_per_inference_j);
   io::write_file_atomically(dir / "energy.svg", to_svg(en));
   if (e.ztt_training) {
     LineChart lc;
@@ -282,8 +283,9 @@ std::filesystem::path write_report(const Evaluation& e, const std::filesystem::p
       "decisions/s |\n|---|---|---|---|---|---|---|\n";
   for (const auto& r : e.runs) {
     const GovernorMetrics m = metrics(r);
-    md += fmt::format("| {} | {:.2f} | {:.3f} | {:.4f} | {:.3f} | {:.3f} | {:.0f} |\n", m.name, m.met_pct,
-                      m.p99_response_over_deadline, m.energy_j, m.ppw, m.mean_power_w, m.decisions_per_s);
+    md += fmt::format("| {} | {:.2f} | {:.3f} | {:.4f} | {:.3f} | {:.3f} | {:.0f} |\n", m.name,
+                      m.summary.met_pct, m.summary.p99_response_over_deadline,
+                      m.summary.energy_per_inference_j, m.ppw, m.summary.mean_power_w, m.decisions_per_s);
   }
   // SLM requests: decode steps (one per token) and prefills (one per prompt) apart.
   std::string phases;

@@ -11,20 +11,15 @@
 
 namespace flame::eval {
 
+// A governor's run: its requests' summary and what the eval adds to it.
 struct GovernorMetrics {
   std::string name;
-  std::size_t requests = 0, met = 0;
-  double met_pct = 0;
-  double p99_response_over_deadline = 0;
-  double p99_latency_ms = 0, mean_latency_ms = 0;
-  double energy_j = 0;        // per inference
-  double energy_total_j = 0;  // over the run (inference time only)
-  double mean_power_w = 0;
+  // Its requests (energy_j: over the run, inference time only; the JSON calls it energy_total_j).
+  sim::Summary summary;
   // Performance per watt: deadline-met inferences per second per watt = met inferences per joule.
   double ppw = 0;
   std::size_t decisions = 0;
   double decisions_per_s = 0;  // decide() calls per second of wall time spent deciding
-  std::size_t clock_changes = 0, throttled = 0;
   double max_temperature_c = 0;
 };
 
@@ -42,6 +37,9 @@ struct TargetCheck {
 };
 std::vector<TargetCheck> check_targets(const Evaluation& e);
 
+// A summary under the report's names (docs/evaluation.md): requests, met, met_pct, energy_j (per
+// inference), energy_total_j and p99_response_over_deadline; a governor's and each phase's.
+nlohmann::json report_json(const sim::Summary& s);
 nlohmann::json to_json(const GovernorMetrics& m);
 nlohmann::json to_json(const Evaluation& e);
 std::string text_report(const Evaluation& e);

@@ -32,6 +32,12 @@ void identity(FakeTree& t, std::initializer_list<const char*> compatible, const 
   t.attr("/var/lib/nvpmodel/status", fmt::format("pmode:{:04d} fmode:quiet", nvpmodel_mode));
 }
 
+// Attributes of one directory, as a table of (name, value).
+void attrs(FakeTree& t, const std::string& dir,
+           std::initializer_list<std::pair<const char*, std::string>> table) {
+  for (const auto& [name, value] : table) t.attr(dir + "/" + name, value);
+}
+
 std::string join_values(const U64s& v, bool trailing_space) {
   std::string out;
   for (std::size_t i = 0; i < v.size(); ++i) out += (i ? " " : "") + std::to_string(v[i]);
@@ -120,21 +126,22 @@ void build_cpus(FakeTree& t, const Layout& l, const TreeOptions& o) {
     std::string rel, aff;
     for (int c : related) rel += (rel.empty() ? "" : " ") + std::to_string(c);
     for (int c : affected) aff += (aff.empty() ? "" : " ") + std::to_string(c);
-    t.attr(pdir + "/related_cpus", rel);
-    t.attr(pdir + "/affected_cpus", aff);
-    t.attr(pdir + "/cpuinfo_min_freq", std::to_string(l.cpu_min));
-    t.attr(pdir + "/cpuinfo_max_freq", std::to_string(l.cpu_max));
-    t.attr(pdir + "/cpuinfo_cur_freq", std::to_string(l.cpu_max));
-    t.attr(pdir + "/cpuinfo_transition_latency", "300000");
-    t.attr(pdir + "/scaling_available_frequencies", join_values(l.cpu_table, /*trailing_space=*/true));
-    t.attr(pdir + "/scaling_available_governors",
-           "interactive conservative ondemand userspace powersave performance schedutil ");
-    t.attr(pdir + "/scaling_driver", l.driver);
-    t.attr(pdir + "/scaling_governor", "schedutil");
-    t.attr(pdir + "/scaling_min_freq", std::to_string(l.scaling_min));
-    t.attr(pdir + "/scaling_max_freq", std::to_string(l.scaling_max));
-    t.attr(pdir + "/scaling_cur_freq", std::to_string(l.scaling_cur));
-    t.attr(pdir + "/scaling_setspeed", "<unsupported>");
+    attrs(t, pdir,
+          {{"related_cpus", rel},
+           {"affected_cpus", aff},
+           {"cpuinfo_min_freq", std::to_string(l.cpu_min)},
+           {"cpuinfo_max_freq", std::to_string(l.cpu_max)},
+           {"cpuinfo_cur_freq", std::to_string(l.cpu_max)},
+           {"cpuinfo_transition_latency", "300000"},
+           {"scaling_available_frequencies", join_values(l.cpu_table, /*trailing_space=*/true)},
+           {"scaling_available_governors",
+            "interactive conservative ondemand userspace powersave performance schedutil "},
+           {"scaling_driver", l.driver},
+           {"scaling_governor", "schedutil"},
+           {"scaling_min_freq", std::to_string(l.scaling_min)},
+           {"scaling_max_freq", std::to_string(l.scaling_max)},
+           {"scaling_cur_freq", std::to_string(l.scaling_cur)},
+           {"scaling_setspeed", "<unsupported>"}});
     if (o.cur_follows_max) {
       t.link(pdir + "/scaling_cur_freq", pdir + "/scaling_max_freq");
       t.link(pdir + "/cpuinfo_cur_freq", pdir + "/scaling_max_freq");
@@ -165,26 +172,28 @@ struct Gpu {
 };
 
 void build_gpu(FakeTree& t, const Gpu& g, const TreeOptions& o) {
-  t.attr(g.dir + "/load", "236");
-  t.attr(g.dir + "/railgate_enable", "1");
-  t.attr(g.dir + "/is_railgated", "0");
-  t.attr(g.dir + "/tpc_pg_mask", "0");
-  t.attr(g.dir + "/power/control", "auto");
+  attrs(t, g.dir,
+        {{"load", "236"},
+         {"railgate_enable", "1"},
+         {"is_railgated", "0"},
+         {"tpc_pg_mask", "0"},
+         {"power/control", "auto"}});
   t.raw(g.of_node + "/name", g.of_name + std::string(1, '\0'));
   t.raw(g.of_node + "/compatible", g.of_compat + std::string(1, '\0'));
   t.link(g.dir + "/of_node", g.of_node);
   for (const auto& l : g.links) t.link(l, g.dir);
   if (o.gpu_unregistered) return;
   const std::string df = g.dir + "/devfreq/" + g.name;
-  t.attr(df + "/available_frequencies", join_values(g.table, false));
-  t.attr(df + "/available_governors", g.governors);
-  t.attr(df + "/governor", "nvhost_podgov");
-  t.attr(df + "/cur_freq", std::to_string(g.cur));
-  t.attr(df + "/target_freq", std::to_string(g.cur));
-  t.attr(df + "/min_freq", std::to_string(g.min));
-  t.attr(df + "/max_freq", std::to_string(g.max));
-  t.attr(df + "/polling_interval", "25");
-  t.attr(df + "/trans_stat", "     From  :   To\n");
+  attrs(t, df,
+        {{"available_frequencies", join_values(g.table, false)},
+         {"available_governors", g.governors},
+         {"governor", "nvhost_podgov"},
+         {"cur_freq", std::to_string(g.cur)},
+         {"target_freq", std::to_string(g.cur)},
+         {"min_freq", std::to_string(g.min)},
+         {"max_freq", std::to_string(g.max)},
+         {"polling_interval", "25"},
+         {"trans_stat", "     From  :   To\n"}});
   if (o.cur_follows_max) {
     t.link(df + "/cur_freq", df + "/max_freq");
     t.link(df + "/target_freq", df + "/max_freq");
@@ -207,12 +216,13 @@ void build_vic(FakeTree& t, const std::string& parent, const std::string& dt_par
   t.raw(node + "/compatible", std::string(compat) + '\0');
   t.link(dir + "/of_node", node);
   const std::string df = dir + "/devfreq/15340000.vic";
-  t.attr(df + "/available_frequencies", "115200000 268800000 435200000 729600000");
-  t.attr(df + "/available_governors", "nvhost_podgov userspace performance");
-  t.attr(df + "/governor", "nvhost_podgov");
-  t.attr(df + "/cur_freq", "115200000");
-  t.attr(df + "/min_freq", "115200000");
-  t.attr(df + "/max_freq", "729600000");
+  attrs(t, df,
+        {{"available_frequencies", "115200000 268800000 435200000 729600000"},
+         {"available_governors", "nvhost_podgov userspace performance"},
+         {"governor", "nvhost_podgov"},
+         {"cur_freq", "115200000"},
+         {"min_freq", "115200000"},
+         {"max_freq", "729600000"}});
   t.link(df + "/device", dir);
   t.link("/sys/class/devfreq/15340000.vic", df);
 }
@@ -225,10 +235,11 @@ void build_emc(FakeTree& t, std::uint64_t rate, std::uint64_t max, const TreeOpt
     return;
   }
   const std::string emc = "/sys/kernel/debug/bpmp/debug/clk/emc";
-  t.attr(emc + "/rate", std::to_string(rate));
-  t.attr(emc + "/min_rate", std::to_string(min));
-  t.attr(emc + "/max_rate", std::to_string(max));
-  t.attr(emc + "/mrq_rate_locked", "0");
+  attrs(t, emc,
+        {{"rate", std::to_string(rate)},
+         {"min_rate", std::to_string(min)},
+         {"max_rate", std::to_string(max)},
+         {"mrq_rate_locked", "0"}});
   if (o.debugfs_unreadable) t.make_directory(emc + "/rate");
 }
 
@@ -258,12 +269,13 @@ void build_hwmon(FakeTree& t, const std::string& i2c_dev, const std::string& dev
     t.attr(fmt::format("{}/in{}_enable", h, ch), "1");
     t.attr(fmt::format("{}/shunt{}_resistor", h, ch), "5000");
   }
-  t.attr(h + "/in4_input", "7060");
-  t.attr(h + "/in5_input", "1900");
-  t.attr(h + "/in6_input", "3060");
-  t.attr(h + "/in7_input", "12020");
-  t.attr(h + "/in7_label", "sum of shunt voltages");
-  t.attr(h + "/curr4_input", "2404");
+  attrs(t, h,
+        {{"in4_input", "7060"},
+         {"in5_input", "1900"},
+         {"in6_input", "3060"},
+         {"in7_input", "12020"},
+         {"in7_label", "sum of shunt voltages"},
+         {"curr4_input", "2404"}});
   if (o.nc_rail) {
     // Relabel channel 3 as unused: jtop and we skip "NC" channels.
     t.attr(h + "/in3_label", "NC");
@@ -743,64 +755,71 @@ void build(Profile p, FakeTree& t, const TreeOptions& o) {
   }
 }
 
-namespace {
-// The fields every profile has; the rest are set per profile (aggregate initialisation would leave
-// them to -Wmissing-field-initializers).
-ProfileFacts make_facts(std::string soc, std::string l4t, bool qos, std::vector<std::string> policies,
-                        U64s cpu, U64s gpu, U64s emc, std::string gpu_name, std::string gpu_dir,
-                        std::string emc_dir, std::uint64_t emc_max) {
-  ProfileFacts f;
-  f.soc = std::move(soc);
-  f.l4t = std::move(l4t);
-  f.qos = qos;
-  f.policies = std::move(policies);
-  f.cpu_khz = std::move(cpu);
-  f.gpu_hz = std::move(gpu);
-  f.emc_hz = std::move(emc);
-  f.gpu_name = std::move(gpu_name);
-  f.gpu_devfreq_dir = std::move(gpu_dir);
-  f.emc_dir = std::move(emc_dir);
-  f.emc_max_hz = emc_max;
-  return f;
-}
-
-}  // namespace
-
 ProfileFacts facts(Profile p) {
+  // Designated initialisers name the fields every profile sets; the rest keep their defaults.
+  const std::string bpmp_emc = "/sys/kernel/debug/bpmp/debug/clk/emc";
   ProfileFacts f;
   switch (p) {
     case Profile::OrinNanoJp6:
-      f = make_facts("tegra234", "R36.4.3", true, {"policy0", "policy4"}, kOrinCpu, kOrinGpu, kOrinEmc,
-                     "17000000.gpu", "/sys/devices/platform/bus@0/17000000.gpu/devfreq/17000000.gpu",
-                     "/sys/kernel/debug/bpmp/debug/clk/emc", 3199000000);
-      f.nvpmodel_mode = 2;
+      f = {.soc = "tegra234",
+           .l4t = "R36.4.3",
+           .qos = true,
+           .policies = {"policy0", "policy4"},
+           .cpu_khz = kOrinCpu,
+           .gpu_hz = kOrinGpu,
+           .emc_hz = kOrinEmc,
+           .gpu_name = "17000000.gpu",
+           .gpu_devfreq_dir = "/sys/devices/platform/bus@0/17000000.gpu/devfreq/17000000.gpu",
+           .emc_dir = bpmp_emc,
+           .emc_max_hz = 3199000000,
+           .nvpmodel_mode = 2};
       break;
     case Profile::OrinNanoJp5:
-      f = make_facts("tegra234", "R35.4.1", true, {"policy0", "policy4"}, kOrinNanoJp5Cpu, kOrinNanoJp5Gpu,
-                     kOrinNanoJp5Emc, "17000000.ga10b", "/sys/devices/17000000.ga10b/devfreq/17000000.ga10b",
-                     "/sys/kernel/debug/bpmp/debug/clk/emc", kOrinNanoJp5Emc.back());
+      f = {.soc = "tegra234",
+           .l4t = "R35.4.1",
+           .qos = true,
+           .policies = {"policy0", "policy4"},
+           .cpu_khz = kOrinNanoJp5Cpu,
+           .gpu_hz = kOrinNanoJp5Gpu,
+           .emc_hz = kOrinNanoJp5Emc,
+           .gpu_name = "17000000.ga10b",
+           .gpu_devfreq_dir = "/sys/devices/17000000.ga10b/devfreq/17000000.ga10b",
+           .emc_dir = bpmp_emc,
+           .emc_max_hz = kOrinNanoJp5Emc.back()};
       break;
     case Profile::XavierNxJp4:
-      f = make_facts("tegra194", "R32.7.4", false, {"policy0", "policy2", "policy4"}, kXavierCpu, kXavierGpu,
-                     kXavierEmc, "17000000.gv11b", "/sys/devices/17000000.gv11b/devfreq/17000000.gv11b",
-                     "/sys/kernel/debug/bpmp/debug/clk/emc", 1866000000);
-      f.nvpmodel_mode = 8;
+    case Profile::XavierNxJp5: {
+      const bool jp5 = p == Profile::XavierNxJp5;  // L4T R35: 5.10 write rules, GPU under /platform
+      f = {.soc = "tegra194",
+           .l4t = jp5 ? "R35.4.1" : "R32.7.4",
+           .qos = jp5,
+           .policies = {"policy0", "policy2", "policy4"},
+           .cpu_khz = kXavierCpu,
+           .gpu_hz = kXavierGpu,
+           .emc_hz = kXavierEmc,
+           .gpu_name = "17000000.gv11b",
+           .gpu_devfreq_dir = jp5 ? "/sys/devices/platform/17000000.gv11b/devfreq/17000000.gv11b"
+                                  : "/sys/devices/17000000.gv11b/devfreq/17000000.gv11b",
+           .emc_dir = bpmp_emc,
+           .emc_max_hz = 1866000000,
+           .nvpmodel_mode = 8};
       break;
-    case Profile::XavierNxJp5:
-      f = make_facts("tegra194", "R35.4.1", true, {"policy0", "policy2", "policy4"}, kXavierCpu, kXavierGpu,
-                     kXavierEmc, "17000000.gv11b",
-                     "/sys/devices/platform/17000000.gv11b/devfreq/17000000.gv11b",
-                     "/sys/kernel/debug/bpmp/debug/clk/emc", 1866000000);
-      f.nvpmodel_mode = 8;
-      break;
+    }
     case Profile::Tx2Jp4:
     case Profile::Tx2Jp4Mode3:
     case Profile::Tx2Jp4Maxn: {
       const auto v = tx2_variant(p);
-      f = make_facts("tegra186", "R32.7.4", false, {"policy0", "policy1"}, kTx2Cpu,
-                     v.module_tables ? kTx2GpuModule : kTx2Gpu, v.module_tables ? kTx2EmcModule : kTx2Emc,
-                     "17000000.gp10b", "/sys/devices/17000000.gp10b/devfreq/17000000.gp10b",
-                     "/sys/kernel/debug/bpmp/debug/clk/emc", kTx2Emc.back());
+      f = {.soc = "tegra186",
+           .l4t = "R32.7.4",
+           .qos = false,
+           .policies = {"policy0", "policy1"},
+           .cpu_khz = kTx2Cpu,
+           .gpu_hz = v.module_tables ? kTx2GpuModule : kTx2Gpu,
+           .emc_hz = v.module_tables ? kTx2EmcModule : kTx2Emc,
+           .gpu_name = "17000000.gp10b",
+           .gpu_devfreq_dir = "/sys/devices/17000000.gp10b/devfreq/17000000.gp10b",
+           .emc_dir = bpmp_emc,
+           .emc_max_hz = kTx2Emc.back()};
       f.rails = 6;
       f.online_cores = v.denver_online ? 6 : 4;
       if (!v.denver_online) f.offline_policies = {"policy1"};  // the Denver cluster

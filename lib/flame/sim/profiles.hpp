@@ -59,7 +59,7 @@ struct ProfileFacts {
   std::string emc_dir;
   std::uint64_t emc_max_hz = 0;
   // What discovery finds in the default tree (TreeOptions{}).
-  std::vector<std::string> offline_policies;  // policies whose CPUs are all offline
+  std::vector<std::string> offline_policies{};  // policies whose CPUs are all offline
   int online_cores = 0;
   std::size_t rails = 0;  // named INA3221 channels
   std::uint64_t emc_iso_cap = 0;

@@ -95,6 +95,26 @@ std::string int_list(const std::vector<int>& v) {
   return out + "]";
 }
 
+// The camera generator's keys after its seed (also app A's in a mix, named with the prefix "camera_"),
+// as read_camera reads them.
+std::string camera_keys(const CameraSpec& c, const std::string& prefix) {
+  return fmt::format(
+      "  {0}fps: {1}\n  {0}frames: {2}\n  {0}infer_every: {3}\n  {0}jitter_ms: {4}\n  {0}model: {5}\n",
+      prefix, c.fps, c.frames, c.infer_every, c.jitter_ms, quoted(c.model));
+}
+
+// The bursty generator's keys after its seed (also app B's in a mix), as read_bursty reads them.
+std::string bursty_keys(const BurstySpec& b) {
+  std::string out = fmt::format(
+      "  bursts: {}\n  burst_min: {}\n  burst_max: {}\n  gap_min_ms: {}\n  gap_max_ms: {}\n"
+      "  idle_mean_ms: {}\n  idle_min_ms: {}\n  deadline_min_ms: {}\n  deadline_max_ms: {}\n",
+      b.bursts, b.burst_min, b.burst_max, b.gap_min_ms, b.gap_max_ms, b.idle_mean_ms, b.idle_min_ms,
+      b.deadline_min_ms, b.deadline_max_ms);
+  out += "  models: [";
+  for (std::size_t i = 0; i < b.models.size(); ++i) out += (i ? ", " : "") + quoted(b.models[i]);
+  return out + "]\n";
+}
+
 using Reader = io::YamlReader<WorkloadError>;
 
 }  // namespace
@@ -139,24 +159,63 @@ std::vector<std::string> Workload::models() const {
 }
 
 namespace {
-// A generated workload's name and generator, before its spec, description and requests.
-Workload started(const std::string& name, const char* generator) {
+double frame_period_ms(const CameraSpec& s) {
+  return 1000.0 / s.fps;
+}
+
+double token_slot_ms(const SlmSpec& s) {
+  return 1000.0 / s.tokens_per_s;
+}
+
+// The description a generated workload carries (docs/workloads.md): its generator's parameters in words.
+std::string describe(const CameraSpec& s) {
+  return fmt::format(
+      "{:g} FPS camera, {} frames; {} runs on every {}th frame and must finish before the next one it runs "
+      "on ({:.3f} ms)",
+      s.fps, s.frames, s.model, s.infer_every, s.infer_every * frame_period_ms(s));
+}
+
+std::string describe(const BurstySpec& s) {
+  return fmt::format(
+      "{} bursts of {}-{} requests {:g}-{:g} ms apart, idle gaps of {:g} ms on average; deadlines {:g}-{:g} "
+      "ms",
+      s.bursts, s.burst_min, s.burst_max, s.gap_min_ms, s.gap_max_ms, s.idle_mean_ms, s.deadline_min_ms,
+      s.deadline_max_ms);
+}
+
+std::string describe(const SlmSpec& s) {
+  std::string d = fmt::format(
+      "chat with {} turns of {}-{} prompt tokens (prefill due in {:g} ms) and {}-{} reply tokens streamed at "
+      "{:g} tokens/s (each decode step due in {:.3f} ms); the context grows with every token",
+      s.turns, s.prompt_min, s.prompt_max, s.ttft_ms, s.reply_min, s.reply_max, s.tokens_per_s,
+      token_slot_ms(s));
+  if (!s.model.empty()) d += fmt::format("; {} with per-request context and phase", s.model);
+  return d;
+}
+
+std::string describe(const MixSpec& s) {
+  return fmt::format("two apps on one GPU queue: {} ({}); {} ({}; models {})", s.camera_stream,
+                     describe(s.camera), s.bursty_stream, describe(s.bursty),
+                     fmt::join(s.bursty.models, ", "));
+}
+
+// A generated workload's name, generator, validated spec (in its slot) and description, before its
+// requests.
+template <class Spec>
+Workload started(const std::string& name, const char* generator, Spec Workload::*slot, const Spec& s) {
+  validate(s);
   Workload w;
   w.name = name;
   w.generator = generator;
+  w.*slot = s;
+  w.description = describe(s);
   return w;
 }
 }  // namespace
 
 Workload generate_camera(const CameraSpec& s, const std::string& name) {
-  validate(s);
-  Workload w = started(name, "camera");
-  w.camera = s;
-  const double period = 1000.0 / s.fps;
-  w.description = fmt::format(
-      "{:g} FPS camera, {} frames; {} runs on every {}th frame and must finish before the next one it runs "
-      "on ({:.3f} ms)",
-      s.fps, s.frames, s.model, s.infer_every, s.infer_every * period);
+  Workload w = started(name, "camera", &Workload::camera, s);
+  const double period = frame_period_ms(s);
   Rng rng(s.seed);
   for (int k = 0; k < s.frames; ++k) {
     const double jitter = rng.uniform(-s.jitter_ms, s.jitter_ms);  // drawn for every frame
@@ -168,14 +227,7 @@ Workload generate_camera(const CameraSpec& s, const std::string& name) {
 }
 
 Workload generate_bursty(const BurstySpec& s, const std::string& name) {
-  validate(s);
-  Workload w = started(name, "bursty");
-  w.bursty = s;
-  w.description = fmt::format(
-      "{} bursts of {}-{} requests {:g}-{:g} ms apart, idle gaps of {:g} ms on average; deadlines {:g}-{:g} "
-      "ms",
-      s.bursts, s.burst_min, s.burst_max, s.gap_min_ms, s.gap_max_ms, s.idle_mean_ms, s.deadline_min_ms,
-      s.deadline_max_ms);
+  Workload w = started(name, "bursty", &Workload::bursty, s);
   Rng rng(s.seed);
   double t = 0;
   for (int b = 0; b < s.bursts; ++b) {
@@ -193,15 +245,8 @@ Workload generate_bursty(const BurstySpec& s, const std::string& name) {
 }
 
 Workload generate_slm(const SlmSpec& s, const std::string& name) {
-  validate(s);
-  Workload w = started(name, "slm");
-  w.slm = s;
-  const double slot = 1000.0 / s.tokens_per_s;
-  w.description = fmt::format(
-      "chat with {} turns of {}-{} prompt tokens (prefill due in {:g} ms) and {}-{} reply tokens streamed at "
-      "{:g} tokens/s (each decode step due in {:.3f} ms); the context grows with every token",
-      s.turns, s.prompt_min, s.prompt_max, s.ttft_ms, s.reply_min, s.reply_max, s.tokens_per_s, slot);
-  if (!s.model.empty()) w.description += fmt::format("; {} with per-request context and phase", s.model);
+  Workload w = started(name, "slm", &Workload::slm, s);
+  const double slot = token_slot_ms(s);
   // A request of `phase` over `tokens` of context (the new prompt, or the cache plus the new token).
   const auto request = [&](double t, double deadline, const char* phase, int tokens, const std::string& model,
                            const std::vector<int>& buckets, const std::string& stream) {
@@ -236,16 +281,12 @@ Workload generate_slm(const SlmSpec& s, const std::string& name) {
 }
 
 Workload generate_mix(const MixSpec& s, const std::string& name) {
-  validate(s);
+  Workload w = started(name, "mix", &Workload::mix, s);
   CameraSpec a = s.camera;
   a.seed = s.seed;
   BurstySpec b = s.bursty;
   b.seed = second_seed(s.seed);
   const Workload wa = generate_camera(a, name), wb = generate_bursty(b, name);
-  Workload w = started(name, "mix");
-  w.mix = s;
-  w.description = fmt::format("two apps on one GPU queue: {} ({}); {} ({}; models {})", s.camera_stream,
-                              wa.description, s.bursty_stream, wb.description, fmt::join(b.models, ", "));
   // Merge in arrival order; on a tie app A's request comes first.
   std::size_t i = 0, j = 0;
   while (i < wa.requests.size() || j < wb.requests.size()) {
@@ -315,19 +356,9 @@ std::string to_yaml(const Workload& w) {
   o << "generator:\n";
   o << "  kind: " << w.generator << "\n";
   if (w.generator == "camera") {
-    const auto& s = w.camera;
-    o << fmt::format("  seed: {}\n  fps: {}\n  frames: {}\n  infer_every: {}\n  jitter_ms: {}\n  model: {}\n",
-                     s.seed, s.fps, s.frames, s.infer_every, s.jitter_ms, quoted(s.model));
+    o << fmt::format("  seed: {}\n", w.camera.seed) << camera_keys(w.camera, "");
   } else if (w.generator == "bursty") {
-    const auto& s = w.bursty;
-    o << fmt::format(
-        "  seed: {}\n  bursts: {}\n  burst_min: {}\n  burst_max: {}\n  gap_min_ms: {}\n  gap_max_ms: {}\n"
-        "  idle_mean_ms: {}\n  idle_min_ms: {}\n  deadline_min_ms: {}\n  deadline_max_ms: {}\n",
-        s.seed, s.bursts, s.burst_min, s.burst_max, s.gap_min_ms, s.gap_max_ms, s.idle_mean_ms, s.idle_min_ms,
-        s.deadline_min_ms, s.deadline_max_ms);
-    o << "  models: [";
-    for (std::size_t i = 0; i < s.models.size(); ++i) o << (i ? ", " : "") << quoted(s.models[i]);
-    o << "]\n";
+    o << fmt::format("  seed: {}\n", w.bursty.seed) << bursty_keys(w.bursty);
   } else if (w.generator == "slm") {
     const auto& s = w.slm;
     o << fmt::format(
@@ -345,21 +376,9 @@ std::string to_yaml(const Workload& w) {
       o << fmt::format("  model: {}\n", quoted(s.model));
   } else if (w.generator == "mix") {
     const auto& s = w.mix;
-    const auto& a = s.camera;
-    const auto& b = s.bursty;
-    o << fmt::format(
-        "  seed: {}\n  camera_stream: {}\n  camera_fps: {}\n  camera_frames: {}\n  camera_infer_every: {}\n"
-        "  camera_jitter_ms: {}\n  camera_model: {}\n",
-        s.seed, quoted(s.camera_stream), a.fps, a.frames, a.infer_every, a.jitter_ms, quoted(a.model));
-    o << fmt::format(
-        "  bursty_stream: {}\n  bursts: {}\n  burst_min: {}\n  burst_max: {}\n  gap_min_ms: {}\n"
-        "  gap_max_ms: {}\n  idle_mean_ms: {}\n  idle_min_ms: {}\n  deadline_min_ms: {}\n"
-        "  deadline_max_ms: {}\n",
-        quoted(s.bursty_stream), b.bursts, b.burst_min, b.burst_max, b.gap_min_ms, b.gap_max_ms,
-        b.idle_mean_ms, b.idle_min_ms, b.deadline_min_ms, b.deadline_max_ms);
-    o << "  models: [";
-    for (std::size_t i = 0; i < b.models.size(); ++i) o << (i ? ", " : "") << quoted(b.models[i]);
-    o << "]\n";
+    o << fmt::format("  seed: {}\n  camera_stream: {}\n", s.seed, quoted(s.camera_stream))
+      << camera_keys(s.camera, "camera_");
+    o << fmt::format("  bursty_stream: {}\n", quoted(s.bursty_stream)) << bursty_keys(s.bursty);
   }
   o << "requests:\n";
   for (const auto& r : w.requests) {
@@ -384,6 +403,14 @@ Workload parse_workload(const std::string& yaml, const std::string& source) {
   if (root["description"]) w.description = r.text(root["description"], "description");
   if (const YAML::Node g = root["generator"]) {
     w.generator = r.text(r.need(g, "kind"), "generator.kind");
+    // The camera generator's keys (also app A's in a mix, named with `prefix`).
+    auto read_camera = [&](const YAML::Node& n, const std::string& prefix, CameraSpec& c) {
+      r.take(n, prefix + "fps", c.fps);
+      r.take(n, prefix + "frames", c.frames);
+      r.take(n, prefix + "infer_every", c.infer_every);
+      r.take(n, prefix + "jitter_ms", c.jitter_ms);
+      r.take(n, prefix + "model", c.model);
+    };
     // The bursty generator's keys (also app B's in a mix).
     auto read_bursty = [&](const YAML::Node& n, BurstySpec& b) {
       r.take(n, "bursts", b.bursts);
@@ -403,14 +430,9 @@ Workload parse_workload(const std::string& yaml, const std::string& source) {
     };
     try {
       if (w.generator == "camera") {
-        auto& s = w.camera;
-        r.take(g, "seed", s.seed);
-        r.take(g, "fps", s.fps);
-        r.take(g, "frames", s.frames);
-        r.take(g, "infer_every", s.infer_every);
-        r.take(g, "jitter_ms", s.jitter_ms);
-        r.take(g, "model", s.model);
-        validate(s);
+        r.take(g, "seed", w.camera.seed);
+        read_camera(g, "", w.camera);
+        validate(w.camera);
       } else if (w.generator == "bursty") {
         r.take(g, "seed", w.bursty.seed);
         read_bursty(g, w.bursty);
@@ -419,11 +441,7 @@ Workload parse_workload(const std::string& yaml, const std::string& source) {
         auto& s = w.mix;
         r.take(g, "seed", s.seed);
         r.take(g, "camera_stream", s.camera_stream);
-        r.take(g, "camera_fps", s.camera.fps);
-        r.take(g, "camera_frames", s.camera.frames);
-        r.take(g, "camera_infer_every", s.camera.infer_every);
-        r.take(g, "camera_jitter_ms", s.camera.jitter_ms);
-        r.take(g, "camera_model", s.camera.model);
+        read_camera(g, "camera_", s.camera);
         r.take(g, "bursty_stream", s.bursty_stream);
         read_bursty(g, s.bursty);
         validate(s);
