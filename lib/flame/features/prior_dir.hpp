@@ -11,7 +11,7 @@
 
 #include "flame/clocks/clocks.hpp"
 #include "flame/features/curve_prior.hpp"
-#include "flame/model/detail/busy_power.hpp"
+#include "flame/model/layerwise_model.hpp"  // BusyPowerModel
 
 namespace flame::features {
 

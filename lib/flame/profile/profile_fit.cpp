@@ -172,21 +172,32 @@ WorkloadFit derive_workload(const JournalHeader& h, std::span<const StepRecord> 
         model::segment_at(i, (*one.names)[i], i < traits.size() ? traits[i] : model::SegmentTraits{}));
   model::LayerwiseModel m =
       features::derive_layerwise(one.point.run, segments, one.point.clocks, *prior.prior, *one.names);
-  // The board's power, from the prior model whose power form best explains this model's one rail
-  // sample, scaled to it: power is the board's physics, driven by this model's own busy shares.
+  // The board's power: the prior models' busy power forms averaged (power is linear in the weights,
+  // so the mean of forms with one reference is a form), driven by this model's own busy shares and
+  // scaled to its one rail sample. Forms with another reference (other top clocks) are left out.
   if (one.point.power_w && !prior.power.empty()) {
-    const model::Busy busy = m.busy(one.point.clocks);
-    const model::BusyPowerModel* best = nullptr;
-    double best_gap = 0;
+    const model::BusyPowerModel& first = prior.power.front();
+    std::map<model::BusyTerm, double> mean;
+    std::size_t n = 0;
     for (const auto& p : prior.power) {
-      const double gap = std::abs(std::log(p.power_w(one.point.clocks, busy) / *one.point.power_w));
-      if (!best || gap < best_gap) best = &p, best_gap = gap;
+      const auto& a = p.reference();
+      const auto& b = first.reference();
+      if (a.cpu_khz != b.cpu_khz || a.gpu_hz != b.gpu_hz || a.emc_hz != b.emc_hz || a.cores != b.cores)
+        continue;
+      ++n;
+      for (std::size_t t = 0; t < p.terms().size(); ++t) mean[p.terms()[t]] += p.weights()[t];
     }
-    const double scale = *one.point.power_w / best->power_w(one.point.clocks, busy);
-    std::vector<double> w = best->weights();
-    for (double& x : w) x *= scale;
+    std::vector<model::BusyTerm> terms;
+    std::vector<double> weights;
+    for (const auto& [t, w] : mean) {
+      terms.push_back(t);
+      weights.push_back(w / static_cast<double>(n));
+    }
+    model::BusyPowerModel avg(first.reference(), terms, weights);
+    const double scale = *one.point.power_w / avg.power_w(one.point.clocks, m.busy(one.point.clocks));
+    for (double& x : weights) x *= scale;
     m = model::LayerwiseModel(m.names(), m.cpu_curves(), m.gpu_curves(), m.costs(),
-                              model::BusyPowerModel(best->reference(), best->terms(), std::move(w)));
+                              model::BusyPowerModel(first.reference(), std::move(terms), std::move(weights)));
   }
   WorkloadFit f;
   f.name = h.model;

@@ -55,7 +55,7 @@ WorkloadFit fit_workload(const JournalHeader& header, std::span<const StepRecord
 
 // A model from the journal's one profiled combination and a prior (features/prior_dir.hpp): its
 // curves are the shapes the prior predicts from its segments' features, scaled to what it measured
-// there; its power the prior's power form that best explains its rail sample, scaled to it. The
+// there; its power the prior models' power forms averaged and scaled to its rail sample. The
 // quality is in-sample only. Throws std::runtime_error unless the journal has exactly one step and
 // the prior learned from at least one model.
 WorkloadFit derive_workload(const JournalHeader& header, std::span<const StepRecord> steps,
