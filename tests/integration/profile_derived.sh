@@ -13,6 +13,7 @@ PRIOR_CONFIGS="mobilenet_v3_small_b1_float32 resnet18_b1_float32 resnet50_b8_flo
   bash "$FLAME_SOURCE_DIR/bench/eval_derived.sh" "$FLAME_BUILD_DIR" layer-orin resnet50_b1_float32 tight 1 "" -- \
   --frames 40 --governors flamed,max,oracle-nc >"$T/eval.json" 2>"$T/err" || { cat "$T/err" >&2; exit 1; }
 grep -q "^prior: 3 models" "$T/err" || { cat "$T/err" >&2; exit 1; }
+grep -q "derived from a prior of 3 models; no combination could be held back" "$T/err" || { cat "$T/err" >&2; exit 1; }
 python3 - "$T/eval.json" "$T/derived.yaml" <<'PY'
 import json, sys, yaml
 e = json.load(open(sys.argv[1]))

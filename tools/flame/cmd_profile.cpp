@@ -165,13 +165,18 @@ std::optional<fb::BoardDescription> description_for(const Args& a, const flamed:
 
 // flamed loads these files: it never sees half a file, nor after a crash.
 // The power half of a fit's summary, the same for both kinds of model.
+// The leave-one-out error, or why there is none (a derived model, or too few combinations).
+std::string held_back_text(const flame::fit::ErrorStats& e, const char* label) {
+  if (e.n == 0) return "no combination could be held back";
+  return fmt::format("error on held-back combinations{} mean {:.2f} %, max {:.2f} %", label, e.mean_ape_pct,
+                     e.max_ape_pct);
+}
+
 void print_power_fit(const std::string& name, bool has_power, const flame::fit::ErrorStats& cross_validated,
                      const flame::fit::ErrorStats& in_sample) {
   if (has_power)
-    std::cout << fmt::format(
-        "{}: power model from the rail samples; error on held-back combinations mean {:.2f} %, max {:.2f} %; "
-        "in-sample mean {:.2f} %\n",
-        name, cross_validated.mean_ape_pct, cross_validated.max_ape_pct, in_sample.mean_ape_pct);
+    std::cout << fmt::format("{}: power model from the rail samples; {}; in-sample mean {:.2f} %\n", name,
+                             held_back_text(cross_validated, ""), in_sample.mean_ape_pct);
   else
     std::cout << fmt::format(
         "{}: no power model (not every combination has a rail power sample); the search ranks energy with "
@@ -254,12 +259,9 @@ void report_fit(const Args& a, nlohmann::json& report, const Stats& stats, const
     report["models"].push_back(m);
     return;
   }
-  std::cout << fmt::format(
-      "{}: {}; error on held-back combinations (leave-one-out) mean {:.2f} %, max {:.2f} %; in-sample mean "
-      "{:.2f} "
-      "%; wrote {}\n",
-      name, shape, q.cross_validated.mean_ape_pct, q.cross_validated.max_ape_pct, q.in_sample.mean_ape_pct,
-      out.string());
+  std::cout << fmt::format("{}: {}; {}; in-sample mean {:.2f} %; wrote {}\n", name, shape,
+                           held_back_text(q.cross_validated, " (leave-one-out)"), q.in_sample.mean_ape_pct,
+                           out.string());
   print_power_fit(name, power, q.power_cross_validated, q.power_in_sample);
 }
 
