@@ -38,7 +38,7 @@ struct ShapeSample {
 };
 
 struct PriorOptions {
-  int neighbours = 8;
+  int neighbours = 64;
 };
 
 class CurvePrior {
