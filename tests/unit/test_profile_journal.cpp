@@ -39,9 +39,10 @@ StepRecord record(std::size_t step, double scale) {
     w.phase = ctx == 128 ? "decode" : "prefill";
     w.trace = "traces/step-00" + std::to_string(step) + "-ctx" + std::to_string(ctx) + ".json.gz";
     w.trace_run.names = {"", "embed", ""};
-    w.trace_run.traits = {{"", 1, std::nullopt},
-                          {"Embedding", 2, flame::model::SegmentFeatures{0, 0, 8.0 * ctx, 3584.0 * ctx, 1.5e8}},
-                          {"", 0, std::nullopt}};
+    w.trace_run.traits = {
+        {"", 1, std::nullopt},
+        {"Embedding", 2, flame::model::SegmentFeatures{0, 0, 8.0 * ctx, 3584.0 * ctx, 1.5e8}},
+        {"", 0, std::nullopt}};
     w.trace_run.run.cpu_ns = {1000.5, 2000 * scale, 30};
     w.trace_run.run.gpu_ns = {0, 12345.25 * ctx, 7};
     w.trace_run.run.e2e_median_ns = 99999.5;

@@ -180,7 +180,8 @@ StepRecord record_from(const json& j) {
       out.trace_run.traits.push_back(traits_from(s));
     }
     // A journal written before traits has none: unknown, not zero kernels.
-    if (!w.at("segments").empty() && !w.at("segments").front().contains("kernels")) out.trace_run.traits.clear();
+    if (!w.at("segments").empty() && !w.at("segments").front().contains("kernels"))
+      out.trace_run.traits.clear();
     r.workloads.push_back(std::move(out));
   }
   if (j.contains("e2e")) {
