@@ -10,37 +10,20 @@
 #   DERIVED_OUT: where to copy the derived model file (default: nowhere).
 # Prints the evaluation as JSON; the derived model file's `derived` section goes to stderr.
 set -euo pipefail
-BUILD=${1:?build dir}
-BOARD_NAME=${2:?layer-tx2 or layer-orin}
-CONFIG=${3:?configuration tag}
-CLASS=${4:-tight}
-SEED=${5:-1}
-SRC=$(cd "$(dirname "$0")/.." && pwd)
-DATA=${6:-$SRC/data/h200-coupling/run2/coupling.json}
-shift $(($# < 6 ? $# : 6))
-[[ ${1:-} == -- ]] && shift
-FLAME="$BUILD/tools/flame"
+source "$(dirname "$0")/lib/layer_args.sh"  # BUILD BOARD_NAME CONFIG CLASS SEED SRC DATA FLAME
 source "$SRC/bench/lib/layer_board.sh"  # BOARD, T (the tree in $T/root), GOV
 CACHE=${PRIOR_CACHE:-$T/cache}/$BOARD_NAME
 mkdir -p "$CACHE" "$T/prior" "$T/models"
 architecture() { [[ $1 =~ ^(.*)_b[0-9]+_ ]] && echo "${BASH_REMATCH[1]}" || echo "$1"; }
-profile() {  # CONFIG OUT [flame profile options]
-  local config=$1 out=$2
-  shift 2
-  "$FLAME" profile --model-name "$config" --seed "$SEED" --sysfs-root "$T/root" --runtime-dir "$T/run" \
-    --config /nonexistent --board "$BOARD" --work-dir "$T/work-$config" --out "$out" "$@" -- \
-    "$FLAME" sim app --board "$BOARD_NAME" --sysfs-root "$T/root" --data "$DATA" --config "$config" \
-    --seed "$SEED" >"$T/profile.out" 2>"$T/profile.err" || { cat "$T/profile.err" >&2; exit 1; }
-}
 if [[ -z ${PRIOR_CONFIGS:-} ]]; then
   PRIOR_CONFIGS=$(python3 -c 'import json,sys; print(" ".join(r["tag"] for r in json.load(open(sys.argv[1]))["results"]))' "$DATA")
 fi
 for c in $PRIOR_CONFIGS; do
   [[ $(architecture "$c") == $(architecture "$CONFIG") ]] && continue
-  [[ -s $CACHE/$c.yaml ]] || profile "$c" "$CACHE/$c.yaml"
+  [[ -s $CACHE/$c.yaml ]] || profile_config "$c" "$CACHE/$c.yaml"
   ln -sf "$CACHE/$c.yaml" "$T/prior/$c.yaml"
 done
-profile "$CONFIG" "$T/models/$CONFIG.yaml" --prior "$T/prior"
+profile_config "$CONFIG" "$T/models/$CONFIG.yaml" --prior "$T/prior"
 grep -hE "^prior:|derived" "$T/profile.err" "$T/profile.out" >&2 || true
 [[ -n ${DERIVED_OUT:-} ]] && cp "$T/models/$CONFIG.yaml" "$DERIVED_OUT"
 "$FLAME" eval --board "$BOARD_NAME" --data "$DATA" --config "$CONFIG" --camera "$CLASS" --seed "$SEED" \

@@ -8,22 +8,10 @@
 #   BOARD: layer-tx2 | layer-orin; CONFIG: a tag of DATA (default data/h200-coupling/run2/coupling.json);
 #   CLASS: tight (deadline 1.5 x the fastest median) or loose (2.5 x). Prints the evaluation as JSON.
 set -euo pipefail
-BUILD=${1:?build dir}
-BOARD_NAME=${2:?layer-tx2 or layer-orin}
-CONFIG=${3:?configuration tag}
-CLASS=${4:-tight}
-SEED=${5:-1}
-SRC=$(cd "$(dirname "$0")/.." && pwd)
-DATA=${6:-$SRC/data/h200-coupling/run2/coupling.json}
-shift $(($# < 6 ? $# : 6))
-[[ ${1:-} == -- ]] && shift
-FLAME="$BUILD/tools/flame"
+source "$(dirname "$0")/lib/layer_args.sh"  # BUILD BOARD_NAME CONFIG CLASS SEED SRC DATA FLAME
 source "$SRC/bench/lib/layer_board.sh"  # BOARD, T (the tree in $T/root), GOV
 mkdir -p "$T/models"
-"$FLAME" profile --model-name "$CONFIG" --seed "$SEED" --sysfs-root "$T/root" --runtime-dir "$T/run" \
-  --config /nonexistent --board "$BOARD" --work-dir "$T/work" --out "$T/models/$CONFIG.yaml" -- \
-  "$FLAME" sim app --board "$BOARD_NAME" --sysfs-root "$T/root" --data "$DATA" --config "$CONFIG" \
-  --seed "$SEED" >"$T/profile.out" 2>"$T/profile.err" || { cat "$T/profile.err" >&2; exit 1; }
+profile_config "$CONFIG" "$T/models/$CONFIG.yaml"
 grep -E "combinations|power" "$T/profile.out" >&2 || true
 "$FLAME" eval --board "$BOARD_NAME" --data "$DATA" --config "$CONFIG" --camera "$CLASS" --seed "$SEED" \
   --models "$T/models" --json "$@"

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Tables of bench/eval_derived_sweep.sh: one row per run and the means per board, configuration and
+"""Tables of DERIVED=1 bench/eval_layer_sweep.sh: one row per run and the means per board, configuration and
 deadline class, against the targets of docs/evaluation.md ("Derived models": >= 99 % of deadlines
 met, energy <= 1.10 x the non-clairvoyant oracle).
 
