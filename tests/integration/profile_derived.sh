@@ -35,6 +35,15 @@ conv = next(s for s in m["segments"] if s.get("name") == "conv1")
 assert conv["layer"]["type"] == "Conv2d" and conv["layer"]["macs"] > 0, conv
 print("profile_derived: flamed met %.1f %%, energy %.3f x oracle-nc" % (g["flamed"]["met_pct"], ratio))
 PY
+# flame model show says where the model came from, and which files can teach a prior.
+"$FLAME" model show "$T/derived.yaml" >"$T/show"
+grep -q "derived from 1 profiled combination(s) and a prior of 3 models" "$T/show"
+grep -q "being derived, it teaches no prior" "$T/show"
+"$FLAME" model show "$T/cache/layer-orin/resnet18_b1_float32.yaml" | grep -q "it can teach a prior"
+"$FLAME" model show --json "$T/derived.yaml" | python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+assert j["derived"]["profiled"] == 1 and len(j["derived"]["models"]) == 3 and j["segments_with_features"] > 0, j'
 # Refusals, before any clock is touched and without a journal: an empty prior, a budget other than 1,
 # --prior with --e2e.
 mkdir -p "$T/empty"

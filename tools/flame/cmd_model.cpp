@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -25,6 +26,12 @@ struct SynthArgs {
   std::string out;
   flame::validate::RecoveryOptions options;
 };
+
+// Segments whose traits include features: what the file can teach a prior (flame profile --prior).
+std::size_t described_segments(const flame::model::LayerwiseFileExtras& x) {
+  return static_cast<std::size_t>(
+      std::count_if(x.traits.begin(), x.traits.end(), [](const auto& t) { return t.features.has_value(); }));
+}
 
 // The same facts as show(), as one JSON object.
 nlohmann::json show_json(const std::string& path) {
@@ -50,6 +57,10 @@ nlohmann::json show_json(const std::string& path) {
   j["host_offset_us"] = l.costs().cpu_offset_ns / 1e3;
   j["gpu_scale"] = l.costs().gpu_scale;
   j["sync_latency_us"] = l.costs().sync_latency_ns / 1e3;
+  j["segments_with_features"] = described_segments(m.extras);
+  j["derived"] = nullptr;
+  if (const auto& d = m.extras.derived)
+    j["derived"] = {{"prior", d->prior}, {"models", d->models}, {"profiled", d->profiled}};
   j["power"] = nullptr;
   if (const auto& p = l.power()) {
     const auto& ref =
@@ -97,6 +108,20 @@ void show(const std::string& path) {
     fmt::print("  {} segments; host offset {:.0f} us, GPU scale {:.3f}, sync latency {:.0f} us\n",
                l.segments(), l.costs().cpu_offset_ns / 1e3, l.costs().gpu_scale,
                l.costs().sync_latency_ns / 1e3);
+    if (const auto& d = m.extras.derived)
+      fmt::print(
+          "  derived from {} profiled combination(s) and a prior of {} models ({}): {}; flamed serves it "
+          "with "
+          "derived_margin_pct until calibration confirms it\n",
+          d->profiled, d->models.size(), d->prior, fmt::join(d->models, ", "));
+    const std::size_t described = described_segments(m.extras);
+    fmt::print("  {}\n", described == 0     ? std::string("no layer features: it cannot teach a prior")
+                         : m.extras.derived ? fmt::format("layer features for {} segments; being derived, it "
+                                                          "teaches no prior",
+                                                          described)
+                                            : fmt::format("layer features for {} segments: it can teach a "
+                                                          "prior (flame profile --prior)",
+                                                          described));
     if (const auto& p = l.power()) {
       const auto& ref =
           std::visit([](const auto& x) -> const flame::grid::ClockReference& { return x.reference(); }, *p);
