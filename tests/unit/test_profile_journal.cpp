@@ -1,5 +1,6 @@
 // The profiling journal: round trip, torn last lines, damaged lines, and refusing to mix runs.
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include "flame/profile/detail/profile_journal.hpp"
 #include "flame/profile/profile_plan.hpp"
@@ -94,6 +95,20 @@ TEST_CASE("profile journal: header and records survive a round trip exactly", "[
   auto r = record(1, 1);
   r.power_mw.reset();
   CHECK_FALSE(parse_journal(header_line(h) + "\n" + record_line(r) + "\n", "j").steps[0].power_mw);
+  // A journal written before segment traits: unknown (none), not zero kernels and no features.
+  auto old_json = nlohmann::json::parse(record_line(record(1, 1)));
+  for (auto& w : old_json.at("workloads"))
+    for (auto& seg : w.at("segments")) {
+      seg.erase("kernels");
+      seg.erase("type");
+      seg.erase("features");
+    }
+  const std::string old = old_json.dump();
+  REQUIRE(old.find("kernels") == std::string::npos);
+  const auto legacy = parse_journal(header_line(h) + "\n" + old + "\n", "j");
+  REQUIRE(legacy.steps.size() == 1);
+  CHECK(legacy.steps[0].workloads[0].trace_run.names == record(1, 1).workloads[0].trace_run.names);
+  CHECK(legacy.steps[0].workloads[0].trace_run.traits.empty());
 }
 
 TEST_CASE("profile journal: a torn last line is dropped with a note; damage elsewhere is an error",

@@ -41,7 +41,7 @@ PriorDir load_prior_dir(const fs::path& dir, const std::string& board, const Clo
     else if (!board.empty() && !m.board.empty() && m.board != board)
       why = fmt::format("fitted on board {}", m.board);
     else if (m.extras.traits.empty())
-      why = "no segment traits (profiled before model file version 4)";
+      why = "no segment traits (written before model files kept them)";
     else if (lw->layerwise().gpu_curves().front().emc_hz != emc_levels)
       why = "other EMC levels";
     if (!why.empty()) {
